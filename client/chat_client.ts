@@ -1,0 +1,580 @@
+/**
+ * The FastChat client library: account registration and login (keys derived
+ * and sealed on the client), end-to-end encrypted direct messages, receipts,
+ * an outbox that survives reconnects, and events for a UI or a load
+ * generator. The terminal client and `perf/` are built on it.
+ *
+ * @example
+ * ```ts
+ * import { ChatClient } from "@fastchat/client/chat_client";
+ * const alice = new ChatClient({
+ *   server: { host: "127.0.0.1", port: 7701 },
+ *   onEvent: (e) => console.log(JSON.stringify(e)),
+ * });
+ * await alice.login("alice", "correct horse battery staple");
+ * const id = await alice.send("bob", "hello");
+ * await alice.close();
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import {
+  decryptText,
+  derivePasswordKeys,
+  encryptText,
+  exportPublicKeys,
+  generateIdentity,
+  type Identity,
+  newKdfSalt,
+  openIdentity,
+  PBKDF2_ITERATIONS,
+  type PublicKeys,
+  randomBytes,
+  safetyNumber,
+  sealIdentity,
+  toBase64Url,
+} from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+import { type ClientFrameOf, type ServerFrame, type ServerFrameOf, USERNAME_RE } from "@fastchat/lib/protocol";
+import type { ClientEvent } from "./events.ts";
+import { type IncomingKey, KeyManager, type KeyState } from "./key_manager.ts";
+import { ServerConnection } from "./server_connection.ts";
+import { defaultHomeRoot, type HistoryRecord, UserHome } from "./user_home.ts";
+
+export type { ClientEvent } from "./events.ts";
+
+/** Where to connect. */
+export interface ServerTarget {
+  host: string;
+  port: number;
+}
+
+/** Options of a {@link ChatClient}. */
+export interface ChatClientOptions {
+  /** The server, or a function choosing one (e.g. asking a load balancer) on each (re)connect. */
+  server: ServerTarget | (() => Promise<ServerTarget>);
+  /** TLS with optional extra trusted roots (PEM). */
+  tls?: { caCerts?: string[] };
+  /** Home root; the user's files go to `<root>/<user>` (default `~/.fastchat`). */
+  homeRoot?: string;
+  /** Keep an encrypted local history (default true). */
+  history?: boolean;
+  /** PBKDF2 iterations for new accounts (default 600,000; at least 100,000). */
+  kdfIterations?: number;
+  /** Reconnect and resume automatically after a lost connection (default true). */
+  reconnect?: boolean;
+  /** Receives every event. */
+  onEvent?: (e: ClientEvent) => void;
+}
+
+interface Session {
+  user: string;
+  token: string;
+  identity: Identity;
+  publicKeys: PublicKeys;
+  vaultKey: CryptoKey;
+  home: UserHome;
+  keys: KeyManager;
+}
+
+interface Body {
+  k: string;
+  iv: Uint8Array;
+  c: Uint8Array;
+}
+
+const bodyPackr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+function parseBody(b: Uint8Array): Body {
+  let v: Body;
+  try {
+    v = bodyPackr.unpack(b) as Body;
+  } catch {
+    throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
+  }
+  if (
+    !v || typeof v.k !== "string" || !(v.iv instanceof Uint8Array) || !(v.c instanceof Uint8Array)
+  ) throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
+  return v;
+}
+
+const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "UNKNOWN_KEY", "BAD_REQUEST"]);
+
+/**
+ * One user's connection to FastChat.
+ *
+ * @example
+ * ```ts
+ * import { ChatClient } from "@fastchat/client/chat_client";
+ * const c = new ChatClient({ server: { host: "127.0.0.1", port: 7701 } });
+ * await c.register("carol", "a long passphrase");
+ * console.log(c.whoami());
+ * ```
+ */
+export class ChatClient {
+  readonly #opts: ChatClientOptions;
+  #conn: ServerConnection | null = null;
+  #session: Session | null = null;
+  #outbox = new Map<string, ClientFrameOf<"send">>();
+  #rxQueue: ServerFrameOf<"msg">[] = [];
+  #rxRunning = false;
+  #acks: [string, string][] = [];
+  #ackQueued = false;
+  #seen = new Set<string>();
+  #closing = false;
+  #reconnecting: Promise<void> | null = null;
+  #idleWaiters: (() => void)[] = [];
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: ChatClientOptions) {
+    this.#opts = opts;
+  }
+
+  /** The logged-in user, or null. */
+  get user(): string | null {
+    return this.#session?.user ?? null;
+  }
+
+  /** Messages sent but not yet confirmed as stored. */
+  get unconfirmed(): number {
+    return this.#outbox.size;
+  }
+
+  #emit(e: ClientEvent): void {
+    this.#opts.onEvent?.(e);
+  }
+
+  async #target(): Promise<ServerTarget> {
+    const s = this.#opts.server;
+    return typeof s === "function" ? await s() : s;
+  }
+
+  async #connect(): Promise<ServerConnection> {
+    if (this.#conn && !this.#conn.closed) return this.#conn;
+    const t = await this.#target();
+    const conn = await ServerConnection.connect({
+      host: t.host,
+      port: t.port,
+      tls: this.#opts.tls,
+      onPush: (f) => this.#onPush(f),
+      onClose: (err) => this.#onClose(conn, err),
+    });
+    this.#conn = conn;
+    return conn;
+  }
+
+  /** Creates an account: keys are generated here and only public keys and a sealed backup leave. */
+  async register(user: string, password: string): Promise<void> {
+    checkUsername(user);
+    this.#requireLoggedOut();
+    const iterations = this.#opts.kdfIterations ?? PBKDF2_ITERATIONS;
+    const salt = newKdfSalt();
+    const [pk, identity] = await Promise.all([
+      derivePasswordKeys(password, salt, iterations),
+      generateIdentity(),
+    ]);
+    const publicKeys = await exportPublicKeys(identity);
+    const backup = await sealIdentity(identity, pk.vaultKey);
+    const conn = await this.#connect();
+    const ok = await conn.request({
+      t: "register",
+      user,
+      auth: pk.authKey,
+      kdf: { salt, iter: iterations },
+      keys: publicKeys,
+      backup,
+    });
+    const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
+    await home.writeIdentity(backup);
+    await this.#begin({ user, token: ok.token!, identity, publicKeys, vaultKey: pk.vaultKey, home }, null);
+  }
+
+  /** Logs in; in a fresh home the keys are restored from the server-side sealed backup. */
+  async login(user: string, password: string): Promise<void> {
+    checkUsername(user);
+    this.#requireLoggedOut();
+    const conn = await this.#connect();
+    const pre = await conn.request({ t: "prelogin", user });
+    const pk = await derivePasswordKeys(password, pre.kdf!.salt, pre.kdf!.iter);
+    const ok = await conn.request({ t: "login", user, auth: pk.authKey });
+    const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
+    let identity: Identity | null = null;
+    let publicKeys: PublicKeys | null = null;
+    const local = await home.readIdentity();
+    if (local) {
+      try {
+        identity = await openIdentity(local, pk.vaultKey);
+        publicKeys = await exportPublicKeys(identity);
+        if (!bytesEqual(publicKeys.enc, ok.keys!.enc) || !bytesEqual(publicKeys.sign, ok.keys!.sign)) {
+          identity = null; // stale local keys: the server's backup is authoritative
+        }
+      } catch {
+        identity = null; // sealed under an old password
+      }
+    }
+    if (!identity) {
+      identity = await openIdentity(ok.backup!, pk.vaultKey);
+      publicKeys = await exportPublicKeys(identity);
+      await home.writeIdentity(ok.backup!);
+    }
+    let state: KeyState | null = null;
+    try {
+      state = await home.readState<KeyState>(pk.vaultKey);
+    } catch {
+      state = null;
+    }
+    await this.#begin(
+      { user, token: ok.token!, identity, publicKeys: publicKeys!, vaultKey: pk.vaultKey, home },
+      state,
+    );
+  }
+
+  async #begin(s: Omit<Session, "keys">, state: KeyState | null): Promise<void> {
+    const keys = new KeyManager({
+      user: s.user,
+      identity: s.identity,
+      fetchKeys: async (u) => {
+        const ok = await this.#request({ t: "keys", user: u });
+        return ok.keys!;
+      },
+      fetchEnvelope: async (kid) => {
+        const ok = await this.#request({ t: "envelope", kid });
+        return { from: ok.from!, env: ok.env! };
+      },
+      onKeyChanged: (u, a, b) =>
+        this.#emit({
+          event: "error",
+          code: "KEY_CHANGED",
+          message: `WARNING: ${u}'s keys changed (${a} -> ${b}). Verify with /verify ${u} before trusting it.`,
+          user: u,
+        }),
+      onChange: () => this.#scheduleSave(),
+    }, state);
+    if (this.#opts.history !== false) {
+      for (const r of await s.home.readHistory(s.vaultKey, null, 10_000)) {
+        this.#seen.add(r.from + "\n" + r.id);
+      }
+    }
+    this.#session = { ...s, keys };
+    this.#emit({ event: "ready", user: s.user, server: this.#conn!.serverId, address: this.#conn!.address });
+    this.#kickRx();
+  }
+
+  async #request(
+    f: Parameters<ServerConnection["request"]>[0],
+  ): Promise<ServerFrameOf<"ok">> {
+    if (!this.#conn || this.#conn.closed) await this.#reconnecting;
+    if (!this.#conn || this.#conn.closed) {
+      throw new FastChatError("NOT_CONNECTED", "not connected to a server");
+    }
+    return await this.#conn.request(f);
+  }
+
+  /** Revokes the resume token and ends the session. */
+  async logout(): Promise<void> {
+    const s = this.#requireSession();
+    await this.#saveNow();
+    await this.#request({ t: "logout" });
+    void s;
+    this.#session = null;
+    this.#outbox.clear();
+    this.#seen.clear();
+  }
+
+  /** Encrypts and sends a direct message; resolves with its id once queued. */
+  async send(to: string, text: string): Promise<string> {
+    const s = this.#requireSession();
+    checkUsername(to);
+    const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
+    const id = toBase64Url(randomBytes(16));
+    const ts = Date.now();
+    const { iv, ct } = encryptText(key.key, text, {
+      kind: "dm",
+      from: s.user,
+      to,
+      id,
+      sentAt: ts,
+      kid: key.kid,
+    });
+    const frame: ClientFrameOf<"send"> = {
+      t: "send",
+      id,
+      to,
+      kind: "dm",
+      ts,
+      body: bodyPackr.pack({ k: key.kid, iv, c: ct }),
+    };
+    if (key.env) {
+      frame.kid = key.kid;
+      frame.env = key.env;
+    }
+    this.#outbox.set(id, frame);
+    this.#conn?.send(frame);
+    if (this.#opts.history !== false) {
+      s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
+        .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }));
+    }
+    if (this.#conn) await this.#conn.writable();
+    return id;
+  }
+
+  /** Local history with `peer` (decrypted from the home). */
+  history(peer: string, n = 20): Promise<HistoryRecord[]> {
+    const s = this.#requireSession();
+    return s.home.readHistory(s.vaultKey, peer, n);
+  }
+
+  /** The safety number of this user and `peer`, to compare out of band. */
+  async verify(peer: string): Promise<string> {
+    const s = this.#requireSession();
+    checkUsername(peer);
+    const theirs = await s.keys.contactKeys(peer);
+    return await safetyNumber({ user: s.user, keys: s.publicKeys }, { user: peer, keys: theirs.raw });
+  }
+
+  /** Who and where this client is. */
+  whoami(): { user: string | null; server: string | null; address: string | null } {
+    return {
+      user: this.user,
+      server: this.#conn?.serverId ?? null,
+      address: this.#conn?.address ?? null,
+    };
+  }
+
+  /** Resolves when every sent message has been confirmed (`sent`). */
+  idle(): Promise<void> {
+    if (this.#outbox.size === 0) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  /** Persists state and closes the connection. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#saveNow();
+    if (this.#conn) {
+      this.#flushAcks();
+      await this.#conn.end();
+    }
+  }
+
+  #requireSession(): Session {
+    if (!this.#session) throw new FastChatError("NOT_AUTHENTICATED", "log in first");
+    return this.#session;
+  }
+
+  #requireLoggedOut(): void {
+    if (this.#session) {
+      throw new FastChatError("ALREADY_AUTHENTICATED", `already logged in as ${this.#session.user}`);
+    }
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveTimer !== undefined) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#saveNow().catch((e) =>
+        this.#emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` })
+      );
+    }, 200);
+  }
+
+  async #saveNow(): Promise<void> {
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    const s = this.#session;
+    if (s) await s.home.writeState(s.vaultKey, s.keys.snapshot());
+  }
+
+  #onPush(f: ServerFrame): void {
+    switch (f.t) {
+      case "msg":
+        this.#rxQueue.push(f);
+        this.#kickRx();
+        return;
+      case "sent":
+        for (const id of f.ids) {
+          const frame = this.#outbox.get(id);
+          if (!frame) continue;
+          this.#outbox.delete(id);
+          if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
+          this.#emit({ event: "sent", id });
+        }
+        if (this.#outbox.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        return;
+      case "delivered":
+        for (const [peer, id] of f.items) this.#emit({ event: "delivered", id, to: peer });
+        return;
+      case "error": {
+        if (f.id && this.#outbox.has(f.id)) {
+          const frame = this.#outbox.get(f.id)!;
+          if (f.code === "RATE_LIMITED") {
+            setTimeout(() => this.#conn?.send(frame), f.retry ?? 100);
+            return;
+          }
+          this.#outbox.delete(f.id);
+          if (this.#outbox.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        }
+        this.#emit({ event: "error", code: f.code, message: f.message, id: f.id });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Processes received messages in order; synchronously while keys are cached. */
+  #kickRx(): void {
+    const s = this.#session;
+    if (!s || this.#rxRunning) return;
+    while (this.#rxQueue.length > 0) {
+      const f = this.#rxQueue[0];
+      let body: Body;
+      try {
+        body = parseBody(f.body);
+      } catch (e) {
+        this.#rxQueue.shift();
+        this.#reject(f, e);
+        continue;
+      }
+      const key = s.keys.incomingReady(f.from, body.k);
+      if (!key) {
+        this.#runRxAsync(s);
+        return;
+      }
+      this.#rxQueue.shift();
+      this.#finish(s, f, body, key);
+    }
+  }
+
+  async #runRxAsync(s: Session): Promise<void> {
+    this.#rxRunning = true;
+    try {
+      const f = this.#rxQueue[0];
+      const body = parseBody(f.body);
+      try {
+        const key = await s.keys.incoming(f.from, body.k, f.env);
+        if (this.#rxQueue[0] === f) {
+          this.#rxQueue.shift();
+          this.#finish(s, f, body, key);
+        }
+      } catch (e) {
+        if (this.#rxQueue[0] === f) this.#rxQueue.shift();
+        this.#reject(f, e);
+      }
+    } finally {
+      this.#rxRunning = false;
+    }
+    if (this.#session === s) this.#kickRx();
+  }
+
+  #reject(f: ServerFrameOf<"msg">, e: unknown): void {
+    const err = FastChatError.from(e);
+    // Undecryptable for good: acknowledge so it is not redelivered forever.
+    if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
+    this.#emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });
+  }
+
+  #finish(s: Session, f: ServerFrameOf<"msg">, body: Body, key: IncomingKey): void {
+    const seenKey = f.from + "\n" + f.id;
+    if (this.#seen.has(seenKey)) {
+      this.#ack(f.from, f.id);
+      return;
+    }
+    let text: string;
+    try {
+      text = decryptText(key.key, body.iv, body.c, {
+        kind: f.kind,
+        from: f.from,
+        to: f.to,
+        id: f.id,
+        sentAt: f.ts,
+        kid: body.k,
+      });
+    } catch (e) {
+      this.#reject(f, e);
+      return;
+    }
+    if (this.#seen.size >= 200_000) this.#seen.clear();
+    this.#seen.add(seenKey);
+    this.#emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+    if (this.#opts.history !== false) {
+      s.home.appendHistory(s.vaultKey, {
+        id: f.id,
+        peer: f.from,
+        from: f.from,
+        to: f.to,
+        text,
+        sentAt: f.ts,
+      }).then(() => this.#ack(f.from, f.id)).catch((e) =>
+        this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
+      );
+    } else {
+      this.#ack(f.from, f.id);
+    }
+  }
+
+  #ack(from: string, id: string): void {
+    this.#acks.push([from, id]);
+    if (this.#ackQueued) return;
+    this.#ackQueued = true;
+    queueMicrotask(() => this.#flushAcks());
+  }
+
+  #flushAcks(): void {
+    this.#ackQueued = false;
+    while (this.#acks.length > 0 && this.#conn && !this.#conn.closed) {
+      const items = this.#acks.splice(0, 4096);
+      this.#conn.send({ t: "ack", items });
+    }
+  }
+
+  #onClose(conn: ServerConnection, err?: FastChatError): void {
+    if (conn !== this.#conn) return;
+    if (this.#closing) return;
+    this.#emit({
+      event: "disconnected",
+      code: err?.code ?? "CONNECTION_CLOSED",
+      message: err?.message ?? "connection closed",
+    });
+    if (this.#session && this.#opts.reconnect !== false && !this.#reconnecting) {
+      this.#reconnecting = this.#reconnect().finally(() => this.#reconnecting = null);
+    }
+  }
+
+  async #reconnect(): Promise<void> {
+    for (let attempt = 0; !this.#closing && this.#session; attempt++) {
+      const base = Math.min(5000, 100 * 2 ** attempt);
+      await new Promise((r) => setTimeout(r, base / 2 + Math.random() * base / 2));
+      const s = this.#session;
+      try {
+        const conn = await this.#connect();
+        await conn.request({ t: "resume", token: s.token });
+        this.#emit({ event: "reconnected", user: s.user, server: conn.serverId, address: conn.address });
+        for (const frame of this.#outbox.values()) conn.send(frame);
+        this.#flushAcks();
+        return;
+      } catch (e) {
+        const err = FastChatError.from(e);
+        if (err.code === "INVALID_TOKEN") {
+          this.#emit({ event: "error", code: err.code, message: "session expired; log in again" });
+          this.#session = null;
+          return;
+        }
+        this.#conn?.close();
+      }
+    }
+  }
+}
+
+function checkUsername(user: string): void {
+  if (!USERNAME_RE.test(user)) {
+    throw new FastChatError(
+      "INVALID_USERNAME",
+      `invalid username ${JSON.stringify(user)}: use 1-32 of a-z 0-9 _ . -`,
+    );
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

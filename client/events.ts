@@ -1,0 +1,27 @@
+/**
+ * Events emitted by the client library, and printed one JSON object per
+ * line by `deno task client -- --json`. Field names are a public contract.
+ *
+ * @example
+ * ```ts
+ * import type { ClientEvent } from "@fastchat/client/events";
+ * const e: ClientEvent = { event: "sent", id: "abc123xyz" };
+ * console.log(JSON.stringify(e));
+ * ```
+ * @module
+ */
+
+/** Every event the client emits. */
+export type ClientEvent =
+  | { event: "ready"; user: string; server: string; address: string }
+  | { event: "message"; id: string; from: string; to: string; text: string; sent_at: number }
+  | { event: "sent"; id: string }
+  | { event: "delivered"; id: string; to: string }
+  | { event: "error"; code: string; message: string; id?: string; from?: string; user?: string }
+  | { event: "disconnected"; code: string; message: string }
+  | { event: "reconnected"; user: string; server: string; address: string }
+  | { event: "whoami"; user: string | null; server: string | null; address: string | null }
+  | { event: "history"; peer: string; messages: { id: string; from: string; to: string; text: string; sent_at: number }[] }
+  | { event: "verify"; user: string; peer: string; safety_number: string }
+  | { event: "logged_out"; user: string }
+  | { event: "info"; message: string };

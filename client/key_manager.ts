@@ -1,0 +1,272 @@
+/**
+ * Client-side key management for direct messages: pinned contact keys
+ * (trust on first use, loud warning on change) and per-peer AES-256-GCM
+ * session keys. One RSA operation per session key, never per message: a
+ * sender key rotates after 1,000 messages, after 24 hours, or when the
+ * recipient's key changes; received keys are cached by key id.
+ *
+ * @example
+ * ```ts
+ * import { KeyManager } from "@fastchat/client/key_manager";
+ * declare const km: KeyManager;
+ * const out = km.outgoingReady("bob") ?? await km.outgoing("bob");
+ * console.log(out.kid);
+ * ```
+ * @module
+ */
+import {
+  createSessionKey,
+  type Identity,
+  importMessageKey,
+  type ImportedPublicKeys,
+  importPublicKeys,
+  keyFingerprint,
+  type MessageKey,
+  openSessionKey,
+  type PublicKeys,
+} from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+
+/** A session key this client sends with. */
+export interface OutgoingKey {
+  kid: string;
+  raw: Uint8Array;
+  key: MessageKey;
+  count: number;
+  created: number;
+  /** Fingerprint of the recipient key it was wrapped for. */
+  fp: string;
+  /** Envelope, attached to messages until the server has confirmed one. */
+  env: Uint8Array | null;
+}
+
+/** A session key received from a peer. */
+export interface IncomingKey {
+  kid: string;
+  from: string;
+  raw: Uint8Array;
+  key: MessageKey;
+  created: number;
+}
+
+/** Persistable form of the key state. */
+export interface KeyState {
+  pins: Record<string, PublicKeys>;
+  out: Record<string, Omit<OutgoingKey, "key">>;
+  in: Record<string, Omit<IncomingKey, "key">>;
+}
+
+/** What the key manager needs from the rest of the client. */
+export interface KeyManagerDeps {
+  user: string;
+  identity: Identity;
+  /** Fetches `user`'s public keys from the server. */
+  fetchKeys: (user: string) => Promise<PublicKeys>;
+  /** Fetches a key envelope addressed to us. */
+  fetchEnvelope: (kid: string) => Promise<{ from: string; env: Uint8Array }>;
+  /** Called when a pinned contact key changes. */
+  onKeyChanged?: (user: string, oldFp: string, newFp: string) => void;
+  /** Called when state worth persisting changed. */
+  onChange?: () => void;
+  rotateEvery?: number;
+  rotateAfterMs?: number;
+}
+
+const sameKeys = (a: PublicKeys, b: PublicKeys): boolean =>
+  a.enc.length === b.enc.length && a.enc.every((x, i) => x === b.enc[i]) &&
+  a.sign.every((x, i) => x === b.sign[i]);
+
+/**
+ * Contact pins and session keys of one logged-in user.
+ *
+ * @example
+ * ```ts
+ * import { KeyManager } from "@fastchat/client/key_manager";
+ * declare const km: KeyManager;
+ * const k = km.incomingReady("bob", "kid-123456") ?? await km.incoming("bob", "kid-123456");
+ * ```
+ */
+export class KeyManager {
+  readonly #d: KeyManagerDeps;
+  readonly #pins = new Map<string, PublicKeys>();
+  readonly #imported = new Map<string, Promise<ImportedPublicKeys>>();
+  readonly #out = new Map<string, OutgoingKey>();
+  readonly #creating = new Map<string, Promise<OutgoingKey>>();
+  readonly #in = new Map<string, IncomingKey>();
+  readonly #opening = new Map<string, Promise<IncomingKey>>();
+  readonly rotateEvery: number;
+  readonly rotateAfterMs: number;
+
+  constructor(deps: KeyManagerDeps, state?: KeyState | null) {
+    this.#d = deps;
+    this.rotateEvery = deps.rotateEvery ?? 1000;
+    this.rotateAfterMs = deps.rotateAfterMs ?? 24 * 3600_000;
+    if (state) {
+      for (const [u, k] of Object.entries(state.pins ?? {})) this.#pins.set(u, k);
+      for (const [u, k] of Object.entries(state.out ?? {})) {
+        this.#out.set(u, { ...k, key: importMessageKey(k.raw) });
+      }
+      for (const [kid, k] of Object.entries(state.in ?? {})) {
+        this.#in.set(kid, { ...k, key: importMessageKey(k.raw) });
+      }
+    }
+  }
+
+  /** Persistable snapshot. */
+  snapshot(): KeyState {
+    const strip = <T extends { key: MessageKey }>(k: T): Omit<T, "key"> => {
+      const { key: _key, ...rest } = k;
+      return rest;
+    };
+    return {
+      pins: Object.fromEntries(this.#pins),
+      out: Object.fromEntries([...this.#out].map(([u, k]) => [u, strip(k)])),
+      in: Object.fromEntries([...this.#in].map(([kid, k]) => [kid, strip(k)])),
+    };
+  }
+
+  /** Pinned public keys of `user`, if any. */
+  pinned(user: string): PublicKeys | undefined {
+    return this.#pins.get(user);
+  }
+
+  /**
+   * Current public keys of `user`: pinned ones, or fetched and pinned on
+   * first use. With `refresh` the server is asked again and a change is
+   * reported through `onKeyChanged` before the new key is pinned.
+   */
+  async contactKeys(user: string, refresh = false): Promise<ImportedPublicKeys> {
+    const pinned = this.#pins.get(user);
+    if (pinned && !refresh) {
+      let p = this.#imported.get(user);
+      if (!p) this.#imported.set(user, p = importPublicKeys(pinned));
+      return p;
+    }
+    const fresh = await this.#d.fetchKeys(user);
+    const imported = await importPublicKeys(fresh);
+    const current = this.#pins.get(user);
+    if (current && !sameKeys(current, fresh)) {
+      const [a, b] = await Promise.all([keyFingerprint(current), keyFingerprint(fresh)]);
+      this.#out.delete(user); // never wrap for a stale key again
+      this.#d.onKeyChanged?.(user, a, b);
+    }
+    if (!current || !sameKeys(current, fresh)) {
+      this.#pins.set(user, fresh);
+      this.#d.onChange?.();
+    }
+    this.#imported.set(user, Promise.resolve(imported));
+    return imported;
+  }
+
+  /** The sending key for `to` if it needs no rotation; counts one use. */
+  outgoingReady(to: string, now: number = Date.now()): OutgoingKey | null {
+    const k = this.#out.get(to);
+    if (!k || k.count >= this.rotateEvery || now - k.created >= this.rotateAfterMs) return null;
+    k.count++;
+    return k;
+  }
+
+  /** The sending key for `to`, creating (and wrapping) a new one when due. */
+  async outgoing(to: string): Promise<OutgoingKey> {
+    const ready = this.outgoingReady(to);
+    if (ready) return ready;
+    let p = this.#creating.get(to);
+    if (!p) {
+      p = this.#create(to).finally(() => this.#creating.delete(to));
+      this.#creating.set(to, p);
+    }
+    await p;
+    return this.outgoingReady(to) ?? this.outgoing(to);
+  }
+
+  async #create(to: string): Promise<OutgoingKey> {
+    // Re-fetch on every rotation so a changed recipient key is noticed.
+    const recipientKeys = await this.contactKeys(to, true);
+    const sk = await createSessionKey({
+      sender: this.#d.user,
+      recipient: to,
+      senderIdentity: this.#d.identity,
+      recipientKeys,
+    });
+    const k: OutgoingKey = {
+      kid: sk.kid,
+      raw: sk.key,
+      key: importMessageKey(sk.key),
+      count: 0,
+      created: sk.createdAt,
+      fp: await keyFingerprint(recipientKeys.raw),
+      env: sk.envelope,
+    };
+    this.#out.set(to, k);
+    this.#d.onChange?.();
+    return k;
+  }
+
+  /** Marks the envelope of `kid` as stored by the server (stop attaching it). */
+  envelopeStored(to: string, kid: string): void {
+    const k = this.#out.get(to);
+    if (k && k.kid === kid && k.env) {
+      k.env = null;
+      this.#d.onChange?.();
+    }
+  }
+
+  /** A received key by id, if already opened and really from `from`. */
+  incomingReady(from: string, kid: string): IncomingKey | null {
+    const k = this.#in.get(kid);
+    return k && k.from === from ? k : null;
+  }
+
+  /**
+   * Opens the key `kid` from `from`: from `env` if given, otherwise fetched
+   * from the server. Verifies the sender's signature (`BAD_SIGNATURE`) and
+   * unwraps it (`DECRYPT_FAILED`).
+   */
+  incoming(from: string, kid: string, env?: Uint8Array): Promise<IncomingKey> {
+    const have = this.#in.get(kid);
+    if (have) {
+      return have.from === from ? Promise.resolve(have) : Promise.reject(
+        new FastChatError("BAD_SIGNATURE", `key ${kid} belongs to ${have.from}, not ${from}`),
+      );
+    }
+    let p = this.#opening.get(kid);
+    if (!p) {
+      p = this.#open(from, kid, env).finally(() => this.#opening.delete(kid));
+      this.#opening.set(kid, p);
+    }
+    return p;
+  }
+
+  async #open(from: string, kid: string, env?: Uint8Array): Promise<IncomingKey> {
+    const envelope = env ?? (await this.#d.fetchEnvelope(kid)).env;
+    const open = async (senderKeys: ImportedPublicKeys) =>
+      await openSessionKey({
+        envelope,
+        expectedSender: from,
+        expectedRecipient: this.#d.user,
+        recipientIdentity: this.#d.identity,
+        senderKeys,
+      });
+    let opened;
+    try {
+      opened = await open(await this.contactKeys(from));
+    } catch (e) {
+      // The sender may have new keys since we pinned them: refresh once (warns).
+      if ((e as { code?: string }).code !== "BAD_SIGNATURE") throw e;
+      opened = await open(await this.contactKeys(from, true));
+    }
+    if (opened.kid !== kid) {
+      throw new FastChatError("BAD_SIGNATURE", "key envelope id does not match the message");
+    }
+    const k: IncomingKey = {
+      kid,
+      from,
+      raw: opened.key,
+      key: importMessageKey(opened.key),
+      created: opened.createdAt,
+    };
+    this.#in.set(kid, k);
+    this.#d.onChange?.();
+    return k;
+  }
+}

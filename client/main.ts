@@ -1,0 +1,84 @@
+/**
+ * `deno task client -- [--server host:port] [--home DIR] [--json] [--tls] [--ca FILE]`
+ *
+ * Interactive when stdin is a terminal; otherwise reads the same commands
+ * one per line (scriptable) until `/quit` or end of input.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { FastChatError } from "@fastchat/lib/errors";
+import { colorEnabledByDefault } from "./ansi.ts";
+import { LineEditor, readLines } from "./line_editor.ts";
+import { TerminalApp } from "./terminal_app.ts";
+
+/** Where `deno task start` serves clients by default. */
+export const DEFAULT_SERVER = "127.0.0.1:7701";
+
+const HELP = `Usage: deno task client -- [options]
+  --server host:port   chat server (default $FASTCHAT_SERVER or ${DEFAULT_SERVER})
+  --home DIR           key and history root; files go to DIR/<user> (default ~/.fastchat)
+  --json               print events as JSON lines (for scripts)
+  --tls                connect with TLS; --ca FILE trusts an extra root certificate (PEM)
+  --no-color           plain output
+Commands are read from stdin: type /help once running.`;
+
+/** Parses `host:port` (IPv6 as `[::1]:7701`). */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new FastChatError("INVALID_CONFIG", `expected host:port, got ${JSON.stringify(s)}`);
+  }
+  return { host: m[1] ?? m[2], port };
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: "string" },
+      home: { type: "string" },
+      json: { type: "boolean", default: false },
+      tls: { type: "boolean", default: false },
+      ca: { type: "string" },
+      "no-color": { type: "boolean", default: false },
+      "kdf-iterations": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const server = parseHostPort(values.server ?? Deno.env.get("FASTCHAT_SERVER") ?? DEFAULT_SERVER);
+  const tty = Deno.stdin.isTerminal() && !values.json;
+  const encoder = new TextEncoder();
+  const app = new TerminalApp({
+    server,
+    homeRoot: values.home,
+    tls: values.tls || values.ca
+      ? { caCerts: values.ca ? [await Deno.readTextFile(values.ca)] : undefined }
+      : undefined,
+    kdfIterations: values["kdf-iterations"] ? Number(values["kdf-iterations"]) : undefined,
+    json: values.json,
+    color: !values["no-color"] && colorEnabledByDefault(),
+    input: tty
+      ? { kind: "tty", editor: LineEditor.forTerminal() }
+      : { kind: "script", lines: readLines(Deno.stdin.readable) },
+    print: (line) => {
+      const b = encoder.encode(line + "\n");
+      let off = 0;
+      while (off < b.length) off += Deno.stdout.writeSync(b.subarray(off));
+    },
+  });
+  return await app.run();
+}
+
+if (import.meta.main) {
+  main(Deno.args).then((code) => Deno.exit(code)).catch((e) => {
+    const err = FastChatError.from(e);
+    console.error(`fastchat client: ${err.code}: ${err.message}`);
+    Deno.exit(2);
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * The client's link to one chat server: TCP or TLS connect, version
+ * handshake, request/response matching by `rid`, and push frames (`msg`,
+ * `sent`, `delivered`, unsolicited `error`) handed to a callback.
+ *
+ * @example
+ * ```ts
+ * import { ServerConnection } from "@fastchat/client/server_connection";
+ * const conn = await ServerConnection.connect({
+ *   host: "127.0.0.1",
+ *   port: 7701,
+ *   onPush: (f) => console.log(f.t),
+ * });
+ * await conn.request({ t: "ping" });
+ * conn.close();
+ * ```
+ * @module
+ */
+import { FastChatError, isErrorCode } from "@fastchat/lib/errors";
+import { FramedConnection } from "@fastchat/lib/framed_conn";
+import {
+  type ClientFrame,
+  decodeServerFrame,
+  encodePayload,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  type ServerFrameOf,
+} from "@fastchat/lib/protocol";
+
+/** Options of {@link ServerConnection.connect}. */
+export interface ServerConnectionOptions {
+  host: string;
+  port: number;
+  /** Use TLS; `caCerts` (PEM) trusts extra roots such as a self-signed test CA. */
+  tls?: { caCerts?: string[] };
+  /** Frames not answering a request. */
+  onPush: (frame: ServerFrame) => void;
+  /** Called once when the connection closes. */
+  onClose?: (err?: FastChatError) => void;
+  /** Timeout for connect+handshake and for each request (default 15 s). */
+  timeoutMs?: number;
+  /** Outbound queue bound in bytes (default 4 MiB); `writable()` waits below half. */
+  maxQueueBytes?: number;
+}
+
+type Request = ClientFrame extends infer F ? F extends { rid: number } ? Omit<F, "rid"> : never
+  : never;
+
+/**
+ * A handshaken connection to a chat server.
+ *
+ * @example
+ * ```ts
+ * import { ServerConnection } from "@fastchat/client/server_connection";
+ * declare const conn: ServerConnection;
+ * console.log(conn.serverId, conn.address);
+ * ```
+ */
+export class ServerConnection {
+  /** Server id from the handshake. */
+  serverId = "";
+  /** The server's frame limit after login. */
+  maxFrame = 0;
+  readonly #fc: FramedConnection;
+  readonly #opts: ServerConnectionOptions;
+  readonly #pending = new Map<number, {
+    resolve: (f: ServerFrameOf<"ok">) => void;
+    reject: (e: FastChatError) => void;
+    timer: ReturnType<typeof setTimeout>;
+  }>();
+  #rid = 1;
+  #welcome: { resolve: () => void; reject: (e: FastChatError) => void } | null = null;
+
+  private constructor(conn: Deno.Conn, opts: ServerConnectionOptions) {
+    this.#opts = opts;
+    this.#fc = new FramedConnection(conn, {
+      maxQueueBytes: opts.maxQueueBytes ?? 4 * 1024 * 1024,
+      onOverflow: () => {},
+      onFrame: (p) => this.#onFrame(p),
+      onClose: (err) => this.#onClose(err),
+    });
+  }
+
+  /** `host:port` of the server. */
+  get address(): string {
+    return `${this.#opts.host}:${this.#opts.port}`;
+  }
+
+  /** Whether the connection is closed. */
+  get closed(): boolean {
+    return this.#fc.closed;
+  }
+
+  /** Connects and completes the version handshake. */
+  static async connect(opts: ServerConnectionOptions): Promise<ServerConnection> {
+    const timeoutMs = opts.timeoutMs ?? 15_000;
+    let conn: Deno.Conn;
+    try {
+      conn = opts.tls
+        ? await Deno.connectTls({ hostname: opts.host, port: opts.port, caCerts: opts.tls.caCerts })
+        : await Deno.connect({ hostname: opts.host, port: opts.port });
+    } catch (e) {
+      throw new FastChatError(
+        "CONNECT_FAILED",
+        `cannot connect to ${opts.host}:${opts.port}: ${(e as Error).message}`,
+      );
+    }
+    if (!opts.tls) (conn as Deno.TcpConn).setNoDelay(true);
+    const sc = new ServerConnection(conn, opts);
+    const welcomed = new Promise<void>((resolve, reject) => sc.#welcome = { resolve, reject });
+    sc.#fc.start();
+    sc.#fc.sendPayload(
+      encodePayload({ t: "hello", v: PROTOCOL_VERSION, agent: "fastchat-client/0.1" }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        welcomed,
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(
+            () => reject(new FastChatError("TIMEOUT", `no handshake from ${sc.address}`)),
+            timeoutMs,
+          )
+        ),
+      ]);
+    } catch (e) {
+      sc.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return sc;
+  }
+
+  /** Sends a request and resolves with its `ok` reply; rejects with the server's error code. */
+  request(frame: Request): Promise<ServerFrameOf<"ok">> {
+    if (this.#fc.closed) {
+      return Promise.reject(new FastChatError("NOT_CONNECTED", "connection is closed"));
+    }
+    const rid = this.#rid++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(rid);
+        reject(new FastChatError("TIMEOUT", `no reply to ${frame.t} from ${this.address}`));
+      }, this.#opts.timeoutMs ?? 15_000);
+      this.#pending.set(rid, { resolve, reject, timer });
+      this.#fc.sendPayload(encodePayload({ ...frame, rid } as ClientFrame));
+    });
+  }
+
+  /** Sends a frame that expects no reply; false if closed. */
+  send(frame: ClientFrame): boolean {
+    return this.#fc.sendPayload(encodePayload(frame));
+  }
+
+  /** Resolves when the outbound queue has room. */
+  writable(): Promise<void> {
+    return this.#fc.writable();
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#fc.close();
+  }
+
+  /** Writes what is queued, then closes. */
+  end(): Promise<void> {
+    return this.#fc.end();
+  }
+
+  #onFrame(payload: Uint8Array): void {
+    let f: ServerFrame;
+    try {
+      f = decodeServerFrame(payload);
+    } catch (e) {
+      this.#fc.close(FastChatError.from(e, "BAD_FRAME"));
+      return;
+    }
+    if (f.t === "welcome") {
+      this.serverId = f.server;
+      this.maxFrame = f.max;
+      this.#welcome?.resolve();
+      this.#welcome = null;
+      return;
+    }
+    if ((f.t === "ok" || f.t === "error" || f.t === "pong") && f.rid !== undefined) {
+      const p = this.#pending.get(f.rid);
+      if (p) {
+        this.#pending.delete(f.rid);
+        clearTimeout(p.timer);
+        if (f.t === "error") p.reject(toError(f));
+        else p.resolve(f as ServerFrameOf<"ok">);
+        return;
+      }
+    }
+    if (f.t === "error" && this.#welcome) {
+      this.#welcome.reject(toError(f));
+      this.#welcome = null;
+      return;
+    }
+    this.#opts.onPush(f);
+  }
+
+  #onClose(err?: FastChatError): void {
+    const e = err ?? new FastChatError("CONNECTION_CLOSED", `connection to ${this.address} closed`);
+    this.#welcome?.reject(e);
+    this.#welcome = null;
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
+    this.#pending.clear();
+    this.#opts.onClose?.(err);
+  }
+}
+
+/** Converts an `error` frame into a {@link FastChatError}. */
+export function toError(f: ServerFrameOf<"error">): FastChatError {
+  const code = isErrorCode(f.code) ? f.code : "INTERNAL";
+  const details: Record<string, unknown> = {};
+  if (f.retry !== undefined) details.retryMs = f.retry;
+  if (f.id !== undefined) details.id = f.id;
+  return new FastChatError(code, f.message, details);
+}

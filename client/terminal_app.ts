@@ -1,0 +1,263 @@
+/**
+ * The terminal client: runs commands from an interactive line editor or a
+ * script (one command per line), and prints the client's events as human
+ * lines or, with `--json`, one JSON object per line.
+ *
+ * @example
+ * ```ts
+ * import { TerminalApp } from "@fastchat/client/terminal_app";
+ * const app = new TerminalApp({
+ *   server: { host: "127.0.0.1", port: 7701 },
+ *   json: true,
+ *   input: { kind: "script", lines: ["/login alice secret-password", "/msg bob hi", "/quit"] },
+ *   print: (line) => console.log(line),
+ * });
+ * await app.run();
+ * ```
+ * @module
+ */
+import { FastChatError } from "@fastchat/lib/errors";
+import { makeStyle, type Style } from "./ansi.ts";
+import { ChatClient, type ChatClientOptions } from "./chat_client.ts";
+import { type Command, HELP_TEXT, parseCommand } from "./commands.ts";
+import type { ClientEvent } from "./events.ts";
+import type { LineEditor } from "./line_editor.ts";
+
+/** Where commands come from. */
+export type CommandInput =
+  | { kind: "tty"; editor: LineEditor }
+  | { kind: "script"; lines: AsyncIterable<string> | Iterable<string> };
+
+/** Options of a {@link TerminalApp}. */
+export interface TerminalAppOptions extends Omit<ChatClientOptions, "onEvent"> {
+  json: boolean;
+  color?: boolean;
+  input: CommandInput;
+  /** Prints one line of output (stdout). */
+  print: (line: string) => void;
+  /** How long /quit and end of input wait for unconfirmed messages (default 10 s). */
+  quitTimeoutMs?: number;
+}
+
+function time(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+/**
+ * Formats an event for humans.
+ *
+ * @example
+ * ```ts
+ * import { formatEvent } from "@fastchat/client/terminal_app";
+ * import { makeStyle } from "@fastchat/client/ansi";
+ * formatEvent({ event: "sent", id: "abcdefgh12" }, makeStyle(false), "alice");
+ * ```
+ */
+export function formatEvent(e: ClientEvent, st: Style, me: string | null): string | null {
+  switch (e.event) {
+    case "ready":
+      return st.green(`logged in as ${e.user} on ${e.server} (${e.address})`);
+    case "message":
+      return `${st.gray(time(e.sent_at))} ${st.bold(st.cyan(e.from))}${
+        e.to === me ? "" : st.gray(` → ${e.to}`)
+      }: ${e.text}`;
+    case "sent":
+      return null;
+    case "delivered":
+      return st.gray(`✓✓ delivered to ${e.to} (${e.id.slice(0, 8)})`);
+    case "error":
+      return e.code === "KEY_CHANGED"
+        ? st.bold(st.red(`!!! ${e.message}`))
+        : st.red(`error ${e.code}: ${e.message}`);
+    case "disconnected":
+      return st.yellow(`disconnected (${e.code}); reconnecting…`);
+    case "reconnected":
+      return st.green(`reconnected to ${e.server} (${e.address})`);
+    case "whoami":
+      return e.user
+        ? `you are ${e.user} on server ${e.server} (${e.address})`
+        : `not logged in${e.address ? ` (connected to ${e.address})` : ""}`;
+    case "history":
+      return e.messages.length === 0
+        ? st.gray(`no history with ${e.peer}`)
+        : e.messages.map((m) =>
+          `${st.gray(time(m.sent_at))} ${st.bold(m.from === me ? "you" : m.from)}: ${m.text}`
+        ).join("\n");
+    case "verify":
+      return `safety number for ${e.user} and ${e.peer}:\n  ${
+        st.bold(e.safety_number)
+      }\ncompare it with ${e.peer} over another channel; if it differs, do not trust the keys.`;
+    case "logged_out":
+      return `logged out ${e.user}`;
+    case "info":
+      return e.message;
+  }
+}
+
+/**
+ * Command loop of the terminal client.
+ *
+ * @example
+ * ```ts
+ * import { TerminalApp } from "@fastchat/client/terminal_app";
+ * declare const app: TerminalApp;
+ * const exitCode = await app.run();
+ * ```
+ */
+export class TerminalApp {
+  readonly #o: TerminalAppOptions;
+  readonly #client: ChatClient;
+  readonly #style: Style;
+  #open: string | null = null;
+  #lines: AsyncIterator<string> | null = null;
+
+  constructor(opts: TerminalAppOptions) {
+    this.#o = opts;
+    this.#style = makeStyle(!opts.json && (opts.color ?? false));
+    this.#client = new ChatClient({ ...opts, onEvent: (e) => this.#event(e) });
+  }
+
+  /** The underlying client library instance. */
+  get client(): ChatClient {
+    return this.#client;
+  }
+
+  #out(text: string): void {
+    if (this.#o.input.kind === "tty") this.#o.input.editor.print(text);
+    else this.#o.print(text);
+  }
+
+  #event(e: ClientEvent): void {
+    if (this.#o.json) {
+      this.#out(JSON.stringify(e));
+      return;
+    }
+    const text = formatEvent(e, this.#style, this.#client.user);
+    if (text !== null) this.#out(text);
+  }
+
+  #prompt(): string {
+    const u = this.#client.user;
+    return this.#style.bold(u ? (this.#open ? `${u} → ${this.#open}> ` : `${u}> `) : "fastchat> ");
+  }
+
+  async #nextLine(): Promise<string | null> {
+    const input = this.#o.input;
+    if (input.kind === "tty") {
+      input.editor.setPrompt(this.#prompt());
+      return await input.editor.readLine();
+    }
+    this.#lines ??= (async function* (src) {
+      for await (const l of src) yield l;
+    })(input.lines);
+    const r = await this.#lines.next();
+    return r.done ? null : r.value;
+  }
+
+  async #password(user: string): Promise<string> {
+    const input = this.#o.input;
+    const pw = input.kind === "tty"
+      ? await input.editor.readSecret(`password for ${user}: `)
+      : await this.#nextLine();
+    if (pw === null || pw === "") {
+      throw new FastChatError("BAD_REQUEST", "a password is required");
+    }
+    return pw;
+  }
+
+  /** Runs until /quit or end of input; returns the process exit code. */
+  async run(): Promise<number> {
+    if (!this.#o.json && this.#o.input.kind === "tty") {
+      this.#out(this.#style.gray("FastChat — type /help for commands."));
+    }
+    while (true) {
+      const line = await this.#nextLine();
+      if (line === null) break;
+      let cmd: Command;
+      try {
+        cmd = parseCommand(line, this.#open);
+        if (cmd.cmd === "quit") break;
+        await this.#execute(cmd);
+      } catch (e) {
+        const err = FastChatError.from(e);
+        this.#event({ event: "error", code: err.code, message: err.message });
+      }
+    }
+    await this.#shutdown();
+    return 0;
+  }
+
+  async #shutdown(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pending = this.#client.unconfirmed;
+    const timedOut = await Promise.race([
+      this.#client.idle().then(() => false),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(true), this.#o.quitTimeoutMs ?? 10_000)),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.#event({
+        event: "error",
+        code: "TIMEOUT",
+        message: `${this.#client.unconfirmed} of ${pending} messages not confirmed by the server; they were not stored`,
+      });
+    }
+    await this.#client.close();
+    if (this.#o.input.kind === "tty") this.#o.input.editor.close();
+  }
+
+  async #execute(c: Command): Promise<void> {
+    const client = this.#client;
+    switch (c.cmd) {
+      case "none":
+        return;
+      case "help":
+        this.#out(HELP_TEXT);
+        return;
+      case "register":
+      case "login": {
+        const password = c.password ?? await this.#password(c.user);
+        if (c.cmd === "register") await client.register(c.user, password);
+        else await client.login(c.user, password);
+        return;
+      }
+      case "logout": {
+        const user = client.user;
+        await client.logout();
+        this.#open = null;
+        this.#event({ event: "logged_out", user: user ?? "" });
+        return;
+      }
+      case "msg":
+        await client.send(c.to, c.text);
+        return;
+      case "open":
+        if (!client.user) throw new FastChatError("NOT_AUTHENTICATED", "log in first");
+        this.#open = c.user;
+        this.#event({ event: "info", message: `talking to ${c.user}; /close to stop` });
+        return;
+      case "close":
+        this.#open = null;
+        return;
+      case "history": {
+        const recs = await client.history(c.user, c.n);
+        this.#event({
+          event: "history",
+          peer: c.user,
+          messages: recs.map((r) => ({ id: r.id, from: r.from, to: r.to, text: r.text, sent_at: r.sentAt })),
+        });
+        return;
+      }
+      case "verify": {
+        const number = await client.verify(c.user);
+        this.#event({ event: "verify", user: client.user!, peer: c.user, safety_number: number });
+        return;
+      }
+      case "whoami":
+        this.#event({ event: "whoami", ...client.whoami() });
+        return;
+      case "quit":
+        return;
+    }
+  }
+}

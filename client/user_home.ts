@@ -1,0 +1,164 @@
+/**
+ * A user's client-side home directory (`~/.fastchat/<user>` by default):
+ * the password-sealed identity, the sealed client state (pinned contact
+ * keys, session keys) and the encrypted message history. Directories are
+ * mode 0700 and files 0600; everything private is sealed under the vault key
+ * derived from the user's password.
+ *
+ * @example
+ * ```ts
+ * import { UserHome } from "@fastchat/client/user_home";
+ * const home = UserHome.at("/tmp/fc-home", "alice");
+ * console.log(await home.readIdentity()); // null on first use
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import { openVault, sealVault } from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+
+/** One entry of the local history. */
+export interface HistoryRecord {
+  id: string;
+  /** The other party of the conversation. */
+  peer: string;
+  from: string;
+  to: string;
+  text: string;
+  sentAt: number;
+}
+
+/** Default home root: `$FASTCHAT_HOME` or `~/.fastchat`. */
+export function defaultHomeRoot(): string {
+  const env = Deno.env.get("FASTCHAT_HOME");
+  if (env) return env;
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  return `${home}/.fastchat`;
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+async function writePrivate(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  await Deno.writeFile(tmp, data, { mode: 0o600 });
+  await Deno.chmod(tmp, 0o600).catch(() => {});
+  await Deno.rename(tmp, path);
+}
+
+async function readOrNull(path: string): Promise<Uint8Array | null> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/**
+ * Files of one user's home.
+ *
+ * @example
+ * ```ts
+ * import { UserHome } from "@fastchat/client/user_home";
+ * declare const vaultKey: CryptoKey;
+ * const home = UserHome.at("/tmp/fc-home", "alice");
+ * await home.appendHistory(vaultKey, {
+ *   id: "m1aaaaaaaa", peer: "bob", from: "alice", to: "bob", text: "hi", sentAt: Date.now(),
+ * });
+ * console.log((await home.readHistory(vaultKey, "bob", 10)).length);
+ * ```
+ */
+export class UserHome {
+  #historyChain: Promise<void> = Promise.resolve();
+  #ready: Promise<void> | null = null;
+
+  private constructor(readonly dir: string) {}
+
+  /** The home of `user` under `root`. */
+  static at(root: string, user: string): UserHome {
+    if (!/^[a-z0-9_.-]{1,32}$/.test(user) || user === "." || user === "..") {
+      throw new FastChatError("INVALID_USERNAME", `invalid username ${JSON.stringify(user)}`);
+    }
+    return new UserHome(`${root}/${user}`);
+  }
+
+  #ensure(): Promise<void> {
+    return this.#ready ??= (async () => {
+      await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await Deno.chmod(this.dir, 0o700).catch(() => {});
+    })();
+  }
+
+  /** The sealed identity, or null if this home has none yet. */
+  readIdentity(): Promise<Uint8Array | null> {
+    return readOrNull(`${this.dir}/identity.sealed`);
+  }
+
+  /** Stores the sealed identity (mode 0600). */
+  async writeIdentity(sealed: Uint8Array): Promise<void> {
+    await this.#ensure();
+    await writePrivate(`${this.dir}/identity.sealed`, sealed);
+  }
+
+  /** Loads and opens the sealed client state. */
+  async readState<T>(vaultKey: CryptoKey): Promise<T | null> {
+    const sealed = await readOrNull(`${this.dir}/state.sealed`);
+    if (!sealed) return null;
+    return packr.unpack(await openVault(vaultKey, sealed, "state")) as T;
+  }
+
+  /** Seals and stores the client state atomically. */
+  async writeState(vaultKey: CryptoKey, state: unknown): Promise<void> {
+    await this.#ensure();
+    await writePrivate(
+      `${this.dir}/state.sealed`,
+      await sealVault(vaultKey, packr.pack(state), "state"),
+    );
+  }
+
+  /** Appends records to the encrypted history (writes are serialised). */
+  appendHistory(vaultKey: CryptoKey, ...records: HistoryRecord[]): Promise<void> {
+    const job = this.#historyChain.then(async () => {
+      await this.#ensure();
+      const parts: Uint8Array[] = [];
+      for (const r of records) {
+        const sealed = await sealVault(vaultKey, packr.pack(r), "history");
+        const head = new Uint8Array(4);
+        new DataView(head.buffer).setUint32(0, sealed.length);
+        parts.push(head, sealed);
+      }
+      const path = `${this.dir}/history.log`;
+      const f = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+      try {
+        for (const p of parts) {
+          let off = 0;
+          while (off < p.length) off += await f.write(p.subarray(off));
+        }
+      } finally {
+        f.close();
+      }
+    });
+    this.#historyChain = job.catch(() => {});
+    return job;
+  }
+
+  /** The last `n` records of the conversation with `peer`, oldest first (all peers if null). */
+  async readHistory(vaultKey: CryptoKey, peer: string | null, n: number): Promise<HistoryRecord[]> {
+    await this.#historyChain;
+    const data = await readOrNull(`${this.dir}/history.log`);
+    if (!data) return [];
+    const out: HistoryRecord[] = [];
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let off = 0;
+    while (off + 4 <= data.length) {
+      const len = dv.getUint32(off);
+      if (off + 4 + len > data.length) break; // torn final write: ignore the tail
+      const rec = packr.unpack(
+        await openVault(vaultKey, data.subarray(off + 4, off + 4 + len), "history"),
+      ) as HistoryRecord;
+      if (peer === null || rec.peer === peer) out.push(rec);
+      off += 4 + len;
+    }
+    return out.slice(Math.max(0, out.length - n));
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * One client connection of the embedded server: reads frontend messages from
+ * its socket, groups them into atomic units (a startup packet, a simple
+ * Query, an extended-protocol batch up to Sync or Flush) and hands them to
+ * the shared {@link UnitQueue}; writes the backend's answers back.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:net";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { ClientConnection } from "./embedded_connection.ts";
+ * import { UnitQueue } from "./embedded_queue.ts";
+ * const queue = new UnitQueue(await PGlite.create(), { onFatal: console.error });
+ * let ids = 0;
+ * createServer((socket) => new ClientConnection(++ids, socket, queue)).listen(0);
+ * ```
+ * @module
+ */
+import type { Socket } from "node:net";
+import { type Batch, concat, type QueueClient, type UnitQueue } from "./embedded_queue.ts";
+import {
+  CANCEL_REQUEST_CODE,
+  errorResponse,
+  type FrontendMessage,
+  FrontendReader,
+  GSSENC_REQUEST_CODE,
+  message,
+  queryMessage,
+  readCString,
+  SSL_REQUEST_CODE,
+  WireError,
+} from "./wire.ts";
+
+const T_QUERY = 0x51; // 'Q'
+const T_PARSE = 0x50; // 'P'
+const T_CLOSE = 0x43; // 'C'
+const T_TERMINATE = 0x58; // 'X'
+/** Messages that end a unit: Sync, Flush, Query, FunctionCall. */
+const UNIT_END = new Set([0x53, 0x48, T_QUERY, 0x46]);
+/** Merge consecutive small units of one connection up to this many bytes. */
+const MERGE_BYTES = 1024 * 1024;
+/** Stop reading while this many bytes of complete units wait to run. */
+const PAUSE_BYTES = 96 * 1024 * 1024;
+/** Treat the socket as backed up past this much unsent output. */
+const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
+/** COPY FROM STDIN would make PGlite read input that is not there (it exits). */
+const COPY_FROM_STDIN = /\bcopy\b[\s\S]*?\bfrom\s+stdin\b/i;
+const COPY_REJECT_SQL = "DO $$ BEGIN RAISE EXCEPTION 'COPY FROM STDIN is not supported by the " +
+  "FastChat embedded database' USING ERRCODE = 'feature_not_supported'; END $$";
+
+interface Unit {
+  bytes: Uint8Array;
+  last: number;
+}
+
+/** Per-connection byte counters, shared with the server's stats. */
+export interface ByteCounters {
+  /** Bytes received from clients. */
+  bytesIn: number;
+  /** Bytes sent to clients. */
+  bytesOut: number;
+}
+
+/**
+ * A client socket speaking the PostgreSQL protocol to the shared backend.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:net";
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { ClientConnection } from "./embedded_connection.ts";
+ * import { UnitQueue } from "./embedded_queue.ts";
+ * const queue = new UnitQueue(await PGlite.create(), { onFatal: console.error });
+ * createServer((socket) => new ClientConnection(1, socket, queue)).listen(0);
+ * ```
+ */
+export class ClientConnection implements QueueClient {
+  /** Connection number. */
+  readonly id: number;
+  /** Named prepared statements created and not yet closed. */
+  readonly statements: Set<string> = new Set();
+  #socket: Socket;
+  #queue: UnitQueue;
+  #counters: ByteCounters;
+  #reader = new FrontendReader();
+  #partial: Uint8Array[] = [];
+  #units: Unit[] = [];
+  #queuedBytes = 0;
+  #closed = false;
+  #terminating = false;
+  #paused = false;
+
+  /** Takes over `socket`; `onClose` runs once when it is gone. */
+  constructor(
+    id: number,
+    socket: Socket,
+    queue: UnitQueue,
+    counters: ByteCounters = { bytesIn: 0, bytesOut: 0 },
+    onClose?: (c: ClientConnection) => void,
+  ) {
+    this.id = id;
+    this.#socket = socket;
+    this.#queue = queue;
+    this.#counters = counters;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
+    socket.on("drain", () => this.#units.length > 0 && queue.schedule(this));
+    socket.on("error", () => {}); // 'close' follows
+    socket.on("close", () => {
+      this.#markClosed();
+      onClose?.(this);
+    });
+  }
+
+  /** True once the socket is closed (or being destroyed). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Destroys the socket now; the queue rolls back and cleans up. */
+  destroy(): void {
+    this.#socket.destroy();
+    this.#markClosed();
+  }
+
+  /** Sends a FATAL ErrorResponse and closes. */
+  kill(code: string, text: string): void {
+    if (this.#closed) return;
+    this.#socket.end(errorResponse("FATAL", code, text));
+    this.#markClosed();
+  }
+
+  /** Whether a unit waits and the socket is not backed up. */
+  runnable(): boolean {
+    return !this.#closed && this.#units.length > 0 &&
+      this.#socket.writableLength < OUTPUT_HIGH_WATER;
+  }
+
+  /** Removes the next units: one startup packet, or several small units merged. */
+  takeBatch(): Batch | undefined {
+    const first = this.#units.shift();
+    if (!first) return undefined;
+    const parts = [first.bytes];
+    let size = first.bytes.length;
+    let last = first.last;
+    while (last !== 0 && this.#units.length > 0) {
+      const next = this.#units[0];
+      if (next.last === 0 || size + next.bytes.length > MERGE_BYTES) break;
+      this.#units.shift();
+      parts.push(next.bytes);
+      size += next.bytes.length;
+      last = next.last;
+    }
+    this.#queuedBytes -= size;
+    if (this.#paused && this.#queuedBytes < PAUSE_BYTES / 2) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    return { bytes: concat(parts), units: parts.length, last };
+  }
+
+  /** Writes backend output to the socket. */
+  deliver(data: Uint8Array): void {
+    if (this.#closed || data.length === 0) return;
+    this.#counters.bytesOut += data.length;
+    this.#socket.write(data);
+  }
+
+  /** Finishes a Terminate once all units before it ran. */
+  afterBatch(): void {
+    if (this.#terminating && this.#units.length === 0 && !this.#closed) {
+      this.#socket.end();
+      this.#markClosed();
+    }
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#units = [];
+    this.#partial = [];
+    this.#queuedBytes = 0;
+    this.#queue.schedule(this);
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#closed || this.#terminating) return;
+    this.#counters.bytesIn += chunk.length;
+    let messages: FrontendMessage[];
+    try {
+      messages = this.#reader.push(chunk);
+    } catch (e) {
+      const text = e instanceof WireError ? e.message : String(e);
+      this.kill(e instanceof WireError && text.includes("limit") ? "54000" : "08P01", text);
+      return;
+    }
+    let added = false;
+    for (const m of messages) {
+      if (m.type === 0) added = this.#onStartupPacket(m) || added;
+      else if (m.type === T_TERMINATE) {
+        this.#terminating = true;
+        break;
+      } else added = this.#onMessage(m) || added;
+      if (this.#closed) return;
+    }
+    if (this.#terminating) this.afterBatch();
+    if (added) this.#queue.schedule(this);
+    if (!this.#paused && this.#queuedBytes > PAUSE_BYTES) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  /** Returns true when a unit was queued. */
+  #onStartupPacket(m: FrontendMessage): boolean {
+    if (m.code === SSL_REQUEST_CODE || m.code === GSSENC_REQUEST_CODE) {
+      this.#socket.write(new Uint8Array([0x4e])); // 'N': no encryption, go on in plain text
+      return false;
+    }
+    if (m.code === CANCEL_REQUEST_CODE) {
+      this.destroy(); // cancellation is not supported; the query just finishes
+      return false;
+    }
+    if (m.code === undefined || m.code >>> 16 !== 3) {
+      this.kill("0A000", `unsupported frontend protocol ${m.code! >>> 16}.${m.code! & 0xffff}`);
+      return false;
+    }
+    this.#push({ bytes: m.bytes.slice(), last: 0 });
+    return true;
+  }
+
+  /** Returns true when the message completed a unit. */
+  #onMessage(m: FrontendMessage): boolean {
+    let bytes = m.bytes;
+    if (m.type === T_QUERY) {
+      if (COPY_FROM_STDIN.test(readCString(bytes, 5)[0])) bytes = queryMessage(COPY_REJECT_SQL);
+    } else if (m.type === T_PARSE) {
+      const [name, at] = readCString(bytes, 5);
+      const [sql] = readCString(bytes, at);
+      if (COPY_FROM_STDIN.test(sql)) bytes = message("P", name, COPY_REJECT_SQL, new Uint8Array(2));
+      if (name) this.statements.add(name);
+    } else if (m.type === T_CLOSE && bytes[5] === 0x53) { // Close 'S'tatement
+      this.statements.delete(readCString(bytes, 6)[0]);
+    }
+    this.#partial.push(bytes);
+    if (!UNIT_END.has(m.type)) return false;
+    const unit = { bytes: concat(this.#partial), last: m.type };
+    this.#partial = [];
+    this.#push(unit);
+    return true;
+  }
+
+  #push(unit: Unit): void {
+    if (unit.bytes.buffer === this.#partial[0]?.buffer) unit.bytes = unit.bytes.slice();
+    this.#units.push(unit);
+    this.#queuedBytes += unit.bytes.length;
+  }
+}

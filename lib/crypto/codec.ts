@@ -1,0 +1,242 @@
+/**
+ * Unambiguous binary encodings for things that get signed, hashed or used
+ * as AAD ({@link canonicalBytes}), and a tiny bounds-checked writer/reader
+ * pair for the small versioned binary formats (envelopes, identity blobs).
+ *
+ * @example
+ * ```ts
+ * import { canonicalBytes } from "@fastchat/lib/crypto/codec";
+ * const signed = canonicalBytes("fastchat/example/v1", ["alice", 42, new Uint8Array([1])]);
+ * ```
+ * @module
+ */
+
+import { FastChatError } from "../errors.ts";
+import { utf8DecodeStrict, utf8Encode } from "./bytes.ts";
+
+/**
+ * A value that {@link canonicalBytes} can encode. Numbers must be
+ * non-negative safe integers.
+ *
+ * @example
+ * ```ts
+ * const fields: CanonicalField[] = ["alice", 1700000000000, new Uint8Array(32)];
+ * ```
+ */
+export type CanonicalField = string | number | Uint8Array;
+
+const TAG_BYTES = 1;
+const TAG_STRING = 2;
+const TAG_UINT = 3;
+
+function badRequest(message: string): FastChatError {
+  return new FastChatError("BAD_REQUEST", message);
+}
+
+function checkUint(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`not a non-negative safe integer: ${n}`);
+}
+
+/**
+ * Encodes a domain string and a list of typed fields so that distinct
+ * inputs never produce the same bytes: the domain and every field are
+ * length-prefixed (u32 big-endian), and each field carries a type tag
+ * (bytes / UTF-8 string / u64), so `["ab", "c"]` ≠ `["a", "bc"]` and the
+ * string `"1"` ≠ the number `1`. Use a distinct domain per purpose.
+ *
+ * @example
+ * ```ts
+ * const aad = canonicalBytes("fastchat/msg/v1", ["dm", "alice", "bob", 1700000000000]);
+ * ```
+ */
+export function canonicalBytes(
+  domain: string,
+  fields: readonly CanonicalField[],
+): Uint8Array<ArrayBuffer> {
+  const w = new BinaryWriter();
+  w.bytes32(utf8Encode(domain));
+  w.u32(fields.length);
+  for (const f of fields) {
+    if (typeof f === "string") {
+      w.u8(TAG_STRING);
+      w.bytes32(utf8Encode(f));
+    } else if (typeof f === "number") {
+      w.u8(TAG_UINT);
+      w.u32(8);
+      w.u64(f);
+    } else if (f instanceof Uint8Array) {
+      w.u8(TAG_BYTES);
+      w.bytes32(f);
+    } else {
+      throw badRequest("unsupported canonical field type");
+    }
+  }
+  return w.finish();
+}
+
+/**
+ * Appends big-endian integers and length-prefixed byte strings to a growable buffer.
+ *
+ * @example
+ * ```ts
+ * const w = new BinaryWriter();
+ * w.u8(1);
+ * w.str16("alice");
+ * const bytes = w.finish();
+ * ```
+ */
+export class BinaryWriter {
+  #buf: Uint8Array = new Uint8Array(256);
+  #view: DataView = new DataView(this.#buf.buffer);
+  #len = 0;
+
+  #reserve(n: number): number {
+    const need = this.#len + n;
+    if (need > this.#buf.length) {
+      const next = new Uint8Array(Math.max(need, this.#buf.length * 2));
+      next.set(this.#buf.subarray(0, this.#len));
+      this.#buf = next;
+      this.#view = new DataView(next.buffer);
+    }
+    const at = this.#len;
+    this.#len = need;
+    return at;
+  }
+
+  /** Writes one unsigned byte. */
+  u8(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw badRequest(`u8 out of range: ${n}`);
+    const at = this.#reserve(1);
+    this.#view.setUint8(at, n);
+  }
+
+  /** Writes an unsigned 16-bit integer. */
+  u16(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw badRequest(`u16 out of range: ${n}`);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, n);
+  }
+
+  /** Writes an unsigned 32-bit integer. */
+  u32(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw badRequest(`u32 out of range: ${n}`);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, n);
+  }
+
+  /** Writes a non-negative safe integer as 8 bytes. */
+  u64(n: number): void {
+    checkUint(n);
+    const at = this.#reserve(8);
+    this.#view.setBigUint64(at, BigInt(n));
+  }
+
+  /** Writes raw bytes without a length prefix. */
+  raw(b: Uint8Array): void {
+    const at = this.#reserve(b.length); // may reallocate #buf: reserve before reading it
+    this.#buf.set(b, at);
+  }
+
+  /** Writes bytes with a u16 length prefix (max 65535 bytes). */
+  bytes16(b: Uint8Array): void {
+    this.u16(b.length);
+    this.raw(b);
+  }
+
+  /** Writes bytes with a u32 length prefix. */
+  bytes32(b: Uint8Array): void {
+    this.u32(b.length);
+    this.raw(b);
+  }
+
+  /** Writes a UTF-8 string with a u16 length prefix. */
+  str16(s: string): void {
+    this.bytes16(utf8Encode(s));
+  }
+
+  /** Returns a copy of everything written so far. */
+  finish(): Uint8Array<ArrayBuffer> {
+    return this.#buf.slice(0, this.#len);
+  }
+}
+
+/**
+ * Reads what {@link BinaryWriter} wrote. Every read is bounds-checked and
+ * throws `FastChatError("BAD_REQUEST")` on truncated or malformed input;
+ * call {@link BinaryReader.end} to reject trailing bytes.
+ *
+ * @example
+ * ```ts
+ * const r = new BinaryReader(bytes);
+ * const version = r.u8();
+ * const name = r.str16();
+ * r.end();
+ * ```
+ */
+export class BinaryReader {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  /** Starts reading `buf` at offset 0 (the bytes are not copied). */
+  constructor(buf: Uint8Array) {
+    if (!(buf instanceof Uint8Array)) throw badRequest("expected bytes");
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  #take(n: number): number {
+    if (this.#pos + n > this.#buf.length) throw badRequest("truncated input");
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
+  }
+
+  /** Reads one unsigned byte. */
+  u8(): number {
+    return this.#view.getUint8(this.#take(1));
+  }
+
+  /** Reads an unsigned 16-bit integer. */
+  u16(): number {
+    return this.#view.getUint16(this.#take(2));
+  }
+
+  /** Reads an unsigned 32-bit integer. */
+  u32(): number {
+    return this.#view.getUint32(this.#take(4));
+  }
+
+  /** Reads an 8-byte integer; rejects values above `Number.MAX_SAFE_INTEGER`. */
+  u64(): number {
+    const v = this.#view.getBigUint64(this.#take(8));
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw badRequest("u64 out of safe range");
+    return Number(v);
+  }
+
+  /** Reads `n` raw bytes (a copy). */
+  raw(n: number): Uint8Array<ArrayBuffer> {
+    const at = this.#take(n);
+    return this.#buf.slice(at, at + n);
+  }
+
+  /** Reads u16-length-prefixed bytes. */
+  bytes16(): Uint8Array<ArrayBuffer> {
+    return this.raw(this.u16());
+  }
+
+  /** Reads u32-length-prefixed bytes. */
+  bytes32(): Uint8Array<ArrayBuffer> {
+    return this.raw(this.u32());
+  }
+
+  /** Reads a u16-length-prefixed strict UTF-8 string. */
+  str16(): string {
+    return utf8DecodeStrict(this.bytes16());
+  }
+
+  /** Throws unless every byte has been consumed. */
+  end(): void {
+    if (this.#pos !== this.#buf.length) throw badRequest("trailing bytes");
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Encryption of direct-message text under a session key. The AAD binds
+ * each ciphertext to its message metadata, so a server (or anyone) that
+ * moves a ciphertext to another conversation, message id, timestamp or key
+ * id makes decryption fail.
+ *
+ * @example
+ * ```ts
+ * import { decryptText, encryptText } from "@fastchat/lib/crypto/dm_cipher";
+ * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid };
+ * const { iv, ct } = encryptText(key, "hello", meta);
+ * decryptText(key, iv, ct, meta); // "hello"
+ * ```
+ * @module
+ */
+
+import { FastChatError } from "../errors.ts";
+import { utf8Encode } from "./bytes.ts";
+import { canonicalBytes } from "./codec.ts";
+import { type MessageKey, openMessage, sealMessage } from "./aead.ts";
+
+/**
+ * Domain separator of message AAD.
+ *
+ * @example
+ * ```ts
+ * canonicalBytes(MESSAGE_AAD_DOMAIN, [kind, from, to, id, sentAt, kid]); // = messageAad(...)
+ * ```
+ */
+export const MESSAGE_AAD_DOMAIN = "fastchat/msg/v1";
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Metadata authenticated with every message.
+ *
+ * @example
+ * ```ts
+ * const f: MessageAadFields = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid };
+ * ```
+ */
+export interface MessageAadFields {
+  /** Message kind, e.g. `"dm"`. */
+  kind: string;
+  /** Sender username. */
+  from: string;
+  /** Recipient username. */
+  to: string;
+  /** Client-chosen message id. */
+  id: string;
+  /** Send time, ms since epoch (non-negative integer). */
+  sentAt: number;
+  /** Session key id. */
+  kid: string;
+}
+
+/**
+ * Canonical AAD: `canonicalBytes("fastchat/msg/v1", [kind, from, to, id, sentAt, kid])`
+ * (type-tagged, length-prefixed fields). Throws `BAD_REQUEST` if `sentAt`
+ * is not a non-negative safe integer.
+ *
+ * @example
+ * ```ts
+ * const aad = messageAad({ kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid: "k" });
+ * ```
+ */
+export function messageAad(p: MessageAadFields): Uint8Array {
+  return canonicalBytes(MESSAGE_AAD_DOMAIN, [p.kind, p.from, p.to, p.id, p.sentAt, p.kid]);
+}
+
+/**
+ * Encrypts UTF-8 text (synchronous, fresh random IV).
+ *
+ * @example
+ * ```ts
+ * const { iv, ct } = encryptText(key, "hello", meta);
+ * ```
+ */
+export function encryptText(
+  key: MessageKey,
+  text: string,
+  aadFields: MessageAadFields,
+): { iv: Uint8Array; ct: Uint8Array } {
+  return sealMessage(key, utf8Encode(text), messageAad(aadFields));
+}
+
+/**
+ * Decrypts text from {@link encryptText}. Throws
+ * `FastChatError("DECRYPT_FAILED")` if authentication fails (wrong key,
+ * tampered iv/ct, any different metadata field) or the plaintext is not
+ * valid UTF-8.
+ *
+ * @example
+ * ```ts
+ * const text = decryptText(key, iv, ct, meta);
+ * ```
+ */
+export function decryptText(
+  key: MessageKey,
+  iv: Uint8Array,
+  ct: Uint8Array,
+  aadFields: MessageAadFields,
+): string {
+  let aad: Uint8Array;
+  try {
+    aad = messageAad(aadFields);
+  } catch (e) {
+    throw new FastChatError("DECRYPT_FAILED", "invalid message metadata", undefined, { cause: e });
+  }
+  const pt = openMessage(key, iv, ct, aad);
+  try {
+    return strictDecoder.decode(pt);
+  } catch (e) {
+    throw new FastChatError("DECRYPT_FAILED", "message is not valid UTF-8", undefined, {
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * A framed, backpressured connection over any Deno stream connection (TCP or
+ * TLS). Inbound bytes are decoded into frame payloads; outbound frames go
+ * through a bounded queue that is coalesced into as few writes as possible.
+ *
+ * @example
+ * ```ts
+ * import { FramedConnection } from "@fastchat/lib/framed_conn";
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 7701 });
+ * const fc = new FramedConnection(conn, {
+ *   onFrame: (payload) => console.log("frame of", payload.length, "bytes"),
+ *   onClose: (err) => console.log("closed", err),
+ * });
+ * fc.start();
+ * fc.sendPayload(new Uint8Array([1, 2, 3]));
+ * ```
+ * @module
+ */
+import { FastChatError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME, FRAME_HEADER_BYTES, FrameDecoder } from "./frame.ts";
+
+/** Options of a {@link FramedConnection}. */
+export interface FramedConnectionOptions {
+  /** Called with each inbound payload; a returned promise pauses reading until it settles. */
+  onFrame: (payload: Uint8Array) => void | Promise<void>;
+  /** Called once when the connection is closed, with the reason if abnormal. */
+  onClose?: (err?: FastChatError) => void;
+  /** Inbound frame limit (default 1 MiB); change later via `decoder.maxFrame`. */
+  maxFrame?: number;
+  /** Outbound queue limit in bytes (default 8 MiB). */
+  maxQueueBytes?: number;
+  /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
+  onOverflow?: () => void;
+  /** Read buffer size (default 64 KiB). */
+  readSize?: number;
+}
+
+/**
+ * Framed duplex connection with a bounded outbound queue.
+ *
+ * @example
+ * ```ts
+ * import { FramedConnection } from "@fastchat/lib/framed_conn";
+ * declare const tcp: Deno.Conn;
+ * const fc = new FramedConnection(tcp, { onFrame: () => {} });
+ * fc.start();
+ * await fc.writable(); // resolves once the queue has room
+ * ```
+ */
+export class FramedConnection {
+  /** The inbound frame decoder; raise `maxFrame` after authentication. */
+  readonly decoder: FrameDecoder;
+  /** The underlying connection. */
+  readonly conn: Deno.Conn;
+  readonly #opts: FramedConnectionOptions;
+  readonly #maxQueue: number;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+  #closeReason?: FastChatError;
+
+  constructor(conn: Deno.Conn, opts: FramedConnectionOptions) {
+    this.conn = conn;
+    this.#opts = opts;
+    this.decoder = new FrameDecoder(opts.maxFrame ?? DEFAULT_MAX_FRAME);
+    this.#maxQueue = opts.maxQueueBytes ?? 8 * 1024 * 1024;
+  }
+
+  /** Whether the connection has been closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes queued for writing. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Starts the read loop; resolves when the peer or this side closes. */
+  async start(): Promise<void> {
+    const buf = new Uint8Array(this.#opts.readSize ?? 64 * 1024);
+    try {
+      while (!this.#closed) {
+        const n = await this.conn.read(buf);
+        if (n === null) break;
+        const frames = this.decoder.push(buf.subarray(0, n));
+        for (let i = 0; i < frames.length && !this.#closed; i++) {
+          const r = this.#opts.onFrame(frames[i]);
+          if (r) await r;
+        }
+      }
+      this.close();
+    } catch (e) {
+      this.close(this.#closed ? undefined : FastChatError.from(e, "CONNECTION_CLOSED"));
+    }
+  }
+
+  /** Queues a payload with its length prefix; returns false if the connection is closed or over its limit. */
+  sendPayload(payload: Uint8Array): boolean {
+    if (this.#closed) return false;
+    const size = FRAME_HEADER_BYTES + payload.length;
+    if (this.#queued + size > this.#maxQueue) {
+      if (this.#opts.onOverflow) this.#opts.onOverflow();
+      else {
+        this.close(
+          new FastChatError("SLOW_CONSUMER", `outbound queue over ${this.#maxQueue} bytes`),
+        );
+      }
+      return false;
+    }
+    const header = new Uint8Array(FRAME_HEADER_BYTES);
+    new DataView(header.buffer).setUint32(0, payload.length);
+    this.#queue.push(header, payload);
+    this.#queued += size;
+    if (!this.#writing) this.#flush();
+    return true;
+  }
+
+  /** Resolves when the outbound queue is below half its limit (or the connection closed). */
+  writable(): Promise<void> {
+    if (this.#closed || this.#queued <= this.#maxQueue / 2) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Resolves once everything queued so far has been written (or the connection closed). */
+  async drain(): Promise<void> {
+    while (!this.#closed && this.#queued > 0) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const parts = this.#queue;
+        const total = this.#queued;
+        this.#queue = [];
+        let out: Uint8Array;
+        if (parts.length === 1) out = parts[0];
+        else {
+          out = new Uint8Array(total);
+          let o = 0;
+          for (const p of parts) {
+            out.set(p, o);
+            o += p.length;
+          }
+        }
+        let off = 0;
+        while (off < out.length) off += await this.conn.write(out.subarray(off));
+        if (this.#closed) break;
+        this.#queued -= total;
+        this.#wake();
+      }
+    } catch (e) {
+      this.close(FastChatError.from(e, "CONNECTION_CLOSED"));
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  #wake(): void {
+    if (this.#closed || this.#queued <= this.#maxQueue / 2) {
+      const ws = this.#waiters;
+      this.#waiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Closes the connection (idempotent); queued bytes are dropped. */
+  close(reason?: FastChatError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    this.#queue = [];
+    this.#queued = 0;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.#wake();
+    this.#opts.onClose?.(reason);
+  }
+
+  /** Why the connection closed, if abnormally. */
+  get closeReason(): FastChatError | undefined {
+    return this.#closeReason;
+  }
+
+  /** Writes what is queued, then closes. */
+  async end(timeoutMs = 2000): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.drain(),
+      new Promise<void>((r) => timer = setTimeout(r, timeoutMs)),
+    ]);
+    clearTimeout(timer);
+    this.close();
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Starts, watches and stops FastChat processes (database, servers, load
+ * balancer): used by `deno task start`, the load generator and the tests.
+ * A process is "ready" when a line of its stdout matches a pattern; all its
+ * output lines are kept (bounded) and can be echoed with a prefix.
+ *
+ * @example
+ * ```ts
+ * import { ManagedProcess } from "@fastchat/lib/managed_process";
+ * const db = await ManagedProcess.spawn({
+ *   name: "db",
+ *   args: ["run", "-A", "db/main.ts", "--port", "0", "--memory"],
+ *   ready: /listening on (\S+)/,
+ * });
+ * console.log(db.match[1]);
+ * await db.stop();
+ * ```
+ * @module
+ */
+import { FastChatError } from "./errors.ts";
+
+/** Options of {@link ManagedProcess.spawn}. */
+export interface SpawnOptions {
+  /** Short name used as the log prefix. */
+  name: string;
+  /** Arguments to the Deno executable (e.g. `["run", "-A", "server/main.ts"]`). */
+  args: string[];
+  /** A stdout line matching this marks the process ready. */
+  ready: RegExp;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Echo output lines as `name | line` (stdout to stdout, stderr to stderr). */
+  echo?: boolean;
+  /** How long to wait for readiness (default 60 s). */
+  timeoutMs?: number;
+  /** Lines kept per stream (default 10,000). */
+  keepLines?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A child process with captured output.
+ *
+ * @example
+ * ```ts
+ * import { ManagedProcess } from "@fastchat/lib/managed_process";
+ * declare const p: ManagedProcess;
+ * p.kill("SIGKILL");
+ * await p.exited;
+ * ```
+ */
+export class ManagedProcess {
+  /** Captured stdout lines. */
+  readonly stdout: string[] = [];
+  /** Captured stderr lines. */
+  readonly stderr: string[] = [];
+  /** The readiness match. */
+  match: RegExpMatchArray = [] as unknown as RegExpMatchArray;
+  /** Resolves with the exit status. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly #child: Deno.ChildProcess;
+  readonly #opts: SpawnOptions;
+  #done = false;
+  #lineWaiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  private constructor(child: Deno.ChildProcess, opts: SpawnOptions) {
+    this.#child = child;
+    this.#opts = opts;
+    this.exited = child.status.then((s) => {
+      this.#done = true;
+      return s;
+    });
+  }
+
+  /** Process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Whether the process has exited. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Spawns a Deno subprocess and waits until it is ready. */
+  static async spawn(opts: SpawnOptions): Promise<ManagedProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: opts.args,
+      env: opts.env,
+      cwd: opts.cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const p = new ManagedProcess(child, opts);
+    const ready = p.waitForLine(opts.ready);
+    p.#pump(child.stdout, p.stdout, false);
+    p.#pump(child.stderr, p.stderr, true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      p.match = await Promise.race([
+        ready,
+        p.exited.then((s) => {
+          throw new FastChatError(
+            "INTERNAL",
+            `${opts.name} exited with code ${s.code} before it was ready:\n${
+              p.stderr.slice(-20).join("\n")
+            }`,
+          );
+        }),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(
+            () =>
+              reject(
+                new FastChatError("TIMEOUT", `${opts.name} not ready in time:\n${p.stderr.slice(-20).join("\n")}`),
+              ),
+            opts.timeoutMs ?? 60_000,
+          )
+        ),
+      ]);
+    } catch (e) {
+      p.kill("SIGKILL");
+      await p.exited;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return p;
+  }
+
+  /** Resolves with the first future (or already seen stdout) line matching `re`. */
+  waitForLine(re: RegExp): Promise<RegExpMatchArray> {
+    for (const l of this.stdout) {
+      const m = l.match(re);
+      if (m) return Promise.resolve(m);
+    }
+    return new Promise((resolve) => this.#lineWaiters.push({ re, resolve }));
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, into: string[], isErr: boolean): Promise<void> {
+    const keep = this.#opts.keepLines ?? 10_000;
+    const out = isErr ? Deno.stderr : Deno.stdout;
+    let partial = "";
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        const text = partial + decoder.decode(chunk, { stream: true });
+        const lines = text.split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) this.#line(line, into, keep, isErr, out);
+      }
+    } catch { /* process gone */ }
+    if (partial) this.#line(partial, into, keep, isErr, out);
+  }
+
+  #line(line: string, into: string[], keep: number, isErr: boolean, out: typeof Deno.stdout): void {
+    into.push(line);
+    if (into.length > keep) into.splice(0, into.length - keep);
+    if (this.#opts.echo) {
+      try {
+        out.writeSync(encoder.encode(`${this.#opts.name} | ${line}\n`));
+      } catch { /* closed */ }
+    }
+    if (!isErr && this.#lineWaiters.length > 0) {
+      this.#lineWaiters = this.#lineWaiters.filter((w) => {
+        const m = line.match(w.re);
+        if (m) w.resolve(m);
+        return !m;
+      });
+    }
+  }
+
+  /** Sends a signal (ignored if already exited). */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#done) return;
+    try {
+      this.#child.kill(signal);
+    } catch { /* already gone */ }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit status. */
+  async stop(graceMs = 10_000): Promise<Deno.CommandStatus> {
+    this.kill("SIGTERM");
+    const timer = setTimeout(() => this.kill("SIGKILL"), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The FastChat wire protocol: MessagePack-encoded maps inside length-prefixed
+ * frames (see {@link ./frame.ts}). Every frame has a type tag `t`. Requests
+ * that expect a reply carry a request id `rid`; the reply (`ok` or `error`)
+ * echoes it. Chat payloads (`body`, `env`) are opaque ciphertext to servers.
+ *
+ * Conversation kinds are open-ended (`dm` now; `group` and `file` reuse the
+ * same `send`/`msg` frames with another kind and a group name in `to`), and
+ * key envelopes are stored per (recipient, kid), so group sender keys fan out
+ * as one envelope per member without changing this protocol.
+ *
+ * @example
+ * ```ts
+ * import { decodeClientFrame, encodePayload } from "@fastchat/lib/protocol";
+ * const bytes = encodePayload({ t: "ping", rid: 1 });
+ * console.log(decodeClientFrame(bytes)); // { t: "ping", rid: 1 }
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import { FastChatError } from "./errors.ts";
+import {
+  array,
+  bytes,
+  int,
+  object,
+  oneOf,
+  optional,
+  str,
+  tuple,
+  type Validator,
+} from "./validate.ts";
+
+/** Protocol version spoken by this build. */
+export const PROTOCOL_VERSION = 1;
+/** Valid usernames: 1–32 of `[a-z0-9_.-]`. */
+export const USERNAME_RE: RegExp = /^[a-z0-9_.-]{1,32}$/;
+/** Valid client-generated message ids. */
+export const MESSAGE_ID_RE: RegExp = /^[A-Za-z0-9_-]{8,64}$/;
+/** Largest chat payload (ciphertext) per message. */
+export const MAX_BODY_BYTES = 960 * 1024;
+/** Conversation kinds understood by this version. */
+export const MESSAGE_KINDS = ["dm"] as const;
+/** Numeric codes stored for each kind. */
+export const KIND_CODES: Record<MessageKind, number> = { dm: 1 };
+/** A conversation kind. */
+export type MessageKind = typeof MESSAGE_KINDS[number];
+
+const user = str(1, 32, USERNAME_RE);
+const msgId = str(8, 64, MESSAGE_ID_RE);
+const rid = int(0, 2 ** 31);
+const kid = str(8, 64, MESSAGE_ID_RE);
+const timestamp = int(0, 2 ** 53 - 1);
+const publicKeys = object({ enc: bytes(200, 2048), sign: bytes(32, 32) });
+const kdfParams = object({ salt: bytes(16, 64), iter: int(100_000, 10_000_000) });
+
+/** Validators of every frame a client may send, by type tag. */
+export const CLIENT_FRAMES = {
+  hello: object({ t: oneOf("hello"), v: int(0, 1000), agent: optional(str(0, 64)) }),
+  register: object({
+    t: oneOf("register"),
+    rid,
+    user,
+    auth: bytes(32, 32),
+    kdf: kdfParams,
+    keys: publicKeys,
+    backup: bytes(16, 32 * 1024),
+  }),
+  prelogin: object({ t: oneOf("prelogin"), rid, user }),
+  login: object({ t: oneOf("login"), rid, user, auth: bytes(32, 32) }),
+  resume: object({ t: oneOf("resume"), rid, token: str(16, 128) }),
+  logout: object({ t: oneOf("logout"), rid }),
+  keys: object({ t: oneOf("keys"), rid, user }),
+  envelope: object({ t: oneOf("envelope"), rid, kid }),
+  send: object({
+    t: oneOf("send"),
+    id: msgId,
+    to: user,
+    kind: oneOf(...MESSAGE_KINDS),
+    ts: timestamp,
+    body: bytes(1, MAX_BODY_BYTES),
+    kid: optional(kid),
+    env: optional(bytes(16, 8192)),
+  }),
+  ack: object({ t: oneOf("ack"), items: array(tuple(user, msgId), 1, 4096) }),
+  ping: object({ t: oneOf("ping"), rid }),
+} as const;
+
+/** Validators of every frame a server may send, by type tag. */
+export const SERVER_FRAMES = {
+  welcome: object({
+    t: oneOf("welcome"),
+    v: int(0, 1000),
+    server: str(1, 64),
+    max: int(1024, 2 ** 31),
+  }),
+  ok: object({
+      t: oneOf("ok"),
+      rid,
+      user: optional(user),
+      token: optional(str(16, 128)),
+      expires: optional(timestamp),
+      keys: optional(publicKeys),
+      backup: optional(bytes(16, 32 * 1024)),
+      kdf: optional(kdfParams),
+      kid: optional(kid),
+      from: optional(user),
+    env: optional(bytes(16, 8192)),
+  }),
+  error: object({
+    t: oneOf("error"),
+    rid: optional(rid),
+    id: optional(str(1, 64)),
+    code: str(1, 64),
+    message: str(0, 1024),
+    retry: optional(int(0, 2 ** 31)),
+  }),
+  msg: object({
+    t: oneOf("msg"),
+    id: msgId,
+    from: user,
+    to: user,
+    kind: oneOf(...MESSAGE_KINDS),
+    ts: timestamp,
+    body: bytes(1, MAX_BODY_BYTES),
+    kid: optional(kid),
+    env: optional(bytes(16, 8192)),
+  }),
+  sent: object({ t: oneOf("sent"), ids: array(msgId, 1, 65536) }),
+  delivered: object({ t: oneOf("delivered"), items: array(tuple(user, msgId), 1, 65536) }),
+  pong: object({ t: oneOf("pong"), rid }),
+} as const;
+
+type FramesOf<M extends Record<string, Validator<unknown>>> = {
+  [K in keyof M]: M[K] extends Validator<infer T> ? T : never;
+}[keyof M];
+
+/** Any frame a client sends. */
+export type ClientFrame = FramesOf<typeof CLIENT_FRAMES>;
+/** Any frame a server sends. */
+export type ServerFrame = FramesOf<typeof SERVER_FRAMES>;
+/** A client frame of type `T`. */
+export type ClientFrameOf<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
+/** A server frame of type `T`. */
+export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+/**
+ * Encodes a frame payload (without the length prefix).
+ *
+ * @example
+ * ```ts
+ * import { encodePayload } from "@fastchat/lib/protocol";
+ * encodePayload({ t: "pong", rid: 3 }).length; // a dozen bytes
+ * ```
+ */
+export function encodePayload(frame: ClientFrame | ServerFrame): Uint8Array {
+  return packr.pack(frame);
+}
+
+function decodeWith<F>(
+  validators: Record<string, Validator<unknown>>,
+  payload: Uint8Array,
+): F {
+  let value: unknown;
+  try {
+    value = packr.unpack(payload);
+  } catch {
+    throw new FastChatError("BAD_FRAME", "frame is not valid MessagePack");
+  }
+  if (
+    typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype
+  ) {
+    throw new FastChatError("BAD_FRAME", "frame is not a map");
+  }
+  const t = (value as { t?: unknown }).t;
+  const validate = typeof t === "string" && Object.hasOwn(validators, t) ? validators[t] : null;
+  if (!validate) {
+    throw new FastChatError("BAD_REQUEST", `unknown frame type ${JSON.stringify(t)}`, {
+      field: "t",
+    });
+  }
+  return validate(value) as F;
+}
+
+/**
+ * Decodes and validates a client frame; throws `BAD_FRAME` / `BAD_REQUEST`.
+ *
+ * @example
+ * ```ts
+ * import { decodeClientFrame, encodePayload } from "@fastchat/lib/protocol";
+ * decodeClientFrame(encodePayload({ t: "logout", rid: 9 })).t; // "logout"
+ * ```
+ */
+export function decodeClientFrame(payload: Uint8Array): ClientFrame {
+  return decodeWith<ClientFrame>(CLIENT_FRAMES, payload);
+}
+
+/**
+ * Decodes and validates a server frame; throws `BAD_FRAME` / `BAD_REQUEST`.
+ *
+ * @example
+ * ```ts
+ * import { decodeServerFrame, encodePayload } from "@fastchat/lib/protocol";
+ * decodeServerFrame(encodePayload({ t: "pong", rid: 9 })).t; // "pong"
+ * ```
+ */
+export function decodeServerFrame(payload: Uint8Array): ServerFrame {
+  return decodeWith<ServerFrame>(SERVER_FRAMES, payload);
+}

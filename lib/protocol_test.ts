@@ -1,0 +1,92 @@
+import { expect } from "expect";
+import { Packr } from "msgpackr";
+import { FastChatError } from "./errors.ts";
+import { decodeClientFrame, decodeServerFrame, encodePayload } from "./protocol.ts";
+
+const raw = new Packr({ useRecords: false, mapsAsObjects: true });
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FastChatError);
+    return (e as FastChatError).code;
+  }
+  throw new Error("expected an error");
+}
+
+const send = {
+  t: "send",
+  id: "abcdefgh1234",
+  to: "bob",
+  kind: "dm",
+  ts: 1700000000000,
+  body: new Uint8Array([1, 2, 3]),
+};
+
+Deno.test("protocol: valid frames round-trip", () => {
+  expect(decodeClientFrame(encodePayload({ t: "ping", rid: 5 }))).toEqual({ t: "ping", rid: 5 });
+  const got = decodeClientFrame(raw.pack(send));
+  expect(got.t).toBe("send");
+  expect([...(got as typeof send).body]).toEqual([1, 2, 3]);
+  const ack = decodeClientFrame(raw.pack({ t: "ack", items: [["alice", "abcdefgh1234"]] }));
+  expect(ack).toEqual({ t: "ack", items: [["alice", "abcdefgh1234"]] });
+  const welcome = decodeServerFrame(encodePayload({ t: "welcome", v: 1, server: "s1", max: 4096 }));
+  expect(welcome.t).toBe("welcome");
+});
+
+Deno.test("protocol: malformed frames get stable codes", () => {
+  expect(codeOf(() => decodeClientFrame(new Uint8Array([0xc1])))).toBe("BAD_FRAME");
+  expect(codeOf(() => decodeClientFrame(raw.pack([1, 2])))).toBe("BAD_FRAME");
+  expect(codeOf(() => decodeClientFrame(raw.pack("hello")))).toBe("BAD_FRAME");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "nope" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "__proto__" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping", rid: "1" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping", rid: 1, x: 2 })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, to: "Bob!" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, to: "a".repeat(33) })))).toBe(
+    "BAD_REQUEST",
+  );
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, kind: "smoke" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, id: "short" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, body: "text" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, ts: -1 })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, ts: 1.5 })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ack", items: [] })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ack", items: [["a"]] })))).toBe(
+    "BAD_REQUEST",
+  );
+});
+
+Deno.test("protocol: the error names the offending field", () => {
+  try {
+    decodeClientFrame(raw.pack({ ...send, to: "NOPE" }));
+  } catch (e) {
+    expect((e as FastChatError).details?.field).toBe("to");
+  }
+});
+
+Deno.test("protocol fuzz: random and mutated payloads only raise FastChatError", () => {
+  let seed = 99;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const valid = raw.pack(send);
+  for (let i = 0; i < 3000; i++) {
+    let buf: Uint8Array;
+    if (i % 2 === 0) {
+      buf = new Uint8Array(Math.floor(rand() * 200));
+      for (let j = 0; j < buf.length; j++) buf[j] = Math.floor(rand() * 256);
+    } else {
+      buf = valid.slice();
+      const flips = 1 + Math.floor(rand() * 4);
+      for (let k = 0; k < flips; k++) buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
+    }
+    try {
+      const f = decodeClientFrame(buf);
+      // Whatever survives must be a fully valid frame.
+      expect(typeof f.t).toBe("string");
+    } catch (e) {
+      expect(e).toBeInstanceOf(FastChatError);
+    }
+  }
+});

@@ -1,0 +1,167 @@
+/**
+ * A FastChat chat server: listens on TCP (optionally TLS), serves
+ * {@link ClientSession}s, and shuts down gracefully (stop accepting, tell
+ * clients, flush the write-behind queue).
+ *
+ * @example
+ * ```ts
+ * import postgres from "postgres";
+ * import { ChatServer } from "@fastchat/server/chat_server";
+ * const server = await ChatServer.start({
+ *   port: 0,
+ *   sql: postgres("postgres://postgres@127.0.0.1:7432/postgres"),
+ * });
+ * console.log(server.address);
+ * await server.close();
+ * ```
+ * @module
+ */
+import type { Sql } from "postgres";
+import { DEFAULT_MAX_FRAME } from "@fastchat/lib/frame";
+import { type Logger, nullLogger } from "@fastchat/lib/logger";
+import { AccountService } from "./accounts.ts";
+import { ClientSession, type SessionContext, type SessionLimits } from "./client_session.ts";
+import { MessageRouter } from "./message_router.ts";
+import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
+import { KeyedTokenBuckets } from "./rate_limiter.ts";
+import { ChatStore } from "./store.ts";
+
+/** Options of {@link ChatServer.start}. */
+export interface ChatServerOptions {
+  sql: Sql;
+  host?: string;
+  port?: number;
+  /** Server id; default `fc-<port>`. */
+  id?: string;
+  /** PEM certificate and key: serve TLS instead of plain TCP. */
+  tls?: { cert: string; key: string };
+  limits?: Partial<SessionLimits>;
+  /** Sends per user per second (burst is twice that). */
+  sendRate?: number;
+  /** Unauthenticated requests per address per second (burst is 4x). */
+  anonRate?: number;
+  scrypt?: ScryptParams;
+  /** Keep delivered messages instead of deleting them. */
+  retain?: boolean;
+  /** Write-behind linger in ms. */
+  lingerMs?: number;
+  tokenTtlMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * A running chat server.
+ *
+ * @example
+ * ```ts
+ * import { ChatServer } from "@fastchat/server/chat_server";
+ * declare const s: ChatServer;
+ * console.log(s.id, s.port, s.connections);
+ * ```
+ */
+export class ChatServer {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly router: MessageRouter;
+  readonly #listener: Deno.Listener;
+  readonly #ctx: SessionContext;
+  #closing = false;
+  #loop: Promise<void>;
+
+  private constructor(listener: Deno.Listener, ctx: SessionContext, router: MessageRouter) {
+    const addr = listener.addr as Deno.NetAddr;
+    this.#listener = listener;
+    this.#ctx = ctx;
+    this.id = ctx.serverId;
+    this.host = addr.hostname;
+    this.port = addr.port;
+    this.router = router;
+    this.#loop = this.#accept();
+  }
+
+  /** Starts listening. */
+  static start(opts: ChatServerOptions): Promise<ChatServer> {
+    const host = opts.host ?? "127.0.0.1";
+    const port = opts.port ?? 7701;
+    const listener = opts.tls
+      ? Deno.listenTls({ hostname: host, port, cert: opts.tls.cert, key: opts.tls.key })
+      : Deno.listen({ hostname: host, port });
+    const bound = (listener.addr as Deno.NetAddr).port;
+    const logger = opts.logger ?? nullLogger;
+    const store = new ChatStore(opts.sql);
+    const router = new MessageRouter(store, {
+      retain: opts.retain,
+      lingerMs: opts.lingerMs,
+      logger,
+    });
+    const sendRate = opts.sendRate ?? 5000;
+    const anonRate = opts.anonRate ?? 5;
+    const ctx: SessionContext = {
+      serverId: opts.id ?? `fc-${bound}`,
+      accounts: new AccountService(store, new PasswordHasher(opts.scrypt ?? DEFAULT_SCRYPT), {
+        tokenTtlMs: opts.tokenTtlMs,
+      }),
+      router,
+      store,
+      limits: {
+        maxFrame: DEFAULT_MAX_FRAME,
+        maxQueueBytes: 8 * 1024 * 1024,
+        authTimeoutMs: 10_000,
+        maxErrorsBeforeAuth: 3,
+        maxErrorsAfterAuth: 20,
+        ...opts.limits,
+      },
+      sendLimiter: new KeyedTokenBuckets(sendRate, sendRate * 2),
+      anonLimiter: new KeyedTokenBuckets(anonRate, anonRate * 4),
+      logger,
+      sessions: new Set(),
+    };
+    return Promise.resolve(new ChatServer(listener, ctx, router));
+  }
+
+  /** `host:port` clients connect to. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.#ctx.sessions.size;
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        if (this.#closing) {
+          conn.close();
+          continue;
+        }
+        if (conn.remoteAddr.transport === "tcp") {
+          try {
+            (conn as Deno.TcpConn).setNoDelay?.(true);
+          } catch { /* TLS conns may not support it */ }
+        }
+        new ClientSession(conn, this.#ctx).run().catch((e) =>
+          this.#ctx.logger.warn("session_error", { error: String(e) })
+        );
+      }
+    } catch (e) {
+      if (!this.#closing) this.#ctx.logger.error("accept_failed", { error: String(e) });
+    }
+  }
+
+  /** Graceful shutdown: stop accepting, tell clients, write what is queued. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    await this.#loop;
+    for (const s of [...this.#ctx.sessions]) {
+      s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");
+    }
+    await this.router.flush();
+  }
+}

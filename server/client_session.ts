@@ -1,0 +1,391 @@
+/**
+ * One client connection on a chat server: handshake, authentication, then
+ * messaging. Before login the peer gets a small frame limit, a deadline and
+ * an error budget; invalid frames get an `error` frame with a stable code.
+ *
+ * @example
+ * ```ts
+ * import { ClientSession } from "@fastchat/server/client_session";
+ * declare const conn: Deno.TcpConn;
+ * declare const ctx: import("@fastchat/server/client_session").SessionContext;
+ * new ClientSession(conn, ctx).run();
+ * ```
+ * @module
+ */
+import { FastChatError } from "@fastchat/lib/errors";
+import { FramedConnection } from "@fastchat/lib/framed_conn";
+import { PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
+import type { Logger } from "@fastchat/lib/logger";
+import {
+  type ClientFrame,
+  type ClientFrameOf,
+  decodeClientFrame,
+  encodePayload,
+  KIND_CODES,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from "@fastchat/lib/protocol";
+import type { AccountService, SessionGrant } from "./accounts.ts";
+import type { MessageRouter, RoutedSession } from "./message_router.ts";
+import type { KeyedTokenBuckets } from "./rate_limiter.ts";
+import type { ChatStore } from "./store.ts";
+
+/** Limits applied to each connection. */
+export interface SessionLimits {
+  /** Frame limit after login (default 1 MiB). */
+  maxFrame: number;
+  /** Outbound queue limit before a slow reader is disconnected. */
+  maxQueueBytes: number;
+  /** Time allowed for handshake and login. */
+  authTimeoutMs: number;
+  /** Invalid frames tolerated before login / after login. */
+  maxErrorsBeforeAuth: number;
+  maxErrorsAfterAuth: number;
+}
+
+/** Everything a session needs from its server. */
+export interface SessionContext {
+  serverId: string;
+  accounts: AccountService;
+  router: MessageRouter;
+  store: ChatStore;
+  limits: SessionLimits;
+  /** Message sends per user. */
+  sendLimiter: KeyedTokenBuckets;
+  /** Unauthenticated requests per address. */
+  anonLimiter: KeyedTokenBuckets;
+  logger: Logger;
+  sessions: Set<ClientSession>;
+}
+
+const enum Phase {
+  Handshake,
+  Anonymous,
+  Authenticated,
+}
+
+/**
+ * Server side of one client connection.
+ *
+ * @example
+ * ```ts
+ * import { ClientSession } from "@fastchat/server/client_session";
+ * declare const s: ClientSession;
+ * s.close("SERVER_SHUTTING_DOWN", "bye");
+ * ```
+ */
+export class ClientSession implements RoutedSession {
+  readonly #ctx: SessionContext;
+  readonly #conn: FramedConnection;
+  readonly addr: string;
+  #phase = Phase.Handshake;
+  #grant: SessionGrant | null = null;
+  #errors = 0;
+  #authTimer: ReturnType<typeof setTimeout> | undefined;
+  #sent: string[] = [];
+  #delivered: [string, string][] = [];
+  #flushQueued = false;
+  /** Live messages that arrive while the backlog is being sent. */
+  #syncBuffer: Uint8Array[] | null = null;
+
+  constructor(conn: Deno.Conn, ctx: SessionContext) {
+    this.#ctx = ctx;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.addr = remote.hostname ?? "unknown";
+    this.#conn = new FramedConnection(conn, {
+      maxFrame: PRELOGIN_MAX_FRAME,
+      maxQueueBytes: ctx.limits.maxQueueBytes,
+      onFrame: (p) => this.#onFrame(p),
+      onClose: (err) => this.#onClose(err),
+    });
+  }
+
+  /** The authenticated user ("" before login). */
+  get user(): string {
+    return this.#grant?.user ?? "";
+  }
+
+  /** Serves the connection until it closes. */
+  run(): Promise<void> {
+    this.#ctx.sessions.add(this);
+    this.#authTimer = setTimeout(() => {
+      this.close("TIMEOUT", "handshake and login not completed in time");
+    }, this.#ctx.limits.authTimeoutMs);
+    return this.#conn.start();
+  }
+
+  /** Sends an error frame, flushes, and closes. */
+  close(code: FastChatError["code"], message: string): void {
+    if (this.#conn.closed) return;
+    this.#send({ t: "error", code, message });
+    this.#conn.end(500);
+  }
+
+  #send(f: ServerFrame): boolean {
+    return this.#conn.sendPayload(encodePayload(f));
+  }
+
+  deliver(payload: Uint8Array): boolean {
+    if (this.#syncBuffer) {
+      this.#syncBuffer.push(payload);
+      return true;
+    }
+    return this.#conn.sendPayload(payload);
+  }
+
+  confirmSent(id: string): void {
+    this.#sent.push(id);
+    this.#queueFlush();
+  }
+
+  confirmDelivered(peer: string, id: string): void {
+    this.#delivered.push([peer, id]);
+    this.#queueFlush();
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      if (this.#sent.length > 0) {
+        this.#send({ t: "sent", ids: this.#sent });
+        this.#sent = [];
+      }
+      if (this.#delivered.length > 0) {
+        this.#send({ t: "delivered", items: this.#delivered });
+        this.#delivered = [];
+      }
+    });
+  }
+
+  #onClose(err?: FastChatError): void {
+    clearTimeout(this.#authTimer);
+    this.#ctx.sessions.delete(this);
+    if (this.#phase === Phase.Authenticated) this.#ctx.router.detach(this);
+    if (err && err.code !== "CONNECTION_CLOSED") {
+      this.#ctx.logger.info("connection_closed", { user: this.user, code: err.code });
+    }
+  }
+
+  #onFrame(payload: Uint8Array): void | Promise<void> {
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(payload);
+    } catch (e) {
+      return this.#reject(FastChatError.from(e, "BAD_FRAME"), payload);
+    }
+    try {
+      const r = this.#dispatch(frame);
+      if (r) return r.catch((e) => this.#fail(frame, e));
+    } catch (e) {
+      this.#fail(frame, e);
+    }
+  }
+
+  #reject(err: FastChatError, _payload?: Uint8Array): void {
+    this.#errors++;
+    this.#send({ t: "error", code: err.code, message: err.message });
+    const budget = this.#phase === Phase.Authenticated
+      ? this.#ctx.limits.maxErrorsAfterAuth
+      : this.#ctx.limits.maxErrorsBeforeAuth;
+    if (this.#errors >= budget) this.close("TOO_MANY_ERRORS", "too many invalid frames");
+  }
+
+  #fail(frame: ClientFrame, e: unknown): void {
+    const err = FastChatError.from(e);
+    let message = err.message;
+    if (err.code === "INTERNAL") {
+      this.#ctx.logger.error("request_failed", { t: frame.t, error: String(e) });
+      message = "internal error";
+    }
+    const retry = typeof err.details?.retryMs === "number" ? err.details.retryMs : undefined;
+    const reply: ServerFrame = { t: "error", code: err.code, message, retry };
+    if ("rid" in frame) reply.rid = frame.rid;
+    if (frame.t === "send") reply.id = frame.id;
+    this.#send(reply);
+    if (err.code === "BAD_REQUEST" || err.code === "NOT_AUTHENTICATED") this.#reject(err);
+  }
+
+  #dispatch(f: ClientFrame): void | Promise<void> {
+    if (this.#phase === Phase.Handshake) {
+      if (f.t !== "hello") {
+        throw new FastChatError("HANDSHAKE_REQUIRED", "send hello first");
+      }
+      if (f.v !== PROTOCOL_VERSION) {
+        this.close("UNSUPPORTED_VERSION", `server speaks protocol ${PROTOCOL_VERSION}`);
+        return;
+      }
+      this.#phase = Phase.Anonymous;
+      this.#send({
+        t: "welcome",
+        v: PROTOCOL_VERSION,
+        server: this.#ctx.serverId,
+        max: this.#ctx.limits.maxFrame,
+      });
+      return;
+    }
+    switch (f.t) {
+      case "send":
+        return this.#onSend(this.#authed(f));
+      case "ack":
+        this.#authed(f);
+        this.#ctx.router.ack(this, f.items);
+        return;
+      case "ping":
+        this.#send({ t: "pong", rid: f.rid });
+        return;
+      case "hello":
+        throw new FastChatError("BAD_REQUEST", "duplicate hello");
+      case "register":
+      case "prelogin":
+      case "login":
+      case "resume":
+        return this.#onAuthRequest(f);
+      case "logout":
+        return this.#onLogout(this.#authed(f));
+      case "keys":
+        return this.#onKeys(this.#authed(f));
+      case "envelope":
+        return this.#onEnvelope(this.#authed(f));
+    }
+  }
+
+  #authed<F extends ClientFrame>(f: F): F {
+    if (this.#phase !== Phase.Authenticated) {
+      throw new FastChatError("NOT_AUTHENTICATED", `log in before ${f.t}`);
+    }
+    return f;
+  }
+
+  async #onAuthRequest(
+    f: ClientFrameOf<"register" | "prelogin" | "login" | "resume">,
+  ): Promise<void> {
+    if (this.#phase === Phase.Authenticated && f.t !== "prelogin") {
+      throw new FastChatError("ALREADY_AUTHENTICATED", "log out first");
+    }
+    if (!this.#ctx.anonLimiter.take(this.addr)) {
+      throw new FastChatError("RATE_LIMITED", "too many requests from this address", {
+        retryMs: this.#ctx.anonLimiter.waitMs(this.addr),
+      });
+    }
+    const accounts = this.#ctx.accounts;
+    if (f.t === "prelogin") {
+      const kdf = await accounts.prelogin(f.user);
+      this.#send({ t: "ok", rid: f.rid, user: f.user, kdf });
+      return;
+    }
+    if (f.t === "register") {
+      const g = await accounts.register(f);
+      this.#send({ t: "ok", rid: f.rid, user: g.user, token: g.token, expires: g.expires });
+      await this.#authenticated(g);
+      return;
+    }
+    if (f.t === "login") {
+      const g = await accounts.login(f.user, f.auth, this.addr);
+      this.#send({
+        t: "ok",
+        rid: f.rid,
+        user: g.user,
+        token: g.token,
+        expires: g.expires,
+        keys: g.keys,
+        backup: g.backup,
+        kdf: g.kdf,
+      });
+      await this.#authenticated(g);
+      return;
+    }
+    const g = await accounts.resume(f.token, this.addr);
+    this.#send({ t: "ok", rid: f.rid, user: g.user, expires: g.expires });
+    await this.#authenticated(g);
+  }
+
+  /** Switches to the authenticated phase and sends what waited for the user. */
+  async #authenticated(g: SessionGrant): Promise<void> {
+    clearTimeout(this.#authTimer);
+    this.#grant = g;
+    this.#phase = Phase.Authenticated;
+    this.#errors = 0;
+    this.#conn.decoder.maxFrame = this.#ctx.limits.maxFrame;
+    // Buffer live traffic until the stored backlog has been sent, in order.
+    this.#syncBuffer = [];
+    this.#ctx.router.attach(this);
+    try {
+      await this.#ctx.router.flush();
+      const receipts = await this.#ctx.store.takeReceipts(g.user);
+      for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
+      let after = 0;
+      const seen = new Set<string>();
+      while (!this.#conn.closed) {
+        const rows = await this.#ctx.store.pendingFor(g.user, after, 500);
+        for (const m of rows) {
+          seen.add(m.sender + "\n" + m.id);
+          this.#conn.sendPayload(encodePayload({
+            t: "msg",
+            id: m.id,
+            from: m.sender,
+            to: m.recipient,
+            kind: "dm",
+            ts: m.sentAt,
+            body: m.body,
+          }));
+          after = m.seq!;
+        }
+        if (rows.length < 500) break;
+        await this.#conn.writable();
+      }
+      const buffered = this.#syncBuffer;
+      this.#syncBuffer = null;
+      for (const p of buffered) this.#conn.sendPayload(p);
+    } catch (e) {
+      this.#syncBuffer = null;
+      throw e;
+    }
+  }
+
+  async #onLogout(f: ClientFrameOf<"logout">): Promise<void> {
+    await this.#ctx.accounts.logout(this.#grant!.sessionId);
+    this.#ctx.router.detach(this);
+    this.#grant = null;
+    this.#phase = Phase.Anonymous;
+    this.#conn.decoder.maxFrame = PRELOGIN_MAX_FRAME;
+    this.#send({ t: "ok", rid: f.rid });
+  }
+
+  async #onKeys(f: ClientFrameOf<"keys">): Promise<void> {
+    const keys = await this.#ctx.accounts.publicKeys(f.user);
+    this.#send({ t: "ok", rid: f.rid, user: f.user, keys });
+  }
+
+  async #onEnvelope(f: ClientFrameOf<"envelope">): Promise<void> {
+    const e = await this.#ctx.router.envelope(this.user, f.kid);
+    if (!e) throw new FastChatError("UNKNOWN_KEY", `no key envelope ${f.kid} for you`);
+    this.#send({ t: "ok", rid: f.rid, kid: e.kid, from: e.sender, env: e.envelope });
+  }
+
+  #onSend(f: ClientFrameOf<"send">): void | Promise<void> {
+    if (!this.#ctx.sendLimiter.take(this.user)) {
+      throw new FastChatError("RATE_LIMITED", "sending too fast", {
+        retryMs: this.#ctx.sendLimiter.waitMs(this.user),
+      });
+    }
+    if (f.env && !f.kid) throw new FastChatError("BAD_REQUEST", "env requires kid");
+    const accounts = this.#ctx.accounts;
+    if (accounts.isKnown(f.to)) return this.#route(f);
+    return accounts.exists(f.to).then((ok) => {
+      if (!ok) throw new FastChatError("UNKNOWN_USER", `no such user: ${f.to}`);
+      return this.#route(f);
+    });
+  }
+
+  #route(f: ClientFrameOf<"send">): void | Promise<void> {
+    const from = this.user;
+    return this.#ctx.router.accept(
+      this,
+      { id: f.id, sender: from, recipient: f.to, kind: KIND_CODES[f.kind], body: f.body, sentAt: f.ts },
+      { t: "msg", id: f.id, from, to: f.to, kind: f.kind, ts: f.ts, body: f.body, kid: f.kid, env: f.env },
+      f.env && f.kid ? { recipient: f.to, kid: f.kid, sender: from, envelope: f.env } : undefined,
+    );
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `deno task server -- --port P [--host H] [--id ID] [--db URL] [--tls-cert F --tls-key F]`
+ *
+ * Starts one chat server against the store at `--db` / `DATABASE_URL` (the
+ * embedded database of `deno task db` by default), applies migrations, and
+ * serves until SIGINT/SIGTERM, then shuts down gracefully.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
+import { FastChatError } from "@fastchat/lib/errors";
+import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
+import { ChatServer } from "./chat_server.ts";
+
+/** Default client port of a chat server. */
+export const DEFAULT_SERVER_PORT = 7701;
+
+const HELP = `Usage: deno task server -- [options]
+  --port P            listen port (default ${DEFAULT_SERVER_PORT}; 0 = any free port)
+  --host H            bind address (default 127.0.0.1)
+  --id ID             server id (default fc-<port>)
+  --db URL            PostgreSQL URL (default $DATABASE_URL, else the embedded database)
+  --tls-cert FILE     PEM certificate: serve TLS
+  --tls-key FILE      PEM private key for --tls-cert
+  --send-rate N       messages per second per user (default 5000)
+  --max-frame BYTES   frame limit after login (default 1048576)
+  --scrypt-n N        scrypt cost for password hashes (default 32768)
+  --retain            keep delivered messages (marked delivered) instead of deleting them
+  --log-level L       debug|info|warn|error (default info)`;
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new FastChatError("INVALID_CONFIG", `--${name} must be a non-negative integer`);
+  }
+  return n;
+}
+
+async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      id: { type: "string" },
+      db: { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "send-rate": { type: "string" },
+      "max-frame": { type: "string" },
+      "scrypt-n": { type: "string" },
+      retain: { type: "boolean", default: false },
+      "log-level": { type: "string", default: "info" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const port = positiveInt("port", values.port, DEFAULT_SERVER_PORT);
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
+  }
+  const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
+  const url = resolveDatabaseUrl(values.db);
+  await waitForDatabase(url, 30_000);
+  const sql = connectStore(url, { max: 4 });
+  await migrate(sql);
+  const server = await ChatServer.start({
+    sql,
+    host: values.host,
+    port,
+    id: values.id,
+    tls: values["tls-cert"]
+      ? {
+        cert: await Deno.readTextFile(values["tls-cert"]),
+        key: await Deno.readTextFile(values["tls-key"]!),
+      }
+      : undefined,
+    sendRate: positiveInt("send-rate", values["send-rate"], 5000),
+    limits: { maxFrame: positiveInt("max-frame", values["max-frame"], 1024 * 1024) },
+    scrypt: values["scrypt-n"]
+      ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
+      : undefined,
+    retain: values.retain,
+    logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
+  });
+  logger.info("listening", { id: server.id, address: server.address, tls: !!values["tls-cert"] });
+  console.log(`FastChat server ${server.id} listening on ${server.address}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting_down", { id: server.id });
+    await server.close();
+    await sql.end({ timeout: 5 });
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) {
+  main(Deno.args).catch((e) => {
+    const err = FastChatError.from(e);
+    console.error(`fastchat server: ${err.code}: ${err.message}`);
+    Deno.exit(1);
+  });
+}

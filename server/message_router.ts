@@ -1,0 +1,289 @@
+/**
+ * Routes direct messages between sessions and makes them durable.
+ *
+ * A message is forwarded to the recipient's live sessions at once and queued
+ * for a batched, write-behind insert. The sender gets `sent` when the row is
+ * committed, or earlier if the recipient acknowledged first (then the row is
+ * never written: nothing is left to lose). Recipient acknowledgements delete
+ * stored rows in batches and turn into `delivered` receipts for the sender,
+ * kept in the store while the sender is offline.
+ *
+ * @example
+ * ```ts
+ * import { MessageRouter } from "@fastchat/server/message_router";
+ * import { ChatStore } from "@fastchat/server/store";
+ * declare const store: ChatStore;
+ * const router = new MessageRouter(store, { lingerMs: 2 });
+ * await router.flush();
+ * ```
+ * @module
+ */
+import { encodePayload, type ServerFrameOf } from "@fastchat/lib/protocol";
+import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
+import { type Logger, nullLogger } from "@fastchat/lib/logger";
+
+/** What the router needs from a connected, authenticated session. */
+export interface RoutedSession {
+  readonly user: string;
+  /** Sends an encoded `msg` frame; false if the session is gone or too slow. */
+  deliver(payload: Uint8Array): boolean;
+  /** Queues a `sent` confirmation (batched by the session). */
+  confirmSent(id: string): void;
+  /** Queues a `delivered` receipt (batched by the session). */
+  confirmDelivered(peer: string, id: string): void;
+}
+
+/** Router tuning. */
+export interface MessageRouterOptions {
+  /** Keep delivered rows (marked delivered) instead of deleting them. */
+  retain?: boolean;
+  /** Wait this long before writing a batch so early acks can cancel writes (default 2 ms). */
+  lingerMs?: number;
+  /** Largest rows per statement (default 1000). */
+  batchMax?: number;
+  /** Above this many unwritten messages senders are paused (default 50,000). */
+  highWater?: number;
+  logger?: Logger;
+}
+
+const QUEUED = 0, WRITING = 1;
+
+interface PendingMessage {
+  key: string;
+  row: StoredMessage;
+  sender: RoutedSession | null;
+  state: number;
+  acked: boolean;
+}
+
+const keyOf = (sender: string, id: string): string => sender + "\n" + id;
+
+/**
+ * In-memory routing table plus write-behind queue.
+ *
+ * @example
+ * ```ts
+ * import { MessageRouter } from "@fastchat/server/message_router";
+ * declare const router: MessageRouter;
+ * console.log(router.online("bob"));
+ * ```
+ */
+export class MessageRouter {
+  readonly #store: ChatStore;
+  readonly #opts: Required<Omit<MessageRouterOptions, "logger">>;
+  readonly #log: Logger;
+  readonly #live = new Map<string, Set<RoutedSession>>();
+  readonly #pending = new Map<string, PendingMessage>();
+  readonly #envelopes = new Map<string, EnvelopeRecord>();
+  #writes: PendingMessage[] = [];
+  #envWrites: EnvelopeRecord[] = [];
+  #completes: MessageRef[] = [];
+  #receipts: MessageRef[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> | null = null;
+  #drainWaiters: (() => void)[] = [];
+  #failures = 0;
+  /** Counters for metrics. */
+  readonly stats = { accepted: 0, delivered: 0, written: 0, skipped: 0, completed: 0 };
+
+  constructor(store: ChatStore, opts: MessageRouterOptions = {}) {
+    this.#store = store;
+    this.#log = opts.logger ?? nullLogger;
+    this.#opts = {
+      retain: opts.retain ?? false,
+      lingerMs: opts.lingerMs ?? 2,
+      batchMax: opts.batchMax ?? 1000,
+      highWater: opts.highWater ?? 50_000,
+    };
+  }
+
+  /** Whether `user` has a live session here. */
+  online(user: string): boolean {
+    return this.#live.has(user);
+  }
+
+  /** Number of users with live sessions. */
+  get onlineUsers(): number {
+    return this.#live.size;
+  }
+
+  /** Messages accepted but not yet durable or acknowledged. */
+  get backlog(): number {
+    return this.#writes.length;
+  }
+
+  /** Makes `s` receive live messages for its user. */
+  attach(s: RoutedSession): void {
+    let set = this.#live.get(s.user);
+    if (!set) this.#live.set(s.user, set = new Set());
+    set.add(s);
+  }
+
+  /** Stops live delivery to `s`; its unconfirmed messages still get written. */
+  detach(s: RoutedSession): void {
+    const set = this.#live.get(s.user);
+    if (set?.delete(s) && set.size === 0) this.#live.delete(s.user);
+    for (const p of this.#writes) if (p.sender === s) p.sender = null;
+  }
+
+  /**
+   * Accepts a message from `sender`. Returns a promise when the write-behind
+   * queue is over its high-water mark: the caller should await it before
+   * reading more from that peer (backpressure).
+   */
+  accept(
+    sender: RoutedSession,
+    m: StoredMessage,
+    frame: ServerFrameOf<"msg">,
+    env?: EnvelopeRecord,
+  ): Promise<void> | void {
+    const key = keyOf(m.sender, m.id);
+    const dup = this.#pending.get(key);
+    if (dup) {
+      if (dup.sender === null) dup.sender = sender;
+      return;
+    }
+    this.stats.accepted++;
+    if (env) {
+      const ek = env.recipient + "\n" + env.kid;
+      if (!this.#envelopes.has(ek)) {
+        this.#envelopes.set(ek, env);
+        this.#envWrites.push(env);
+      }
+    }
+    const p: PendingMessage = { key, row: m, sender, state: QUEUED, acked: false };
+    this.#pending.set(key, p);
+    this.#writes.push(p);
+    const set = this.#live.get(m.recipient);
+    if (set) {
+      const payload = encodePayload(frame);
+      for (const s of set) if (s.deliver(payload)) this.stats.delivered++;
+    }
+    this.#schedule();
+    if (this.#writes.length > this.#opts.highWater) {
+      return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    }
+  }
+
+  /** Handles acknowledgements from `by` for messages it received. */
+  ack(by: RoutedSession, items: [string, string][]): void {
+    for (const [from, id] of items) {
+      const p = this.#pending.get(keyOf(from, id));
+      if (p && p.row.recipient === by.user) {
+        if (p.acked) continue;
+        p.acked = true;
+        if (p.state === QUEUED && !this.#opts.retain) {
+          // Never written: confirm both ways now; the writer skips it.
+          this.#pending.delete(p.key);
+          this.stats.skipped++;
+          p.sender?.confirmSent(id);
+          this.#receipt({ recipient: by.user, sender: from, id });
+        }
+        // WRITING: the writer completes it after the insert commits.
+        continue;
+      }
+      this.#completes.push({ recipient: by.user, sender: from, id });
+    }
+    this.#schedule();
+  }
+
+  /** An envelope addressed to `recipient`, from memory or the store. */
+  async envelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
+    return this.#envelopes.get(recipient + "\n" + kid) ??
+      await this.#store.getEnvelope(recipient, kid);
+  }
+
+  #receipt(ref: MessageRef): void {
+    const set = this.#live.get(ref.sender);
+    if (set) for (const s of set) s.confirmDelivered(ref.recipient, ref.id);
+    else this.#receipts.push(ref);
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#flushing) return;
+    const now = this.#writes.length >= this.#opts.batchMax;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#flushing = this.#drain().finally(() => {
+        this.#flushing = null;
+        if (this.#hasWork()) this.#schedule();
+      });
+    }, now ? 0 : this.#opts.lingerMs);
+  }
+
+  #hasWork(): boolean {
+    return this.#writes.length > 0 || this.#envWrites.length > 0 || this.#completes.length > 0 ||
+      this.#receipts.length > 0;
+  }
+
+  /** Writes everything queued so far; resolves when it is committed. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#flushing || this.#hasWork()) {
+      if (this.#flushing) await this.#flushing;
+      else {
+        this.#flushing = this.#drain().finally(() => this.#flushing = null);
+      }
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#hasWork()) {
+      try {
+        await this.#writeBatch();
+        this.#failures = 0;
+      } catch (e) {
+        this.#failures++;
+        const delay = Math.min(5000, 50 * 2 ** this.#failures);
+        this.#log.error("store_write_failed", { error: String(e), retryMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    if (this.#writes.length <= this.#opts.highWater / 2) {
+      for (const w of this.#drainWaiters.splice(0)) w();
+    }
+  }
+
+  async #writeBatch(): Promise<void> {
+    const max = this.#opts.batchMax;
+    if (this.#envWrites.length > 0) {
+      const envs = this.#envWrites.slice(0, max);
+      await this.#store.insertEnvelopes(envs);
+      this.#envWrites.splice(0, envs.length);
+      for (const e of envs) this.#envelopes.delete(e.recipient + "\n" + e.kid);
+    }
+    if (this.#writes.length > 0) {
+      const batch = this.#writes.slice(0, max);
+      const rows: StoredMessage[] = [];
+      for (const p of batch) {
+        if (p.acked && !this.#opts.retain) continue;
+        p.state = WRITING;
+        rows.push(p.row);
+      }
+      await this.#store.insertMessages(rows);
+      this.#writes.splice(0, batch.length);
+      this.stats.written += rows.length;
+      for (const p of batch) {
+        if (p.state !== WRITING) continue;
+        this.#pending.delete(p.key);
+        p.sender?.confirmSent(p.row.id);
+        if (p.acked) {
+          this.#completes.push({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
+        }
+      }
+    }
+    if (this.#completes.length > 0) {
+      const refs = this.#completes.slice(0, max);
+      const done = await this.#store.completeMessages(refs, this.#opts.retain);
+      this.#completes.splice(0, refs.length);
+      this.stats.completed += done.length;
+      for (const r of done) this.#receipt(r);
+    }
+    if (this.#receipts.length > 0) {
+      const refs = this.#receipts.slice(0, max);
+      await this.#store.insertReceipts(refs);
+      this.#receipts.splice(0, refs.length);
+    }
+  }
+}
