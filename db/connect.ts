@@ -14,7 +14,7 @@
  * @module
  */
 import postgres from "postgres";
-import { FastChatError } from "../lib/errors.ts";
+import { FastChatError } from "@fastchat/lib/errors";
 
 /** Where `deno task db` listens by default. */
 export const DEFAULT_EMBEDDED_URL = "postgres://postgres@127.0.0.1:7432/postgres";
@@ -26,28 +26,36 @@ export type Store = postgres.Sql<Record<string, unknown>>;
 export interface ConnectOptions {
   /** Maximum pooled connections (default 4). */
   max?: number;
+  /** `search_path` for every connection (e.g. a per-test schema); default: the server's. */
+  searchPath?: string;
 }
 
 /**
  * Picks the database URL: the explicit flag, else `$DATABASE_URL`, else
- * {@link DEFAULT_EMBEDDED_URL}.
+ * {@link DEFAULT_EMBEDDED_URL}. `env` (default: the process environment)
+ * exists for tests.
  *
  * @example
  * ```ts
  * import { resolveDatabaseUrl } from "@fastchat/db";
  * resolveDatabaseUrl("postgres://db.example/chat"); // the flag wins
  * resolveDatabaseUrl(); // $DATABASE_URL or the embedded default
+ * resolveDatabaseUrl(undefined, () => undefined); // DEFAULT_EMBEDDED_URL
  * ```
  */
-export function resolveDatabaseUrl(flag?: string): string {
-  if (flag) return flag;
-  let env: string | undefined;
+export function resolveDatabaseUrl(
+  flag?: string,
+  env: (name: string) => string | undefined = readEnv,
+): string {
+  return flag || env("DATABASE_URL") || DEFAULT_EMBEDDED_URL;
+}
+
+function readEnv(name: string): string | undefined {
   try {
-    env = Deno.env.get("DATABASE_URL");
+    return Deno.env.get(name);
   } catch {
-    env = undefined; // no --allow-env: fall back to the default
+    return undefined; // no --allow-env: fall back to the default
   }
-  return env || DEFAULT_EMBEDDED_URL;
 }
 
 /**
@@ -98,6 +106,7 @@ export function connectStore(url: string, opts: ConnectOptions = {}): Store {
     connect_timeout: 10,
     prepare: true,
     onnotice: () => {},
+    connection: opts.searchPath ? { search_path: opts.searchPath } : {},
     types: {
       bigint: {
         to: 20,

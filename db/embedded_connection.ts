@@ -10,7 +10,8 @@
  * import { PGlite } from "@electric-sql/pglite";
  * import { ClientConnection } from "./embedded_connection.ts";
  * import { UnitQueue } from "./embedded_queue.ts";
- * const queue = new UnitQueue(await PGlite.create(), { onFatal: console.error });
+ * const queue = new UnitQueue({ onFatal: console.error });
+ * queue.attach(await PGlite.create());
  * let ids = 0;
  * createServer((socket) => new ClientConnection(++ids, socket, queue)).listen(0);
  * ```
@@ -18,36 +19,28 @@
  */
 import type { Socket } from "node:net";
 import { type Batch, concat, type QueueClient, type UnitQueue } from "./embedded_queue.ts";
+import { StatementNamespace } from "./embedded_rewrite.ts";
 import {
   CANCEL_REQUEST_CODE,
   errorResponse,
   type FrontendMessage,
   FrontendReader,
   GSSENC_REQUEST_CODE,
-  message,
-  queryMessage,
-  readCString,
   SSL_REQUEST_CODE,
   WireError,
 } from "./wire.ts";
 
-const T_QUERY = 0x51; // 'Q'
-const T_PARSE = 0x50; // 'P'
-const T_CLOSE = 0x43; // 'C'
 const T_TERMINATE = 0x58; // 'X'
 /** Messages that end a unit: Sync, Flush, Query, FunctionCall. */
-const UNIT_END = new Set([0x53, 0x48, T_QUERY, 0x46]);
+const UNIT_END = new Set([0x53, 0x48, 0x51, 0x46]);
 /** Merge consecutive small units of one connection up to this many bytes. */
 const MERGE_BYTES = 1024 * 1024;
 /** Stop reading while this many bytes of complete units wait to run. */
 const PAUSE_BYTES = 96 * 1024 * 1024;
+/** Largest unit (all messages up to a Sync) accepted; a batch never synced cannot grow forever. */
+const MAX_UNIT_BYTES = 128 * 1024 * 1024;
 /** Treat the socket as backed up past this much unsent output. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
-/** COPY FROM STDIN would make PGlite read input that is not there (it exits). */
-const COPY_FROM_STDIN = /\bcopy\b[\s\S]*?\bfrom\s+stdin\b/i;
-const COPY_REJECT_SQL = "DO $$ BEGIN RAISE EXCEPTION 'COPY FROM STDIN is not supported by the " +
-  "FastChat embedded database' USING ERRCODE = 'feature_not_supported'; END $$";
-
 interface Unit {
   bytes: Uint8Array;
   last: number;
@@ -70,20 +63,21 @@ export interface ByteCounters {
  * import { PGlite } from "@electric-sql/pglite";
  * import { ClientConnection } from "./embedded_connection.ts";
  * import { UnitQueue } from "./embedded_queue.ts";
- * const queue = new UnitQueue(await PGlite.create(), { onFatal: console.error });
+ * const queue = new UnitQueue({ onFatal: console.error });
+ * queue.attach(await PGlite.create());
  * createServer((socket) => new ClientConnection(1, socket, queue)).listen(0);
  * ```
  */
 export class ClientConnection implements QueueClient {
   /** Connection number. */
   readonly id: number;
-  /** Named prepared statements created and not yet closed. */
-  readonly statements: Set<string> = new Set();
+  #names: StatementNamespace;
   #socket: Socket;
   #queue: UnitQueue;
   #counters: ByteCounters;
   #reader = new FrontendReader();
   #partial: Uint8Array[] = [];
+  #partialBytes = 0;
   #units: Unit[] = [];
   #queuedBytes = 0;
   #closed = false;
@@ -99,6 +93,7 @@ export class ClientConnection implements QueueClient {
     onClose?: (c: ClientConnection) => void,
   ) {
     this.id = id;
+    this.#names = new StatementNamespace(`fc${id}.`);
     this.#socket = socket;
     this.#queue = queue;
     this.#counters = counters;
@@ -110,6 +105,11 @@ export class ClientConnection implements QueueClient {
       this.#markClosed();
       onClose?.(this);
     });
+  }
+
+  /** Named prepared statements (with this connection's prefix) created and not yet closed. */
+  get statements(): ReadonlySet<string> {
+    return this.#names.statements;
   }
 
   /** True once the socket is closed (or being destroyed). */
@@ -126,8 +126,7 @@ export class ClientConnection implements QueueClient {
   /** Sends a FATAL ErrorResponse and closes. */
   kill(code: string, text: string): void {
     if (this.#closed) return;
-    this.#socket.end(errorResponse("FATAL", code, text));
-    this.#markClosed();
+    this.#endSocket(errorResponse("FATAL", code, text));
   }
 
   /** Whether a unit waits and the socket is not backed up. */
@@ -168,10 +167,15 @@ export class ClientConnection implements QueueClient {
 
   /** Finishes a Terminate once all units before it ran. */
   afterBatch(): void {
-    if (this.#terminating && this.#units.length === 0 && !this.#closed) {
-      this.#socket.end();
-      this.#markClosed();
-    }
+    if (this.#terminating && this.#units.length === 0 && !this.#closed) this.#endSocket();
+  }
+
+  /** Sends `last` (if any), then closes; queued work is dropped. */
+  #endSocket(last?: Uint8Array): void {
+    const socket = this.#socket;
+    if (last) socket.end(last, () => socket.destroy());
+    else socket.end(() => socket.destroy());
+    this.#markClosed();
   }
 
   #markClosed(): void {
@@ -179,6 +183,7 @@ export class ClientConnection implements QueueClient {
     this.#closed = true;
     this.#units = [];
     this.#partial = [];
+    this.#partialBytes = 0;
     this.#queuedBytes = 0;
     this.#queue.schedule(this);
   }
@@ -190,8 +195,8 @@ export class ClientConnection implements QueueClient {
     try {
       messages = this.#reader.push(chunk);
     } catch (e) {
-      const text = e instanceof WireError ? e.message : String(e);
-      this.kill(e instanceof WireError && text.includes("limit") ? "54000" : "08P01", text);
+      if (e instanceof WireError) this.kill(e.sqlState, e.message);
+      else this.kill("08P01", String(e));
       return;
     }
     let added = false;
@@ -225,33 +230,28 @@ export class ClientConnection implements QueueClient {
       this.kill("0A000", `unsupported frontend protocol ${m.code! >>> 16}.${m.code! & 0xffff}`);
       return false;
     }
-    this.#push({ bytes: m.bytes.slice(), last: 0 });
+    this.#push({ bytes: m.bytes, last: 0 });
     return true;
   }
 
   /** Returns true when the message completed a unit. */
   #onMessage(m: FrontendMessage): boolean {
-    let bytes = m.bytes;
-    if (m.type === T_QUERY) {
-      if (COPY_FROM_STDIN.test(readCString(bytes, 5)[0])) bytes = queryMessage(COPY_REJECT_SQL);
-    } else if (m.type === T_PARSE) {
-      const [name, at] = readCString(bytes, 5);
-      const [sql] = readCString(bytes, at);
-      if (COPY_FROM_STDIN.test(sql)) bytes = message("P", name, COPY_REJECT_SQL, new Uint8Array(2));
-      if (name) this.statements.add(name);
-    } else if (m.type === T_CLOSE && bytes[5] === 0x53) { // Close 'S'tatement
-      this.statements.delete(readCString(bytes, 6)[0]);
-    }
+    const bytes = this.#names.rewrite(m.type, m.bytes);
     this.#partial.push(bytes);
+    this.#partialBytes += bytes.length;
+    if (this.#partialBytes > MAX_UNIT_BYTES) {
+      this.kill("54000", `more than ${MAX_UNIT_BYTES} bytes of messages without a Sync`);
+      return false;
+    }
     if (!UNIT_END.has(m.type)) return false;
     const unit = { bytes: concat(this.#partial), last: m.type };
     this.#partial = [];
+    this.#partialBytes = 0;
     this.#push(unit);
     return true;
   }
 
   #push(unit: Unit): void {
-    if (unit.bytes.buffer === this.#partial[0]?.buffer) unit.bytes = unit.bytes.slice();
     this.#units.push(unit);
     this.#queuedBytes += unit.bytes.length;
   }

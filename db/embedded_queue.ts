@@ -11,7 +11,8 @@
  * ```ts
  * import { PGlite } from "@electric-sql/pglite";
  * import { UnitQueue } from "./embedded_queue.ts";
- * const queue = new UnitQueue(await PGlite.create(), { onFatal: console.error });
+ * const queue = new UnitQueue({ onFatal: console.error });
+ * queue.attach(await PGlite.create()); // work scheduled before this waits
  * console.log(queue.stats().units); // 0
  * ```
  * @module
@@ -80,26 +81,33 @@ const ABORT_SQL = "-- FastChat embedded: connection closed mid-statement\nfastch
  * ```ts
  * import { PGlite } from "@electric-sql/pglite";
  * import { UnitQueue } from "./embedded_queue.ts";
- * const queue = new UnitQueue(await PGlite.create(), { onFatal: () => Deno.exit(1) });
+ * const queue = new UnitQueue({ onFatal: () => Deno.exit(1) });
+ * queue.attach(await PGlite.create());
  * await queue.idle();
  * ```
  */
 export class UnitQueue {
-  #db: PGlite;
+  #db: PGlite | undefined;
   #opts: UnitQueueOptions;
   #ready = new Set<QueueClient>(); // FIFO: insertion order
   #owner: QueueClient | null = null;
   #midExtended = new WeakSet<QueueClient>();
-  #pumping: Promise<void> | null = null;
+  #running = false;
+  #pumping: Promise<void> = Promise.resolve();
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #failed = false;
   #units = 0;
   #calls = 0;
 
-  /** Wraps an open PGlite; nothing runs until {@link UnitQueue.schedule}. */
-  constructor(db: PGlite, opts: UnitQueueOptions) {
-    this.#db = db;
+  /** Creates an idle queue; work is held until {@link UnitQueue.attach}. */
+  constructor(opts: UnitQueueOptions) {
     this.#opts = opts;
+  }
+
+  /** Hands over the open (and migrated) PGlite and starts running held work. */
+  attach(db: PGlite): void {
+    this.#db = db;
+    if (this.#ready.size > 0 && !this.#running) this.#pumping = this.#pump();
   }
 
   /** Marks `client` as having work (or as closed) and runs the queue. */
@@ -107,12 +115,14 @@ export class UnitQueue {
     if (this.#failed) return;
     if (client === this.#owner) this.#clearIdleTimer();
     this.#ready.add(client);
-    this.#pumping ??= this.#pump().finally(() => (this.#pumping = null));
+    // #running is set and cleared synchronously inside #pump, so work added
+    // while it runs is always seen by its loop or starts a new pump.
+    if (!this.#running && this.#db) this.#pumping = this.#pump();
   }
 
   /** Resolves when nothing is running (e.g. before closing PGlite). */
   async idle(): Promise<void> {
-    while (this.#pumping) await this.#pumping;
+    while (this.#running) await this.#pumping;
   }
 
   /** Stops timers; queued work is dropped. */
@@ -148,24 +158,27 @@ export class UnitQueue {
   }
 
   async #pump(): Promise<void> {
-    for (let c = this.#next(); c && !this.#failed; c = this.#next()) {
-      try {
+    this.#running = true;
+    try {
+      for (let c = this.#next(); c && !this.#failed; c = this.#next()) {
         if (c.closed) await this.#cleanup(c);
         else await this.#runBatch(c);
-      } catch (e) {
-        this.#failed = true;
-        this.#clearIdleTimer();
-        this.#opts.onFatal(e);
-        return;
       }
+      this.#armIdleTimer();
+    } catch (e) {
+      this.#failed = true;
+      this.#clearIdleTimer();
+      this.#opts.onFatal(e);
+    } finally {
+      this.#running = false;
     }
-    this.#armIdleTimer();
   }
 
   async #exec(bytes: Uint8Array, sink?: (d: Uint8Array) => void): Promise<void> {
     this.#calls++;
-    await this.#db.runExclusive(() =>
-      this.#db.execProtocolRawStream(bytes, {
+    const db = this.#db!;
+    await db.runExclusive(() =>
+      db.execProtocolRawStream(bytes, {
         onRawData: sink ? (d) => sink(d.slice()) : () => {},
       })
     );
@@ -178,7 +191,7 @@ export class UnitQueue {
     await this.#exec(batch.bytes, (d) => c.deliver(d));
     if (batch.last === T_FLUSH) this.#midExtended.add(c);
     else if (batch.last === T_SYNC || batch.last === 0) this.#midExtended.delete(c);
-    const holds = this.#db.isInTransaction() || this.#midExtended.has(c);
+    const holds = this.#db!.isInTransaction() || this.#midExtended.has(c);
     this.#owner = holds ? c : null;
     if (c.closed) this.#ready.add(c); // closed while running: clean up next
     else if (c.runnable()) this.#ready.add(c); // more work: back of the line
@@ -200,7 +213,7 @@ export class UnitQueue {
       this.#units++;
       await this.#exec(concat(parts));
     }
-    if (this.#owner === c) this.#owner = this.#db.isInTransaction() ? c : null;
+    if (this.#owner === c) this.#owner = this.#db!.isInTransaction() ? c : null;
     if (this.#owner === c) throw new Error(`could not roll back connection ${c.id}`);
   }
 

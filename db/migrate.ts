@@ -15,7 +15,7 @@
  * @module
  */
 import type postgres from "postgres";
-import { FastChatError } from "../lib/errors.ts";
+import { FastChatError } from "@fastchat/lib/errors";
 import { MIGRATION_FILES, parseMigrationFile } from "./migrations.ts";
 
 /** One schema migration file, loaded and checksummed. */
@@ -201,8 +201,8 @@ export async function migrateWith(
  * await sql.end();
  * ```
  */
-export function migrate(
-  sql: postgres.Sql<Record<string, unknown>>,
+export function migrate<T extends Record<string, unknown>>(
+  sql: postgres.Sql<T>,
   migrations?: Migration[],
 ): Promise<MigrateResult> {
   return migrateWith(

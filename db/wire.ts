@@ -36,16 +36,19 @@ export interface FrontendMessage {
 
 /** A framing violation: the connection must be closed. */
 export class WireError extends Error {
+  /** SQLSTATE to report: `08P01` (protocol violation) or `54000` (too large). */
+  readonly sqlState: string;
   /**
    * @example
    * ```ts
    * import { WireError } from "./wire.ts";
-   * throw new WireError("message too large");
+   * throw new WireError("message too large", "54000");
    * ```
    */
-  constructor(message: string) {
+  constructor(message: string, sqlState = "08P01") {
     super(message);
     this.name = "WireError";
+    this.sqlState = sqlState;
   }
 }
 
@@ -128,13 +131,18 @@ export class FrontendReader {
     const view = new DataView(buf.buffer, buf.byteOffset + pos, this.#startup ? 4 : 5);
     if (this.#startup) {
       const len = view.getInt32(0);
-      if (len < 8 || len > MAX_STARTUP_BYTES) throw new WireError(`invalid startup packet length ${len}`);
+      if (len < 8 || len > MAX_STARTUP_BYTES) {
+        throw new WireError(`invalid startup packet length ${len}`);
+      }
       return len;
     }
     const len = view.getInt32(1);
     if (len < 4) throw new WireError(`invalid message length ${len}`);
     if (len + 1 > this.#max) {
-      throw new WireError(`message of ${len + 1} bytes exceeds the limit of ${this.#max} bytes`);
+      throw new WireError(
+        `message of ${len + 1} bytes exceeds the limit of ${this.#max} bytes`,
+        "54000",
+      );
     }
     return len + 1;
   }

@@ -33,6 +33,8 @@ export interface FramedConnectionOptions {
   onOverflow?: () => void;
   /** Read buffer size (default 64 KiB). */
   readSize?: number;
+  /** Close with `SLOW_CONSUMER` when a `writable()` waiter sees no progress this long (default 30 s). */
+  writeStallMs?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class FramedConnection {
   #closed = false;
   #waiters: (() => void)[] = [];
   #closeReason?: FastChatError;
+  #written = 0;
 
   constructor(conn: Deno.Conn, opts: FramedConnectionOptions) {
     this.conn = conn;
@@ -118,10 +121,28 @@ export class FramedConnection {
     return true;
   }
 
-  /** Resolves when the outbound queue is below half its limit (or the connection closed). */
+  /**
+   * Resolves when the outbound queue is below half its limit (or the
+   * connection closed). A peer that reads nothing for `writeStallMs` while
+   * someone waits here is disconnected as a slow consumer.
+   */
   writable(): Promise<void> {
     if (this.#closed || this.#queued <= this.#maxQueue / 2) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => {
+      const stall = this.#opts.writeStallMs ?? 30_000;
+      let progress = this.#written;
+      const timer = setInterval(() => {
+        if (this.#written !== progress) {
+          progress = this.#written;
+          return;
+        }
+        this.close(new FastChatError("SLOW_CONSUMER", `peer read nothing for ${stall} ms`));
+      }, stall);
+      this.#waiters.push(() => {
+        clearInterval(timer);
+        resolve();
+      });
+    });
   }
 
   /** Resolves once everything queued so far has been written (or the connection closed). */
@@ -149,7 +170,11 @@ export class FramedConnection {
           }
         }
         let off = 0;
-        while (off < out.length) off += await this.conn.write(out.subarray(off));
+        while (off < out.length) {
+          const n = await this.conn.write(out.subarray(off));
+          off += n;
+          this.#written += n;
+        }
         if (this.#closed) break;
         this.#queued -= total;
         this.#wake();

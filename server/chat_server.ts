@@ -68,6 +68,7 @@ export class ChatServer {
   readonly #ctx: SessionContext;
   #closing = false;
   #loop: Promise<void>;
+  #closeListeners = new Set<(user: string, code: string | undefined) => void>();
 
   private constructor(listener: Deno.Listener, ctx: SessionContext, router: MessageRouter) {
     const addr = listener.addr as Deno.NetAddr;
@@ -108,6 +109,7 @@ export class ChatServer {
         maxFrame: DEFAULT_MAX_FRAME,
         maxQueueBytes: 8 * 1024 * 1024,
         authTimeoutMs: 10_000,
+        writeStallMs: 30_000,
         maxErrorsBeforeAuth: 3,
         maxErrorsAfterAuth: 20,
         ...opts.limits,
@@ -117,7 +119,11 @@ export class ChatServer {
       logger,
       sessions: new Set(),
     };
-    return Promise.resolve(new ChatServer(listener, ctx, router));
+    const server = new ChatServer(listener, ctx, router);
+    ctx.onClosed = (user, code) => {
+      for (const l of server.#closeListeners) l(user, code);
+    };
+    return Promise.resolve(server);
   }
 
   /** `host:port` clients connect to. */
@@ -149,6 +155,21 @@ export class ChatServer {
     } catch (e) {
       if (!this.#closing) this.#ctx.logger.error("accept_failed", { error: String(e) });
     }
+  }
+
+  /**
+   * Resolves when a connection matching `pred` (user, close code) ends.
+   * For operators' hooks and tests.
+   */
+  sessionClosed(pred: (user: string, code: string | undefined) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const l = (user: string, code: string | undefined) => {
+        if (!pred(user, code)) return;
+        this.#closeListeners.delete(l);
+        resolve();
+      };
+      this.#closeListeners.add(l);
+    });
   }
 
   /** Graceful shutdown: stop accepting, tell clients, write what is queued. */

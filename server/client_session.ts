@@ -36,6 +36,8 @@ export interface SessionLimits {
   maxFrame: number;
   /** Outbound queue limit before a slow reader is disconnected. */
   maxQueueBytes: number;
+  /** A reader making no progress this long while output waits is disconnected. */
+  writeStallMs: number;
   /** Time allowed for handshake and login. */
   authTimeoutMs: number;
   /** Invalid frames tolerated before login / after login. */
@@ -56,6 +58,8 @@ export interface SessionContext {
   anonLimiter: KeyedTokenBuckets;
   logger: Logger;
   sessions: Set<ClientSession>;
+  /** Called when a connection ends, with the user (if any) and the reason. */
+  onClosed?: (user: string, code: string | undefined) => void;
 }
 
 const enum Phase {
@@ -85,8 +89,10 @@ export class ClientSession implements RoutedSession {
   #sent: string[] = [];
   #delivered: [string, string][] = [];
   #flushQueued = false;
-  /** Live messages that arrive while the backlog is being sent. */
-  #syncBuffer: Uint8Array[] | null = null;
+  /** Live messages that arrive while the backlog is being sent (bounded). */
+  #syncBuffer: { key: string; payload: Uint8Array }[] | null = null;
+  #syncBytes = 0;
+  #syncOverflow = false;
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
     this.#ctx = ctx;
@@ -95,6 +101,7 @@ export class ClientSession implements RoutedSession {
     this.#conn = new FramedConnection(conn, {
       maxFrame: PRELOGIN_MAX_FRAME,
       maxQueueBytes: ctx.limits.maxQueueBytes,
+      writeStallMs: ctx.limits.writeStallMs,
       onFrame: (p) => this.#onFrame(p),
       onClose: (err) => this.#onClose(err),
     });
@@ -125,9 +132,15 @@ export class ClientSession implements RoutedSession {
     return this.#conn.sendPayload(encodePayload(f));
   }
 
-  deliver(payload: Uint8Array): boolean {
+  deliver(payload: Uint8Array, key: string): boolean {
     if (this.#syncBuffer) {
-      this.#syncBuffer.push(payload);
+      // Past the bound, drop: the message is stored and the next backlog pass sends it.
+      if (this.#syncBytes + payload.length > this.#ctx.limits.maxQueueBytes / 2) {
+        this.#syncOverflow = true;
+      } else {
+        this.#syncBuffer.push({ key, payload });
+        this.#syncBytes += payload.length;
+      }
       return true;
     }
     return this.#conn.sendPayload(payload);
@@ -166,6 +179,7 @@ export class ClientSession implements RoutedSession {
     if (err && err.code !== "CONNECTION_CLOSED") {
       this.#ctx.logger.info("connection_closed", { user: this.user, code: err.code });
     }
+    this.#ctx.onClosed?.(this.user, err?.code);
   }
 
   #onFrame(payload: Uint8Array): void | Promise<void> {
@@ -310,38 +324,49 @@ export class ClientSession implements RoutedSession {
     this.#conn.decoder.maxFrame = this.#ctx.limits.maxFrame;
     // Buffer live traffic until the stored backlog has been sent, in order.
     this.#syncBuffer = [];
+    this.#syncBytes = 0;
     this.#ctx.router.attach(this);
     try {
-      await this.#ctx.router.flush();
       const receipts = await this.#ctx.store.takeReceipts(g.user);
       for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
+      const sent = new Set<string>();
       let after = 0;
-      const seen = new Set<string>();
-      while (!this.#conn.closed) {
-        const rows = await this.#ctx.store.pendingFor(g.user, after, 500);
-        for (const m of rows) {
-          seen.add(m.sender + "\n" + m.id);
-          this.#conn.sendPayload(encodePayload({
-            t: "msg",
-            id: m.id,
-            from: m.sender,
-            to: m.recipient,
-            kind: "dm",
-            ts: m.sentAt,
-            body: m.body,
-          }));
-          after = m.seq!;
-        }
-        if (rows.length < 500) break;
-        await this.#conn.writable();
-      }
+      do {
+        this.#syncOverflow = false;
+        await this.#ctx.router.flush();
+        after = await this.#sendBacklog(g.user, after, sent);
+      } while (this.#syncOverflow && !this.#conn.closed);
       const buffered = this.#syncBuffer;
       this.#syncBuffer = null;
-      for (const p of buffered) this.#conn.sendPayload(p);
+      for (const b of buffered) if (!sent.has(b.key)) this.#conn.sendPayload(b.payload);
     } catch (e) {
       this.#syncBuffer = null;
       throw e;
     }
+  }
+
+  /** Sends stored messages after `after` (by seq), paced by the outbound queue. */
+  async #sendBacklog(user: string, after: number, sent: Set<string>): Promise<number> {
+    const half = this.#ctx.limits.maxQueueBytes / 2;
+    while (!this.#conn.closed) {
+      const rows = await this.#ctx.store.pendingFor(user, after, 500);
+      for (const m of rows) {
+        sent.add(m.sender + "\n" + m.id);
+        this.#conn.sendPayload(encodePayload({
+          t: "msg",
+          id: m.id,
+          from: m.sender,
+          to: m.recipient,
+          kind: "dm",
+          ts: m.sentAt,
+          body: m.body,
+        }));
+        after = m.seq!;
+        if (this.#conn.queuedBytes > half) await this.#conn.writable();
+      }
+      if (rows.length < 500) break;
+    }
+    return after;
   }
 
   async #onLogout(f: ClientFrameOf<"logout">): Promise<void> {

@@ -25,8 +25,8 @@ import { type Logger, nullLogger } from "@fastchat/lib/logger";
 /** What the router needs from a connected, authenticated session. */
 export interface RoutedSession {
   readonly user: string;
-  /** Sends an encoded `msg` frame; false if the session is gone or too slow. */
-  deliver(payload: Uint8Array): boolean;
+  /** Sends an encoded `msg` frame for message `key` (sender + "\n" + id); false if gone or too slow. */
+  deliver(payload: Uint8Array, key: string): boolean;
   /** Queues a `sent` confirmation (batched by the session). */
   confirmSent(id: string): void;
   /** Queues a `delivered` receipt (batched by the session). */
@@ -157,7 +157,7 @@ export class MessageRouter {
     const set = this.#live.get(m.recipient);
     if (set) {
       const payload = encodePayload(frame);
-      for (const s of set) if (s.deliver(payload)) this.stats.delivered++;
+      for (const s of set) if (s.deliver(payload, key)) this.stats.delivered++;
     }
     this.#schedule();
     if (this.#writes.length > this.#opts.highWater) {

@@ -1,0 +1,106 @@
+import { expect } from "expect";
+import { FastChatError } from "@fastchat/lib/errors";
+import {
+  connectStore,
+  DEFAULT_EMBEDDED_URL,
+  redactDatabaseUrl,
+  resolveDatabaseUrl,
+  type Store,
+  waitForDatabase,
+} from "./connect.ts";
+import { EmbeddedDatabase } from "./embedded_server.ts";
+import { migrate } from "./migrate.ts";
+import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+Deno.test("resolveDatabaseUrl: flag, then DATABASE_URL, then the embedded default", () => {
+  const none = () => undefined;
+  const env = (name: string) => name === "DATABASE_URL" ? "postgres://env@h/db" : undefined;
+  expect(DEFAULT_EMBEDDED_URL).toBe("postgres://postgres@127.0.0.1:7432/postgres");
+  expect(resolveDatabaseUrl(undefined, none)).toBe(DEFAULT_EMBEDDED_URL);
+  expect(resolveDatabaseUrl(undefined, env)).toBe("postgres://env@h/db");
+  expect(resolveDatabaseUrl("postgres://flag@h/db", env)).toBe("postgres://flag@h/db");
+  expect(resolveDatabaseUrl("", env)).toBe("postgres://env@h/db");
+  // the real environment is read by default
+  expect(resolveDatabaseUrl()).toBe(Deno.env.get("DATABASE_URL") || DEFAULT_EMBEDDED_URL);
+});
+
+Deno.test("redactDatabaseUrl hides only the password", () => {
+  expect(redactDatabaseUrl("postgres://u:s3cret@h:5432/db")).toBe("postgres://u:***@h:5432/db");
+  expect(redactDatabaseUrl("postgres://u@h/db")).toBe("postgres://u@h/db");
+  expect(redactDatabaseUrl("not a url :x")).toBe("not a url :x");
+});
+
+async function checkTypes(sql: Store): Promise<void> {
+  const [row] = await sql`
+    insert into messages (id, sender, recipient, kind, body, sent_at)
+    values (${"m1"}, ${"alice"}, ${"bob"}, ${1}, ${new Uint8Array([
+    1,
+    2,
+    255,
+  ])}, ${1_700_000_000_123})
+    returning seq, sent_at, body, kind, stored_at`;
+  expect(row.seq).toBe(1);
+  expect(row.sent_at).toBe(1_700_000_000_123);
+  expect(row.kind).toBe(1);
+  expect(row.body).toBeInstanceOf(Uint8Array);
+  expect([...row.body]).toEqual([1, 2, 255]);
+  expect(row.stored_at).toBeInstanceOf(Date);
+  const [big] = await sql`select ${2n ** 62n}::bigint as huge, count(*) as n from messages`;
+  expect(big.huge).toBe(2n ** 62n);
+  expect(big.n).toBe(1);
+}
+
+Deno.test("connectStore: bigint as number when exact, bytea as Uint8Array (embedded)", async () => {
+  const db = await EmbeddedDatabase.start({ port: 0 });
+  const sql = connectStore(db.url);
+  try {
+    await checkTypes(sql);
+  } finally {
+    await sql.end();
+    await db.close();
+  }
+});
+
+Deno.test({
+  name: "connectStore: same types on PostgreSQL",
+  ignore: !TEST_PG_URL,
+  fn: () =>
+    withFreshPostgres(async (url) => {
+      const sql = connectStore(url);
+      try {
+        await migrate(sql);
+        await checkTypes(sql);
+      } finally {
+        await sql.end();
+      }
+    }),
+});
+
+Deno.test("waitForDatabase times out with STORE_UNAVAILABLE and a redacted URL", async () => {
+  const url = `postgres://postgres:hunter2@127.0.0.1:${freePort()}/postgres`;
+  const started = Date.now();
+  const err = await waitForDatabase(url, 300).catch((e) => e);
+  expect(err).toBeInstanceOf(FastChatError);
+  expect(err.code).toBe("STORE_UNAVAILABLE");
+  expect(err.message).toContain("postgres://postgres:***@127.0.0.1");
+  expect(err.message).not.toContain("hunter2");
+  expect(Date.now() - started).toBeLessThan(5000);
+});
+
+Deno.test("waitForDatabase waits until a server comes up", async () => {
+  const port = freePort();
+  const waiting = waitForDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, 30_000);
+  const db = await EmbeddedDatabase.start({ port });
+  try {
+    await waiting;
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,267 @@
+/**
+ * An embedded PGlite database served over the PostgreSQL wire protocol, so
+ * postgres.js clients in other processes can use it like a real server.
+ * Units of work from all connections run one at a time and whole (see
+ * `embedded_queue.ts`); a connection inside a transaction has the backend to
+ * itself until it commits, rolls back or disconnects (then it is rolled back).
+ *
+ * Each connection gets its own namespace of protocol-level prepared statements
+ * (names are prefixed per connection and closed when it disconnects). Limits,
+ * all inherent to one shared PGlite backend: session settings (`SET`) and
+ * SQL-level `PREPARE`/`DEALLOCATE` are shared by all connections,
+ * LISTEN/NOTIFY and query cancellation are not supported, and COPY FROM STDIN
+ * is rejected.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedDatabase } from "@fastchat/db/embedded";
+ * const db = await EmbeddedDatabase.start({ port: 0 }); // in memory, ephemeral port
+ * console.log(db.url); // postgres://postgres@127.0.0.1:<port>/postgres
+ * await db.close();
+ * ```
+ * @module
+ */
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { PGlite } from "@electric-sql/pglite";
+import { FastChatError } from "@fastchat/lib/errors";
+import { type ByteCounters, ClientConnection } from "./embedded_connection.ts";
+import { UnitQueue } from "./embedded_queue.ts";
+import { migrateWith } from "./migrate.ts";
+
+/** Options of {@link EmbeddedDatabase.start}. */
+export interface EmbeddedOptions {
+  /** Data directory (created if missing); undefined keeps the database in memory. */
+  dataDir?: string;
+  /** Interface to listen on (default `127.0.0.1`). */
+  host?: string;
+  /** TCP port (default 0: an ephemeral port, see {@link EmbeddedDatabase.port}). */
+  port?: number;
+  /** Close a connection idle in a transaction (holding the backend) this long; default 60 s, 0 = never. */
+  idleInTransactionTimeoutMs?: number;
+}
+
+/** Counters of a running {@link EmbeddedDatabase}. */
+export interface EmbeddedStats {
+  /** Open client connections. */
+  connections: number;
+  /** Connections accepted since start. */
+  connectionsTotal: number;
+  /** Protocol units executed (startup packets, queries, extended batches). */
+  units: number;
+  /** PGlite protocol calls (consecutive small units of one connection share a call). */
+  calls: number;
+  /** Connections whose work waits for its turn. */
+  waiting: number;
+  /** Connection holding the backend (in a transaction), or null. */
+  lockedBy: number | null;
+  /** Bytes received from clients. */
+  bytesIn: number;
+  /** Bytes sent to clients. */
+  bytesOut: number;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Lock file that keeps a second process off the same data directory. */
+const LOCK_FILE = ".fastchat-embedded.lock";
+
+async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
+  await mkdir(dataDir, { recursive: true });
+  const file = await Deno.open(`${dataDir}/${LOCK_FILE}`, {
+    read: true,
+    write: true,
+    create: true,
+  });
+  if (!await file.tryLock(true)) {
+    file.close();
+    throw new FastChatError(
+      "STORE_UNAVAILABLE",
+      `data directory ${dataDir} is in use by another embedded database`,
+      { dataDir },
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return file;
+}
+
+function unavailable(what: string, e: unknown, details: Record<string, unknown>): FastChatError {
+  if (e instanceof FastChatError) return e;
+  const text = e instanceof Error ? e.message : String(e);
+  return new FastChatError("STORE_UNAVAILABLE", `${what}: ${text}`, details, { cause: e });
+}
+
+/**
+ * A running embedded database server.
+ *
+ * @example
+ * ```ts
+ * import { EmbeddedDatabase } from "@fastchat/db/embedded";
+ * import { connectStore } from "@fastchat/db";
+ * const db = await EmbeddedDatabase.start({ dataDir: "./data/pglite", port: 7432 });
+ * const sql = connectStore(db.url);
+ * console.log(await sql`select count(*) as n from users`);
+ * await sql.end();
+ * await db.close();
+ * ```
+ */
+export class EmbeddedDatabase {
+  /** The interface it listens on. */
+  readonly host: string;
+  /** The data directory, or undefined when in memory. */
+  readonly dataDir: string | undefined;
+  /** Settles when the server stopped: resolves after {@link close}, rejects on a fatal PGlite error. */
+  readonly closed: Promise<void>;
+  #db: PGlite | undefined;
+  #lock: Deno.FsFile | undefined;
+  #server: Server;
+  #queue: UnitQueue;
+  #clients = new Set<ClientConnection>();
+  #counters: ByteCounters = { bytesIn: 0, bytesOut: 0 };
+  #accepted = 0;
+  #port = 0;
+  #closing: Promise<void> | null = null;
+  #settle!: { resolve: () => void; reject: (e: unknown) => void };
+
+  private constructor(opts: EmbeddedOptions, lock: Deno.FsFile | undefined) {
+    this.host = opts.host ?? "127.0.0.1";
+    this.dataDir = opts.dataDir;
+    this.#lock = lock;
+    this.closed = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.closed.catch(() => {}); // callers observe it through the property
+    this.#queue = new UnitQueue({
+      idleLockTimeoutMs: opts.idleInTransactionTimeoutMs ?? 60_000,
+      onFatal: (e) => void this.#shutdown(e),
+    });
+    this.#server = createServer((socket: Socket) => this.#accept(socket));
+  }
+
+  /**
+   * Locks the data directory (creating it if missing), starts listening (so a
+   * taken port fails fast), opens PGlite and applies migrations in-process;
+   * connections accepted meanwhile wait until the schema is ready. Throws
+   * `FastChatError("STORE_UNAVAILABLE")` when the port is taken or the data
+   * directory is in use or unusable.
+   *
+   * @example
+   * ```ts
+   * import { EmbeddedDatabase } from "@fastchat/db/embedded";
+   * const db = await EmbeddedDatabase.start({ port: 0 });
+   * console.log(db.port > 0); // true
+   * await db.close();
+   * ```
+   */
+  static async start(opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
+    const { dataDir, port = 0 } = opts;
+    let lock: Deno.FsFile | undefined;
+    try {
+      if (dataDir !== undefined) lock = await lockDataDir(dataDir);
+    } catch (e) {
+      throw unavailable(`cannot use data directory ${dataDir}`, e, { dataDir });
+    }
+    const self = new EmbeddedDatabase(opts, lock);
+    try {
+      await listen(self.#server, port, self.host);
+    } catch (e) {
+      await self.#shutdown(undefined);
+      throw unavailable(`cannot listen on ${self.host}:${port}`, e, { host: self.host, port });
+    }
+    const address = self.#server.address();
+    self.#port = typeof address === "object" && address ? address.port : 0;
+    let db: PGlite | undefined;
+    try {
+      db = self.#db = await PGlite.create(dataDir);
+      await migrateWith((fn) =>
+        db!.transaction((tx) =>
+          fn({
+            query: async (text, params) =>
+              (await tx.query<Record<string, unknown>>(text, params)).rows,
+            exec: async (text) => void await tx.exec(text),
+          })
+        )
+      );
+    } catch (e) {
+      await self.#shutdown(undefined);
+      throw unavailable("cannot open embedded database", e, { dataDir });
+    }
+    self.#queue.attach(db);
+    return self;
+  }
+
+  /** The TCP port it listens on. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** `postgres://postgres@host:port/postgres`. */
+  get url(): string {
+    const host = this.host.includes(":") ? `[${this.host}]` : this.host;
+    return `postgres://postgres@${host}:${this.port}/postgres`;
+  }
+
+  /** Current counters. */
+  stats(): EmbeddedStats {
+    return {
+      connections: this.#clients.size,
+      connectionsTotal: this.#accepted,
+      ...this.#queue.stats(),
+      ...this.#counters,
+    };
+  }
+
+  /** Closes all connections (rolling back open transactions), stops listening and closes PGlite (flushing data). */
+  close(): Promise<void> {
+    return this.#shutdown(undefined);
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const client = new ClientConnection(
+      ++this.#accepted,
+      socket,
+      this.#queue,
+      this.#counters,
+      (c) => this.#clients.delete(c),
+    );
+    this.#clients.add(client);
+  }
+
+  #shutdown(error: unknown): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => {
+        if (this.#server.listening) this.#server.close(() => resolve());
+        else resolve();
+      });
+      for (const c of this.#clients) c.destroy();
+      this.#clients.clear();
+      if (error === undefined) await this.#queue.idle();
+      this.#queue.stop();
+      await stopped;
+      try {
+        if (this.#db && !this.#db.closed) await this.#db.close();
+      } catch (e) {
+        error ??= e;
+      }
+      try {
+        this.#lock?.close(); // closing the file releases the lock
+      } catch {
+        // already closed
+      }
+      if (error === undefined) this.#settle.resolve();
+      else this.#settle.reject(error);
+    })();
+    return this.#closing;
+  }
+}

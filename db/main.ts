@@ -1,0 +1,94 @@
+/**
+ * `deno task db`: runs the embedded FastChat database (PGlite) as a
+ * PostgreSQL-protocol server until SIGINT/SIGTERM, then closes it cleanly so
+ * the data directory is consistent, and exits 0.
+ *
+ * Flags: `--port` (default 7432; 0 = ephemeral), `--host` (default
+ * 127.0.0.1), `--data` (default `./data/pglite`), `--memory` (keep nothing).
+ * Prints one line when ready:
+ * `FastChat embedded database listening on postgres://postgres@127.0.0.1:7432/postgres`.
+ *
+ * @example
+ * ```ts
+ * import { parseDbArgs } from "./main.ts";
+ * parseDbArgs(["--port", "0", "--memory"]); // { port: 0, host: "127.0.0.1", dataDir: undefined }
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { FastChatError } from "@fastchat/lib/errors";
+import { EmbeddedDatabase, type EmbeddedOptions } from "./embedded_server.ts";
+
+/**
+ * Parses the command line of `db/main.ts` into {@link EmbeddedOptions}.
+ * Throws `FastChatError("INVALID_CONFIG")` on a bad flag or port.
+ *
+ * @example
+ * ```ts
+ * import { parseDbArgs } from "./main.ts";
+ * parseDbArgs(["--data", "/tmp/fc"]); // { port: 7432, host: "127.0.0.1", dataDir: "/tmp/fc" }
+ * ```
+ */
+export function parseDbArgs(args: string[]): EmbeddedOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        port: { type: "string", default: "7432" },
+        host: { type: "string", default: "127.0.0.1" },
+        data: { type: "string", default: "./data/pglite" },
+        memory: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new FastChatError("INVALID_CONFIG", e instanceof Error ? e.message : String(e));
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FastChatError("INVALID_CONFIG", `invalid --port: ${values.port}`);
+  }
+  return { port, host: values.host, dataDir: values.memory ? undefined : values.data };
+}
+
+/**
+ * Runs the server until a signal arrives; resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * import { runDb } from "./main.ts";
+ * Deno.exit(await runDb(["--memory", "--port", "0"]));
+ * ```
+ */
+export async function runDb(args: string[]): Promise<number> {
+  let db: EmbeddedDatabase;
+  try {
+    db = await EmbeddedDatabase.start(parseDbArgs(args));
+  } catch (e) {
+    console.error(
+      `FastChat embedded database failed to start: ${e instanceof Error ? e.message : e}`,
+    );
+    return 1;
+  }
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  for (const s of signals) Deno.addSignalListener(s, stop);
+  console.log(`FastChat embedded database listening on ${db.url}`);
+  let code = 0;
+  try {
+    await Promise.race([stopped, db.closed]);
+    await db.close();
+    await db.closed;
+  } catch (e) {
+    console.error(`FastChat embedded database failed: ${e instanceof Error ? e.message : e}`);
+    code = 1;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, stop);
+  }
+  return code;
+}
+
+if (import.meta.main) Deno.exit(await runDb(Deno.args));

@@ -1,0 +1,95 @@
+import { expect } from "expect";
+import { fileURLToPath } from "node:url";
+import { connectStore } from "./connect.ts";
+import { parseDbArgs } from "./main.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const READY = /^FastChat embedded database listening on (postgres:\/\/\S+)$/;
+
+Deno.test("parseDbArgs: defaults and flags", () => {
+  expect(parseDbArgs([])).toEqual({ port: 7432, host: "127.0.0.1", dataDir: "./data/pglite" });
+  expect(parseDbArgs(["--port", "0", "--host", "::1", "--data", "/tmp/x"])).toEqual({
+    port: 0,
+    host: "::1",
+    dataDir: "/tmp/x",
+  });
+  expect(parseDbArgs(["--memory", "--data", "/tmp/x"]).dataDir).toBeUndefined();
+  expect(() => parseDbArgs(["--port", "70000"])).toThrow(/invalid --port/);
+  expect(() => parseDbArgs(["--bogus"])).toThrow();
+});
+
+/** Runs `deno run -A db/main.ts ...args`, resolving once it printed its ready line. */
+async function startMain(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    out += value;
+  }
+  const match = READY.exec(out.trim());
+  if (!match) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw new Error(`db/main.ts did not start: ${out}\n${await stderr}`);
+  }
+  return {
+    url: match[1],
+    async stop(): Promise<{ code: number; rest: string; stderr: string }> {
+      child.kill("SIGTERM");
+      let rest = "";
+      for (let r = await lines.read(); !r.done; r = await lines.read()) rest += r.value;
+      const { code } = await child.status;
+      return { code, rest, stderr: await stderr };
+    },
+  };
+}
+
+Deno.test("db/main.ts persists data across a SIGTERM restart", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "fc_main_" });
+  try {
+    const first = await startMain(["--port", "0", "--data", dataDir]);
+    expect(first.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    const sql = connectStore(first.url);
+    await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
+      kdf_iterations, enc_key, sign_key, key_backup)
+      values ('alice', ${new Uint8Array([1])}, ${new Uint8Array([2])}, 'scrypt:N=16384,r=8,p=1',
+      ${new Uint8Array([3])}, 600000, ${new Uint8Array([4])}, ${new Uint8Array([5])},
+      ${new Uint8Array([6])})`;
+    await sql.end();
+    const stopped = await first.stop();
+    expect(stopped).toEqual({ code: 0, rest: "", stderr: "" });
+
+    const second = await startMain(["--port", "0", "--data", dataDir]);
+    const again = connectStore(second.url);
+    try {
+      const rows = await again`select username, kdf_iterations, sign_key from users`;
+      expect(rows.length).toBe(1);
+      expect(rows[0].username).toBe("alice");
+      expect(rows[0].kdf_iterations).toBe(600000);
+      expect([...rows[0].sign_key]).toEqual([5]);
+    } finally {
+      await again.end();
+      expect((await second.stop()).code).toBe(0);
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("db/main.ts --memory serves an empty migrated database", async () => {
+  const server = await startMain(["--port", "0", "--memory"]);
+  const sql = connectStore(server.url);
+  try {
+    expect(await sql`select count(*) as n from users`).toEqual([{ n: 0 }]);
+  } finally {
+    await sql.end();
+    expect((await server.stop()).code).toBe(0);
+  }
+});

@@ -1,0 +1,244 @@
+/**
+ * Test helpers of the db package: throwaway PostgreSQL databases (when
+ * `FASTCHAT_TEST_DATABASE_URL` is set) and a raw wire-protocol client for
+ * exercising the embedded server below postgres.js. Not part of the API.
+ *
+ * @example
+ * ```ts
+ * import { withFreshPostgres } from "./test_util.ts";
+ * await withFreshPostgres(async (url) => console.log(url));
+ * ```
+ * @module
+ */
+import postgres from "postgres";
+import { message, queryMessage } from "./wire.ts";
+
+/** URL of the real PostgreSQL used by tests, or undefined (those tests are skipped). */
+export const TEST_PG_URL: string | undefined = Deno.env.get("FASTCHAT_TEST_DATABASE_URL") ||
+  undefined;
+
+/**
+ * Creates database `fc_test_<random>` next to {@link TEST_PG_URL}, runs `fn`
+ * with its URL, then drops it (forcefully). No-op when the env is unset.
+ *
+ * @example
+ * ```ts
+ * import { withFreshPostgres } from "./test_util.ts";
+ * await withFreshPostgres(async (url) => console.log(url));
+ * ```
+ */
+export async function withFreshPostgres(fn: (url: string) => Promise<void>): Promise<void> {
+  if (!TEST_PG_URL) return;
+  const name = `fc_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    const url = new URL(TEST_PG_URL);
+    url.pathname = `/${name}`;
+    try {
+      await fn(url.href);
+    } finally {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/** One backend message read by {@link RawPgClient}. */
+export interface BackendMessage {
+  /** Tag as a one-letter string, e.g. `"Z"`. */
+  type: string;
+  /** Body without the header. */
+  body: Uint8Array;
+}
+
+/**
+ * A minimal PostgreSQL protocol client over `Deno.connect`, for tests that
+ * need exact control of what goes on the wire.
+ *
+ * @example
+ * ```ts
+ * import { RawPgClient } from "./test_util.ts";
+ * import { queryMessage } from "./wire.ts";
+ * const c = await RawPgClient.connect(7432);
+ * c.send(queryMessage("select 1"));
+ * console.log((await c.readUntil("Z")).map((m) => m.type).join("")); // "TDCZ"
+ * c.close();
+ * ```
+ */
+export class RawPgClient {
+  #conn: Deno.TcpConn;
+  #buf = new Uint8Array(0);
+  #eof = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects; unless `startup` is false, also completes the startup handshake. */
+  static async connect(port: number, startup = true): Promise<RawPgClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    const c = new RawPgClient(conn);
+    if (startup) {
+      c.send(startupMessage({ user: "postgres", database: "postgres" }));
+      await c.readUntil("Z");
+    }
+    return c;
+  }
+
+  /** Writes bytes (fire and forget; the socket buffers). */
+  send(...parts: Uint8Array[]): void {
+    for (const p of parts) this.#writeAll(p);
+  }
+
+  #pending: Promise<void> = Promise.resolve();
+  #writeAll(bytes: Uint8Array): void {
+    this.#pending = this.#pending.then(async () => {
+      let at = 0;
+      while (at < bytes.length) at += await this.#conn.write(bytes.subarray(at));
+    }).catch(() => {});
+  }
+
+  /** Reads raw bytes until at least `n` are buffered; returns and consumes them. */
+  async readBytes(n: number): Promise<Uint8Array> {
+    while (this.#buf.length < n) if (!await this.#fill()) throw new Error("connection closed");
+    const out = this.#buf.slice(0, n);
+    this.#buf = this.#buf.slice(n);
+    return out;
+  }
+
+  /** Reads messages up to and including the first of type `tag`. */
+  async readUntil(tag: string): Promise<BackendMessage[]> {
+    const out: BackendMessage[] = [];
+    while (true) {
+      const m = await this.read();
+      if (!m) throw new Error(`connection closed before ${tag}: got ${types(out)}`);
+      out.push(m);
+      if (m.type === tag) return out;
+    }
+  }
+
+  /** Reads one message, or null at end of stream. */
+  async read(): Promise<BackendMessage | null> {
+    while (true) {
+      if (this.#buf.length >= 5) {
+        const len = new DataView(this.#buf.buffer, this.#buf.byteOffset).getInt32(1);
+        if (this.#buf.length >= len + 1) {
+          const m = { type: String.fromCharCode(this.#buf[0]), body: this.#buf.slice(5, len + 1) };
+          this.#buf = this.#buf.slice(len + 1);
+          return m;
+        }
+      }
+      if (!await this.#fill()) return null;
+    }
+  }
+
+  /** Resolves when the server closes the connection (draining what it sent). */
+  async closedByServer(): Promise<BackendMessage[]> {
+    const rest: BackendMessage[] = [];
+    for (let m = await this.read(); m; m = await this.read()) rest.push(m);
+    return rest;
+  }
+
+  async #fill(): Promise<boolean> {
+    if (this.#eof) return false;
+    const chunk = new Uint8Array(64 * 1024);
+    let n: number | null;
+    try {
+      n = await this.#conn.read(chunk);
+    } catch {
+      n = null;
+    }
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    const next = new Uint8Array(this.#buf.length + n);
+    next.set(this.#buf);
+    next.set(chunk.subarray(0, n), this.#buf.length);
+    this.#buf = next;
+    return true;
+  }
+
+  /** Closes the socket abruptly (no Terminate). */
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Runs a simple query and returns the messages up to ReadyForQuery. */
+  async query(sql: string): Promise<BackendMessage[]> {
+    this.send(queryMessage(sql));
+    return await this.readUntil("Z");
+  }
+}
+
+/**
+ * The tags of `msgs` joined, e.g. `"TDCZ"`.
+ *
+ * @example
+ * ```ts
+ * import { types } from "./test_util.ts";
+ * types([{ type: "Z", body: new Uint8Array(1) }]); // "Z"
+ * ```
+ */
+export function types(msgs: BackendMessage[]): string {
+  return msgs.map((m) => m.type).join("");
+}
+
+/**
+ * The SQLSTATE (`C` field) of an ErrorResponse body.
+ *
+ * @example
+ * ```ts
+ * import { errorCode } from "./test_util.ts";
+ * errorCode(new TextEncoder().encode("SERROR\0C22012\0\0")); // "22012"
+ * ```
+ */
+export function errorCode(body: Uint8Array): string | undefined {
+  for (const field of new TextDecoder().decode(body).split("\0")) {
+    if (field.startsWith("C")) return field.slice(1);
+  }
+  return undefined;
+}
+
+/**
+ * A protocol 3.0 StartupMessage.
+ *
+ * @example
+ * ```ts
+ * import { startupMessage } from "./test_util.ts";
+ * const s = startupMessage({ user: "postgres" });
+ * ```
+ */
+export function startupMessage(params: Record<string, string>): Uint8Array {
+  const body = Object.entries(params).map(([k, v]) => `${k}\0${v}\0`).join("") + "\0";
+  const text = new TextEncoder().encode(body);
+  const out = new Uint8Array(8 + text.length);
+  const view = new DataView(out.buffer);
+  view.setInt32(0, out.length);
+  view.setInt32(4, 196608);
+  out.set(text, 8);
+  return out;
+}
+
+/**
+ * Bind (no parameters) + Execute of the unnamed portal, for raw tests.
+ *
+ * @example
+ * ```ts
+ * import { bindExecute } from "./test_util.ts";
+ * const bytes = bindExecute("s1");
+ * ```
+ */
+export function bindExecute(statement = ""): Uint8Array[] {
+  return [
+    message("B", "", statement, new Uint8Array(6)),
+    message("E", "", new Uint8Array(4)),
+  ];
+}
