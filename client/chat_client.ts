@@ -35,7 +35,12 @@ import {
   toBase64Url,
 } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
-import { type ClientFrameOf, type ServerFrame, type ServerFrameOf, USERNAME_RE } from "@fastchat/lib/protocol";
+import {
+  type ClientFrameOf,
+  type ServerFrame,
+  type ServerFrameOf,
+  USERNAME_RE,
+} from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
 import { type IncomingKey, KeyManager, type KeyState } from "./key_manager.ts";
 import { ServerConnection } from "./server_connection.ts";
@@ -186,7 +191,10 @@ export class ChatClient {
     });
     const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
     await home.writeIdentity(backup);
-    await this.#begin({ user, token: ok.token!, identity, publicKeys, vaultKey: pk.vaultKey, home }, null);
+    await this.#begin(
+      { user, token: ok.token!, identity, publicKeys, vaultKey: pk.vaultKey, home },
+      null,
+    );
   }
 
   /** Logs in; in a fresh home the keys are restored from the server-side sealed backup. */
@@ -205,7 +213,9 @@ export class ChatClient {
       try {
         identity = await openIdentity(local, pk.vaultKey);
         publicKeys = await exportPublicKeys(identity);
-        if (!bytesEqual(publicKeys.enc, ok.keys!.enc) || !bytesEqual(publicKeys.sign, ok.keys!.sign)) {
+        if (
+          !bytesEqual(publicKeys.enc, ok.keys!.enc) || !bytesEqual(publicKeys.sign, ok.keys!.sign)
+        ) {
           identity = null; // stale local keys: the server's backup is authoritative
         }
       } catch {
@@ -245,7 +255,8 @@ export class ChatClient {
         this.#emit({
           event: "error",
           code: "KEY_CHANGED",
-          message: `WARNING: ${u}'s keys changed (${a} -> ${b}). Verify with /verify ${u} before trusting it.`,
+          message:
+            `WARNING: ${u}'s keys changed (${a} -> ${b}). Verify with /verify ${u} before trusting it.`,
           user: u,
         }),
       onChange: () => this.#scheduleSave(),
@@ -256,7 +267,12 @@ export class ChatClient {
       }
     }
     this.#session = { ...s, keys };
-    this.#emit({ event: "ready", user: s.user, server: this.#conn!.serverId, address: this.#conn!.address });
+    this.#emit({
+      event: "ready",
+      user: s.user,
+      server: this.#conn!.serverId,
+      address: this.#conn!.address,
+    });
     this.#kickRx();
   }
 
@@ -329,7 +345,10 @@ export class ChatClient {
     const s = this.#requireSession();
     checkUsername(peer);
     const theirs = await s.keys.contactKeys(peer);
-    return await safetyNumber({ user: s.user, keys: s.publicKeys }, { user: peer, keys: theirs.raw });
+    return await safetyNumber({ user: s.user, keys: s.publicKeys }, {
+      user: peer,
+      keys: theirs.raw,
+    });
   }
 
   /** Who and where this client is. */
@@ -364,7 +383,10 @@ export class ChatClient {
 
   #requireLoggedOut(): void {
     if (this.#session) {
-      throw new FastChatError("ALREADY_AUTHENTICATED", `already logged in as ${this.#session.user}`);
+      throw new FastChatError(
+        "ALREADY_AUTHENTICATED",
+        `already logged in as ${this.#session.user}`,
+      );
     }
   }
 
@@ -399,7 +421,7 @@ export class ChatClient {
           if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
           this.#emit({ event: "sent", id });
         }
-        if (this.#outbox.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         return;
       case "delivered":
         for (const [peer, id] of f.items) this.#emit({ event: "delivered", id, to: peer });
@@ -412,7 +434,7 @@ export class ChatClient {
             return;
           }
           this.#outbox.delete(f.id);
-          if (this.#outbox.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+          if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         }
         this.#emit({ event: "error", code: f.code, message: f.message, id: f.id });
         return;
@@ -549,7 +571,12 @@ export class ChatClient {
       try {
         const conn = await this.#connect();
         await conn.request({ t: "resume", token: s.token });
-        this.#emit({ event: "reconnected", user: s.user, server: conn.serverId, address: conn.address });
+        this.#emit({
+          event: "reconnected",
+          user: s.user,
+          server: conn.serverId,
+          address: conn.address,
+        });
         for (const frame of this.#outbox.values()) conn.send(frame);
         this.#flushAcks();
         return;

@@ -21,7 +21,11 @@ export type ClientEvent =
   | { event: "disconnected"; code: string; message: string }
   | { event: "reconnected"; user: string; server: string; address: string }
   | { event: "whoami"; user: string | null; server: string | null; address: string | null }
-  | { event: "history"; peer: string; messages: { id: string; from: string; to: string; text: string; sent_at: number }[] }
+  | {
+    event: "history";
+    peer: string;
+    messages: { id: string; from: string; to: string; text: string; sent_at: number }[];
+  }
   | { event: "verify"; user: string; peer: string; safety_number: string }
   | { event: "logged_out"; user: string }
   | { event: "info"; message: string };

@@ -17,8 +17,8 @@
 import {
   createSessionKey,
   type Identity,
-  importMessageKey,
   type ImportedPublicKeys,
+  importMessageKey,
   importPublicKeys,
   keyFingerprint,
   type MessageKey,

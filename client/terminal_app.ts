@@ -192,14 +192,17 @@ export class TerminalApp {
     const pending = this.#client.unconfirmed;
     const timedOut = await Promise.race([
       this.#client.idle().then(() => false),
-      new Promise<boolean>((r) => timer = setTimeout(() => r(true), this.#o.quitTimeoutMs ?? 10_000)),
+      new Promise<boolean>((r) =>
+        timer = setTimeout(() => r(true), this.#o.quitTimeoutMs ?? 10_000)
+      ),
     ]);
     clearTimeout(timer);
     if (timedOut) {
       this.#event({
         event: "error",
         code: "TIMEOUT",
-        message: `${this.#client.unconfirmed} of ${pending} messages not confirmed by the server; they were not stored`,
+        message:
+          `${this.#client.unconfirmed} of ${pending} messages not confirmed by the server; they were not stored`,
       });
     }
     await this.#client.close();
@@ -244,7 +247,13 @@ export class TerminalApp {
         this.#event({
           event: "history",
           peer: c.user,
-          messages: recs.map((r) => ({ id: r.id, from: r.from, to: r.to, text: r.text, sent_at: r.sentAt })),
+          messages: recs.map((r) => ({
+            id: r.id,
+            from: r.from,
+            to: r.to,
+            text: r.text,
+            sent_at: r.sentAt,
+          })),
         });
         return;
       }

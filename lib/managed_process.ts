@@ -113,7 +113,10 @@ export class ManagedProcess {
           timer = setTimeout(
             () =>
               reject(
-                new FastChatError("TIMEOUT", `${opts.name} not ready in time:\n${p.stderr.slice(-20).join("\n")}`),
+                new FastChatError(
+                  "TIMEOUT",
+                  `${opts.name} not ready in time:\n${p.stderr.slice(-20).join("\n")}`,
+                ),
               ),
             opts.timeoutMs ?? 60_000,
           )

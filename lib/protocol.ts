@@ -46,16 +46,103 @@ export const KIND_CODES: Record<MessageKind, number> = { dm: 1 };
 /** A conversation kind. */
 export type MessageKind = typeof MESSAGE_KINDS[number];
 
-const user = str(1, 32, USERNAME_RE);
-const msgId = str(8, 64, MESSAGE_ID_RE);
-const rid = int(0, 2 ** 31);
-const kid = str(8, 64, MESSAGE_ID_RE);
-const timestamp = int(0, 2 ** 53 - 1);
-const publicKeys = object({ enc: bytes(200, 2048), sign: bytes(32, 32) });
-const kdfParams = object({ salt: bytes(16, 64), iter: int(100_000, 10_000_000) });
+/** A user's public keys on the wire. */
+export interface WirePublicKeys {
+  /** RSA-OAEP public key, SPKI DER. */
+  enc: Uint8Array;
+  /** Ed25519 public key, raw. */
+  sign: Uint8Array;
+}
+/** Client KDF parameters (public). */
+export interface WireKdf {
+  salt: Uint8Array;
+  iter: number;
+}
+
+/** Client → server frames. */
+export type ClientFrame =
+  | { t: "hello"; v: number; agent?: string }
+  | {
+    t: "register";
+    rid: number;
+    user: string;
+    auth: Uint8Array;
+    kdf: WireKdf;
+    keys: WirePublicKeys;
+    backup: Uint8Array;
+  }
+  | { t: "prelogin"; rid: number; user: string }
+  | { t: "login"; rid: number; user: string; auth: Uint8Array }
+  | { t: "resume"; rid: number; token: string }
+  | { t: "logout"; rid: number }
+  | { t: "keys"; rid: number; user: string }
+  | { t: "envelope"; rid: number; kid: string }
+  | {
+    t: "send";
+    id: string;
+    to: string;
+    kind: MessageKind;
+    ts: number;
+    body: Uint8Array;
+    kid?: string;
+    env?: Uint8Array;
+  }
+  | { t: "ack"; items: [string, string][] }
+  | { t: "ping"; rid: number };
+
+/** Server → client frames. */
+export type ServerFrame =
+  | { t: "welcome"; v: number; server: string; max: number }
+  | {
+    t: "ok";
+    rid: number;
+    user?: string;
+    token?: string;
+    expires?: number;
+    keys?: WirePublicKeys;
+    backup?: Uint8Array;
+    kdf?: WireKdf;
+    kid?: string;
+    from?: string;
+    env?: Uint8Array;
+  }
+  | { t: "error"; rid?: number; id?: string; code: string; message: string; retry?: number }
+  | {
+    t: "msg";
+    id: string;
+    from: string;
+    to: string;
+    kind: MessageKind;
+    ts: number;
+    body: Uint8Array;
+    kid?: string;
+    env?: Uint8Array;
+  }
+  | { t: "sent"; ids: string[] }
+  | { t: "delivered"; items: [string, string][] }
+  | { t: "pong"; rid: number };
+
+/** A client frame of type `T`. */
+export type ClientFrameOf<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
+/** A server frame of type `T`. */
+export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;
+
+const user: Validator<string> = str(1, 32, USERNAME_RE);
+const msgId: Validator<string> = str(8, 64, MESSAGE_ID_RE);
+const rid: Validator<number> = int(0, 2 ** 31);
+const kid: Validator<string> = str(8, 64, MESSAGE_ID_RE);
+const timestamp: Validator<number> = int(0, 2 ** 53 - 1);
+const publicKeys: Validator<WirePublicKeys> = object({
+  enc: bytes(200, 2048),
+  sign: bytes(32, 32),
+});
+const kdfParams: Validator<WireKdf> = object({
+  salt: bytes(16, 64),
+  iter: int(100_000, 10_000_000),
+});
 
 /** Validators of every frame a client may send, by type tag. */
-export const CLIENT_FRAMES = {
+export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K>> } = {
   hello: object({ t: oneOf("hello"), v: int(0, 1000), agent: optional(str(0, 64)) }),
   register: object({
     t: oneOf("register"),
@@ -84,10 +171,10 @@ export const CLIENT_FRAMES = {
   }),
   ack: object({ t: oneOf("ack"), items: array(tuple(user, msgId), 1, 4096) }),
   ping: object({ t: oneOf("ping"), rid }),
-} as const;
+};
 
 /** Validators of every frame a server may send, by type tag. */
-export const SERVER_FRAMES = {
+export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K>> } = {
   welcome: object({
     t: oneOf("welcome"),
     v: int(0, 1000),
@@ -95,16 +182,16 @@ export const SERVER_FRAMES = {
     max: int(1024, 2 ** 31),
   }),
   ok: object({
-      t: oneOf("ok"),
-      rid,
-      user: optional(user),
-      token: optional(str(16, 128)),
-      expires: optional(timestamp),
-      keys: optional(publicKeys),
-      backup: optional(bytes(16, 32 * 1024)),
-      kdf: optional(kdfParams),
-      kid: optional(kid),
-      from: optional(user),
+    t: oneOf("ok"),
+    rid,
+    user: optional(user),
+    token: optional(str(16, 128)),
+    expires: optional(timestamp),
+    keys: optional(publicKeys),
+    backup: optional(bytes(16, 32 * 1024)),
+    kdf: optional(kdfParams),
+    kid: optional(kid),
+    from: optional(user),
     env: optional(bytes(16, 8192)),
   }),
   error: object({
@@ -129,20 +216,7 @@ export const SERVER_FRAMES = {
   sent: object({ t: oneOf("sent"), ids: array(msgId, 1, 65536) }),
   delivered: object({ t: oneOf("delivered"), items: array(tuple(user, msgId), 1, 65536) }),
   pong: object({ t: oneOf("pong"), rid }),
-} as const;
-
-type FramesOf<M extends Record<string, Validator<unknown>>> = {
-  [K in keyof M]: M[K] extends Validator<infer T> ? T : never;
-}[keyof M];
-
-/** Any frame a client sends. */
-export type ClientFrame = FramesOf<typeof CLIENT_FRAMES>;
-/** Any frame a server sends. */
-export type ServerFrame = FramesOf<typeof SERVER_FRAMES>;
-/** A client frame of type `T`. */
-export type ClientFrameOf<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
-/** A server frame of type `T`. */
-export type ServerFrameOf<T extends ServerFrame["t"]> = Extract<ServerFrame, { t: T }>;
+};
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 

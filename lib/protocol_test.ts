@@ -43,7 +43,9 @@ Deno.test("protocol: malformed frames get stable codes", () => {
   expect(codeOf(() => decodeClientFrame(raw.pack({ t: "__proto__" })))).toBe("BAD_REQUEST");
   expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping" })))).toBe("BAD_REQUEST");
   expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping", rid: "1" })))).toBe("BAD_REQUEST");
-  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping", rid: 1, x: 2 })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeClientFrame(raw.pack({ t: "ping", rid: 1, x: 2 })))).toBe(
+    "BAD_REQUEST",
+  );
   expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, to: "Bob!" })))).toBe("BAD_REQUEST");
   expect(codeOf(() => decodeClientFrame(raw.pack({ ...send, to: "a".repeat(33) })))).toBe(
     "BAD_REQUEST",
@@ -79,7 +81,9 @@ Deno.test("protocol fuzz: random and mutated payloads only raise FastChatError",
     } else {
       buf = valid.slice();
       const flips = 1 + Math.floor(rand() * 4);
-      for (let k = 0; k < flips; k++) buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
+      for (let k = 0; k < flips; k++) {
+        buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
+      }
     }
     try {
       const f = decodeClientFrame(buf);

@@ -129,7 +129,9 @@ export class AccountService {
     user: string,
     auth: Uint8Array,
     addr: string,
-  ): Promise<SessionGrant & { keys: UserKeys; backup: Uint8Array; kdf: { salt: Uint8Array; iter: number } }> {
+  ): Promise<
+    SessionGrant & { keys: UserKeys; backup: Uint8Array; kdf: { salt: Uint8Array; iter: number } }
+  > {
     this.#checkThrottle(user, addr);
     const u = await this.#store.getUser(user);
     if (!u) {
@@ -143,7 +145,11 @@ export class AccountService {
     });
     if (!ok) {
       const delay = Math.max(this.#byUser.fail(user), this.#byAddr.fail(addr));
-      throw new FastChatError("WRONG_PASSWORD", "wrong password", delay ? { retryMs: delay } : undefined);
+      throw new FastChatError(
+        "WRONG_PASSWORD",
+        "wrong password",
+        delay ? { retryMs: delay } : undefined,
+      );
     }
     this.#byUser.succeed(user);
     this.#keys.set(user, { enc: u.encKey, sign: u.signKey });
@@ -159,9 +165,13 @@ export class AccountService {
   #checkThrottle(user: string, addr: string): void {
     const wait = Math.max(this.#byUser.blockedFor(user), this.#byAddr.blockedFor(addr));
     if (wait > 0) {
-      throw new FastChatError("RATE_LIMITED", `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`, {
-        retryMs: wait,
-      });
+      throw new FastChatError(
+        "RATE_LIMITED",
+        `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`,
+        {
+          retryMs: wait,
+        },
+      );
     }
   }
 

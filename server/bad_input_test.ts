@@ -21,7 +21,12 @@ async function withServer(
   fn: (s: ChatServer) => Promise<void>,
 ): Promise<void> {
   const sql = connectStore(db.url, { max: 2 });
-  const server = await ChatServer.start({ sql, port: 0, scrypt: { N: 1024, r: 8, p: 1 }, ...extra });
+  const server = await ChatServer.start({
+    sql,
+    port: 0,
+    scrypt: { N: 1024, r: 8, p: 1 },
+    ...extra,
+  });
   try {
     await fn(server);
   } finally {
@@ -46,18 +51,24 @@ for (const kind of DB_KINDS) {
           const { host, port } = server;
           await t.step("garbage bytes get BAD_FRAME, then the connection is closed", async () => {
             const p = await RawPeer.connect(host, port);
-            for (let i = 0; i < 3; i++) await p.write(encodeFrame(new Uint8Array([0xc1, 0xff, 0x00])));
+            for (let i = 0; i < 3; i++) {
+              await p.write(encodeFrame(new Uint8Array([0xc1, 0xff, 0x00])));
+            }
             await p.closed;
-            expect(p.frames.filter((f) => f.t === "error" && f.code === "BAD_FRAME").length).toBeGreaterThan(0);
+            expect(p.frames.filter((f) => f.t === "error" && f.code === "BAD_FRAME").length)
+              .toBeGreaterThan(0);
             expect(p.frames.at(-1)).toMatchObject({ t: "error", code: "TOO_MANY_ERRORS" });
           });
-          await t.step("a frame over the 64 KiB pre-login limit closes the connection", async () => {
-            const p = await RawPeer.connect(host, port);
-            const header = new Uint8Array([0, 1, 0, 1]); // 65537 bytes announced
-            await p.write(header);
-            await p.closed;
-            expect(p.ended).toBe(true);
-          });
+          await t.step(
+            "a frame over the 64 KiB pre-login limit closes the connection",
+            async () => {
+              const p = await RawPeer.connect(host, port);
+              const header = new Uint8Array([0, 1, 0, 1]); // 65537 bytes announced
+              await p.write(header);
+              await p.closed;
+              expect(p.ended).toBe(true);
+            },
+          );
           await t.step("requests before hello get HANDSHAKE_REQUIRED", async () => {
             const p = await RawPeer.connect(host, port);
             await p.send({ t: "ping", rid: 1 });
@@ -79,10 +90,21 @@ for (const kind of DB_KINDS) {
           await t.step("unauthenticated send, keys, ack get NOT_AUTHENTICATED", async () => {
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            await p.send({ t: "send", id: "abcdefgh123", to: "bob", kind: "dm", ts: 1, body: new Uint8Array(3) });
-            await p.waitFrame((f) => f.t === "error" && f.code === "NOT_AUTHENTICATED" && f.id === "abcdefgh123");
+            await p.send({
+              t: "send",
+              id: "abcdefgh123",
+              to: "bob",
+              kind: "dm",
+              ts: 1,
+              body: new Uint8Array(3),
+            });
+            await p.waitFrame((f) =>
+              f.t === "error" && f.code === "NOT_AUTHENTICATED" && f.id === "abcdefgh123"
+            );
             await p.send({ t: "keys", rid: 7, user: "bob" });
-            await p.waitFrame((f) => f.t === "error" && f.code === "NOT_AUTHENTICATED" && f.rid === 7);
+            await p.waitFrame((f) =>
+              f.t === "error" && f.code === "NOT_AUTHENTICATED" && f.rid === 7
+            );
             p.close();
           });
           await t.step("malformed fields get BAD_REQUEST naming the field", async () => {
@@ -96,22 +118,35 @@ for (const kind of DB_KINDS) {
           await t.step("forged and malformed resume tokens get INVALID_TOKEN", async () => {
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            await p.send({ t: "resume", rid: 4, token: "AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB" });
+            await p.send({
+              t: "resume",
+              rid: 4,
+              token: "AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+            });
             await p.waitFrame((f) => f.t === "error" && f.code === "INVALID_TOKEN" && f.rid === 4);
             p.close();
           });
 
           const log = new EventLog<ClientEvent>();
           const home = await Deno.makeTempDir();
-          const mk = () => new ChatClient({ server: { host, port }, homeRoot: home, kdfIterations: 100_000, onEvent: log.push });
+          const mk = () =>
+            new ChatClient({
+              server: { host, port },
+              homeRoot: home,
+              kdfIterations: 100_000,
+              onEvent: log.push,
+            });
           const alice = mk();
           await alice.register("alice", "alice-password-1");
 
-          await t.step("sending to an unknown user gets UNKNOWN_USER for that message", async () => {
-            const id = await alice.send("nobody", "hello?").catch((e) => e);
-            // The key fetch for an unknown user fails before anything is sent.
-            expect(id).toMatchObject({ code: "UNKNOWN_USER" });
-          });
+          await t.step(
+            "sending to an unknown user gets UNKNOWN_USER for that message",
+            async () => {
+              const id = await alice.send("nobody", "hello?").catch((e) => e);
+              // The key fetch for an unknown user fails before anything is sent.
+              expect(id).toMatchObject({ code: "UNKNOWN_USER" });
+            },
+          );
 
           await t.step("a stolen token is useless after logout (revoked)", async () => {
             const p = await RawPeer.connect(host, port);
@@ -131,7 +166,9 @@ for (const kind of DB_KINDS) {
             const c = mk();
             const codes: string[] = [];
             for (let i = 0; i < 7; i++) {
-              codes.push(await c.login("alice", `wrong-password-${i}`).then(() => "OK", (e) => e.code));
+              codes.push(
+                await c.login("alice", `wrong-password-${i}`).then(() => "OK", (e) => e.code),
+              );
             }
             expect(codes.slice(0, 5)).toEqual(Array(5).fill("WRONG_PASSWORD"));
             expect(codes.slice(5)).toContain("RATE_LIMITED");
@@ -151,60 +188,76 @@ for (const kind of DB_KINDS) {
     async fn() {
       const db = await openTestDb(kind);
       try {
-        await withServer(db, { limits: { maxQueueBytes: 256 * 1024, writeStallMs: 1000 } }, async (server) => {
-          const { host, port } = server;
-          const home = await Deno.makeTempDir();
-          const logA = new EventLog<ClientEvent>();
-          const alice = new ChatClient({ server: { host, port }, homeRoot: home, kdfIterations: 100_000, onEvent: logA.push });
-          await alice.register("alice", "alice-password-1");
-          // "bob" registered over the raw protocol, so the test knows his auth key.
-          const auth = crypto.getRandomValues(new Uint8Array(32));
-          const keys = await exportPublicKeys(await generateIdentity());
-          const reg = await RawPeer.connect(host, port);
-          await hello(reg);
-          await reg.send({
-            t: "register", rid: 1, user: "bob", auth, keys, backup: new Uint8Array(64),
-            kdf: { salt: new Uint8Array(16), iter: 100_000 },
-          });
-          await reg.waitFrame((f) => f.t === "ok" && f.rid === 1);
-          reg.close();
-          // A bob session that logs in and then never reads.
-          const slow = await Deno.connect({ hostname: host, port });
-          const packr = new Packr({ useRecords: false });
-          for (const f of [{ t: "hello", v: 1 }, { t: "login", rid: 1, user: "bob", auth }]) {
-            await slow.write(encodeFrame(packr.pack(f)));
-          }
-          // Read until the login reply (the session is attached by then), then stop reading.
-          const dec = new FrameDecoder(1 << 20);
-          const rbuf = new Uint8Array(256);
-          let loggedIn = false;
-          while (!loggedIn) {
-            const n = await slow.read(rbuf);
-            if (n === null) throw new Error("slow peer closed early");
-            loggedIn = dec.push(rbuf.subarray(0, n)).some((f) => decodeServerFrame(f).t === "ok");
-          }
-          expect(server.router.online("bob")).toBe(true);
-          const cutOff = server.sessionClosed((u, code) => u === "bob" && code === "SLOW_CONSUMER");
-          const chunk = "x".repeat(64 * 1024);
-          const N = 500; // ~32 MB: far beyond kernel socket buffers and the 256 KiB queue limit
-          for (let i = 0; i < N; i++) await alice.send("bob", `${i} ${chunk}`);
-          await alice.idle(); // every message acknowledged to the sender
-          // The server cuts the slow reader off (it never read): then reading drains to EOF.
-          await cutOff;
-          const buf = new Uint8Array(1 << 16);
-          while ((await slow.read(buf).catch(() => null)) !== null) { /* drain */ }
-          slow.close();
-          expect(server.router.online("bob")).toBe(false);
-          // Bob comes back and every message is still there.
-          const back = await RawPeer.connect(host, port);
-          await hello(back);
-          await back.send({ t: "login", rid: 2, user: "bob", auth });
-          await back.waitFrame((f) => f.t === "ok" && f.rid === 2);
-          const got = await back.waitFrames((f) => f.t === "msg", N, 60_000);
-          expect(got.length).toBe(N);
-          back.close();
-          await alice.close();
-        });
+        await withServer(
+          db,
+          { limits: { maxQueueBytes: 256 * 1024, writeStallMs: 1000 } },
+          async (server) => {
+            const { host, port } = server;
+            const home = await Deno.makeTempDir();
+            const logA = new EventLog<ClientEvent>();
+            const alice = new ChatClient({
+              server: { host, port },
+              homeRoot: home,
+              kdfIterations: 100_000,
+              onEvent: logA.push,
+            });
+            await alice.register("alice", "alice-password-1");
+            // "bob" registered over the raw protocol, so the test knows his auth key.
+            const auth = crypto.getRandomValues(new Uint8Array(32));
+            const keys = await exportPublicKeys(await generateIdentity());
+            const reg = await RawPeer.connect(host, port);
+            await hello(reg);
+            await reg.send({
+              t: "register",
+              rid: 1,
+              user: "bob",
+              auth,
+              keys,
+              backup: new Uint8Array(64),
+              kdf: { salt: new Uint8Array(16), iter: 100_000 },
+            });
+            await reg.waitFrame((f) => f.t === "ok" && f.rid === 1);
+            reg.close();
+            // A bob session that logs in and then never reads.
+            const slow = await Deno.connect({ hostname: host, port });
+            const packr = new Packr({ useRecords: false });
+            for (const f of [{ t: "hello", v: 1 }, { t: "login", rid: 1, user: "bob", auth }]) {
+              await slow.write(encodeFrame(packr.pack(f)));
+            }
+            // Read until the login reply (the session is attached by then), then stop reading.
+            const dec = new FrameDecoder(1 << 20);
+            const rbuf = new Uint8Array(256);
+            let loggedIn = false;
+            while (!loggedIn) {
+              const n = await slow.read(rbuf);
+              if (n === null) throw new Error("slow peer closed early");
+              loggedIn = dec.push(rbuf.subarray(0, n)).some((f) => decodeServerFrame(f).t === "ok");
+            }
+            expect(server.router.online("bob")).toBe(true);
+            const cutOff = server.sessionClosed((u, code) =>
+              u === "bob" && code === "SLOW_CONSUMER"
+            );
+            const chunk = "x".repeat(64 * 1024);
+            const N = 500; // ~32 MB: far beyond kernel socket buffers and the 256 KiB queue limit
+            for (let i = 0; i < N; i++) await alice.send("bob", `${i} ${chunk}`);
+            await alice.idle(); // every message acknowledged to the sender
+            // The server cuts the slow reader off (it never read): then reading drains to EOF.
+            await cutOff;
+            const buf = new Uint8Array(1 << 16);
+            while ((await slow.read(buf).catch(() => null)) !== null) { /* drain */ }
+            slow.close();
+            expect(server.router.online("bob")).toBe(false);
+            // Bob comes back and every message is still there.
+            const back = await RawPeer.connect(host, port);
+            await hello(back);
+            await back.send({ t: "login", rid: 2, user: "bob", auth });
+            await back.waitFrame((f) => f.t === "ok" && f.rid === 2);
+            const got = await back.waitFrames((f) => f.t === "msg", N, 60_000);
+            expect(got.length).toBe(N);
+            back.close();
+            await alice.close();
+          },
+        );
       } finally {
         await db.close();
       }

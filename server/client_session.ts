@@ -408,8 +408,25 @@ export class ClientSession implements RoutedSession {
     const from = this.user;
     return this.#ctx.router.accept(
       this,
-      { id: f.id, sender: from, recipient: f.to, kind: KIND_CODES[f.kind], body: f.body, sentAt: f.ts },
-      { t: "msg", id: f.id, from, to: f.to, kind: f.kind, ts: f.ts, body: f.body, kid: f.kid, env: f.env },
+      {
+        id: f.id,
+        sender: from,
+        recipient: f.to,
+        kind: KIND_CODES[f.kind],
+        body: f.body,
+        sentAt: f.ts,
+      },
+      {
+        t: "msg",
+        id: f.id,
+        from,
+        to: f.to,
+        kind: f.kind,
+        ts: f.ts,
+        body: f.body,
+        kid: f.kid,
+        env: f.env,
+      },
       f.env && f.kid ? { recipient: f.to, kid: f.kid, sender: from, envelope: f.env } : undefined,
     );
   }

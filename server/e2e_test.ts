@@ -5,7 +5,13 @@
 import { expect } from "expect";
 import postgres from "postgres";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
-import { DB_KINDS, EventLog, openTestDb, type ServerProcess, startServerProcess } from "./test_support.ts";
+import {
+  DB_KINDS,
+  EventLog,
+  openTestDb,
+  type ServerProcess,
+  startServerProcess,
+} from "./test_support.ts";
 
 const KDF = 100_000;
 
@@ -32,24 +38,34 @@ for (const kind of DB_KINDS) {
       let bob = client(target(), homeB, logB);
       const CANARY = `canary-${crypto.randomUUID()}`;
       try {
-        await t.step("register and exchange messages live with sent and delivered receipts", async () => {
-          await alice.register("alice", "alice-password-1");
-          await bob.register("bob", "bob-password-1");
-          expect(logA.events[0]).toMatchObject({ event: "ready", user: "alice", server: server.id });
-          const id1 = await alice.send("bob", `hello bob ${CANARY}`);
-          const id2 = await bob.send("alice", "hello alice");
-          const m = await logB.waitFor(isMsg(`hello bob ${CANARY}`));
-          expect(m).toMatchObject({ event: "message", id: id1, from: "alice", to: "bob" });
-          await logA.waitFor(isMsg("hello alice"));
-          await logA.waitFor((e) => e.event === "sent" && e.id === id1);
-          await logA.waitFor((e) => e.event === "delivered" && e.id === id1 && e.to === "bob");
-          await logB.waitFor((e) => e.event === "delivered" && e.id === id2 && e.to === "alice");
-        });
+        await t.step(
+          "register and exchange messages live with sent and delivered receipts",
+          async () => {
+            await alice.register("alice", "alice-password-1");
+            await bob.register("bob", "bob-password-1");
+            expect(logA.events[0]).toMatchObject({
+              event: "ready",
+              user: "alice",
+              server: server.id,
+            });
+            const id1 = await alice.send("bob", `hello bob ${CANARY}`);
+            const id2 = await bob.send("alice", "hello alice");
+            const m = await logB.waitFor(isMsg(`hello bob ${CANARY}`));
+            expect(m).toMatchObject({ event: "message", id: id1, from: "alice", to: "bob" });
+            await logA.waitFor(isMsg("hello alice"));
+            await logA.waitFor((e) => e.event === "sent" && e.id === id1);
+            await logA.waitFor((e) => e.event === "delivered" && e.id === id1 && e.to === "bob");
+            await logB.waitFor((e) => e.event === "delivered" && e.id === id2 && e.to === "alice");
+          },
+        );
 
         await t.step("per-conversation order is preserved", async () => {
           const texts = Array.from({ length: 200 }, (_, i) => `order ${i}`);
           for (const x of texts) await alice.send("bob", x);
-          const got = await logB.waitForCount((e) => e.event === "message" && e.text.startsWith("order "), 200);
+          const got = await logB.waitForCount(
+            (e) => e.event === "message" && e.text.startsWith("order "),
+            200,
+          );
           expect(got.map((e) => (e as { text: string }).text)).toEqual(texts);
         });
 
@@ -60,7 +76,10 @@ for (const kind of DB_KINDS) {
           await alice.idle(); // all acknowledged: durably stored
           bob = client(target(), homeB, logB);
           await bob.login("bob", "bob-password-1");
-          const got = await logB.waitForCount((e) => e.event === "message" && e.text.startsWith("offline "), 5);
+          const got = await logB.waitForCount(
+            (e) => e.event === "message" && e.text.startsWith("offline "),
+            5,
+          );
           expect(got.map((e) => (e as { id: string }).id)).toEqual(ids);
           for (const id of ids) await logA.waitFor((e) => e.event === "delivered" && e.id === id);
         });
@@ -83,10 +102,18 @@ for (const kind of DB_KINDS) {
 
         await t.step("wrong password and unknown user are rejected with their codes", async () => {
           const c = client(target(), await Deno.makeTempDir(), new EventLog());
-          await expect(c.login("bob", "not-the-password")).rejects.toMatchObject({ code: "WRONG_PASSWORD" });
-          await expect(c.login("nobody", "whatever-password")).rejects.toMatchObject({ code: "UNKNOWN_USER" });
-          await expect(c.register("alice", "another-password")).rejects.toMatchObject({ code: "USER_EXISTS" });
-          await expect(c.register("Bad Name", "x-password")).rejects.toMatchObject({ code: "INVALID_USERNAME" });
+          await expect(c.login("bob", "not-the-password")).rejects.toMatchObject({
+            code: "WRONG_PASSWORD",
+          });
+          await expect(c.login("nobody", "whatever-password")).rejects.toMatchObject({
+            code: "UNKNOWN_USER",
+          });
+          await expect(c.register("alice", "another-password")).rejects.toMatchObject({
+            code: "USER_EXISTS",
+          });
+          await expect(c.register("Bad Name", "x-password")).rejects.toMatchObject({
+            code: "INVALID_USERNAME",
+          });
           await c.close();
         });
 
@@ -102,7 +129,10 @@ for (const kind of DB_KINDS) {
           await logA.waitFor((e) => e.event === "reconnected");
           bob = client(target(), homeB, logB);
           await bob.login("bob", "bob-password-1");
-          const got = await logB.waitForCount((e) => e.event === "message" && e.text.startsWith("crash "), 300);
+          const got = await logB.waitForCount(
+            (e) => e.event === "message" && e.text.startsWith("crash "),
+            300,
+          );
           expect(got.map((e) => (e as { id: string }).id)).toEqual(ids);
           // And the resumed session works both ways.
           await alice.send("bob", "after restart");
@@ -117,7 +147,9 @@ for (const kind of DB_KINDS) {
             for (const r of rows) {
               expect(r.row).not.toContain(CANARY);
               // bytea is rendered as hex: check the hex of the canary too.
-              const hex = [...new TextEncoder().encode(CANARY)].map((b) => b.toString(16).padStart(2, "0")).join("");
+              const hex = [...new TextEncoder().encode(CANARY)].map((b) =>
+                b.toString(16).padStart(2, "0")
+              ).join("");
               expect(r.row).not.toContain(hex);
             }
           }

@@ -195,7 +195,7 @@ export class MessageRouter {
 
   #receipt(ref: MessageRef): void {
     const set = this.#live.get(ref.sender);
-    if (set) for (const s of set) s.confirmDelivered(ref.recipient, ref.id);
+    if (set) { for (const s of set) s.confirmDelivered(ref.recipient, ref.id); }
     else this.#receipts.push(ref);
   }
 

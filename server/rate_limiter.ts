@@ -57,7 +57,7 @@ export class TokenBucket {
  */
 export class KeyedTokenBuckets {
   #buckets = new Map<string, TokenBucket>();
-  constructor(readonly rate: number, readonly burst: number, readonly maxKeys = 100_000) {}
+  constructor(readonly rate: number, readonly burst: number, readonly maxKeys: number = 100_000) {}
 
   /** Takes a token for `key`. */
   take(key: string, n = 1): boolean {
@@ -91,10 +91,10 @@ export class KeyedTokenBuckets {
 export class FailureThrottle {
   #state = new Map<string, { failures: number; until: number }>();
   constructor(
-    readonly freeFailures = 5,
-    readonly baseDelayMs = 1000,
-    readonly maxDelayMs = 5 * 60_000,
-    readonly maxKeys = 100_000,
+    readonly freeFailures: number = 5,
+    readonly baseDelayMs: number = 1000,
+    readonly maxDelayMs: number = 5 * 60_000,
+    readonly maxKeys: number = 100_000,
   ) {}
 
   /** Milliseconds `key` must still wait (0 when allowed). */

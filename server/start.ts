@@ -52,7 +52,15 @@ async function main(args: string[]): Promise<void> {
   if (!url) {
     const db = await ManagedProcess.spawn({
       name: "db",
-      args: ["run", "-A", path("../db/main.ts"), "--port", values["db-port"], "--data", values.data],
+      args: [
+        "run",
+        "-A",
+        path("../db/main.ts"),
+        "--port",
+        values["db-port"],
+        "--data",
+        values.data,
+      ],
       ready: /listening on (postgres:\/\/\S+)/,
       echo: true,
     });
@@ -61,7 +69,17 @@ async function main(args: string[]): Promise<void> {
   }
   const server = await ManagedProcess.spawn({
     name: "server",
-    args: ["run", "-A", path("./main.ts"), "--port", values.port, "--host", values.host, "--db", url],
+    args: [
+      "run",
+      "-A",
+      path("./main.ts"),
+      "--port",
+      values.port,
+      "--host",
+      values.host,
+      "--db",
+      url,
+    ],
     ready: /listening on (\S+:\d+)/,
     echo: true,
   });

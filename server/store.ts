@@ -127,7 +127,12 @@ export class ChatStore {
     const [r] = await this.sql`select id, username, secret_hash, expires_at from sessions
       where id = ${id} and expires_at > now()`;
     if (!r) return null;
-    return { id: r.id, username: r.username, secretHash: u8(r.secret_hash), expiresAt: r.expires_at };
+    return {
+      id: r.id,
+      username: r.username,
+      secretHash: u8(r.secret_hash),
+      expiresAt: r.expires_at,
+    };
   }
 
   /** Revokes a session; also purges expired ones. */
@@ -202,7 +207,9 @@ export class ChatStore {
   async getEnvelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
     const [r] = await this.sql`select recipient, kid, sender, envelope from key_envelopes
       where recipient = ${recipient} and kid = ${kid}`;
-    return r ? { recipient: r.recipient, kid: r.kid, sender: r.sender, envelope: u8(r.envelope) } : null;
+    return r
+      ? { recipient: r.recipient, kid: r.kid, sender: r.sender, envelope: u8(r.envelope) }
+      : null;
   }
 
   /** Queues delivery receipts for senders who are offline. */

@@ -217,7 +217,9 @@ export class RawPeer {
       if (left <= 0 || this.#ended) {
         const seen = this.frames.map((f) => f.t === "error" ? `error:${f.code}` : f.t);
         throw new Error(
-          `${got.length}/${n} matching frames (ended=${this.#ended}); got ${seen.slice(-20).join(",")}`,
+          `${got.length}/${n} matching frames (ended=${this.#ended}); got ${
+            seen.slice(-20).join(",")
+          }`,
         );
       }
       let t: ReturnType<typeof setTimeout> | undefined;
