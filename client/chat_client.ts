@@ -130,6 +130,10 @@ export class ChatClient {
   #reconnecting: Promise<void> | null = null;
   #idleWaiters: (() => void)[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #syncWaiters: (() => void)[] = [];
+  #synced = false;
+  #rxIdleWaiters: (() => void)[] = [];
+  #earlyReceipts: [string, string][] = [];
 
   constructor(opts: ChatClientOptions) {
     this.#opts = opts;
@@ -157,6 +161,7 @@ export class ChatClient {
   async #connect(): Promise<ServerConnection> {
     if (this.#conn && !this.#conn.closed) return this.#conn;
     const t = await this.#target();
+    this.#synced = false;
     const conn = await ServerConnection.connect({
       host: t.host,
       port: t.port,
@@ -273,7 +278,26 @@ export class ChatClient {
       server: this.#conn!.serverId,
       address: this.#conn!.address,
     });
+    for (const [peer, id] of this.#earlyReceipts.splice(0)) {
+      this.#emit({ event: "delivered", id, to: peer });
+    }
     this.#kickRx();
+    await this.#backlogDone();
+  }
+
+  /** Resolves once the server said the stored backlog was sent and all of it was processed. */
+  async #backlogDone(): Promise<void> {
+    if (!this.#synced) {
+      const conn = this.#conn;
+      await new Promise<void>((resolve) => {
+        this.#syncWaiters.push(resolve);
+        // A lost connection must not leave login hanging.
+        conn?.closedPromise.then(resolve);
+      });
+    }
+    if (this.#rxQueue.length > 0 || this.#rxRunning) {
+      await new Promise<void>((resolve) => this.#rxIdleWaiters.push(resolve));
+    }
   }
 
   async #request(
@@ -424,7 +448,12 @@ export class ChatClient {
         if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         return;
       case "delivered":
-        for (const [peer, id] of f.items) this.#emit({ event: "delivered", id, to: peer });
+        if (!this.#session) this.#earlyReceipts.push(...f.items); // shown after "ready"
+        else for (const [peer, id] of f.items) this.#emit({ event: "delivered", id, to: peer });
+        return;
+      case "synced":
+        this.#synced = true;
+        for (const w of this.#syncWaiters.splice(0)) w();
         return;
       case "error": {
         if (f.id && this.#outbox.has(f.id)) {
@@ -448,6 +477,13 @@ export class ChatClient {
   #kickRx(): void {
     const s = this.#session;
     if (!s || this.#rxRunning) return;
+    this.#drainRx(s);
+    if (this.#rxQueue.length === 0 && !this.#rxRunning) {
+      for (const w of this.#rxIdleWaiters.splice(0)) w();
+    }
+  }
+
+  #drainRx(s: Session): void {
     while (this.#rxQueue.length > 0) {
       const f = this.#rxQueue[0];
       let body: Body;

@@ -70,6 +70,9 @@ export class ServerConnection {
   }>();
   #rid = 1;
   #welcome: { resolve: () => void; reject: (e: FastChatError) => void } | null = null;
+  #closedResolve!: () => void;
+  /** Resolves when the connection has closed. */
+  readonly closedPromise: Promise<void> = new Promise((r) => this.#closedResolve = r);
 
   private constructor(conn: Deno.Conn, opts: ServerConnectionOptions) {
     this.#opts = opts;
@@ -202,6 +205,7 @@ export class ServerConnection {
   }
 
   #onClose(err?: FastChatError): void {
+    this.#closedResolve();
     const e = err ?? new FastChatError("CONNECTION_CLOSED", `connection to ${this.address} closed`);
     this.#welcome?.reject(e);
     this.#welcome = null;

@@ -120,7 +120,9 @@ export type ServerFrame =
   }
   | { t: "sent"; ids: string[] }
   | { t: "delivered"; items: [string, string][] }
-  | { t: "pong"; rid: number };
+  | { t: "pong"; rid: number }
+  /** Sent once after login when every stored message has been sent. */
+  | { t: "synced" };
 
 /** A client frame of type `T`. */
 export type ClientFrameOf<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
@@ -216,6 +218,7 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
   sent: object({ t: oneOf("sent"), ids: array(msgId, 1, 65536) }),
   delivered: object({ t: oneOf("delivered"), items: array(tuple(user, msgId), 1, 65536) }),
   pong: object({ t: oneOf("pong"), rid }),
+  synced: object({ t: oneOf("synced") }),
 };
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });

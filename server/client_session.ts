@@ -339,6 +339,7 @@ export class ClientSession implements RoutedSession {
       const buffered = this.#syncBuffer;
       this.#syncBuffer = null;
       for (const b of buffered) if (!sent.has(b.key)) this.#conn.sendPayload(b.payload);
+      this.#send({ t: "synced" });
     } catch (e) {
       this.#syncBuffer = null;
       throw e;
