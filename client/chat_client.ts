@@ -267,8 +267,17 @@ export class ChatClient {
       onChange: () => this.#scheduleSave(),
     }, state);
     if (this.#opts.history !== false) {
-      for (const r of await s.home.readHistory(s.vaultKey, null, 10_000)) {
-        this.#seen.add(r.from + "\n" + r.id);
+      try {
+        for (const r of await s.home.readHistory(s.vaultKey, null, 10_000)) {
+          this.#seen.add(r.from + "\n" + r.id);
+        }
+      } catch (e) {
+        const err = FastChatError.from(e);
+        this.#emit({
+          event: "error",
+          code: err.code,
+          message: `local history unreadable: ${err.message}`,
+        });
       }
     }
     this.#session = { ...s, keys };
@@ -394,6 +403,7 @@ export class ChatClient {
   async close(): Promise<void> {
     this.#closing = true;
     await this.#saveNow();
+    await this.#session?.home.flush();
     if (this.#conn) {
       this.#flushAcks();
       await this.#conn.end();

@@ -121,19 +121,26 @@ export class UserHome {
     const job = this.#historyChain.then(async () => {
       await this.#ensure();
       const parts: Uint8Array[] = [];
+      let total = 0;
       for (const r of records) {
         const sealed = await sealVault(vaultKey, packr.pack(r), "history");
         const head = new Uint8Array(4);
         new DataView(head.buffer).setUint32(0, sealed.length);
         parts.push(head, sealed);
+        total += 4 + sealed.length;
+      }
+      // One write per batch: appends from several clients on one home never interleave.
+      const buf = new Uint8Array(total);
+      let o = 0;
+      for (const p of parts) {
+        buf.set(p, o);
+        o += p.length;
       }
       const path = `${this.dir}/history.log`;
       const f = await Deno.open(path, { append: true, create: true, mode: 0o600 });
       try {
-        for (const p of parts) {
-          let off = 0;
-          while (off < p.length) off += await f.write(p.subarray(off));
-        }
+        let off = 0;
+        while (off < buf.length) off += await f.write(buf.subarray(off));
       } finally {
         f.close();
       }
@@ -142,7 +149,16 @@ export class UserHome {
     return job;
   }
 
-  /** The last `n` records of the conversation with `peer`, oldest first (all peers if null). */
+  /** Resolves when every history append issued so far is on disk. */
+  async flush(): Promise<void> {
+    await this.#historyChain;
+  }
+
+  /**
+   * The last `n` records of the conversation with `peer`, oldest first (all
+   * peers if null). Records that do not authenticate are skipped; if none
+   * does, `WRONG_PASSWORD_LOCAL` is thrown.
+   */
   async readHistory(vaultKey: CryptoKey, peer: string | null, n: number): Promise<HistoryRecord[]> {
     await this.#historyChain;
     const data = await readOrNull(`${this.dir}/history.log`);
@@ -150,15 +166,23 @@ export class UserHome {
     const out: HistoryRecord[] = [];
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let off = 0;
+    let good = 0;
+    let bad: unknown = null;
     while (off + 4 <= data.length) {
       const len = dv.getUint32(off);
       if (off + 4 + len > data.length) break; // torn final write: ignore the tail
-      const rec = packr.unpack(
-        await openVault(vaultKey, data.subarray(off + 4, off + 4 + len), "history"),
-      ) as HistoryRecord;
-      if (peer === null || rec.peer === peer) out.push(rec);
+      try {
+        const rec = packr.unpack(
+          await openVault(vaultKey, data.subarray(off + 4, off + 4 + len), "history"),
+        ) as HistoryRecord;
+        good++;
+        if (peer === null || rec.peer === peer) out.push(rec);
+      } catch (e) {
+        bad = e;
+      }
       off += 4 + len;
     }
+    if (good === 0 && bad) throw bad;
     return out.slice(Math.max(0, out.length - n));
   }
 }
