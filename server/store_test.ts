@@ -1,0 +1,197 @@
+/** ChatStore against PGlite and (when configured) real PostgreSQL. */
+import { expect } from "expect";
+import { connectStore } from "@fastchat/db/connect";
+import { MessageRouter, type RoutedSession } from "./message_router.ts";
+import { ChatStore, type StoredMessage } from "./store.ts";
+import { DB_KINDS, openTestDb } from "./test_support.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function user(name: string) {
+  return {
+    username: name,
+    authHash: new Uint8Array(32).fill(1),
+    authSalt: new Uint8Array(16).fill(2),
+    authParams: "scrypt:N=1024,r=8,p=1",
+    kdfSalt: new Uint8Array(16).fill(3),
+    kdfIterations: 600_000,
+    encKey: new Uint8Array(294).fill(4),
+    signKey: new Uint8Array(32).fill(5),
+    keyBackup: new Uint8Array(100).fill(6),
+  };
+}
+
+function msg(id: string, sender = "alice", recipient = "bob"): StoredMessage {
+  return {
+    id,
+    sender,
+    recipient,
+    kind: 1,
+    body: new TextEncoder().encode(`ct-${id}`),
+    sentAt: 1000,
+  };
+}
+
+class FakeSession implements RoutedSession {
+  delivered: Uint8Array[] = [];
+  sent: string[] = [];
+  receipts: [string, string][] = [];
+  constructor(readonly user: string) {}
+  deliver(p: Uint8Array): boolean {
+    this.delivered.push(p);
+    return true;
+  }
+  confirmSent(id: string): void {
+    this.sent.push(id);
+  }
+  confirmDelivered(peer: string, id: string): void {
+    this.receipts.push([peer, id]);
+  }
+}
+
+for (const kind of DB_KINDS) {
+  Deno.test({
+    name: `store (${kind}): accounts, sessions, messages, envelopes, receipts`,
+    ...opts,
+    async fn() {
+      const db = await openTestDb(kind);
+      const sql = connectStore(db.url, { max: 2 });
+      const store = new ChatStore(sql);
+      try {
+        await store.createUser(user("alice"));
+        await store.createUser(user("bob"));
+        await expect(store.createUser(user("alice"))).rejects.toMatchObject({
+          code: "USER_EXISTS",
+        });
+        const a = await store.getUser("alice");
+        expect(a?.encKey).toEqual(new Uint8Array(294).fill(4));
+        expect(await store.getUser("nobody")).toBeNull();
+        expect(await store.userExists("bob")).toBe(true);
+
+        await store.createSession({
+          id: "s1",
+          username: "alice",
+          secretHash: new Uint8Array(32).fill(9),
+          expiresAt: new Date(Date.now() + 60_000),
+        });
+        await store.createSession({
+          id: "s-old",
+          username: "alice",
+          secretHash: new Uint8Array(32),
+          expiresAt: new Date(Date.now() - 1000),
+        });
+        expect((await store.getSession("s1"))?.username).toBe("alice");
+        expect(await store.getSession("s-old")).toBeNull(); // expired
+        await store.deleteSession("s1");
+        expect(await store.getSession("s1")).toBeNull();
+
+        // Batched inserts are idempotent per (sender, id) and keep order.
+        const batch = Array.from({ length: 1000 }, (_, i) => msg(`m${String(i).padStart(6, "0")}`));
+        await store.insertMessages(batch);
+        await store.insertMessages(batch.slice(0, 10)); // duplicates ignored
+        const page1 = await store.pendingFor("bob", 0, 600);
+        expect(page1.map((m) => m.id)).toEqual(batch.slice(0, 600).map((m) => m.id));
+        const page2 = await store.pendingFor("bob", page1.at(-1)!.seq!, 600);
+        expect(page2.length).toBe(400);
+        expect(new TextDecoder().decode(page2[0].body)).toBe(`ct-${batch[600].id}`);
+
+        // Only the recipient's acknowledgement completes a message.
+        const refs = batch.slice(0, 5).map((m) => ({
+          recipient: "bob",
+          sender: m.sender,
+          id: m.id,
+        }));
+        const forged = await store.completeMessages(
+          refs.map((r) => ({ ...r, recipient: "mallory" })),
+        );
+        expect(forged).toEqual([]);
+        const done = await store.completeMessages(refs);
+        expect(done.length).toBe(5);
+        expect((await store.pendingFor("bob", 0, 10))[0].id).toBe(batch[5].id);
+
+        await store.insertEnvelopes([{
+          recipient: "bob",
+          kid: "kid-000001",
+          sender: "alice",
+          envelope: new Uint8Array(40).fill(7),
+        }]);
+        expect((await store.getEnvelope("bob", "kid-000001"))?.sender).toBe("alice");
+        expect(await store.getEnvelope("carol", "kid-000001")).toBeNull();
+
+        await store.insertReceipts(refs);
+        const taken = await store.takeReceipts("alice");
+        expect(taken.length).toBe(5);
+        expect(await store.takeReceipts("alice")).toEqual([]);
+      } finally {
+        await sql.end();
+        await db.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name: `router (${kind}): early acks skip the write; late acks delete; retain keeps rows`,
+    ...opts,
+    async fn() {
+      const db = await openTestDb(kind);
+      const sql = connectStore(db.url, { max: 2 });
+      const store = new ChatStore(sql);
+      try {
+        const alice = new FakeSession("alice");
+        const bob = new FakeSession("bob");
+        const router = new MessageRouter(store, { lingerMs: 50 });
+        router.attach(alice);
+        router.attach(bob);
+        const frame = (id: string) => ({
+          t: "msg" as const,
+          id,
+          from: "alice",
+          to: "bob",
+          kind: "dm" as const,
+          ts: 1,
+          body: new Uint8Array(1),
+        });
+        // Acknowledged before the write-behind batch: never stored, both confirmations sent.
+        router.accept(alice, msg("early00001"), frame("early00001"));
+        expect(bob.delivered.length).toBe(1);
+        router.ack(bob, [["alice", "early00001"]]);
+        expect(alice.sent).toEqual(["early00001"]);
+        expect(alice.receipts).toEqual([["bob", "early00001"]]);
+        await router.flush();
+        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
+        expect(router.stats.skipped).toBe(1);
+
+        // Not acknowledged: stored, then `sent`; a later ack deletes it and sends `delivered`.
+        router.accept(alice, msg("late000001"), frame("late000001"));
+        await router.flush();
+        expect(alice.sent).toContain("late000001");
+        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual(["late000001"]);
+        router.ack(bob, [["alice", "late000001"]]);
+        await router.flush();
+        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
+        expect(alice.receipts).toContainEqual(["bob", "late000001"]);
+
+        // A sender who is offline gets the receipt stored.
+        router.detach(alice);
+        router.accept(alice, msg("off0000001"), frame("off0000001"));
+        await router.flush();
+        router.ack(bob, [["alice", "off0000001"]]);
+        await router.flush();
+        expect((await store.takeReceipts("alice")).map((r) => r.id)).toEqual(["off0000001"]);
+
+        // Retention: delivered rows are kept, marked delivered.
+        const keep = new MessageRouter(store, { retain: true, lingerMs: 50 });
+        keep.attach(bob);
+        keep.accept(alice, msg("kept000001"), frame("kept000001"));
+        keep.ack(bob, [["alice", "kept000001"]]);
+        await keep.flush();
+        const [row] = await sql`select delivered_at from messages where id = 'kept000001'`;
+        expect(row.delivered_at).toBeInstanceOf(Date);
+        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
+      } finally {
+        await sql.end();
+        await db.close();
+      }
+    },
+  });
+}
