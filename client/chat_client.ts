@@ -37,6 +37,7 @@ import {
 import { FastChatError } from "@fastchat/lib/errors";
 import {
   type ClientFrameOf,
+  MESSAGE_ID_RE,
   type ServerFrame,
   type ServerFrameOf,
   USERNAME_RE,
@@ -98,7 +99,8 @@ function parseBody(b: Uint8Array): Body {
     throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
   }
   if (
-    !v || typeof v.k !== "string" || !(v.iv instanceof Uint8Array) || !(v.c instanceof Uint8Array)
+    !v || typeof v.k !== "string" || !MESSAGE_ID_RE.test(v.k) || !(v.iv instanceof Uint8Array) ||
+    !(v.c instanceof Uint8Array)
   ) throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
   return v;
 }

@@ -229,10 +229,11 @@ export class KeyManager {
         new FastChatError("BAD_SIGNATURE", `key ${kid} belongs to ${have.from}, not ${from}`),
       );
     }
-    let p = this.#opening.get(kid);
+    const key = from + "\n" + kid; // a concurrent claim by another sender is judged on its own
+    let p = this.#opening.get(key);
     if (!p) {
-      p = this.#open(from, kid, env).finally(() => this.#opening.delete(kid));
-      this.#opening.set(kid, p);
+      p = this.#open(from, kid, env).finally(() => this.#opening.delete(key));
+      this.#opening.set(key, p);
     }
     return p;
   }

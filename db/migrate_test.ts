@@ -7,7 +7,17 @@ import { listMigrations, migrate, type Migration } from "./migrate.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
 import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
 
-const TABLES = ["key_envelopes", "messages", "receipts", "schema_migrations", "sessions", "users"];
+const TABLES = [
+  "key_envelopes",
+  "lb_keys",
+  "messages",
+  "presence",
+  "receipts",
+  "schema_migrations",
+  "servers",
+  "sessions",
+  "users",
+];
 
 async function tables(sql: Store): Promise<string[]> {
   const rows = await sql`
@@ -48,7 +58,10 @@ Deno.test("PGlite: start applies migrations once; migrate over the wire is idemp
       expect(await migrate(sql)).toEqual({ applied: [] });
       expect(await migrate(sql)).toEqual({ applied: [] });
       const rows = await sql`select version, name from schema_migrations order by version`;
-      expect(rows.map((r) => [r.version, r.name])).toEqual([[1, "0001_init.sql"]]);
+      expect(rows.map((r) => [r.version, r.name])).toEqual([[1, "0001_init.sql"], [
+        2,
+        "0002_cluster.sql",
+      ]]);
 
       const extra = await extraMigration(
         9001,
@@ -104,10 +117,10 @@ Deno.test({
     withFreshPostgres(async (url) => {
       const sql = connectStore(url);
       try {
-        expect(await migrate(sql)).toEqual({ applied: [1] });
+        expect(await migrate(sql)).toEqual({ applied: [1, 2] });
         expect(await migrate(sql)).toEqual({ applied: [] });
         expect(await tables(sql)).toEqual(TABLES);
-        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{ n: 1 }]);
+        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{ n: 2 }]);
       } finally {
         await sql.end();
       }
@@ -128,10 +141,10 @@ Deno.test({
         ));
         const results = await Promise.all(clients.map((sql) => migrate(sql)));
         const applied = results.map((r) => r.applied);
-        expect(applied.flat()).toEqual([1]);
+        expect(applied.flat()).toEqual([1, 2]);
         expect(applied.filter((a) => a.length === 0).length).toBe(3);
         const rows = await clients[0]`select version from schema_migrations`;
-        expect(rows.map((r) => r.version)).toEqual([1]);
+        expect(rows.map((r) => r.version)).toEqual([1, 2]);
       } finally {
         await Promise.all(clients.map((sql) => sql.end()));
       }

@@ -25,6 +25,7 @@
  */
 export const MIGRATION_FILES: readonly string[] = Object.freeze([
   "0001_init.sql",
+  "0002_cluster.sql",
 ]);
 
 /** The shape every migration file name must have: `NNNN_snake_name.sql`. */

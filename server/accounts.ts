@@ -20,7 +20,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
-import { fromBase64Url, toBase64Url } from "@fastchat/lib/crypto/bytes";
+import { fromBase64Url, importPublicKeys, toBase64Url } from "@fastchat/lib/crypto";
 import type { PasswordHasher } from "./password_hasher.ts";
 import { FailureThrottle } from "./rate_limiter.ts";
 import type { ChatStore } from "./store.ts";
@@ -51,20 +51,10 @@ async function sha256(b: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", b as BufferSource));
 }
 
+/** Refuses anything that is not a valid RSA-OAEP (>= 2048 bits) + non-weak Ed25519 pair. */
 async function validatePublicKeys(k: UserKeys): Promise<void> {
   try {
-    const enc = await crypto.subtle.importKey(
-      "spki",
-      k.enc as BufferSource,
-      { name: "RSA-OAEP", hash: "SHA-256" },
-      true,
-      ["encrypt"],
-    );
-    const bits = (enc.algorithm as RsaHashedKeyAlgorithm).modulusLength;
-    if (bits < 2048) throw new Error(`RSA key of ${bits} bits`);
-    await crypto.subtle.importKey("raw", k.sign as BufferSource, { name: "Ed25519" }, true, [
-      "verify",
-    ]);
+    await importPublicKeys(k);
   } catch (e) {
     throw new FastChatError("BAD_REQUEST", `invalid public key: ${(e as Error).message}`, {
       field: "keys",

@@ -12,6 +12,7 @@
  */
 
 export * from "./bytes.ts";
+export * from "./ed25519_weak_keys.ts";
 export * from "./codec.ts";
 export * from "./aead.ts";
 export * from "./password.ts";

@@ -13,6 +13,7 @@
 
 import { FastChatError } from "../errors.ts";
 import { bufferSource } from "./bytes.ts";
+import { isSmallOrderEd25519Key } from "./ed25519_weak_keys.ts";
 import type { Identity } from "./identity.ts";
 
 /**
@@ -119,6 +120,7 @@ export async function importPublicKeys(pk: PublicKeys): Promise<ImportedPublicKe
     throw bad("public keys must be byte arrays");
   }
   if (pk.sign.length !== 32) throw bad("Ed25519 public key must be 32 bytes");
+  if (isSmallOrderEd25519Key(pk.sign)) throw bad("weak (small-order) Ed25519 public key");
   let enc: CryptoKey, sign: CryptoKey;
   try {
     enc = await crypto.subtle.importKey("spki", bufferSource(pk.enc), RSA_PARAMS, true, [

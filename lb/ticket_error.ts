@@ -1,0 +1,84 @@
+/**
+ * How ticket rejections are reported: one {@link TicketRejectReason} in
+ * `FastChatError.details.reason`, under code `INVALID_TOKEN` (or
+ * `RATE_LIMITED` for `busy`), until dedicated `TICKET_*` codes exist.
+ *
+ * @example
+ * ```ts
+ * import { ticketRejectReason } from "@fastchat/lb/ticket";
+ * try {
+ *   await verifier.verify(ticket, { serverId });
+ * } catch (e) {
+ *   if (ticketRejectReason(e) === "expired") askLbForANewTicket();
+ * }
+ * ```
+ * @module
+ */
+
+import { FastChatError } from "@fastchat/lib/errors";
+
+/**
+ * Why a ticket was rejected; carried in `FastChatError.details.reason`.
+ * `busy` means the replay cache is full (fail closed) and comes with code
+ * `RATE_LIMITED` and `details.retryAfterMs`; every other reason uses code
+ * `INVALID_TOKEN`.
+ *
+ * @example
+ * ```ts
+ * const r: TicketRejectReason = "expired";
+ * ```
+ */
+export type TicketRejectReason = typeof TICKET_REJECT_REASONS[number];
+
+/**
+ * Every {@link TicketRejectReason}.
+ *
+ * @example
+ * ```ts
+ * TICKET_REJECT_REASONS.includes("replayed"); // true
+ * ```
+ */
+export const TICKET_REJECT_REASONS = [
+  "malformed",
+  "forged",
+  "expired",
+  "not_yet_valid",
+  "wrong_server",
+  "replayed",
+  "busy",
+] as const;
+
+const REASONS: ReadonlySet<string> = new Set(TICKET_REJECT_REASONS);
+
+/**
+ * Builds the error for a rejected ticket (see {@link TicketRejectReason}).
+ *
+ * @example
+ * ```ts
+ * throw ticketError("expired", "ticket expired");
+ * ```
+ */
+export function ticketError(
+  reason: TicketRejectReason,
+  message: string,
+  extra?: Record<string, unknown>,
+  cause?: unknown,
+): FastChatError {
+  const code = reason === "busy" ? "RATE_LIMITED" : "INVALID_TOKEN";
+  return new FastChatError(code, message, { ...extra, reason }, { cause });
+}
+
+/**
+ * The {@link TicketRejectReason} of an error thrown by ticket verification,
+ * or `undefined` for any other value.
+ *
+ * @example
+ * ```ts
+ * try { await verifier.verify(t, { serverId }); } catch (e) { log(ticketRejectReason(e)); }
+ * ```
+ */
+export function ticketRejectReason(e: unknown): TicketRejectReason | undefined {
+  if (!(e instanceof FastChatError)) return undefined;
+  const r = e.details?.reason;
+  return typeof r === "string" && REASONS.has(r) ? r as TicketRejectReason : undefined;
+}

@@ -1,0 +1,27 @@
+import { expect } from "expect";
+import { FastChatError } from "@fastchat/lib/errors";
+import { ticketError, ticketRejectReason } from "./ticket_error.ts";
+
+Deno.test("ticketError uses INVALID_TOKEN with the reason in details", () => {
+  const e = ticketError("expired", "ticket expired", { expiresAt: 5 }, new Error("why"));
+  expect(e).toBeInstanceOf(FastChatError);
+  expect(e.code).toBe("INVALID_TOKEN");
+  expect(e.details).toEqual({ reason: "expired", expiresAt: 5 });
+  expect((e.cause as Error).message).toBe("why");
+  expect(ticketRejectReason(e)).toBe("expired");
+});
+
+Deno.test("busy is RATE_LIMITED so clients retry", () => {
+  const e = ticketError("busy", "x", { retryAfterMs: 5 });
+  expect(e.code).toBe("RATE_LIMITED");
+  expect(e.details).toEqual({ reason: "busy", retryAfterMs: 5 });
+});
+
+Deno.test("ticketRejectReason is undefined for other errors", () => {
+  expect(ticketRejectReason(new Error("x"))).toBeUndefined();
+  expect(ticketRejectReason(new FastChatError("INTERNAL", "x"))).toBeUndefined();
+  expect(ticketRejectReason("expired")).toBeUndefined();
+  const unrelated = new FastChatError("BAD_REQUEST", "x", { reason: "something else" });
+  expect(ticketRejectReason(unrelated)).toBeUndefined();
+  expect(ticketError("forged", "x", { reason: "spoofed" }).details?.reason).toBe("forged");
+});
