@@ -70,10 +70,13 @@ export type ClientFrame =
     kdf: WireKdf;
     keys: WirePublicKeys;
     backup: Uint8Array;
+    ticket?: string;
   }
   | { t: "prelogin"; rid: number; user: string }
-  | { t: "login"; rid: number; user: string; auth: Uint8Array }
-  | { t: "resume"; rid: number; token: string }
+  | { t: "login"; rid: number; user: string; auth: Uint8Array; ticket?: string }
+  | { t: "resume"; rid: number; token: string; ticket?: string }
+  /** To a load balancer: ask for a ticket naming a live server. */
+  | { t: "ticket"; rid: number }
   | { t: "logout"; rid: number }
   | { t: "keys"; rid: number; user: string }
   | { t: "envelope"; rid: number; kid: string }
@@ -105,6 +108,10 @@ export type ServerFrame =
     kid?: string;
     from?: string;
     env?: Uint8Array;
+    ticket?: string;
+    server?: string;
+    host?: string;
+    port?: number;
   }
   | { t: "error"; rid?: number; id?: string; code: string; message: string; retry?: number }
   | {
@@ -134,6 +141,7 @@ const msgId: Validator<string> = str(8, 64, MESSAGE_ID_RE);
 const rid: Validator<number> = int(0, 2 ** 31);
 const kid: Validator<string> = str(8, 64, MESSAGE_ID_RE);
 const timestamp: Validator<number> = int(0, 2 ** 53 - 1);
+const ticket: Validator<string> = str(16, 1024, /^[A-Za-z0-9_-]+$/);
 const publicKeys: Validator<WirePublicKeys> = object({
   enc: bytes(200, 2048),
   sign: bytes(32, 32),
@@ -154,10 +162,12 @@ export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K
     kdf: kdfParams,
     keys: publicKeys,
     backup: bytes(16, 32 * 1024),
+    ticket: optional(ticket),
   }),
   prelogin: object({ t: oneOf("prelogin"), rid, user }),
-  login: object({ t: oneOf("login"), rid, user, auth: bytes(32, 32) }),
-  resume: object({ t: oneOf("resume"), rid, token: str(16, 128) }),
+  login: object({ t: oneOf("login"), rid, user, auth: bytes(32, 32), ticket: optional(ticket) }),
+  resume: object({ t: oneOf("resume"), rid, token: str(16, 128), ticket: optional(ticket) }),
+  ticket: object({ t: oneOf("ticket"), rid }),
   logout: object({ t: oneOf("logout"), rid }),
   keys: object({ t: oneOf("keys"), rid, user }),
   envelope: object({ t: oneOf("envelope"), rid, kid }),
@@ -195,6 +205,10 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     kid: optional(kid),
     from: optional(user),
     env: optional(bytes(16, 8192)),
+    ticket: optional(ticket),
+    server: optional(str(1, 128)),
+    host: optional(str(1, 255)),
+    port: optional(int(1, 65535)),
   }),
   error: object({
     t: oneOf("error"),

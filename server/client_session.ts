@@ -251,6 +251,8 @@ export class ClientSession implements RoutedSession {
         return;
       case "hello":
         throw new FastChatError("BAD_REQUEST", "duplicate hello");
+      case "ticket":
+        throw new FastChatError("BAD_REQUEST", "this is a chat server; ask a load balancer for tickets");
       case "register":
       case "prelogin":
       case "login":
