@@ -164,12 +164,14 @@ export class ChatClient {
     if (this.#conn && !this.#conn.closed) return this.#conn;
     const t = await this.#target();
     this.#synced = false;
-    const conn = await ServerConnection.connect({
+    let conn: ServerConnection | null = null;
+    conn = await ServerConnection.connect({
       host: t.host,
       port: t.port,
       tls: this.#opts.tls,
       onPush: (f) => this.#onPush(f),
-      onClose: (err) => this.#onClose(conn, err),
+      // A close during the handshake is reported by connect() itself.
+      onClose: (err) => conn && this.#onClose(conn, err),
     });
     this.#conn = conn;
     return conn;

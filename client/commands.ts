@@ -60,7 +60,8 @@ export function parseCommand(line: string, openPeer: string | null): Command {
     }
     return { cmd: "msg", to: openPeer, text: line };
   }
-  const m = /^\/(\S+)\s*(.*)$/s.exec(trimmed)!;
+  const m = /^\/(\S+)\s*(.*)$/s.exec(trimmed);
+  if (!m) throw new FastChatError("BAD_REQUEST", "empty command; try /help");
   const name = m[1].toLowerCase();
   const rest = m[2];
   const args = rest === "" ? [] : rest.split(/\s+/);
@@ -88,7 +89,7 @@ export function parseCommand(line: string, openPeer: string | null): Command {
       return { cmd: "open", user: args[0] };
     case "history": {
       if (args.length < 1 || args.length > 2) usage("/history <user> [n]");
-      const n = args[1] === undefined ? 20 : Number(args[1]);
+      const n = args[1] === undefined ? 20 : /^\d+$/.test(args[1]) ? Number(args[1]) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > 100_000) usage("/history <user> [n], n >= 1");
       return { cmd: "history", user: args[0], n };
     }

@@ -206,7 +206,14 @@ export class ServerConnection {
 
   #onClose(err?: FastChatError): void {
     this.#closedResolve();
-    const e = err ?? new FastChatError("CONNECTION_CLOSED", `connection to ${this.address} closed`);
+    let e = err ?? new FastChatError("CONNECTION_CLOSED", `connection to ${this.address} closed`);
+    if (this.#welcome && (e.code === "FRAME_TOO_LARGE" || e.code === "BAD_FRAME")) {
+      // Not a FastChat peer (or TLS on one side only).
+      e = new FastChatError(
+        "CONNECT_FAILED",
+        `no FastChat handshake from ${this.address} (is it a TLS port? try --tls)`,
+      );
+    }
     this.#welcome?.reject(e);
     this.#welcome = null;
     for (const p of this.#pending.values()) {

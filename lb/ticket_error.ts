@@ -15,7 +15,7 @@
  * @module
  */
 
-import { FastChatError } from "@fastchat/lib/errors";
+import { type ErrorCode, FastChatError } from "@fastchat/lib/errors";
 
 /**
  * Why a ticket was rejected; carried in `FastChatError.details.reason`.
@@ -50,6 +50,17 @@ export const TICKET_REJECT_REASONS = [
 
 const REASONS: ReadonlySet<string> = new Set(TICKET_REJECT_REASONS);
 
+/** The stable error code of each rejection reason. */
+const CODES: Record<TicketRejectReason, ErrorCode> = {
+  malformed: "TICKET_MALFORMED",
+  forged: "TICKET_FORGED",
+  expired: "TICKET_EXPIRED",
+  not_yet_valid: "TICKET_NOT_YET_VALID",
+  wrong_server: "TICKET_WRONG_SERVER",
+  replayed: "TICKET_REPLAYED",
+  busy: "RATE_LIMITED",
+};
+
 /**
  * Builds the error for a rejected ticket (see {@link TicketRejectReason}).
  *
@@ -64,7 +75,7 @@ export function ticketError(
   extra?: Record<string, unknown>,
   cause?: unknown,
 ): FastChatError {
-  const code = reason === "busy" ? "RATE_LIMITED" : "INVALID_TOKEN";
+  const code = CODES[reason];
   return new FastChatError(code, message, { ...extra, reason }, { cause });
 }
 

@@ -2,10 +2,14 @@ import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { ticketError, ticketRejectReason } from "./ticket_error.ts";
 
-Deno.test("ticketError uses INVALID_TOKEN with the reason in details", () => {
+Deno.test("ticketError gives each reason its own stable code, reason in details", () => {
   const e = ticketError("expired", "ticket expired", { expiresAt: 5 }, new Error("why"));
   expect(e).toBeInstanceOf(FastChatError);
-  expect(e.code).toBe("INVALID_TOKEN");
+  expect(e.code).toBe("TICKET_EXPIRED");
+  expect(ticketError("forged", "x").code).toBe("TICKET_FORGED");
+  expect(ticketError("replayed", "x").code).toBe("TICKET_REPLAYED");
+  expect(ticketError("wrong_server", "x").code).toBe("TICKET_WRONG_SERVER");
+  expect(ticketError("malformed", "x").code).toBe("TICKET_MALFORMED");
   expect(e.details).toEqual({ reason: "expired", expiresAt: 5 });
   expect((e.cause as Error).message).toBe("why");
   expect(ticketRejectReason(e)).toBe("expired");

@@ -193,12 +193,12 @@ export interface ParsedTicket {
 /**
  * Decodes a ticket string without checking its signature. Any structural
  * problem (wrong type, too long, bad base64url, truncated, trailing bytes,
- * unknown version, invalid field) throws `INVALID_TOKEN` with reason
+ * unknown version, invalid field) throws `TICKET_MALFORMED` (reason
  * `"malformed"`; it never throws anything else.
  *
  * @example
  * ```ts
- * parseTicket("garbage"); // throws INVALID_TOKEN { reason: "malformed" }
+ * parseTicket("garbage"); // throws TICKET_MALFORMED { reason: "malformed" }
  * ```
  */
 export function parseTicket(ticket: unknown): ParsedTicket {

@@ -3,7 +3,7 @@
  * of the known LB keys, is within its lifetime, names this server and has
  * not been used before.
  *
- * Checks run in this order, each failure throwing `INVALID_TOKEN` with
+ * Checks run in this order, each failure throwing its `TICKET_*` code with
  * `details.reason`: `malformed` (structure), `forged` (unknown key id or bad
  * signature), `expired`, `not_yet_valid` (issued beyond the clock skew in
  * the future) or `malformed` (lifetime above `maxTtlMs`), `wrong_server`,

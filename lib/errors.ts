@@ -35,6 +35,15 @@ export const ERROR_CODES = [
   "WRONG_PASSWORD",
   "INVALID_TOKEN",
   "RATE_LIMITED",
+  // load balancer tickets and cluster
+  "TICKET_MALFORMED",
+  "TICKET_FORGED",
+  "TICKET_EXPIRED",
+  "TICKET_NOT_YET_VALID",
+  "TICKET_WRONG_SERVER",
+  "TICKET_REPLAYED",
+  "TICKET_REQUIRED",
+  "NO_SERVERS",
   // messaging
   "DUPLICATE_ID",
   "UNKNOWN_KEY",

@@ -24,7 +24,10 @@ import { ClientSession, type SessionContext, type SessionLimits } from "./client
 import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
+import { PresenceTracker } from "./presence.ts";
+import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
+import { TicketGate } from "./ticket_gate.ts";
 
 /** Options of {@link ChatServer.start}. */
 export interface ChatServerOptions {
@@ -47,6 +50,13 @@ export interface ChatServerOptions {
   lingerMs?: number;
   tokenTtlMs?: number;
   logger?: Logger;
+  /**
+   * Join the cluster: register in the live server registry (heartbeats),
+   * publish presence, and advertise `advertiseHost` (default: the bind host).
+   */
+  cluster?: { advertiseHost?: string; heartbeatMs?: number };
+  /** Refuse logins and registrations without a load-balancer ticket. */
+  requireTicket?: boolean;
 }
 
 /**
@@ -69,6 +79,7 @@ export class ChatServer {
   #closing = false;
   #loop: Promise<void>;
   #closeListeners = new Set<(user: string, code: string | undefined) => void>();
+  #registry: ServerRegistry | null = null;
 
   private constructor(listener: Deno.Listener, ctx: SessionContext, router: MessageRouter) {
     const addr = listener.addr as Deno.NetAddr;
@@ -82,7 +93,7 @@ export class ChatServer {
   }
 
   /** Starts listening. */
-  static start(opts: ChatServerOptions): Promise<ChatServer> {
+  static async start(opts: ChatServerOptions): Promise<ChatServer> {
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port ?? 7701;
     const listener = opts.tls
@@ -97,9 +108,12 @@ export class ChatServer {
       logger,
     });
     const sendRate = opts.sendRate ?? 5000;
+    const serverId = opts.id ?? `fc-${bound}`;
     const anonRate = opts.anonRate ?? 5;
     const ctx: SessionContext = {
-      serverId: opts.id ?? `fc-${bound}`,
+      serverId,
+      tickets: new TicketGate(opts.sql, serverId, opts.requireTicket ?? false),
+      presence: opts.cluster ? new PresenceTracker(opts.sql, serverId, { logger }) : undefined,
       accounts: new AccountService(store, new PasswordHasher(opts.scrypt ?? DEFAULT_SCRYPT), {
         tokenTtlMs: opts.tokenTtlMs,
       }),
@@ -123,7 +137,31 @@ export class ChatServer {
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    return Promise.resolve(server);
+    if (opts.cluster) {
+      try {
+        const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+        const pub = new Uint8Array(
+          await crypto.subtle.exportKey("raw", (keys as CryptoKeyPair).publicKey),
+        );
+        server.#registry = await ServerRegistry.register(
+          opts.sql,
+          {
+            id: serverId,
+            host: opts.cluster.advertiseHost ?? host,
+            port: bound,
+            peerHost: opts.cluster.advertiseHost ?? host,
+            peerPort: 0,
+            publicKey: pub,
+          },
+          () => server.connections,
+          { heartbeatMs: opts.cluster.heartbeatMs, logger },
+        );
+      } catch (e) {
+        listener.close();
+        throw e;
+      }
+    }
+    return server;
   }
 
   /** `host:port` clients connect to. */
@@ -172,10 +210,14 @@ export class ChatServer {
     });
   }
 
-  /** Graceful shutdown: stop accepting, tell clients, write what is queued. */
+  /**
+   * Graceful shutdown: leave the load balancers' rotation, stop accepting,
+   * tell clients to reconnect elsewhere, write what is queued, deregister.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    await this.#registry?.drain().catch(() => {});
     try {
       this.#listener.close();
     } catch { /* closed */ }
@@ -184,5 +226,9 @@ export class ChatServer {
       s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");
     }
     await this.router.flush();
+    this.#ctx.presence?.close();
+    await this.#registry?.deregister().catch((e) =>
+      this.#ctx.logger.warn("deregister_failed", { error: String(e) })
+    );
   }
 }

@@ -26,6 +26,8 @@ import {
   type ServerFrame,
 } from "@fastchat/lib/protocol";
 import type { AccountService, SessionGrant } from "./accounts.ts";
+import type { PresenceTracker } from "./presence.ts";
+import type { TicketGate } from "./ticket_gate.ts";
 import type { MessageRouter, RoutedSession } from "./message_router.ts";
 import type { KeyedTokenBuckets } from "./rate_limiter.ts";
 import type { ChatStore } from "./store.ts";
@@ -58,6 +60,10 @@ export interface SessionContext {
   anonLimiter: KeyedTokenBuckets;
   logger: Logger;
   sessions: Set<ClientSession>;
+  /** Records which users are online here (cluster mode). */
+  presence?: PresenceTracker;
+  /** Verifies load-balancer tickets (none: tickets are not checked). */
+  tickets?: TicketGate;
   /** Called when a connection ends, with the user (if any) and the reason. */
   onClosed?: (user: string, code: string | undefined) => void;
 }
@@ -175,7 +181,7 @@ export class ClientSession implements RoutedSession {
   #onClose(err?: FastChatError): void {
     clearTimeout(this.#authTimer);
     this.#ctx.sessions.delete(this);
-    if (this.#phase === Phase.Authenticated) this.#ctx.router.detach(this);
+    if (this.#phase === Phase.Authenticated) this.#detach();
     if (err && err.code !== "CONNECTION_CLOSED") {
       this.#ctx.logger.info("connection_closed", { user: this.user, code: err.code });
     }
@@ -252,7 +258,10 @@ export class ClientSession implements RoutedSession {
       case "hello":
         throw new FastChatError("BAD_REQUEST", "duplicate hello");
       case "ticket":
-        throw new FastChatError("BAD_REQUEST", "this is a chat server; ask a load balancer for tickets");
+        throw new FastChatError(
+          "BAD_REQUEST",
+          "this is a chat server; ask a load balancer for tickets",
+        );
       case "register":
       case "prelogin":
       case "login":
@@ -286,6 +295,7 @@ export class ClientSession implements RoutedSession {
       });
     }
     const accounts = this.#ctx.accounts;
+    if (f.t !== "prelogin" && this.#ctx.tickets) await this.#ctx.tickets.check(f.t, f.ticket);
     if (f.t === "prelogin") {
       const kdf = await accounts.prelogin(f.user);
       this.#send({ t: "ok", rid: f.rid, user: f.user, kdf });
@@ -328,6 +338,7 @@ export class ClientSession implements RoutedSession {
     this.#syncBuffer = [];
     this.#syncBytes = 0;
     this.#ctx.router.attach(this);
+    this.#ctx.presence?.add(g.user);
     try {
       const receipts = await this.#ctx.store.takeReceipts(g.user);
       for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
@@ -372,9 +383,14 @@ export class ClientSession implements RoutedSession {
     return after;
   }
 
+  #detach(): void {
+    this.#ctx.router.detach(this);
+    this.#ctx.presence?.remove(this.user);
+  }
+
   async #onLogout(f: ClientFrameOf<"logout">): Promise<void> {
     await this.#ctx.accounts.logout(this.#grant!.sessionId);
-    this.#ctx.router.detach(this);
+    this.#detach();
     this.#grant = null;
     this.#phase = Phase.Anonymous;
     this.#conn.decoder.maxFrame = PRELOGIN_MAX_FRAME;

@@ -19,6 +19,8 @@ export const DEFAULT_SERVER_PORT = 7701;
 const HELP = `Usage: deno task server -- [options]
   --port P            listen port (default ${DEFAULT_SERVER_PORT}; 0 = any free port)
   --host H            bind address (default 127.0.0.1)
+  --advertise-host H  address published to load balancers and peers (default: --host)
+  --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
   --db URL            PostgreSQL URL (default $DATABASE_URL, else the embedded database)
   --tls-cert FILE     PEM certificate: serve TLS
@@ -38,12 +40,19 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
+/** A bind-all address cannot be dialled: advertise loopback unless told otherwise. */
+function advertiseDefault(host: string): string {
+  return host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+}
+
 async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       port: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
+      "advertise-host": { type: "string" },
+      "require-ticket": { type: "boolean", default: false },
       id: { type: "string" },
       db: { type: "string" },
       "tls-cert": { type: "string" },
@@ -86,6 +95,8 @@ async function main(args: string[]): Promise<void> {
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
       : undefined,
     retain: values.retain,
+    cluster: { advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host) },
+    requireTicket: values["require-ticket"],
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
   });
   logger.info("listening", { id: server.id, address: server.address, tls: !!values["tls-cert"] });

@@ -95,7 +95,8 @@ export class ServerRegistry {
 
   /**
    * Registers `me`; `INVALID_CONFIG` if another live server already uses
-   * the id (a dead one's row is taken over).
+   * the id (the row of a dead one, or of our own previous incarnation at the
+   * same address, is taken over).
    */
   static async register(
     sql: Sql,
@@ -110,6 +111,8 @@ export class ServerRegistry {
         public_key = excluded.public_key, clients = 0, draining = false,
         started_at = now(), heartbeat_at = now()
       where servers.heartbeat_at < now() - ${LIVENESS_MS} * interval '1 millisecond'
+        -- we hold this address now, so its previous holder is gone (restart after a crash)
+        or (servers.host = excluded.host and servers.port = excluded.port)
       returning id`;
     if (rows.length === 0) {
       throw new FastChatError(
