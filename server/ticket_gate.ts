@@ -16,6 +16,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { parseTicket } from "@fastchat/lb/ticket_format";
 import { TicketVerifier } from "@fastchat/lb/ticket_verifier";
 import { FastChatError } from "@fastchat/lib/errors";
 
@@ -34,26 +35,29 @@ const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset,
 export class TicketGate {
   readonly #sql: Sql;
   readonly #verifier = new TicketVerifier([]);
-  #loaded = 0;
-  #reloading: Promise<void> | null = null;
+  readonly #misses = new Map<string, number>();
 
   constructor(sql: Sql, readonly serverId: string, readonly required: boolean) {
     this.#sql = sql;
   }
 
-  /** Loads LB keys published since the last load (at most every second). */
-  async #reload(): Promise<void> {
-    if (Date.now() - this.#loaded < 1000) return;
-    this.#reloading ??= (async () => {
-      try {
-        const rows = await this.#sql`select public_key from lb_keys`;
-        for (const r of rows) this.#verifier.addKey(u8(r.public_key));
-        this.#loaded = Date.now();
-      } finally {
-        this.#reloading = null;
-      }
-    })();
-    await this.#reloading;
+  /**
+   * Learns the LB key `keyId` from the store if it was published after we
+   * last looked. Unknown ids are remembered for a second, so forged tickets
+   * cannot turn into a query each.
+   */
+  async #learn(keyId: string): Promise<void> {
+    if (this.#verifier.keyIds.includes(keyId)) return;
+    const missUntil = this.#misses.get(keyId);
+    if (missUntil !== undefined && missUntil > Date.now()) return;
+    const rows = await this.#sql`select public_key from lb_keys where key_id = ${keyId}`;
+    if (rows.length > 0) {
+      this.#verifier.addKey(u8(rows[0].public_key));
+      this.#misses.delete(keyId);
+    } else {
+      if (this.#misses.size > 10_000) this.#misses.clear();
+      this.#misses.set(keyId, Date.now() + 1000);
+    }
   }
 
   /** Checks the ticket of a `register`, `login` or `resume` request. */
@@ -67,14 +71,7 @@ export class TicketGate {
       }
       return;
     }
-    if (this.#loaded === 0) await this.#reload();
-    try {
-      await this.#verifier.verify(ticket, { serverId: this.serverId });
-    } catch (e) {
-      // An LB that started after our last load: refresh the keys once.
-      if ((e as FastChatError).code !== "TICKET_FORGED") throw e;
-      await this.#reload();
-      await this.#verifier.verify(ticket, { serverId: this.serverId });
-    }
+    await this.#learn(parseTicket(ticket).claims.keyId);
+    await this.#verifier.verify(ticket, { serverId: this.serverId });
   }
 }
