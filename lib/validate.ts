@@ -41,6 +41,14 @@ export function int(min: number, max: number): Validator<number> {
   };
 }
 
+/** A boolean. */
+export function boolean(): Validator<boolean> {
+  return (v, path = "") => {
+    if (typeof v !== "boolean") fail(path, "expected a boolean");
+    return v;
+  };
+}
+
 /** A byte string of `min`..`max` bytes. */
 export function bytes(min: number, max: number): Validator<Uint8Array> {
   return (v, path = "") => {

@@ -24,6 +24,7 @@ import { ClientSession, type SessionContext, type SessionLimits } from "./client
 import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
+import { PeerMesh } from "./peer_mesh.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
@@ -54,7 +55,13 @@ export interface ChatServerOptions {
    * Join the cluster: register in the live server registry (heartbeats),
    * publish presence, and advertise `advertiseHost` (default: the bind host).
    */
-  cluster?: { advertiseHost?: string; heartbeatMs?: number };
+  cluster?: {
+    advertiseHost?: string;
+    /** Bind address and port of the server-to-server listener (default: host, any free port). */
+    peerHost?: string;
+    peerPort?: number;
+    heartbeatMs?: number;
+  };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
 }
@@ -80,6 +87,7 @@ export class ChatServer {
   #loop: Promise<void>;
   #closeListeners = new Set<(user: string, code: string | undefined) => void>();
   #registry: ServerRegistry | null = null;
+  #mesh: PeerMesh | null = null;
 
   private constructor(listener: Deno.Listener, ctx: SessionContext, router: MessageRouter) {
     const addr = listener.addr as Deno.NetAddr;
@@ -102,13 +110,22 @@ export class ChatServer {
     const bound = (listener.addr as Deno.NetAddr).port;
     const logger = opts.logger ?? nullLogger;
     const store = new ChatStore(opts.sql);
+    const serverId = opts.id ?? `fc-${bound}`;
+    let mesh: PeerMesh | null = null;
     const router = new MessageRouter(store, {
       retain: opts.retain,
       lingerMs: opts.lingerMs,
       logger,
+      cluster: opts.cluster
+        ? {
+          serversOf: (user) => mesh?.serversOf(user) ?? [],
+          forward: (peer, m) => mesh?.forward(peer, m),
+          sendAck: (origin, item) => mesh?.sendAck(origin, item),
+          sendReceipt: (peer, item) => mesh?.sendReceipt(peer, item) ?? false,
+        }
+        : undefined,
     });
     const sendRate = opts.sendRate ?? 5000;
-    const serverId = opts.id ?? `fc-${bound}`;
     const anonRate = opts.anonRate ?? 5;
     const ctx: SessionContext = {
       serverId,
@@ -138,25 +155,48 @@ export class ChatServer {
       for (const l of server.#closeListeners) l(user, code);
     };
     if (opts.cluster) {
+      const advertise = opts.cluster.advertiseHost ?? host;
       try {
-        const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
-        const pub = new Uint8Array(
-          await crypto.subtle.exportKey("raw", (keys as CryptoKeyPair).publicKey),
-        );
-        server.#registry = await ServerRegistry.register(
+        const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
+          "sign",
+          "verify",
+        ]) as CryptoKeyPair;
+        const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+        mesh = PeerMesh.start({
+          me: { id: serverId, keys },
+          host: opts.cluster.peerHost ?? host,
+          port: opts.cluster.peerPort ?? 0,
+          handlers: {
+            onForward: (origin, msgs) => router.deliverForwarded(origin, msgs),
+            onAck: (items) => router.ackRouted(items),
+            onReceipt: (items) => router.receiptsRouted(items),
+            flushWrites: () => router.flush(),
+            localUsers: () => router.localUsers(),
+            resync: (reason) => server.#resync(reason),
+          },
+          refresh: () => ServerRegistry.liveServers(opts.sql),
+          logger,
+        });
+        server.#mesh = mesh;
+        ctx.mesh = mesh;
+        const registry = await ServerRegistry.register(
           opts.sql,
           {
             id: serverId,
-            host: opts.cluster.advertiseHost ?? host,
+            host: advertise,
             port: bound,
-            peerHost: opts.cluster.advertiseHost ?? host,
-            peerPort: 0,
+            peerHost: advertise,
+            peerPort: mesh.port,
             publicKey: pub,
           },
           () => server.connections,
           { heartbeatMs: opts.cluster.heartbeatMs, logger },
         );
+        server.#registry = registry;
+        registry.onLive = (live) => mesh!.update(live);
+        mesh.update(await ServerRegistry.liveServers(opts.sql));
       } catch (e) {
+        mesh?.close();
         listener.close();
         throw e;
       }
@@ -195,6 +235,19 @@ export class ChatServer {
     }
   }
 
+  #resync(reason: string): void {
+    if (this.#closing) return;
+    this.#ctx.logger.info("resync", { reason });
+    for (const s of this.#ctx.sessions) {
+      s.resync().catch((e) => this.#ctx.logger.warn("resync_failed", { error: String(e) }));
+    }
+  }
+
+  /** Live peers with an established link (cluster mode). */
+  get linkedPeers(): string[] {
+    return this.#mesh?.linkedPeers ?? [];
+  }
+
   /**
    * Resolves when a connection matching `pred` (user, close code) ends.
    * For operators' hooks and tests.
@@ -226,6 +279,7 @@ export class ChatServer {
       s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");
     }
     await this.router.flush();
+    this.#mesh?.close();
     this.#ctx.presence?.close();
     await this.#registry?.deregister().catch((e) =>
       this.#ctx.logger.warn("deregister_failed", { error: String(e) })

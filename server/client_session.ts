@@ -62,6 +62,8 @@ export interface SessionContext {
   sessions: Set<ClientSession>;
   /** Records which users are online here (cluster mode). */
   presence?: PresenceTracker;
+  /** Tells peer servers which users are online here (cluster mode). */
+  mesh?: { announce(users: string[], online: boolean): Promise<void> };
   /** Verifies load-balancer tickets (none: tickets are not checked). */
   tickets?: TicketGate;
   /** Called when a connection ends, with the user (if any) and the reason. */
@@ -340,6 +342,11 @@ export class ClientSession implements RoutedSession {
     this.#ctx.router.attach(this);
     this.#ctx.presence?.add(g.user);
     try {
+      // First session here: peers flush what they accepted for this user and
+      // forward from now on, so the backlog below is complete.
+      if (this.#ctx.mesh && this.#ctx.router.sessionsOf(g.user) === 1) {
+        await this.#ctx.mesh.announce([g.user], true);
+      }
       const receipts = await this.#ctx.store.takeReceipts(g.user);
       for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
       const sent = new Set<string>();
@@ -386,6 +393,27 @@ export class ClientSession implements RoutedSession {
   #detach(): void {
     this.#ctx.router.detach(this);
     this.#ctx.presence?.remove(this.user);
+    if (this.#ctx.mesh && this.#ctx.router.sessionsOf(this.user) === 0) {
+      this.#ctx.mesh.announce([this.user], false).catch(() => {});
+    }
+  }
+
+  #resyncing = false;
+
+  /**
+   * Sends every stored message again (duplicates are dropped by clients):
+   * the safety net after a peer link came up or a peer died, for messages
+   * that were stored but could not be forwarded.
+   */
+  async resync(): Promise<void> {
+    if (this.#phase !== Phase.Authenticated || this.#syncBuffer || this.#resyncing) return;
+    this.#resyncing = true;
+    try {
+      await this.#ctx.router.flush();
+      if (this.#phase === Phase.Authenticated) await this.#sendBacklog(this.user, 0, new Set());
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   async #onLogout(f: ClientFrameOf<"logout">): Promise<void> {

@@ -20,6 +20,8 @@ const HELP = `Usage: deno task server -- [options]
   --port P            listen port (default ${DEFAULT_SERVER_PORT}; 0 = any free port)
   --host H            bind address (default 127.0.0.1)
   --advertise-host H  address published to load balancers and peers (default: --host)
+  --peer-host H       bind address for server-to-server links (default: --host)
+  --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
   --db URL            PostgreSQL URL (default $DATABASE_URL, else the embedded database)
@@ -53,6 +55,8 @@ async function main(args: string[]): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       "advertise-host": { type: "string" },
       "require-ticket": { type: "boolean", default: false },
+      "peer-host": { type: "string" },
+      "peer-port": { type: "string" },
       id: { type: "string" },
       db: { type: "string" },
       "tls-cert": { type: "string" },
@@ -95,7 +99,11 @@ async function main(args: string[]): Promise<void> {
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
       : undefined,
     retain: values.retain,
-    cluster: { advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host) },
+    cluster: {
+      advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host),
+      peerHost: values["peer-host"] ?? values.host,
+      peerPort: positiveInt("peer-port", values["peer-port"], 0),
+    },
     requireTicket: values["require-ticket"],
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
   });

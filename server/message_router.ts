@@ -19,6 +19,7 @@
  * @module
  */
 import { encodePayload, type ServerFrameOf } from "@fastchat/lib/protocol";
+import type { ForwardedMessage } from "./peer_protocol.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 
@@ -33,6 +34,18 @@ export interface RoutedSession {
   confirmDelivered(peer: string, id: string): void;
 }
 
+/** How the router reaches users on other servers (cluster mode). */
+export interface ClusterHooks {
+  /** Peers where `user` has sessions. */
+  serversOf(user: string): Iterable<string>;
+  /** Forwards a message to a peer. */
+  forward(peer: string, m: ForwardedMessage): void;
+  /** Routes [recipient, from, id] back to the message's origin server. */
+  sendAck(origin: string, item: [string, string, string]): void;
+  /** Sends [sender, recipient, id] to a peer where the sender is; false if unreachable. */
+  sendReceipt(peer: string, item: [string, string, string]): boolean;
+}
+
 /** Router tuning. */
 export interface MessageRouterOptions {
   /** Keep delivered rows (marked delivered) instead of deleting them. */
@@ -44,6 +57,7 @@ export interface MessageRouterOptions {
   /** Above this many unwritten messages senders are paused (default 50,000). */
   highWater?: number;
   logger?: Logger;
+  cluster?: ClusterHooks;
 }
 
 const QUEUED = 0, WRITING = 1;
@@ -57,6 +71,7 @@ interface PendingMessage {
 }
 
 const keyOf = (sender: string, id: string): string => sender + "\n" + id;
+const EMPTY = new Uint8Array(0);
 
 /**
  * In-memory routing table plus write-behind queue.
@@ -70,7 +85,10 @@ const keyOf = (sender: string, id: string): string => sender + "\n" + id;
  */
 export class MessageRouter {
   readonly #store: ChatStore;
-  readonly #opts: Required<Omit<MessageRouterOptions, "logger">>;
+  readonly #opts: Required<Omit<MessageRouterOptions, "logger" | "cluster">>;
+  readonly #cluster: ClusterHooks | undefined;
+  /** Origin server of messages forwarded to us, until their recipient acknowledges (bounded). */
+  readonly #origins = new Map<string, string>();
   readonly #log: Logger;
   readonly #live = new Map<string, Set<RoutedSession>>();
   readonly #pending = new Map<string, PendingMessage>();
@@ -84,11 +102,19 @@ export class MessageRouter {
   #drainWaiters: (() => void)[] = [];
   #failures = 0;
   /** Counters for metrics. */
-  readonly stats = { accepted: 0, delivered: 0, written: 0, skipped: 0, completed: 0 };
+  readonly stats = {
+    accepted: 0,
+    delivered: 0,
+    forwarded: 0,
+    written: 0,
+    skipped: 0,
+    completed: 0,
+  };
 
   constructor(store: ChatStore, opts: MessageRouterOptions = {}) {
     this.#store = store;
     this.#log = opts.logger ?? nullLogger;
+    this.#cluster = opts.cluster;
     this.#opts = {
       retain: opts.retain ?? false,
       lingerMs: opts.lingerMs ?? 2,
@@ -159,6 +185,23 @@ export class MessageRouter {
       const payload = encodePayload(frame);
       for (const s of set) if (s.deliver(payload, key)) this.stats.delivered++;
     }
+    if (this.#cluster) {
+      let fwd: ForwardedMessage | undefined;
+      for (const peer of this.#cluster.serversOf(m.recipient)) {
+        fwd ??= [
+          frame.id,
+          frame.from,
+          frame.to,
+          frame.kind,
+          frame.ts,
+          frame.body,
+          frame.kid ?? "",
+          frame.env ?? EMPTY,
+        ];
+        this.#cluster.forward(peer, fwd);
+        this.stats.forwarded++;
+      }
+    }
     this.#schedule();
     if (this.#writes.length > this.#opts.highWater) {
       return new Promise((resolve) => this.#drainWaiters.push(resolve));
@@ -167,22 +210,72 @@ export class MessageRouter {
 
   /** Handles acknowledgements from `by` for messages it received. */
   ack(by: RoutedSession, items: [string, string][]): void {
-    for (const [from, id] of items) {
-      const p = this.#pending.get(keyOf(from, id));
-      if (p && p.row.recipient === by.user) {
-        if (p.acked) continue;
-        p.acked = true;
-        if (p.state === QUEUED && !this.#opts.retain) {
-          // Never written: confirm both ways now; the writer skips it.
-          this.#pending.delete(p.key);
-          this.stats.skipped++;
-          p.sender?.confirmSent(id);
-          this.#receipt({ recipient: by.user, sender: from, id });
-        }
-        // WRITING: the writer completes it after the insert commits.
-        continue;
+    for (const [from, id] of items) this.#ackOne(by.user, from, id, true);
+    this.#schedule();
+  }
+
+  /** Acknowledgements routed back to us (the origin) by peers: [recipient, from, id]. */
+  ackRouted(items: [string, string, string][]): void {
+    for (const [recipient, from, id] of items) this.#ackOne(recipient, from, id, false);
+    this.#schedule();
+  }
+
+  #ackOne(user: string, from: string, id: string, mayRoute: boolean): void {
+    const key = keyOf(from, id);
+    const p = this.#pending.get(key);
+    if (p && p.row.recipient === user) {
+      if (p.acked) return;
+      p.acked = true;
+      if (p.state === QUEUED && !this.#opts.retain) {
+        // Never written: confirm both ways now; the writer skips it.
+        this.#pending.delete(p.key);
+        this.stats.skipped++;
+        p.sender?.confirmSent(id);
+        this.#receipt({ recipient: user, sender: from, id });
       }
-      this.#completes.push({ recipient: by.user, sender: from, id });
+      // WRITING: the writer completes it after the insert commits.
+      return;
+    }
+    const origin = mayRoute ? this.#origins.get(key) : undefined;
+    if (origin !== undefined && this.#cluster) {
+      this.#origins.delete(key);
+      this.#cluster.sendAck(origin, [user, from, id]);
+      return;
+    }
+    this.#completes.push({ recipient: user, sender: from, id });
+  }
+
+  /** Delivers messages a peer forwarded for users connected here. */
+  deliverForwarded(origin: string, msgs: ForwardedMessage[]): void {
+    for (const [id, from, to, kind, ts, body, kid, env] of msgs) {
+      const set = this.#live.get(to);
+      if (!set) continue;
+      const key = keyOf(from, id);
+      if (this.#origins.size >= 200_000) {
+        this.#origins.delete(this.#origins.keys().next().value!);
+      }
+      this.#origins.set(key, origin);
+      const payload = encodePayload({
+        t: "msg",
+        id,
+        from,
+        to,
+        kind,
+        ts,
+        body,
+        kid: kid || undefined,
+        env: env.length ? env : undefined,
+      });
+      for (const s of set) if (s.deliver(payload, key)) this.stats.delivered++;
+    }
+  }
+
+  /** Receipts a peer sent for senders connected here: [sender, recipient, id]. */
+  receiptsRouted(items: [string, string, string][]): void {
+    for (const [sender, recipient, id] of items) {
+      const set = this.#live.get(sender);
+      if (set) { for (const s of set) s.confirmDelivered(recipient, id); }
+      else this.#receipts.push({ sender, recipient, id });
     }
     this.#schedule();
   }
@@ -195,8 +288,27 @@ export class MessageRouter {
 
   #receipt(ref: MessageRef): void {
     const set = this.#live.get(ref.sender);
-    if (set) { for (const s of set) s.confirmDelivered(ref.recipient, ref.id); }
-    else this.#receipts.push(ref);
+    if (set) {
+      for (const s of set) s.confirmDelivered(ref.recipient, ref.id);
+      return;
+    }
+    let sent = false;
+    if (this.#cluster) {
+      for (const peer of this.#cluster.serversOf(ref.sender)) {
+        sent = this.#cluster.sendReceipt(peer, [ref.sender, ref.recipient, ref.id]) || sent;
+      }
+    }
+    if (!sent) this.#receipts.push(ref);
+  }
+
+  /** Local users with live sessions. */
+  localUsers(): string[] {
+    return [...this.#live.keys()];
+  }
+
+  /** Live sessions of `user` here. */
+  sessionsOf(user: string): number {
+    return this.#live.get(user)?.size ?? 0;
   }
 
   #schedule(): void {

@@ -1,0 +1,219 @@
+/**
+ * One authenticated server-to-server connection. {@link dialPeer} is the
+ * connecting side, {@link acceptPeer} the accepting side; both verify the
+ * other's Ed25519 signature over fresh nonces with the key it published in
+ * the registry, so only registered servers can inject traffic.
+ *
+ * @example
+ * ```ts
+ * import { dialPeer } from "@fastchat/server/peer_link";
+ * declare const me: import("@fastchat/server/peer_link").LinkIdentity;
+ * declare const peer: import("@fastchat/server/server_registry").ServerInfo;
+ * const link = await dialPeer(me, peer, { onFrame: () => {}, onClose: () => {} });
+ * link.send({ t: "snapshot", users: [] });
+ * ```
+ * @module
+ */
+import { FastChatError } from "@fastchat/lib/errors";
+import { FramedConnection } from "@fastchat/lib/framed_conn";
+import {
+  decodePeerFrame,
+  encodePeerFrame,
+  handshakeBytes,
+  type PeerFrame,
+} from "./peer_protocol.ts";
+import type { ServerInfo } from "./server_registry.ts";
+
+/** This server's identity on peer links. */
+export interface LinkIdentity {
+  id: string;
+  keys: CryptoKeyPair;
+}
+
+/** Callbacks of an established link. */
+export interface LinkHandlers {
+  onFrame: (f: PeerFrame) => void | Promise<void>;
+  onClose: (err?: FastChatError) => void;
+}
+
+/** An authenticated link. */
+export interface PeerLink {
+  readonly peer: string;
+  send(f: PeerFrame): boolean;
+  close(): void;
+  readonly closed: boolean;
+}
+
+const HANDSHAKE_MS = 5000;
+const MAX_LINK_FRAME = 64 * 1024 * 1024;
+const MAX_LINK_QUEUE = 64 * 1024 * 1024;
+
+async function verify(publicKey: Uint8Array, sig: Uint8Array, data: Uint8Array): Promise<boolean> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    publicKey as BufferSource,
+    { name: "Ed25519" },
+    false,
+    [
+      "verify",
+    ],
+  );
+  return await crypto.subtle.verify(
+    { name: "Ed25519" },
+    key,
+    sig as BufferSource,
+    data as BufferSource,
+  );
+}
+
+async function sign(keys: CryptoKeyPair, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.sign({ name: "Ed25519" }, keys.privateKey, data as BufferSource),
+  );
+}
+
+/** Runs a handshake over `conn`; afterwards frames go to `handlers`. */
+function linkOver(
+  conn: Deno.Conn,
+  handlers: LinkHandlers,
+  handshake: (next: () => Promise<PeerFrame>, send: (f: PeerFrame) => void) => Promise<string>,
+): Promise<PeerLink> {
+  let ready = false;
+  const inbox: PeerFrame[] = [];
+  let wake: (() => void) | null = null;
+  let failed: FastChatError | null = null;
+  const fc = new FramedConnection(conn, {
+    maxFrame: 4096,
+    maxQueueBytes: MAX_LINK_QUEUE,
+    onFrame: (p) => {
+      let f: PeerFrame;
+      try {
+        f = decodePeerFrame(p);
+      } catch (e) {
+        fc.close(FastChatError.from(e, "BAD_FRAME"));
+        return;
+      }
+      if (ready) return handlers.onFrame(f);
+      inbox.push(f);
+      wake?.();
+    },
+    onClose: (err) => {
+      failed = err ?? new FastChatError("CONNECTION_CLOSED", "peer link closed");
+      wake?.();
+      if (ready) handlers.onClose(err);
+    },
+  });
+  fc.start();
+  const next = async (): Promise<PeerFrame> => {
+    while (inbox.length === 0) {
+      if (failed) throw failed;
+      await new Promise<void>((r) => wake = r);
+      wake = null;
+    }
+    return inbox.shift()!;
+  };
+  const send = (f: PeerFrame) => {
+    // Past these the other side is authenticated: accept full-size frames.
+    if (f.t === "ready" || f.t === "auth2") fc.decoder.maxFrame = MAX_LINK_FRAME;
+    return fc.sendPayload(encodePeerFrame(f));
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    handshake(next, send),
+    new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new FastChatError("TIMEOUT", "peer handshake timed out")),
+        HANDSHAKE_MS,
+      )
+    ),
+  ]).then((peer) => {
+    clearTimeout(timer);
+    ready = true;
+    fc.decoder.maxFrame = MAX_LINK_FRAME;
+    // Frames that raced the end of the handshake.
+    for (const f of inbox.splice(0)) handlers.onFrame(f);
+    return {
+      peer,
+      send,
+      close: () => fc.close(),
+      get closed() {
+        return fc.closed;
+      },
+    };
+  }, (e) => {
+    clearTimeout(timer);
+    fc.close();
+    throw FastChatError.from(e, "CONNECTION_CLOSED");
+  });
+}
+
+/** Connects to `peer` and authenticates both ways. */
+export async function dialPeer(
+  me: LinkIdentity,
+  peer: ServerInfo,
+  handlers: LinkHandlers,
+): Promise<PeerLink> {
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: peer.peerHost, port: peer.peerPort });
+    (conn as Deno.TcpConn).setNoDelay(true);
+  } catch (e) {
+    throw new FastChatError("CONNECT_FAILED", `peer ${peer.id}: ${(e as Error).message}`);
+  }
+  return await linkOver(conn, handlers, async (next, send) => {
+    const nonce = crypto.getRandomValues(new Uint8Array(16));
+    send({ t: "hello", from: me.id, to: peer.id, nonce });
+    const auth = await next();
+    if (auth.t !== "auth" || auth.from !== peer.id) {
+      throw new FastChatError("BAD_REQUEST", `peer ${peer.id}: unexpected handshake`);
+    }
+    if (
+      !await verify(peer.publicKey, auth.sig, handshakeBytes(peer.id, me.id, nonce, auth.nonce))
+    ) {
+      throw new FastChatError("BAD_SIGNATURE", `peer ${peer.id} failed authentication`);
+    }
+    send({
+      t: "auth2",
+      sig: await sign(me.keys, handshakeBytes(me.id, peer.id, auth.nonce, nonce)),
+    });
+    const ready = await next();
+    if (ready.t !== "ready") throw new FastChatError("BAD_REQUEST", `peer ${peer.id} refused`);
+    return peer.id;
+  });
+}
+
+/**
+ * Accepts a link on `conn`; `lookup` returns the registered public key of a
+ * server id (or null if it is not a live server).
+ */
+export async function acceptPeer(
+  me: LinkIdentity,
+  conn: Deno.Conn,
+  lookup: (id: string) => Promise<Uint8Array | null>,
+  handlers: LinkHandlers,
+): Promise<PeerLink> {
+  return await linkOver(conn, handlers, async (next, send) => {
+    const hello = await next();
+    if (hello.t !== "hello" || hello.to !== me.id) {
+      throw new FastChatError("BAD_REQUEST", "unexpected peer handshake");
+    }
+    const key = await lookup(hello.from);
+    if (!key) throw new FastChatError("BAD_SIGNATURE", `unknown peer ${hello.from}`);
+    const nonce = crypto.getRandomValues(new Uint8Array(16));
+    send({
+      t: "auth",
+      from: me.id,
+      nonce,
+      sig: await sign(me.keys, handshakeBytes(me.id, hello.from, hello.nonce, nonce)),
+    });
+    const auth2 = await next();
+    if (
+      auth2.t !== "auth2" ||
+      !await verify(key, auth2.sig, handshakeBytes(hello.from, me.id, nonce, hello.nonce))
+    ) {
+      throw new FastChatError("BAD_SIGNATURE", `peer ${hello.from} failed authentication`);
+    }
+    send({ t: "ready" });
+    return hello.from;
+  });
+}

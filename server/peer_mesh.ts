@@ -1,0 +1,339 @@
+/**
+ * The cluster mesh of one server: an outbound link to every live peer
+ * (re-established with backoff), a listener for peers' links, the directory
+ * of which users are online on which peer, and batching of forwarded
+ * messages, acknowledgements and receipts per peer.
+ *
+ * @example
+ * ```ts
+ * import { PeerMesh } from "@fastchat/server/peer_mesh";
+ * declare const mesh: PeerMesh;
+ * for (const peer of mesh.serversOf("bob")) console.log("bob is on", peer);
+ * ```
+ * @module
+ */
+import type { FastChatError } from "@fastchat/lib/errors";
+import { type Logger, nullLogger } from "@fastchat/lib/logger";
+import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
+import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
+import type { ServerInfo } from "./server_registry.ts";
+
+/** What the mesh needs from its server. */
+export interface MeshHandlers {
+  /** Messages forwarded by `origin` for users connected here. */
+  onForward(origin: string, msgs: ForwardedMessage[]): void;
+  /** Acknowledgements routed back to us as the messages' origin. */
+  onAck(items: [string, string, string][]): void;
+  /** Receipts for senders connected here. */
+  onReceipt(items: [string, string, string][]): void;
+  /** Writes everything accepted so far (before confirming a peer's presence). */
+  flushWrites(): Promise<void>;
+  /** Users online here (sent to a peer when its link comes up). */
+  localUsers(): string[];
+  /** A peer link came up or a peer left: re-send stored messages to local users. */
+  resync(reason: string): void;
+}
+
+const ANNOUNCE_TIMEOUT_MS = 2000;
+
+/**
+ * Links, presence directory and batching.
+ *
+ * @example
+ * ```ts
+ * import { PeerMesh } from "@fastchat/server/peer_mesh";
+ * declare const mesh: PeerMesh;
+ * await mesh.announce(["alice"], true); // peers now forward alice's messages here
+ * ```
+ */
+export class PeerMesh {
+  readonly #me: LinkIdentity;
+  readonly #h: MeshHandlers;
+  readonly #log: Logger;
+  readonly #listener: Deno.Listener;
+  readonly #out = new Map<string, { info: ServerInfo; link: PeerLink | null; stop: boolean }>();
+  readonly #known = new Map<string, ServerInfo>();
+  readonly #online = new Map<string, Set<string>>(); // peer -> users
+  readonly #where = new Map<string, Set<string>>(); // user -> peers
+  readonly #inbound = new Set<PeerLink>();
+  readonly #batches = new Map<
+    string,
+    { fwd: ForwardedMessage[]; ack: [string, string, string][]; rcpt: [string, string, string][] }
+  >();
+  #flushQueued = false;
+  #seq = 0;
+  readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
+  #closed = false;
+  #refresh: () => Promise<ServerInfo[]>;
+
+  private constructor(
+    me: LinkIdentity,
+    listener: Deno.Listener,
+    h: MeshHandlers,
+    refresh: () => Promise<ServerInfo[]>,
+    log: Logger,
+  ) {
+    this.#me = me;
+    this.#listener = listener;
+    this.#h = h;
+    this.#refresh = refresh;
+    this.#log = log;
+    this.#acceptLoop();
+  }
+
+  /** Listens for peer links on `host:port` (0 = any free port). */
+  static start(opts: {
+    me: LinkIdentity;
+    host: string;
+    port: number;
+    handlers: MeshHandlers;
+    /** Fresh list of live servers (to authenticate a peer that just registered). */
+    refresh: () => Promise<ServerInfo[]>;
+    logger?: Logger;
+  }): PeerMesh {
+    const listener = Deno.listen({ hostname: opts.host, port: opts.port });
+    return new PeerMesh(opts.me, listener, opts.handlers, opts.refresh, opts.logger ?? nullLogger);
+  }
+
+  /** The port peers connect to. */
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** Peers with an established outbound link. */
+  get linkedPeers(): string[] {
+    return [...this.#out].filter(([, o]) => o.link && !o.link.closed).map(([id]) => id);
+  }
+
+  /** Peers (not this server) where `user` has sessions. */
+  serversOf(user: string): Iterable<string> {
+    return this.#where.get(user) ?? [];
+  }
+
+  /** Applies the live server list: dial new peers, drop departed ones. */
+  update(live: ServerInfo[]): void {
+    if (this.#closed) return;
+    const ids = new Set<string>();
+    for (const s of live) {
+      if (s.id === this.#me.id || s.peerPort === 0) continue;
+      ids.add(s.id);
+      this.#known.set(s.id, s);
+      const cur = this.#out.get(s.id);
+      if (!cur) {
+        const entry = { info: s, link: null as PeerLink | null, stop: false };
+        this.#out.set(s.id, entry);
+        this.#dial(s.id, entry);
+      } else if (cur.info.peerHost !== s.peerHost || cur.info.peerPort !== s.peerPort) {
+        cur.info = s; // restarted elsewhere: the next dial uses the new address
+        cur.link?.close();
+      }
+    }
+    for (const [id, entry] of this.#out) {
+      if (ids.has(id)) continue;
+      entry.stop = true;
+      entry.link?.close();
+      this.#out.delete(id);
+      this.#known.delete(id);
+      this.#forgetPeer(id);
+      this.#h.resync(`peer ${id} left`);
+    }
+  }
+
+  async #dial(id: string, entry: { info: ServerInfo; link: PeerLink | null; stop: boolean }) {
+    for (let attempt = 0; !entry.stop && !this.#closed; attempt++) {
+      try {
+        let dropped!: () => void;
+        const gone = new Promise<void>((r) => dropped = r);
+        const link = await dialPeer(this.#me, entry.info, {
+          onFrame: () => {}, // outbound links carry our traffic; peers answer on their own links
+          onClose: () => dropped(),
+        });
+        if (entry.stop || this.#closed) {
+          link.close();
+          return;
+        }
+        entry.link = link;
+        attempt = 0;
+        link.send({ t: "snapshot", users: this.#h.localUsers() });
+        this.#log.info("peer_link_up", { peer: id });
+        this.#h.resync(`link to ${id} up`);
+        await gone; // closing the link (stop/close) also resolves it
+        entry.link = null;
+        if (!entry.stop) this.#log.warn("peer_link_down", { peer: id });
+      } catch (e) {
+        if (attempt === 0 || attempt % 20 === 0) {
+          this.#log.warn("peer_dial_failed", {
+            peer: id,
+            error: String((e as FastChatError).message ?? e),
+          });
+        }
+      }
+      const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+      await new Promise((r) => setTimeout(r, base / 2 + Math.random() * base / 2));
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) this.#accept(conn);
+    } catch { /* closed */ }
+  }
+
+  async #accept(conn: Deno.Conn): Promise<void> {
+    let peerId = "";
+    try {
+      const link = await acceptPeer(this.#me, conn, (id) => this.#lookup(id), {
+        onFrame: (f) => this.#onInbound(peerId, f),
+        onClose: () => {
+          this.#inbound.delete(link);
+          if (peerId) this.#forgetPeer(peerId);
+        },
+      });
+      peerId = link.peer;
+      this.#inbound.add(link);
+    } catch (e) {
+      this.#log.warn("peer_accept_failed", { error: String((e as FastChatError).message ?? e) });
+    }
+  }
+
+  async #lookup(id: string): Promise<Uint8Array | null> {
+    let info = this.#known.get(id);
+    if (!info) {
+      for (const s of await this.#refresh()) if (s.id === id) info = s;
+    }
+    return info?.publicKey ?? null;
+  }
+
+  #onInbound(peer: string, f: PeerFrame): void | Promise<void> {
+    switch (f.t) {
+      case "fwd":
+        this.#h.onForward(f.origin, f.msgs);
+        return;
+      case "ack":
+        this.#h.onAck(f.items);
+        return;
+      case "rcpt":
+        this.#h.onReceipt(f.items);
+        return;
+      case "snapshot":
+        this.#forgetPeer(peer);
+        this.#setOnline(peer, f.users, true);
+        return;
+      case "presence":
+        this.#setOnline(peer, f.users, f.online);
+        if (!f.online) return;
+        // Everything we accepted before this is durable once acked; later messages get forwarded.
+        return this.#h.flushWrites().then(() => {
+          this.#out.get(peer)?.link?.send({ t: "presence_ack", seq: f.seq });
+        });
+      case "presence_ack": {
+        const w = this.#ackWaiters.get(f.seq);
+        if (w && w.peers.delete(peer) && w.peers.size === 0) w.done();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #setOnline(peer: string, users: string[], online: boolean): void {
+    let set = this.#online.get(peer);
+    if (!set) this.#online.set(peer, set = new Set());
+    for (const u of users) {
+      let where = this.#where.get(u);
+      if (online) {
+        set.add(u);
+        if (!where) this.#where.set(u, where = new Set());
+        where.add(peer);
+      } else {
+        set.delete(u);
+        if (where?.delete(peer) && where.size === 0) this.#where.delete(u);
+      }
+    }
+  }
+
+  #forgetPeer(peer: string): void {
+    const users = this.#online.get(peer);
+    if (!users) return;
+    this.#setOnline(peer, [...users], false);
+    this.#online.delete(peer);
+  }
+
+  /**
+   * Tells every linked peer that `users` came online (or went offline) here.
+   * Coming online waits (bounded) until each peer has flushed its writes, so
+   * the caller's backlog query then sees every message accepted elsewhere
+   * before, and peers forward everything after.
+   */
+  async announce(users: string[], online: boolean): Promise<void> {
+    const seq = ++this.#seq;
+    const peers = new Set<string>();
+    for (const [id, o] of this.#out) {
+      if (o.link && !o.link.closed && o.link.send({ t: "presence", seq, online, users })) {
+        peers.add(id);
+      }
+    }
+    if (!online || peers.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#ackWaiters.set(seq, { peers, done: resolve });
+      timer = setTimeout(resolve, ANNOUNCE_TIMEOUT_MS);
+    });
+    clearTimeout(timer);
+    this.#ackWaiters.delete(seq);
+  }
+
+  #batch(peer: string) {
+    let b = this.#batches.get(peer);
+    if (!b) this.#batches.set(peer, b = { fwd: [], ack: [], rcpt: [] });
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return b;
+  }
+
+  /** Queues a message for `peer` (dropped if the link is down: it is stored anyway). */
+  forward(peer: string, m: ForwardedMessage): void {
+    this.#batch(peer).fwd.push(m);
+  }
+
+  /** Routes an acknowledgement back to the message's origin server. */
+  sendAck(peer: string, item: [string, string, string]): void {
+    this.#batch(peer).ack.push(item);
+  }
+
+  /** Sends a delivered receipt to the server where the sender is. */
+  sendReceipt(peer: string, item: [string, string, string]): boolean {
+    const link = this.#out.get(peer)?.link;
+    if (!link || link.closed) return false;
+    this.#batch(peer).rcpt.push(item);
+    return true;
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    for (const [peer, b] of this.#batches) {
+      const link = this.#out.get(peer)?.link;
+      if (link && !link.closed) {
+        if (b.fwd.length) link.send({ t: "fwd", origin: this.#me.id, msgs: b.fwd });
+        if (b.ack.length) link.send({ t: "ack", items: b.ack });
+        if (b.rcpt.length) link.send({ t: "rcpt", items: b.rcpt });
+      }
+    }
+    this.#batches.clear();
+  }
+
+  /** Closes the listener and every link. */
+  close(): void {
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    for (const o of this.#out.values()) {
+      o.stop = true;
+      o.link?.close();
+    }
+    for (const l of this.#inbound) l.close();
+  }
+}

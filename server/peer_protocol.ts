@@ -1,0 +1,130 @@
+/**
+ * Server-to-server frames. Each server keeps one outbound link to every
+ * live peer and sends all of its traffic for that peer on it; links are
+ * mutually authenticated with the servers' Ed25519 keys from the registry.
+ *
+ * Handshake (connector C, acceptor A): C → `hello{from,to,nonce}`;
+ * A → `auth{from,nonce,sig}` signing (A, C, C's nonce, A's nonce); C →
+ * `auth2{sig}` signing (C, A, A's nonce, C's nonce); A → `ready`.
+ *
+ * @example
+ * ```ts
+ * import { decodePeerFrame, encodePeerFrame } from "@fastchat/server/peer_protocol";
+ * decodePeerFrame(encodePeerFrame({ t: "ready" })).t; // "ready"
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import { FastChatError } from "@fastchat/lib/errors";
+import { MESSAGE_KINDS, type MessageKind } from "@fastchat/lib/protocol";
+import {
+  array,
+  boolean,
+  bytes,
+  int,
+  object,
+  oneOf,
+  str,
+  tuple,
+  type Validator,
+} from "@fastchat/lib/validate";
+import { canonicalBytes } from "@fastchat/lib/crypto";
+
+/** A forwarded message: id, from, to, kind, ts, body, kid ("" if none), env (empty if none). */
+export type ForwardedMessage = [
+  string,
+  string,
+  string,
+  MessageKind,
+  number,
+  Uint8Array,
+  string,
+  Uint8Array,
+];
+
+/** Frames exchanged between servers. */
+export type PeerFrame =
+  | { t: "hello"; from: string; to: string; nonce: Uint8Array }
+  | { t: "auth"; from: string; nonce: Uint8Array; sig: Uint8Array }
+  | { t: "auth2"; sig: Uint8Array }
+  | { t: "ready" }
+  /** Messages for users connected to the receiving server; `origin` stores them. */
+  | { t: "fwd"; origin: string; msgs: ForwardedMessage[] }
+  /** Recipient acknowledgements routed back to the origin: [recipient, from, id]. */
+  | { t: "ack"; items: [string, string, string][] }
+  /** Delivered receipts for senders connected to the receiving server: [sender, recipient, id]. */
+  | { t: "rcpt"; items: [string, string, string][] }
+  /** Users that came online / went offline on the sending server. */
+  | { t: "presence"; seq: number; online: boolean; users: string[] }
+  /** All users online on the sending server (sent when a link comes up). */
+  | { t: "snapshot"; users: string[] }
+  /** The receiving server's `presence` seq has been applied (and its writes flushed). */
+  | { t: "presence_ack"; seq: number };
+
+const id = str(1, 128);
+const user = str(1, 32);
+const msgId = str(8, 64);
+const users = array(user, 0, 1_000_000);
+const triple = tuple(user, user, msgId) as Validator<[string, string, string]>;
+
+const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
+  hello: object({ t: oneOf("hello"), from: id, to: id, nonce: bytes(16, 16) }),
+  auth: object({ t: oneOf("auth"), from: id, nonce: bytes(16, 16), sig: bytes(64, 64) }),
+  auth2: object({ t: oneOf("auth2"), sig: bytes(64, 64) }),
+  ready: object({ t: oneOf("ready") }),
+  fwd: object({
+    t: oneOf("fwd"),
+    origin: id,
+    msgs: array(
+      tuple(
+        msgId,
+        user,
+        user,
+        oneOf(...MESSAGE_KINDS),
+        int(0, 2 ** 53 - 1),
+        bytes(1, 1 << 20),
+        str(0, 64),
+        bytes(0, 8192),
+      ),
+      1,
+      100_000,
+    ),
+  }),
+  ack: object({ t: oneOf("ack"), items: array(triple, 1, 100_000) }),
+  rcpt: object({ t: oneOf("rcpt"), items: array(triple, 1, 100_000) }),
+  presence: object({ t: oneOf("presence"), seq: int(0, 2 ** 53 - 1), online: boolean(), users }),
+  snapshot: object({ t: oneOf("snapshot"), users }),
+  presence_ack: object({ t: oneOf("presence_ack"), seq: int(0, 2 ** 53 - 1) }),
+};
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+/** Encodes a peer frame payload. */
+export function encodePeerFrame(f: PeerFrame): Uint8Array {
+  return packr.pack(f);
+}
+
+/** Decodes and validates a peer frame; throws `BAD_FRAME` / `BAD_REQUEST`. */
+export function decodePeerFrame(payload: Uint8Array): PeerFrame {
+  let v: unknown;
+  try {
+    v = packr.unpack(payload);
+  } catch {
+    throw new FastChatError("BAD_FRAME", "peer frame is not valid MessagePack");
+  }
+  const t = (v as { t?: unknown } | null)?.t;
+  if (typeof t !== "string" || !Object.hasOwn(VALIDATORS, t)) {
+    throw new FastChatError("BAD_REQUEST", `unknown peer frame ${JSON.stringify(t)}`);
+  }
+  return VALIDATORS[t as PeerFrame["t"]](v) as PeerFrame;
+}
+
+/** The bytes a server signs in the link handshake. */
+export function handshakeBytes(
+  signer: string,
+  peer: string,
+  theirNonce: Uint8Array,
+  ourNonce: Uint8Array,
+): Uint8Array {
+  return canonicalBytes("fastchat/peer-link/v1", [signer, peer, theirNonce, ourNonce]);
+}
