@@ -44,20 +44,25 @@ import {
 } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
 import { type IncomingKey, KeyManager, type KeyState } from "./key_manager.ts";
+import { type LbAddress, requestTicket } from "./lb_client.ts";
 import { ServerConnection } from "./server_connection.ts";
 import { defaultHomeRoot, type HistoryRecord, UserHome } from "./user_home.ts";
 
 export type { ClientEvent } from "./events.ts";
 
-/** Where to connect. */
+/** Where to connect, with the load balancer's ticket when it chose the server. */
 export interface ServerTarget {
   host: string;
   port: number;
+  ticket?: string;
 }
 
 /** Options of a {@link ChatClient}. */
 export interface ChatClientOptions {
-  /** The server, or a function choosing one (e.g. asking a load balancer) on each (re)connect. */
+  /**
+   * The server, or a function choosing one on each (re)connect — e.g.
+   * {@link viaLoadBalancer}, which asks a load balancer for a ticket.
+   */
   server: ServerTarget | (() => Promise<ServerTarget>);
   /** TLS with optional extra trusted roots (PEM). */
   tls?: { caCerts?: string[] };
@@ -130,6 +135,8 @@ export class ChatClient {
   #seen = new Set<string>();
   #closing = false;
   #reconnecting: Promise<void> | null = null;
+  /** The current connection's LB ticket, until a request has used it. */
+  #ticket: string | undefined;
   #idleWaiters: (() => void)[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #syncWaiters: (() => void)[] = [];
@@ -164,6 +171,7 @@ export class ChatClient {
     if (this.#conn && !this.#conn.closed) return this.#conn;
     const t = await this.#target();
     this.#synced = false;
+    this.#ticket = t.ticket;
     let conn: ServerConnection | null = null;
     conn = await ServerConnection.connect({
       host: t.host,
@@ -175,6 +183,27 @@ export class ChatClient {
     });
     this.#conn = conn;
     return conn;
+  }
+
+  /**
+   * A connection whose LB ticket (if any) is still unused: tickets are
+   * single-use, so a retry after a failed login asks the LB again.
+   */
+  async #authConnection(): Promise<ServerConnection> {
+    if (
+      this.#conn && !this.#conn.closed && this.#ticket === undefined &&
+      typeof this.#opts.server === "function"
+    ) {
+      this.#conn.close();
+      this.#conn = null;
+    }
+    return await this.#connect();
+  }
+
+  #takeTicket(): { ticket?: string } {
+    const ticket = this.#ticket;
+    this.#ticket = undefined;
+    return ticket ? { ticket } : {};
   }
 
   /** Creates an account: keys are generated here and only public keys and a sealed backup leave. */
@@ -189,7 +218,7 @@ export class ChatClient {
     ]);
     const publicKeys = await exportPublicKeys(identity);
     const backup = await sealIdentity(identity, pk.vaultKey);
-    const conn = await this.#connect();
+    const conn = await this.#authConnection();
     const ok = await conn.request({
       t: "register",
       user,
@@ -197,6 +226,7 @@ export class ChatClient {
       kdf: { salt, iter: iterations },
       keys: publicKeys,
       backup,
+      ...this.#takeTicket(),
     });
     const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
     await home.writeIdentity(backup);
@@ -210,10 +240,10 @@ export class ChatClient {
   async login(user: string, password: string): Promise<void> {
     checkUsername(user);
     this.#requireLoggedOut();
-    const conn = await this.#connect();
+    const conn = await this.#authConnection();
     const pre = await conn.request({ t: "prelogin", user });
     const pk = await derivePasswordKeys(password, pre.kdf!.salt, pre.kdf!.iter);
-    const ok = await conn.request({ t: "login", user, auth: pk.authKey });
+    const ok = await conn.request({ t: "login", user, auth: pk.authKey, ...this.#takeTicket() });
     const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
     let identity: Identity | null = null;
     let publicKeys: PublicKeys | null = null;
@@ -620,7 +650,7 @@ export class ChatClient {
       const s = this.#session;
       try {
         const conn = await this.#connect();
-        await conn.request({ t: "resume", token: s.token });
+        await conn.request({ t: "resume", token: s.token, ...this.#takeTicket() });
         this.#emit({
           event: "reconnected",
           user: s.user,
@@ -641,6 +671,26 @@ export class ChatClient {
       }
     }
   }
+}
+
+/**
+ * A `server` option that asks the load balancer at `lb` for a live server
+ * and a ticket on every (re)connect.
+ *
+ * @example
+ * ```ts
+ * import { ChatClient, viaLoadBalancer } from "@fastchat/client/chat_client";
+ * const c = new ChatClient({ server: viaLoadBalancer({ host: "127.0.0.1", port: 7700 }) });
+ * ```
+ */
+export function viaLoadBalancer(
+  lb: LbAddress,
+  opts: { tls?: { caCerts?: string[] } } = {},
+): () => Promise<ServerTarget> {
+  return async () => {
+    const t = await requestTicket(lb, { tls: opts.tls });
+    return { host: t.host, port: t.port, ticket: t.ticket };
+  };
 }
 
 function checkUsername(user: string): void {

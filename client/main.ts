@@ -10,13 +10,15 @@ import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { colorEnabledByDefault } from "./ansi.ts";
 import { LineEditor, readLines } from "./line_editor.ts";
+import { viaLoadBalancer } from "./chat_client.ts";
 import { TerminalApp } from "./terminal_app.ts";
 
-/** Where `deno task start` serves clients by default. */
-export const DEFAULT_SERVER = "127.0.0.1:7701";
+/** Where `deno task start` runs its load balancer. */
+export const DEFAULT_LB = "127.0.0.1:7700";
 
 const HELP = `Usage: deno task client -- [options]
-  --server host:port   chat server (default $FASTCHAT_SERVER or ${DEFAULT_SERVER})
+  --lb host:port       load balancer that picks a server (default $FASTCHAT_LB or ${DEFAULT_LB})
+  --server host:port   connect to this chat server directly instead (or $FASTCHAT_SERVER)
   --home DIR           key and history root; files go to DIR/<user> (default ~/.fastchat)
   --json               print events as JSON lines (for scripts)
   --tls                connect with TLS; --ca FILE trusts an extra root certificate (PEM)
@@ -38,6 +40,7 @@ async function main(args: string[]): Promise<number> {
     args,
     options: {
       server: { type: "string" },
+      lb: { type: "string" },
       home: { type: "string" },
       json: { type: "boolean", default: false },
       tls: { type: "boolean", default: false },
@@ -51,15 +54,24 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const server = parseHostPort(values.server ?? Deno.env.get("FASTCHAT_SERVER") ?? DEFAULT_SERVER);
+  if (values.server && values.lb) {
+    throw new FastChatError("INVALID_CONFIG", "use either --server or --lb, not both");
+  }
+  const tls = values.tls || values.ca
+    ? { caCerts: values.ca ? [await Deno.readTextFile(values.ca)] : undefined }
+    : undefined;
+  const direct = values.server ?? (values.lb ? undefined : Deno.env.get("FASTCHAT_SERVER"));
+  const server = direct
+    ? parseHostPort(direct)
+    : viaLoadBalancer(parseHostPort(values.lb ?? Deno.env.get("FASTCHAT_LB") ?? DEFAULT_LB), {
+      tls,
+    });
   const tty = Deno.stdin.isTerminal() && !values.json;
   const encoder = new TextEncoder();
   const app = new TerminalApp({
     server,
     homeRoot: values.home,
-    tls: values.tls || values.ca
-      ? { caCerts: values.ca ? [await Deno.readTextFile(values.ca)] : undefined }
-      : undefined,
+    tls,
     kdfIterations: values["kdf-iterations"] ? Number(values["kdf-iterations"]) : undefined,
     json: values.json,
     color: !values["no-color"] && colorEnabledByDefault(),

@@ -73,6 +73,11 @@ export class ManagedProcess {
     });
   }
 
+  /** The name given at spawn (log prefix). */
+  get name(): string {
+    return this.#opts.name;
+  }
+
   /** Process id. */
   get pid(): number {
     return this.#child.pid;
