@@ -97,6 +97,9 @@ export class ManagedProcess {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      // Own process group: a terminal's Ctrl-C reaches only the parent, which
+      // then stops its children in order (e.g. servers before the database).
+      detached: true,
     }).spawn();
     const p = new ManagedProcess(child, opts);
     const ready = p.waitForLine(opts.ready);
