@@ -19,6 +19,7 @@
 import type { Sql } from "postgres";
 import { DEFAULT_MAX_FRAME } from "@fastchat/lib/frame";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
+import { MetricsRegistry } from "@fastchat/lib/metrics";
 import { AccountService } from "./accounts.ts";
 import { ClientSession, type SessionContext, type SessionLimits } from "./client_session.ts";
 import { MessageRouter } from "./message_router.ts";
@@ -241,6 +242,66 @@ export class ChatServer {
     for (const s of this.#ctx.sessions) {
       s.resync().catch((e) => this.#ctx.logger.warn("resync_failed", { error: String(e) }));
     }
+  }
+
+  /** Prometheus metrics of this server. */
+  metrics(): MetricsRegistry {
+    const m = new MetricsRegistry({ server: this.id });
+    const st = this.router.stats;
+    m.gauge("fastchat_connections", "Open client connections", () => this.connections);
+    m.gauge(
+      "fastchat_online_users",
+      "Users with a live session here",
+      () => this.router.onlineUsers,
+    );
+    m.gauge(
+      "fastchat_write_queue",
+      "Messages waiting for the write-behind store batch",
+      () => this.router.backlog,
+    );
+    m.gauge(
+      "fastchat_peer_links",
+      "Established links to peer servers",
+      () => this.linkedPeers.length,
+    );
+    m.counter("fastchat_messages_in_total", "Messages accepted from senders", () => st.accepted);
+    m.counter(
+      "fastchat_messages_out_total",
+      "Messages delivered to local sessions",
+      () => st.delivered,
+    );
+    m.counter(
+      "fastchat_messages_forwarded_total",
+      "Messages forwarded to peer servers",
+      () => st.forwarded,
+    );
+    m.counter("fastchat_messages_stored_total", "Messages written to the store", () => st.written);
+    m.counter(
+      "fastchat_messages_unstored_total",
+      "Messages acknowledged before they needed storing",
+      () => st.skipped,
+    );
+    m.counter(
+      "fastchat_messages_completed_total",
+      "Stored messages completed by acknowledgements",
+      () => st.completed,
+    );
+    m.counter(
+      "fastchat_store_batches_total",
+      "Write-behind store round trips",
+      () => st.storeBatches,
+    );
+    m.counter(
+      "fastchat_store_seconds_total",
+      "Time spent in write-behind store round trips",
+      () => st.storeMs / 1000,
+    );
+    m.counter(
+      "fastchat_store_errors_total",
+      "Failed write-behind store round trips",
+      () => st.storeErrors,
+    );
+    return m;
   }
 
   /** Live peers with an established link (cluster mode). */

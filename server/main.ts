@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { FastChatError } from "@fastchat/lib/errors";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
+import { serveMetrics } from "@fastchat/lib/metrics";
 import { ChatServer } from "./chat_server.ts";
 
 /** Default client port of a chat server. */
@@ -22,6 +23,7 @@ const HELP = `Usage: deno task server -- [options]
   --advertise-host H  address published to load balancers and peers (default: --host)
   --peer-host H       bind address for server-to-server links (default: --host)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
+  --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
   --db URL            PostgreSQL URL (default $DATABASE_URL, else the embedded database)
@@ -57,6 +59,7 @@ async function main(args: string[]): Promise<void> {
       "require-ticket": { type: "boolean", default: false },
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
+      "metrics-port": { type: "string" },
       id: { type: "string" },
       db: { type: "string" },
       "tls-cert": { type: "string" },
@@ -108,6 +111,17 @@ async function main(args: string[]): Promise<void> {
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
   });
   logger.info("listening", { id: server.id, address: server.address, tls: !!values["tls-cert"] });
+  const metricsHttp = values["metrics-port"] !== undefined
+    ? serveMetrics(server.metrics(), {
+      port: positiveInt("metrics-port", values["metrics-port"], 0),
+      host: values.host,
+    })
+    : null;
+  if (metricsHttp) {
+    console.log(
+      `FastChat server ${server.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
+    );
+  }
   console.log(`FastChat server ${server.id} listening on ${server.address}`);
   let stopping = false;
   const stop = async () => {
@@ -115,6 +129,7 @@ async function main(args: string[]): Promise<void> {
     stopping = true;
     logger.info("shutting_down", { id: server.id });
     await server.close();
+    await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
     Deno.exit(0);
   };

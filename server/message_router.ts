@@ -109,6 +109,10 @@ export class MessageRouter {
     written: 0,
     skipped: 0,
     completed: 0,
+    /** Store round trips of the write-behind queue, and their total time. */
+    storeBatches: 0,
+    storeMs: 0,
+    storeErrors: 0,
   };
 
   constructor(store: ChatStore, opts: MessageRouterOptions = {}) {
@@ -342,11 +346,15 @@ export class MessageRouter {
 
   async #drain(): Promise<void> {
     while (this.#hasWork()) {
+      const t0 = performance.now();
       try {
         await this.#writeBatch();
         this.#failures = 0;
+        this.stats.storeBatches++;
+        this.stats.storeMs += performance.now() - t0;
       } catch (e) {
         this.#failures++;
+        this.stats.storeErrors++;
         const delay = Math.min(5000, 50 * 2 ** this.#failures);
         this.#log.error("store_write_failed", { error: String(e), retryMs: delay });
         await new Promise((r) => setTimeout(r, delay));
