@@ -37,7 +37,8 @@ export function parseHostPort(s: string): { host: string; port: number } {
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args,
+    // `deno task x -- --flag` passes the `--` through.
+    args: args[0] === "--" ? args.slice(1) : args,
     options: {
       server: { type: "string" },
       lb: { type: "string" },

@@ -33,7 +33,8 @@ export function parseDbArgs(args: string[]): EmbeddedOptions {
   let values;
   try {
     ({ values } = parseArgs({
-      args,
+      // `deno task x -- --flag` passes the `--` through.
+      args: args[0] === "--" ? args.slice(1) : args,
       options: {
         port: { type: "string", default: "7432" },
         host: { type: "string", default: "127.0.0.1" },

@@ -1,8 +1,10 @@
 /**
  * FastChat load balancer: clients ask it for a live chat server and receive
- * a short-lived ticket signed by the LB. This package currently provides the
- * ticket format, signing and verification, and the persistent LB key; the
- * registry-driven balancer process comes with the cluster work.
+ * a short-lived ticket signed by the LB, naming a server picked from the
+ * registry (round-robin, random or least-connections). This package holds
+ * the balancer ({@link LoadBalancer}, `deno task lb`), the ticket format,
+ * signing and verification, the persistent LB key and its publication in
+ * the store.
  *
  * @example
  * ```ts
@@ -17,6 +19,7 @@
 
 export * from "./ticket.ts";
 export * from "./key_file.ts";
-
-/** Default port of the load balancer. */
-export const DEFAULT_LB_PORT = 7700;
+export * from "./lb_key_store.ts";
+export * from "./live_servers.ts";
+export * from "./server_picker.ts";
+export * from "./lb_server.ts";

@@ -51,7 +51,8 @@ function advertiseDefault(host: string): string {
 
 async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    // `deno task x -- --flag` passes the `--` through.
+    args: args[0] === "--" ? args.slice(1) : args,
     options: {
       port: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },

@@ -1,0 +1,114 @@
+/**
+ * Asking a FastChat load balancer where to connect: one short connection
+ * (`hello`, `ticket`, close) that returns a signed ticket and the chat
+ * server it names. The client then connects to that server and presents the
+ * ticket with `login`, `register` or `resume`.
+ *
+ * @example
+ * ```ts
+ * import { requestTicket } from "@fastchat/client/lb_client";
+ * const t = await requestTicket({ host: "127.0.0.1", port: 7700 });
+ * console.log(`connect to ${t.server} at ${t.host}:${t.port}`);
+ * ```
+ * @module
+ */
+import { FastChatError } from "@fastchat/lib/errors";
+import { ServerConnection } from "./server_connection.ts";
+
+/** Default timeout of {@link requestTicket}: connect, handshake and reply. */
+export const DEFAULT_TICKET_TIMEOUT_MS = 5_000;
+
+/**
+ * Where the load balancer listens.
+ *
+ * @example
+ * ```ts
+ * import type { LbAddress } from "@fastchat/client/lb_client";
+ * const lb: LbAddress = { host: "lb.example.org", port: 7700 };
+ * ```
+ */
+export interface LbAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Options of {@link requestTicket}.
+ *
+ * @example
+ * ```ts
+ * import type { RequestTicketOptions } from "@fastchat/client/lb_client";
+ * const opts: RequestTicketOptions = { tls: { caCerts: [] }, timeoutMs: 2_000 };
+ * ```
+ */
+export interface RequestTicketOptions {
+  /** Use TLS; `caCerts` (PEM) trusts extra roots such as a self-signed test CA. */
+  tls?: { caCerts?: string[] };
+  /** Timeout for connect+handshake and for the reply (default {@link DEFAULT_TICKET_TIMEOUT_MS}). */
+  timeoutMs?: number;
+}
+
+/**
+ * A load balancer's answer: the ticket and the chat server it is good for.
+ *
+ * @example
+ * ```ts
+ * import type { LbTicket } from "@fastchat/client/lb_client";
+ * declare const t: LbTicket;
+ * console.log(t.server, `${t.host}:${t.port}`, t.ticket.length);
+ * ```
+ */
+export interface LbTicket {
+  /** Opaque signed ticket to present to the server. */
+  ticket: string;
+  /** Id of the chat server the ticket names. */
+  server: string;
+  /** Where that server listens. */
+  host: string;
+  port: number;
+}
+
+/**
+ * Requests a ticket from the load balancer at `lb`. Throws
+ * `CONNECT_FAILED` when the LB cannot be reached, `TIMEOUT` when it does
+ * not answer in time, and otherwise the LB's own code (e.g. `NO_SERVERS`,
+ * `RATE_LIMITED` with `details.retryMs`); `BAD_FRAME` for an incomplete
+ * answer.
+ *
+ * @example
+ * ```ts
+ * import { requestTicket } from "@fastchat/client/lb_client";
+ * try {
+ *   const { ticket, host, port } = await requestTicket({ host: "127.0.0.1", port: 7700 });
+ * } catch (e) {
+ *   console.error((e as { code?: string }).code); // e.g. "NO_SERVERS"
+ * }
+ * ```
+ */
+export async function requestTicket(
+  lb: LbAddress,
+  opts: RequestTicketOptions = {},
+): Promise<LbTicket> {
+  const conn = await ServerConnection.connect({
+    host: lb.host,
+    port: lb.port,
+    tls: opts.tls,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TICKET_TIMEOUT_MS,
+    onPush: () => {},
+  });
+  try {
+    const ok = await conn.request({ t: "ticket" });
+    const { ticket, server, host, port } = ok;
+    if (
+      ticket === undefined || server === undefined || host === undefined || port === undefined
+    ) {
+      throw new FastChatError(
+        "BAD_FRAME",
+        `load balancer ${lb.host}:${lb.port} sent an incomplete ticket reply`,
+      );
+    }
+    return { ticket, server, host, port };
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The FastChat load balancer: a small TCP (optionally TLS) service speaking
+ * FastChat framing that hands each client a signed, short-lived ticket
+ * naming a live chat server, chosen from the server registry by a
+ * {@link ServerPicker}. It carries no chat traffic. On start it publishes
+ * its public key into `lb_keys` so chat servers can verify its tickets.
+ *
+ * @example
+ * ```ts
+ * import { connectStore, migrate } from "@fastchat/db";
+ * import { LoadBalancer } from "@fastchat/lb/lb_server";
+ * import { loadOrCreateSigner } from "@fastchat/lb/key_file";
+ * const sql = connectStore("postgres://postgres@127.0.0.1:7432/postgres");
+ * await migrate(sql);
+ * const lb = await LoadBalancer.start({
+ *   sql,
+ *   port: 0,
+ *   algorithm: "least-connections",
+ *   signer: await loadOrCreateSigner("data/lb-key.json"),
+ * });
+ * console.log(lb.id, lb.address);
+ * await lb.close();
+ * ```
+ * @module
+ */
+import type { Sql } from "postgres";
+import { FastChatError } from "@fastchat/lib/errors";
+import { type Logger, nullLogger } from "@fastchat/lib/logger";
+import { AddressLimiter } from "./address_limiter.ts";
+import { publishLbKey } from "./lb_key_store.ts";
+import {
+  DEFAULT_LB_LIMITS,
+  type LbLimits,
+  LbSession,
+  type LbSessionContext,
+} from "./lb_session.ts";
+import { liveServers } from "./live_servers.ts";
+import { type CandidateServer, type PickAlgorithm, ServerPicker } from "./server_picker.ts";
+import { DEFAULT_TICKET_TTL_MS, MAX_TICKET_TTL_MS } from "./ticket_format.ts";
+import type { TicketSigner } from "./ticket_signer.ts";
+
+/** Default port of the load balancer. */
+export const DEFAULT_LB_PORT = 7700;
+/** Default ticket requests per address per second (burst four times that). */
+export const DEFAULT_LB_RATE = 20;
+
+/**
+ * Options of {@link LoadBalancer.start}.
+ *
+ * @example
+ * ```ts
+ * import type { LoadBalancerOptions } from "@fastchat/lb/lb_server";
+ * declare const sql: import("postgres").Sql;
+ * declare const signer: import("@fastchat/lb/ticket_signer").TicketSigner;
+ * const opts: LoadBalancerOptions = { sql, signer, port: 0, algorithm: "random" };
+ * ```
+ */
+export interface LoadBalancerOptions {
+  /** The store holding `servers` and `lb_keys` (migrated). */
+  sql: Sql;
+  /** Signs tickets; its public key is published into `lb_keys`. */
+  signer: TicketSigner;
+  /** Bind address (default 127.0.0.1). */
+  host?: string;
+  /** Port (default {@link DEFAULT_LB_PORT}; 0 = any free port). */
+  port?: number;
+  /** LB id sent in `welcome` (default `lb-<port>`). */
+  id?: string;
+  /** Server selection (default `round-robin`). */
+  algorithm?: PickAlgorithm;
+  /** Ticket lifetime in ms (default 30 s, at most 5 min). */
+  ticketTtlMs?: number;
+  /** PEM certificate and key: serve TLS instead of plain TCP. */
+  tls?: { cert: string; key: string };
+  /** Ticket requests per address per second; 0 = unlimited (default {@link DEFAULT_LB_RATE}). */
+  rate?: number;
+  limits?: Partial<LbLimits>;
+  /** Minimum time between registry reads (default 250 ms). */
+  refreshMs?: number;
+  /** Reads the live servers (default: the `servers` table of `sql`). */
+  fetchServers?: () => Promise<readonly CandidateServer[]>;
+  logger?: Logger;
+}
+
+/**
+ * A running load balancer.
+ *
+ * @example
+ * ```ts
+ * import { LoadBalancer } from "@fastchat/lb/lb_server";
+ * declare const lb: LoadBalancer;
+ * console.log(lb.id, lb.address, lb.algorithm, lb.ticketsIssued);
+ * ```
+ */
+export class LoadBalancer {
+  /** LB id (`welcome.server`). */
+  readonly id: string;
+  /** Bound host. */
+  readonly host: string;
+  /** Bound port. */
+  readonly port: number;
+  /** Selection algorithm in use. */
+  readonly algorithm: PickAlgorithm;
+  /** Id of the ticket-signing key (as published in `lb_keys`). */
+  readonly keyId: string;
+  /** The server picker (its snapshot is useful for status and tests). */
+  readonly picker: ServerPicker;
+  readonly #listener: Deno.Listener;
+  readonly #ctx: LbSessionContext;
+  readonly #loop: Promise<void>;
+  #closing = false;
+  #issued = 0;
+
+  private constructor(listener: Deno.Listener, ctx: LbSessionContext, algorithm: PickAlgorithm) {
+    const addr = listener.addr as Deno.NetAddr;
+    this.#listener = listener;
+    this.#ctx = ctx;
+    this.id = ctx.lbId;
+    this.host = addr.hostname;
+    this.port = addr.port;
+    this.algorithm = algorithm;
+    this.keyId = ctx.signer.keyId;
+    this.picker = ctx.picker;
+    ctx.onTicket = () => this.#issued++;
+    this.#loop = this.#accept();
+  }
+
+  /**
+   * Publishes the signer's key, then listens. Throws `INVALID_CONFIG` for
+   * bad options or an unusable address, `STORE_UNAVAILABLE` if the key
+   * cannot be published.
+   */
+  static async start(opts: LoadBalancerOptions): Promise<LoadBalancer> {
+    const ttl = opts.ticketTtlMs ?? DEFAULT_TICKET_TTL_MS;
+    if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_TICKET_TTL_MS) {
+      throw new FastChatError("INVALID_CONFIG", `ticket TTL must be 1-${MAX_TICKET_TTL_MS} ms`);
+    }
+    const logger = opts.logger ?? nullLogger;
+    const algorithm = opts.algorithm ?? "round-robin";
+    const sql = opts.sql;
+    const picker = new ServerPicker({
+      algorithm,
+      fetch: opts.fetchServers ?? (() => liveServers(sql)),
+      refreshMs: opts.refreshMs,
+      onRefreshError: (e) => logger.warn("registry_read_failed", { error: e.message }),
+    });
+    const limiter = new AddressLimiter({ rate: opts.rate ?? DEFAULT_LB_RATE });
+    await publishLbKey(sql, opts.signer);
+    const host = opts.host ?? "127.0.0.1";
+    const port = opts.port ?? DEFAULT_LB_PORT;
+    let listener: Deno.Listener;
+    try {
+      listener = opts.tls
+        ? Deno.listenTls({ hostname: host, port, cert: opts.tls.cert, key: opts.tls.key })
+        : Deno.listen({ hostname: host, port });
+    } catch (e) {
+      throw new FastChatError(
+        "INVALID_CONFIG",
+        `cannot listen on ${host}:${port}: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
+    }
+    const bound = (listener.addr as Deno.NetAddr).port;
+    const ctx: LbSessionContext = {
+      lbId: opts.id ?? `lb-${bound}`,
+      picker,
+      signer: opts.signer,
+      ticketTtlMs: ttl,
+      limiter,
+      limits: { ...DEFAULT_LB_LIMITS, ...opts.limits },
+      logger,
+      sessions: new Set(),
+    };
+    return new LoadBalancer(listener, ctx, algorithm);
+  }
+
+  /** `host:port` clients connect to. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.#ctx.sessions.size;
+  }
+
+  /** Tickets handed out since start. */
+  get ticketsIssued(): number {
+    return this.#issued;
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        if (this.#closing) {
+          conn.close();
+          continue;
+        }
+        if (conn.remoteAddr.transport === "tcp") {
+          try {
+            (conn as Deno.TcpConn).setNoDelay?.(true);
+          } catch { /* TLS conns may not support it */ }
+        }
+        new LbSession(conn, this.#ctx).run().catch((e) =>
+          this.#ctx.logger.warn("session_error", { error: String(e) })
+        );
+      }
+    } catch (e) {
+      if (!this.#closing) this.#ctx.logger.error("accept_failed", { error: String(e) });
+    }
+  }
+
+  /** Stops accepting and closes open connections (telling them why). */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    await this.#loop;
+    for (const s of [...this.#ctx.sessions]) {
+      s.close("SERVER_SHUTTING_DOWN", "load balancer is stopping; retry");
+    }
+  }
+}

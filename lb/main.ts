@@ -1,0 +1,180 @@
+/**
+ * `deno task lb -- [--port P] [--host H] [--algorithm A] [--db URL] [--key FILE] [--ticket-ttl MS]`
+ * starts a load balancer against the store at `--db` / `DATABASE_URL` (the
+ * embedded database of `deno task db` by default): applies migrations,
+ * loads or creates its ticket key (0600 file), publishes the public key,
+ * prints `FastChat load balancer <id> listening on <host>:<port>` and serves
+ * until SIGINT/SIGTERM.
+ *
+ * `deno task lb -- status [--db URL]` prints the registered chat servers
+ * (id, address, clients, heartbeat age, draining, live) and exits; it only
+ * reads (no migrations).
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/lb/main";
+ * await main(["status", "--db", "postgres://postgres@127.0.0.1:7432/postgres"]);
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
+import { FastChatError } from "@fastchat/lib/errors";
+import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
+import { loadOrCreateSigner } from "./key_file.ts";
+import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
+import { allServers } from "./live_servers.ts";
+import { parsePickAlgorithm, PICK_ALGORITHMS } from "./server_picker.ts";
+import { formatServerTable } from "./status_table.ts";
+import { DEFAULT_TICKET_TTL_MS } from "./ticket_format.ts";
+
+/** Default path of the LB key file (relative to the working directory). */
+export const DEFAULT_LB_KEY_FILE = "./data/lb-key.json";
+
+const HELP = `Usage: deno task lb -- [options]
+       deno task lb -- status [--db URL]
+  --port P            listen port (default ${DEFAULT_LB_PORT}; 0 = any free port)
+  --host H            bind address (default 127.0.0.1)
+  --id ID             load balancer id (default lb-<port>)
+  --algorithm A       ${PICK_ALGORITHMS.join(" | ")} (default round-robin)
+  --db URL            PostgreSQL URL (default $DATABASE_URL, else the embedded database)
+  --key FILE          ticket-signing key file, created 0600 if missing (default ${DEFAULT_LB_KEY_FILE})
+  --ticket-ttl MS     ticket lifetime (default ${DEFAULT_TICKET_TTL_MS})
+  --rate N            ticket requests per address per second, 0 = unlimited (default ${DEFAULT_LB_RATE})
+  --tls-cert FILE     PEM certificate: serve TLS
+  --tls-key FILE      PEM private key for --tls-cert
+  --log-level L       debug|info|warn|error (default info)
+status prints the registered chat servers and exits.`;
+
+function nonNegInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new FastChatError("INVALID_CONFIG", `--${name} must be a non-negative integer`);
+  }
+  return n;
+}
+
+/** Prints the server table; read-only (no migrations), so it is safe on any database. */
+async function status(db: string | undefined): Promise<void> {
+  const url = resolveDatabaseUrl(db);
+  await waitForDatabase(url, 5_000);
+  const sql = connectStore(url, { max: 1 });
+  try {
+    console.log(formatServerTable(await allServers(sql)));
+  } catch (e) {
+    // 42P01 undefined_table: nothing has ever run against this database.
+    if ((e as { cause?: { code?: string } }).cause?.code !== "42P01") throw e;
+    console.log(formatServerTable([]) + "; the database has no FastChat tables yet");
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function parseFlags(args: string[]) {
+  // `deno task lb -- --port P` passes the `--` through to the script.
+  if (args[0] === "--") args = args.slice(1);
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        id: { type: "string" },
+        algorithm: { type: "string", default: "round-robin" },
+        db: { type: "string" },
+        key: { type: "string", default: DEFAULT_LB_KEY_FILE },
+        "ticket-ttl": { type: "string" },
+        rate: { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "log-level": { type: "string", default: "info" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new FastChatError("INVALID_CONFIG", `${(e as Error).message}; see --help`);
+  }
+}
+
+/**
+ * Runs the `lb` command line (without the program name). Serving returns
+ * once the LB listens; the process then runs until a signal stops it.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/lb/main";
+ * await main(["--port", "0", "--algorithm", "least-connections"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals[0] === "status" && positionals.length === 1) return await status(values.db);
+  if (positionals.length > 0) {
+    throw new FastChatError("INVALID_CONFIG", `unknown command: ${positionals.join(" ")}`);
+  }
+  const port = nonNegInt("port", values.port, DEFAULT_LB_PORT);
+  if (port > 65535) throw new FastChatError("INVALID_CONFIG", "--port must be at most 65535");
+  const algorithm = parsePickAlgorithm(values.algorithm);
+  const ticketTtlMs = nonNegInt("ticket-ttl", values["ticket-ttl"], DEFAULT_TICKET_TTL_MS);
+  const rate = nonNegInt("rate", values.rate, DEFAULT_LB_RATE);
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
+  }
+  const level = values["log-level"] as LogLevel;
+  const logger = new JsonLogger("lb", {}, level);
+  const signer = await loadOrCreateSigner(values.key);
+  const url = resolveDatabaseUrl(values.db);
+  await waitForDatabase(url, 30_000);
+  const sql = connectStore(url, { max: 4 });
+  await migrate(sql);
+  const lb = await LoadBalancer.start({
+    sql,
+    signer,
+    host: values.host,
+    port,
+    id: values.id,
+    algorithm,
+    ticketTtlMs,
+    rate,
+    tls: values["tls-cert"]
+      ? {
+        cert: await Deno.readTextFile(values["tls-cert"]),
+        key: await Deno.readTextFile(values["tls-key"]!),
+      }
+      : undefined,
+    logger: new JsonLogger("lb", { lb: values.id }, level),
+  });
+  logger.info("listening", {
+    id: lb.id,
+    address: lb.address,
+    algorithm,
+    keyId: lb.keyId,
+    tls: !!values["tls-cert"],
+  });
+  console.log(`FastChat load balancer ${lb.id} listening on ${lb.address}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting_down", { id: lb.id, tickets: lb.ticketsIssued });
+    await lb.close();
+    await sql.end({ timeout: 5 });
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) {
+  main(Deno.args).catch((e) => {
+    const err = FastChatError.from(e);
+    console.error(`fastchat lb: ${err.code}: ${err.message}`);
+    Deno.exit(1);
+  });
+}
