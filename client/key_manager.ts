@@ -102,12 +102,18 @@ export class KeyManager {
     this.rotateEvery = deps.rotateEvery ?? 1000;
     this.rotateAfterMs = deps.rotateAfterMs ?? 24 * 3600_000;
     if (state) {
-      for (const [u, k] of Object.entries(state.pins ?? {})) this.#pins.set(u, k);
+      // Decoders may hand back Buffer views: keep plain, owned Uint8Arrays.
+      const own = (b: Uint8Array) => Uint8Array.from(b);
+      for (const [u, k] of Object.entries(state.pins ?? {})) {
+        this.#pins.set(u, { enc: own(k.enc), sign: own(k.sign) });
+      }
       for (const [u, k] of Object.entries(state.out ?? {})) {
-        this.#out.set(u, { ...k, key: importMessageKey(k.raw) });
+        const raw = own(k.raw);
+        this.#out.set(u, { ...k, raw, env: k.env ? own(k.env) : null, key: importMessageKey(raw) });
       }
       for (const [kid, k] of Object.entries(state.in ?? {})) {
-        this.#in.set(kid, { ...k, key: importMessageKey(k.raw) });
+        const raw = own(k.raw);
+        this.#in.set(kid, { ...k, raw, key: importMessageKey(raw) });
       }
     }
   }
