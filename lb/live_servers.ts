@@ -20,13 +20,11 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { LIVENESS_MS } from "@fastchat/lib/cluster";
 import { FastChatError } from "@fastchat/lib/errors";
 
-/**
- * A server whose heartbeat is older than this is dead. Must equal
- * `LIVENESS_MS` of the chat servers' registry (`server/server_registry.ts`).
- */
-export const LIVENESS_MS = 3500;
+/** A server whose heartbeat is older than this is dead (shared with the servers). */
+export { LIVENESS_MS };
 
 /**
  * One registered chat server as the LB sees it.

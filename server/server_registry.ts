@@ -15,6 +15,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { HEARTBEAT_MS, LIVENESS_MS } from "@fastchat/lib/cluster";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 
@@ -32,10 +33,7 @@ export interface ServerInfo {
   ageMs: number;
 }
 
-/** Default heartbeat period. */
-export const HEARTBEAT_MS = 1000;
-/** A server whose heartbeat is older than this is dead. */
-export const LIVENESS_MS = 3500;
+export { HEARTBEAT_MS, LIVENESS_MS };
 
 const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
