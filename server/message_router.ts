@@ -50,7 +50,11 @@ export interface ClusterHooks {
 export interface MessageRouterOptions {
   /** Keep delivered rows (marked delivered) instead of deleting them. */
   retain?: boolean;
-  /** Wait this long before writing a batch so early acks can cancel writes (default 2 ms). */
+  /**
+   * A message is written only once it is this old and still unacknowledged
+   * (default 10 ms): recipients online acknowledge sooner, so their messages
+   * never touch the store. `flush()` writes everything regardless.
+   */
   lingerMs?: number;
   /** Largest rows per statement (default 1000). */
   batchMax?: number;
@@ -63,6 +67,8 @@ export interface MessageRouterOptions {
 const QUEUED = 0, WRITING = 1;
 
 interface PendingMessage {
+  /** When it was accepted (performance.now()). */
+  at: number;
   key: string;
   row: StoredMessage;
   sender: RoutedSession | null;
@@ -121,7 +127,7 @@ export class MessageRouter {
     this.#cluster = opts.cluster;
     this.#opts = {
       retain: opts.retain ?? false,
-      lingerMs: opts.lingerMs ?? 2,
+      lingerMs: opts.lingerMs ?? 10,
       batchMax: opts.batchMax ?? 1000,
       highWater: opts.highWater ?? 50_000,
     };
@@ -181,7 +187,14 @@ export class MessageRouter {
         this.#envWrites.push(env);
       }
     }
-    const p: PendingMessage = { key, row: m, sender, state: QUEUED, acked: false };
+    const p: PendingMessage = {
+      at: performance.now(),
+      key,
+      row: m,
+      sender,
+      state: QUEUED,
+      acked: false,
+    };
     this.#pending.set(key, p);
     this.#writes.push(p);
     const set = this.#live.get(m.recipient);
@@ -317,19 +330,34 @@ export class MessageRouter {
 
   #schedule(): void {
     if (this.#timer !== undefined || this.#flushing) return;
-    const now = this.#writes.length >= this.#opts.batchMax;
+    let delay = 0;
+    if (!this.#otherWork() && this.#writes.length < this.#opts.batchMax) {
+      const head = this.#writes[0];
+      if (!head) return;
+      delay = head.acked ? 0 : Math.max(0, head.at + this.#opts.lingerMs - performance.now());
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#flushing = this.#drain().finally(() => {
+      this.#flushing = this.#drain(false).finally(() => {
         this.#flushing = null;
         if (this.#hasWork()) this.#schedule();
       });
-    }, now ? 0 : this.#opts.lingerMs);
+    }, delay);
+  }
+
+  #otherWork(): boolean {
+    return this.#envWrites.length > 0 || this.#completes.length > 0 || this.#receipts.length > 0;
   }
 
   #hasWork(): boolean {
-    return this.#writes.length > 0 || this.#envWrites.length > 0 || this.#completes.length > 0 ||
-      this.#receipts.length > 0;
+    return this.#writes.length > 0 || this.#otherWork();
+  }
+
+  /** Whether the write queue's head may be taken now. */
+  #writesReady(force: boolean): boolean {
+    const head = this.#writes[0];
+    return head !== undefined &&
+      (force || head.acked || head.at + this.#opts.lingerMs <= performance.now());
   }
 
   /** Writes everything queued so far; resolves when it is committed. */
@@ -339,16 +367,16 @@ export class MessageRouter {
     while (this.#flushing || this.#hasWork()) {
       if (this.#flushing) await this.#flushing;
       else {
-        this.#flushing = this.#drain().finally(() => this.#flushing = null);
+        this.#flushing = this.#drain(true).finally(() => this.#flushing = null);
       }
     }
   }
 
-  async #drain(): Promise<void> {
-    while (this.#hasWork()) {
+  async #drain(force: boolean): Promise<void> {
+    while (this.#otherWork() || this.#writesReady(force)) {
       const t0 = performance.now();
       try {
-        await this.#writeBatch();
+        await this.#writeBatch(force);
         this.#failures = 0;
         this.stats.storeBatches++;
         this.stats.storeMs += performance.now() - t0;
@@ -365,7 +393,7 @@ export class MessageRouter {
     }
   }
 
-  async #writeBatch(): Promise<void> {
+  async #writeBatch(force: boolean): Promise<void> {
     const max = this.#opts.batchMax;
     if (this.#envWrites.length > 0) {
       const envs = this.#envWrites.slice(0, max);
@@ -373,8 +401,15 @@ export class MessageRouter {
       this.#envWrites.splice(0, envs.length);
       for (const e of envs) this.#envelopes.delete(e.recipient + "\n" + e.kid);
     }
-    if (this.#writes.length > 0) {
-      const batch = this.#writes.slice(0, max);
+    if (this.#writesReady(force)) {
+      // The oldest messages, up to the first one still young enough to be acknowledged.
+      const cutoff = performance.now() - this.#opts.lingerMs;
+      let n = 0;
+      while (
+        n < this.#writes.length && n < max &&
+        (force || this.#writes[n].acked || this.#writes[n].at <= cutoff)
+      ) n++;
+      const batch = this.#writes.slice(0, n);
       const rows: StoredMessage[] = [];
       for (const p of batch) {
         if (p.acked && !this.#opts.retain) continue;
