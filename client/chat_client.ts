@@ -17,9 +17,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
 import {
-  decryptText,
   derivePasswordKeys,
   encryptText,
   exportPublicKeys,
@@ -37,14 +35,15 @@ import {
 import { FastChatError } from "@fastchat/lib/errors";
 import {
   type ClientFrameOf,
-  MESSAGE_ID_RE,
   type ServerFrame,
   type ServerFrameOf,
   USERNAME_RE,
 } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
-import { type IncomingKey, KeyManager, type KeyState } from "./key_manager.ts";
+import { KeyManager, type KeyState } from "./key_manager.ts";
 import { type LbAddress, requestTicket } from "./lb_client.ts";
+import { Inbox } from "./inbox.ts";
+import { packBody } from "./message_body.ts";
 import { ServerConnection } from "./server_connection.ts";
 import { defaultHomeRoot, type HistoryRecord, UserHome } from "./user_home.ts";
 
@@ -88,30 +87,6 @@ interface Session {
   keys: KeyManager;
 }
 
-interface Body {
-  k: string;
-  iv: Uint8Array;
-  c: Uint8Array;
-}
-
-const bodyPackr = new Packr({ useRecords: false, mapsAsObjects: true });
-
-function parseBody(b: Uint8Array): Body {
-  let v: Body;
-  try {
-    v = bodyPackr.unpack(b) as Body;
-  } catch {
-    throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
-  }
-  if (
-    !v || typeof v.k !== "string" || !MESSAGE_ID_RE.test(v.k) || !(v.iv instanceof Uint8Array) ||
-    !(v.c instanceof Uint8Array)
-  ) throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
-  return v;
-}
-
-const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "UNKNOWN_KEY", "BAD_REQUEST"]);
-
 /**
  * One user's connection to FastChat.
  *
@@ -128,11 +103,7 @@ export class ChatClient {
   #conn: ServerConnection | null = null;
   #session: Session | null = null;
   #outbox = new Map<string, ClientFrameOf<"send">>();
-  #rxQueue: ServerFrameOf<"msg">[] = [];
-  #rxRunning = false;
-  #acks: [string, string][] = [];
-  #ackQueued = false;
-  #seen = new Set<string>();
+  readonly #inbox: Inbox;
   #closing = false;
   #reconnecting: Promise<void> | null = null;
   /** The current connection's LB ticket, until a request has used it. */
@@ -141,11 +112,16 @@ export class ChatClient {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #syncWaiters: (() => void)[] = [];
   #synced = false;
-  #rxIdleWaiters: (() => void)[] = [];
   #earlyReceipts: [string, string][] = [];
 
   constructor(opts: ChatClientOptions) {
     this.#opts = opts;
+    this.#inbox = new Inbox({
+      emit: (e) => this.#emit(e),
+      sendAcks: (items) =>
+        !!this.#conn && !this.#conn.closed && this.#conn.send({ t: "ack", items }),
+      history: opts.history !== false,
+    });
   }
 
   /** The logged-in user, or null. */
@@ -303,7 +279,7 @@ export class ChatClient {
     if (this.#opts.history !== false) {
       try {
         for (const r of await s.home.readHistory(s.vaultKey, null, 10_000)) {
-          this.#seen.add(r.from + "\n" + r.id);
+          this.#inbox.markSeen(r.from, r.id);
         }
       } catch (e) {
         const err = FastChatError.from(e);
@@ -324,7 +300,7 @@ export class ChatClient {
     for (const [peer, id] of this.#earlyReceipts.splice(0)) {
       this.#emit({ event: "delivered", id, to: peer });
     }
-    this.#kickRx();
+    this.#inbox.start(this.#session);
     await this.#backlogDone();
   }
 
@@ -338,9 +314,7 @@ export class ChatClient {
         conn?.closedPromise.then(resolve);
       });
     }
-    if (this.#rxQueue.length > 0 || this.#rxRunning) {
-      await new Promise<void>((resolve) => this.#rxIdleWaiters.push(resolve));
-    }
+    await this.#inbox.idle();
   }
 
   async #request(
@@ -361,7 +335,7 @@ export class ChatClient {
     void s;
     this.#session = null;
     this.#outbox.clear();
-    this.#seen.clear();
+    this.#inbox.stop();
   }
 
   /** Encrypts and sends a direct message; resolves with its id once queued. */
@@ -385,7 +359,7 @@ export class ChatClient {
       to,
       kind: "dm",
       ts,
-      body: bodyPackr.pack({ k: key.kid, iv, c: ct }),
+      body: packBody(key.kid, iv, ct),
     };
     if (key.env) {
       frame.kid = key.kid;
@@ -439,7 +413,7 @@ export class ChatClient {
     await this.#saveNow();
     await this.#session?.home.flush();
     if (this.#conn) {
-      this.#flushAcks();
+      this.#inbox.flushAcks();
       await this.#conn.end();
     }
   }
@@ -478,8 +452,7 @@ export class ChatClient {
   #onPush(f: ServerFrame): void {
     switch (f.t) {
       case "msg":
-        this.#rxQueue.push(f);
-        this.#kickRx();
+        this.#inbox.push(f);
         return;
       case "sent":
         for (const id of f.ids) {
@@ -517,119 +490,6 @@ export class ChatClient {
     }
   }
 
-  /** Processes received messages in order; synchronously while keys are cached. */
-  #kickRx(): void {
-    const s = this.#session;
-    if (!s || this.#rxRunning) return;
-    this.#drainRx(s);
-    if (this.#rxQueue.length === 0 && !this.#rxRunning) {
-      for (const w of this.#rxIdleWaiters.splice(0)) w();
-    }
-  }
-
-  #drainRx(s: Session): void {
-    while (this.#rxQueue.length > 0) {
-      const f = this.#rxQueue[0];
-      let body: Body;
-      try {
-        body = parseBody(f.body);
-      } catch (e) {
-        this.#rxQueue.shift();
-        this.#reject(f, e);
-        continue;
-      }
-      const key = s.keys.incomingReady(f.from, body.k);
-      if (!key) {
-        this.#runRxAsync(s);
-        return;
-      }
-      this.#rxQueue.shift();
-      this.#finish(s, f, body, key);
-    }
-  }
-
-  async #runRxAsync(s: Session): Promise<void> {
-    this.#rxRunning = true;
-    try {
-      const f = this.#rxQueue[0];
-      const body = parseBody(f.body);
-      try {
-        const key = await s.keys.incoming(f.from, body.k, f.env);
-        if (this.#rxQueue[0] === f) {
-          this.#rxQueue.shift();
-          this.#finish(s, f, body, key);
-        }
-      } catch (e) {
-        if (this.#rxQueue[0] === f) this.#rxQueue.shift();
-        this.#reject(f, e);
-      }
-    } finally {
-      this.#rxRunning = false;
-    }
-    if (this.#session === s) this.#kickRx();
-  }
-
-  #reject(f: ServerFrameOf<"msg">, e: unknown): void {
-    const err = FastChatError.from(e);
-    // Undecryptable for good: acknowledge so it is not redelivered forever.
-    if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
-    this.#emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });
-  }
-
-  #finish(s: Session, f: ServerFrameOf<"msg">, body: Body, key: IncomingKey): void {
-    const seenKey = f.from + "\n" + f.id;
-    if (this.#seen.has(seenKey)) {
-      this.#ack(f.from, f.id);
-      return;
-    }
-    let text: string;
-    try {
-      text = decryptText(key.key, body.iv, body.c, {
-        kind: f.kind,
-        from: f.from,
-        to: f.to,
-        id: f.id,
-        sentAt: f.ts,
-        kid: body.k,
-      });
-    } catch (e) {
-      this.#reject(f, e);
-      return;
-    }
-    if (this.#seen.size >= 200_000) this.#seen.clear();
-    this.#seen.add(seenKey);
-    this.#emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
-    if (this.#opts.history !== false) {
-      s.home.appendHistory(s.vaultKey, {
-        id: f.id,
-        peer: f.from,
-        from: f.from,
-        to: f.to,
-        text,
-        sentAt: f.ts,
-      }).then(() => this.#ack(f.from, f.id)).catch((e) =>
-        this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
-      );
-    } else {
-      this.#ack(f.from, f.id);
-    }
-  }
-
-  #ack(from: string, id: string): void {
-    this.#acks.push([from, id]);
-    if (this.#ackQueued) return;
-    this.#ackQueued = true;
-    queueMicrotask(() => this.#flushAcks());
-  }
-
-  #flushAcks(): void {
-    this.#ackQueued = false;
-    while (this.#acks.length > 0 && this.#conn && !this.#conn.closed) {
-      const items = this.#acks.splice(0, 4096);
-      this.#conn.send({ t: "ack", items });
-    }
-  }
-
   #onClose(conn: ServerConnection, err?: FastChatError): void {
     if (conn !== this.#conn) return;
     if (this.#closing) return;
@@ -658,7 +518,7 @@ export class ChatClient {
           address: conn.address,
         });
         for (const frame of this.#outbox.values()) conn.send(frame);
-        this.#flushAcks();
+        this.#inbox.flushAcks();
         return;
       } catch (e) {
         const err = FastChatError.from(e);

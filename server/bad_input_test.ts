@@ -148,18 +148,44 @@ for (const kind of DB_KINDS) {
             },
           );
 
-          await t.step("a stolen token is useless after logout (revoked)", async () => {
+          await t.step("a resume token works until /logout revokes it", async () => {
+            const auth = crypto.getRandomValues(new Uint8Array(32));
+            const keys = await exportPublicKeys(await generateIdentity());
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            const bob = mk();
-            await bob.register("bob", "bob-password-1");
-            // Read bob's token via a raw login to observe the protocol directly.
-            await p.send({ t: "prelogin", rid: 1, user: "bob" });
-            const pre = await p.waitFrame((f) => f.t === "ok" && f.rid === 1);
-            expect(pre).toMatchObject({ user: "bob" });
-            await bob.logout();
-            await bob.close();
+            await p.send({
+              t: "register",
+              rid: 1,
+              user: "bob",
+              auth,
+              keys,
+              backup: new Uint8Array(64),
+              kdf: { salt: new Uint8Array(16), iter: 100_000 },
+            });
+            const reg = await p.waitFrame((f) => "rid" in f && f.rid === 1);
+            const token = (reg as { token?: string }).token!;
+            expect(reg).toMatchObject({ t: "ok", user: "bob" });
+            // The token resumes a second connection without the password.
+            const q = await RawPeer.connect(host, port);
+            await hello(q);
+            await q.send({ t: "resume", rid: 2, token });
+            expect(await q.waitFrame((f) => "rid" in f && f.rid === 2)).toMatchObject({
+              t: "ok",
+              user: "bob",
+            });
+            q.close();
+            // Logout revokes it: a stolen copy is now useless.
+            await p.send({ t: "logout", rid: 3 });
+            expect(await p.waitFrame((f) => "rid" in f && f.rid === 3)).toMatchObject({ t: "ok" });
             p.close();
+            const r = await RawPeer.connect(host, port);
+            await hello(r);
+            await r.send({ t: "resume", rid: 4, token });
+            expect(await r.waitFrame((f) => "rid" in f && f.rid === 4)).toMatchObject({
+              t: "error",
+              code: "INVALID_TOKEN",
+            });
+            r.close();
           });
 
           await t.step("repeated wrong passwords are throttled with RATE_LIMITED", async () => {

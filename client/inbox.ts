@@ -1,0 +1,207 @@
+/**
+ * The client's receive pipeline: messages are processed strictly in
+ * arrival order — synchronously while their session key is cached, else
+ * after fetching and opening the key envelope — decrypted, de-duplicated by
+ * id, shown, written to the history, and acknowledged in batches.
+ * Undecryptable messages are reported and acknowledged (they would never
+ * decrypt), transient failures are not (the server redelivers them).
+ *
+ * @example
+ * ```ts
+ * import { Inbox } from "@fastchat/client/inbox";
+ * const inbox = new Inbox({
+ *   emit: (e) => console.log(e),
+ *   sendAcks: (items) => { console.log("ack", items.length); return true; },
+ *   history: false,
+ * });
+ * ```
+ * @module
+ */
+import { decryptText } from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+import type { ServerFrameOf } from "@fastchat/lib/protocol";
+import type { ClientEvent } from "./events.ts";
+import type { IncomingKey, KeyManager } from "./key_manager.ts";
+import { type MessageBody, parseBody } from "./message_body.ts";
+import type { UserHome } from "./user_home.ts";
+
+/** The logged-in user the inbox decrypts for. */
+export interface InboxSession {
+  user: string;
+  keys: KeyManager;
+  home: UserHome;
+  vaultKey: CryptoKey;
+}
+
+/** What the inbox needs from the client. */
+export interface InboxDeps {
+  emit: (e: ClientEvent) => void;
+  /** Sends an `ack` frame; false when not connected (acks are kept and retried). */
+  sendAcks: (items: [string, string][]) => boolean;
+  /** Write received messages to the encrypted history before acknowledging. */
+  history: boolean;
+}
+
+type Msg = ServerFrameOf<"msg">;
+
+const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "UNKNOWN_KEY", "BAD_REQUEST"]);
+const MAX_SEEN = 200_000;
+
+/**
+ * Ordered decrypt → show → acknowledge pipeline.
+ *
+ * @example
+ * ```ts
+ * import { Inbox } from "@fastchat/client/inbox";
+ * declare const inbox: Inbox;
+ * await inbox.idle(); // everything received so far has been processed
+ * ```
+ */
+export class Inbox {
+  readonly #d: InboxDeps;
+  #session: InboxSession | null = null;
+  #queue: Msg[] = [];
+  #running = false;
+  #idleWaiters: (() => void)[] = [];
+  #acks: [string, string][] = [];
+  #ackQueued = false;
+  #seen = new Set<string>();
+
+  constructor(deps: InboxDeps) {
+    this.#d = deps;
+  }
+
+  /** Starts processing for `session` (messages received before are queued). */
+  start(session: InboxSession): void {
+    this.#session = session;
+    this.#kick();
+  }
+
+  /** Stops processing and forgets what was seen (logout). */
+  stop(): void {
+    this.#session = null;
+    this.#queue = [];
+    this.#seen.clear();
+  }
+
+  /** Marks a message as already shown (e.g. found in the local history). */
+  markSeen(from: string, id: string): void {
+    this.#seen.add(from + "\n" + id);
+  }
+
+  /** Queues a received message. */
+  push(f: Msg): void {
+    this.#queue.push(f);
+    this.#kick();
+  }
+
+  /** Resolves when every queued message has been processed. */
+  idle(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Sends pending acknowledgements now (after a reconnect, or before closing). */
+  flushAcks(): void {
+    this.#ackQueued = false;
+    while (this.#acks.length > 0) {
+      const items = this.#acks.slice(0, 4096);
+      if (!this.#d.sendAcks(items)) return;
+      this.#acks.splice(0, items.length);
+    }
+  }
+
+  #kick(): void {
+    const s = this.#session;
+    if (!s || this.#running) return;
+    while (this.#queue.length > 0) {
+      const f = this.#queue[0];
+      let body: MessageBody;
+      try {
+        body = parseBody(f.body);
+      } catch (e) {
+        this.#queue.shift();
+        this.#reject(f, e);
+        continue;
+      }
+      const key = s.keys.incomingReady(f.from, body.k);
+      if (!key) {
+        this.#openThenContinue(s, f, body);
+        return;
+      }
+      this.#queue.shift();
+      this.#finish(s, f, body, key);
+    }
+    for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  async #openThenContinue(s: InboxSession, f: Msg, body: MessageBody): Promise<void> {
+    this.#running = true;
+    try {
+      const key = await s.keys.incoming(f.from, body.k, f.env);
+      if (this.#queue[0] === f) {
+        this.#queue.shift();
+        this.#finish(s, f, body, key);
+      }
+    } catch (e) {
+      if (this.#queue[0] === f) this.#queue.shift();
+      this.#reject(f, e);
+    } finally {
+      this.#running = false;
+    }
+    if (this.#session === s) this.#kick();
+  }
+
+  #reject(f: Msg, e: unknown): void {
+    const err = FastChatError.from(e);
+    // Undecryptable for good: acknowledge so it is not redelivered forever.
+    if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
+    this.#d.emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });
+  }
+
+  #finish(s: InboxSession, f: Msg, body: MessageBody, key: IncomingKey): void {
+    const seenKey = f.from + "\n" + f.id;
+    if (this.#seen.has(seenKey)) {
+      this.#ack(f.from, f.id); // a redelivery of something already shown
+      return;
+    }
+    let text: string;
+    try {
+      text = decryptText(key.key, body.iv, body.c, {
+        kind: f.kind,
+        from: f.from,
+        to: f.to,
+        id: f.id,
+        sentAt: f.ts,
+        kid: body.k,
+      });
+    } catch (e) {
+      this.#reject(f, e);
+      return;
+    }
+    if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
+    this.#seen.add(seenKey);
+    this.#d.emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+    if (!this.#d.history) {
+      this.#ack(f.from, f.id);
+      return;
+    }
+    s.home.appendHistory(s.vaultKey, {
+      id: f.id,
+      peer: f.from,
+      from: f.from,
+      to: f.to,
+      text,
+      sentAt: f.ts,
+    }).then(() => this.#ack(f.from, f.id)).catch((e) =>
+      this.#d.emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
+    );
+  }
+
+  #ack(from: string, id: string): void {
+    this.#acks.push([from, id]);
+    if (this.#ackQueued) return;
+    this.#ackQueued = true;
+    queueMicrotask(() => this.flushAcks());
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The opaque body of a chat message as servers store and forward it: the
+ * session key id, the IV and the AES-GCM ciphertext, MessagePack-encoded.
+ *
+ * @example
+ * ```ts
+ * import { packBody, parseBody } from "@fastchat/client/message_body";
+ * const b = packBody("kid-0123456789", new Uint8Array(12), new Uint8Array(20));
+ * parseBody(b).k; // "kid-0123456789"
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import { FastChatError } from "@fastchat/lib/errors";
+import { MESSAGE_ID_RE } from "@fastchat/lib/protocol";
+
+/** A decoded body. */
+export interface MessageBody {
+  /** Session key id. */
+  k: string;
+  iv: Uint8Array;
+  /** Ciphertext with its 16-byte tag. */
+  c: Uint8Array;
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** Encodes a body. */
+export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Array {
+  return packr.pack({ k: kid, iv, c: ct });
+}
+
+/** Decodes and checks a body; anything else is `DECRYPT_FAILED`. */
+export function parseBody(b: Uint8Array): MessageBody {
+  let v: MessageBody;
+  try {
+    v = packr.unpack(b) as MessageBody;
+  } catch {
+    throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
+  }
+  if (
+    !v || typeof v.k !== "string" || !MESSAGE_ID_RE.test(v.k) || !(v.iv instanceof Uint8Array) ||
+    !(v.c instanceof Uint8Array)
+  ) throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
+  return v;
+}
