@@ -1,13 +1,25 @@
 /**
- * FastChat's performance tooling. For now: latency statistics; the load
- * generator and the analysis (`deno task perf`, `deno task analyze`) build
- * on them.
+ * FastChat's performance tooling: latency statistics, and the analysis of
+ * load-generator runs (`deno task analyze`): reading run directories
+ * (`run.json` + `clients/*.csv`), per-run results, throughput series and
+ * text/HTML presentation.
+ *
+ * The root export stays free of the chart renderer (vega, resvg); import
+ * `analyzeRuns` from `@fastchat/perf/analyze` and charts from
+ * `@fastchat/perf/charts`.
  *
  * @example
  * ```ts
- * import { summarize } from "@fastchat/perf";
+ * import { analyzeRunDir, formatRunTable, summarize } from "@fastchat/perf";
  * console.log(summarize([0.4, 0.5, 0.7]).p50);
+ * console.log(formatRunTable((await analyzeRunDir("perf/testdata/clean")).summary));
  * ```
  * @module
  */
 export * from "./percentiles.ts";
+export * from "./log_reader.ts";
+export * from "./run_analysis.ts";
+export * from "./throughput.ts";
+export * from "./report.ts";
+export type { AnalyzeOptions, AnalyzeResult } from "./analyze.ts";
+export type { Chart, ChartFile } from "./charts.ts";

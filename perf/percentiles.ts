@@ -31,13 +31,24 @@ export interface LatencySummary {
  * percentile([10, 20, 30, 40], 0.9); // 40
  * ```
  */
-export function percentile(samples: readonly number[], q: number): number {
+export function percentile(samples: ArrayLike<number>, q: number): number {
   if (samples.length === 0) return NaN;
   const sorted = Float64Array.from(samples).sort();
   return sortedPercentile(sorted, q);
 }
 
-function sortedPercentile(sorted: Float64Array, q: number): number {
+/**
+ * Nearest-rank percentile (`q` in 0..1) of samples already sorted ascending;
+ * NaN when empty.
+ *
+ * @example
+ * ```ts
+ * import { sortedPercentile } from "@fastchat/perf";
+ * sortedPercentile(Float64Array.of(1, 2, 3, 4), 0.5); // 2
+ * ```
+ */
+export function sortedPercentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
   if (q <= 0) return sorted[0];
   const rank = Math.ceil(q * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
@@ -52,11 +63,23 @@ function sortedPercentile(sorted: Float64Array, q: number): number {
  * summarize([3, 1, 2]).p50; // 2
  * ```
  */
-export function summarize(samples: readonly number[]): LatencySummary {
-  const sorted = Float64Array.from(samples).sort();
+export function summarize(samples: ArrayLike<number>): LatencySummary {
+  return summarizeSorted(Float64Array.from(samples).sort());
+}
+
+/**
+ * {@link summarize} for samples already sorted ascending (no copy is made).
+ *
+ * @example
+ * ```ts
+ * import { summarizeSorted } from "@fastchat/perf";
+ * summarizeSorted(Float64Array.of(1, 2, 3)).p50; // 2
+ * ```
+ */
+export function summarizeSorted(sorted: ArrayLike<number>): LatencySummary {
   const n = sorted.length;
   let sum = 0;
-  for (const x of sorted) sum += x;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   return {
     count: n,
     min: n ? sorted[0] : NaN,

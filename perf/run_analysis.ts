@@ -1,0 +1,500 @@
+/**
+ * Joins a run's client logs by `message_id` and computes the run's results:
+ * counts (sent, acked, delivered, received, lost, duplicated, undecryptable,
+ * errors by code), latency percentiles, throughput and steady-state
+ * throughput, and registration/login rates from `run.json`.
+ *
+ * Definitions (all times are the shared epoch-millisecond clock of the logs):
+ * - **sent / acked / delivered**: distinct message ids with at least one such
+ *   row (`delivered` is the delivery receipt seen by the sender).
+ * - **received**: distinct message ids with at least one `received` row.
+ * - **lost**: sent but never received (includes messages that failed with an
+ *   error row, e.g. undecryptable ones); **lostSilently**: lost with no error
+ *   row naming the message at all.
+ * - **duplicated**: extra receptions (`received` rows beyond the first);
+ *   **duplicatedMessages**: messages received more than once. (DM semantics:
+ *   one recipient per message.)
+ * - **undecryptable**: `error` rows whose code (`kind`) is DECRYPT_FAILED,
+ *   BAD_SIGNATURE or UNKNOWN_KEY.
+ * - **latency**: first reception time − sent time, per message received.
+ * - **throughput**: received messages (and their payload bytes, MB = 10⁶ B)
+ *   divided by the window from the first `sent` to the last first reception.
+ * - **steady state**: the same window with its first and last 10 % cut off
+ *   (`steadyTrim`); throughput counts the first receptions inside it, and its
+ *   latency summary covers messages sent inside it.
+ *
+ * Per-message state lives in growable typed arrays indexed through one
+ * `Map<string, number>`, so 10 million rows need no per-row objects.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { summary } = await analyzeRunDir("perf/testdata/clean");
+ * console.log(summary.counts.lost, summary.latencyMs.p99);
+ * ```
+ * @module
+ */
+import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
+import {
+  EV_ACKED,
+  EV_DELIVERED,
+  EV_ERROR,
+  EV_RECEIVED,
+  EV_SENT,
+  readRun,
+  type RowSink,
+  type RunInfo,
+} from "./log_reader.ts";
+
+/** Error codes (in `kind`) that mean the recipient could not decrypt a message. */
+export const CRYPTO_ERROR_CODES: readonly string[] = [
+  "DECRYPT_FAILED",
+  "BAD_SIGNATURE",
+  "UNKNOWN_KEY",
+];
+
+/** Fraction of the messaging window cut from each end for steady state. */
+export const DEFAULT_STEADY_TRIM = 0.1;
+
+/** Message counts of a run. */
+export interface RunCounts {
+  /** Distinct messages with a `sent` row. */
+  sent: number;
+  acked: number;
+  /** Delivery receipts (distinct messages with a `delivered` row). */
+  delivered: number;
+  /** Distinct messages received (decrypted) at least once. */
+  received: number;
+  /** All `received` rows. */
+  receptions: number;
+  /** Sent but never received. */
+  lost: number;
+  /** Lost with no error row naming the message. */
+  lostSilently: number;
+  /** Extra receptions beyond the first. */
+  duplicated: number;
+  /** Messages received more than once. */
+  duplicatedMessages: number;
+  /** Error rows with a crypto code (see {@link CRYPTO_ERROR_CODES}). */
+  undecryptable: number;
+  /** All error rows. */
+  errors: number;
+  /** Messages received but never logged as sent. */
+  unmatchedReceived: number;
+}
+
+/** Throughput over one window. */
+export interface WindowThroughput {
+  startMs: number;
+  endMs: number;
+  /** Received messages (first receptions) inside the window. */
+  messages: number;
+  messagesPerSec: number;
+  /** Payload megabytes (10⁶ bytes) per second. */
+  mbPerSec: number;
+}
+
+/** Throughput of a run: whole window plus steady state. */
+export interface RunThroughput extends WindowThroughput {
+  /** `endMs − startMs`: first send to last first reception. */
+  windowMs: number;
+  /** Payload bytes of the received messages. */
+  bytes: number;
+  /** Offered load: sent messages per second between the first and last send. */
+  sendRatePerSec: number;
+  steady: WindowThroughput & {
+    /** Fraction cut from each end of the window. */
+    trim: number;
+    /** Latency of the messages sent inside the steady window. */
+    latencyMs: LatencySummary;
+  };
+}
+
+/** Registration and login rates from `run.json` phases; NaN when absent. */
+export interface PhaseRates {
+  registrations: number;
+  registrationsPerSec: number;
+  logins: number;
+  loginsPerSec: number;
+  /** Length of the messaging phase per `run.json`. */
+  messagingMs: number;
+}
+
+/**
+ * The JSON-friendly result of one run. Unknown numbers are NaN (null in
+ * JSON).
+ */
+export interface RunSummary {
+  /** The run directory as given. */
+  dir: string;
+  /** Last path component of `dir`. */
+  name: string;
+  info: RunInfo;
+  /** Client logs read. */
+  files: number;
+  /** Data rows read. */
+  rows: number;
+  counts: RunCounts;
+  /** Error rows per code (`kind`; `UNSPECIFIED` when empty). */
+  errorsByCode: Record<string, number>;
+  /** Latency of every received message, ms. */
+  latencyMs: LatencySummary;
+  throughput: RunThroughput;
+  phases: PhaseRates;
+  /**
+   * Signs that the logs do not belong together: client logs not matching
+   * `config.clients`, sends outside `run.json`'s messaging phase (±1 s).
+   */
+  warnings: string[];
+}
+
+/** Per-message series kept for charts. */
+export interface RunSeries {
+  /** Send times of sent messages, ascending (epoch ms). */
+  sentTimesMs: Float64Array;
+  /** Latency of each sent message in send order; NaN when not received. */
+  latencyBySendOrderMs: Float64Array;
+  /** Latencies of received messages, ascending. */
+  sortedLatencyMs: Float64Array;
+  /** First reception times of received messages, ascending. */
+  receivedTimesMs: Float64Array;
+}
+
+/** A run's summary plus the series behind its charts. */
+export interface RunAnalysis {
+  summary: RunSummary;
+  series: RunSeries;
+}
+
+/** Options of {@link analyzeRunDir} / {@link RunAccumulator.finish}. */
+export interface RunAnalysisOptions {
+  /** Fraction cut from each end of the messaging window (default 0.1). */
+  steadyTrim?: number;
+}
+
+const F_SENT = 1;
+const F_ACKED = 2;
+const F_DELIVERED = 4;
+const F_ERROR = 8;
+
+const CRYPTO = new Set(CRYPTO_ERROR_CODES);
+
+/**
+ * Collects rows (via {@link RunAccumulator.sink}) and computes the results.
+ *
+ * @example
+ * ```ts
+ * import { EV_RECEIVED, EV_SENT } from "@fastchat/perf/log_reader";
+ * import { RunAccumulator } from "@fastchat/perf/run_analysis";
+ * const acc = new RunAccumulator();
+ * acc.add("m1", EV_SENT, 1000, 100, "bob", "dm");
+ * acc.add("m1", EV_RECEIVED, 1005, 100, "alice", "dm");
+ * const { summary } = acc.finish(
+ *   { config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" },
+ *   { dir: "run", files: 2, rows: 2 },
+ * );
+ * console.log(summary.latencyMs.p50); // 5
+ * ```
+ */
+export class RunAccumulator {
+  #ids = new Map<string, number>();
+  #n = 0;
+  #cap: number;
+  #sentT: Float64Array;
+  #recvT: Float64Array;
+  #bytes: Float64Array;
+  #recvCount: Uint32Array;
+  #flags: Uint8Array;
+  #errors = new Map<string, number>();
+  #errorRows = 0;
+  #undecryptable = 0;
+
+  constructor(capacity = 4096) {
+    this.#cap = Math.max(16, capacity);
+    this.#sentT = new Float64Array(this.#cap).fill(NaN);
+    this.#recvT = new Float64Array(this.#cap).fill(NaN);
+    this.#bytes = new Float64Array(this.#cap).fill(NaN);
+    this.#recvCount = new Uint32Array(this.#cap);
+    this.#flags = new Uint8Array(this.#cap);
+  }
+
+  /** A {@link RowSink} feeding this accumulator. */
+  readonly sink: RowSink = (_file, id, event, timeMs, bytes, _peer, kind) =>
+    this.add(id, event, timeMs, bytes, _peer, kind);
+
+  #grow(): void {
+    const cap = this.#cap * 2;
+    const f64 = (old: Float64Array) => {
+      const a = new Float64Array(cap);
+      a.set(old);
+      a.fill(NaN, old.length);
+      return a;
+    };
+    this.#sentT = f64(this.#sentT);
+    this.#recvT = f64(this.#recvT);
+    this.#bytes = f64(this.#bytes);
+    const rc = new Uint32Array(cap);
+    rc.set(this.#recvCount);
+    this.#recvCount = rc;
+    const fl = new Uint8Array(cap);
+    fl.set(this.#flags);
+    this.#flags = fl;
+    this.#cap = cap;
+  }
+
+  #index(id: string): number {
+    let i = this.#ids.get(id);
+    if (i === undefined) {
+      i = this.#n++;
+      if (i >= this.#cap) this.#grow();
+      this.#ids.set(id, i);
+    }
+    return i;
+  }
+
+  /** Adds one row (`event` is an `EV_*` code of the log reader). */
+  add(
+    id: string,
+    event: number,
+    timeMs: number,
+    bytes: number,
+    _peer: string,
+    kind: string,
+  ): void {
+    if (event === EV_ERROR) {
+      this.#errorRows++;
+      const code = kind === "" ? "UNSPECIFIED" : kind;
+      this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
+      if (CRYPTO.has(code)) this.#undecryptable++;
+      if (id !== "") this.#flags[this.#index(id)] |= F_ERROR;
+      return;
+    }
+    const i = this.#index(id);
+    switch (event) {
+      case EV_SENT: {
+        const t = this.#sentT[i];
+        if (!(t <= timeMs)) this.#sentT[i] = timeMs; // first send wins (NaN-safe)
+        this.#flags[i] |= F_SENT;
+        this.#bytes[i] = bytes;
+        break;
+      }
+      case EV_RECEIVED: {
+        const t = this.#recvT[i];
+        if (!(t <= timeMs)) this.#recvT[i] = timeMs;
+        this.#recvCount[i]++;
+        if (Number.isNaN(this.#bytes[i])) this.#bytes[i] = bytes;
+        break;
+      }
+      case EV_ACKED:
+        this.#flags[i] |= F_ACKED;
+        break;
+      case EV_DELIVERED:
+        this.#flags[i] |= F_DELIVERED;
+        break;
+    }
+  }
+
+  /** Computes the results; `meta` describes where the rows came from. */
+  finish(
+    info: RunInfo,
+    meta: { dir: string; files: number; rows: number },
+    opts: RunAnalysisOptions = {},
+  ): RunAnalysis {
+    const trim = opts.steadyTrim ?? DEFAULT_STEADY_TRIM;
+    const n = this.#n;
+    const sentT = this.#sentT, recvT = this.#recvT, bytes = this.#bytes;
+    const rc = this.#recvCount, flags = this.#flags;
+    const c: RunCounts = {
+      sent: 0,
+      acked: 0,
+      delivered: 0,
+      received: 0,
+      receptions: 0,
+      lost: 0,
+      lostSilently: 0,
+      duplicated: 0,
+      duplicatedMessages: 0,
+      undecryptable: this.#undecryptable,
+      errors: this.#errorRows,
+      unmatchedReceived: 0,
+    };
+    let recvBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const f = flags[i];
+      const r = rc[i];
+      if (f & F_SENT) c.sent++;
+      if (f & F_ACKED) c.acked++;
+      if (f & F_DELIVERED) c.delivered++;
+      if (r > 0) {
+        c.received++;
+        c.receptions += r;
+        const b = bytes[i];
+        if (b > 0) recvBytes += b;
+        if (r > 1) {
+          c.duplicated += r - 1;
+          c.duplicatedMessages++;
+        }
+        if (!(f & F_SENT)) c.unmatchedReceived++;
+      } else if (f & F_SENT) {
+        c.lost++;
+        if (!(f & F_ERROR)) c.lostSilently++;
+      }
+    }
+
+    // Sent messages in send order.
+    const order = new Uint32Array(c.sent);
+    for (let i = 0, k = 0; i < n; i++) if (flags[i] & F_SENT) order[k++] = i;
+    order.sort((a, b) => sentT[a] - sentT[b]);
+    const sentTimes = new Float64Array(c.sent);
+    const latBySend = new Float64Array(c.sent);
+    let matched = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      sentTimes[k] = sentT[i];
+      const lat = recvT[i] - sentT[i]; // NaN when never received
+      latBySend[k] = lat;
+      if (lat === lat) matched++;
+    }
+    const sortedLat = new Float64Array(matched);
+    for (let k = 0, j = 0; k < latBySend.length; k++) {
+      const v = latBySend[k];
+      if (v === v) sortedLat[j++] = v;
+    }
+    sortedLat.sort();
+    const recvTimes = new Float64Array(c.received);
+    for (let i = 0, j = 0; i < n; i++) if (rc[i] > 0) recvTimes[j++] = recvT[i];
+    recvTimes.sort();
+
+    // Throughput windows.
+    const firstSent = sentTimes.length ? sentTimes[0] : NaN;
+    const lastSent = sentTimes.length ? sentTimes[sentTimes.length - 1] : NaN;
+    const lastRecv = recvTimes.length ? recvTimes[recvTimes.length - 1] : NaN;
+    const start = firstSent, end = lastRecv;
+    const windowMs = end - start;
+    const rate = (count: number, ms: number) => ms > 0 ? count / (ms / 1000) : NaN;
+    const steadyStart = start + trim * windowMs;
+    const steadyEnd = end - trim * windowMs;
+    let steadyMsgs = 0, steadyBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const t = recvT[i];
+      if (t >= steadyStart && t <= steadyEnd) {
+        steadyMsgs++;
+        const b = bytes[i];
+        if (b > 0) steadyBytes += b;
+      }
+    }
+    const steadyLat: number[] = [];
+    for (let k = 0; k < sentTimes.length; k++) {
+      const t = sentTimes[k];
+      if (t >= steadyStart && t <= steadyEnd && latBySend[k] === latBySend[k]) {
+        steadyLat.push(latBySend[k]);
+      }
+    }
+    const steadyMs = steadyEnd - steadyStart;
+    const throughput: RunThroughput = {
+      startMs: start,
+      endMs: end,
+      windowMs,
+      messages: c.received,
+      bytes: recvBytes,
+      messagesPerSec: rate(c.received, windowMs),
+      mbPerSec: rate(recvBytes / 1e6, windowMs),
+      sendRatePerSec: rate(c.sent, lastSent - firstSent),
+      steady: {
+        trim,
+        startMs: steadyStart,
+        endMs: steadyEnd,
+        messages: steadyMsgs,
+        messagesPerSec: rate(steadyMsgs, steadyMs),
+        mbPerSec: rate(steadyBytes / 1e6, steadyMs),
+        latencyMs: summarizeSorted(Float64Array.from(steadyLat).sort()),
+      },
+    };
+
+    const ph = info.phases;
+    const registrations = ph?.register?.count ?? NaN;
+    const logins = ph?.login?.count ?? NaN;
+    const phases: PhaseRates = {
+      registrations,
+      registrationsPerSec: rate(registrations, ph?.register?.ms ?? NaN),
+      logins,
+      loginsPerSec: rate(logins, ph?.login?.ms ?? NaN),
+      messagingMs: (ph?.messaging?.endMs ?? NaN) - (ph?.messaging?.startMs ?? NaN),
+    };
+
+    const warnings: string[] = [];
+    if (meta.files !== info.config.clients) {
+      warnings.push(`${meta.files} client logs for ${info.config.clients} clients`);
+    }
+    const msgPhase = ph?.messaging;
+    if (msgPhase?.startMs !== undefined && msgPhase.endMs !== undefined) {
+      const lo = msgPhase.startMs - 1_000, hi = msgPhase.endMs + 1_000;
+      let outside = 0;
+      for (let k = 0; k < sentTimes.length; k++) {
+        if (sentTimes[k] < lo || sentTimes[k] > hi) outside++;
+      }
+      if (outside) {
+        warnings.push(
+          `${outside} of ${c.sent} sends lie outside the messaging phase of run.json ` +
+            `(client logs left over from another run?)`,
+        );
+      }
+    }
+    const errorsByCode: Record<string, number> = {};
+    for (const [k, v] of [...this.#errors].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+      errorsByCode[k] = v;
+    }
+    const summary: RunSummary = {
+      dir: meta.dir,
+      name: baseName(meta.dir),
+      info,
+      files: meta.files,
+      rows: meta.rows,
+      counts: c,
+      errorsByCode,
+      latencyMs: summarizeSorted(sortedLat),
+      throughput,
+      phases,
+      warnings,
+    };
+    return {
+      summary,
+      series: {
+        sentTimesMs: sentTimes,
+        latencyBySendOrderMs: latBySend,
+        sortedLatencyMs: sortedLat,
+        receivedTimesMs: recvTimes,
+      },
+    };
+  }
+}
+
+/** Last non-empty path component (`"a/b/"` → `"b"`). */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
+  return parts.length ? parts[parts.length - 1] : path;
+}
+
+/**
+ * Reads and analyzes one run directory.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { summary } = await analyzeRunDir("perf/testdata/clean");
+ * console.log(summary.throughput.messagesPerSec);
+ * ```
+ */
+export async function analyzeRunDir(
+  dir: string,
+  opts: RunAnalysisOptions = {},
+): Promise<RunAnalysis> {
+  const acc = new RunAccumulator();
+  const { info, files, rows } = await readRun(dir, acc.sink);
+  return acc.finish(info, { dir, files: files.length, rows }, opts);
+}
+
+/** Whether a run lost messages or had undecryptable ones (what `--fail-on-loss` checks). */
+export function isLossy(s: RunSummary): boolean {
+  return s.counts.lost > 0 || s.counts.undecryptable > 0;
+}
