@@ -30,6 +30,7 @@ const HELP = `Usage: deno task server -- [options]
   --tls-cert FILE     PEM certificate: serve TLS
   --tls-key FILE      PEM private key for --tls-cert
   --send-rate N       messages per second per user (default 5000)
+  --auth-rate N       register/login/resume requests per second per address (default 5, burst 4x)
   --max-frame BYTES   frame limit after login (default 1048576)
   --scrypt-n N        scrypt cost for password hashes (default 32768)
   --retain            keep delivered messages (marked delivered) instead of deleting them
@@ -66,6 +67,7 @@ async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "send-rate": { type: "string" },
+      "auth-rate": { type: "string" },
       "max-frame": { type: "string" },
       "scrypt-n": { type: "string" },
       retain: { type: "boolean", default: false },
@@ -98,6 +100,7 @@ async function main(args: string[]): Promise<void> {
       }
       : undefined,
     sendRate: positiveInt("send-rate", values["send-rate"], 5000),
+    anonRate: positiveInt("auth-rate", values["auth-rate"], 5),
     limits: { maxFrame: positiveInt("max-frame", values["max-frame"], 1024 * 1024) },
     scrypt: values["scrypt-n"]
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
