@@ -113,6 +113,7 @@ export class ChatClient {
   #syncWaiters: (() => void)[] = [];
   #synced = false;
   #earlyReceipts: [string, string][] = [];
+  #receiptsShown = new Set<string>();
 
   constructor(opts: ChatClientOptions) {
     this.#opts = opts;
@@ -297,9 +298,7 @@ export class ChatClient {
       server: this.#conn!.serverId,
       address: this.#conn!.address,
     });
-    for (const [peer, id] of this.#earlyReceipts.splice(0)) {
-      this.#emit({ event: "delivered", id, to: peer });
-    }
+    this.#showReceipts(this.#earlyReceipts.splice(0));
     this.#inbox.start(this.#session);
     await this.#backlogDone();
   }
@@ -466,7 +465,7 @@ export class ChatClient {
         return;
       case "delivered":
         if (!this.#session) this.#earlyReceipts.push(...f.items); // shown after "ready"
-        else for (const [peer, id] of f.items) this.#emit({ event: "delivered", id, to: peer });
+        else this.#showReceipts(f.items);
         return;
       case "synced":
         this.#synced = true;
@@ -487,6 +486,24 @@ export class ChatClient {
       }
       default:
         return;
+    }
+  }
+
+  /**
+   * Emits `delivered` once per message (stored receipts are re-sent until
+   * acknowledged, so repeats are dropped) and acknowledges them.
+   */
+  #showReceipts(items: [string, string][]): void {
+    if (items.length === 0) return;
+    for (const [peer, id] of items) {
+      const key = peer + "\n" + id;
+      if (this.#receiptsShown.has(key)) continue;
+      if (this.#receiptsShown.size >= 200_000) this.#receiptsShown.clear();
+      this.#receiptsShown.add(key);
+      this.#emit({ event: "delivered", id, to: peer });
+    }
+    for (let i = 0; i < items.length; i += 4096) {
+      this.#conn?.send({ t: "rack", items: items.slice(i, i + 4096) });
     }
   }
 

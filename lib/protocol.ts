@@ -91,6 +91,8 @@ export type ClientFrame =
     env?: Uint8Array;
   }
   | { t: "ack"; items: [string, string][] }
+  /** Receipts the client has shown ([peer, id]): the server forgets them. */
+  | { t: "rack"; items: [string, string][] }
   | { t: "ping"; rid: number };
 
 /** Server → client frames. */
@@ -182,6 +184,7 @@ export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K
     env: optional(bytes(16, 8192)),
   }),
   ack: object({ t: oneOf("ack"), items: array(tuple(user, msgId), 1, 4096) }),
+  rack: object({ t: oneOf("rack"), items: array(tuple(user, msgId), 1, 4096) }),
   ping: object({ t: oneOf("ping"), rid }),
 };
 

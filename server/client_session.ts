@@ -254,6 +254,10 @@ export class ClientSession implements RoutedSession {
         this.#authed(f);
         this.#ctx.router.ack(this, f.items);
         return;
+      case "rack":
+        this.#authed(f);
+        this.#ctx.router.receiptsShown(this.user, f.items);
+        return;
       case "ping":
         this.#send({ t: "pong", rid: f.rid });
         return;
@@ -347,7 +351,8 @@ export class ClientSession implements RoutedSession {
       if (this.#ctx.mesh && this.#ctx.router.sessionsOf(g.user) === 1) {
         await this.#ctx.mesh.announce([g.user], true);
       }
-      const receipts = await this.#ctx.store.takeReceipts(g.user);
+      // Stored receipts are re-sent at every login until the client acknowledges them.
+      const receipts = await this.#ctx.store.pendingReceipts(g.user);
       for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
       const sent = new Set<string>();
       let after = 0;

@@ -103,6 +103,7 @@ export class MessageRouter {
   #envWrites: EnvelopeRecord[] = [];
   #completes: MessageRef[] = [];
   #receipts: MessageRef[] = [];
+  #receiptDeletes: MessageRef[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | null = null;
   #drainWaiters: (() => void)[] = [];
@@ -262,6 +263,14 @@ export class MessageRouter {
     this.#completes.push({ recipient: user, sender: from, id });
   }
 
+  /** `user` (a sender) has shown these receipts ([peer, id]): forget the stored copies. */
+  receiptsShown(user: string, items: [string, string][]): void {
+    for (const [peer, id] of items) {
+      this.#receiptDeletes.push({ sender: user, recipient: peer, id });
+    }
+    this.#schedule();
+  }
+
   /** Delivers messages a peer forwarded for users connected here. */
   deliverForwarded(origin: string, msgs: ForwardedMessage[]): void {
     for (const [id, from, to, kind, ts, body, kid, env] of msgs) {
@@ -303,7 +312,12 @@ export class MessageRouter {
       await this.#store.getEnvelope(recipient, kid);
   }
 
-  #receipt(ref: MessageRef): void {
+  /**
+   * Tells the sender its message was delivered: live here, or through the
+   * server it is on. Unless `stored` (already recorded by the completing
+   * statement), an undeliverable receipt is queued for the store.
+   */
+  #receipt(ref: MessageRef, stored = false): void {
     const set = this.#live.get(ref.sender);
     if (set) {
       for (const s of set) s.confirmDelivered(ref.recipient, ref.id);
@@ -315,7 +329,7 @@ export class MessageRouter {
         sent = this.#cluster.sendReceipt(peer, [ref.sender, ref.recipient, ref.id]) || sent;
       }
     }
-    if (!sent) this.#receipts.push(ref);
+    if (!sent && !stored) this.#receipts.push(ref);
   }
 
   /** Local users with live sessions. */
@@ -338,15 +352,23 @@ export class MessageRouter {
     }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#flushing = this.#drain(false).finally(() => {
-        this.#flushing = null;
-        if (this.#hasWork()) this.#schedule();
-      });
+      if (!this.#flushing) this.#run(false); // a running drain reschedules when done
     }, delay);
   }
 
+  /** Starts the one drain that may run at a time. */
+  #run(force: boolean): Promise<void> {
+    const running = this.#drain(force).finally(() => {
+      this.#flushing = null;
+      if (this.#hasWork()) this.#schedule();
+    });
+    this.#flushing = running;
+    return running;
+  }
+
   #otherWork(): boolean {
-    return this.#envWrites.length > 0 || this.#completes.length > 0 || this.#receipts.length > 0;
+    return this.#envWrites.length > 0 || this.#completes.length > 0 || this.#receipts.length > 0 ||
+      this.#receiptDeletes.length > 0;
   }
 
   #hasWork(): boolean {
@@ -362,13 +384,11 @@ export class MessageRouter {
 
   /** Writes everything queued so far; resolves when it is committed. */
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     while (this.#flushing || this.#hasWork()) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       if (this.#flushing) await this.#flushing;
-      else {
-        this.#flushing = this.#drain(true).finally(() => this.#flushing = null);
-      }
+      else await this.#run(true);
     }
   }
 
@@ -433,12 +453,17 @@ export class MessageRouter {
       const done = await this.#store.completeMessages(refs, this.#opts.retain);
       this.#completes.splice(0, refs.length);
       this.stats.completed += done.length;
-      for (const r of done) this.#receipt(r);
+      for (const r of done) this.#receipt(r, true); // stored with the completion
     }
     if (this.#receipts.length > 0) {
       const refs = this.#receipts.slice(0, max);
       await this.#store.insertReceipts(refs);
       this.#receipts.splice(0, refs.length);
+    }
+    if (this.#receiptDeletes.length > 0) {
+      const refs = this.#receiptDeletes.slice(0, max);
+      await this.#store.deleteReceipts(refs);
+      this.#receiptDeletes.splice(0, refs.length);
     }
   }
 }

@@ -155,8 +155,10 @@ export class ChatStore {
 
   /**
    * Removes delivered messages (or marks them delivered when `retain`), only
-   * where the acknowledging user is their recipient. Returns the refs that
-   * were actually pending, so receipts are never forged.
+   * where the acknowledging user is their recipient, and records a receipt
+   * for each sender in the same statement, so a crash cannot lose it (the
+   * sender acknowledges receipts; see {@link deleteReceipts}). Returns the
+   * refs that were actually pending, so receipts are never forged.
    */
   async completeMessages(refs: MessageRef[], retain = false): Promise<MessageRef[]> {
     if (refs.length === 0) return [];
@@ -164,15 +166,21 @@ export class ChatStore {
     const s = this.sql.array(refs.map((x) => x.sender));
     const i = this.sql.array(refs.map((x) => x.id));
     const rows = retain
-      ? await this.sql`update messages m set delivered_at = now()
-          from unnest(${r}::text[], ${s}::text[], ${i}::text[]) as a(recipient, sender, id)
-          where m.recipient = a.recipient and m.sender = a.sender and m.id = a.id
-            and m.delivered_at is null
-          returning m.recipient, m.sender, m.id`
-      : await this.sql`delete from messages m
-          using unnest(${r}::text[], ${s}::text[], ${i}::text[]) as a(recipient, sender, id)
-          where m.recipient = a.recipient and m.sender = a.sender and m.id = a.id
-          returning m.recipient, m.sender, m.id`;
+      ? await this.sql`with done as (update messages m set delivered_at = now()
+            from unnest(${r}::text[], ${s}::text[], ${i}::text[]) as a(recipient, sender, id)
+            where m.recipient = a.recipient and m.sender = a.sender and m.id = a.id
+              and m.delivered_at is null
+            returning m.recipient, m.sender, m.id),
+          rec as (insert into receipts (username, peer, message_id)
+            select sender, recipient, id from done on conflict do nothing)
+          select recipient, sender, id from done`
+      : await this.sql`with done as (delete from messages m
+            using unnest(${r}::text[], ${s}::text[], ${i}::text[]) as a(recipient, sender, id)
+            where m.recipient = a.recipient and m.sender = a.sender and m.id = a.id
+            returning m.recipient, m.sender, m.id),
+          rec as (insert into receipts (username, peer, message_id)
+            select sender, recipient, id from done on conflict do nothing)
+          select recipient, sender, id from done`;
     return rows.map((x) => ({ recipient: x.recipient, sender: x.sender, id: x.id }));
   }
 
@@ -222,10 +230,20 @@ export class ChatStore {
       on conflict do nothing`;
   }
 
-  /** Removes and returns the receipts waiting for `username` (the original sender). */
-  async takeReceipts(username: string): Promise<MessageRef[]> {
-    const rows = await this.sql`delete from receipts where username = ${username}
-      returning username, peer, message_id`;
+  /** Receipts waiting for `username` (the original sender), oldest first. */
+  async pendingReceipts(username: string, limit = 10_000): Promise<MessageRef[]> {
+    const rows = await this.sql`select username, peer, message_id from receipts
+      where username = ${username} order by created_at limit ${limit}`;
     return rows.map((x) => ({ sender: x.username, recipient: x.peer, id: x.message_id }));
+  }
+
+  /** Deletes receipts their sender acknowledged ([sender, peer, id] refs). */
+  async deleteReceipts(refs: MessageRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    await this.sql`delete from receipts r using unnest(
+        ${this.sql.array(refs.map((x) => x.sender))}::text[],
+        ${this.sql.array(refs.map((x) => x.recipient))}::text[],
+        ${this.sql.array(refs.map((x) => x.id))}::text[]) as a(username, peer, message_id)
+      where r.username = a.username and r.peer = a.peer and r.message_id = a.message_id`;
   }
 }

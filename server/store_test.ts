@@ -107,6 +107,13 @@ for (const kind of DB_KINDS) {
         expect(forged).toEqual([]);
         const done = await store.completeMessages(refs);
         expect(done.length).toBe(5);
+        // Completion records the senders' receipts in the same statement.
+        expect((await store.pendingReceipts("alice")).map((r) => r.id).sort()).toEqual(
+          refs.map((r) => r.id).sort(),
+        );
+        await store.deleteReceipts(refs.slice(0, 2).map((r) => ({ ...r })));
+        expect((await store.pendingReceipts("alice")).length).toBe(3);
+        await store.deleteReceipts(refs);
         expect((await store.pendingFor("bob", 0, 10))[0].id).toBe(batch[5].id);
 
         await store.insertEnvelopes([{
@@ -119,9 +126,11 @@ for (const kind of DB_KINDS) {
         expect(await store.getEnvelope("carol", "kid-000001")).toBeNull();
 
         await store.insertReceipts(refs);
-        const taken = await store.takeReceipts("alice");
-        expect(taken.length).toBe(5);
-        expect(await store.takeReceipts("alice")).toEqual([]);
+        await store.insertReceipts(refs); // idempotent
+        const pending = await store.pendingReceipts("alice");
+        expect(pending.length).toBe(5);
+        await store.deleteReceipts(pending);
+        expect(await store.pendingReceipts("alice")).toEqual([]);
       } finally {
         await sql.end();
         await db.close();
@@ -171,13 +180,27 @@ for (const kind of DB_KINDS) {
         expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
         expect(alice.receipts).toContainEqual(["bob", "late000001"]);
 
+        // Receipts stay stored until the sender says it has shown them.
+        router.receiptsShown("alice", [["bob", "late000001"]]);
+        await router.flush();
+        expect(await store.pendingReceipts("alice")).toEqual([]);
+
         // A sender who is offline gets the receipt stored.
         router.detach(alice);
         router.accept(alice, msg("off0000001"), frame("off0000001"));
         await router.flush();
         router.ack(bob, [["alice", "off0000001"]]);
         await router.flush();
-        expect((await store.takeReceipts("alice")).map((r) => r.id)).toEqual(["off0000001"]);
+        expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual(["off0000001"]);
+
+        // Acknowledged before it was stored, sender offline: the receipt is stored too.
+        router.accept(alice, msg("off0000002"), frame("off0000002"));
+        router.ack(bob, [["alice", "off0000002"]]);
+        await router.flush();
+        expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual([
+          "off0000001",
+          "off0000002",
+        ]);
 
         // Retention: delivered rows are kept, marked delivered.
         const keep = new MessageRouter(store, { retain: true, lingerMs: 50 });

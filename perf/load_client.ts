@@ -1,0 +1,408 @@
+/**
+ * One simulated user of a load run: a real {@link ChatClient} (real
+ * end-to-end encryption) that registers or logs in through the load
+ * balancer, sends on a schedule (closed loop with a window of unacked
+ * messages, or open loop on timers with catch-up), and records every event
+ * in its CSV (`message_id,event,time_ms,bytes,peer,kind`).
+ *
+ * Rows are buffered in memory and appended in batches by {@link CsvLog.flush}
+ * (one open/write/close per batch, never a write per row).
+ *
+ * @example
+ * ```ts
+ * import { LoadClient } from "./load_client.ts";
+ * const c = new LoadClient({
+ *   index: 0, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
+ *   homeRoot: "/tmp/perf-home", kdfIterations: 100_000, csvPath: null,
+ *   send: { kind: "window", window: 16 }, payloadBytes: 100, messages: 10,
+ * });
+ * await c.register(false);
+ * await c.login();
+ * ```
+ * @module
+ */
+import { stringify } from "csv-stringify/sync";
+import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client/chat_client";
+import { FastChatError } from "@fastchat/lib/errors";
+import { formatMs, nowMs, sleep } from "./clock.ts";
+import {
+  PayloadSource,
+  pickRecipient,
+  type Rng,
+  type Schedule,
+  sendSchedule,
+  streamRng,
+} from "./load_plan.ts";
+import { type SendModel, userName } from "./run_config.ts";
+
+/** The CSV header of every client file. */
+export const CSV_HEADER = ["message_id", "event", "time_ms", "bytes", "peer", "kind"] as const;
+
+/** Events a client CSV records. */
+export type CsvEvent = "sent" | "acked" | "received" | "delivered" | "error";
+
+/**
+ * A client's CSV file: the header is written on {@link CsvLog.create},
+ * rows are buffered and appended by {@link CsvLog.flush}.
+ *
+ * @example
+ * ```ts
+ * import { CsvLog } from "./load_client.ts";
+ * const log = await CsvLog.create("/tmp/alice.csv");
+ * log.add("m1", "sent", 1700000000000.5, 100, "bob", "dm");
+ * await log.flush();
+ * ```
+ */
+export class CsvLog {
+  #rows: (string | number)[][] = [];
+  #chain: Promise<void> = Promise.resolve();
+
+  private constructor(readonly path: string) {}
+
+  /** Creates (truncates) the file with the header line. */
+  static async create(path: string): Promise<CsvLog> {
+    await Deno.writeTextFile(path, stringify([CSV_HEADER as unknown as string[]]));
+    return new CsvLog(path);
+  }
+
+  /** Buffered rows not yet written. */
+  get pending(): number {
+    return this.#rows.length;
+  }
+
+  /** Buffers one row; `time` is a {@link nowMs} time. */
+  add(
+    id: string,
+    event: CsvEvent,
+    time: number,
+    bytes: number | "",
+    peer: string,
+    kind: string,
+  ): void {
+    this.#rows.push([id, event, formatMs(time), bytes, peer, kind]);
+  }
+
+  /** Appends the buffered rows in one write; flushes are serialized. */
+  flush(): Promise<void> {
+    if (this.#rows.length === 0) return this.#chain;
+    const rows = this.#rows;
+    this.#rows = [];
+    const text = stringify(rows);
+    this.#chain = this.#chain.then(() => Deno.writeTextFile(this.path, text, { append: true }));
+    return this.#chain;
+  }
+}
+
+/** Cumulative counts of one client (or, summed, of a worker). */
+export interface ClientCounters {
+  /** `send()` calls that returned an id. */
+  sent: number;
+  /** Server `sent` acks (stored). */
+  acked: number;
+  /** Messages received and decrypted. */
+  received: number;
+  /** Delivery receipts. */
+  delivered: number;
+  /** Error events and `send()` calls that threw. */
+  errors: number;
+  /** Sent messages (counted in `sent`) rejected for good by an error event: never acked. */
+  failed: number;
+  /** {@link nowMs} of the last send / receive (0: none yet). */
+  lastSendMs: number;
+  lastRecvMs: number;
+}
+
+/** A zeroed {@link ClientCounters}. */
+export function zeroCounters(): ClientCounters {
+  return {
+    sent: 0,
+    acked: 0,
+    received: 0,
+    delivered: 0,
+    errors: 0,
+    failed: 0,
+    lastSendMs: 0,
+    lastRecvMs: 0,
+  };
+}
+
+/** Options of a {@link LoadClient}. */
+export interface LoadClientOptions {
+  /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */
+  index: number;
+  /** Clients in the whole run: recipients are drawn among them. */
+  clients: number;
+  seed: string;
+  lb: { host: string; port: number };
+  /** Home root for the client's keys (a worker's temp directory). */
+  homeRoot: string;
+  /** PBKDF2 iterations for registration. */
+  kdfIterations: number;
+  /** The CSV path, or null to record nothing (idle mode). */
+  csvPath: string | null;
+  send: SendModel;
+  payloadBytes: number;
+  /** Messages to send, or null to send until `endAtMs` (passed to {@link LoadClient.run}). */
+  messages: number | null;
+  /** Connection lost / back (for `--kill-one`). */
+  onDisconnected?: (c: LoadClient, timeMs: number, code: string) => void;
+  onReconnected?: (c: LoadClient, timeMs: number, server: string) => void;
+}
+
+/** The fixed password of a perf user (test accounts only). */
+export function perfPassword(user: string): string {
+  return `fastchat-perf-password-of-${user}`;
+}
+
+/**
+ * One perf user and its ChatClient.
+ */
+export class LoadClient {
+  readonly user: string;
+  readonly counters: ClientCounters = zeroCounters();
+  /** Server id and address after login (updated on reconnect). */
+  server = "";
+  address = "";
+  readonly #o: LoadClientOptions;
+  #client: ChatClient | null = null;
+  #csv: CsvLog | null = null;
+  #recording = false;
+  #stopped = false;
+  #inflight = 0;
+  /** Recipient of each message awaiting its ack (for the `acked` row). */
+  #peers = new Map<string, string>();
+  /** Acks that arrived before `send()` returned the id (under write backpressure). */
+  #earlyAcks = new Set<string>();
+  /** Wakes the closed loop's wait for a free window slot (acks and stop). */
+  #windowWake: (() => void) | null = null;
+  /** Ends the open loop's sleep until the next due time (stop only). */
+  #timerWake: (() => void) | null = null;
+  readonly #recipients: Rng;
+  readonly #payload: PayloadSource | null;
+  readonly #timing: Rng;
+
+  constructor(opts: LoadClientOptions) {
+    this.#o = opts;
+    this.user = userName(opts.seed, opts.index);
+    this.#recipients = streamRng(opts.seed, opts.index, "recipients");
+    this.#timing = streamRng(opts.seed, opts.index, "timing");
+    this.#payload = opts.csvPath === null && opts.messages === null
+      ? null
+      : new PayloadSource(streamRng(opts.seed, opts.index, "payload"), opts.payloadBytes);
+  }
+
+  /** The CSV log (null in idle mode or before {@link LoadClient.openCsv}). */
+  get csv(): CsvLog | null {
+    return this.#csv;
+  }
+
+  /** Whether the client is logged in. */
+  get connected(): boolean {
+    return this.#client !== null;
+  }
+
+  /** Creates the CSV file with its header (no-op without a path). */
+  async openCsv(): Promise<void> {
+    if (this.#o.csvPath) this.#csv = await CsvLog.create(this.#o.csvPath);
+  }
+
+  #newClient(): ChatClient {
+    return new ChatClient({
+      server: viaLoadBalancer(this.#o.lb),
+      homeRoot: this.#o.homeRoot,
+      history: false,
+      kdfIterations: this.#o.kdfIterations,
+      onEvent: (e) => this.#onEvent(e),
+    });
+  }
+
+  /**
+   * Registers the user: `"registered"`, or `"exists"` on `USER_EXISTS`.
+   * With `keep` the registered session stays connected (no separate login).
+   */
+  async register(keep: boolean): Promise<"registered" | "exists"> {
+    const c = this.#newClient();
+    try {
+      await c.register(this.user, perfPassword(this.user));
+    } catch (e) {
+      await c.close().catch(() => {});
+      if (FastChatError.from(e).code === "USER_EXISTS") return "exists";
+      throw e;
+    }
+    if (keep) this.#client = c;
+    else await c.close();
+    return "registered";
+  }
+
+  /** Logs in (no-op when the registered session was kept). */
+  async login(): Promise<"logged_in" | "kept"> {
+    if (this.#client) return "kept";
+    const c = this.#newClient();
+    try {
+      await c.login(this.user, perfPassword(this.user));
+    } catch (e) {
+      await c.close().catch(() => {});
+      throw e;
+    }
+    this.#client = c;
+    return "logged_in";
+  }
+
+  #onEvent(e: ClientEvent): void {
+    const t = nowMs();
+    const k = this.counters;
+    switch (e.event) {
+      case "ready":
+        this.server = e.server;
+        this.address = e.address;
+        return;
+      case "reconnected":
+        this.server = e.server;
+        this.address = e.address;
+        this.#o.onReconnected?.(this, t, e.server);
+        return;
+      case "disconnected":
+        this.#o.onDisconnected?.(this, t, e.code);
+        return;
+      default:
+        break;
+    }
+    if (!this.#recording) return;
+    switch (e.event) {
+      case "sent": {
+        k.acked++;
+        const peer = this.#peers.get(e.id);
+        if (peer === undefined) this.#earlyAcks.add(e.id);
+        else this.#peers.delete(e.id);
+        this.#csv?.add(e.id, "acked", t, this.#o.payloadBytes, peer ?? "", "dm");
+        this.#settle();
+        return;
+      }
+      case "message":
+        k.received++;
+        k.lastRecvMs = t;
+        this.#csv?.add(e.id, "received", t, e.text.length, e.from, "dm");
+        return;
+      case "delivered":
+        k.delivered++;
+        this.#csv?.add(e.id, "delivered", t, this.#o.payloadBytes, e.to, "dm");
+        return;
+      case "error": {
+        k.errors++;
+        const ours = e.id !== undefined && e.from === undefined && this.#peers.has(e.id);
+        const peer = ours ? this.#peers.get(e.id!)! : e.from ?? e.user ?? "";
+        this.#csv?.add(e.id ?? "", "error", t, "", peer, e.code);
+        if (ours) {
+          this.#peers.delete(e.id!);
+          k.failed++;
+          this.#settle();
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** One message left the window (acked or failed). */
+  #settle(): void {
+    this.#inflight--;
+    const w = this.#windowWake;
+    this.#windowWake = null;
+    w?.();
+  }
+
+  /** Starts recording events (at "go"). */
+  startRecording(): void {
+    this.#recording = true;
+  }
+
+  /**
+   * Sends on the configured model from `startMs` until `messages` are sent
+   * or `endAtMs` passes (or {@link LoadClient.stop}).
+   */
+  async run(startMs: number, endAtMs: number | null): Promise<void> {
+    this.#recording = true;
+    const o = this.#o;
+    let attempts = 0;
+    const more = (at: number) =>
+      !this.#stopped && (o.messages !== null ? attempts < o.messages : at < endAtMs!);
+    const schedule: Schedule | null = sendSchedule(o.send, o.index, o.clients, this.#timing);
+    if (schedule === null) {
+      const window = o.send.kind === "window" ? o.send.window : 1;
+      while (more(nowMs())) {
+        while (this.#inflight >= window && !this.#stopped) {
+          await new Promise<void>((r) => this.#windowWake = r);
+        }
+        if (!more(nowMs())) break;
+        attempts++;
+        await this.#sendOne();
+      }
+      return;
+    }
+    let due = startMs + schedule.firstMs;
+    while (more(due)) {
+      const wait = due - nowMs();
+      if (wait > 0) {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, wait);
+          this.#timerWake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        this.#timerWake = null;
+        if (!more(due)) break;
+      }
+      attempts++;
+      await this.#sendOne();
+      // Catch-up: a late timer leaves `due` in the past, so the next sends go at once.
+      due += schedule.nextGapMs();
+    }
+  }
+
+  async #sendOne(): Promise<void> {
+    const to = userName(
+      this.#o.seed,
+      pickRecipient(this.#recipients, this.#o.index, this.#o.clients),
+    );
+    const text = this.#payload!.next();
+    const k = this.counters;
+    this.#inflight++;
+    const t = nowMs();
+    let id: string;
+    try {
+      id = await this.#client!.send(to, text);
+    } catch (e) {
+      this.#inflight--;
+      k.errors++;
+      this.#csv?.add("", "error", t, "", to, FastChatError.from(e).code);
+      await sleep(100); // e.g. not connected: do not spin
+      return;
+    }
+    k.sent++;
+    k.lastSendMs = t;
+    if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
+    this.#csv?.add(id, "sent", t, text.length, to, "dm");
+  }
+
+  /** Stops the send loop (pending sleeps and window waits return at once). */
+  stop(): void {
+    this.#stopped = true;
+    for (const w of [this.#windowWake, this.#timerWake]) w?.();
+    this.#windowWake = null;
+    this.#timerWake = null;
+  }
+
+  /** Stops recording, closes the ChatClient and flushes the CSV. */
+  async close(): Promise<void> {
+    this.stop();
+    const c = this.#client;
+    this.#client = null;
+    if (c) {
+      await Promise.race([c.close().catch(() => {}), sleep(5_000)]);
+    }
+    this.#recording = false;
+    await this.#csv?.flush();
+  }
+}

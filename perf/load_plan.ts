@@ -1,0 +1,279 @@
+/**
+ * The load plan: everything random in a run comes from seeded generators
+ * here (recipients, payload text, delays), plus the arithmetic that spreads
+ * clients over workers and a total rate over clients. Pure functions, no
+ * I/O, no clock: the unit tests check them on many seeded samples.
+ *
+ * Each client has independent streams derived from `(seed, client index,
+ * purpose)`, so changing e.g. the send model does not change whom a client
+ * writes to.
+ *
+ * @example
+ * ```ts
+ * import { pickRecipient, streamRng } from "./load_plan.ts";
+ * const rng = streamRng("s1", 3, "recipients");
+ * pickRecipient(rng, 3, 10); // one of 0..9 except 3, the same on every run
+ * ```
+ * @module
+ */
+import type { DelaySpec, SendModel } from "./run_config.ts";
+
+/** A generator of uniform numbers in [0, 1). */
+export type Rng = () => number;
+
+/**
+ * 32-bit FNV-1a hash of a string, finished with a murmur3 mix.
+ *
+ * @example
+ * ```ts
+ * import { hash32 } from "./load_plan.ts";
+ * hash32("abc") === hash32("abc"); // true
+ * ```
+ */
+export function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Mulberry32: a small, fast, seeded PRNG (period 2^32), plenty for load shapes.
+ *
+ * @example
+ * ```ts
+ * import { mulberry32 } from "./load_plan.ts";
+ * const r = mulberry32(42);
+ * r(); // in [0, 1)
+ * ```
+ */
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a random stream is used for; each has its own sequence. */
+export type Stream = "recipients" | "payload" | "timing";
+
+/**
+ * The seeded stream `purpose` of client `index`: seed + client index (+ purpose).
+ *
+ * @example
+ * ```ts
+ * import { streamRng } from "./load_plan.ts";
+ * streamRng("x", 0, "timing")() === streamRng("x", 0, "timing")(); // true
+ * ```
+ */
+export function streamRng(seed: string, index: number, purpose: Stream): Rng {
+  return mulberry32(hash32(`${seed}/${index}/${purpose}`));
+}
+
+/**
+ * A uniformly random client other than `self` among `clients` (needs at least 2).
+ *
+ * @example
+ * ```ts
+ * import { mulberry32, pickRecipient } from "./load_plan.ts";
+ * pickRecipient(mulberry32(1), 0, 2); // always 1
+ * ```
+ */
+export function pickRecipient(rng: Rng, self: number, clients: number): number {
+  if (clients < 2) throw new RangeError("a recipient needs at least 2 clients");
+  const j = Math.floor(rng() * (clients - 1));
+  return j >= self ? j + 1 : j;
+}
+
+const PRINTABLE_FIRST = 0x20;
+const PRINTABLE_COUNT = 0x7f - 0x20; // space .. tilde
+
+/**
+ * `n` random printable ASCII characters (one byte each in UTF-8).
+ *
+ * @example
+ * ```ts
+ * import { mulberry32, randomText } from "./load_plan.ts";
+ * randomText(mulberry32(7), 5).length; // 5
+ * ```
+ */
+export function randomText(rng: Rng, n: number): string {
+  const codes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) codes[i] = PRINTABLE_FIRST + Math.floor(rng() * PRINTABLE_COUNT);
+  return new TextDecoder().decode(codes);
+}
+
+/**
+ * Payload texts of exactly `bytes` printable bytes. A seeded pool of random
+ * text (the payload size plus at least 1 KiB) is generated once; each
+ * message is a slice at a seeded random offset, so 64 KiB payloads cost a
+ * copy rather than 64 Ki random draws each.
+ *
+ * @example
+ * ```ts
+ * import { PayloadSource, streamRng } from "./load_plan.ts";
+ * const p = new PayloadSource(streamRng("s", 0, "payload"), 1024);
+ * p.next().length; // 1024
+ * ```
+ */
+export class PayloadSource {
+  readonly #pool: string;
+  readonly #rng: Rng;
+  readonly bytes: number;
+
+  constructor(rng: Rng, bytes: number) {
+    this.#rng = rng;
+    this.bytes = bytes;
+    this.#pool = randomText(rng, bytes + Math.max(bytes, 1024));
+  }
+
+  /** The next payload. */
+  next(): string {
+    const off = Math.floor(this.#rng() * (this.#pool.length - this.bytes + 1));
+    return this.#pool.slice(off, off + this.bytes);
+  }
+}
+
+/**
+ * A sampler of delays in ms for `spec`: constant, exponential (inverse
+ * CDF) or normal (Box-Muller, negative draws clamped to 0).
+ *
+ * @example
+ * ```ts
+ * import { delaySampler, mulberry32 } from "./load_plan.ts";
+ * const d = delaySampler({ dist: "exp", meanMs: 12 }, mulberry32(1));
+ * d(); // >= 0, 12 on average
+ * ```
+ */
+export function delaySampler(spec: DelaySpec, rng: Rng): () => number {
+  switch (spec.dist) {
+    case "const":
+      return () => spec.ms;
+    case "exp":
+      return () => -spec.meanMs * Math.log(1 - rng());
+    case "normal": {
+      let spare: number | null = null;
+      return () => {
+        let z: number;
+        if (spare !== null) {
+          z = spare;
+          spare = null;
+        } else {
+          const u = 1 - rng(); // (0, 1]
+          const v = rng();
+          const r = Math.sqrt(-2 * Math.log(u));
+          z = r * Math.cos(2 * Math.PI * v);
+          spare = r * Math.sin(2 * Math.PI * v);
+        }
+        return Math.max(0, spec.meanMs + spec.sdMs * z);
+      };
+    }
+  }
+}
+
+/** Mean of a delay distribution (before clamping), in ms. */
+export function delayMean(spec: DelaySpec): number {
+  return spec.dist === "const" ? spec.ms : spec.meanMs;
+}
+
+/** One client's share of a total open-loop rate. */
+export interface RateShare {
+  /** Messages per second of this client. */
+  perSecond: number;
+  /** Time between this client's messages. */
+  intervalMs: number;
+  /** Offset of its first message after "go": clients are staggered evenly. */
+  phaseMs: number;
+}
+
+/**
+ * Splits `total` messages/s evenly over `clients`: each sends
+ * `total / clients` per second, client `i` offset by `i / total` seconds, so
+ * the merged stream is evenly spaced at `1000 / total` ms.
+ *
+ * @example
+ * ```ts
+ * import { splitRate } from "./load_plan.ts";
+ * splitRate(1000, 10, 3); // { perSecond: 100, intervalMs: 10, phaseMs: 3 }
+ * ```
+ */
+export function splitRate(total: number, clients: number, index: number): RateShare {
+  const perSecond = total / clients;
+  const intervalMs = 1000 / perSecond;
+  return { perSecond, intervalMs, phaseMs: (index * 1000) / total };
+}
+
+/**
+ * When an open-loop client sends: offset of its first message after "go",
+ * then the gap before each next one. Null for the closed loop (`window`),
+ * which is paced by acks instead.
+ */
+export interface Schedule {
+  firstMs: number;
+  nextGapMs: () => number;
+}
+
+/**
+ * The send schedule of client `index` under `model`.
+ *
+ * @example
+ * ```ts
+ * import { sendSchedule, streamRng } from "./load_plan.ts";
+ * const s = sendSchedule({ kind: "rate", perSecond: 100 }, 0, 10, streamRng("s", 0, "timing"));
+ * s!.nextGapMs(); // 100
+ * ```
+ */
+export function sendSchedule(
+  model: SendModel,
+  index: number,
+  clients: number,
+  rng: Rng,
+): Schedule | null {
+  switch (model.kind) {
+    case "window":
+      return null;
+    case "rate": {
+      const r = splitRate(model.perSecond, clients, index);
+      return { firstMs: r.phaseMs, nextGapMs: () => r.intervalMs };
+    }
+    case "delay": {
+      const sample = delaySampler(model.delay, rng);
+      // Spread the first messages over one mean gap so clients do not start in lockstep.
+      const firstMs = model.delay.dist === "exp" ? sample() : rng() * delayMean(model.delay);
+      return { firstMs, nextGapMs: sample };
+    }
+  }
+}
+
+/**
+ * The client indices worker `w` (of `workers`) runs: round-robin, so sizes differ by at most one.
+ *
+ * @example
+ * ```ts
+ * import { clientsOfWorker } from "./load_plan.ts";
+ * clientsOfWorker(1, 3, 7); // [1, 4]
+ * ```
+ */
+export function clientsOfWorker(w: number, workers: number, clients: number): number[] {
+  const out: number[] = [];
+  for (let i = w; i < clients; i += workers) out.push(i);
+  return out;
+}
+
+/**
+ * Fraction of the planned load after which `--kill-one` kills a server: a
+ * quarter, so the kill happens under load and leaves three quarters to
+ * observe recovery.
+ */
+export const KILL_AT_FRACTION = 0.25;

@@ -1,0 +1,405 @@
+/**
+ * A load worker process: `deno run -A perf/load_worker.ts '<WorkerConfig JSON>'`,
+ * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
+ * by index) and talks to the parent in JSON lines:
+ *
+ * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`,
+ *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
+ * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`,
+ *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
+ *   `flushed` (the last line before exit 0).
+ *
+ * Register and login run with bounded concurrency and a few retries. After
+ * "go" every client sends on its own loop; CSV rows are flushed every
+ * second and at stop.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerConfig } from "./load_worker.ts";
+ * const cfg: WorkerConfig = {
+ *   worker: 0, workers: 1, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
+ *   kdfIterations: 100_000, send: { kind: "window", window: 16 }, payloadBytes: 100,
+ *   messages: 10, durationMs: null, runDir: "/tmp/run", idle: false,
+ * };
+ * new Deno.Command(Deno.execPath(), {
+ *   args: ["run", "-A", "perf/load_worker.ts", JSON.stringify(cfg)],
+ *   stdin: "piped", stdout: "piped",
+ * }).spawn();
+ * ```
+ * @module
+ */
+import { FastChatError } from "@fastchat/lib/errors";
+import { nowMs, sleep } from "./clock.ts";
+import { type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
+import { clientsOfWorker } from "./load_plan.ts";
+import type { SendModel } from "./run_config.ts";
+
+/** What the parent tells a worker on its command line. */
+export interface WorkerConfig {
+  worker: number;
+  workers: number;
+  /** Clients in the whole run. */
+  clients: number;
+  seed: string;
+  lb: { host: string; port: number };
+  kdfIterations: number;
+  send: SendModel;
+  payloadBytes: number;
+  messages: number | null;
+  durationMs: number | null;
+  /** Run directory: CSVs go to `<runDir>/clients/<user>.csv`. */
+  runDir: string;
+  /** Idle mode: keep registered sessions, no CSVs, no sending. */
+  idle: boolean;
+  /** Concurrent registrations/logins (default 32). */
+  concurrency?: number;
+}
+
+/** Commands on a worker's stdin, one JSON object per line. */
+export type WorkerCommand =
+  | { cmd: "register" }
+  | { cmd: "login" }
+  | { cmd: "go"; startMs: number }
+  | { cmd: "stop" };
+
+/** A worker's aggregate counters plus whether all its clients finished sending. */
+export interface WorkerProgress extends ClientCounters {
+  doneSending: boolean;
+  /** Users registered so far (new accounts). */
+  registered: number;
+  /** Users whose registration found them existing (USER_EXISTS). */
+  existing: number;
+  loggedIn: number;
+}
+
+/** Lines on a worker's stdout. */
+export type WorkerMessage =
+  | { t: "hello"; worker: number; clients: number }
+  | {
+    t: "registered";
+    worker: number;
+    registered: number;
+    existing: number;
+    /** Requests refused with RATE_LIMITED (and retried) during the phase. */
+    rateLimited: number;
+  }
+  | {
+    t: "ready";
+    worker: number;
+    loggedIn: number;
+    kept: number;
+    rateLimited: number;
+    /** user -> [server id, server address] */
+    servers: Record<string, [string, string]>;
+  }
+  | ({ t: "progress"; worker: number } & WorkerProgress)
+  | { t: "disconnected"; worker: number; user: string; timeMs: number; code: string }
+  | { t: "reconnected"; worker: number; user: string; timeMs: number; server: string }
+  | { t: "failed"; worker: number; message: string }
+  | ({ t: "flushed"; worker: number } & WorkerProgress);
+
+const encoder = new TextEncoder();
+
+function emit(m: WorkerMessage): void {
+  const line = encoder.encode(JSON.stringify(m) + "\n");
+  let off = 0;
+  while (off < line.length) off += Deno.stdout.writeSync(line.subarray(off));
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; stops early when `stop()` says so. */
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (x: T) => Promise<void>,
+  stop: () => boolean,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length && !stop()) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * Retries `fn` through the `gate`: after `RATE_LIMITED` (the servers'
+ * per-address auth limit; every perf client comes from one address) without
+ * limit on attempts, any other error `attempts` times in total.
+ */
+async function retry<T>(
+  what: string,
+  fn: () => Promise<T>,
+  gate: AuthGate,
+  stopped: () => boolean,
+  attempts = 3,
+): Promise<T> {
+  for (let i = 1;;) {
+    await gate.acquire();
+    if (stopped()) {
+      gate.release("error");
+      throw new Error(`${what}: stopped`);
+    }
+    try {
+      const r = await fn();
+      gate.release("ok");
+      return r;
+    } catch (e) {
+      const err = FastChatError.from(e);
+      if (err.code === "RATE_LIMITED") {
+        gate.release("limited", Number(err.details?.retryMs ?? 200));
+        continue;
+      }
+      gate.release("error");
+      if (++i > attempts) throw new Error(`${what}: ${err.code}: ${err.message}`);
+      await sleep(500 * (i - 1));
+    }
+  }
+}
+
+/**
+ * Admission of registrations/logins, adaptive (AIMD) against the servers'
+ * per-address auth limiter: a refusal halves the concurrency and pauses
+ * the worker for twice the server's `retryMs` plus jitter (a login needs
+ * two tokens, prelogin and login; resuming after one token's worth lets
+ * lanes steal each other's tokens forever, each refusal wasting a PBKDF2
+ * derivation); each success allows one more concurrent attempt.
+ */
+class AuthGate {
+  #active = 0;
+  #limit: number;
+  #pauseUntil = 0;
+  #waiters: (() => void)[] = [];
+  /** Refused requests so far. */
+  limitedCount = 0;
+
+  constructor(readonly max: number) {
+    this.#limit = max;
+  }
+
+  async acquire(): Promise<void> {
+    while (true) {
+      const pause = this.#pauseUntil - nowMs();
+      if (pause > 0) await sleep(pause);
+      else if (this.#active < this.#limit) {
+        this.#active++;
+        return;
+      } else await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  release(outcome: "ok" | "limited" | "error", retryMs = 0): void {
+    this.#active--;
+    if (outcome === "limited") {
+      this.limitedCount++;
+      this.#limit = Math.max(1, Math.floor(this.#limit / 2));
+      this.#pauseUntil = Math.max(
+        this.#pauseUntil,
+        nowMs() + 2 * retryMs + Math.random() * retryMs,
+      );
+    } else if (outcome === "ok") {
+      this.#limit = Math.min(this.max, this.#limit + 1);
+    }
+    // Wake everyone; they re-check the pause and the limit.
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}
+
+class Worker {
+  readonly #cfg: WorkerConfig;
+  readonly #clients: LoadClient[];
+  #homeRoot = "";
+  #stopping = false;
+  #doneSending = false;
+  #registered = 0;
+  #existing = 0;
+  #loggedIn = 0;
+  #progressTimer: ReturnType<typeof setInterval> | undefined;
+  #flushTimer: ReturnType<typeof setInterval> | undefined;
+  #finished: Promise<void> | null = null;
+  readonly #gate: AuthGate;
+  readonly #phases: Promise<void>[] = [];
+
+  constructor(cfg: WorkerConfig, homeRoot: string) {
+    this.#cfg = cfg;
+    this.#homeRoot = homeRoot;
+    this.#gate = new AuthGate(cfg.concurrency ?? 32);
+    this.#clients = clientsOfWorker(cfg.worker, cfg.workers, cfg.clients).map((index) =>
+      new LoadClient({
+        index,
+        clients: cfg.clients,
+        seed: cfg.seed,
+        lb: cfg.lb,
+        homeRoot,
+        kdfIterations: cfg.kdfIterations,
+        csvPath: cfg.idle ? null : `${cfg.runDir}/clients/perf-${cfg.seed}-${index}.csv`,
+        send: cfg.send,
+        payloadBytes: cfg.payloadBytes,
+        messages: cfg.messages,
+        onDisconnected: (c, timeMs, code) =>
+          emit({ t: "disconnected", worker: cfg.worker, user: c.user, timeMs, code }),
+        onReconnected: (c, timeMs, server) =>
+          emit({ t: "reconnected", worker: cfg.worker, user: c.user, timeMs, server }),
+      })
+    );
+  }
+
+  progress(): WorkerProgress {
+    const sum = zeroCounters();
+    for (const c of this.#clients) {
+      const k = c.counters;
+      sum.sent += k.sent;
+      sum.acked += k.acked;
+      sum.received += k.received;
+      sum.delivered += k.delivered;
+      sum.errors += k.errors;
+      sum.failed += k.failed;
+      sum.lastSendMs = Math.max(sum.lastSendMs, k.lastSendMs);
+      sum.lastRecvMs = Math.max(sum.lastRecvMs, k.lastRecvMs);
+    }
+    return {
+      ...sum,
+      doneSending: this.#doneSending,
+      registered: this.#registered,
+      existing: this.#existing,
+      loggedIn: this.#loggedIn,
+    };
+  }
+
+  start(): void {
+    emit({ t: "hello", worker: this.#cfg.worker, clients: this.#clients.length });
+    this.#progressTimer = setInterval(
+      () => emit({ t: "progress", worker: this.#cfg.worker, ...this.progress() }),
+      250,
+    );
+  }
+
+  async register(): Promise<void> {
+    const limited0 = this.#gate.limitedCount;
+    await pool(this.#clients, this.#gate.max, async (c) => {
+      const r = await retry(
+        `registering ${c.user}`,
+        () => c.register(this.#cfg.idle),
+        this.#gate,
+        () => this.#stopping,
+      );
+      if (r === "exists") this.#existing++;
+      else this.#registered++;
+    }, () => this.#stopping);
+    if (this.#stopping) return;
+    emit({
+      t: "registered",
+      worker: this.#cfg.worker,
+      registered: this.#registered,
+      existing: this.#existing,
+      rateLimited: this.#gate.limitedCount - limited0,
+    });
+  }
+
+  async login(): Promise<void> {
+    let kept = 0;
+    const limited0 = this.#gate.limitedCount;
+    await pool(this.#clients, this.#gate.max, async (c) => {
+      if (
+        (await retry(`logging in ${c.user}`, () => c.login(), this.#gate, () => this.#stopping)) ===
+          "kept"
+      ) kept++;
+      else this.#loggedIn++;
+    }, () => this.#stopping);
+    if (this.#stopping) return;
+    await Promise.all(this.#clients.map((c) => c.openCsv()));
+    const servers: Record<string, [string, string]> = {};
+    for (const c of this.#clients) servers[c.user] = [c.server, c.address];
+    emit({
+      t: "ready",
+      worker: this.#cfg.worker,
+      loggedIn: this.#loggedIn,
+      kept,
+      rateLimited: this.#gate.limitedCount - limited0,
+      servers,
+    });
+  }
+
+  go(startMs: number): void {
+    if (this.#cfg.idle) return;
+    for (const c of this.#clients) c.startRecording();
+    this.#flushTimer = setInterval(() => {
+      for (const c of this.#clients) {
+        c.csv?.flush().catch((e) => this.fail(`writing ${c.csv?.path}: ${e}`));
+      }
+    }, 1000);
+    const endAt = this.#cfg.durationMs !== null ? startMs + this.#cfg.durationMs : null;
+    Promise.all(this.#clients.map((c) => c.run(startMs, endAt))).then(() => {
+      this.#doneSending = true;
+      emit({ t: "progress", worker: this.#cfg.worker, ...this.progress() });
+    }, (e) => this.fail(`sending: ${e}`));
+  }
+
+  fail(message: string): void {
+    emit({ t: "failed", worker: this.#cfg.worker, message });
+  }
+
+  /** Whether {@link Worker.finish} has begun. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Runs a register/login phase; its failure is reported unless the worker is stopping. */
+  track(p: Promise<void>): void {
+    const tracked = p.catch((e) => {
+      if (!this.#stopping) this.fail(e instanceof Error ? e.message : String(e));
+    });
+    this.#phases.push(tracked);
+  }
+
+  /** Stops sending, closes every client, flushes the CSVs; once. */
+  finish(): Promise<void> {
+    this.#finished ??= (async () => {
+      this.#stopping = true;
+      for (const c of this.#clients) c.stop();
+      // Registrations/logins in flight finish (or time out) before their clients are closed
+      // and the home directory they write to is removed.
+      await Promise.race([Promise.allSettled(this.#phases), sleep(20_000)]);
+      clearInterval(this.#flushTimer);
+      await pool(this.#clients, 256, (c) => c.close(), () => false);
+      clearInterval(this.#progressTimer);
+      emit({ t: "flushed", worker: this.#cfg.worker, ...this.progress() });
+      await Deno.remove(this.#homeRoot, { recursive: true }).catch(() => {});
+    })();
+    return this.#finished;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let partial = "";
+  for await (const chunk of stream) {
+    const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+    partial = parts.pop()!;
+    yield* parts;
+  }
+  if (partial) yield partial;
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(Deno.args[0]) as WorkerConfig;
+  // The parent owns Ctrl-C; it tells us to stop on stdin.
+  Deno.addSignalListener("SIGINT", () => {});
+  const homeRoot = await Deno.makeTempDir({ prefix: "fastchat-perf-home-" });
+  const w = new Worker(cfg, homeRoot);
+  w.start();
+  try {
+    for await (const line of lines(Deno.stdin.readable)) {
+      if (!line.trim()) continue;
+      const cmd = JSON.parse(line) as WorkerCommand;
+      if (cmd.cmd === "register") w.track(w.register());
+      else if (cmd.cmd === "login") w.track(w.login());
+      else if (cmd.cmd === "go") w.go(cmd.startMs ?? nowMs());
+      else if (cmd.cmd === "stop") break;
+    }
+  } catch (e) {
+    w.fail(`reading commands: ${e}`);
+  }
+  await w.finish();
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main();

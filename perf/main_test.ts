@@ -1,0 +1,91 @@
+import { expect } from "expect";
+import { fileURLToPath } from "node:url";
+import { parse } from "csv-parse/sync";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+Deno.test({
+  name: "perf/main.ts end to end: 4 clients x 20 messages over 2 servers",
+  // Real processes: database, 2 servers, LB, 2 workers. ~15 s here.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-e2e-" });
+    const out = `${tmp}/run`;
+    try {
+      const t0 = performance.now();
+      const res = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "--clients",
+          "4",
+          "--messages",
+          "20",
+          "--servers",
+          "2",
+          "--out",
+          out,
+          // The analysis is its own component with its own tests.
+          "--no-analyze",
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(res.stdout);
+      const stderr = new TextDecoder().decode(res.stderr);
+      if (res.code !== 0) console.error(stdout, stderr);
+      expect(res.code).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(40_000);
+      expect(stdout).toContain("sent 80, received 80");
+      expect(stdout).toContain(`run directory: ${out}`);
+
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({ clients: 4, messages: 20, servers: 2, payloadBytes: 100 });
+      expect(run.interrupted).toBe(false);
+      expect(run.versions).toMatchObject({ deno: Deno.version.deno, fastchat: expect.any(String) });
+      expect(run.machine.cores).toBe(navigator.hardwareConcurrency);
+      expect(run.phases.register).toMatchObject({ count: 4 });
+      expect(run.phases.login).toMatchObject({ count: 4 });
+      expect(run.phases.messaging.endMs).toBeGreaterThan(run.phases.messaging.startMs);
+      expect(run.results).toMatchObject({ sent: 80, received: 80, missing: 0 });
+      expect(run.servers).toHaveLength(2);
+
+      const files = [...Deno.readDirSync(`${out}/clients`)].map((e) => e.name).sort();
+      expect(files).toHaveLength(4);
+      const seed = run.config.seed;
+      expect(files).toEqual([0, 1, 2, 3].map((i) => `perf-${seed}-${i}.csv`));
+      const sentBy = new Map<string, string>();
+      const receivedBy = new Map<string, string[]>();
+      for (const f of files) {
+        const user = f.replace(/\.csv$/, "");
+        const text = await Deno.readTextFile(`${out}/clients/${f}`);
+        expect(text.split("\n")[0]).toBe("message_id,event,time_ms,bytes,peer,kind");
+        const rows = parse(text, { columns: true }) as Record<string, string>[];
+        for (const r of rows) {
+          expect(Number(r.time_ms)).toBeGreaterThan(1.6e12);
+          if (r.event === "sent") {
+            expect(r.peer).not.toBe(user);
+            sentBy.set(r.message_id, user);
+          }
+          if (r.event === "received") {
+            receivedBy.set(r.message_id, [...receivedBy.get(r.message_id) ?? [], user]);
+          }
+        }
+      }
+      expect(sentBy.size).toBe(80);
+      for (const [id, sender] of sentBy) {
+        const got = receivedBy.get(id);
+        expect({ id, got: got?.length }).toEqual({ id, got: 1 });
+        expect(got![0]).not.toBe(sender);
+      }
+      // Cluster logs are kept.
+      const logs = [...Deno.readDirSync(`${out}/logs`)].map((e) => e.name);
+      expect(logs).toEqual(expect.arrayContaining(["srv-1.stderr.log", "lb.stdout.log"]));
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,246 @@
+import { expect } from "expect";
+import { FastChatError } from "@fastchat/lib/errors";
+import {
+  IDLE_KDF_ITERATIONS,
+  IDLE_SCRYPT_N,
+  MAX_PAYLOAD_BYTES,
+  parseDelay,
+  parseDuration,
+  parseHostPort,
+  parseRate,
+  parseRunArgs,
+  parseSize,
+  PERF_KDF_ITERATIONS,
+  PERF_SCRYPT_N,
+  runDirName,
+} from "./run_config.ts";
+
+/** Expects `fn` to throw INVALID_CONFIG with a message matching `re`. */
+function rejects(fn: () => unknown, re: RegExp): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(FastChatError);
+  expect((err as FastChatError).code).toBe("INVALID_CONFIG");
+  expect((err as FastChatError).message).toMatch(re);
+}
+
+const base = ["--clients", "10", "--messages", "5"];
+
+Deno.test("parseRunArgs: defaults", () => {
+  const c = parseRunArgs(base, { cores: 4 });
+  expect(c).toMatchObject({
+    mode: "dm",
+    clients: 10,
+    messages: 5,
+    durationMs: null,
+    servers: 1,
+    payload: "100B",
+    payloadBytes: 100,
+    send: { kind: "window", window: 16 },
+    lb: null,
+    db: null,
+    out: null,
+    workers: 4,
+    drainMs: 30_000,
+    idle: false,
+    killOne: false,
+    scryptN: PERF_SCRYPT_N,
+    kdfIterations: PERF_KDF_ITERATIONS,
+    analyze: true,
+    cpuProf: false,
+  });
+  expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
+});
+
+Deno.test("parseRunArgs: the leading -- of deno task is skipped", () => {
+  expect(parseRunArgs(["--", ...base]).clients).toBe(10);
+});
+
+Deno.test("parseRunArgs: every flag", () => {
+  const c = parseRunArgs([
+    "--clients",
+    "6",
+    "--duration",
+    "1.5s",
+    "--servers",
+    "3",
+    "--payload",
+    "64KiB",
+    "--delay",
+    "normal:10ms,5ms",
+    "--db",
+    "postgres://x@h/db",
+    "--out",
+    "/tmp/r",
+    "--seed",
+    "abc",
+    "--workers",
+    "9",
+    "--drain",
+    "2s",
+    "--scrypt-n",
+    "1024",
+    "--kdf-iterations",
+    "200000",
+    "--kill-one",
+    "--no-analyze",
+    "--cpu-prof",
+  ]);
+  expect(c).toMatchObject({
+    clients: 6,
+    messages: null,
+    durationMs: 1500,
+    servers: 3,
+    payloadBytes: 65536,
+    send: { kind: "delay", delay: { dist: "normal", meanMs: 10, sdMs: 5 } },
+    db: "postgres://x@h/db",
+    out: "/tmp/r",
+    seed: "abc",
+    workers: 6, // capped by clients
+    drainMs: 2000,
+    scryptN: 1024,
+    kdfIterations: 200_000,
+    killOne: true,
+    analyze: false,
+    cpuProf: true,
+  });
+});
+
+Deno.test("parseRunArgs: workers default to the cores, capped by the clients", () => {
+  expect(parseRunArgs(["--clients", "3", "--messages", "1"], { cores: 8 }).workers).toBe(3);
+  expect(parseRunArgs(["--clients", "30", "--messages", "1"], { cores: 8 }).workers).toBe(8);
+});
+
+Deno.test("parseRunArgs: send models", () => {
+  expect(parseRunArgs([...base, "--window", "4"]).send).toEqual({ kind: "window", window: 4 });
+  expect(parseRunArgs([...base, "--rate", "500/s"]).send).toEqual({ kind: "rate", perSecond: 500 });
+  expect(parseRunArgs([...base, "--delay", "exp:12ms"]).send).toEqual({
+    kind: "delay",
+    delay: { dist: "exp", meanMs: 12 },
+  });
+  rejects(() => parseRunArgs([...base, "--window", "4", "--rate", "10/s"]), /one send model/);
+  rejects(() => parseRunArgs([...base, "--window", "0"]), /--window must be an integer >= 1/);
+});
+
+Deno.test("parseRunArgs: group and file modes are not there yet", () => {
+  rejects(() => parseRunArgs([...base, "--mode", "group"]), /comes with the groups issue/);
+  rejects(() => parseRunArgs([...base, "--mode", "file"]), /comes with the groups issue/);
+  rejects(() => parseRunArgs([...base, "--mode", "chat"]), /--mode must be dm/);
+});
+
+Deno.test("parseRunArgs: clients, messages and duration", () => {
+  rejects(() => parseRunArgs(["--messages", "5"]), /--clients N is required/);
+  rejects(
+    () => parseRunArgs(["--clients", "1", "--messages", "5"]),
+    /--clients must be an integer >= 2/,
+  );
+  rejects(
+    () => parseRunArgs(["--clients", "x", "--messages", "5"]),
+    /--clients must be an integer/,
+  );
+  rejects(() => parseRunArgs(["--clients", "5"]), /--messages M \(per client\) or --duration D/);
+  rejects(
+    () => parseRunArgs(["--clients", "5", "--messages", "1", "--duration", "1s"]),
+    /not both/,
+  );
+  rejects(() => parseRunArgs(["--clients", "5", "--duration", "30"]), /needs a number with a unit/);
+  rejects(() => parseRunArgs([...base, "--bogus"]), /Unknown option '--bogus'/);
+  rejects(() => parseRunArgs([...base, "extra"]), /positional/);
+});
+
+Deno.test("parseRunArgs: --lb excludes what only applies to perf's own cluster", () => {
+  const c = parseRunArgs([...base, "--lb", "10.0.0.5:7700"]);
+  expect(c.lb).toEqual({ host: "10.0.0.5", port: 7700 });
+  expect(c.servers).toBeNull();
+  rejects(() => parseRunArgs([...base, "--lb", "h:1", "--servers", "2"]), /--servers only applies/);
+  rejects(
+    () => parseRunArgs([...base, "--lb", "h:1", "--db", "postgres://x"]),
+    /--db only applies/,
+  );
+  rejects(() => parseRunArgs([...base, "--lb", "h:1", "--kill-one"]), /--kill-one/);
+  rejects(() => parseRunArgs(["--idle", "5", "--lb", "h:1"]), /--idle reads the servers' memory/);
+});
+
+Deno.test("parseRunArgs: --kill-one needs two servers", () => {
+  rejects(() => parseRunArgs([...base, "--kill-one"]), /--servers 2 or more/);
+  expect(parseRunArgs([...base, "--kill-one", "--servers", "2"]).killOne).toBe(true);
+});
+
+Deno.test("parseRunArgs: --idle mode and its cheaper password costs", () => {
+  const c = parseRunArgs(["--idle", "10000", "--servers", "2"], { cores: 2 });
+  expect(c).toMatchObject({
+    idle: true,
+    clients: 10000,
+    messages: null,
+    durationMs: null,
+    scryptN: IDLE_SCRYPT_N,
+    kdfIterations: IDLE_KDF_ITERATIONS,
+    workers: 2,
+  });
+  rejects(() => parseRunArgs(["--idle", "5", "--clients", "3"]), /its own mode/);
+  rejects(() => parseRunArgs(["--idle", "5", "--rate", "3"]), /its own mode/);
+  rejects(
+    () => parseRunArgs(["--idle", "5", "--servers", "2", "--kill-one"]),
+    /do not go together/,
+  );
+});
+
+Deno.test("parseRunArgs: seed and password cost checks", () => {
+  rejects(() => parseRunArgs([...base, "--seed", "Has-Caps"]), /--seed may use/);
+  rejects(
+    () => parseRunArgs(["--clients", "100000", "--messages", "1", "--seed", "a".repeat(22)]),
+    /too long/,
+  );
+  rejects(() => parseRunArgs([...base, "--scrypt-n", "1000"]), /power of two/);
+  rejects(() => parseRunArgs([...base, "--kdf-iterations", "1000"]), />= 100000/);
+});
+
+Deno.test("parseSize: units and limits", () => {
+  expect(parseSize("100B")).toBe(100);
+  expect(parseSize("100")).toBe(100);
+  expect(parseSize("1KiB")).toBe(1024);
+  expect(parseSize("1kib")).toBe(1024);
+  expect(parseSize("64KiB")).toBe(65536);
+  expect(parseSize("2KB")).toBe(2000);
+  expect(parseSize("1.5KiB")).toBe(1536);
+  expect(parseSize("900KiB")).toBe(MAX_PAYLOAD_BYTES);
+  rejects(() => parseSize("901KiB"), /at most/);
+  rejects(() => parseSize("1MiB"), /at most/);
+  rejects(() => parseSize("0B"), />= 1/);
+  rejects(() => parseSize("1.3B"), /whole number/);
+  rejects(() => parseSize("lots"), /a size like/);
+});
+
+Deno.test("parseDuration, parseDelay, parseRate, parseHostPort", () => {
+  expect(parseDuration("10ms", "--x")).toBe(10);
+  expect(parseDuration("1.5s", "--x")).toBe(1500);
+  expect(parseDuration("2m", "--x")).toBe(120_000);
+  expect(parseDuration("500us", "--x")).toBe(0.5);
+  rejects(() => parseDuration("10", "--x"), /--x needs a number with a unit/);
+  expect(parseDelay("const:10ms")).toEqual({ dist: "const", ms: 10 });
+  expect(parseDelay("exp:12ms")).toEqual({ dist: "exp", meanMs: 12 });
+  expect(parseDelay("normal:10ms,5ms")).toEqual({ dist: "normal", meanMs: 10, sdMs: 5 });
+  rejects(() => parseDelay("uniform:10ms"), /--delay must be/);
+  rejects(() => parseDelay("normal:10ms"), /--delay must be/);
+  rejects(() => parseDelay("const:10ms,2ms"), /--delay must be/);
+  rejects(() => parseDelay("exp:0ms"), /mean must be > 0/);
+  rejects(() => parseDelay("const:10"), /unit/);
+  expect(parseRate("500/s")).toBe(500);
+  expect(parseRate("12.5")).toBe(12.5);
+  rejects(() => parseRate("0/s"), /positive rate/);
+  rejects(() => parseRate("5/m"), /positive rate/);
+  expect(parseHostPort("[::1]:7700")).toEqual({ host: "::1", port: 7700 });
+  rejects(() => parseHostPort("localhost"), /host:port/);
+  rejects(() => parseHostPort("h:70000"), /host:port/);
+});
+
+Deno.test("runDirName: timestamp, clients and servers", () => {
+  const at = new Date("2025-01-02T03:04:05.678Z");
+  expect(runDirName(parseRunArgs([...base, "--servers", "2"]), at)).toBe("20250102T030405Z-c10-s2");
+  expect(runDirName(parseRunArgs(["--idle", "50"]), at)).toBe("20250102T030405Z-idle50-s1");
+  expect(runDirName(parseRunArgs([...base, "--lb", "h:1"]), at)).toBe("20250102T030405Z-c10-slb");
+});
