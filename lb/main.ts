@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { FastChatError } from "@fastchat/lib/errors";
+import { MetricsRegistry, serveMetrics } from "@fastchat/lib/metrics";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { loadOrCreateSigner } from "./key_file.ts";
 import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
@@ -44,6 +45,7 @@ const HELP = `Usage: deno task lb -- [options]
   --tls-cert FILE     PEM certificate: serve TLS
   --tls-key FILE      PEM private key for --tls-cert
   --log-level L       debug|info|warn|error (default info)
+  --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
 status prints the registered chat servers and exits.`;
 
 function nonNegInt(name: string, v: string | undefined, dflt: number): number {
@@ -90,6 +92,7 @@ function parseFlags(args: string[]) {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "log-level": { type: "string", default: "info" },
+        "metrics-port": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -157,6 +160,24 @@ export async function main(args: string[]): Promise<void> {
     keyId: lb.keyId,
     tls: !!values["tls-cert"],
   });
+  let metricsHttp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (values["metrics-port"] !== undefined) {
+    const m = new MetricsRegistry({ lb: lb.id });
+    m.gauge("fastchat_lb_connections", "Open client connections", () => lb.connections);
+    m.counter("fastchat_lb_tickets_total", "Tickets issued", () => lb.ticketsIssued);
+    m.gauge(
+      "fastchat_lb_live_servers",
+      "Live servers in the last snapshot",
+      () => lb.picker.servers.length,
+    );
+    metricsHttp = serveMetrics(m, {
+      port: nonNegInt("metrics-port", values["metrics-port"], 0),
+      host: values.host,
+    });
+    console.log(
+      `FastChat load balancer ${lb.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
+    );
+  }
   console.log(`FastChat load balancer ${lb.id} listening on ${lb.address}`);
   let stopping = false;
   const stop = async () => {
@@ -164,6 +185,7 @@ export async function main(args: string[]): Promise<void> {
     stopping = true;
     logger.info("shutting_down", { id: lb.id, tickets: lb.ticketsIssued });
     await lb.close();
+    await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
     Deno.exit(0);
   };

@@ -5,6 +5,7 @@
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { connectStore } from "@fastchat/db/connect";
+import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { requestTicket } from "../client/lb_client.ts";
 import postgres from "postgres";
@@ -132,6 +133,42 @@ Deno.test({
     } finally {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
+    }
+  },
+});
+
+Deno.test({
+  name: "lb main: --metrics-port serves Prometheus counters",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const db = await EmbeddedDatabase.start({ port: 0 });
+    const dir = await Deno.makeTempDir();
+    const lb = await ManagedProcess.spawn({
+      name: "lb",
+      args: [
+        "run",
+        "-A",
+        new URL("./main.ts", import.meta.url).pathname,
+        "--port",
+        "0",
+        "--db",
+        db.url,
+        "--key",
+        `${dir}/key.json`,
+        "--metrics-port",
+        "0",
+      ],
+      ready: /listening on (\S+)/,
+    });
+    try {
+      const [, url] = await lb.waitForLine(/metrics on (\S+)/);
+      const text = await (await fetch(url)).text();
+      expect(text).toMatch(/^fastchat_lb_tickets_total\{lb="lb-\d+"\} 0$/m);
+      expect(text).toContain("# TYPE fastchat_lb_connections gauge");
+    } finally {
+      await lb.stop();
+      await db.close();
     }
   },
 });

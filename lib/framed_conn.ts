@@ -117,7 +117,12 @@ export class FramedConnection {
     new DataView(header.buffer).setUint32(0, payload.length);
     this.#queue.push(header, payload);
     this.#queued += size;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) {
+      // Start writing after the current task, so every frame produced in it
+      // (a burst of deliveries, acks, receipts) goes out in one write.
+      this.#writing = true;
+      queueMicrotask(() => this.#flush());
+    }
     return true;
   }
 
