@@ -25,6 +25,7 @@
  */
 import type { Sql } from "postgres";
 import { FastChatError } from "@fastchat/lib/errors";
+import { acceptLoop, listen } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { AddressLimiter } from "./address_limiter.ts";
 import { publishLbKey } from "./lb_key_store.ts";
@@ -150,9 +151,7 @@ export class LoadBalancer {
     const port = opts.port ?? DEFAULT_LB_PORT;
     let listener: Deno.Listener;
     try {
-      listener = opts.tls
-        ? Deno.listenTls({ hostname: host, port, cert: opts.tls.cert, key: opts.tls.key })
-        : Deno.listen({ hostname: host, port });
+      listener = listen({ host, port, tls: opts.tls });
     } catch (e) {
       throw new FastChatError(
         "INVALID_CONFIG",
@@ -190,25 +189,12 @@ export class LoadBalancer {
     return this.#issued;
   }
 
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.#closing) {
-          conn.close();
-          continue;
-        }
-        if (conn.remoteAddr.transport === "tcp") {
-          try {
-            (conn as Deno.TcpConn).setNoDelay?.(true);
-          } catch { /* TLS conns may not support it */ }
-        }
-        new LbSession(conn, this.#ctx).run().catch((e) =>
-          this.#ctx.logger.warn("session_error", { error: String(e) })
-        );
-      }
-    } catch (e) {
-      if (!this.#closing) this.#ctx.logger.error("accept_failed", { error: String(e) });
-    }
+  #accept(): Promise<void> {
+    return acceptLoop(this.#listener, {
+      closing: () => this.#closing,
+      serve: (conn) => new LbSession(conn, this.#ctx).run(),
+      logger: this.#ctx.logger,
+    });
   }
 
   /** Stops accepting and closes open connections (telling them why). */

@@ -18,6 +18,7 @@
  */
 import type { Sql } from "postgres";
 import { DEFAULT_MAX_FRAME } from "@fastchat/lib/frame";
+import { acceptLoop, listen } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { MetricsRegistry } from "@fastchat/lib/metrics";
 import { AccountService } from "./accounts.ts";
@@ -105,9 +106,7 @@ export class ChatServer {
   static async start(opts: ChatServerOptions): Promise<ChatServer> {
     const host = opts.host ?? "127.0.0.1";
     const port = opts.port ?? 7701;
-    const listener = opts.tls
-      ? Deno.listenTls({ hostname: host, port, cert: opts.tls.cert, key: opts.tls.key })
-      : Deno.listen({ hostname: host, port });
+    const listener = listen({ host, port, tls: opts.tls });
     const bound = (listener.addr as Deno.NetAddr).port;
     const logger = opts.logger ?? nullLogger;
     const store = new ChatStore(opts.sql);
@@ -215,25 +214,12 @@ export class ChatServer {
     return this.#ctx.sessions.size;
   }
 
-  async #accept(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.#closing) {
-          conn.close();
-          continue;
-        }
-        if (conn.remoteAddr.transport === "tcp") {
-          try {
-            (conn as Deno.TcpConn).setNoDelay?.(true);
-          } catch { /* TLS conns may not support it */ }
-        }
-        new ClientSession(conn, this.#ctx).run().catch((e) =>
-          this.#ctx.logger.warn("session_error", { error: String(e) })
-        );
-      }
-    } catch (e) {
-      if (!this.#closing) this.#ctx.logger.error("accept_failed", { error: String(e) });
-    }
+  #accept(): Promise<void> {
+    return acceptLoop(this.#listener, {
+      closing: () => this.#closing,
+      serve: (conn) => new ClientSession(conn, this.#ctx).run(),
+      logger: this.#ctx.logger,
+    });
   }
 
   #resync(reason: string): void {
