@@ -431,6 +431,11 @@ export class ChatClient {
     }
   }
 
+  /**
+   * Saves the key state at most every 2 s (and on close). Losing the last
+   * seconds in a crash is harmless: new outgoing keys are made on demand and
+   * received ones are fetched again from the server's envelopes.
+   */
   #scheduleSave(): void {
     if (this.#saveTimer !== undefined) return;
     this.#saveTimer = setTimeout(() => {
@@ -438,7 +443,7 @@ export class ChatClient {
       this.#saveNow().catch((e) =>
         this.#emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` })
       );
-    }, 200);
+    }, 2000);
   }
 
   async #saveNow(): Promise<void> {
