@@ -1,0 +1,144 @@
+/**
+ * A load-generator worker process (`perf/load_worker.ts`) seen from the
+ * parent: spawn, the JSON-lines channel (commands in on stdin, messages out
+ * on stdout), waiting for a message type, log capture and stop.
+ *
+ * @example
+ * ```ts
+ * import { WorkerHandle } from "@fastchat/perf/worker_handle";
+ * declare const cfg: import("@fastchat/perf/load_worker").WorkerConfig;
+ * const w = new WorkerHandle(0, cfg, "/tmp/worker-0.log", (_w, m) => console.log(m.t));
+ * await w.exited;
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
+
+const WORKER_MAIN = fileURLToPath(new URL("./load_worker.ts", import.meta.url));
+const encoder = new TextEncoder();
+
+/** A worker process and its JSON-lines channel. */
+export class WorkerHandle {
+  progress: WorkerProgress | null = null;
+  flushed = false;
+  readonly tail: string[] = [];
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #waiters: { t: WorkerMessage["t"]; resolve: (m: WorkerMessage) => void }[] = [];
+  readonly #seen = new Map<WorkerMessage["t"], WorkerMessage>();
+  #stdoutDone: Promise<void>;
+  #stderrDone: Promise<void>;
+
+  constructor(
+    readonly index: number,
+    cfg: WorkerConfig,
+    readonly logPath: string,
+    readonly onMessage: (w: WorkerHandle, m: WorkerMessage) => void,
+    denoFlags: string[] = [],
+  ) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...denoFlags, WORKER_MAIN, JSON.stringify(cfg)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      // Own process group: Ctrl-C reaches only the parent, which stops workers via stdin.
+      detached: true,
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.exited = this.#child.status;
+    this.#stdoutDone = this.#readStdout();
+    this.#stderrDone = this.#readStderr();
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  async #readStdout(): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    const handle = (line: string) => {
+      if (!line.startsWith("{")) return this.#keep(line);
+      let m: WorkerMessage;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        return this.#keep(line);
+      }
+      if (m.t === "progress" || m.t === "flushed") {
+        const { t: _t, worker: _w, ...p } = m;
+        this.progress = p;
+      }
+      if (m.t === "flushed") this.flushed = true;
+      this.#seen.set(m.t, m);
+      this.onMessage(this, m);
+      for (let i = this.#waiters.length - 1; i >= 0; i--) {
+        if (this.#waiters[i].t === m.t) this.#waiters.splice(i, 1)[0].resolve(m);
+      }
+    };
+    try {
+      for await (const chunk of this.#child.stdout) {
+        const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+        partial = parts.pop()!;
+        for (const l of parts) handle(l);
+      }
+    } catch { /* gone */ }
+    if (partial) handle(partial);
+  }
+
+  async #readStderr(): Promise<void> {
+    const file = await Deno.open(this.logPath, { write: true, create: true, append: true });
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of this.#child.stderr) {
+        await file.write(chunk);
+        for (const l of decoder.decode(chunk, { stream: true }).split("\n")) if (l) this.#keep(l);
+      }
+    } catch {
+      /* gone */
+    } finally {
+      file.close();
+    }
+  }
+
+  #keep(line: string): void {
+    this.tail.push(line);
+    if (this.tail.length > 50) this.tail.shift();
+  }
+
+  /** The first message of type `t` (already seen or future). */
+  waitFor<T extends WorkerMessage["t"]>(t: T): Promise<Extract<WorkerMessage, { t: T }>> {
+    const seen = this.#seen.get(t);
+    if (seen) return Promise.resolve(seen as Extract<WorkerMessage, { t: T }>);
+    return new Promise((resolve) =>
+      this.#waiters.push({ t, resolve: resolve as (m: WorkerMessage) => void })
+    );
+  }
+
+  async send(cmd: WorkerCommand): Promise<void> {
+    try {
+      await this.#writer.write(encoder.encode(JSON.stringify(cmd) + "\n"));
+    } catch { /* exited */ }
+  }
+
+  /** Asks the worker to stop and flush; SIGKILL after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    await this.send({ cmd: "stop" });
+    await this.#writer.close().catch(() => {});
+    const timer = setTimeout(() => this.kill(), graceMs);
+    try {
+      await this.exited;
+      await Promise.all([this.#stdoutDone, this.#stderrDone]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }
+}
