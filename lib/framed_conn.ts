@@ -19,6 +19,8 @@
 import { FastChatError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME, FRAME_HEADER_BYTES, FrameDecoder } from "./frame.ts";
 
+const MAX_READ_SIZE = 64 * 1024;
+
 /** Options of a {@link FramedConnection}. */
 export interface FramedConnectionOptions {
   /** Called with each inbound payload; a returned promise pauses reading until it settles. */
@@ -31,7 +33,11 @@ export interface FramedConnectionOptions {
   maxQueueBytes?: number;
   /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
   onOverflow?: () => void;
-  /** Read buffer size (default 64 KiB). */
+  /**
+   * Initial read buffer size (default 4 KiB). It doubles, up to 64 KiB, each
+   * time a read fills it, so idle connections stay small and busy ones get
+   * large reads.
+   */
   readSize?: number;
   /** Close with `SLOW_CONSUMER` when a `writable()` waiter sees no progress this long (default 30 s). */
   writeStallMs?: number;
@@ -83,12 +89,15 @@ export class FramedConnection {
 
   /** Starts the read loop; resolves when the peer or this side closes. */
   async start(): Promise<void> {
-    const buf = new Uint8Array(this.#opts.readSize ?? 64 * 1024);
+    let buf = new Uint8Array(this.#opts.readSize ?? 4096);
     try {
       while (!this.#closed) {
         const n = await this.conn.read(buf);
         if (n === null) break;
+        const full = n === buf.length;
         const frames = this.decoder.push(buf.subarray(0, n));
+        // Frames are copies, so the buffer may be replaced by a larger one.
+        if (full && buf.length < MAX_READ_SIZE) buf = new Uint8Array(buf.length * 2);
         for (let i = 0; i < frames.length && !this.#closed; i++) {
           const r = this.#opts.onFrame(frames[i]);
           if (r) await r;
