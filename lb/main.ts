@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { FastChatError } from "@fastchat/lib/errors";
 import { MetricsRegistry, serveMetrics } from "@fastchat/lib/metrics";
+import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { loadOrCreateSigner } from "./key_file.ts";
 import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
@@ -179,24 +180,12 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   console.log(`FastChat load balancer ${lb.id} listening on ${lb.address}`);
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(async () => {
     logger.info("shutting_down", { id: lb.id, tickets: lb.ticketsIssued });
     await lb.close();
     await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-}
-
-if (import.meta.main) {
-  main(Deno.args).catch((e) => {
-    const err = FastChatError.from(e);
-    console.error(`fastchat lb: ${err.code}: ${err.message}`);
-    Deno.exit(1);
   });
 }
+
+if (import.meta.main) runMain("lb", () => main(Deno.args));

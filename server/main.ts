@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { FastChatError } from "@fastchat/lib/errors";
+import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { ChatServer } from "./chat_server.ts";
@@ -127,24 +128,12 @@ async function main(args: string[]): Promise<void> {
     );
   }
   console.log(`FastChat server ${server.id} listening on ${server.address}`);
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(async () => {
     logger.info("shutting_down", { id: server.id });
     await server.close();
     await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-}
-
-if (import.meta.main) {
-  main(Deno.args).catch((e) => {
-    const err = FastChatError.from(e);
-    console.error(`fastchat server: ${err.code}: ${err.message}`);
-    Deno.exit(1);
   });
 }
+
+if (import.meta.main) runMain("server", () => main(Deno.args));

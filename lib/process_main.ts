@@ -1,0 +1,41 @@
+/**
+ * What every FastChat process entry point does: run `main`, print a failure
+ * as one `fastchat <name>: CODE: message` line (exit 1), and on SIGINT or
+ * SIGTERM run a graceful shutdown once, then exit 0.
+ *
+ * @example
+ * ```ts
+ * import { onShutdown, runMain } from "@fastchat/lib/process_main";
+ * runMain("demo", async () => {
+ *   const timer = setInterval(() => {}, 1000);
+ *   onShutdown(() => clearInterval(timer));
+ * });
+ * ```
+ * @module
+ */
+import { FastChatError } from "./errors.ts";
+
+/** Runs `shutdown` once on the first SIGINT/SIGTERM, then exits 0. */
+export function onShutdown(shutdown: () => unknown | Promise<unknown>): void {
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await shutdown();
+    } finally {
+      Deno.exit(0);
+    }
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+/** Runs `main`; a thrown error becomes a one-line message and exit code 1. */
+export function runMain(name: string, main: () => Promise<unknown>): void {
+  main().catch((e) => {
+    const err = FastChatError.from(e);
+    console.error(`fastchat ${name}: ${err.code}: ${err.message}`);
+    Deno.exit(1);
+  });
+}
