@@ -112,7 +112,7 @@ export class ChatClient {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #syncWaiters: (() => void)[] = [];
   #synced = false;
-  #earlyReceipts: [string, string][] = [];
+  #earlyReceipts: ServerFrameOf<"delivered">[] = [];
   #receiptsShown = new Set<string>();
 
   constructor(opts: ChatClientOptions) {
@@ -298,7 +298,7 @@ export class ChatClient {
       server: this.#conn!.serverId,
       address: this.#conn!.address,
     });
-    this.#showReceipts(this.#earlyReceipts.splice(0));
+    for (const f of this.#earlyReceipts.splice(0)) this.#showReceipts(f);
     this.#inbox.start(this.#session);
     await this.#backlogDone();
   }
@@ -469,8 +469,8 @@ export class ChatClient {
         if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         return;
       case "delivered":
-        if (!this.#session) this.#earlyReceipts.push(...f.items); // shown after "ready"
-        else this.#showReceipts(f.items);
+        if (!this.#session) this.#earlyReceipts.push(f); // shown after "ready"
+        else this.#showReceipts(f);
         return;
       case "synced":
         this.#synced = true;
@@ -496,10 +496,10 @@ export class ChatClient {
 
   /**
    * Emits `delivered` once per message (stored receipts are re-sent until
-   * acknowledged, so repeats are dropped) and acknowledges them.
+   * acknowledged, so repeats are dropped) and acknowledges stored ones.
    */
-  #showReceipts(items: [string, string][]): void {
-    if (items.length === 0) return;
+  #showReceipts(f: ServerFrameOf<"delivered">): void {
+    const items = f.items;
     for (const [peer, id] of items) {
       const key = peer + "\n" + id;
       if (this.#receiptsShown.has(key)) continue;
@@ -507,6 +507,7 @@ export class ChatClient {
       this.#receiptsShown.add(key);
       this.#emit({ event: "delivered", id, to: peer });
     }
+    if (!f.stored) return;
     for (let i = 0; i < items.length; i += 4096) {
       this.#conn?.send({ t: "rack", items: items.slice(i, i + 4096) });
     }

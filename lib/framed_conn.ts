@@ -130,7 +130,7 @@ export class FramedConnection {
       // Start writing after the current task, so every frame produced in it
       // (a burst of deliveries, acks, receipts) goes out in one write.
       this.#writing = true;
-      queueMicrotask(() => this.#flush());
+      setImmediate(() => this.#flush());
     }
     return true;
   }

@@ -21,6 +21,7 @@ import { Packr } from "msgpackr";
 import { FastChatError } from "./errors.ts";
 import {
   array,
+  boolean,
   bytes,
   int,
   object,
@@ -128,7 +129,11 @@ export type ServerFrame =
     env?: Uint8Array;
   }
   | { t: "sent"; ids: string[] }
-  | { t: "delivered"; items: [string, string][] }
+  /**
+   * Delivery receipts [recipient, id]. `stored`: kept by the server until the
+   * client acknowledges them with `rack`; live receipts need no `rack`.
+   */
+  | { t: "delivered"; items: [string, string][]; stored?: boolean }
   | { t: "pong"; rid: number }
   /** Sent once after login when every stored message has been sent. */
   | { t: "synced" };
@@ -233,7 +238,11 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     env: optional(bytes(16, 8192)),
   }),
   sent: object({ t: oneOf("sent"), ids: array(msgId, 1, 65536) }),
-  delivered: object({ t: oneOf("delivered"), items: array(tuple(user, msgId), 1, 65536) }),
+  delivered: object({
+    t: oneOf("delivered"),
+    items: array(tuple(user, msgId), 1, 65536),
+    stored: optional(boolean()),
+  }),
   pong: object({ t: oneOf("pong"), rid }),
   synced: object({ t: oneOf("synced") }),
 };

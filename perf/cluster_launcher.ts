@@ -1,9 +1,10 @@
 /**
  * The cluster a perf run starts when no `--lb` is given: the embedded
  * database in memory (`db/main.ts --memory --port 0`, unless `--db` names a
- * PostgreSQL), S chat servers (`--port 0 --require-ticket --scrypt-n N`) and
- * the load balancer (`--rate 0 --port 0`: every perf client comes from
- * 127.0.0.1, so the LB's per-address limit must be off), each a real
+ * PostgreSQL), S chat servers (`--port 0 --require-ticket --scrypt-n N
+ * --auth-rate R`) and the load balancer (`--rate 0 --port 0`): every perf
+ * client comes from 127.0.0.1, so the per-address limits of the LB and the
+ * servers' register/login limit must not apply to it; each a real
  * process. Waits until the servers' peer links form a full mesh, watches
  * for unexpected exits, kills one server on request (`--kill-one`), reads
  * server RSS (`--idle`), and stops everything in order (LB, servers,
@@ -25,6 +26,12 @@ import { readCpuSeconds, readVmRssKb } from "./idle_mode.ts";
 
 const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
+/**
+ * Register/login requests per second per address the perf cluster's servers
+ * allow: all perf clients share 127.0.0.1, where production servers allow 5.
+ */
+export const PERF_AUTH_RATE = 2000;
+
 /** Options of {@link ClusterLauncher.start}. */
 export interface ClusterLaunchOptions {
   servers: number;
@@ -32,6 +39,8 @@ export interface ClusterLaunchOptions {
   db?: string | null;
   /** Servers' `--scrypt-n`. */
   scryptN: number;
+  /** Servers' `--auth-rate` (default {@link PERF_AUTH_RATE}). */
+  authRate?: number;
   /** Where process output is written at {@link ClusterLauncher.stop}. */
   logDir: string;
   /** Called once when a process exits that was neither killed nor stopped by us. */
@@ -136,6 +145,8 @@ export class ClusterLauncher {
           "--require-ticket",
           "--scrypt-n",
           String(o.scryptN),
+          "--auth-rate",
+          String(o.authRate ?? PERF_AUTH_RATE),
         ], /FastChat server (\S+) listening on (\S+:\d+)/)),
     );
     for (const r of started) {

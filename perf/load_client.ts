@@ -28,12 +28,16 @@ import { formatMs, nowMs, sleep } from "./clock.ts";
 import {
   PayloadSource,
   pickRecipient,
+  plannedRecipients,
   type Rng,
   type Schedule,
   sendSchedule,
   streamRng,
 } from "./load_plan.ts";
 import { type SendModel, userName } from "./run_config.ts";
+
+/** A CSV field that needs no quoting. */
+const PLAIN = /^[^",\r\n]*$/;
 
 /** The CSV header of every client file. */
 export const CSV_HEADER = ["message_id", "event", "time_ms", "bytes", "peer", "kind"] as const;
@@ -54,7 +58,7 @@ export type CsvEvent = "sent" | "acked" | "received" | "delivered" | "error";
  * ```
  */
 export class CsvLog {
-  #rows: (string | number)[][] = [];
+  #lines: string[] = [];
   #chain: Promise<void> = Promise.resolve();
 
   private constructor(readonly path: string) {}
@@ -67,7 +71,7 @@ export class CsvLog {
 
   /** Buffered rows not yet written. */
   get pending(): number {
-    return this.#rows.length;
+    return this.#lines.length;
   }
 
   /** Buffers one row; `time` is a {@link nowMs} time. */
@@ -79,15 +83,18 @@ export class CsvLog {
     peer: string,
     kind: string,
   ): void {
-    this.#rows.push([id, event, formatMs(time), bytes, peer, kind]);
+    const time3 = formatMs(time);
+    // Ids, user names and codes never need quoting; anything else goes through csv-stringify.
+    if (PLAIN.test(id) && PLAIN.test(peer) && PLAIN.test(kind)) {
+      this.#lines.push(`${id},${event},${time3},${bytes},${peer},${kind}\n`);
+    } else this.#lines.push(stringify([[id, event, time3, bytes, peer, kind]]));
   }
 
   /** Appends the buffered rows in one write; flushes are serialized. */
   flush(): Promise<void> {
-    if (this.#rows.length === 0) return this.#chain;
-    const rows = this.#rows;
-    this.#rows = [];
-    const text = stringify(rows);
+    if (this.#lines.length === 0) return this.#chain;
+    const text = this.#lines.join("");
+    this.#lines = [];
     this.#chain = this.#chain.then(() => Deno.writeTextFile(this.path, text, { append: true }));
     return this.#chain;
   }
@@ -160,6 +167,8 @@ export function perfPassword(user: string): string {
 export class LoadClient {
   readonly user: string;
   readonly counters: ClientCounters = zeroCounters();
+  /** Key warm-up messages sent, and warm-up messages and receipts received (never recorded). */
+  readonly warm = { sent: 0, received: 0, delivered: 0 };
   /** Server id and address after login (updated on reconnect). */
   server = "";
   address = "";
@@ -267,7 +276,11 @@ export class LoadClient {
       default:
         break;
     }
-    if (!this.#recording) return;
+    if (!this.#recording) {
+      if (e.event === "message") this.warm.received++;
+      else if (e.event === "delivered") this.warm.delivered++;
+      return;
+    }
     switch (e.event) {
       case "sent": {
         k.acked++;
@@ -310,6 +323,19 @@ export class LoadClient {
     const w = this.#windowWake;
     this.#windowWake = null;
     w?.();
+  }
+
+  /**
+   * Key warm-up: sends one unrecorded message to every peer this client's
+   * first `picks` sends will go to, creating (and delivering) the session
+   * keys the timed phase then reuses. Resolves once they are all queued.
+   */
+  async warmUp(picks: number): Promise<void> {
+    const o = this.#o;
+    for (const r of plannedRecipients(o.seed, o.index, o.clients, picks)) {
+      await this.#client!.send(userName(o.seed, r), "key warm-up");
+      this.warm.sent++;
+    }
   }
 
   /** Starts recording events (at "go"). */

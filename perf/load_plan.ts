@@ -96,6 +96,34 @@ export function pickRecipient(rng: Rng, self: number, clients: number): number {
   return j >= self ? j + 1 : j;
 }
 
+/** Sends per client whose recipients the key warm-up of a `--duration` run covers. */
+export const WARMUP_PICKS_FOR_DURATION = 1000;
+
+/**
+ * The distinct recipients client `self` will pick in its first `picks`
+ * sends: replays its `recipients` stream, so the key warm-up covers exactly
+ * the pairs the timed phase uses.
+ *
+ * @example
+ * ```ts
+ * import { plannedRecipients } from "./load_plan.ts";
+ * plannedRecipients("s1", 0, 2, 5); // [1]
+ * ```
+ */
+export function plannedRecipients(
+  seed: string,
+  self: number,
+  clients: number,
+  picks: number,
+): number[] {
+  const rng = streamRng(seed, self, "recipients");
+  const seen = new Set<number>();
+  for (let i = 0; i < picks && seen.size < clients - 1; i++) {
+    seen.add(pickRecipient(rng, self, clients));
+  }
+  return [...seen];
+}
+
 const PRINTABLE_FIRST = 0x20;
 const PRINTABLE_COUNT = 0x7f - 0x20; // space .. tilde
 

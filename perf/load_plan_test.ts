@@ -7,6 +7,7 @@ import {
   mulberry32,
   PayloadSource,
   pickRecipient,
+  plannedRecipients,
   randomText,
   sendSchedule,
   splitRate,
@@ -196,4 +197,15 @@ Deno.test("clientsOfWorker: a partition, sizes differ by at most one", () => {
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
   }
   expect(clientsOfWorker(1, 3, 7)).toEqual([1, 4]);
+});
+
+Deno.test("plannedRecipients: exactly the distinct recipients of the first picks", () => {
+  const rng = streamRng("warm", 3, "recipients");
+  const expected = new Set<number>();
+  for (let i = 0; i < 20; i++) expected.add(pickRecipient(rng, 3, 50));
+  expect(new Set(plannedRecipients("warm", 3, 50, 20))).toEqual(expected);
+  expect(plannedRecipients("warm", 3, 50, 20).length).toBe(expected.size);
+  // Enough picks cover every other client, and never more.
+  expect(plannedRecipients("warm", 0, 4, 10_000).sort()).toEqual([1, 2, 3]);
+  expect(plannedRecipients("warm", 0, 4, 0)).toEqual([]);
 });

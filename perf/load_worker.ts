@@ -3,9 +3,9 @@
  * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
  * by index) and talks to the parent in JSON lines:
  *
- * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`,
+ * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`,
  *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
- * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`,
+ * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`, `warmed`,
  *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
  *   `flushed` (the last line before exit 0).
  *
@@ -31,7 +31,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { nowMs, sleep } from "./clock.ts";
 import { type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
-import { clientsOfWorker } from "./load_plan.ts";
+import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
 import type { SendModel } from "./run_config.ts";
 
 /** What the parent tells a worker on its command line. */
@@ -59,6 +59,7 @@ export interface WorkerConfig {
 export type WorkerCommand =
   | { cmd: "register" }
   | { cmd: "login" }
+  | { cmd: "warmup" }
   | { cmd: "go"; startMs: number }
   | { cmd: "stop" };
 
@@ -70,6 +71,10 @@ export interface WorkerProgress extends ClientCounters {
   /** Users whose registration found them existing (USER_EXISTS). */
   existing: number;
   loggedIn: number;
+  /** Key warm-up: messages sent by, and messages and receipts received by, this worker's clients. */
+  warmSent: number;
+  warmReceived: number;
+  warmDelivered: number;
 }
 
 /** Lines on a worker's stdout. */
@@ -92,6 +97,8 @@ export type WorkerMessage =
     /** user -> [server id, server address] */
     servers: Record<string, [string, string]>;
   }
+  /** Every warm-up message of the worker's clients is queued. */
+  | { t: "warmed"; worker: number; sent: number }
   | ({ t: "progress"; worker: number } & WorkerProgress)
   | { t: "disconnected"; worker: number; user: string; timeMs: number; code: string }
   | { t: "reconnected"; worker: number; user: string; timeMs: number; server: string }
@@ -255,8 +262,15 @@ class Worker {
       sum.lastSendMs = Math.max(sum.lastSendMs, k.lastSendMs);
       sum.lastRecvMs = Math.max(sum.lastRecvMs, k.lastRecvMs);
     }
+    const warm = { warmSent: 0, warmReceived: 0, warmDelivered: 0 };
+    for (const c of this.#clients) {
+      warm.warmSent += c.warm.sent;
+      warm.warmReceived += c.warm.received;
+      warm.warmDelivered += c.warm.delivered;
+    }
     return {
       ...sum,
+      ...warm,
       doneSending: this.#doneSending,
       registered: this.#registered,
       existing: this.#existing,
@@ -316,6 +330,14 @@ class Worker {
       rateLimited: this.#gate.limitedCount - limited0,
       servers,
     });
+  }
+
+  /** Sends every client's key warm-up messages, then reports `warmed`. */
+  async warmUp(): Promise<void> {
+    const picks = this.#cfg.messages ?? WARMUP_PICKS_FOR_DURATION;
+    await pool(this.#clients, 256, (c) => c.warmUp(picks), () => this.#stopping);
+    if (this.#stopping) return;
+    emit({ t: "warmed", worker: this.#cfg.worker, sent: this.progress().warmSent });
   }
 
   go(startMs: number): void {
@@ -392,6 +414,7 @@ async function main(): Promise<void> {
       const cmd = JSON.parse(line) as WorkerCommand;
       if (cmd.cmd === "register") w.track(w.register());
       else if (cmd.cmd === "login") w.track(w.login());
+      else if (cmd.cmd === "warmup") w.track(w.warmUp());
       else if (cmd.cmd === "go") w.go(cmd.startMs ?? nowMs());
       else if (cmd.cmd === "stop") break;
     }

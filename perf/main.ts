@@ -32,7 +32,7 @@ import {
   readCpuSeconds,
   type RssSample,
 } from "./idle_mode.ts";
-import { KILL_AT_FRACTION } from "./load_plan.ts";
+import { KILL_AT_FRACTION, plannedRecipients, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
 import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
 import {
   checkCsvDir,
@@ -50,6 +50,8 @@ const ANALYZE_MAIN = here("./analyze.ts");
 const DEFAULT_OUT_ROOT = here("./out");
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
+/** Longest wait for every key warm-up message and receipt to arrive. */
+const WARMUP_TIMEOUT_MS = 300_000;
 
 class Interrupted extends Error {
   constructor() {
@@ -95,6 +97,8 @@ class Run {
   readonly phases: {
     register?: Phase;
     login?: Phase;
+    /** Key warm-up: `count` messages (one per planned sender/recipient pair). */
+    warmup?: Phase;
     messaging?: {
       startMs: number;
       endMs: number;
@@ -169,7 +173,10 @@ class Run {
         sampler?.stop();
       }
       if (this.cfg.idle) await this.#idle(rssBefore!, sampler!.samples);
-      else await this.#messaging();
+      else {
+        if (this.cfg.warmup) await this.#warmUp();
+        await this.#messaging();
+      }
     } catch (e) {
       if (!(e instanceof Interrupted)) this.failure = e instanceof Error ? e : new Error(String(e));
     }
@@ -292,8 +299,9 @@ class Run {
     t0: number,
     count: (p: WorkerProgress) => number,
     done: Promise<T>,
+    total = this.cfg.clients,
   ): Promise<T> {
-    const view = new PhaseView(label, this.cfg.clients);
+    const view = new PhaseView(label, total);
     const timer = setInterval(
       () => view.update(count(sumProgress(this.workers.map((w) => w.progress))), nowMs() - t0),
       250,
@@ -351,6 +359,49 @@ class Run {
       `logged in ${loggedIn}${kept ? ` (+${kept} kept from registration)` : ""} in ${
         (this.phases.login.ms / 1000).toFixed(1)
       } s (${this.phases.login.perSecond}/s)${limitedNote(loginLimited)}`,
+    );
+  }
+
+  /**
+   * Key warm-up: every client messages each peer it will write to, unrecorded;
+   * waits until each of those messages and its receipt has arrived, so
+   * nothing of it spills into the timed phase.
+   */
+  async #warmUp(): Promise<void> {
+    const cpu0 = await this.#cpuSeconds();
+    const t0 = nowMs();
+    await this.#broadcast({ cmd: "warmup" });
+    const c = this.cfg;
+    let planned = 0;
+    for (let i = 0; i < c.clients; i++) {
+      planned +=
+        plannedRecipients(c.seed, i, c.clients, c.messages ?? WARMUP_PICKS_FOR_DURATION).length;
+    }
+    const warmed = await this.#withPhaseView(
+      "warm-up",
+      t0,
+      (p) => p.warmReceived,
+      Promise.all(this.workers.map((w) => w.waitFor("warmed"))),
+      planned,
+    );
+    const pairs = warmed.reduce((a, w) => a + w.sent, 0);
+    let p = sumProgress(this.workers.map((w) => w.progress));
+    while (p.warmReceived < pairs || p.warmDelivered < pairs) {
+      if (nowMs() - t0 > WARMUP_TIMEOUT_MS) {
+        throw new Error(
+          `key warm-up: ${p.warmReceived}/${pairs} messages and ${p.warmDelivered}/${pairs} ` +
+            `receipts arrived in ${WARMUP_TIMEOUT_MS / 1000} s`,
+        );
+      }
+      await this.#guard(sleep(50));
+      p = sumProgress(this.workers.map((w) => w.progress));
+    }
+    this.phases.warmup = phase(pairs, nowMs() - t0);
+    this.phases.warmup.cpuSeconds = cpuDiff(cpu0, await this.#cpuSeconds());
+    log(
+      `key warm-up: ${pairs} sender/recipient pairs in ${
+        (this.phases.warmup.ms / 1000).toFixed(1)
+      } s (${this.phases.warmup.perSecond}/s)`,
     );
   }
 
@@ -569,6 +620,7 @@ class Run {
       phases: {
         register: this.phases.register ?? null,
         login: this.phases.login ?? null,
+        warmup: this.phases.warmup ?? null,
         messaging: m ?? null,
       },
       results: p

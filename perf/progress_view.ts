@@ -121,6 +121,9 @@ export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { a
     registered: 0,
     existing: 0,
     loggedIn: 0,
+    warmSent: 0,
+    warmReceived: 0,
+    warmDelivered: 0,
     allDone: ps.length > 0,
   };
   for (const p of ps) {
@@ -137,6 +140,9 @@ export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { a
     s.registered += p.registered;
     s.existing += p.existing;
     s.loggedIn += p.loggedIn;
+    s.warmSent += p.warmSent;
+    s.warmReceived += p.warmReceived;
+    s.warmDelivered += p.warmDelivered;
     s.lastSendMs = Math.max(s.lastSendMs, p.lastSendMs);
     s.lastRecvMs = Math.max(s.lastRecvMs, p.lastRecvMs);
     if (!p.doneSending) s.allDone = false;

@@ -80,6 +80,11 @@ export interface RunConfig {
   kdfIterations: number;
   /** Run `perf/analyze.ts` on the run directory at the end. */
   analyze: boolean;
+  /**
+   * Before timing, each client sends one unrecorded message to every peer it
+   * will write to, so session keys exist (no RSA in the timed phase).
+   */
+  warmup: boolean;
   /** Write V8 CPU profiles of all processes to `<run>/profiles/`. */
   cpuProf: boolean;
 }
@@ -121,6 +126,10 @@ other:
   --kill-one          SIGKILL one server once a quarter of the load is sent; measure how long
                       its clients take to reconnect and count lost/duplicated messages
                       (writes reconnect.json; needs --servers 2 or more)
+  --no-warmup         skip the key warm-up: by default, before timing, every client sends one
+                      unrecorded message to each peer it will write to, so the timed phase
+                      measures chat between users who already share session keys; without it
+                      the first message of each pair pays for RSA key wrapping
   --no-analyze        do not run perf/analyze.ts on the run directory at the end
   --cpu-prof          write V8 CPU profiles of every process (servers, LB, database, workers)
                       to DIR/profiles/*.cpuprofile (open in Chrome DevTools)
@@ -128,8 +137,10 @@ other:
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
 real memory-hard hash; with --idle, N=${IDLE_SCRYPT_N} and ${IDLE_KDF_ITERATIONS} PBKDF2 iterations
-make 10,000 logins feasible. Both only affect the register/login phases, which are timed
-separately from messaging (phases in run.json).`;
+make 10,000 logins feasible. The servers perf starts allow 2,000 register/login requests per
+second per address (production default 5): every perf client comes from 127.0.0.1. All of
+this only affects the register/login phases, which are timed separately from messaging
+(phases in run.json).`;
 
 function invalid(message: string): FastChatError {
   return new FastChatError("INVALID_CONFIG", `${message}; see --help`);
@@ -338,6 +349,7 @@ export function parseRunArgs(
         idle: { type: "string" },
         "kill-one": { type: "boolean", default: false },
         "no-analyze": { type: "boolean", default: false },
+        "no-warmup": { type: "boolean", default: false },
         "cpu-prof": { type: "boolean", default: false },
       },
       strict: true,
@@ -469,6 +481,7 @@ export function parseRunArgs(
     scryptN,
     kdfIterations,
     analyze: !values["no-analyze"],
+    warmup: !values["no-warmup"],
     cpuProf: values["cpu-prof"],
   };
 }

@@ -121,7 +121,7 @@ export class ChatServer {
           serversOf: (user) => mesh?.serversOf(user) ?? [],
           forward: (peer, m) => mesh?.forward(peer, m),
           sendAck: (origin, item) => mesh?.sendAck(origin, item),
-          sendReceipt: (peer, item) => mesh?.sendReceipt(peer, item) ?? false,
+          sendReceipt: (peer, item, stored) => mesh?.sendReceipt(peer, item, stored) ?? false,
         }
         : undefined,
     });
@@ -169,7 +169,7 @@ export class ChatServer {
           handlers: {
             onForward: (origin, msgs) => router.deliverForwarded(origin, msgs),
             onAck: (items) => router.ackRouted(items),
-            onReceipt: (items) => router.receiptsRouted(items),
+            onReceipt: (items, stored) => router.receiptsRouted(items, stored),
             flushWrites: () => router.flush(),
             localUsers: () => router.localUsers(),
             resync: (reason) => server.#resync(reason),

@@ -96,6 +96,7 @@ export class ClientSession implements RoutedSession {
   #authTimer: ReturnType<typeof setTimeout> | undefined;
   #sent: string[] = [];
   #delivered: [string, string][] = [];
+  #deliveredStored: [string, string][] = [];
   #flushQueued = false;
   /** Live messages that arrive while the backlog is being sent (bounded). */
   #syncBuffer: { key: string; payload: Uint8Array }[] | null = null;
@@ -159,8 +160,8 @@ export class ClientSession implements RoutedSession {
     this.#queueFlush();
   }
 
-  confirmDelivered(peer: string, id: string): void {
-    this.#delivered.push([peer, id]);
+  confirmDelivered(peer: string, id: string, stored: boolean): void {
+    (stored ? this.#deliveredStored : this.#delivered).push([peer, id]);
     this.#queueFlush();
   }
 
@@ -176,6 +177,10 @@ export class ClientSession implements RoutedSession {
       if (this.#delivered.length > 0) {
         this.#send({ t: "delivered", items: this.#delivered });
         this.#delivered = [];
+      }
+      if (this.#deliveredStored.length > 0) {
+        this.#send({ t: "delivered", items: this.#deliveredStored, stored: true });
+        this.#deliveredStored = [];
       }
     });
   }
@@ -353,7 +358,7 @@ export class ClientSession implements RoutedSession {
       }
       // Stored receipts are re-sent at every login until the client acknowledges them.
       const receipts = await this.#ctx.store.pendingReceipts(g.user);
-      for (const r of receipts) this.confirmDelivered(r.recipient, r.id);
+      for (const r of receipts) this.confirmDelivered(r.recipient, r.id, true);
       const sent = new Set<string>();
       let after = 0;
       do {

@@ -4,7 +4,10 @@
  * A message is forwarded to the recipient's live sessions at once and queued
  * for a batched, write-behind insert. The sender gets `sent` when the row is
  * committed, or earlier if the recipient acknowledged first (then the row is
- * never written: nothing is left to lose). Recipient acknowledgements delete
+ * never written: nothing is left to lose). Messages for recipients that are
+ * online wait up to `lingerMs` for that acknowledgement; a message nobody is
+ * online to receive is written at once (with everything queued before it, so
+ * stored order stays acceptance order). Recipient acknowledgements delete
  * stored rows in batches and turn into `delivered` receipts for the sender,
  * kept in the store while the sender is offline.
  *
@@ -30,8 +33,11 @@ export interface RoutedSession {
   deliver(payload: Uint8Array, key: string): boolean;
   /** Queues a `sent` confirmation (batched by the session). */
   confirmSent(id: string): void;
-  /** Queues a `delivered` receipt (batched by the session). */
-  confirmDelivered(peer: string, id: string): void;
+  /**
+   * Queues a `delivered` receipt (batched by the session); `stored` when the
+   * store keeps it until the client acknowledges it (`rack`).
+   */
+  confirmDelivered(peer: string, id: string, stored: boolean): void;
 }
 
 /** How the router reaches users on other servers (cluster mode). */
@@ -43,7 +49,7 @@ export interface ClusterHooks {
   /** Routes [recipient, from, id] back to the message's origin server. */
   sendAck(origin: string, item: [string, string, string]): void;
   /** Sends [sender, recipient, id] to a peer where the sender is; false if unreachable. */
-  sendReceipt(peer: string, item: [string, string, string]): boolean;
+  sendReceipt(peer: string, item: [string, string, string], stored: boolean): boolean;
 }
 
 /** Router tuning. */
@@ -51,9 +57,11 @@ export interface MessageRouterOptions {
   /** Keep delivered rows (marked delivered) instead of deleting them. */
   retain?: boolean;
   /**
-   * A message is written only once it is this old and still unacknowledged
-   * (default 10 ms): recipients online acknowledge sooner, so their messages
-   * never touch the store. `flush()` writes everything regardless.
+   * A message delivered live is written only once it is this old and still
+   * unacknowledged (default 250 ms): online recipients acknowledge sooner, so
+   * their messages never touch the store. The sender's `sent` waits for
+   * whichever comes first, so a crash in between loses nothing the sender
+   * was told is safe (its client resends). `flush()` writes everything.
    */
   lingerMs?: number;
   /** Largest rows per statement (default 1000). */
@@ -69,6 +77,8 @@ const QUEUED = 0, WRITING = 1;
 interface PendingMessage {
   /** When it was accepted (performance.now()). */
   at: number;
+  /** Acceptance order. */
+  seq: number;
   key: string;
   row: StoredMessage;
   sender: RoutedSession | null;
@@ -105,9 +115,13 @@ export class MessageRouter {
   #receipts: MessageRef[] = [];
   #receiptDeletes: MessageRef[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDue = 0;
   #flushing: Promise<void> | null = null;
   #drainWaiters: (() => void)[] = [];
   #failures = 0;
+  #seq = 0;
+  /** Messages up to this `seq` are written without lingering (one had no live recipient). */
+  #urgentThrough = -1;
   /** Counters for metrics. */
   readonly stats = {
     accepted: 0,
@@ -128,7 +142,7 @@ export class MessageRouter {
     this.#cluster = opts.cluster;
     this.#opts = {
       retain: opts.retain ?? false,
-      lingerMs: opts.lingerMs ?? 10,
+      lingerMs: opts.lingerMs ?? 250,
       batchMax: opts.batchMax ?? 1000,
       highWater: opts.highWater ?? 50_000,
     };
@@ -190,6 +204,7 @@ export class MessageRouter {
     }
     const p: PendingMessage = {
       at: performance.now(),
+      seq: this.#seq++,
       key,
       row: m,
       sender,
@@ -198,10 +213,16 @@ export class MessageRouter {
     };
     this.#pending.set(key, p);
     this.#writes.push(p);
+    let live = false;
     const set = this.#live.get(m.recipient);
     if (set) {
       const payload = encodePayload(frame);
-      for (const s of set) if (s.deliver(payload, key)) this.stats.delivered++;
+      for (const s of set) {
+        if (s.deliver(payload, key)) {
+          this.stats.delivered++;
+          live = true;
+        }
+      }
     }
     if (this.#cluster) {
       let fwd: ForwardedMessage | undefined;
@@ -218,8 +239,10 @@ export class MessageRouter {
         ];
         this.#cluster.forward(peer, fwd);
         this.stats.forwarded++;
+        live = true;
       }
     }
+    if (!live) this.#urgentThrough = p.seq;
     this.#schedule();
     if (this.#writes.length > this.#opts.highWater) {
       return new Promise((resolve) => this.#drainWaiters.push(resolve));
@@ -296,12 +319,15 @@ export class MessageRouter {
     }
   }
 
-  /** Receipts a peer sent for senders connected here: [sender, recipient, id]. */
-  receiptsRouted(items: [string, string, string][]): void {
+  /**
+   * Receipts a peer sent for senders connected here: [sender, recipient, id].
+   * Unless the peer `stored` them already, those whose sender has gone are stored here.
+   */
+  receiptsRouted(items: [string, string, string][], stored = false): void {
     for (const [sender, recipient, id] of items) {
       const set = this.#live.get(sender);
-      if (set) { for (const s of set) s.confirmDelivered(recipient, id); }
-      else this.#receipts.push({ sender, recipient, id });
+      if (set) { for (const s of set) s.confirmDelivered(recipient, id, stored); }
+      else if (!stored) this.#receipts.push({ sender, recipient, id });
     }
     this.#schedule();
   }
@@ -320,13 +346,14 @@ export class MessageRouter {
   #receipt(ref: MessageRef, stored = false): void {
     const set = this.#live.get(ref.sender);
     if (set) {
-      for (const s of set) s.confirmDelivered(ref.recipient, ref.id);
+      for (const s of set) s.confirmDelivered(ref.recipient, ref.id, stored);
       return;
     }
     let sent = false;
     if (this.#cluster) {
       for (const peer of this.#cluster.serversOf(ref.sender)) {
-        sent = this.#cluster.sendReceipt(peer, [ref.sender, ref.recipient, ref.id]) || sent;
+        sent = this.#cluster.sendReceipt(peer, [ref.sender, ref.recipient, ref.id], stored) ||
+          sent;
       }
     }
     if (!sent && !stored) this.#receipts.push(ref);
@@ -342,17 +369,28 @@ export class MessageRouter {
     return this.#live.get(user)?.size ?? 0;
   }
 
+  /** Arms the drain timer for the earliest due work (re-arming it if that is sooner). */
   #schedule(): void {
-    if (this.#timer !== undefined || this.#flushing) return;
+    if (this.#flushing) return; // a running drain reschedules when done
     let delay = 0;
     if (!this.#otherWork() && this.#writes.length < this.#opts.batchMax) {
       const head = this.#writes[0];
       if (!head) return;
-      delay = head.acked ? 0 : Math.max(0, head.at + this.#opts.lingerMs - performance.now());
+      // Acknowledged entries wait for their linger too: dropping them needs no
+      // store round trip, so there is no hurry (and no timer per acknowledgement).
+      delay = head.seq <= this.#urgentThrough
+        ? 0
+        : Math.max(0, head.at + this.#opts.lingerMs - performance.now());
     }
+    const due = performance.now() + delay;
+    if (this.#timer !== undefined) {
+      if (this.#timerDue <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#flushing) this.#run(false); // a running drain reschedules when done
+      if (!this.#flushing) this.#run(false);
     }, delay);
   }
 
@@ -379,7 +417,8 @@ export class MessageRouter {
   #writesReady(force: boolean): boolean {
     const head = this.#writes[0];
     return head !== undefined &&
-      (force || head.acked || head.at + this.#opts.lingerMs <= performance.now());
+      (force || head.seq <= this.#urgentThrough ||
+        head.at + this.#opts.lingerMs <= performance.now());
   }
 
   /** Writes everything queued so far; resolves when it is committed. */
@@ -425,10 +464,12 @@ export class MessageRouter {
       // The oldest messages, up to the first one still young enough to be acknowledged.
       const cutoff = performance.now() - this.#opts.lingerMs;
       let n = 0;
-      while (
-        n < this.#writes.length && n < max &&
-        (force || this.#writes[n].acked || this.#writes[n].at <= cutoff)
-      ) n++;
+      const urgent = this.#urgentThrough;
+      while (n < this.#writes.length && n < max) {
+        const w = this.#writes[n];
+        if (!force && !w.acked && w.seq > urgent && w.at > cutoff) break;
+        n++;
+      }
       const batch = this.#writes.slice(0, n);
       const rows: StoredMessage[] = [];
       for (const p of batch) {

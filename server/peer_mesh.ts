@@ -25,7 +25,7 @@ export interface MeshHandlers {
   /** Acknowledgements routed back to us as the messages' origin. */
   onAck(items: [string, string, string][]): void;
   /** Receipts for senders connected here. */
-  onReceipt(items: [string, string, string][]): void;
+  onReceipt(items: [string, string, string][], stored: boolean): void;
   /** Writes everything accepted so far (before confirming a peer's presence). */
   flushWrites(): Promise<void>;
   /** Users online here (sent to a peer when its link comes up). */
@@ -58,7 +58,12 @@ export class PeerMesh {
   readonly #inbound = new Set<PeerLink>();
   readonly #batches = new Map<
     string,
-    { fwd: ForwardedMessage[]; ack: [string, string, string][]; rcpt: [string, string, string][] }
+    {
+      fwd: ForwardedMessage[];
+      ack: [string, string, string][];
+      rcpt: [string, string, string][];
+      srcpt: [string, string, string][];
+    }
   >();
   #flushQueued = false;
   #seq = 0;
@@ -213,7 +218,7 @@ export class PeerMesh {
         this.#h.onAck(f.items);
         return;
       case "rcpt":
-        this.#h.onReceipt(f.items);
+        this.#h.onReceipt(f.items, f.stored === true);
         return;
       case "snapshot":
         this.#forgetPeer(peer);
@@ -285,7 +290,7 @@ export class PeerMesh {
 
   #batch(peer: string) {
     let b = this.#batches.get(peer);
-    if (!b) this.#batches.set(peer, b = { fwd: [], ack: [], rcpt: [] });
+    if (!b) this.#batches.set(peer, b = { fwd: [], ack: [], rcpt: [], srcpt: [] });
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
@@ -303,11 +308,12 @@ export class PeerMesh {
     this.#batch(peer).ack.push(item);
   }
 
-  /** Sends a delivered receipt to the server where the sender is. */
-  sendReceipt(peer: string, item: [string, string, string]): boolean {
+  /** Sends a delivered receipt to the server where the sender is; `stored` if the store keeps it. */
+  sendReceipt(peer: string, item: [string, string, string], stored = false): boolean {
     const link = this.#out.get(peer)?.link;
     if (!link || link.closed) return false;
-    this.#batch(peer).rcpt.push(item);
+    const b = this.#batch(peer);
+    (stored ? b.srcpt : b.rcpt).push(item);
     return true;
   }
 
@@ -319,6 +325,7 @@ export class PeerMesh {
         if (b.fwd.length) link.send({ t: "fwd", origin: this.#me.id, msgs: b.fwd });
         if (b.ack.length) link.send({ t: "ack", items: b.ack });
         if (b.rcpt.length) link.send({ t: "rcpt", items: b.rcpt });
+        if (b.srcpt.length) link.send({ t: "rcpt", items: b.srcpt, stored: true });
       }
     }
     this.#batches.clear();

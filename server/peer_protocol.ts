@@ -24,6 +24,7 @@ import {
   int,
   object,
   oneOf,
+  optional,
   str,
   tuple,
   type Validator,
@@ -52,8 +53,11 @@ export type PeerFrame =
   | { t: "fwd"; origin: string; msgs: ForwardedMessage[] }
   /** Recipient acknowledgements routed back to the origin: [recipient, from, id]. */
   | { t: "ack"; items: [string, string, string][] }
-  /** Delivered receipts for senders connected to the receiving server: [sender, recipient, id]. */
-  | { t: "rcpt"; items: [string, string, string][] }
+  /**
+   * Delivered receipts for senders connected to the receiving server:
+   * [sender, recipient, id]; `stored` ones are in the store until the sender acknowledges them.
+   */
+  | { t: "rcpt"; items: [string, string, string][]; stored?: boolean }
   /** Users that came online / went offline on the sending server. */
   | { t: "presence"; seq: number; online: boolean; users: string[] }
   /** All users online on the sending server (sent when a link comes up). */
@@ -91,7 +95,7 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
     ),
   }),
   ack: object({ t: oneOf("ack"), items: array(triple, 1, 100_000) }),
-  rcpt: object({ t: oneOf("rcpt"), items: array(triple, 1, 100_000) }),
+  rcpt: object({ t: oneOf("rcpt"), items: array(triple, 1, 100_000), stored: optional(boolean()) }),
   presence: object({ t: oneOf("presence"), seq: int(0, 2 ** 53 - 1), online: boolean(), users }),
   snapshot: object({ t: oneOf("snapshot"), users }),
   presence_ack: object({ t: oneOf("presence_ack"), seq: int(0, 2 ** 53 - 1) }),

@@ -36,6 +36,9 @@ class FakeSession implements RoutedSession {
   delivered: Uint8Array[] = [];
   sent: string[] = [];
   receipts: [string, string][] = [];
+  /** Receipts the store keeps until acknowledged. */
+  storedReceipts: [string, string][] = [];
+  #sentWaiters = new Map<string, () => void>();
   constructor(readonly user: string) {}
   deliver(p: Uint8Array): boolean {
     this.delivered.push(p);
@@ -43,9 +46,16 @@ class FakeSession implements RoutedSession {
   }
   confirmSent(id: string): void {
     this.sent.push(id);
+    this.#sentWaiters.get(id)?.();
   }
-  confirmDelivered(peer: string, id: string): void {
+  confirmDelivered(peer: string, id: string, stored: boolean): void {
     this.receipts.push([peer, id]);
+    if (stored) this.storedReceipts.push([peer, id]);
+  }
+  /** Resolves when `id` is confirmed. */
+  waitSent(id: string): Promise<void> {
+    if (this.sent.includes(id)) return Promise.resolve();
+    return new Promise((r) => this.#sentWaiters.set(id, r));
   }
 }
 
@@ -166,6 +176,7 @@ for (const kind of DB_KINDS) {
         router.ack(bob, [["alice", "early00001"]]);
         expect(alice.sent).toEqual(["early00001"]);
         expect(alice.receipts).toEqual([["bob", "early00001"]]);
+        expect(alice.storedReceipts).toEqual([]); // live only: nothing to acknowledge
         await router.flush();
         expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
         expect(router.stats.skipped).toBe(1);
@@ -179,6 +190,8 @@ for (const kind of DB_KINDS) {
         await router.flush();
         expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
         expect(alice.receipts).toContainEqual(["bob", "late000001"]);
+        // Stored with the completion: the client must acknowledge it.
+        expect(alice.storedReceipts).toEqual([["bob", "late000001"]]);
 
         // Receipts stay stored until the sender says it has shown them.
         router.receiptsShown("alice", [["bob", "late000001"]]);
@@ -201,6 +214,35 @@ for (const kind of DB_KINDS) {
           "off0000001",
           "off0000002",
         ]);
+
+        // A message nobody is online to receive is written without lingering, and so is
+        // everything queued before it (stored order is acceptance order).
+        const slow = new MessageRouter(store, { lingerMs: 3_600_000 });
+        slow.attach(alice);
+        slow.attach(bob);
+        slow.accept(alice, msg("order00001"), frame("order00001")); // live: lingers
+        slow.detach(bob);
+        slow.accept(alice, msg("order00002"), frame("order00002")); // offline: urgent
+        await alice.waitSent("order00002");
+        expect(alice.sent).toContain("order00001");
+        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual([
+          "order00001",
+          "order00002",
+        ]);
+        // A live message alone lingers: nothing is written or confirmed until it is acknowledged.
+        slow.attach(bob);
+        slow.accept(alice, msg("order00003"), frame("order00003"));
+        await store.pendingFor("bob", 0, 10); // a store round trip for the writer to act
+        expect(alice.sent).not.toContain("order00003");
+        slow.ack(bob, [["alice", "order00003"]]);
+        expect(alice.sent).toContain("order00003");
+        await slow.flush();
+        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual([
+          "order00001",
+          "order00002",
+        ]);
+        slow.ack(bob, [["alice", "order00001"], ["alice", "order00002"]]);
+        await slow.flush();
 
         // Retention: delivered rows are kept, marked delivered.
         const keep = new MessageRouter(store, { retain: true, lingerMs: 50 });

@@ -82,6 +82,26 @@ export function toBase64Url(b: Uint8Array): string {
   return view(b).toString("base64url");
 }
 
+/** Requests up to this size are served from a pool refilled 4 KiB at a time. */
+const POOLED_MAX = 64;
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+/**
+ * `n` (≤ {@link POOLED_MAX}) random bytes copied out of a pool of CSPRNG
+ * output: one `getRandomValues` call serves hundreds of IVs and message ids.
+ * Each byte of the pool is handed out once.
+ */
+function pooledRandom(n: number): Uint8Array<ArrayBuffer> {
+  if (poolAt + n > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /**
  * Decodes unpadded base64url. Rejects (with `FastChatError("BAD_REQUEST")`)
  * padding, characters outside the alphabet, impossible lengths and
@@ -174,6 +194,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  if (n > 0 && n <= POOLED_MAX) return pooledRandom(n);
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new FastChatError("BAD_REQUEST", `invalid byte count: ${n}`);
   }

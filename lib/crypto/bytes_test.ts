@@ -78,6 +78,24 @@ Deno.test("randomBytes sizes and uniqueness, including > 65536 bytes", () => {
   expect(codeOf(() => randomBytes(-1))).toBe("BAD_REQUEST");
 });
 
+Deno.test("randomBytes: small requests from the pool are distinct, independent copies", () => {
+  // Enough 12-byte requests to refill the 4 KiB pool several times.
+  const seen = new Set<string>();
+  const all: Uint8Array[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const b = randomBytes(12);
+    expect(b.length).toBe(12);
+    expect(b.byteOffset).toBe(0);
+    expect(b.buffer.byteLength).toBe(12); // a copy, not a view of the pool
+    seen.add(toBase64Url(b));
+    all.push(b);
+  }
+  expect(seen.size).toBe(2000);
+  const first = toBase64Url(all[0]);
+  for (let i = 0; i < 1000; i++) randomBytes(64);
+  expect(toBase64Url(all[0])).toBe(first);
+});
+
 Deno.test("bufferSource keeps ArrayBuffer views and copies shared ones", () => {
   const b = new Uint8Array([1, 2, 3]);
   expect(bufferSource(b)).toBe(b);

@@ -53,25 +53,73 @@ export function canonicalBytes(
   domain: string,
   fields: readonly CanonicalField[],
 ): Uint8Array<ArrayBuffer> {
-  const w = new BinaryWriter();
-  w.bytes32(utf8Encode(domain));
-  w.u32(fields.length);
+  // Runs once per message (AAD): writes straight into a reused scratch buffer.
+  let at = putString(0, domain);
+  at = putU32(at, fields.length);
   for (const f of fields) {
     if (typeof f === "string") {
-      w.u8(TAG_STRING);
-      w.bytes32(utf8Encode(f));
+      at = putU8(at, TAG_STRING);
+      at = putString(at, f);
     } else if (typeof f === "number") {
-      w.u8(TAG_UINT);
-      w.u32(8);
-      w.u64(f);
+      checkUint(f);
+      at = putU8(at, TAG_UINT);
+      at = putU32(at, 8);
+      at = putU32(at, Math.floor(f / 0x1_0000_0000));
+      at = putU32(at, f >>> 0);
     } else if (f instanceof Uint8Array) {
-      w.u8(TAG_BYTES);
-      w.bytes32(f);
+      at = putU8(at, TAG_BYTES);
+      at = putU32(at, f.length);
+      reserve(at, f.length);
+      scratch.set(f, at);
+      at += f.length;
     } else {
       throw badRequest("unsupported canonical field type");
     }
   }
-  return w.finish();
+  return scratch.slice(0, at);
+}
+
+let scratch = new Uint8Array(1024);
+const utf8 = new TextEncoder();
+
+function reserve(at: number, n: number): void {
+  if (at + n <= scratch.length) return;
+  const next = new Uint8Array(Math.max(at + n, scratch.length * 2));
+  next.set(scratch.subarray(0, at));
+  scratch = next;
+}
+
+function putU8(at: number, n: number): number {
+  reserve(at, 1);
+  scratch[at] = n;
+  return at + 1;
+}
+
+function putU32(at: number, n: number): number {
+  reserve(at, 4);
+  scratch[at] = n >>> 24;
+  scratch[at + 1] = (n >>> 16) & 0xff;
+  scratch[at + 2] = (n >>> 8) & 0xff;
+  scratch[at + 3] = n & 0xff;
+  return at + 4;
+}
+
+/** A u32 byte length, then the UTF-8 bytes of `s`. */
+function putString(at: number, s: string): number {
+  const n = s.length;
+  reserve(at, 4 + 3 * n); // UTF-8 needs at most 3 bytes per UTF-16 unit
+  const start = at + 4;
+  let i = 0;
+  // ASCII (ids, user names, kinds): a plain loop beats an encoder call.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    scratch[start + i] = c;
+  }
+  let len = i;
+  if (i < n) len = i + utf8.encodeInto(s.slice(i), scratch.subarray(start + i)).written;
+  putU32(at, len);
+  return start + len;
 }
 
 /**

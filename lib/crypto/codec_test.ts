@@ -36,6 +36,41 @@ Deno.test("canonicalBytes known layout", () => {
   );
 });
 
+Deno.test("canonicalBytes matches the BinaryWriter layout for any input", () => {
+  const reference = (domain: string, fields: (string | number | Uint8Array)[]) => {
+    const w = new BinaryWriter();
+    w.bytes32(new TextEncoder().encode(domain));
+    w.u32(fields.length);
+    for (const f of fields) {
+      if (typeof f === "string") {
+        w.u8(2);
+        w.bytes32(new TextEncoder().encode(f));
+      } else if (typeof f === "number") {
+        w.u8(3);
+        w.u32(8);
+        w.u64(f);
+      } else {
+        w.u8(1);
+        w.bytes32(f);
+      }
+    }
+    return w.finish();
+  };
+  const cases: [string, (string | number | Uint8Array)[]][] = [
+    ["fastchat/msg/v1", ["dm", "alice", "bob", "AAAAAAAAAAAAAAAAAAAAAA", 1_700_000_000_123, "kid"]],
+    ["é/ü", ["naïve café", "日本語", "emoji 😀 mixed", "", "a".repeat(5000)]],
+    ["d", [0, 1, 0xffff_ffff, 0x1_0000_0000, Number.MAX_SAFE_INTEGER]],
+    ["d", [new Uint8Array(0), new Uint8Array(3000).fill(9), "x\u0000y"]],
+  ];
+  for (const [domain, fields] of cases) {
+    expect(hex(canonicalBytes(domain, fields))).toBe(hex(reference(domain, fields)));
+  }
+  // Results are independent copies, not views of a shared buffer.
+  const one = canonicalBytes("d", ["one"]);
+  canonicalBytes("d", ["two"]);
+  expect(hex(one)).toBe(hex(reference("d", ["one"])));
+});
+
 Deno.test("canonicalBytes rejects non-integer or negative numbers", () => {
   for (const n of [-1, 1.5, NaN, Number.MAX_SAFE_INTEGER + 1]) {
     expect(codeOf(() => canonicalBytes("d", [n]))).toBe("BAD_REQUEST");

@@ -1,0 +1,29 @@
+/** CsvLog: rows written on the fast path and the quoted path read back exactly. */
+import { expect } from "expect";
+import { parse } from "csv-parse/sync";
+import { CSV_HEADER, CsvLog } from "./load_client.ts";
+
+Deno.test("CsvLog: header, plain rows and rows that need quoting round-trip through csv-parse", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = await CsvLog.create(`${dir}/a.csv`);
+    log.add("AbC-_123", "sent", 1700000000000.1234, 100, "perf-x-1", "dm");
+    log.add("", "error", 1700000000001.5, "", "perf-x-2", "RATE,LIMITED");
+    log.add('id"q', "received", 2.25, 7, "line\nbreak", "dm");
+    expect(log.pending).toBe(3);
+    await log.flush();
+    expect(log.pending).toBe(0);
+    log.add("later", "acked", 3, 100, "perf-x-1", "dm");
+    await log.flush();
+    const rows = parse(await Deno.readTextFile(`${dir}/a.csv`)) as string[][];
+    expect(rows).toEqual([
+      [...CSV_HEADER],
+      ["AbC-_123", "sent", "1700000000000.123", "100", "perf-x-1", "dm"],
+      ["", "error", "1700000000001.500", "", "perf-x-2", "RATE,LIMITED"],
+      ['id"q', "received", "2.250", "7", "line\nbreak", "dm"],
+      ["later", "acked", "3.000", "100", "perf-x-1", "dm"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
