@@ -75,6 +75,12 @@ export interface ChatClientOptions {
   reconnect?: boolean;
   /** Receives every event. */
   onEvent?: (e: ClientEvent) => void;
+  /**
+   * Makes the identity of a new account (default: a fresh RSA-OAEP +
+   * Ed25519 identity). Load tests that register thousands of users may hand
+   * out identities from a small pre-generated pool instead.
+   */
+  newIdentity?: () => Promise<Identity>;
 }
 
 interface Session {
@@ -191,7 +197,7 @@ export class ChatClient {
     const salt = newKdfSalt();
     const [pk, identity] = await Promise.all([
       derivePasswordKeys(password, salt, iterations),
-      generateIdentity(),
+      (this.#opts.newIdentity ?? generateIdentity)(),
     ]);
     const publicKeys = await exportPublicKeys(identity);
     const backup = await sealIdentity(identity, pk.vaultKey);
@@ -459,13 +465,7 @@ export class ChatClient {
         this.#inbox.push(f);
         return;
       case "sent":
-        for (const id of f.ids) {
-          const frame = this.#outbox.get(id);
-          if (!frame) continue;
-          this.#outbox.delete(id);
-          if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
-          this.#emit({ event: "sent", id });
-        }
+        for (const id of f.ids) this.#confirmSent(id);
         if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         return;
       case "delivered":
@@ -501,16 +501,32 @@ export class ChatClient {
   #showReceipts(f: ServerFrameOf<"delivered">): void {
     const items = f.items;
     for (const [peer, id] of items) {
+      this.#confirmSent(id); // a receipt also confirms a message still in the outbox
+      if (!f.stored) {
+        // Live receipts come once; only stored ones are re-sent until acknowledged.
+        this.#emit({ event: "delivered", id, to: peer });
+        continue;
+      }
       const key = peer + "\n" + id;
       if (this.#receiptsShown.has(key)) continue;
       if (this.#receiptsShown.size >= 200_000) this.#receiptsShown.clear();
       this.#receiptsShown.add(key);
       this.#emit({ event: "delivered", id, to: peer });
     }
+    if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
     if (!f.stored) return;
     for (let i = 0; i < items.length; i += 4096) {
       this.#conn?.send({ t: "rack", items: items.slice(i, i + 4096) });
     }
+  }
+
+  /** The server took responsibility for message `id` (stored it, or it was delivered). */
+  #confirmSent(id: string): void {
+    const frame = this.#outbox.get(id);
+    if (!frame) return;
+    this.#outbox.delete(id);
+    if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
+    this.#emit({ event: "sent", id });
   }
 
   #onClose(conn: ServerConnection, err?: FastChatError): void {

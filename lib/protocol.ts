@@ -131,7 +131,8 @@ export type ServerFrame =
   | { t: "sent"; ids: string[] }
   /**
    * Delivery receipts [recipient, id]. `stored`: kept by the server until the
-   * client acknowledges them with `rack`; live receipts need no `rack`.
+   * client acknowledges them with `rack`; live receipts need no `rack`. A
+   * receipt for a message not yet confirmed by `sent` confirms it too.
    */
   | { t: "delivered"; items: [string, string][]; stored?: boolean }
   | { t: "pong"; rid: number }

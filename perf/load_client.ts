@@ -24,6 +24,7 @@
 import { stringify } from "csv-stringify/sync";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client/chat_client";
 import { FastChatError } from "@fastchat/lib/errors";
+import type { Identity } from "@fastchat/lib/crypto";
 import { formatMs, nowMs, sleep } from "./clock.ts";
 import {
   PayloadSource,
@@ -35,6 +36,9 @@ import {
   streamRng,
 } from "./load_plan.ts";
 import { type SendModel, userName } from "./run_config.ts";
+
+/** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
+const WARMUP_TEXT = "\u2668 key warm-up";
 
 /** A CSV field that needs no quoting. */
 const PLAIN = /^[^",\r\n]*$/;
@@ -145,6 +149,8 @@ export interface LoadClientOptions {
   homeRoot: string;
   /** PBKDF2 iterations for registration. */
   kdfIterations: number;
+  /** Identity of a new user (default: freshly generated). */
+  newIdentity?: () => Promise<Identity>;
   /** The CSV path, or null to record nothing (idle mode). */
   csvPath: string | null;
   send: SendModel;
@@ -182,6 +188,8 @@ export class LoadClient {
   #peers = new Map<string, string>();
   /** Acks that arrived before `send()` returned the id (under write backpressure). */
   #earlyAcks = new Set<string>();
+  /** Ids of this client's key warm-up messages whose receipt has not arrived. */
+  #warmIds = new Set<string>();
   /** Wakes the closed loop's wait for a free window slot (acks and stop). */
   #windowWake: (() => void) | null = null;
   /** Ends the open loop's sleep until the next due time (stop only). */
@@ -221,6 +229,7 @@ export class LoadClient {
       homeRoot: this.#o.homeRoot,
       history: false,
       kdfIterations: this.#o.kdfIterations,
+      newIdentity: this.#o.newIdentity,
       onEvent: (e) => this.#onEvent(e),
     });
   }
@@ -276,11 +285,18 @@ export class LoadClient {
       default:
         break;
     }
-    if (!this.#recording) {
-      if (e.event === "message") this.warm.received++;
-      else if (e.event === "delivered") this.warm.delivered++;
+    // Key warm-up traffic is counted, never recorded: recognised by its text
+    // (timed payloads are printable ASCII) and by the ids this client sent.
+    if (e.event === "message" && e.text === WARMUP_TEXT) {
+      this.warm.received++;
       return;
     }
+    if (e.event === "sent" && this.#warmIds.has(e.id)) return;
+    if (e.event === "delivered" && this.#warmIds.delete(e.id)) {
+      this.warm.delivered++;
+      return;
+    }
+    if (!this.#recording) return;
     switch (e.event) {
       case "sent": {
         k.acked++;
@@ -333,12 +349,15 @@ export class LoadClient {
   async warmUp(picks: number): Promise<void> {
     const o = this.#o;
     for (const r of plannedRecipients(o.seed, o.index, o.clients, picks)) {
-      await this.#client!.send(userName(o.seed, r), "key warm-up");
+      this.#warmIds.add(await this.#client!.send(userName(o.seed, r), WARMUP_TEXT));
       this.warm.sent++;
     }
   }
 
-  /** Starts recording events (at "go"). */
+  /**
+   * Starts recording events: once logged in, before the warm-up, so timed
+   * messages from clients of workers that got "go" earlier are never missed.
+   */
   startRecording(): void {
     this.#recording = true;
   }

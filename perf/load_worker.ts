@@ -31,6 +31,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { nowMs, sleep } from "./clock.ts";
 import { type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
+import { IdentityPool } from "./identity_pool.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
 import type { SendModel } from "./run_config.ts";
 
@@ -51,6 +52,8 @@ export interface WorkerConfig {
   runDir: string;
   /** Idle mode: keep registered sessions, no CSVs, no sending. */
   idle: boolean;
+  /** Identities reused across new users (0: each generates its own). */
+  identityPool?: number;
   /** Concurrent registrations/logins (default 32). */
   concurrency?: number;
 }
@@ -229,6 +232,7 @@ class Worker {
     this.#cfg = cfg;
     this.#homeRoot = homeRoot;
     this.#gate = new AuthGate(cfg.concurrency ?? 32);
+    const pool = cfg.identityPool ? new IdentityPool(cfg.identityPool) : null;
     this.#clients = clientsOfWorker(cfg.worker, cfg.workers, cfg.clients).map((index) =>
       new LoadClient({
         index,
@@ -237,6 +241,7 @@ class Worker {
         lb: cfg.lb,
         homeRoot,
         kdfIterations: cfg.kdfIterations,
+        newIdentity: pool ? () => pool.next() : undefined,
         csvPath: cfg.idle ? null : `${cfg.runDir}/clients/perf-${cfg.seed}-${index}.csv`,
         send: cfg.send,
         payloadBytes: cfg.payloadBytes,
@@ -320,6 +325,7 @@ class Worker {
     }, () => this.#stopping);
     if (this.#stopping) return;
     await Promise.all(this.#clients.map((c) => c.openCsv()));
+    for (const c of this.#clients) c.startRecording();
     const servers: Record<string, [string, string]> = {};
     for (const c of this.#clients) servers[c.user] = [c.server, c.address];
     emit({
@@ -342,7 +348,6 @@ class Worker {
 
   go(startMs: number): void {
     if (this.#cfg.idle) return;
-    for (const c of this.#clients) c.startRecording();
     this.#flushTimer = setInterval(() => {
       for (const c of this.#clients) {
         c.csv?.flush().catch((e) => this.fail(`writing ${c.csv?.path}: ${e}`));

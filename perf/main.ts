@@ -227,6 +227,7 @@ class Run {
         seed: c.seed,
         lb,
         kdfIterations: c.kdfIterations,
+        identityPool: c.identityPool,
         send: c.send,
         payloadBytes: c.payloadBytes,
         messages: c.messages,

@@ -18,6 +18,7 @@
  */
 import type { Sql } from "postgres";
 import { DEFAULT_MAX_FRAME } from "@fastchat/lib/frame";
+import { ioStats } from "@fastchat/lib/framed_conn";
 import { acceptLoop, listen } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { MetricsRegistry } from "@fastchat/lib/metrics";
@@ -230,6 +231,22 @@ export class ChatServer {
     }
   }
 
+  /** Message and socket counters since start (logged at shutdown). */
+  stats(): Record<string, number> {
+    const st = this.router.stats;
+    return {
+      accepted: st.accepted,
+      delivered: st.delivered,
+      forwarded: st.forwarded,
+      stored: st.written,
+      unstored: st.skipped,
+      socketReads: ioStats.reads,
+      socketWrites: ioStats.writes,
+      framesIn: ioStats.framesIn,
+      framesOut: ioStats.framesOut,
+    };
+  }
+
   /** Prometheus metrics of this server. */
   metrics(): MetricsRegistry {
     const m = new MetricsRegistry({ server: this.id });
@@ -250,6 +267,18 @@ export class ChatServer {
       "Established links to peer servers",
       () => this.linkedPeers.length,
     );
+    m.counter(
+      "fastchat_socket_reads_total",
+      "Socket reads (clients and peers)",
+      () => ioStats.reads,
+    );
+    m.counter(
+      "fastchat_socket_writes_total",
+      "Socket writes (clients and peers)",
+      () => ioStats.writes,
+    );
+    m.counter("fastchat_frames_in_total", "Frames received", () => ioStats.framesIn);
+    m.counter("fastchat_frames_out_total", "Frames sent", () => ioStats.framesOut);
     m.counter("fastchat_messages_in_total", "Messages accepted from senders", () => st.accepted);
     m.counter(
       "fastchat_messages_out_total",

@@ -129,7 +129,7 @@ async function main(args: string[]): Promise<void> {
   }
   console.log(`FastChat server ${server.id} listening on ${server.address}`);
   onShutdown(async () => {
-    logger.info("shutting_down", { id: server.id });
+    logger.info("shutting_down", { id: server.id, ...server.stats() });
     await server.close();
     await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });

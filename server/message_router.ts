@@ -87,7 +87,6 @@ interface PendingMessage {
 }
 
 const keyOf = (sender: string, id: string): string => sender + "\n" + id;
-const EMPTY = new Uint8Array(0);
 
 /**
  * In-memory routing table plus write-behind queue.
@@ -214,9 +213,10 @@ export class MessageRouter {
     this.#pending.set(key, p);
     this.#writes.push(p);
     let live = false;
+    let payload: Uint8Array | undefined;
     const set = this.#live.get(m.recipient);
     if (set) {
-      const payload = encodePayload(frame);
+      payload = encodePayload(frame);
       for (const s of set) {
         if (s.deliver(payload, key)) {
           this.stats.delivered++;
@@ -227,16 +227,7 @@ export class MessageRouter {
     if (this.#cluster) {
       let fwd: ForwardedMessage | undefined;
       for (const peer of this.#cluster.serversOf(m.recipient)) {
-        fwd ??= [
-          frame.id,
-          frame.from,
-          frame.to,
-          frame.kind,
-          frame.ts,
-          frame.body,
-          frame.kid ?? "",
-          frame.env ?? EMPTY,
-        ];
+        fwd ??= [frame.id, frame.from, frame.to, payload ??= encodePayload(frame)];
         this.#cluster.forward(peer, fwd);
         this.stats.forwarded++;
         live = true;
@@ -268,10 +259,11 @@ export class MessageRouter {
       if (p.acked) return;
       p.acked = true;
       if (p.state === QUEUED && !this.#opts.retain) {
-        // Never written: confirm both ways now; the writer skips it.
+        // Never written: confirm both ways now; the writer skips it. A live
+        // receipt to the sending session also confirms `sent` (one frame, not two).
         this.#pending.delete(p.key);
         this.stats.skipped++;
-        p.sender?.confirmSent(id);
+        if (p.sender && !this.#live.get(from)?.has(p.sender)) p.sender.confirmSent(id);
         this.#receipt({ recipient: user, sender: from, id });
       }
       // WRITING: the writer completes it after the insert commits.
@@ -296,7 +288,7 @@ export class MessageRouter {
 
   /** Delivers messages a peer forwarded for users connected here. */
   deliverForwarded(origin: string, msgs: ForwardedMessage[]): void {
-    for (const [id, from, to, kind, ts, body, kid, env] of msgs) {
+    for (const [id, from, to, payload] of msgs) {
       const set = this.#live.get(to);
       if (!set) continue;
       const key = keyOf(from, id);
@@ -304,17 +296,6 @@ export class MessageRouter {
         this.#origins.delete(this.#origins.keys().next().value!);
       }
       this.#origins.set(key, origin);
-      const payload = encodePayload({
-        t: "msg",
-        id,
-        from,
-        to,
-        kind,
-        ts,
-        body,
-        kid: kid || undefined,
-        env: env.length ? env : undefined,
-      });
       for (const s of set) if (s.deliver(payload, key)) this.stats.delivered++;
     }
   }

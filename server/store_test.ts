@@ -170,11 +170,12 @@ for (const kind of DB_KINDS) {
           ts: 1,
           body: new Uint8Array(1),
         });
-        // Acknowledged before the write-behind batch: never stored, both confirmations sent.
+        // Acknowledged before the write-behind batch: never stored; the live receipt to
+        // the sending session is its only confirmation (it implies `sent`).
         router.accept(alice, msg("early00001"), frame("early00001"));
         expect(bob.delivered.length).toBe(1);
         router.ack(bob, [["alice", "early00001"]]);
-        expect(alice.sent).toEqual(["early00001"]);
+        expect(alice.sent).toEqual([]);
         expect(alice.receipts).toEqual([["bob", "early00001"]]);
         expect(alice.storedReceipts).toEqual([]); // live only: nothing to acknowledge
         await router.flush();
@@ -234,8 +235,9 @@ for (const kind of DB_KINDS) {
         slow.accept(alice, msg("order00003"), frame("order00003"));
         await store.pendingFor("bob", 0, 10); // a store round trip for the writer to act
         expect(alice.sent).not.toContain("order00003");
+        expect(alice.receipts).not.toContainEqual(["bob", "order00003"]);
         slow.ack(bob, [["alice", "order00003"]]);
-        expect(alice.sent).toContain("order00003");
+        expect(alice.receipts).toContainEqual(["bob", "order00003"]);
         await slow.flush();
         expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual([
           "order00001",

@@ -80,7 +80,7 @@ class Mallory {
     return reply as ServerFrameOf<"ok">;
   }
 
-  /** Sends bob a `send` frame; resolves once the server accepted it (sent). */
+  /** Sends bob a `send` frame; resolves once the server accepted it (`sent`, or a receipt). */
   async send(
     id: string,
     ts: number,
@@ -89,7 +89,9 @@ class Mallory {
   ): Promise<void> {
     await this.peer.send({ t: "send", id, to: "bob", kind: "dm", ts, body, ...extra });
     await this.peer.waitFrame((f) =>
-      (f.t === "sent" && f.ids.includes(id)) || (f.t === "error" && f.id === id)
+      (f.t === "sent" && f.ids.includes(id)) ||
+      (f.t === "delivered" && f.items.some(([, i]) => i === id)) ||
+      (f.t === "error" && f.id === id)
     ).then((f) => {
       if (f.t === "error") throw new Error(`server refused mallory's message: ${f.code}`);
     });
