@@ -412,6 +412,11 @@ export class ChatClient {
     return new Promise((r) => this.#idleWaiters.push(r));
   }
 
+  /** Writes the key state now (it is otherwise saved at most every 2 s, and on close). */
+  async persist(): Promise<void> {
+    await this.#saveNow();
+  }
+
   /** Persists state and closes the connection. */
   async close(): Promise<void> {
     this.#closing = true;

@@ -354,6 +354,11 @@ export class LoadClient {
     }
   }
 
+  /** Writes the client's key state now, so no save runs during the timed phase. */
+  async persist(): Promise<void> {
+    await this.#client?.persist();
+  }
+
   /**
    * Starts recording events: once logged in, before the warm-up, so timed
    * messages from clients of workers that got "go" earlier are never missed.

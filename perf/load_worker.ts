@@ -3,9 +3,9 @@
  * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
  * by index) and talks to the parent in JSON lines:
  *
- * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`,
+ * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`, `{"cmd":"persist"}`,
  *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
- * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`, `warmed`,
+ * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
  *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
  *   `flushed` (the last line before exit 0).
  *
@@ -29,6 +29,7 @@
  * @module
  */
 import { FastChatError } from "@fastchat/lib/errors";
+import { ioStats } from "@fastchat/lib/framed_conn";
 import { nowMs, sleep } from "./clock.ts";
 import { type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
 import { IdentityPool } from "./identity_pool.ts";
@@ -63,6 +64,7 @@ export type WorkerCommand =
   | { cmd: "register" }
   | { cmd: "login" }
   | { cmd: "warmup" }
+  | { cmd: "persist" }
   | { cmd: "go"; startMs: number }
   | { cmd: "stop" };
 
@@ -102,6 +104,8 @@ export type WorkerMessage =
   }
   /** Every warm-up message of the worker's clients is queued. */
   | { t: "warmed"; worker: number; sent: number }
+  /** Every client's key state is written (nothing left to save during timing). */
+  | { t: "persisted"; worker: number }
   | ({ t: "progress"; worker: number } & WorkerProgress)
   | { t: "disconnected"; worker: number; user: string; timeMs: number; code: string }
   | { t: "reconnected"; worker: number; user: string; timeMs: number; server: string }
@@ -346,6 +350,12 @@ class Worker {
     emit({ t: "warmed", worker: this.#cfg.worker, sent: this.progress().warmSent });
   }
 
+  /** Saves every client's key state, then reports `persisted`. */
+  async persist(): Promise<void> {
+    await pool(this.#clients, 64, (c) => c.persist(), () => this.#stopping);
+    if (!this.#stopping) emit({ t: "persisted", worker: this.#cfg.worker });
+  }
+
   go(startMs: number): void {
     if (this.#cfg.idle) return;
     this.#flushTimer = setInterval(() => {
@@ -388,6 +398,8 @@ class Worker {
       clearInterval(this.#flushTimer);
       await pool(this.#clients, 256, (c) => c.close(), () => false);
       clearInterval(this.#progressTimer);
+      // Batching on the clients' sockets, for the worker log (frames per read and per write).
+      console.error(JSON.stringify({ event: "socket_stats", ...ioStats }));
       emit({ t: "flushed", worker: this.#cfg.worker, ...this.progress() });
       await Deno.remove(this.#homeRoot, { recursive: true }).catch(() => {});
     })();
@@ -420,6 +432,7 @@ async function main(): Promise<void> {
       if (cmd.cmd === "register") w.track(w.register());
       else if (cmd.cmd === "login") w.track(w.login());
       else if (cmd.cmd === "warmup") w.track(w.warmUp());
+      else if (cmd.cmd === "persist") w.track(w.persist());
       else if (cmd.cmd === "go") w.go(cmd.startMs ?? nowMs());
       else if (cmd.cmd === "stop") break;
     }

@@ -397,6 +397,9 @@ class Run {
       await this.#guard(sleep(50));
       p = sumProgress(this.workers.map((w) => w.progress));
     }
+    // The new keys are saved now rather than by a timer during the timed phase.
+    await this.#broadcast({ cmd: "persist" });
+    await this.#guard(Promise.all(this.workers.map((w) => w.waitFor("persisted"))));
     this.phases.warmup = phase(pairs, nowMs() - t0);
     this.phases.warmup.cpuSeconds = cpuDiff(cpu0, await this.#cpuSeconds());
     log(
