@@ -47,9 +47,10 @@ export interface FramedConnectionOptions {
   /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
   onOverflow?: () => void;
   /**
-   * Initial read buffer size (default 4 KiB). It doubles, up to 64 KiB, each
-   * time a read fills it, so idle connections stay small and busy ones get
-   * large reads.
+   * Initial read buffer size (default 1 KiB). It doubles, up to 64 KiB, each
+   * time a read fills it, and drops back to this size after a read that used
+   * under an eighth of it, so idle connections (the server holds thousands)
+   * keep 1 KiB while busy ones get large reads.
    */
   readSize?: number;
   /** Close with `SLOW_CONSUMER` when a `writable()` waiter sees no progress this long (default 30 s). */
@@ -102,7 +103,8 @@ export class FramedConnection {
 
   /** Starts the read loop; resolves when the peer or this side closes. */
   async start(): Promise<void> {
-    let buf = new Uint8Array(this.#opts.readSize ?? 4096);
+    const initial = this.#opts.readSize ?? 1024;
+    let buf = new Uint8Array(initial);
     try {
       while (!this.#closed) {
         const n = await this.conn.read(buf);
@@ -111,8 +113,9 @@ export class FramedConnection {
         const frames = this.decoder.push(buf.subarray(0, n));
         ioStats.reads++;
         ioStats.framesIn += frames.length;
-        // Frames are copies, so the buffer may be replaced by a larger one.
+        // Frames are copies, so the buffer may be replaced.
         if (full && buf.length < MAX_READ_SIZE) buf = new Uint8Array(buf.length * 2);
+        else if (buf.length > initial && n < buf.length / 8) buf = new Uint8Array(initial);
         for (let i = 0; i < frames.length && !this.#closed; i++) {
           const r = this.#opts.onFrame(frames[i]);
           if (r) await r;

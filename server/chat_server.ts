@@ -231,10 +231,15 @@ export class ChatServer {
     }
   }
 
-  /** Message and socket counters since start (logged at shutdown). */
+  /** Message, socket and memory counters (logged at shutdown). */
   stats(): Record<string, number> {
     const st = this.router.stats;
+    const mem = Deno.memoryUsage();
     return {
+      connections: this.connections,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      externalBytes: mem.external,
       accepted: st.accepted,
       delivered: st.delivered,
       forwarded: st.forwarded,
