@@ -579,7 +579,10 @@ export class ChatClient {
 
 /**
  * A `server` option that asks the load balancer at `lb` for a live server
- * and a ticket on every (re)connect.
+ * and a ticket on every (re)connect. A reconnect asks the LB to avoid the
+ * servers this client used in the last 10 s (the one it just lost, and any
+ * it failed to reach), since the registry needs a few seconds to notice a
+ * dead server.
  *
  * @example
  * ```ts
@@ -591,11 +594,19 @@ export function viaLoadBalancer(
   lb: LbAddress,
   opts: { tls?: { caCerts?: string[] } } = {},
 ): () => Promise<ServerTarget> {
+  const recent: { id: string; at: number }[] = [];
   return async () => {
-    const t = await requestTicket(lb, { tls: opts.tls });
+    const now = Date.now();
+    const avoid = recent.filter((r) => now - r.at < RECENT_SERVER_MS).map((r) => r.id);
+    const t = await requestTicket(lb, { tls: opts.tls, avoid });
+    recent.push({ id: t.server, at: now });
+    if (recent.length > 4) recent.shift();
     return { host: t.host, port: t.port, ticket: t.ticket };
   };
 }
+
+/** How long a reconnect avoids a server this client used (see {@link viaLoadBalancer}). */
+const RECENT_SERVER_MS = 10_000;
 
 function checkUsername(user: string): void {
   if (!USERNAME_RE.test(user)) {

@@ -46,6 +46,8 @@ export interface RequestTicketOptions {
   tls?: { caCerts?: string[] };
   /** Timeout for connect+handshake and for the reply (default {@link DEFAULT_TICKET_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /** Server ids to avoid if the LB has another live one (servers just lost). */
+  avoid?: string[];
 }
 
 /**
@@ -97,7 +99,9 @@ export async function requestTicket(
     onPush: () => {},
   });
   try {
-    const ok = await conn.request({ t: "ticket" });
+    const ok = await conn.request(
+      opts.avoid?.length ? { t: "ticket", avoid: opts.avoid.slice(0, 16) } : { t: "ticket" },
+    );
     const { ticket, server, host, port } = ok;
     if (
       ticket === undefined || server === undefined || host === undefined || port === undefined

@@ -60,6 +60,22 @@ for (const kind of DB_KINDS) {
         );
 
         await t.step(
+          "a client's `avoid` list steers it away from a server it just lost",
+          () =>
+            withLoadBalancer(url, { algorithm: "round-robin" }, async (lb, sql) => {
+              await sql`delete from servers`;
+              await insertServer(sql, { id: "fc-a", port: 7831 });
+              await insertServer(sql, { id: "fc-b", port: 7832 });
+              for (let i = 0; i < 6; i++) {
+                expect((await requestTicket(lb, { avoid: ["fc-a"] })).server).toBe("fc-b");
+              }
+              // Avoiding every live server still yields a ticket.
+              const t = await requestTicket(lb, { avoid: ["fc-a", "fc-b"] });
+              expect(["fc-a", "fc-b"]).toContain(t.server);
+            }),
+        );
+
+        await t.step(
           "stale and draining servers are never chosen",
           () =>
             withLoadBalancer(url, { algorithm: "round-robin" }, async (lb, sql) => {
@@ -90,11 +106,10 @@ for (const kind of DB_KINDS) {
             withLoadBalancer(url, {}, async (lb, sql) => {
               await sql`delete from servers`;
               await insertServer(sql, { id: "fc-dead", port: 7831, ageMs: 10_000 });
-              const started = performance.now();
+              // A hang would end in the client's TIMEOUT, not NO_SERVERS.
               const err = await requestTicket(lb).catch((e) => e);
               expect(err).toMatchObject({ code: "NO_SERVERS" });
               expect(err.message).toMatch(/no chat server/);
-              expect(performance.now() - started).toBeLessThan(2_000);
               // A server appearing is noticed on the next request (empty cache re-reads).
               await insertServer(sql, { id: "fc-new", port: 7832 });
               expect((await requestTicket(lb)).server).toBe("fc-new");

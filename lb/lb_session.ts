@@ -192,7 +192,7 @@ export class LbSession {
     }
     switch (f.t) {
       case "ticket":
-        return this.#onTicket(f.rid);
+        return this.#onTicket(f.rid, f.avoid);
       case "ping":
         this.#send({ t: "pong", rid: f.rid });
         this.#arm(this.#ctx.limits.idleTimeoutMs, "idle");
@@ -209,7 +209,7 @@ export class LbSession {
     }
   }
 
-  async #onTicket(rid: number): Promise<void> {
+  async #onTicket(rid: number, avoid?: string[]): Promise<void> {
     const ctx = this.#ctx;
     clearTimeout(this.#timer);
     try {
@@ -220,7 +220,7 @@ export class LbSession {
         });
       }
       this.#tickets++;
-      const s = await ctx.picker.pick();
+      const s = await ctx.picker.pick(avoid);
       const ticket = await ctx.signer.issue({
         serverId: s.id,
         host: s.host,

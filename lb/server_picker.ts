@@ -144,17 +144,23 @@ export class ServerPicker {
   }
 
   /**
-   * Picks a server. Throws `NO_SERVERS` when none is live and accepting
-   * clients, `STORE_UNAVAILABLE` when the registry cannot be read.
+   * Picks a server, other than those in `avoid` while another is live (a
+   * client that just lost a server names it: the registry takes a few
+   * seconds to notice a dead one). Throws `NO_SERVERS` when none is live
+   * and accepting clients, `STORE_UNAVAILABLE` when the registry cannot be read.
    */
-  async pick(): Promise<CandidateServer> {
+  async pick(avoid?: readonly string[]): Promise<CandidateServer> {
     const age = this.#clock() - this.#fetchedAt;
     if (this.#entries.length === 0 || age >= (this.#opts.maxStaleMs ?? DEFAULT_MAX_STALE_MS)) {
       await this.refresh();
     } else if (age >= (this.#opts.refreshMs ?? DEFAULT_REFRESH_MS) && !this.#inflight) {
       this.refresh().catch((e) => this.#opts.onRefreshError?.(FastChatError.from(e)));
     }
-    const entries = this.#entries;
+    let entries = this.#entries;
+    if (avoid?.length && entries.length > 1) {
+      const rest = entries.filter((e) => !avoid.includes(e.server.id));
+      if (rest.length > 0) entries = rest;
+    }
     if (entries.length === 0) {
       throw new FastChatError(
         "NO_SERVERS",

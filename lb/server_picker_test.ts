@@ -180,3 +180,20 @@ Deno.test("parsePickAlgorithm accepts the three names only", () => {
   expect(() => new ServerPicker({ fetch: () => Promise.resolve([]), algorithm: "x" as never }))
     .toThrow(FastChatError);
 });
+
+for (const algorithm of ["round-robin", "random", "least-connections"] as PickAlgorithm[]) {
+  Deno.test(`${algorithm}: servers to avoid are skipped while another is live`, async () => {
+    const reg = registry([server("a"), server("b", 5), server("c", 9)]);
+    const picker = new ServerPicker({ algorithm, fetch: reg.fetch });
+    for (let i = 0; i < 30; i++) {
+      expect(["b", "c"]).toContain((await picker.pick(["a"])).id);
+      expect((await picker.pick(["a", "b"])).id).toBe("c");
+    }
+    // Avoiding every live server still gives one rather than NO_SERVERS.
+    expect(["a", "b", "c"]).toContain((await picker.pick(["a", "b", "c"])).id);
+    // Unknown ids change nothing.
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) seen.add((await picker.pick(["zz"])).id);
+    expect(seen.size).toBeGreaterThan(algorithm === "least-connections" ? 0 : 2);
+  });
+}

@@ -76,8 +76,11 @@ export type ClientFrame =
   | { t: "prelogin"; rid: number; user: string }
   | { t: "login"; rid: number; user: string; auth: Uint8Array; ticket?: string }
   | { t: "resume"; rid: number; token: string; ticket?: string }
-  /** To a load balancer: ask for a ticket naming a live server. */
-  | { t: "ticket"; rid: number }
+  /**
+   * To a load balancer: ask for a ticket naming a live server, preferably
+   * none of `avoid` (servers this client just lost or could not reach).
+   */
+  | { t: "ticket"; rid: number; avoid?: string[] }
   | { t: "logout"; rid: number }
   | { t: "keys"; rid: number; user: string }
   | { t: "envelope"; rid: number; kid: string }
@@ -175,7 +178,7 @@ export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K
   prelogin: object({ t: oneOf("prelogin"), rid, user }),
   login: object({ t: oneOf("login"), rid, user, auth: bytes(32, 32), ticket: optional(ticket) }),
   resume: object({ t: oneOf("resume"), rid, token: str(16, 128), ticket: optional(ticket) }),
-  ticket: object({ t: oneOf("ticket"), rid }),
+  ticket: object({ t: oneOf("ticket"), rid, avoid: optional(array(str(1, 128), 0, 16)) }),
   logout: object({ t: oneOf("logout"), rid }),
   keys: object({ t: oneOf("keys"), rid, user }),
   envelope: object({ t: oneOf("envelope"), rid, kid }),

@@ -13,7 +13,6 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-e2e-" });
     const out = `${tmp}/run`;
     try {
-      const t0 = performance.now();
       const res = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -38,7 +37,6 @@ Deno.test({
       const stderr = new TextDecoder().decode(res.stderr);
       if (res.code !== 0) console.error(stdout, stderr);
       expect(res.code).toBe(0);
-      expect(performance.now() - t0).toBeLessThan(40_000);
       expect(stdout).toContain("sent 80, received 80");
       expect(stdout).toContain(`run directory: ${out}`);
 

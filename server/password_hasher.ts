@@ -15,6 +15,7 @@
  */
 import { scrypt, timingSafeEqual } from "node:crypto";
 import { FastChatError } from "@fastchat/lib/errors";
+import { defaultConcurrency, Semaphore } from "@fastchat/lib/semaphore";
 
 /** scrypt cost parameters. */
 export interface ScryptParams {
@@ -64,21 +65,35 @@ export function parseParams(s: string): ScryptParams {
  * ```
  */
 export class PasswordHasher {
-  constructor(readonly params: ScryptParams = DEFAULT_SCRYPT) {
+  readonly #slots: Semaphore;
+
+  /**
+   * At most `concurrency` hashes run at once (default: one per core; each
+   * holds 128·N·r bytes, 32 MiB at the default N) and `maxWaiting` wait;
+   * past that, requests fail fast with `RATE_LIMITED` instead of piling up
+   * threads and memory.
+   */
+  constructor(
+    readonly params: ScryptParams = DEFAULT_SCRYPT,
+    opts: { concurrency?: number; maxWaiting?: number } = {},
+  ) {
     if (params.N < 1024 || (params.N & (params.N - 1)) !== 0) {
       throw new FastChatError("INVALID_CONFIG", "scrypt N must be a power of two >= 1024");
     }
+    this.#slots = new Semaphore(opts.concurrency ?? defaultConcurrency(), opts.maxWaiting ?? 512);
   }
 
   /** Hashes `key` with a fresh 16-byte salt. */
   async hash(key: Uint8Array): Promise<PasswordHash> {
     const salt = crypto.getRandomValues(new Uint8Array(16));
-    return { hash: await run(key, salt, this.params), salt, params: formatParams(this.params) };
+    const hash = await this.#slots.run(() => run(key, salt, this.params));
+    return { hash, salt, params: formatParams(this.params) };
   }
 
   /** Verifies `key` against a stored hash in constant time. */
   async verify(key: Uint8Array, stored: PasswordHash): Promise<boolean> {
-    const out = await run(key, stored.salt, parseParams(stored.params));
+    const params = parseParams(stored.params);
+    const out = await this.#slots.run(() => run(key, stored.salt, params));
     return out.length === stored.hash.length && timingSafeEqual(out, stored.hash);
   }
 }

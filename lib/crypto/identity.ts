@@ -24,6 +24,7 @@
  */
 
 import { FastChatError } from "../errors.ts";
+import { heavyCrypto } from "./heavy.ts";
 import { bufferSource, constantTimeEqual, randomBytes, utf8Encode } from "./bytes.ts";
 import { BinaryReader, BinaryWriter } from "./codec.ts";
 import { openVault, sealVault } from "./vault.ts";
@@ -91,10 +92,16 @@ function bad(message: string, cause?: unknown): FastChatError {
  */
 export async function generateIdentity(): Promise<Identity> {
   const [encrypt, sign] = await Promise.all([
-    crypto.subtle.generateKey(
-      { ...RSA_PARAMS, modulusLength: RSA_MODULUS_BITS, publicExponent: new Uint8Array([1, 0, 1]) },
-      true,
-      ["encrypt", "decrypt"],
+    heavyCrypto(() =>
+      crypto.subtle.generateKey(
+        {
+          ...RSA_PARAMS,
+          modulusLength: RSA_MODULUS_BITS,
+          publicExponent: new Uint8Array([1, 0, 1]),
+        },
+        true,
+        ["encrypt", "decrypt"],
+      )
     ),
     crypto.subtle.generateKey(ED25519, true, ["sign", "verify"]),
   ]);

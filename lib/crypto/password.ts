@@ -24,6 +24,7 @@
  */
 
 import { FastChatError } from "../errors.ts";
+import { heavyCrypto } from "./heavy.ts";
 import { bufferSource, randomBytes, utf8Encode } from "./bytes.ts";
 
 /**
@@ -212,10 +213,12 @@ export async function derivePasswordKeys(
     ["deriveBits"],
   );
   const master = new Uint8Array(
-    await crypto.subtle.deriveBits(
-      { name: "PBKDF2", hash: "SHA-256", salt: bufferSource(salt), iterations },
-      pw,
-      256,
+    await heavyCrypto(() =>
+      crypto.subtle.deriveBits(
+        { name: "PBKDF2", hash: "SHA-256", salt: bufferSource(salt), iterations },
+        pw,
+        256,
+      )
     ),
   );
   try {

@@ -131,10 +131,7 @@ Deno.test("weak, absurd and malformed parameters are rejected", async () => {
 Deno.test("default uses 600k iterations and matches raw PBKDF2 + HKDF", async () => {
   expect(PBKDF2_ITERATIONS).toBe(600_000);
   const salt = newKdfSalt();
-  const t0 = performance.now();
   const keys = await derivePasswordKeys("the real thing", salt);
-  const ms = performance.now() - t0;
   const master = await pbkdf2("the real thing", salt, 600_000);
   expect(keys.authKey).toEqual(await deriveSubkey(master, AUTH_KEY_INFO));
-  expect(ms).toBeLessThan(5000);
 });

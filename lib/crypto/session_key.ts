@@ -19,6 +19,7 @@
  */
 
 import { FastChatError } from "../errors.ts";
+import { heavyCrypto } from "./heavy.ts";
 import {
   bufferSource,
   constantTimeEqual,
@@ -143,10 +144,12 @@ export async function createSessionKey(
   const key = randomBytes(KEY_BYTES);
   const kid = toBase64Url(randomBytes(KID_BYTES));
   const wrapped = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: "RSA-OAEP", label: bufferSource(OAEP_LABEL) },
-      params.recipientKeys.enc,
-      bufferSource(key),
+    await heavyCrypto(() =>
+      crypto.subtle.encrypt(
+        { name: "RSA-OAEP", label: bufferSource(OAEP_LABEL) },
+        params.recipientKeys.enc,
+        bufferSource(key),
+      )
     ),
   );
   const fields: Omit<EnvelopeFields, "signature"> = {
@@ -227,10 +230,12 @@ export async function openSessionKey(params: OpenSessionKeyParams): Promise<Open
   let key: Uint8Array;
   try {
     key = new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: "RSA-OAEP", label: bufferSource(OAEP_LABEL) },
-        params.recipientIdentity.encrypt.privateKey,
-        bufferSource(f.wrapped),
+      await heavyCrypto(() =>
+        crypto.subtle.decrypt(
+          { name: "RSA-OAEP", label: bufferSource(OAEP_LABEL) },
+          params.recipientIdentity.encrypt.privateKey,
+          bufferSource(f.wrapped),
+        )
       ),
     );
   } catch (e) {
