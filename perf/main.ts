@@ -50,6 +50,8 @@ const ANALYZE_MAIN = here("./analyze.ts");
 const DEFAULT_OUT_ROOT = here("./out");
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
+/** Pause between the key warm-up and the timed phase. */
+const WARMUP_SETTLE_MS = 1_000;
 /** Longest wait for every key warm-up message and receipt to arrive. */
 const WARMUP_TIMEOUT_MS = 300_000;
 
@@ -397,9 +399,12 @@ class Run {
       await this.#guard(sleep(50));
       p = sumProgress(this.workers.map((w) => w.progress));
     }
-    // The new keys are saved now rather than by a timer during the timed phase.
+    // The new keys are saved now rather than by a timer during the timed phase,
+    // and the servers get a moment for the warm-up's trailing store work
+    // (envelopes, receipts of messages that were slow to open).
     await this.#broadcast({ cmd: "persist" });
     await this.#guard(Promise.all(this.workers.map((w) => w.waitFor("persisted"))));
+    await this.#guard(sleep(WARMUP_SETTLE_MS));
     this.phases.warmup = phase(pairs, nowMs() - t0);
     this.phases.warmup.cpuSeconds = cpuDiff(cpu0, await this.#cpuSeconds());
     log(
