@@ -1,6 +1,6 @@
 /** FramedConnection over real loopback TCP: reassembly, buffer growth and shrink, batching, bounds. */
 import { expect } from "expect";
-import { FastChatError } from "./errors.ts";
+import type { FastChatError } from "./errors.ts";
 import { FramedConnection, ioStats } from "./framed_conn.ts";
 
 /** A connected pair of FramedConnections; `received` collects what `b` gets. */
