@@ -47,12 +47,12 @@ export interface FramedConnectionOptions {
   /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
   onOverflow?: () => void;
   /**
-   * Initial read buffer size (default 2 KiB: login frames fit). It doubles,
-   * up to 64 KiB, each time a read fills it, and drops back to this size
-   * after 32 reads in a row that each used under an eighth of it, so quiet
-   * connections (a server holds thousands) stay small while busy ones keep
-   * large reads (a buffer that shrinks at once costs busy connections up to
-   * 75% more reads, measured).
+   * Initial read buffer size (default 2 KiB). It doubles, up to 64 KiB, each
+   * time a read fills it. During a connection's first 16 reads (handshake and
+   * login, after which most connections go quiet) any read that does not
+   * fill it puts it back to this size; later it drops back only after 32
+   * reads in a row that each used under an eighth of it: a buffer that
+   * shrinks at once costs busy connections up to 75% more reads (measured).
    */
   readSize?: number;
   /** Close with `SLOW_CONSUMER` when a `writable()` waiter sees no progress this long (default 30 s). */
@@ -108,6 +108,7 @@ export class FramedConnection {
     const initial = this.#opts.readSize ?? 2048;
     let buf = new Uint8Array(initial);
     let smallReads = 0;
+    let reads = 0;
     try {
       while (!this.#closed) {
         const n = await this.conn.read(buf);
@@ -120,12 +121,14 @@ export class FramedConnection {
         if (full) {
           smallReads = 0;
           if (buf.length < MAX_READ_SIZE) buf = new Uint8Array(buf.length * 2);
-        } else if (buf.length > initial && n < buf.length / 8) {
-          if (++smallReads >= 32) {
+        } else if (buf.length > initial) {
+          smallReads = n < buf.length / 8 ? smallReads + 1 : 0;
+          if (reads < 16 || smallReads >= 32) {
             buf = new Uint8Array(initial);
             smallReads = 0;
           }
-        } else smallReads = 0;
+        }
+        reads++;
         for (let i = 0; i < frames.length && !this.#closed; i++) {
           const r = this.#opts.onFrame(frames[i]);
           if (r) await r;
