@@ -137,6 +137,27 @@ export function zeroCounters(): ClientCounters {
   };
 }
 
+/**
+ * Adds `from` into `into`: counts add up, last-event times take the latest.
+ *
+ * @example
+ * ```ts
+ * import { addCounters, zeroCounters } from "./load_client.ts";
+ * const total = zeroCounters();
+ * addCounters(total, { ...zeroCounters(), sent: 3, lastSendMs: 5 });
+ * ```
+ */
+export function addCounters(into: ClientCounters, from: ClientCounters): void {
+  into.sent += from.sent;
+  into.acked += from.acked;
+  into.received += from.received;
+  into.delivered += from.delivered;
+  into.errors += from.errors;
+  into.failed += from.failed;
+  into.lastSendMs = Math.max(into.lastSendMs, from.lastSendMs);
+  into.lastRecvMs = Math.max(into.lastRecvMs, from.lastRecvMs);
+}
+
 /** Options of a {@link LoadClient}. */
 export interface LoadClientOptions {
   /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */

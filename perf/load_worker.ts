@@ -31,7 +31,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { ioStats } from "@fastchat/lib/framed_conn";
 import { nowMs, sleep } from "./clock.ts";
-import { type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
+import { addCounters, type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
 import { IdentityPool } from "./identity_pool.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
 import type { SendModel } from "./run_config.ts";
@@ -260,19 +260,9 @@ class Worker {
 
   progress(): WorkerProgress {
     const sum = zeroCounters();
-    for (const c of this.#clients) {
-      const k = c.counters;
-      sum.sent += k.sent;
-      sum.acked += k.acked;
-      sum.received += k.received;
-      sum.delivered += k.delivered;
-      sum.errors += k.errors;
-      sum.failed += k.failed;
-      sum.lastSendMs = Math.max(sum.lastSendMs, k.lastSendMs);
-      sum.lastRecvMs = Math.max(sum.lastRecvMs, k.lastRecvMs);
-    }
     const warm = { warmSent: 0, warmReceived: 0, warmDelivered: 0 };
     for (const c of this.#clients) {
+      addCounters(sum, c.counters);
       warm.warmSent += c.warm.sent;
       warm.warmReceived += c.warm.received;
       warm.warmDelivered += c.warm.delivered;

@@ -11,6 +11,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
+import { addCounters, zeroCounters } from "./load_client.ts";
 import type { WorkerProgress } from "./load_worker.ts";
 
 const encoder = new TextEncoder();
@@ -109,14 +110,7 @@ export class PhaseView {
 
 export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
   const s: WorkerProgress & { allDone: boolean } = {
-    sent: 0,
-    acked: 0,
-    received: 0,
-    delivered: 0,
-    errors: 0,
-    failed: 0,
-    lastSendMs: 0,
-    lastRecvMs: 0,
+    ...zeroCounters(),
     doneSending: false,
     registered: 0,
     existing: 0,
@@ -131,20 +125,13 @@ export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { a
       s.allDone = false;
       continue;
     }
-    s.sent += p.sent;
-    s.acked += p.acked;
-    s.received += p.received;
-    s.delivered += p.delivered;
-    s.errors += p.errors;
-    s.failed += p.failed;
+    addCounters(s, p);
     s.registered += p.registered;
     s.existing += p.existing;
     s.loggedIn += p.loggedIn;
     s.warmSent += p.warmSent;
     s.warmReceived += p.warmReceived;
     s.warmDelivered += p.warmDelivered;
-    s.lastSendMs = Math.max(s.lastSendMs, p.lastSendMs);
-    s.lastRecvMs = Math.max(s.lastRecvMs, p.lastRecvMs);
     if (!p.doneSending) s.allDone = false;
   }
   s.doneSending = s.allDone;
