@@ -34,6 +34,8 @@ const HELP = `Usage: deno task server -- [options]
   --auth-rate N       register/login/resume requests per second per address (default 5, burst 4x)
   --max-frame BYTES   frame limit after login (default 1048576)
   --scrypt-n N        scrypt cost for password hashes (default 32768)
+  --linger-ms MS      how long a message delivered live waits for the recipient's acknowledgement
+                      before it is written to the database (default 1000; 0 = write every message)
   --retain            keep delivered messages (marked delivered) instead of deleting them
   --log-level L       debug|info|warn|error (default info)`;
 
@@ -71,6 +73,7 @@ async function main(args: string[]): Promise<void> {
       "auth-rate": { type: "string" },
       "max-frame": { type: "string" },
       "scrypt-n": { type: "string" },
+      "linger-ms": { type: "string" },
       retain: { type: "boolean", default: false },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
@@ -107,6 +110,9 @@ async function main(args: string[]): Promise<void> {
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
       : undefined,
     retain: values.retain,
+    lingerMs: values["linger-ms"] === undefined
+      ? undefined
+      : positiveInt("linger-ms", values["linger-ms"], 1000),
     cluster: {
       advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host),
       peerHost: values["peer-host"] ?? values.host,
