@@ -22,6 +22,8 @@ export const DEFAULT_MAX_FRAME = 1024 * 1024;
 /** Default maximum payload size before login (64 KiB). */
 export const PRELOGIN_MAX_FRAME = 64 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Prefixes `payload` with its length.
  *
@@ -55,7 +57,7 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 export class FrameDecoder {
   /** Largest accepted payload; may be raised after authentication. */
   maxFrame: number;
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array = EMPTY;
   #len = 0;
 
   constructor(maxFrame: number = DEFAULT_MAX_FRAME) {
@@ -65,6 +67,11 @@ export class FrameDecoder {
   /** Bytes received but not yet returned as a frame. */
   get buffered(): number {
     return this.#len;
+  }
+
+  /** Bytes of buffer held for a frame that spans reads (0 between frames). */
+  get reserved(): number {
+    return this.#buf.length;
   }
 
   /** Feeds a chunk; returns every frame it completes, in order. */
@@ -97,6 +104,10 @@ export class FrameDecoder {
     const rest = end - off;
     if (rest === 0) {
       this.#len = 0;
+      // A frame that spanned reads grew the buffer (a login frame with keys
+      // is several KiB): let it go rather than hold it for the whole life of
+      // an idle connection. It is only reallocated when a frame spans reads.
+      if (this.#buf.length > 0) this.#buf = EMPTY;
     } else if (data === chunk) {
       this.#len = 0;
       this.#append(chunk.subarray(off));

@@ -116,3 +116,18 @@ Deno.test("frame fuzz: garbage only ever raises FRAME_TOO_LARGE and buffers at m
     }
   }
 });
+
+Deno.test("frame: the buffer a split frame needed is released once it completes", () => {
+  const dec = new FrameDecoder(64 * 1024);
+  const big = encodeFrame(new Uint8Array(5000).fill(3));
+  expect(dec.push(big.subarray(0, 2048))).toEqual([]);
+  expect(dec.reserved).toBeGreaterThanOrEqual(2048);
+  const frames = dec.push(big.subarray(2048));
+  expect(frames.map((f) => f.length)).toEqual([5000]);
+  expect(dec.reserved).toBe(0);
+  // A later split frame still decodes (the buffer is allocated again).
+  const small = encodeFrame(new Uint8Array([1, 2, 3]));
+  expect(dec.push(small.subarray(0, 5))).toEqual([]);
+  expect(dec.push(small.subarray(5)).map((f) => [...f])).toEqual([[1, 2, 3]]);
+  expect(dec.reserved).toBe(0);
+});

@@ -21,6 +21,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { sleep } from "./clock.ts";
 import { readCpuSeconds, readVmRssKb } from "./idle_mode.ts";
 
@@ -135,6 +136,7 @@ export class ClusterLauncher {
     const started = await Promise.allSettled(
       Array.from({ length: o.servers }, (_, i) =>
         this.#spawn(`srv-${i + 1}`, [
+          SERVER_V8_FLAGS,
           path("../server/main.ts"),
           "--port",
           "0",

@@ -36,6 +36,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 
 /** The repository root (the parent of `scripts/`). */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -48,11 +49,18 @@ export interface CompileTarget {
   entry: string;
   /** Files or directories (relative to the root) to embed with `--include`. */
   include: string[];
+  /** Extra `deno compile` flags baked into the binary (e.g. V8 flags). */
+  flags?: string[];
 }
 
 /** Everything `deno task compile` can build, in build order. */
 export const TARGETS: readonly CompileTarget[] = [
-  { name: "server", entry: "server/main.ts", include: ["db/migrations"] },
+  {
+    name: "server",
+    entry: "server/main.ts",
+    include: ["db/migrations"],
+    flags: [SERVER_V8_FLAGS],
+  },
   { name: "client", entry: "client/main.ts", include: [] },
   { name: "db", entry: "db/main.ts", include: ["db/migrations"] },
   { name: "lb", entry: "lb/main.ts", include: [] },
@@ -129,6 +137,7 @@ export function planCompile(opts: PlanOptions): CompileStep[] {
         args: [
           "compile",
           "-A",
+          ...(t.flags ?? []),
           "--output",
           output,
           ...t.include.flatMap((inc) => ["--include", inc]),

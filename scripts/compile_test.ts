@@ -35,6 +35,7 @@ Deno.test("planCompile: server, client and db by default, with their --include",
       args: [
         "compile",
         "-A",
+        "--v8-flags=--max-semi-space-size=1",
         "--output",
         "/out/fastchat-server",
         "--include",

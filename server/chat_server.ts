@@ -238,6 +238,7 @@ export class ChatServer {
     return {
       connections: this.connections,
       rssBytes: mem.rss,
+      heapTotalBytes: mem.heapTotal,
       heapUsedBytes: mem.heapUsed,
       externalBytes: mem.external,
       accepted: st.accepted,
@@ -266,6 +267,18 @@ export class ChatServer {
       "fastchat_write_queue",
       "Messages waiting for the write-behind store batch",
       () => this.router.backlog,
+    );
+    m.gauge(
+      "process_resident_memory_bytes",
+      "Resident set size",
+      () => Deno.memoryUsage().rss,
+    );
+    m.gauge("fastchat_heap_total_bytes", "V8 heap reserved", () => Deno.memoryUsage().heapTotal);
+    m.gauge("fastchat_heap_used_bytes", "V8 heap in use", () => Deno.memoryUsage().heapUsed);
+    m.gauge(
+      "fastchat_external_bytes",
+      "Memory of ArrayBuffers and other objects outside the V8 heap",
+      () => Deno.memoryUsage().external,
     );
     m.gauge(
       "fastchat_peer_links",

@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { type ServerInfo, ServerRegistry } from "./server_registry.ts";
 
 const SERVER_MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -211,6 +212,7 @@ export class Cluster {
       args: [
         "run",
         "-A",
+        SERVER_V8_FLAGS,
         SERVER_MAIN,
         "--port",
         "0",

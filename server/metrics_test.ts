@@ -38,6 +38,9 @@ Deno.test({
       expect(v("fastchat_online_users")).toBe(2);
       expect(v("fastchat_messages_in_total")).toBe(10);
       expect(v("fastchat_messages_out_total")).toBe(10);
+      expect(v("process_resident_memory_bytes")).toBeGreaterThan(v("fastchat_heap_used_bytes"));
+      expect(v("fastchat_heap_total_bytes")).toBeGreaterThanOrEqual(v("fastchat_heap_used_bytes"));
+      expect(v("fastchat_external_bytes")).toBeGreaterThan(0);
       // An offline recipient's message must be stored before it is confirmed.
       await b.close();
       const id = await a.send("bob", "stored");

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 
 const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -99,6 +100,7 @@ async function main(args: string[]): Promise<void> {
         args: [
           "run",
           "-A",
+          SERVER_V8_FLAGS,
           path("./main.ts"),
           "--port",
           "0",

@@ -19,6 +19,7 @@ import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { migrate } from "@fastchat/db/migrate";
 import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { decodeServerFrame, type ServerFrame } from "@fastchat/lib/protocol";
 import { Packr } from "msgpackr";
 
@@ -82,6 +83,7 @@ export async function startServerProcess(
   const args = [
     "run",
     "-A",
+    SERVER_V8_FLAGS,
     fileURLToPath(new URL("./main.ts", import.meta.url)),
     "--port",
     String(opts.port ?? 0),
