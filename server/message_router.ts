@@ -136,6 +136,8 @@ export class MessageRouter {
     storeBatches: 0,
     storeMs: 0,
     storeErrors: 0,
+    /** Runs of the write-behind drain (each does at least one store batch unless idle). */
+    drains: 0,
   };
 
   constructor(store: ChatStore, opts: MessageRouterOptions = {}) {
@@ -357,7 +359,10 @@ export class MessageRouter {
   #schedule(): void {
     if (this.#flushing) return; // a running drain reschedules when done
     let delay = 0;
-    if (!this.#otherWork() && this.#writes.length < this.#opts.batchMax) {
+    if (!this.#otherWork()) {
+      // Only the head's linger decides, however long the queue: rows younger
+      // than it cannot be written yet (a drain would find nothing to do and
+      // re-arm itself at once; it used to, spinning, once 1,000 were queued).
       const head = this.#writes[0];
       if (!head) return;
       // Acknowledged entries wait for their linger too: dropping them needs no
@@ -416,6 +421,7 @@ export class MessageRouter {
   }
 
   async #drain(force: boolean): Promise<void> {
+    this.stats.drains++;
     while (this.#otherWork() || this.#writesReady(force)) {
       const t0 = performance.now();
       try {
