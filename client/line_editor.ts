@@ -34,7 +34,13 @@
  * @module
  */
 
-import { graphemes, graphemeWidth, stripAnsi, visibleWidth } from "./ansi.ts";
+import { EditBuffer } from "./edit_buffer.ts";
+import { decodeKey } from "./key_decoder.ts";
+import { KeyInput } from "./key_input.ts";
+import { type HistoryBrowser, LineHistory } from "./line_history.ts";
+import { LineRenderer } from "./line_renderer.ts";
+
+export { readLines } from "./read_lines.ts";
 
 /**
  * Where a {@link LineEditor} reads from and writes to.
@@ -77,59 +83,14 @@ export interface SecretOptions {
   readonly mask?: string;
 }
 
-interface ByteSource {
-  next(): Promise<IteratorResult<Uint8Array>>;
-  cancel(): void;
-}
-
-function byteSource(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): ByteSource {
-  if (input instanceof ReadableStream) {
-    const reader = input.getReader();
-    return {
-      next: async () => {
-        const r = await reader.read();
-        return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
-      },
-      cancel: () => {
-        reader.cancel().catch(() => {});
-      },
-    };
-  }
-  const iterator = input[Symbol.asyncIterator]();
-  return {
-    next: () => iterator.next(),
-    cancel: () => {
-      iterator.return?.()?.catch(() => {});
-    },
-  };
-}
-
-interface Pos {
-  row: number;
-  col: number;
-}
-
 interface Request {
   prompt: string;
   readonly secret: boolean;
   readonly mask: string;
   readonly resolve: (line: string | null) => void;
-  buffer: string;
-  /** UTF-16 offset into buffer, always on a grapheme boundary. */
-  cursor: number;
-  /** Index into history while browsing; history.length = the draft line. */
-  historyIndex: number;
-  draft: string;
+  /** Up/Down position; null for a secret read (no history). */
+  readonly history: HistoryBrowser | null;
 }
-
-// deno-lint-ignore no-control-regex
-const PRINTABLE_RUN = /^[^\x00-\x1f\x7f-\x9f]+/;
-// deno-lint-ignore no-control-regex
-const CSI = /^\x1b\[([0-?]*)([ -/]*)([@-~])/;
-// deno-lint-ignore no-control-regex
-const CSI_PREFIX = /^\x1b\[[0-?]*[ -/]*$/;
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
-const MAX_ESCAPE = 64;
 
 /**
  * Line editor for a terminal in raw mode. One `readLine`/`readSecret` at a
@@ -159,25 +120,20 @@ const MAX_ESCAPE = 64;
  * ```
  */
 export class LineEditor {
-  readonly #source: ByteSource;
+  readonly #input: KeyInput;
   readonly #write: (text: string) => void;
   readonly #setRaw?: (raw: boolean) => void;
-  readonly #columns: () => number;
-  readonly #historySize: number;
-  readonly #decoder = new TextDecoder();
-  readonly #history: string[] = [];
+  readonly #history: LineHistory;
+  readonly #renderer: LineRenderer;
+  /** The input line of the active read (and the kill buffer, kept across reads). */
+  readonly #buffer = new EditBuffer();
   #prompt = "";
-  #pending = "";
   #active: Request | null = null;
   #pumping = false;
-  #eof = false;
   #closed = false;
   #raw = false;
   /** Swallow a "\n" right after a "\r" that submitted (CRLF input). */
   #skipLf = false;
-  /** Row of the terminal cursor within the drawn prompt+input (0 = first row). */
-  #cursorRow = 0;
-  #killed = "";
   /** Keys changed the input since it was last drawn. */
   #dirty = false;
   #onClose: (() => void) | null = null;
@@ -198,11 +154,11 @@ export class LineEditor {
    * ```
    */
   constructor(options: LineEditorOptions) {
-    this.#source = byteSource(options.input);
+    this.#input = new KeyInput(options.input);
     this.#write = options.write;
     this.#setRaw = options.setRaw;
-    this.#columns = options.columns ?? (() => 80);
-    this.#historySize = options.historySize ?? 500;
+    this.#renderer = new LineRenderer(options.columns ?? (() => 80));
+    this.#history = new LineHistory(options.historySize ?? 500);
   }
 
   /**
@@ -323,7 +279,7 @@ export class LineEditor {
    * ```
    */
   print(text: string): void {
-    if (this.#active) this.#write(this.#clearSeq() + text + "\n" + this.#drawSeq());
+    if (this.#active) this.#write(this.#renderer.clear() + text + "\n" + this.#drawSeq());
     else this.#write(text + "\n");
   }
 
@@ -346,7 +302,7 @@ export class LineEditor {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#active) this.#finish(null, "\n");
-    this.#pending = "";
+    this.#input.clear();
     if (this.#raw) {
       this.#raw = false;
       try {
@@ -355,7 +311,7 @@ export class LineEditor {
         // terminal already gone
       }
     }
-    this.#source.cancel();
+    this.#input.cancel();
     this.#onClose?.();
     this.#onClose = null;
   }
@@ -375,15 +331,13 @@ export class LineEditor {
       secret,
       mask,
       resolve,
-      buffer: "",
-      cursor: 0,
-      historyIndex: this.#history.length,
-      draft: "",
+      history: secret ? null : this.#history.browse(),
     };
-    this.#cursorRow = 0;
+    this.#buffer.set("", 0);
+    this.#renderer.reset();
     this.#write("\r" + this.#drawSeq());
     this.#process();
-    if (this.#active && this.#eof) this.#endOfInput();
+    if (this.#active && this.#input.ended) this.#endOfInput();
     if (this.#active && !this.#pumping) this.#pump();
     return promise;
   }
@@ -391,23 +345,11 @@ export class LineEditor {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      while (this.#active && !this.#eof && !this.#closed) {
-        let result: IteratorResult<Uint8Array>;
-        try {
-          result = await this.#source.next();
-        } catch {
-          result = { done: true, value: undefined };
-        }
+      while (this.#active && !this.#input.ended && !this.#closed) {
+        await this.#input.read();
         if (this.#closed) return;
-        if (result.done) {
-          this.#eof = true;
-          this.#pending += this.#decoder.decode();
-          this.#process();
-          if (this.#active) this.#endOfInput();
-        } else {
-          this.#pending += this.#decoder.decode(result.value, { stream: true });
-          this.#process();
-        }
+        this.#process();
+        if (this.#input.ended && this.#active) this.#endOfInput();
       }
     } finally {
       this.#pumping = false;
@@ -415,24 +357,22 @@ export class LineEditor {
   }
 
   #endOfInput(): void {
-    const req = this.#active!;
-    this.#pending = ""; // an unfinished escape sequence
-    this.#finish(req.buffer === "" ? null : req.buffer, "\n");
+    this.#input.clear(); // an unfinished escape sequence
+    const text = this.#buffer.text;
+    this.#finish(text === "" ? null : text, "\n");
   }
 
   #finish(result: string | null, trailer: string): void {
     const req = this.#active!;
-    if (this.#dirty || req.cursor !== req.buffer.length) {
+    const buffer = this.#buffer;
+    if (this.#dirty || buffer.cursor !== buffer.text.length) {
       // Show the final input with the cursor after it, so the trailer leaves it intact.
-      req.cursor = req.buffer.length;
+      buffer.apply("move-end");
       this.#redraw();
     }
     this.#active = null;
-    if (result !== null && !req.secret && result !== "") {
-      if (this.#history.at(-1) !== result) this.#history.push(result);
-      if (this.#history.length > this.#historySize) this.#history.shift();
-    }
-    this.#cursorRow = 0;
+    if (result !== null && !req.secret) this.#history.add(result);
+    this.#renderer.reset();
     this.#write(trailer);
     req.resolve(result);
   }
@@ -441,11 +381,11 @@ export class LineEditor {
 
   /** Consumes queued input while a read is active; redraws once at the end. */
   #process(): void {
-    while (this.#active && this.#pending.length > 0) {
+    while (this.#active && this.#input.pending.length > 0) {
       const req = this.#active;
-      const used = this.#key(req, this.#pending);
+      const used = this.#key(req, this.#input.pending);
       if (used === 0) break; // incomplete escape sequence: wait for more
-      this.#pending = this.#pending.slice(used);
+      this.#input.consume(used);
       if (this.#active === req) this.#dirty = true;
     }
     if (this.#dirty && this.#active) this.#redraw();
@@ -455,349 +395,61 @@ export class LineEditor {
   #key(req: Request, input: string): number {
     const skipLf = this.#skipLf;
     this.#skipLf = false;
-    const printable = PRINTABLE_RUN.exec(input);
-    if (printable) {
-      this.#insert(req, printable[0]);
-      return printable[0].length;
-    }
-    const c = input.charCodeAt(0);
-    switch (c) {
-      case 0x0d: // Enter (CR)
+    const key = decodeKey(input);
+    if (key === null) return 0; // incomplete escape sequence
+    const buffer = this.#buffer;
+    switch (key.command) {
+      case "insert":
+        buffer.insert(key.text);
+        break;
+      case "submit":
         this.#skipLf = true;
-        this.#finish(req.buffer, "\n");
-        return 1;
-      case 0x0a: // LF
-        if (!skipLf) this.#finish(req.buffer, "\n");
-        return 1;
-      case 0x01: // Ctrl-A
-        this.#moveTo(req, 0);
-        return 1;
-      case 0x02: // Ctrl-B
-        this.#moveTo(req, this.#prevBoundary(req));
-        return 1;
-      case 0x03: // Ctrl-C
-        if (req.buffer === "") this.#finish(null, "\n");
-        else this.#setBuffer(req, "", 0);
-        return 1;
-      case 0x04: // Ctrl-D
-        if (req.buffer === "") this.#finish(null, "\n");
-        else this.#deleteRange(req, req.cursor, this.#nextBoundary(req), false);
-        return 1;
-      case 0x05: // Ctrl-E
-        this.#moveTo(req, req.buffer.length);
-        return 1;
-      case 0x06: // Ctrl-F
-        this.#moveTo(req, this.#nextBoundary(req));
-        return 1;
-      case 0x08: // Ctrl-H
-      case 0x7f: // Backspace
-        this.#deleteRange(req, this.#prevBoundary(req), req.cursor, false);
-        return 1;
-      case 0x09: // Tab: one space (tabs have no fixed width on the input line)
-        this.#insert(req, " ");
-        return 1;
-      case 0x0b: // Ctrl-K
-        this.#deleteRange(req, req.cursor, req.buffer.length, true);
-        return 1;
-      case 0x0c: // Ctrl-L
+        this.#finish(buffer.text, "\n");
+        break;
+      case "line-feed":
+        if (!skipLf) this.#finish(buffer.text, "\n");
+        break;
+      case "interrupt":
+        if (buffer.text === "") this.#finish(null, "\n");
+        else buffer.set("", 0);
+        break;
+      case "delete-or-end":
+        if (buffer.text === "") this.#finish(null, "\n");
+        else buffer.apply("delete-right");
+        break;
+      case "clear-screen":
         this.#write("\x1b[H\x1b[2J");
-        this.#cursorRow = 0;
-        return 1;
-      case 0x0e: // Ctrl-N
-        this.#historyMove(req, +1);
-        return 1;
-      case 0x10: // Ctrl-P
-        this.#historyMove(req, -1);
-        return 1;
-      case 0x15: // Ctrl-U
-        this.#deleteRange(req, 0, req.cursor, true);
-        return 1;
-      case 0x17: // Ctrl-W
-        this.#deleteRange(req, this.#wordStart(req, /\S/u), req.cursor, true);
-        return 1;
-      case 0x19: // Ctrl-Y
-        if (this.#killed) this.#insert(req, this.#killed);
-        return 1;
-      case 0x1b:
-        return this.#escape(req, input);
-      default:
-        return 1; // other control characters are ignored
-    }
-  }
-
-  #escape(req: Request, input: string): number {
-    if (input.length < 2) return 0;
-    const second = input[1];
-    if (second === "[") {
-      const m = CSI.exec(input);
-      if (!m) {
-        if (CSI_PREFIX.test(input) && input.length < MAX_ESCAPE) return 0;
-        return 2; // malformed: drop "ESC ["
+        this.#renderer.reset();
+        break;
+      case "history-previous":
+      case "history-next": {
+        const line = req.history?.move(key.command === "history-next" ? +1 : -1, buffer.text);
+        if (line != null) buffer.set(line);
+        break;
       }
-      this.#csi(req, m[1], m[2], m[3]);
-      return m[0].length;
-    }
-    if (second === "O") {
-      if (input.length < 3) return 0;
-      this.#csi(req, "", "", input[2]);
-      return 3;
-    }
-    switch (second) {
-      case "b":
-      case "B":
-        this.#moveTo(req, this.#wordStart(req, WORD_CHAR));
-        return 2;
-      case "f":
-      case "F":
-        this.#moveTo(req, this.#wordEnd(req));
-        return 2;
-      case "d":
-      case "D":
-        this.#deleteRange(req, req.cursor, this.#wordEnd(req), true);
-        return 2;
-      case "\x7f":
-      case "\x08":
-        this.#deleteRange(req, this.#wordStart(req, WORD_CHAR), req.cursor, true);
-        return 2;
+      case "ignore":
+        break;
       default:
-        return 1; // lone or unknown ESC: drop it, handle what follows normally
+        buffer.apply(key.command);
     }
-  }
-
-  #csi(req: Request, params: string, intermediates: string, final: string): void {
-    if (intermediates !== "") return;
-    const [first, modifier] = params.split(";");
-    const word = modifier === "3" || modifier === "5"; // Alt or Ctrl
-    switch (final) {
-      case "A":
-        this.#historyMove(req, -1);
-        return;
-      case "B":
-        this.#historyMove(req, +1);
-        return;
-      case "C":
-        this.#moveTo(req, word ? this.#wordEnd(req) : this.#nextBoundary(req));
-        return;
-      case "D":
-        this.#moveTo(req, word ? this.#wordStart(req, WORD_CHAR) : this.#prevBoundary(req));
-        return;
-      case "H":
-        this.#moveTo(req, 0);
-        return;
-      case "F":
-        this.#moveTo(req, req.buffer.length);
-        return;
-      case "~":
-        switch (first) {
-          case "1":
-          case "7":
-            this.#moveTo(req, 0);
-            return;
-          case "4":
-          case "8":
-            this.#moveTo(req, req.buffer.length);
-            return;
-          case "3":
-            this.#deleteRange(req, req.cursor, this.#nextBoundary(req), false);
-            return;
-        }
-    }
-    // anything else (function keys, paste brackets, focus, mouse): ignored
-  }
-
-  // ---- buffer editing ---------------------------------------------------
-
-  #insert(req: Request, text: string): void {
-    req.buffer = req.buffer.slice(0, req.cursor) + text + req.buffer.slice(req.cursor);
-    req.cursor = this.#snap(req.buffer, req.cursor + text.length);
-  }
-
-  #deleteRange(req: Request, from: number, to: number, kill: boolean): void {
-    if (to <= from) return;
-    if (kill) this.#killed = req.buffer.slice(from, to);
-    req.buffer = req.buffer.slice(0, from) + req.buffer.slice(to);
-    req.cursor = this.#snap(req.buffer, from);
-  }
-
-  #setBuffer(req: Request, buffer: string, cursor: number): void {
-    req.buffer = buffer;
-    req.cursor = cursor;
-  }
-
-  #moveTo(req: Request, cursor: number): void {
-    req.cursor = cursor;
-  }
-
-  #historyMove(req: Request, delta: number): void {
-    if (req.secret) return;
-    const index = req.historyIndex + delta;
-    if (index < 0 || index > this.#history.length) return;
-    if (req.historyIndex === this.#history.length) req.draft = req.buffer;
-    req.historyIndex = index;
-    const line = index === this.#history.length ? req.draft : this.#history[index];
-    this.#setBuffer(req, line, line.length);
-  }
-
-  /** Grapheme boundaries (UTF-16 offsets) of `buffer`, from 0 to its length. */
-  #boundaries(buffer: string): number[] {
-    const out = [0];
-    let at = 0;
-    for (const g of graphemes(buffer)) out.push(at += g.length);
-    return out;
-  }
-
-  /** Moves `cursor` forward to the nearest grapheme boundary. */
-  #snap(buffer: string, cursor: number): number {
-    for (const b of this.#boundaries(buffer)) if (b >= cursor) return b;
-    return buffer.length;
-  }
-
-  #prevBoundary(req: Request): number {
-    let prev = 0;
-    for (const b of this.#boundaries(req.buffer)) {
-      if (b >= req.cursor) break;
-      prev = b;
-    }
-    return prev;
-  }
-
-  #nextBoundary(req: Request): number {
-    for (const b of this.#boundaries(req.buffer)) if (b > req.cursor) return b;
-    return req.buffer.length;
-  }
-
-  /** Start of the word before the cursor: skip non-word chars, then word chars. */
-  #wordStart(req: Request, wordChar: RegExp): number {
-    const chars = [...req.buffer.slice(0, req.cursor)];
-    let i = chars.length;
-    while (i > 0 && !wordChar.test(chars[i - 1])) i--;
-    while (i > 0 && wordChar.test(chars[i - 1])) i--;
-    return this.#snap(req.buffer, chars.slice(0, i).join("").length);
-  }
-
-  /** End of the word after the cursor. */
-  #wordEnd(req: Request): number {
-    const rest = [...req.buffer.slice(req.cursor)];
-    let i = 0;
-    while (i < rest.length && !WORD_CHAR.test(rest[i])) i++;
-    while (i < rest.length && WORD_CHAR.test(rest[i])) i++;
-    return this.#snap(req.buffer, req.cursor + rest.slice(0, i).join("").length);
+    return key.length;
   }
 
   // ---- drawing ----------------------------------------------------------
 
   #redraw(): void {
     this.#dirty = false;
-    this.#write(this.#clearSeq() + this.#drawSeq());
+    this.#write(this.#renderer.clear() + this.#drawSeq());
   }
 
-  /** Moves to the first row of the drawn input and erases it and everything below. */
-  #clearSeq(): string {
-    const up = this.#cursorRow > 0 ? `\x1b[${this.#cursorRow}A` : "";
-    this.#cursorRow = 0;
-    return up + "\r\x1b[2K\x1b[J";
-  }
-
-  /**
-   * Draws prompt + input from column 0 of the current row and places the
-   * cursor; updates #cursorRow. Wrapping is simulated cell by cell, so wide
-   * characters that do not fit at a row end move to the next row as the
-   * terminal does.
-   */
+  /** Draws prompt + input from column 0 of the current row and places the cursor. */
   #drawSeq(): string {
     const req = this.#active!;
-    const cols = Math.max(1, Math.floor(this.#columns()) || 80);
-    let pos: Pos = { row: 0, col: 0 };
-    const advance = (width: number): void => {
-      if (pos.col + width > cols && pos.col > 0) pos = { row: pos.row + 1, col: 0 };
-      pos = { row: pos.row, col: pos.col + width };
-    };
-    const normalize = (p: Pos): Pos => p.col >= cols ? { row: p.row + 1, col: 0 } : p;
-
-    for (const g of graphemes(stripAnsi(req.prompt))) {
-      if (g === "\n" || g === "\r\n") pos = { row: pos.row + 1, col: 0 };
-      else advance(graphemeWidth(g));
-    }
-
-    let text = "";
-    let cursorPos: Pos | null = null;
-    let offset = 0;
-    for (const g of graphemes(req.buffer)) {
-      const shown = req.secret ? req.mask : g;
-      const width = req.secret ? visibleWidth(req.mask) : graphemeWidth(g);
-      if (cursorPos === null && offset >= req.cursor) {
-        cursorPos = normalize(
-          pos.col + width > cols && pos.col > 0 ? { row: pos.row + 1, col: 0 } : pos,
-        );
-      }
-      text += shown;
-      advance(width);
-      offset += g.length;
-    }
-    let out = req.prompt + text;
-    let end = pos;
-    if (end.col >= cols) {
-      // The cursor sits in the last column waiting to wrap; make the wrap real.
-      out += "\r\n";
-      end = { row: end.row + 1, col: 0 };
-    }
-    const cursor = cursorPos ?? end;
-    if (cursor.row !== end.row || cursor.col !== end.col) {
-      if (end.row > cursor.row) out += `\x1b[${end.row - cursor.row}A`;
-      out += "\r";
-      if (cursor.col > 0) out += `\x1b[${cursor.col}C`;
-    }
-    this.#cursorRow = cursor.row;
-    return out;
+    return this.#renderer.draw({
+      prompt: req.prompt,
+      text: this.#buffer.text,
+      cursor: this.#buffer.cursor,
+      mask: req.secret ? req.mask : undefined,
+    });
   }
-}
-
-/**
- * Yields the lines of a byte stream (script mode, stdin not a terminal):
- * "\n" and "\r\n" end lines, a last line without newline is yielded too,
- * UTF-8 split across chunks is decoded correctly. Stopping early releases the
- * stream without cancelling it.
- *
- * @example
- * ```ts
- * import { readLines } from "@fastchat/client/line_editor";
- * if (!Deno.stdin.isTerminal()) {
- *   for await (const line of readLines(Deno.stdin.readable)) console.log(line);
- * }
- * ```
- */
-export async function* readLines(
-  input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let carry = "";
-  const emit = function* (text: string, final: boolean): Generator<string> {
-    carry += text;
-    let nl: number;
-    while ((nl = carry.indexOf("\n")) !== -1) {
-      const line = carry.slice(0, nl);
-      carry = carry.slice(nl + 1);
-      yield line.endsWith("\r") ? line.slice(0, -1) : line;
-    }
-    if (final && carry !== "") {
-      const line = carry;
-      carry = "";
-      yield line.endsWith("\r") ? line.slice(0, -1) : line;
-    }
-  };
-  if (input instanceof ReadableStream) {
-    const reader = input.getReader();
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        yield* emit(decoder.decode(value, { stream: true }), false);
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  } else {
-    for await (const chunk of input) yield* emit(decoder.decode(chunk, { stream: true }), false);
-  }
-  yield* emit(decoder.decode(), true);
 }
