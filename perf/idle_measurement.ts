@@ -1,0 +1,158 @@
+/**
+ * `--idle` in a run: while the clients log in, sample connected clients
+ * against the servers' total RSS (for the marginal cost per connection);
+ * once all are connected and settled, read each server's RSS again, write
+ * `idle.json` (see {@link idleReport}) and print the report.
+ *
+ * @example
+ * ```ts
+ * import { type IdleContext, measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
+ * import { sumProgress } from "./progress_view.ts";
+ * declare const ctx: IdleContext;
+ * const before = await ctx.cluster.serverRss();
+ * const sampler = new RssSampler(ctx.cluster, () => sumProgress([]));
+ * // … the clients log in …
+ * sampler.stop();
+ * await writeIdleRecord(await measureIdle(ctx, before, sampler.samples), ctx.runDir);
+ * ```
+ * @module
+ */
+import { nowMs, sleep } from "./clock.ts";
+import type { ClusterLauncher, LaunchedServer } from "./cluster_launcher.ts";
+import type { ConnectionLedger } from "./connection_ledger.ts";
+import {
+  formatIdleReport,
+  IDLE_SETTLE_MS,
+  type IdleReport,
+  idleReport,
+  type RssSample,
+  type ServerRss,
+} from "./idle_mode.ts";
+import type { WorkerProgress } from "./load_worker.ts";
+import { log } from "./progress_view.ts";
+import type { RunAbort } from "./run_abort.ts";
+
+/**
+ * Samples connected clients (registered + logged in) and the servers'
+ * total RSS every 500 ms until stopped.
+ *
+ * @example
+ * ```ts
+ * import { RssSampler } from "./idle_measurement.ts";
+ * import type { ClusterLauncher } from "./cluster_launcher.ts";
+ * import { sumProgress } from "./progress_view.ts";
+ * declare const cluster: ClusterLauncher;
+ * const sampler = new RssSampler(cluster, () => sumProgress([]));
+ * sampler.stop();
+ * sampler.samples.length;
+ * ```
+ */
+export class RssSampler {
+  readonly samples: RssSample[] = [];
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(cluster: ClusterLauncher, progress: () => WorkerProgress) {
+    const t0 = nowMs();
+    let busy = false;
+    this.#timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const p = progress();
+        const rss = await cluster.serverRss();
+        this.samples.push({
+          tMs: Math.round(nowMs() - t0),
+          connections: p.registered + p.loggedIn,
+          rssKB: [...rss.values()].reduce((a, b) => a + b, 0),
+        });
+      } finally {
+        busy = false;
+      }
+    }, 500);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/**
+ * Each server's readings: RSS `before` the clients and `after` them
+ * (NaN if unreadable) and the clients it holds.
+ *
+ * @example
+ * ```ts
+ * import { idleServerReadings } from "./idle_measurement.ts";
+ * idleServerReadings(
+ *   [{ id: "srv-1", pid: 10 }],
+ *   new Map([["srv-1", 50_000]]),
+ *   new Map([["srv-1", 70_000]]),
+ *   { "srv-1": 1000 },
+ * ); // [{ id: "srv-1", pid: 10, before: 50000, after: 70000, clients: 1000 }]
+ * ```
+ */
+export function idleServerReadings(
+  servers: readonly Pick<LaunchedServer, "id" | "pid">[],
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  clientsPerServer: Readonly<Record<string, number>>,
+): ServerRss[] {
+  return servers.map((s) => ({
+    id: s.id,
+    pid: s.pid,
+    before: before.get(s.id) ?? NaN,
+    after: after.get(s.id) ?? NaN,
+    clients: clientsPerServer[s.id] ?? 0,
+  }));
+}
+
+/** What {@link measureIdle} works with. */
+export interface IdleContext {
+  cluster: ClusterLauncher;
+  connections: ConnectionLedger;
+  abort: RunAbort;
+  /** The idle clients of the run. */
+  clients: number;
+  runDir: string;
+}
+
+/**
+ * With every idle client connected: settles for {@link IDLE_SETTLE_MS},
+ * reads the servers' RSS and reports the cost per connection.
+ *
+ * @example
+ * ```ts
+ * import { type IdleContext, measureIdle } from "./idle_measurement.ts";
+ * declare const ctx: IdleContext;
+ * const report = await measureIdle(ctx, new Map(), []);
+ * report.total.kbPerConnection;
+ * ```
+ */
+export async function measureIdle(
+  ctx: IdleContext,
+  before: ReadonlyMap<string, number>,
+  samples: RssSample[],
+): Promise<IdleReport> {
+  log(`all ${ctx.clients} idle clients connected; settling ${IDLE_SETTLE_MS / 1000} s`);
+  await ctx.abort.guard(sleep(IDLE_SETTLE_MS));
+  const after = await ctx.cluster.serverRss();
+  return idleReport(
+    idleServerReadings(ctx.cluster.servers, before, after, ctx.connections.clientsPerServer()),
+    samples,
+  );
+}
+
+/**
+ * Writes `<runDir>/idle.json` and prints the report's table on stdout.
+ *
+ * @example
+ * ```ts
+ * import { writeIdleRecord } from "./idle_measurement.ts";
+ * import { idleReport } from "./idle_mode.ts";
+ * await writeIdleRecord(idleReport([]), "/tmp/run");
+ * ```
+ */
+export async function writeIdleRecord(report: IdleReport, runDir: string): Promise<void> {
+  await Deno.writeTextFile(`${runDir}/idle.json`, JSON.stringify(report, null, 2) + "\n");
+  console.log(formatIdleReport(report));
+}

@@ -1,0 +1,221 @@
+/**
+ * One load run from start to end: start the cluster (unless `--lb`),
+ * spawn the workers, register and log the users in, then either measure
+ * idle memory (`--idle`) or warm the keys up and run the messaging phase;
+ * then, however that ended (done, failed, Ctrl-C), stop the workers (CSV
+ * flush), write `reconnect.json` (`--kill-one`), stop the cluster (logs
+ * kept), write `run.json`, print the summary and run `perf/analyze.ts` on
+ * the run directory.
+ *
+ * @example
+ * ```ts
+ * import { LoadRun } from "./load_run.ts";
+ * import { parseRunArgs } from "./run_config.ts";
+ * const args = ["--clients", "4", "--messages", "20"];
+ * const run = new LoadRun(parseRunArgs(args), "/tmp/run", args);
+ * Deno.addSignalListener("SIGINT", () => run.interrupt());
+ * Deno.exit(await run.execute());
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { ClusterLauncher } from "./cluster_launcher.ts";
+import { ConnectionLedger } from "./connection_ledger.ts";
+import { measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
+import type { IdleReport } from "./idle_mode.ts";
+import { type ReconnectRecord, reconnectRecord, writeReconnectRecord } from "./kill_one.ts";
+import type { WorkerProgress } from "./load_worker.ts";
+import { messagingPhase } from "./messaging_phase.ts";
+import type { RunPhaseStats } from "./phase_stats.ts";
+import { log } from "./progress_view.ts";
+import { Interrupted, RunAbort } from "./run_abort.ts";
+import type { RunConfig } from "./run_config.ts";
+import { runRecord, writeRunRecord } from "./run_record.ts";
+import { formatRunSummary } from "./run_summary.ts";
+import { loginPhase, registerPhase, warmupPhase } from "./setup_phases.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
+
+/**
+ * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
+ *
+ * @example
+ * ```ts
+ * import { LoadRun } from "./load_run.ts";
+ * import { parseRunArgs } from "./run_config.ts";
+ * const run = new LoadRun(parseRunArgs(["--idle", "100"]), "/tmp/idle-run", ["--idle", "100"]);
+ * await run.execute(); // 0 done, 1 failed, 130 interrupted
+ * ```
+ */
+export class LoadRun {
+  readonly startedAt = new Date();
+  readonly abort = new RunAbort();
+  readonly connections = new ConnectionLedger();
+  readonly pool: WorkerPool;
+  readonly phases: RunPhaseStats = {};
+  cluster: ClusterLauncher | null = null;
+  #pendingCluster: Promise<ClusterLauncher> | null = null;
+  interrupted = false;
+  #forced = false;
+  failure: Error | null = null;
+  idle: IdleReport | null = null;
+  reconnect: ReconnectRecord | null = null;
+  final: (WorkerProgress & { allDone: boolean }) | null = null;
+
+  constructor(readonly cfg: RunConfig, readonly dir: string, readonly args: string[]) {
+    this.pool = new WorkerPool(cfg, dir, this.abort, (m) => this.connections.record(m));
+  }
+
+  /** Ctrl-C: first stops cleanly, second kills everything. */
+  interrupt(): void {
+    if (!this.interrupted) {
+      this.interrupted = true;
+      log("interrupted: stopping workers and the cluster (Ctrl-C again to kill at once)");
+      this.abort.interrupt();
+      return;
+    }
+    if (this.#forced) return;
+    this.#forced = true;
+    this.pool.kill();
+    if (this.cluster) {
+      for (const s of this.cluster.servers) s.proc.kill("SIGKILL");
+    }
+    log("killed");
+    Deno.exit(130);
+  }
+
+  /** Runs; resolves with the exit code (0 done, 1 failed, 130 interrupted). */
+  async execute(): Promise<number> {
+    try {
+      await Deno.mkdir(`${this.dir}/clients`, { recursive: true });
+      await Deno.mkdir(`${this.dir}/logs`, { recursive: true });
+      const lb = await this.#target();
+      const rssBefore = this.cluster && this.cfg.idle ? await this.cluster.serverRss() : null;
+      await this.pool.spawn(lb);
+      const sampler = rssBefore ? new RssSampler(this.cluster!, () => this.pool.progress()) : null;
+      try {
+        this.phases.register = await registerPhase(this);
+        this.phases.login = await loginPhase(this);
+      } finally {
+        sampler?.stop();
+      }
+      if (this.cfg.idle) {
+        this.idle = await measureIdle(
+          {
+            cluster: this.cluster!,
+            connections: this.connections,
+            abort: this.abort,
+            clients: this.cfg.clients,
+            runDir: this.dir,
+          },
+          rssBefore!,
+          sampler!.samples,
+        );
+        await writeIdleRecord(this.idle, this.dir);
+      } else {
+        if (this.cfg.warmup) this.phases.warmup = await warmupPhase(this);
+        await messagingPhase(this);
+      }
+    } catch (e) {
+      if (!(e instanceof Interrupted)) this.failure = e instanceof Error ? e : new Error(String(e));
+    }
+    await this.#shutdown();
+    if (this.failure) {
+      log(`FAILED: ${this.failure.message}`);
+      log(`run directory (logs kept): ${this.dir}`);
+      return 1;
+    }
+    console.log(formatRunSummary({
+      interrupted: this.interrupted,
+      phases: this.phases,
+      final: this.final,
+      reconnect: this.reconnect,
+      runDir: this.dir,
+    }));
+    if (this.interrupted) return 130;
+    if (this.cfg.analyze) await this.#analyze();
+    return 0;
+  }
+
+  /** The LB to drive: `--lb`, or that of the cluster started here. */
+  async #target(): Promise<{ host: string; port: number }> {
+    if (this.cfg.lb) return this.cfg.lb;
+    log(
+      `starting ${
+        this.cfg.db ? "" : "embedded in-memory database, "
+      }${this.cfg.servers} server(s), load balancer`,
+    );
+    this.#pendingCluster = ClusterLauncher.start({
+      servers: this.cfg.servers!,
+      db: this.cfg.db,
+      scryptN: this.cfg.scryptN,
+      logDir: `${this.dir}/logs`,
+      cpuProfDir: this.cfg.cpuProf ? `${this.dir}/profiles` : undefined,
+      onUnexpectedExit: (name, code) =>
+        this.abort.fail(
+          new Error(`${name} exited unexpectedly (code ${code}); see ${this.dir}/logs`),
+        ),
+    });
+    this.cluster = await this.abort.guard(this.#pendingCluster);
+    log(
+      `cluster up: LB ${this.cluster.lbAddress}, servers ${
+        this.cluster.servers.map((s) => `${s.id}@${s.address}`).join(", ")
+      }`,
+    );
+    return this.cluster.lb;
+  }
+
+  /** CPU seconds so far of every cluster process and worker, by name. */
+  async cpuSeconds(): Promise<Record<string, number>> {
+    const out = this.cluster ? await this.cluster.cpuSeconds() : {};
+    return Object.assign(out, await this.pool.cpuSeconds());
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.pool.stop(30_000);
+    this.final = this.pool.progress();
+    const tracker = this.connections.tracker;
+    if (tracker) {
+      this.reconnect = await reconnectRecord(tracker, this.dir);
+      await writeReconnectRecord(this.reconnect, this.dir);
+    }
+    if (!this.cluster && this.#pendingCluster) {
+      this.cluster = await this.#pendingCluster.catch(() => null);
+    }
+    if (this.cluster) await this.cluster.stop().catch((e) => log(`stopping the cluster: ${e}`));
+    await writeRunRecord(
+      runRecord({
+        cfg: this.cfg,
+        args: this.args,
+        startedAt: this.startedAt,
+        endedAt: new Date(),
+        interrupted: this.interrupted,
+        failure: this.failure,
+        phases: this.phases,
+        final: this.final,
+        connections: this.connections,
+        workers: this.pool.describe(),
+        cluster: this.cluster,
+        idle: this.idle,
+        reconnect: this.reconnect,
+      }),
+      this.dir,
+    );
+  }
+
+  async #analyze(): Promise<void> {
+    try {
+      await Deno.stat(ANALYZE_MAIN);
+    } catch {
+      return; // the analysis is not there (yet)
+    }
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ANALYZE_MAIN, this.dir],
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!status.success) log(`perf/analyze.ts exited with code ${status.code}`);
+  }
+}

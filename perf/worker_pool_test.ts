@@ -1,0 +1,61 @@
+import { expect } from "expect";
+import { RunAbort } from "./run_abort.ts";
+import { parseRunArgs } from "./run_config.ts";
+import { workerConfig, workerDenoFlags, WorkerPool } from "./worker_pool.ts";
+
+const LB = { host: "127.0.0.1", port: 7700 };
+
+Deno.test("workerConfig: the run's settings for one worker", () => {
+  const cfg = parseRunArgs([
+    "--clients",
+    "10",
+    "--messages",
+    "50",
+    "--workers",
+    "3",
+    "--seed",
+    "s1",
+    "--rate",
+    "500/s",
+    "--payload",
+    "1KiB",
+    "--identity-pool",
+    "4",
+  ]);
+  expect(workerConfig(cfg, 2, LB, "/tmp/run")).toEqual({
+    worker: 2,
+    workers: 3,
+    clients: 10,
+    seed: "s1",
+    lb: LB,
+    kdfIterations: cfg.kdfIterations,
+    identityPool: 4,
+    send: { kind: "rate", perSecond: 500 },
+    payloadBytes: 1024,
+    messages: 50,
+    durationMs: null,
+    runDir: "/tmp/run",
+    idle: false,
+  });
+  const idle = workerConfig(parseRunArgs(["--idle", "100", "--workers", "2"]), 0, LB, "/r");
+  expect(idle).toMatchObject({ idle: true, clients: 100, messages: null });
+});
+
+Deno.test("workerDenoFlags: a CPU profile per worker with --cpu-prof only", () => {
+  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual([]);
+  expect(workerDenoFlags(true, "/tmp/run", 1)).toEqual([
+    "--cpu-prof",
+    "--cpu-prof-dir=/tmp/run/profiles",
+    "--cpu-prof-name=worker-1.cpuprofile",
+  ]);
+});
+
+Deno.test("WorkerPool: before spawning, no workers and nothing done", async () => {
+  const cfg = parseRunArgs(["--clients", "4", "--messages", "1"]);
+  const pool = new WorkerPool(cfg, "/tmp/run", new RunAbort(), () => {});
+  expect(pool.size).toBe(0);
+  expect(pool.progress()).toMatchObject({ sent: 0, allDone: false });
+  expect(pool.describe()).toEqual([]);
+  expect(await pool.cpuSeconds()).toEqual({});
+  expect(await pool.waitAll("hello")).toEqual([]);
+});
