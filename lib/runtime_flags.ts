@@ -7,8 +7,8 @@
  * a burst of allocation, such as thousands of logins, and keeps it. A chat
  * server's per-message garbage is small and short-lived, so a 1 MiB semi-space
  * costs it nothing measurable in throughput, while an idle server with 10,000
- * logged-in clients measured 234–241 MiB RSS with it against 261–298 MiB
- * without (`deno task perf -- --idle 10000 --servers 1`).
+ * logged-in clients measured 234–262 MiB RSS with it (three runs) against
+ * 261–298 MiB without (two) (`deno task perf -- --idle 10000 --servers 1`).
  *
  * @example
  * ```ts
