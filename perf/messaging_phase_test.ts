@@ -1,7 +1,7 @@
 import { expect } from "expect";
-import { zeroCounters } from "./load_client.ts";
 import type { WorkerProgress } from "./load_worker.ts";
 import { describeSendModel, MessagingEnd } from "./messaging_phase.ts";
+import { workerProgress } from "./progress_view.ts";
 
 Deno.test("describeSendModel: each send model as the go line shows it", () => {
   expect(describeSendModel({ kind: "window", window: 16 })).toBe("closed loop, window 16");
@@ -19,17 +19,7 @@ Deno.test("describeSendModel: each send model as the go line shows it", () => {
 function progress(
   p: Partial<WorkerProgress> & { allDone: boolean },
 ): WorkerProgress & { allDone: boolean } {
-  return {
-    ...zeroCounters(),
-    doneSending: p.allDone,
-    registered: 0,
-    existing: 0,
-    loggedIn: 0,
-    warmSent: 0,
-    warmReceived: 0,
-    warmDelivered: 0,
-    ...p,
-  };
+  return { ...workerProgress({ doneSending: p.allDone, ...p }), allDone: p.allDone };
 }
 
 Deno.test("MessagingEnd: completed once all is sent and every message arrived or failed", () => {

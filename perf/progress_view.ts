@@ -108,8 +108,17 @@ export class PhaseView {
   }
 }
 
-export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
-  const s: WorkerProgress & { allDone: boolean } = {
+/**
+ * A worker's progress with every count zero, overridden by `p`.
+ *
+ * @example
+ * ```ts
+ * import { workerProgress } from "./progress_view.ts";
+ * workerProgress({ sent: 3 }).received; // 0
+ * ```
+ */
+export function workerProgress(p: Partial<WorkerProgress> = {}): WorkerProgress {
+  return {
     ...zeroCounters(),
     doneSending: false,
     registered: 0,
@@ -118,8 +127,12 @@ export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { a
     warmSent: 0,
     warmReceived: 0,
     warmDelivered: 0,
-    allDone: ps.length > 0,
+    ...p,
   };
+}
+
+export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
+  const s: WorkerProgress & { allDone: boolean } = { ...workerProgress(), allDone: ps.length > 0 };
   for (const p of ps) {
     if (!p) {
       s.allDone = false;

@@ -1,23 +1,12 @@
 import { expect } from "expect";
 import { ConnectionLedger } from "./connection_ledger.ts";
-import { zeroCounters } from "./load_client.ts";
 import type { WorkerProgress } from "./load_worker.ts";
+import { workerProgress } from "./progress_view.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { type RunFacts, runRecord, writeRunRecord } from "./run_record.ts";
 
-function final(p: Partial<WorkerProgress>): WorkerProgress {
-  return {
-    ...zeroCounters(),
-    doneSending: true,
-    registered: 0,
-    existing: 0,
-    loggedIn: 0,
-    warmSent: 0,
-    warmReceived: 0,
-    warmDelivered: 0,
-    ...p,
-  };
-}
+const final = (p: Partial<WorkerProgress>): WorkerProgress =>
+  workerProgress({ doneSending: true, ...p });
 
 function facts(over: Partial<RunFacts> = {}): RunFacts {
   const args = ["--clients", "4", "--messages", "20", "--seed", "s1"];

@@ -1,21 +1,12 @@
 import { expect } from "expect";
 import type { ReconnectRecord } from "./kill_one.ts";
-import { zeroCounters } from "./load_client.ts";
 import type { WorkerProgress } from "./load_worker.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
+import { workerProgress } from "./progress_view.ts";
 import { formatRunSummary } from "./run_summary.ts";
 
-const final = (p: Partial<WorkerProgress>): WorkerProgress => ({
-  ...zeroCounters(),
-  doneSending: true,
-  registered: 0,
-  existing: 0,
-  loggedIn: 0,
-  warmSent: 0,
-  warmReceived: 0,
-  warmDelivered: 0,
-  ...p,
-});
+const final = (p: Partial<WorkerProgress>): WorkerProgress =>
+  workerProgress({ doneSending: true, ...p });
 
 const phases: RunPhaseStats = {
   register: { count: 4, ms: 1234.5, perSecond: 3.24 },

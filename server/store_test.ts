@@ -32,6 +32,19 @@ function msg(id: string, sender = "alice", recipient = "bob"): StoredMessage {
   };
 }
 
+/** The `msg` frame of a message from alice to bob. */
+function msgFrame(id: string) {
+  return {
+    t: "msg" as const,
+    id,
+    from: "alice",
+    to: "bob",
+    kind: "dm" as const,
+    ts: 1,
+    body: new Uint8Array(1),
+  };
+}
+
 class FakeSession implements RoutedSession {
   delivered: Uint8Array[] = [];
   sent: string[] = [];
@@ -163,17 +176,7 @@ for (const kind of DB_KINDS) {
         router.attach(alice);
         router.attach(bob);
         const ids = ["queue00001", "queue00002", "queue00003", "queue00004", "queue00005"];
-        for (const id of ids) {
-          router.accept(alice, msg(id), {
-            t: "msg",
-            id,
-            from: "alice",
-            to: "bob",
-            kind: "dm",
-            ts: 1,
-            body: new Uint8Array(1),
-          });
-        }
+        for (const id of ids) router.accept(alice, msg(id), msgFrame(id));
         await alice.waitSent("queue00005");
         expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual(ids);
         // One drain at the head's linger (a second if the timer fired within the
@@ -201,15 +204,7 @@ for (const kind of DB_KINDS) {
         const router = new MessageRouter(store, { lingerMs: 50 });
         router.attach(alice);
         router.attach(bob);
-        const frame = (id: string) => ({
-          t: "msg" as const,
-          id,
-          from: "alice",
-          to: "bob",
-          kind: "dm" as const,
-          ts: 1,
-          body: new Uint8Array(1),
-        });
+        const frame = msgFrame;
         // Acknowledged before the write-behind batch: never stored; the live receipt to
         // the sending session is its only confirmation (it implies `sent`).
         router.accept(alice, msg("early00001"), frame("early00001"));
