@@ -22,6 +22,7 @@ import type { ClusterLauncher, LaunchedServer } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import {
   formatIdleReport,
+  IDLE_LOGIN_READ_MS,
   IDLE_SETTLE_MS,
   type IdleReport,
   idleReport,
@@ -77,8 +78,8 @@ export class RssSampler {
 }
 
 /**
- * Each server's readings: RSS `before` the clients and `after` them
- * (NaN if unreadable) and the clients it holds.
+ * Each server's readings: RSS `before` the clients, `atLogin` (if read)
+ * and `after` them (NaN if unreadable) and the clients it holds.
  *
  * @example
  * ```ts
@@ -96,11 +97,13 @@ export function idleServerReadings(
   before: ReadonlyMap<string, number>,
   after: ReadonlyMap<string, number>,
   clientsPerServer: Readonly<Record<string, number>>,
+  atLogin?: ReadonlyMap<string, number>,
 ): ServerRss[] {
   return servers.map((s) => ({
     id: s.id,
     pid: s.pid,
     before: before.get(s.id) ?? NaN,
+    ...(atLogin ? { atLogin: atLogin.get(s.id) ?? NaN } : {}),
     after: after.get(s.id) ?? NaN,
     clients: clientsPerServer[s.id] ?? 0,
   }));
@@ -117,8 +120,9 @@ export interface IdleContext {
 }
 
 /**
- * With every idle client connected: settles for {@link IDLE_SETTLE_MS},
- * reads the servers' RSS and reports the cost per connection.
+ * With every idle client connected: reads the servers' RSS after
+ * {@link IDLE_LOGIN_READ_MS} and again after {@link IDLE_SETTLE_MS}, and
+ * reports the cost per connection from the second (settled) reading.
  *
  * @example
  * ```ts
@@ -133,11 +137,23 @@ export async function measureIdle(
   before: ReadonlyMap<string, number>,
   samples: RssSample[],
 ): Promise<IdleReport> {
-  log(`all ${ctx.clients} idle clients connected; settling ${IDLE_SETTLE_MS / 1000} s`);
-  await ctx.abort.guard(sleep(IDLE_SETTLE_MS));
+  log(
+    `all ${ctx.clients} idle clients connected; reading RSS after ${
+      IDLE_LOGIN_READ_MS / 1000
+    } s and, settled, after ${IDLE_SETTLE_MS / 1000} s`,
+  );
+  await ctx.abort.guard(sleep(IDLE_LOGIN_READ_MS));
+  const atLogin = await ctx.cluster.serverRss();
+  await ctx.abort.guard(sleep(IDLE_SETTLE_MS - IDLE_LOGIN_READ_MS));
   const after = await ctx.cluster.serverRss();
   return idleReport(
-    idleServerReadings(ctx.cluster.servers, before, after, ctx.connections.clientsPerServer()),
+    idleServerReadings(
+      ctx.cluster.servers,
+      before,
+      after,
+      ctx.connections.clientsPerServer(),
+      atLogin,
+    ),
     samples,
   );
 }

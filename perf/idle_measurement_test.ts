@@ -28,3 +28,19 @@ Deno.test("writeIdleRecord: idle.json as the report's JSON", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("idleServerReadings: the at-login reading is kept beside the settled one", () => {
+  const readings = idleServerReadings(
+    [{ id: "srv-1", pid: 10 }],
+    new Map([["srv-1", 60_000]]),
+    new Map([["srv-1", 200_000]]),
+    { "srv-1": 10_000 },
+    new Map([["srv-1", 270_000]]),
+  );
+  expect(readings).toEqual([
+    { id: "srv-1", pid: 10, before: 60_000, atLogin: 270_000, after: 200_000, clients: 10_000 },
+  ]);
+  const r = idleReport(readings);
+  expect(r.servers[0].rssAtLoginKB).toBe(270_000);
+  expect(r.total.kbPerConnection).toBe(14); // from the settled reading
+});

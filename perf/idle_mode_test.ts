@@ -46,6 +46,13 @@ Deno.test("idleReport: KiB per connection per server and in total", () => {
   expect(r.total).toEqual({ clients: 2000, rssDeltaKB: 50_100, kbPerConnection: 25.05 });
   expect(formatIdleReport(r)).toContain("25.1 KiB per connection");
   expect(idleReport([]).total.kbPerConnection).toBeNull();
+  // The at-login reading is shown beside the settled one that counts.
+  const both = idleReport([
+    { id: "srv-1", pid: 10, before: 51_200, atLogin: 276_480, after: 204_800, clients: 10_000 },
+  ]);
+  const table = formatIdleReport(both);
+  expect(table).toContain("at login+3s");
+  expect(table).toMatch(/srv-1\s+10000\s+50\.0 MiB\s+270\.0 MiB\s+200\.0 MiB\s+15\.4/);
 });
 
 Deno.test("rssSlope: least squares over the upper part of the ramp", () => {
