@@ -6,9 +6,9 @@
  * V8 lets the young generation (the semi-spaces) grow to 16 MiB each under
  * a burst of allocation, such as thousands of logins, and keeps it. A chat
  * server's per-message garbage is small and short-lived, so a 1 MiB semi-space
- * costs it nothing measurable in throughput, while an idle server with 10,000
- * logged-in clients measured 234–262 MiB RSS with it (three runs) against
- * 261–298 MiB without (two) (`deno task perf -- --idle 10000 --servers 1`).
+ * costs it nothing measurable in throughput, while a server with 10,000
+ * clients measured 234–262 MiB RSS with it (three runs) against 261–298 MiB
+ * without (two), 3 s after their logins (`deno task perf -- --idle 10000`).
  *
  * @example
  * ```ts
