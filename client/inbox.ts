@@ -48,6 +48,23 @@ const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "UNKNOWN_KEY", 
 const MAX_SEEN = 200_000;
 
 /**
+ * Acknowledgements wait up to this long, and those of every inbox in the
+ * process go out in the same event-loop turn: a server then reads many in
+ * one wake-up instead of being woken once per message. Nothing waits on an
+ * acknowledgement but the sender's `delivered` receipt.
+ */
+export const ACK_DELAY_MS = 5;
+const waitingInboxes = new Set<Inbox>();
+let ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+function flushWaitingAcks(): void {
+  ackTimer = undefined;
+  const inboxes = [...waitingInboxes];
+  waitingInboxes.clear();
+  for (const inbox of inboxes) inbox.flushAcks();
+}
+
+/**
  * Ordered decrypt → show → acknowledge pipeline.
  *
  * @example
@@ -104,6 +121,10 @@ export class Inbox {
   /** Sends pending acknowledgements now (after a reconnect, or before closing). */
   flushAcks(): void {
     this.#ackQueued = false;
+    if (waitingInboxes.delete(this) && waitingInboxes.size === 0) {
+      clearTimeout(ackTimer);
+      ackTimer = undefined;
+    }
     while (this.#acks.length > 0) {
       const items = this.#acks.slice(0, 4096);
       if (!this.#d.sendAcks(items)) return;
@@ -202,6 +223,7 @@ export class Inbox {
     this.#acks.push([from, id]);
     if (this.#ackQueued) return;
     this.#ackQueued = true;
-    queueMicrotask(() => this.flushAcks());
+    waitingInboxes.add(this);
+    ackTimer ??= setTimeout(flushWaitingAcks, ACK_DELAY_MS);
   }
 }
