@@ -62,9 +62,10 @@ export interface MessageRouterOptions {
    * so their messages never touch the store. (250 ms was too short under
    * load: at 100 clients with 64 messages in flight each, acknowledgements
    * take 150–700 ms and a third of all messages were written and deleted
-   * again; the database then cost 30 µs of CPU per message, 1 µs at 1 s.) The sender's `sent` waits for
-   * whichever comes first, so a crash in between loses nothing the sender
-   * was told is safe (its client resends). `flush()` writes everything.
+   * again; the database then cost 30 µs of CPU per message, 1 µs at 1 s.)
+   * The sender's `sent` waits for whichever comes first, so a crash in
+   * between loses nothing the sender was told is safe (its client resends).
+   * `flush()` writes everything.
    */
   lingerMs?: number;
   /** Largest rows per statement (default 1000). */
