@@ -1,5 +1,6 @@
 /** ChatStore against PGlite and (when configured) real PostgreSQL. */
 import { expect } from "expect";
+import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
 import { MessageRouter, type RoutedSession } from "./message_router.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
@@ -45,6 +46,21 @@ function msgFrame(id: string) {
   };
 }
 
+/** Runs `fn` against a fresh database of `kind` with a ChatStore on it. */
+async function withStore(
+  kind: (typeof DB_KINDS)[number],
+  fn: (store: ChatStore, sql: Sql) => Promise<void>,
+): Promise<void> {
+  const db = await openTestDb(kind);
+  const sql = connectStore(db.url, { max: 2 });
+  try {
+    await fn(new ChatStore(sql), sql);
+  } finally {
+    await sql.end();
+    await db.close();
+  }
+}
+
 class FakeSession implements RoutedSession {
   delivered: Uint8Array[] = [];
   sent: string[] = [];
@@ -76,11 +92,8 @@ for (const kind of DB_KINDS) {
   Deno.test({
     name: `store (${kind}): accounts, sessions, messages, envelopes, receipts`,
     ...opts,
-    async fn() {
-      const db = await openTestDb(kind);
-      const sql = connectStore(db.url, { max: 2 });
-      const store = new ChatStore(sql);
-      try {
+    fn: () =>
+      withStore(kind, async (store) => {
         await store.createUser(user("alice"));
         await store.createUser(user("bob"));
         await expect(store.createUser(user("alice"))).rejects.toMatchObject({
@@ -154,21 +167,14 @@ for (const kind of DB_KINDS) {
         expect(pending.length).toBe(5);
         await store.deleteReceipts(pending);
         expect(await store.pendingReceipts("alice")).toEqual([]);
-      } finally {
-        await sql.end();
-        await db.close();
-      }
-    },
+      }),
   });
 
   Deno.test({
     name: `router (${kind}): a long queue of lingering messages waits for its head, no busy drain`,
     ...opts,
-    async fn() {
-      const db = await openTestDb(kind);
-      const sql = connectStore(db.url, { max: 2 });
-      const store = new ChatStore(sql);
-      try {
+    fn: () =>
+      withStore(kind, async (store) => {
         const alice = new FakeSession("alice");
         const bob = new FakeSession("bob");
         // More queued than one batch holds: still nothing can be written before the linger.
@@ -184,21 +190,14 @@ for (const kind of DB_KINDS) {
         expect(router.stats.drains).toBeLessThanOrEqual(2);
         router.ack(bob, ids.map((id) => ["alice", id] as [string, string]));
         await router.flush();
-      } finally {
-        await sql.end();
-        await db.close();
-      }
-    },
+      }),
   });
 
   Deno.test({
     name: `router (${kind}): early acks skip the write; late acks delete; retain keeps rows`,
     ...opts,
-    async fn() {
-      const db = await openTestDb(kind);
-      const sql = connectStore(db.url, { max: 2 });
-      const store = new ChatStore(sql);
-      try {
+    fn: () =>
+      withStore(kind, async (store, sql) => {
         const alice = new FakeSession("alice");
         const bob = new FakeSession("bob");
         const router = new MessageRouter(store, { lingerMs: 50 });
@@ -290,10 +289,6 @@ for (const kind of DB_KINDS) {
         const [row] = await sql`select delivered_at from messages where id = 'kept000001'`;
         expect(row.delivered_at).toBeInstanceOf(Date);
         expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
-      } finally {
-        await sql.end();
-        await db.close();
-      }
-    },
+      }),
   });
 }
