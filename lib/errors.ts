@@ -58,6 +58,7 @@ export const ERROR_CODES = [
   "CONNECT_FAILED",
   "NOT_CONNECTED",
   "STORE_UNAVAILABLE",
+  "STORE_FAILED",
   "INVALID_CONFIG",
   "INTERNAL",
 ] as const;

@@ -160,6 +160,10 @@ export class ClientSession implements RoutedSession {
     this.#queueFlush();
   }
 
+  rejectSent(id: string, err: FastChatError): void {
+    this.#send({ t: "error", id, code: err.code, message: err.message });
+  }
+
   confirmDelivered(peer: string, id: string, stored: boolean): void {
     (stored ? this.#deliveredStored : this.#delivered).push([peer, id]);
     this.#queueFlush();

@@ -21,7 +21,9 @@
  * ```
  * @module
  */
+import { FastChatError } from "@fastchat/lib/errors";
 import { encodePayload, type ServerFrameOf } from "@fastchat/lib/protocol";
+import { batchLength, type BatchLimits, writeIsolatingFailures } from "./batch_insert.ts";
 import type { ForwardedMessage } from "./peer_protocol.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
@@ -38,6 +40,11 @@ export interface RoutedSession {
    * store keeps it until the client acknowledges it (`rack`).
    */
   confirmDelivered(peer: string, id: string, stored: boolean): void;
+  /**
+   * The store refused message `id` for a reason in its data (it was set
+   * aside, not stored): the sender must not count it as sent.
+   */
+  rejectSent(id: string, err: FastChatError): void;
 }
 
 /** How the router reaches users on other servers (cluster mode). */
@@ -70,13 +77,21 @@ export interface MessageRouterOptions {
   lingerMs?: number;
   /** Largest rows per statement (default 1000). */
   batchMax?: number;
+  /**
+   * Largest payload bytes per statement (default 8 MiB; a larger single
+   * message goes alone): a batch of big messages must never grow into a
+   * statement the database refuses on every retry.
+   */
+  batchBytes?: number;
   /** Above this many unwritten messages senders are paused (default 50,000). */
   highWater?: number;
   logger?: Logger;
   cluster?: ClusterHooks;
 }
 
-const QUEUED = 0, WRITING = 1;
+const QUEUED = 0, WRITING = 1, SET_ASIDE = 2;
+/** Bytes a stored row costs beyond its body (ids, names, row overhead). */
+const ROW_OVERHEAD = 128;
 
 interface PendingMessage {
   /** When it was accepted (performance.now()). */
@@ -139,6 +154,8 @@ export class MessageRouter {
     storeErrors: 0,
     /** Runs of the write-behind drain (each does at least one store batch unless idle). */
     drains: 0,
+    /** Rows the store refused for a reason in their data, logged and dropped (senders told). */
+    setAside: 0,
   };
 
   constructor(store: ChatStore, opts: MessageRouterOptions = {}) {
@@ -149,6 +166,7 @@ export class MessageRouter {
       retain: opts.retain ?? false,
       lingerMs: opts.lingerMs ?? 1000,
       batchMax: opts.batchMax ?? 1000,
+      batchBytes: opts.batchBytes ?? 8 * 1024 * 1024,
       highWater: opts.highWater ?? 50_000,
     };
   }
@@ -443,36 +461,68 @@ export class MessageRouter {
     }
   }
 
+  /** Statement limits for rows of `sizeOf` bytes. */
+  get #limits(): BatchLimits {
+    return { maxRows: this.#opts.batchMax, maxBytes: this.#opts.batchBytes };
+  }
+
+  /**
+   * Logs a row the store refused for a reason in its data and drops it, so
+   * the queue behind it goes on. `what` names the queue it came from.
+   */
+  #setAside(what: string, row: Record<string, unknown>, error: unknown): void {
+    this.stats.setAside++;
+    this.#log.error("store_row_set_aside", { what, ...row, error: String(error) });
+  }
+
   async #writeBatch(force: boolean): Promise<void> {
-    const max = this.#opts.batchMax;
+    const limits = this.#limits;
     if (this.#envWrites.length > 0) {
-      const envs = this.#envWrites.slice(0, max);
-      await this.#store.insertEnvelopes(envs);
+      const n = batchLength(this.#envWrites, (e) => e.envelope.length + ROW_OVERHEAD, limits);
+      const envs = this.#envWrites.slice(0, n);
+      await writeIsolatingFailures(
+        envs,
+        (xs) => this.#store.insertEnvelopes(xs),
+        (e, err) =>
+          this.#setAside("envelope", { recipient: e.recipient, kid: e.kid, sender: e.sender }, err),
+      );
       this.#envWrites.splice(0, envs.length);
       for (const e of envs) this.#envelopes.delete(e.recipient + "\n" + e.kid);
     }
     if (this.#writesReady(force)) {
-      // The oldest messages, up to the first one still young enough to be acknowledged.
+      // The oldest messages, up to the first one still young enough to be
+      // acknowledged, at most one statement's rows and bytes.
       const cutoff = performance.now() - this.#opts.lingerMs;
-      let n = 0;
       const urgent = this.#urgentThrough;
-      while (n < this.#writes.length && n < max) {
-        const w = this.#writes[n];
-        if (!force && !w.acked && w.seq > urgent && w.at > cutoff) break;
-        n++;
-      }
+      const n = batchLength(
+        this.#writes,
+        (p) => p.row.body.length + ROW_OVERHEAD,
+        limits,
+        (w) => force || w.acked || w.seq <= urgent || w.at <= cutoff,
+      );
       const batch = this.#writes.slice(0, n);
-      const rows: StoredMessage[] = [];
+      const rows: PendingMessage[] = [];
       for (const p of batch) {
-        if (p.acked && !this.#opts.retain) continue;
+        if (p.state === SET_ASIDE || (p.acked && !this.#opts.retain)) continue;
         p.state = WRITING;
-        rows.push(p.row);
+        rows.push(p);
       }
-      await this.#store.insertMessages(rows);
-      this.#writes.splice(0, batch.length);
-      this.stats.written += rows.length;
+      try {
+        await writeIsolatingFailures(
+          rows,
+          (ps) => this.#store.insertMessages(ps.map((p) => p.row)),
+          (p, err) => this.#rejectMessage(p, err),
+        );
+      } finally {
+        // Rows set aside leave the queue even when a later half failed to write.
+        if (this.#writes.some((p) => p.state === SET_ASIDE)) {
+          this.#writes = this.#writes.filter((p) => p.state !== SET_ASIDE);
+        }
+      }
+      this.#writes.splice(0, batch.length - batch.filter((p) => p.state === SET_ASIDE).length);
       for (const p of batch) {
         if (p.state !== WRITING) continue;
+        this.stats.written++;
         this.#pending.delete(p.key);
         p.sender?.confirmSent(p.row.id);
         if (p.acked) {
@@ -481,21 +531,60 @@ export class MessageRouter {
       }
     }
     if (this.#completes.length > 0) {
-      const refs = this.#completes.slice(0, max);
-      const done = await this.#store.completeMessages(refs, this.#opts.retain);
+      const refs = this.#completes.slice(0, limits.maxRows);
+      const done = await writeIsolatingFailures(
+        refs,
+        (xs) => this.#store.completeMessages(xs, this.#opts.retain),
+        (r, err) => this.#setAside("completion", { ...r }, err),
+      );
       this.#completes.splice(0, refs.length);
       this.stats.completed += done.length;
       for (const r of done) this.#receipt(r, true); // stored with the completion
     }
     if (this.#receipts.length > 0) {
-      const refs = this.#receipts.slice(0, max);
-      await this.#store.insertReceipts(refs);
+      const refs = this.#receipts.slice(0, limits.maxRows);
+      await writeIsolatingFailures(
+        refs,
+        (xs) => this.#store.insertReceipts(xs),
+        (r, err) => this.#setAside("receipt", { ...r }, err),
+      );
       this.#receipts.splice(0, refs.length);
     }
     if (this.#receiptDeletes.length > 0) {
-      const refs = this.#receiptDeletes.slice(0, max);
-      await this.#store.deleteReceipts(refs);
+      const refs = this.#receiptDeletes.slice(0, limits.maxRows);
+      await writeIsolatingFailures(
+        refs,
+        (xs) => this.#store.deleteReceipts(xs),
+        (r, err) => this.#setAside("receipt_delete", { ...r }, err),
+      );
       this.#receiptDeletes.splice(0, refs.length);
     }
+  }
+
+  /**
+   * A message the store refused: it leaves the queue, and its sender (still
+   * waiting for `sent`) gets `STORE_FAILED` for it instead. If its recipient
+   * already acknowledged it, it was delivered and nothing is lost.
+   */
+  #rejectMessage(p: PendingMessage, error: unknown): void {
+    p.state = SET_ASIDE;
+    this.#pending.delete(p.key);
+    this.#setAside("message", {
+      id: p.row.id,
+      sender: p.row.sender,
+      recipient: p.row.recipient,
+      bytes: p.row.body.length,
+    }, error);
+    if (p.acked) {
+      // Delivered and acknowledged already: nothing needs the row.
+      const { id, sender, recipient } = p.row;
+      if (p.sender && !this.#live.get(sender)?.has(p.sender)) p.sender.confirmSent(id);
+      this.#receipt({ recipient, sender, id });
+      return;
+    }
+    p.sender?.rejectSent(
+      p.row.id,
+      new FastChatError("STORE_FAILED", "the server could not store this message"),
+    );
   }
 }

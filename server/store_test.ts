@@ -2,7 +2,8 @@
 import { expect } from "expect";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
-import { MessageRouter, type RoutedSession } from "./message_router.ts";
+import { MessageRouter } from "./message_router.ts";
+import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
 import { DB_KINDS, openTestDb } from "./test_support.ts";
 
@@ -58,33 +59,6 @@ async function withStore(
   } finally {
     await sql.end();
     await db.close();
-  }
-}
-
-class FakeSession implements RoutedSession {
-  delivered: Uint8Array[] = [];
-  sent: string[] = [];
-  receipts: [string, string][] = [];
-  /** Receipts the store keeps until acknowledged. */
-  storedReceipts: [string, string][] = [];
-  #sentWaiters = new Map<string, () => void>();
-  constructor(readonly user: string) {}
-  deliver(p: Uint8Array): boolean {
-    this.delivered.push(p);
-    return true;
-  }
-  confirmSent(id: string): void {
-    this.sent.push(id);
-    this.#sentWaiters.get(id)?.();
-  }
-  confirmDelivered(peer: string, id: string, stored: boolean): void {
-    this.receipts.push([peer, id]);
-    if (stored) this.storedReceipts.push([peer, id]);
-  }
-  /** Resolves when `id` is confirmed. */
-  waitSent(id: string): Promise<void> {
-    if (this.sent.includes(id)) return Promise.resolve();
-    return new Promise((r) => this.#sentWaiters.set(id, r));
   }
 }
 
@@ -175,8 +149,8 @@ for (const kind of DB_KINDS) {
     ...opts,
     fn: () =>
       withStore(kind, async (store) => {
-        const alice = new FakeSession("alice");
-        const bob = new FakeSession("bob");
+        const alice = new RecordingSession("alice");
+        const bob = new RecordingSession("bob");
         // More queued than one batch holds: still nothing can be written before the linger.
         const router = new MessageRouter(store, { lingerMs: 100, batchMax: 2 });
         router.attach(alice);
@@ -198,8 +172,8 @@ for (const kind of DB_KINDS) {
     ...opts,
     fn: () =>
       withStore(kind, async (store, sql) => {
-        const alice = new FakeSession("alice");
-        const bob = new FakeSession("bob");
+        const alice = new RecordingSession("alice");
+        const bob = new RecordingSession("bob");
         const router = new MessageRouter(store, { lingerMs: 50 });
         router.attach(alice);
         router.attach(bob);
