@@ -12,6 +12,7 @@
  */
 import { Packr } from "msgpackr";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import { MESSAGE_ID_RE } from "@fastchat/lib/protocol";
 
 /** A decoded body. */
@@ -34,6 +35,8 @@ export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Arra
 export function parseBody(b: Uint8Array): MessageBody {
   let v: MessageBody;
   try {
+    // A flat map: declared sizes are checked before msgpackr allocates.
+    checkMsgpack(b, { maxDepth: 1 });
     v = packr.unpack(b) as MessageBody;
   } catch {
     throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");

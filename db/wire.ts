@@ -71,7 +71,13 @@ export class FrontendReader {
   #max: number;
   #head = new Uint8Array(5);
   #headLen = 0;
-  #msg: Uint8Array | null = null;
+  /**
+   * The message being received: its declared size, and the pieces that have
+   * arrived. It is assembled only once every byte is here: a header alone
+   * never makes the reader allocate what it declares.
+   */
+  #total = 0;
+  #parts: Uint8Array[] | null = null;
   #filled = 0;
 
   /** `startup` (default true): expect untagged startup packets first. */
@@ -90,25 +96,26 @@ export class FrontendReader {
     const out: FrontendMessage[] = [];
     let pos = 0;
     while (pos < chunk.length) {
-      if (this.#msg) {
-        const n = Math.min(chunk.length - pos, this.#msg.length - this.#filled);
-        this.#msg.set(chunk.subarray(pos, pos + n), this.#filled);
+      if (this.#parts) {
+        const n = Math.min(chunk.length - pos, this.#total - this.#filled);
+        this.#parts.push(chunk.slice(pos, pos + n));
         this.#filled += n;
         pos += n;
-        if (this.#filled === this.#msg.length) {
-          out.push(this.#emit(this.#msg));
-          this.#msg = null;
+        if (this.#filled === this.#total) {
+          out.push(this.#emit(assemble(this.#parts, this.#total)));
+          this.#parts = null;
         }
         continue;
       }
       const headSize = this.#startup ? 4 : 5;
       if (this.#headLen === 0 && chunk.length - pos >= headSize) {
-        const total = this.#total(chunk, pos);
+        const total = this.#sizeOf(chunk, pos);
         if (chunk.length - pos >= total) {
           out.push(this.#emit(chunk.subarray(pos, pos + total)));
           pos += total;
         } else {
-          this.#msg = new Uint8Array(total);
+          this.#total = total;
+          this.#parts = [];
           this.#filled = 0;
         }
         continue;
@@ -119,15 +126,15 @@ export class FrontendReader {
       pos += n;
       if (this.#headLen === headSize) {
         this.#headLen = 0;
-        this.#msg = new Uint8Array(this.#total(this.#head, 0));
-        this.#msg.set(this.#head.subarray(0, headSize));
+        this.#total = this.#sizeOf(this.#head, 0);
+        this.#parts = [this.#head.slice(0, headSize)];
         this.#filled = headSize;
       }
     }
     return out;
   }
 
-  #total(buf: Uint8Array, pos: number): number {
+  #sizeOf(buf: Uint8Array, pos: number): number {
     const view = new DataView(buf.buffer, buf.byteOffset + pos, this.#startup ? 4 : 5);
     if (this.#startup) {
       const len = view.getInt32(0);
@@ -153,6 +160,18 @@ export class FrontendReader {
     if (code >>> 16 === 3) this.#startup = false; // a StartupMessage (protocol 3.x)
     return { type: 0, bytes, code };
   }
+}
+
+/** Concatenates `parts`, which hold exactly `total` bytes. */
+function assemble(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();

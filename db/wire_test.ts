@@ -113,3 +113,21 @@ Deno.test("message builders produce well-formed messages", () => {
   const text = new TextDecoder().decode(e.subarray(5));
   expect(text).toBe("SFATAL\0VFATAL\0C08P01\0Mboom\0\0");
 });
+
+Deno.test("FrontendReader: a header alone never allocates the size it declares", () => {
+  // 200 connections each announcing a 64 MiB message and sending 5 bytes of
+  // it: before, each reader allocated the whole 64 MiB at once (12.5 GiB).
+  const header = new Uint8Array([0x51, 0x03, 0xff, 0xff, 0xf0, 0x53]);
+  const readers = Array.from({ length: 200 }, () => new FrontendReader({ startup: false }));
+  const before = Deno.memoryUsage().external;
+  for (const r of readers) expect(r.push(header)).toEqual([]);
+  const grown = Deno.memoryUsage().external - before;
+  expect(grown).toBeLessThan(16 * 1024 * 1024);
+  // and a message split over many chunks is still assembled exactly
+  const r = new FrontendReader({ startup: false });
+  const q = queryMessage("select 'x'");
+  const out = [];
+  for (let i = 0; i < q.length; i++) out.push(...r.push(q.subarray(i, i + 1)));
+  expect(out.length).toBe(1);
+  expect(out[0].bytes).toEqual(q);
+});

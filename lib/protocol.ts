@@ -19,6 +19,7 @@
  */
 import { Packr } from "msgpackr";
 import { FastChatError } from "./errors.ts";
+import { checkMsgpack } from "./msgpack_guard.ts";
 import {
   array,
   boolean,
@@ -266,10 +267,15 @@ export function encodePayload(frame: ClientFrame | ServerFrame): Uint8Array {
   return packr.pack(frame);
 }
 
+const FRAME_LIMITS = { maxDepth: 3 };
+
 function decodeWith<F>(
   validators: Record<string, Validator<unknown>>,
   payload: Uint8Array,
 ): F {
+  // Sizes and counts are checked against the bytes present before msgpackr
+  // allocates anything; no frame nests deeper than a map of arrays of tuples.
+  checkMsgpack(payload, FRAME_LIMITS);
   let value: unknown;
   try {
     value = packr.unpack(payload);

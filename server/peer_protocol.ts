@@ -16,6 +16,7 @@
  */
 import { Packr } from "msgpackr";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
   array,
   boolean,
@@ -92,6 +93,9 @@ export function encodePeerFrame(f: PeerFrame): Uint8Array {
 
 /** Decodes and validates a peer frame; throws `BAD_FRAME` / `BAD_REQUEST`. */
 export function decodePeerFrame(payload: Uint8Array): PeerFrame {
+  // Declared sizes are checked against the bytes before msgpackr allocates:
+  // the deepest frame is a map of arrays of tuples.
+  checkMsgpack(payload, { maxDepth: 3 });
   let v: unknown;
   try {
     v = packr.unpack(payload);
