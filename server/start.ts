@@ -3,15 +3,16 @@
  * one machine with one command: the embedded database (unless
  * `--db`/`DATABASE_URL` names a PostgreSQL), N chat servers and the load
  * balancer, as separate processes with prefixed logs. Waits until all are
- * healthy, prints the address clients connect to, and stops everything on
- * Ctrl-C.
+ * healthy and prints the address clients connect to. A process that exits
+ * on its own is restarted with backoff ({@link Supervisor}); the others keep
+ * serving. Ctrl-C stops everything: load balancer, servers, database.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
-import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { Supervisor } from "@fastchat/lib/supervisor";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 
 const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
@@ -52,95 +53,95 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
-  const procs: ManagedProcess[] = [];
-  let stopping = false;
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log("stopping FastChat…");
-    // Load balancer first (no new clients), then servers (they drain), then the database.
-    for (const p of [...procs].reverse()) await p.stop();
-    Deno.exit(code);
+  const sup = new Supervisor({ log: (line) => console.log(`supervisor | ${line}`) });
+  let stopping: Promise<void> | null = null;
+  const stopAll = (code: number) => {
+    stopping ??= (async () => {
+      console.log("stopping FastChat…");
+      // Load balancer first (no new clients), then servers (they drain), then the database.
+      await sup.stopAll();
+      Deno.exit(code);
+    })();
+    return stopping;
   };
   Deno.addSignalListener("SIGINT", () => stopAll(0));
   Deno.addSignalListener("SIGTERM", () => stopAll(0));
-  const watch = (p: ManagedProcess) => {
-    procs.push(p);
-    p.exited.then((s) => {
-      if (!stopping) {
-        console.error(`${p.name} exited unexpectedly (code ${s.code}); stopping`);
-        stopAll(1);
-      }
-    });
-  };
 
-  let url = values.db ?? Deno.env.get("DATABASE_URL");
-  if (!url) {
-    const db = await ManagedProcess.spawn({
-      name: "db",
-      args: [
-        "run",
-        "-A",
-        path("../db/main.ts"),
-        "--port",
-        values["db-port"],
-        "--data",
-        `${values.data}/pglite`,
-      ],
-      ready: /listening on (postgres:\/\/\S+)/,
-      echo: true,
-    });
-    watch(db);
-    url = db.match[1];
-  }
-  const started = await Promise.all(
-    Array.from({ length: servers }, (_, i) =>
-      ManagedProcess.spawn({
-        name: `server-${i + 1}`,
+  try {
+    // Children read the database URL (which may hold a password) from their
+    // environment: a command line is visible to every user of the machine.
+    let url = values.db ?? Deno.env.get("DATABASE_URL");
+    if (!url) {
+      const db = await sup.start({
+        name: "db",
         args: [
           "run",
           "-A",
-          SERVER_V8_FLAGS,
-          path("./main.ts"),
+          path("../db/main.ts"),
           "--port",
-          "0",
-          "--host",
-          values.host,
-          "--db",
-          url!,
-          "--require-ticket",
+          values["db-port"],
+          "--data",
+          `${values.data}/pglite`,
         ],
-        ready: /FastChat server (\S+) listening on (\S+:\d+)/,
+        ready: /listening on (postgres:\/\/\S+)/,
         echo: true,
-      })),
-  );
-  for (const s of started) watch(s);
-  const lb = await ManagedProcess.spawn({
-    name: "lb",
-    args: [
-      "run",
-      "-A",
-      path("../lb/main.ts"),
-      "--port",
-      values.port,
-      "--host",
-      values.host,
-      "--db",
-      url,
-      "--algorithm",
-      values.algorithm,
-      "--key",
-      `${values.data}/lb-key.json`,
-    ],
-    ready: /listening on (\S+:\d+)/,
-    echo: true,
-  });
-  watch(lb);
-  const address = lb.match[1];
-  console.log(`\nFastChat is running: ${servers} server(s) behind the load balancer at ${address}`);
-  for (const s of started) console.log(`  server ${s.match[1]} at ${s.match[2]}`);
-  console.log(`Connect with: deno task client   (or: deno task client -- --lb ${address})`);
-  console.log(`Press Ctrl-C to stop.\n`);
+      });
+      url = db.process.match[1];
+    }
+    const env = { DATABASE_URL: url };
+    const started = await Promise.all(
+      Array.from({ length: servers }, (_, i) =>
+        sup.start({
+          name: `server-${i + 1}`,
+          args: [
+            "run",
+            "-A",
+            SERVER_V8_FLAGS,
+            path("./main.ts"),
+            "--port",
+            "0",
+            "--host",
+            values.host,
+            "--require-ticket",
+          ],
+          env,
+          ready: /FastChat server (\S+) listening on (\S+:\d+)/,
+          echo: true,
+        })),
+    );
+    const lb = await sup.start({
+      name: "lb",
+      args: [
+        "run",
+        "-A",
+        path("../lb/main.ts"),
+        "--port",
+        values.port,
+        "--host",
+        values.host,
+        "--algorithm",
+        values.algorithm,
+        "--key",
+        `${values.data}/lb-key.json`,
+      ],
+      env,
+      ready: /listening on (\S+:\d+)/,
+      echo: true,
+    });
+    const address = lb.process.match[1];
+    console.log(
+      `\nFastChat is running: ${servers} server(s) behind the load balancer at ${address}`,
+    );
+    for (const s of started) {
+      console.log(`  server ${s.process.match[1]} at ${s.process.match[2]} (pid ${s.process.pid})`);
+    }
+    console.log(`Connect with: deno task client   (or: deno task client -- --lb ${address})`);
+    console.log(`A process that exits is restarted. Press Ctrl-C to stop.\n`);
+  } catch (e) {
+    // A child that never became ready: stop the ones that did.
+    await sup.stopAll();
+    throw e;
+  }
 }
 
 if (import.meta.main) {
