@@ -26,20 +26,43 @@ export interface MessageBody {
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
-/** Encodes a body. */
+/**
+ * Encodes a body.
+ *
+ * @example
+ * ```ts
+ * import { packBody } from "@fastchat/client/message_body";
+ * const bytes = packBody("kid-0123456789", new Uint8Array(12), new Uint8Array(20));
+ * ```
+ */
 export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Array {
   return packr.pack({ k: kid, iv, c: ct });
 }
 
-/** Decodes and checks a body; anything else is `DECRYPT_FAILED`. */
+/**
+ * Decodes and checks a body from the network; anything else, including a
+ * MessagePack bomb (declared sizes beyond the bytes present, nesting,
+ * extensions), is `DECRYPT_FAILED`, refused before msgpackr allocates.
+ *
+ * @example
+ * ```ts
+ * import { packBody, parseBody } from "@fastchat/client/message_body";
+ * parseBody(packBody("kid-0123456789", new Uint8Array(12), new Uint8Array(20))).iv.length; // 12
+ * ```
+ */
 export function parseBody(b: Uint8Array): MessageBody {
   let v: MessageBody;
   try {
     // A flat map: declared sizes are checked before msgpackr allocates.
     checkMsgpack(b, { maxDepth: 1 });
     v = packr.unpack(b) as MessageBody;
-  } catch {
-    throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
+  } catch (e) {
+    throw new FastChatError(
+      "DECRYPT_FAILED",
+      "message body is not a FastChat ciphertext",
+      { reason: e instanceof FastChatError ? e.message : "not MessagePack" },
+      { cause: e },
+    );
   }
   if (
     !v || typeof v.k !== "string" || !MESSAGE_ID_RE.test(v.k) || !(v.iv instanceof Uint8Array) ||

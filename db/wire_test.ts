@@ -131,3 +131,20 @@ Deno.test("FrontendReader: a header alone never allocates the size it declares",
   expect(out.length).toBe(1);
   expect(out[0].bytes).toEqual(q);
 });
+
+Deno.test("FrontendReader: negative and huge declared lengths are WireErrors before any allocation", () => {
+  for (const len of [-1, -0x80000000, 0x7fffffff]) {
+    const tagged = new Uint8Array(5);
+    tagged[0] = 0x51;
+    new DataView(tagged.buffer).setInt32(1, len);
+    expect(() => new FrontendReader({ startup: false }).push(tagged)).toThrow(WireError);
+    const startup = new Uint8Array(8);
+    new DataView(startup.buffer).setInt32(0, len);
+    expect(() => new FrontendReader().push(startup)).toThrow(WireError);
+  }
+  // the same header arriving one byte at a time
+  const r = new FrontendReader({ startup: false });
+  expect(() => {
+    for (const b of [0x51, 0x7f, 0xff, 0xff, 0xff]) r.push(new Uint8Array([b]));
+  }).toThrow(WireError);
+});

@@ -1,5 +1,6 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
+import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { concatBytes, fromBase64Url, randomBytes, toBase64Url } from "@fastchat/lib/crypto";
 import {
   assembleTicket,
@@ -120,4 +121,26 @@ Deno.test("parseTicket survives random input (fuzz)", () => {
     // a flipped byte may still parse (only the signature would catch it)
     expect(r === undefined || r === "malformed").toBe(true);
   }
+});
+
+Deno.test("parseTicket: lying lengths, bombs and a 16 MiB string are malformed, never decoded", () => {
+  const bytes = fromBase64Url(good);
+  const serverIdLength = 1 + 8; // version, keyId, then u16 length of serverId
+  for (const n of [0xffff, 0x8000, bytes.length]) {
+    const b = bytes.slice();
+    b[serverIdLength] = n >> 8;
+    b[serverIdLength + 1] = n & 0xff;
+    expect({ n, reason: reasonOf(() => parseTicket(toBase64Url(b))) }).toEqual({
+      n,
+      reason: "malformed",
+    });
+  }
+  for (const [name, bomb] of msgpackBombs()) {
+    expect({ name, reason: reasonOf(() => parseTicket(toBase64Url(bomb))) }).toEqual({
+      name,
+      reason: "malformed",
+    });
+  }
+  // refused by its length before any base64 decoding
+  expect(reasonOf(() => parseTicket("A".repeat(16 * 1024 * 1024)))).toBe("malformed");
 });

@@ -40,6 +40,13 @@ export function msgpackBombs(): Map<string, Uint8Array> {
     "nested array32s",
     inT(Array.from({ length: 20 }, () => [0xdd, ...u32(0xffffffff)]).flat()),
   );
+  // V8 preallocates `new Array(n)` for n below 2^25: each level of this
+  // 103-byte frame made msgpackr allocate 256 MiB and fill it with holes
+  // before reading the next byte (8 levels: 8 s of CPU and 2 GiB; 20: OOM).
+  b.set(
+    "nested array32s of 2^25-1",
+    inT(Array.from({ length: 20 }, () => [0xdd, ...u32(0x01ffffff)]).flat()),
+  );
   b.set("nested map16s", inT(Array.from({ length: 30 }, () => [0xde, 0xff, 0xff, 0xa0]).flat()));
   b.set("array16 of empty arrays", inT([0xdc, 0xff, 0xff, ...new Array(60).fill(0x90)]));
   b.set("items array of huge tuples", [

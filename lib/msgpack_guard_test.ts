@@ -62,3 +62,10 @@ Deno.test("frame decoders refuse the bombs before msgpackr allocates", () => {
   // and still decode real frames
   expect(decodeClientFrame(encodePayload({ t: "ping", rid: 7 }))).toEqual({ t: "ping", rid: 7 });
 });
+
+Deno.test("a frame type that is not a string is BAD_REQUEST (a uint64 `t` once threw a TypeError)", () => {
+  // {"t": uint64 1} — found by `deno task fuzz`
+  const bytes = new Uint8Array([0x81, 0xa1, 0x74, 0xcf, 0, 0, 0, 0, 0, 0, 0, 1]);
+  expect(codeOf(() => decodeClientFrame(bytes))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeServerFrame(bytes))).toBe("BAD_REQUEST");
+});

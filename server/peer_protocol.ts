@@ -104,7 +104,10 @@ export function decodePeerFrame(payload: Uint8Array): PeerFrame {
   }
   const t = (v as { t?: unknown } | null)?.t;
   if (typeof t !== "string" || !Object.hasOwn(VALIDATORS, t)) {
-    throw new FastChatError("BAD_REQUEST", `unknown peer frame ${JSON.stringify(t)}`);
+    throw new FastChatError(
+      "BAD_REQUEST",
+      `unknown peer frame ${typeof t === "string" ? JSON.stringify(t.slice(0, 32)) : typeof t}`,
+    );
   }
   return VALIDATORS[t as PeerFrame["t"]](v) as PeerFrame;
 }

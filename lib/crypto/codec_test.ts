@@ -137,3 +137,16 @@ Deno.test("BinaryWriter integers survive buffer growth", () => {
   }
   r.end();
 });
+
+Deno.test("BinaryReader refuses declared lengths beyond the bytes present, before allocating", () => {
+  // bytes32 declaring 2^32-1 bytes with 6 present: refused before any copy
+  // of the declared size is made (a 4 GiB copy would throw RangeError).
+  const lying32 = new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6]);
+  const lying16 = new Uint8Array([0xff, 0xff, 1, 2, 3]);
+  expect(codeOf(() => new BinaryReader(lying32).bytes32())).toBe("BAD_REQUEST");
+  expect(codeOf(() => new BinaryReader(lying16).str16())).toBe("BAD_REQUEST");
+  // A view never reads past its end into the bytes of the buffer around it.
+  const outer = new Uint8Array(64).fill(7);
+  outer.set([0, 40], 10);
+  expect(codeOf(() => new BinaryReader(outer.subarray(10, 20)).bytes16())).toBe("BAD_REQUEST");
+});

@@ -1,5 +1,6 @@
 import { expect } from "expect";
 import { FastChatError } from "../errors.ts";
+import { msgpackBombs } from "../msgpack_bombs.ts";
 import { toBase64Url, toHex } from "./bytes.ts";
 import {
   decodeEnvelope,
@@ -93,4 +94,39 @@ Deno.test("fingerprints are SHA-256 of the SPKI", async () => {
   const expected = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
   expect(spkiFingerprint(spki)).toEqual(expected);
   expect(encKeyFingerprint(spki)).toBe(toHex(expected));
+});
+
+Deno.test("decodeEnvelope: every length field rewritten, every truncation and every bomb is BAD_REQUEST", () => {
+  const good = encodeEnvelope(sample());
+  // Offsets of the u16 length fields: kid, sender, recipient, (u64), fingerprint, wrapped, signature.
+  const lengths: number[] = [];
+  let at = 1;
+  for (const skip of [0, 0, 0, 8, 0, 0, 0]) {
+    at += skip;
+    if (skip) continue;
+    lengths.push(at);
+    at += 2 + ((good[at] << 8) | good[at + 1]);
+  }
+  expect(at).toBe(good.length);
+  for (const off of lengths) {
+    for (const n of [0xffff, 0x8000, good.length]) {
+      const b = good.slice();
+      b[off] = n >> 8;
+      b[off + 1] = n & 0xff;
+      expect({ off, n, code: codeOf(() => decodeEnvelope(b)) }).toEqual({
+        off,
+        n,
+        code: "BAD_REQUEST",
+      });
+    }
+  }
+  for (let cut = 0; cut < good.length; cut++) {
+    expect(codeOf(() => decodeEnvelope(good.subarray(0, cut)))).toBe("BAD_REQUEST");
+  }
+  for (const [name, bomb] of msgpackBombs()) {
+    expect({ name, code: codeOf(() => decodeEnvelope(bomb)) }).toEqual({
+      name,
+      code: "BAD_REQUEST",
+    });
+  }
 });
