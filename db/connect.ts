@@ -15,6 +15,7 @@
  */
 import postgres from "postgres";
 import { FastChatError } from "@fastchat/lib/errors";
+import { DEFAULT_DATA_DIR, readPasswordSync, withPassword } from "./credentials.ts";
 
 /** Where `deno task db` listens by default. */
 export const DEFAULT_EMBEDDED_URL = "postgres://postgres@127.0.0.1:7432/postgres";
@@ -32,22 +33,30 @@ export interface ConnectOptions {
 
 /**
  * Picks the database URL: the explicit flag, else `$DATABASE_URL`, else
- * {@link DEFAULT_EMBEDDED_URL}. `env` (default: the process environment)
- * exists for tests.
+ * {@link DEFAULT_EMBEDDED_URL} with the password `$PGPASSWORD` or, when
+ * unset, the one `deno task db` keeps in `dataDir` (default
+ * `./data/pglite`), so a server next to `deno task db` just connects.
+ * (postgres.js itself uses `$PGPASSWORD` for a URL without password.)
+ * `env` and `dataDir` exist for tests. Throws
+ * `FastChatError("INVALID_CONFIG")` when the password file is unreadable.
  *
  * @example
  * ```ts
  * import { resolveDatabaseUrl } from "@fastchat/db";
  * resolveDatabaseUrl("postgres://db.example/chat"); // the flag wins
- * resolveDatabaseUrl(); // $DATABASE_URL or the embedded default
- * resolveDatabaseUrl(undefined, () => undefined); // DEFAULT_EMBEDDED_URL
+ * resolveDatabaseUrl(); // $DATABASE_URL or the embedded default (with its password)
+ * resolveDatabaseUrl(undefined, () => undefined, "/nonexistent"); // DEFAULT_EMBEDDED_URL
  * ```
  */
 export function resolveDatabaseUrl(
   flag?: string,
   env: (name: string) => string | undefined = readEnv,
+  dataDir: string = DEFAULT_DATA_DIR,
 ): string {
-  return flag || env("DATABASE_URL") || DEFAULT_EMBEDDED_URL;
+  const given = flag || env("DATABASE_URL");
+  if (given) return given;
+  const password = env("PGPASSWORD") || readPasswordSync(dataDir);
+  return password ? withPassword(DEFAULT_EMBEDDED_URL, password) : DEFAULT_EMBEDDED_URL;
 }
 
 function readEnv(name: string): string | undefined {
@@ -118,6 +127,12 @@ export function connectStore(url: string, opts: ConnectOptions = {}): Store {
   }) as unknown as Store;
 }
 
+/** Whether `e` is PostgreSQL refusing the credentials (SQLSTATE class 28). */
+function refused(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("28");
+}
+
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -125,7 +140,8 @@ function errorMessage(e: unknown): string {
 /**
  * Retries connecting (`select 1`) until the database answers or `timeoutMs`
  * passes; then throws `FastChatError("STORE_UNAVAILABLE")` naming the URL
- * (password redacted) and the last error.
+ * (password redacted) and the last error; at once when the database refuses
+ * the credentials (SQLSTATE class 28, e.g. 28P01: wrong password).
  *
  * @example
  * ```ts
@@ -153,15 +169,19 @@ export async function waitForDatabase(url: string, timeoutMs: number): Promise<v
     } finally {
       await sql.end({ timeout: 0 }).catch(() => {});
     }
+    if (refused(last)) break; // a wrong password does not get right by waiting
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     await new Promise((r) => setTimeout(r, Math.min(delay, remaining)));
     delay = Math.min(delay * 2, 1000);
   }
   const shown = redactDatabaseUrl(url);
+  const why = refused(last)
+    ? `refused the credentials (${(last as { code: string }).code})`
+    : `not reachable within ${timeoutMs} ms`;
   throw new FastChatError(
     "STORE_UNAVAILABLE",
-    `database ${shown} not reachable within ${timeoutMs} ms: ${errorMessage(last)}`,
+    `database ${shown} ${why}: ${errorMessage(last)}`,
     { url: shown, timeoutMs },
     { cause: last },
   );

@@ -8,6 +8,7 @@ import {
   type Store,
   waitForDatabase,
 } from "./connect.ts";
+import { loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { migrate } from "./migrate.ts";
 import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
@@ -19,16 +20,42 @@ function freePort(): number {
   return port;
 }
 
-Deno.test("resolveDatabaseUrl: flag, then DATABASE_URL, then the embedded default", () => {
+Deno.test("resolveDatabaseUrl: flag, then DATABASE_URL, then the embedded default", async () => {
   const none = () => undefined;
   const env = (name: string) => name === "DATABASE_URL" ? "postgres://env@h/db" : undefined;
-  expect(DEFAULT_EMBEDDED_URL).toBe("postgres://postgres@127.0.0.1:7432/postgres");
-  expect(resolveDatabaseUrl(undefined, none)).toBe(DEFAULT_EMBEDDED_URL);
-  expect(resolveDatabaseUrl(undefined, env)).toBe("postgres://env@h/db");
-  expect(resolveDatabaseUrl("postgres://flag@h/db", env)).toBe("postgres://flag@h/db");
-  expect(resolveDatabaseUrl("", env)).toBe("postgres://env@h/db");
-  // the real environment is read by default
-  expect(resolveDatabaseUrl()).toBe(Deno.env.get("DATABASE_URL") || DEFAULT_EMBEDDED_URL);
+  const empty = await Deno.makeTempDir({ prefix: "fc_nopw_" });
+  try {
+    expect(DEFAULT_EMBEDDED_URL).toBe("postgres://postgres@127.0.0.1:7432/postgres");
+    expect(resolveDatabaseUrl(undefined, none, empty)).toBe(DEFAULT_EMBEDDED_URL);
+    expect(resolveDatabaseUrl(undefined, env, empty)).toBe("postgres://env@h/db");
+    expect(resolveDatabaseUrl("postgres://flag@h/db", env)).toBe("postgres://flag@h/db");
+    expect(resolveDatabaseUrl("", env)).toBe("postgres://env@h/db");
+    // the real environment is read by default
+    if (Deno.env.get("DATABASE_URL")) {
+      expect(resolveDatabaseUrl()).toBe(Deno.env.get("DATABASE_URL"));
+    }
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+});
+
+Deno.test("resolveDatabaseUrl: the embedded default gets PGPASSWORD or the data dir's password", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "fc_pw_" });
+  try {
+    const password = await loadOrCreatePassword(dataDir);
+    const none = () => undefined;
+    expect(resolveDatabaseUrl(undefined, none, dataDir)).toBe(
+      `postgres://postgres:${password}@127.0.0.1:7432/postgres`,
+    );
+    const pg = (name: string) => name === "PGPASSWORD" ? "from-env" : undefined;
+    expect(resolveDatabaseUrl(undefined, pg, dataDir)).toBe(
+      "postgres://postgres:from-env@127.0.0.1:7432/postgres",
+    );
+    // an explicit URL is left alone (postgres.js applies PGPASSWORD itself when it has none)
+    expect(resolveDatabaseUrl("postgres://u@h/db", pg, dataDir)).toBe("postgres://u@h/db");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
 
 Deno.test("redactDatabaseUrl hides only the password", () => {
@@ -96,10 +123,23 @@ Deno.test("waitForDatabase times out with STORE_UNAVAILABLE and a redacted URL",
 
 Deno.test("waitForDatabase waits until a server comes up", async () => {
   const port = freePort();
-  const waiting = waitForDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, 30_000);
-  const db = await EmbeddedDatabase.start({ port });
+  const waiting = waitForDatabase(`postgres://postgres:pw@127.0.0.1:${port}/postgres`, 30_000);
+  const db = await EmbeddedDatabase.start({ port, password: "pw" });
   try {
     await waiting;
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("waitForDatabase fails at once when the password is refused", async () => {
+  const db = await EmbeddedDatabase.start({ port: 0, password: "right" });
+  try {
+    const err = await waitForDatabase(withPassword(db.publicUrl, "wrong"), 60_000).catch((e) => e);
+    expect(err).toBeInstanceOf(FastChatError);
+    expect(err.code).toBe("STORE_UNAVAILABLE");
+    expect(err.message).toContain("28P01");
+    expect(err.message).not.toContain("wrong@");
   } finally {
     await db.close();
   }

@@ -10,22 +10,27 @@
  * import { PGlite } from "@electric-sql/pglite";
  * import { ClientConnection } from "./embedded_connection.ts";
  * import { UnitQueue } from "./embedded_queue.ts";
+ * import { ScramVerifier } from "./scram.ts";
  * const queue = new UnitQueue({ onFatal: console.error });
  * queue.attach(await PGlite.create());
  * let ids = 0;
- * createServer((socket) => new ClientConnection(++ids, socket, queue)).listen(0);
+ * const verifier = ScramVerifier.fromPassword("secret");
+ * createServer((socket) => new ClientConnection(++ids, socket, queue, { verifier })).listen(0);
  * ```
  * @module
  */
 import type { Socket } from "node:net";
+import { MAX_AUTH_MESSAGE_BYTES, StartupAuth } from "./embedded_auth.ts";
 import { type Batch, concat, type QueueClient, type UnitQueue } from "./embedded_queue.ts";
 import { StatementNamespace } from "./embedded_rewrite.ts";
+import { ScramError, type ScramVerifier } from "./scram.ts";
 import {
   CANCEL_REQUEST_CODE,
   errorResponse,
   type FrontendMessage,
   FrontendReader,
   GSSENC_REQUEST_CODE,
+  MAX_MESSAGE_BYTES,
   SSL_REQUEST_CODE,
   WireError,
 } from "./wire.ts";
@@ -41,6 +46,8 @@ const PAUSE_BYTES = 96 * 1024 * 1024;
 const MAX_UNIT_BYTES = 128 * 1024 * 1024;
 /** Treat the socket as backed up past this much unsent output. */
 const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
+/** Default time a client has from connecting to proving the password. */
+export const AUTH_TIMEOUT_MS = 10_000;
 interface Unit {
   bytes: Uint8Array;
   last: number;
@@ -54,8 +61,19 @@ export interface ByteCounters {
   bytesOut: number;
 }
 
+/** How a {@link ClientConnection} authenticates its client. */
+export interface ConnectionAuth {
+  /** Keys of the password clients must prove (SCRAM-SHA-256). */
+  verifier: ScramVerifier;
+  /** Close a client that has not authenticated after this long (default {@link AUTH_TIMEOUT_MS}). */
+  timeoutMs?: number;
+}
+
 /**
  * A client socket speaking the PostgreSQL protocol to the shared backend.
+ * Nothing the client sends reaches the backend before it proved the
+ * password (see `embedded_auth.ts`); until then messages are limited to
+ * {@link MAX_AUTH_MESSAGE_BYTES} and the whole exchange to `timeoutMs`.
  *
  * @example
  * ```ts
@@ -63,9 +81,11 @@ export interface ByteCounters {
  * import { PGlite } from "@electric-sql/pglite";
  * import { ClientConnection } from "./embedded_connection.ts";
  * import { UnitQueue } from "./embedded_queue.ts";
+ * import { ScramVerifier } from "./scram.ts";
  * const queue = new UnitQueue({ onFatal: console.error });
  * queue.attach(await PGlite.create());
- * createServer((socket) => new ClientConnection(1, socket, queue)).listen(0);
+ * const verifier = ScramVerifier.fromPassword("secret");
+ * createServer((socket) => new ClientConnection(1, socket, queue, { verifier })).listen(0);
  * ```
  */
 export class ClientConnection implements QueueClient {
@@ -75,7 +95,11 @@ export class ClientConnection implements QueueClient {
   #socket: Socket;
   #queue: UnitQueue;
   #counters: ByteCounters;
-  #reader = new FrontendReader();
+  #reader = new FrontendReader({ maxMessageBytes: MAX_AUTH_MESSAGE_BYTES });
+  #auth: StartupAuth | null;
+  #authTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The StartupMessage, held back until the password is proven. */
+  #startup: Uint8Array | undefined;
   #partial: Uint8Array[] = [];
   #partialBytes = 0;
   #units: Unit[] = [];
@@ -89,10 +113,16 @@ export class ClientConnection implements QueueClient {
     id: number,
     socket: Socket,
     queue: UnitQueue,
+    auth: ConnectionAuth,
     counters: ByteCounters = { bytesIn: 0, bytesOut: 0 },
     onClose?: (c: ClientConnection) => void,
   ) {
     this.id = id;
+    this.#auth = new StartupAuth(auth.verifier);
+    this.#authTimer = setTimeout(
+      () => this.kill("08P01", "authentication timed out"),
+      auth.timeoutMs ?? AUTH_TIMEOUT_MS,
+    );
     this.#names = new StatementNamespace(`fc${id}.`);
     this.#socket = socket;
     this.#queue = queue;
@@ -181,6 +211,7 @@ export class ClientConnection implements QueueClient {
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#authTimer);
     this.#units = [];
     this.#partial = [];
     this.#partialBytes = 0;
@@ -201,6 +232,11 @@ export class ClientConnection implements QueueClient {
     }
     let added = false;
     for (const m of messages) {
+      if (this.#auth && m.type !== 0) {
+        added = this.#onAuthMessage(m) || added;
+        if (this.#closed) return;
+        continue;
+      }
       if (m.type === 0) added = this.#onStartupPacket(m) || added;
       else if (m.type === T_TERMINATE) {
         this.#terminating = true;
@@ -230,7 +266,40 @@ export class ClientConnection implements QueueClient {
       this.kill("0A000", `unsupported frontend protocol ${m.code! >>> 16}.${m.code! & 0xffff}`);
       return false;
     }
+    if (this.#auth) {
+      this.#startup = m.bytes.slice(); // held until the proof: not a view of the socket chunk
+      this.#answerAuth(() => this.#auth!.begin(m.bytes));
+      return false;
+    }
     this.#push({ bytes: m.bytes, last: 0 });
+    return true;
+  }
+
+  /** Sends what `reply` returns, or kills the connection on a {@link ScramError}. */
+  #answerAuth(reply: () => Uint8Array): boolean {
+    try {
+      this.deliver(reply());
+      return true;
+    } catch (e) {
+      if (e instanceof ScramError) this.kill(e.sqlState, e.message);
+      else this.kill("08P01", String(e));
+      return false;
+    }
+  }
+
+  /** One message of the password exchange; returns true when the startup packet got queued. */
+  #onAuthMessage(m: FrontendMessage): boolean {
+    const auth = this.#auth!;
+    if (m.type === T_TERMINATE) {
+      this.destroy();
+      return false;
+    }
+    if (!this.#answerAuth(() => auth.step(m)) || !auth.done) return false;
+    this.#auth = null;
+    clearTimeout(this.#authTimer);
+    this.#reader.maxMessageBytes = MAX_MESSAGE_BYTES;
+    this.#push({ bytes: this.#startup!, last: 0 });
+    this.#startup = undefined;
     return true;
   }
 

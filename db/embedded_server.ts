@@ -12,22 +12,30 @@
  * LISTEN/NOTIFY and query cancellation are not supported, and COPY FROM STDIN
  * is rejected.
  *
+ * Clients must prove the database password with SCRAM-SHA-256 (see
+ * `embedded_auth.ts`) before anything reaches PGlite. The password is kept in
+ * the data directory (`credentials.ts`; the directory is made private, see
+ * `private_dir.ts`), or, in memory, given or generated per start.
+ *
  * @example
  * ```ts
  * import { EmbeddedDatabase } from "@fastchat/db/embedded";
  * const db = await EmbeddedDatabase.start({ port: 0 }); // in memory, ephemeral port
- * console.log(db.url); // postgres://postgres@127.0.0.1:<port>/postgres
+ * console.log(db.publicUrl); // postgres://postgres@127.0.0.1:<port>/postgres
+ * console.log(db.url); // postgres://postgres:<password>@127.0.0.1:<port>/postgres
  * await db.close();
  * ```
  * @module
  */
-import { mkdir } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { FastChatError } from "@fastchat/lib/errors";
+import { generatePassword, loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { type ByteCounters, ClientConnection } from "./embedded_connection.ts";
 import { UnitQueue } from "./embedded_queue.ts";
 import { migrateWith } from "./migrate.ts";
+import { makePrivateDir } from "./private_dir.ts";
+import { ScramVerifier } from "./scram.ts";
 
 /** Options of {@link EmbeddedDatabase.start}. */
 export interface EmbeddedOptions {
@@ -39,6 +47,13 @@ export interface EmbeddedOptions {
   port?: number;
   /** Close a connection idle in a transaction (holding the backend) this long; default 60 s, 0 = never. */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Password clients must prove, only without `dataDir` (default: a fresh
+   * random one); with a data directory it is the one kept there.
+   */
+  password?: string;
+  /** Close a client that has not authenticated after this long (default 10 s). */
+  authTimeoutMs?: number;
 }
 
 /** Counters of a running {@link EmbeddedDatabase}. */
@@ -75,11 +90,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 const LOCK_FILE = ".fastchat-embedded.lock";
 
 async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
-  await mkdir(dataDir, { recursive: true });
   const file = await Deno.open(`${dataDir}/${LOCK_FILE}`, {
     read: true,
     write: true,
     create: true,
+    mode: 0o600,
   });
   if (!await file.tryLock(true)) {
     file.close();
@@ -129,11 +144,17 @@ export class EmbeddedDatabase {
   #counters: ByteCounters = { bytesIn: 0, bytesOut: 0 };
   #accepted = 0;
   #port = 0;
+  #password: string;
+  #verifier: ScramVerifier;
+  #authTimeoutMs: number | undefined;
   #closing: Promise<void> | null = null;
   #settle!: { resolve: () => void; reject: (e: unknown) => void };
 
-  private constructor(opts: EmbeddedOptions, lock: Deno.FsFile | undefined) {
+  private constructor(opts: EmbeddedOptions, lock: Deno.FsFile | undefined, password: string) {
     this.host = opts.host ?? "127.0.0.1";
+    this.#password = password;
+    this.#verifier = ScramVerifier.fromPassword(password);
+    this.#authTimeoutMs = opts.authTimeoutMs;
     this.dataDir = opts.dataDir;
     this.#lock = lock;
     this.closed = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
@@ -146,11 +167,13 @@ export class EmbeddedDatabase {
   }
 
   /**
-   * Locks the data directory (creating it if missing), starts listening (so a
+   * Makes the data directory private (creating it if missing), loads or
+   * creates its password, locks it, starts listening (so a
    * taken port fails fast), opens PGlite and applies migrations in-process;
    * connections accepted meanwhile wait until the schema is ready. Throws
    * `FastChatError("STORE_UNAVAILABLE")` when the port is taken or the data
-   * directory is in use or unusable.
+   * directory is in use or unusable, `FastChatError("INVALID_CONFIG")` when
+   * both `dataDir` and `password` are given.
    *
    * @example
    * ```ts
@@ -162,13 +185,24 @@ export class EmbeddedDatabase {
    */
   static async start(opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
     const { dataDir, port = 0 } = opts;
+    if (dataDir !== undefined && opts.password !== undefined) {
+      throw new FastChatError(
+        "INVALID_CONFIG",
+        "an embedded database with a data directory uses the password kept there",
+        { dataDir },
+      );
+    }
     let lock: Deno.FsFile | undefined;
+    let password = opts.password ?? generatePassword();
     try {
-      if (dataDir !== undefined) lock = await lockDataDir(dataDir);
+      if (dataDir !== undefined) {
+        password = await loadOrCreatePassword(dataDir);
+        lock = await lockDataDir(dataDir);
+      }
     } catch (e) {
       throw unavailable(`cannot use data directory ${dataDir}`, e, { dataDir });
     }
-    const self = new EmbeddedDatabase(opts, lock);
+    const self = new EmbeddedDatabase(opts, lock, password);
     try {
       await listen(self.#server, port, self.host);
     } catch (e) {
@@ -189,6 +223,7 @@ export class EmbeddedDatabase {
           })
         )
       );
+      if (dataDir !== undefined) await makePrivateDir(dataDir); // PGlite's new files too
     } catch (e) {
       await self.#shutdown(undefined);
       throw unavailable("cannot open embedded database", e, { dataDir });
@@ -202,10 +237,20 @@ export class EmbeddedDatabase {
     return this.#port;
   }
 
-  /** `postgres://postgres@host:port/postgres`. */
-  get url(): string {
+  /** `postgres://postgres@host:port/postgres`: where it listens, without the password (for logs). */
+  get publicUrl(): string {
     const host = this.host.includes(":") ? `[${this.host}]` : this.host;
     return `postgres://postgres@${host}:${this.port}/postgres`;
+  }
+
+  /** The connection URL with the password: `postgres://postgres:<password>@host:port/postgres`. */
+  get url(): string {
+    return withPassword(this.publicUrl, this.#password);
+  }
+
+  /** The password clients must prove. */
+  get password(): string {
+    return this.#password;
   }
 
   /** Current counters. */
@@ -232,6 +277,7 @@ export class EmbeddedDatabase {
       ++this.#accepted,
       socket,
       this.#queue,
+      { verifier: this.#verifier, timeoutMs: this.#authTimeoutMs },
       this.#counters,
       (c) => this.#clients.delete(c),
     );

@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { connectStore, type Store } from "./connect.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
-import { bindExecute, errorCode, RawPgClient, startupMessage, types } from "./test_util.ts";
+import { bindExecute, errorCode, RawPgClient, types } from "./test_util.ts";
 import { message, parseMessage, queryMessage, SSL_REQUEST_CODE, syncMessage } from "./wire.ts";
 
 const FLUSH = message("H");
@@ -92,8 +92,8 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("extended batches are atomic units (no portal interleaving)", async () => {
-      const x = await RawPgClient.connect(db.port);
-      const y = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
+      const y = await RawPgClient.connect(db.port, db.password);
       // x sends half a batch, y a whole one, then x the rest.
       x.send(parseMessage("", "select 'from x'"), message("B", "", "", new Uint8Array(6)));
       y.send(parseMessage("", "select 'from y'"), ...bindExecute(), syncMessage());
@@ -111,8 +111,8 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     await t.step(
       "named statements are private to their connection and closed with it",
       async () => {
-        const x = await RawPgClient.connect(db.port);
-        const y = await RawPgClient.connect(db.port);
+        const x = await RawPgClient.connect(db.port, db.password);
+        const y = await RawPgClient.connect(db.port, db.password);
         x.send(parseMessage("s1", "select 'x1'"), syncMessage());
         y.send(parseMessage("s1", "select 'y1'"), syncMessage());
         expect(types(await x.readUntil("Z"))).toBe("1Z");
@@ -141,7 +141,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     );
 
     await t.step("pipelined units in one write are all answered in order", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       x.send(
         queryMessage("select 1"),
         queryMessage("select 1/0"),
@@ -161,7 +161,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("connection closed mid-transaction rolls back and frees the backend", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       expect(types(await x.query("BEGIN"))).toBe("CZ");
       await x.query("insert into receipts values ('gone', 'p', 'm1')");
       expect(db.stats().lockedBy).not.toBeNull();
@@ -173,7 +173,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("connection closed inside an extended batch does not commit it", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       x.send(
         parseMessage("", "insert into receipts values ('gone2', 'p', 'm')"),
         ...bindExecute(),
@@ -185,7 +185,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("errors inside a transaction stay with that connection", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       await x.query("BEGIN");
       const failed = await x.query("select 1/0");
       expect(types(failed)).toBe("EZ");
@@ -202,14 +202,13 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
       new DataView(ssl.buffer).setInt32(4, SSL_REQUEST_CODE);
       x.send(ssl);
       expect(await x.readBytes(1)).toEqual(new Uint8Array([0x4e]));
-      x.send(startupMessage({ user: "postgres", database: "postgres" }));
-      expect(types(await x.readUntil("Z"))).toMatch(/^R.*Z$/);
+      expect(types(await x.handshake(db.password))).toMatch(/^R.*Z$/);
       expect(types(await x.query("select 1"))).toBe("TDCZ");
       x.close();
     });
 
     await t.step("oversized message is rejected with FATAL 54000; others unaffected", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       const header = new Uint8Array(5);
       header[0] = 0x51;
       new DataView(header.buffer).setInt32(1, 64 * 1024 * 1024 + 10);
@@ -221,7 +220,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("COPY FROM STDIN is rejected instead of crashing PGlite", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       const got = await x.query("copy receipts from stdin");
       expect(types(got)).toBe("EZ");
       expect(errorCode(got[0].body)).toBe("0A000");
@@ -230,7 +229,7 @@ Deno.test("embedded server: concurrency, isolation and cleanup", async (t) => {
     });
 
     await t.step("Terminate after pipelined work runs the work first", async () => {
-      const x = await RawPgClient.connect(db.port);
+      const x = await RawPgClient.connect(db.port, db.password);
       x.send(queryMessage("insert into receipts values ('term', 'p', 'm')"), message("X"));
       await x.closedByServer();
       expect(await count(a, "term")).toBe(1);
@@ -255,7 +254,7 @@ Deno.test("embedded server: idle-in-transaction connection is closed and rolled 
   const db = await EmbeddedDatabase.start({ port: 0, idleInTransactionTimeoutMs: 200 });
   const sql = connectStore(db.url);
   try {
-    const x = await RawPgClient.connect(db.port);
+    const x = await RawPgClient.connect(db.port, db.password);
     await x.query("BEGIN");
     await x.query("insert into receipts values ('idle', 'p', 'm')");
     const rest = await x.closedByServer();
@@ -273,7 +272,7 @@ Deno.test("embedded server: close() disconnects clients and persists data", asyn
     const first = await EmbeddedDatabase.start({ dataDir: `${dataDir}/nested/db`, port: 0 });
     const sql = connectStore(first.url);
     await sql`insert into receipts values ('persist', 'p', 'm')`;
-    const raw = await RawPgClient.connect(first.port);
+    const raw = await RawPgClient.connect(first.port, first.password);
     await first.close();
     await first.closed;
     expect(await raw.closedByServer()).toEqual([]);
@@ -328,7 +327,7 @@ Deno.test("embedded server: connections made during startup wait for the migrate
   const port = probe.addr.port;
   probe.close();
   let started = false;
-  const starting = EmbeddedDatabase.start({ port }).then((db) => {
+  const starting = EmbeddedDatabase.start({ port, password: "early-secret" }).then((db) => {
     started = true;
     return db;
   });
@@ -339,8 +338,7 @@ Deno.test("embedded server: connections made during startup wait for the migrate
     if (!raw) await new Promise((r) => setTimeout(r, 5));
   }
   const early = !started;
-  raw.send(startupMessage({ user: "postgres", database: "postgres" }));
-  await raw.readUntil("Z");
+  await raw.handshake("early-secret");
   const got = await raw.query("select count(*) from users");
   // (PGlite may add ParameterStatus 'S' messages after a fresh startup)
   expect(types(got).replaceAll("S", "")).toBe("TDCZ");

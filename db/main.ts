@@ -5,8 +5,15 @@
  *
  * Flags: `--port` (default 7432; 0 = ephemeral), `--host` (default
  * 127.0.0.1), `--data` (default `./data/pglite`), `--memory` (keep nothing).
- * Prints one line when ready:
+ * Prints one line when ready (never the password):
  * `FastChat embedded database listening on postgres://postgres@127.0.0.1:7432/postgres`.
+ *
+ * Clients must prove the database password (SCRAM-SHA-256). With a data
+ * directory it is kept in `<data>/.fastchat-db-password` (created at first
+ * start; see `embeddedDatabaseUrl` in `credentials.ts`). With `--memory` it is
+ * `$FASTCHAT_DB_PASSWORD` (removed from the environment once read), else a
+ * random one nobody knows. The process runs with umask 077 and makes the data
+ * directory private (0700, files 0600).
  *
  * @example
  * ```ts
@@ -15,8 +22,10 @@
  * ```
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { DEFAULT_DATA_DIR } from "./credentials.ts";
 import { EmbeddedDatabase, type EmbeddedOptions } from "./embedded_server.ts";
 
 /**
@@ -38,7 +47,7 @@ export function parseDbArgs(args: string[]): EmbeddedOptions {
       options: {
         port: { type: "string", default: "7432" },
         host: { type: "string", default: "127.0.0.1" },
-        data: { type: "string", default: "./data/pglite" },
+        data: { type: "string", default: DEFAULT_DATA_DIR },
         memory: { type: "boolean", default: false },
       },
       strict: true,
@@ -54,6 +63,21 @@ export function parseDbArgs(args: string[]): EmbeddedOptions {
   return { port, host: values.host, dataDir: values.memory ? undefined : values.data };
 }
 
+/** Environment variable with the password of a `--memory` database. */
+export const MEMORY_PASSWORD_ENV = "FASTCHAT_DB_PASSWORD";
+
+/** Reads and removes {@link MEMORY_PASSWORD_ENV} (so children do not inherit it). */
+function takeMemoryPassword(): string | undefined {
+  const password = Deno.env.get(MEMORY_PASSWORD_ENV) || undefined;
+  Deno.env.delete(MEMORY_PASSWORD_ENV);
+  if (password === undefined) {
+    console.error(
+      `FastChat embedded database: in memory with a random password (set ${MEMORY_PASSWORD_ENV} to choose it)`,
+    );
+  }
+  return password;
+}
+
 /**
  * Runs the server until a signal arrives; resolves with the exit code.
  *
@@ -66,7 +90,9 @@ export function parseDbArgs(args: string[]): EmbeddedOptions {
 export async function runDb(args: string[]): Promise<number> {
   let db: EmbeddedDatabase;
   try {
-    db = await EmbeddedDatabase.start(parseDbArgs(args));
+    const opts = parseDbArgs(args);
+    if (opts.dataDir === undefined) opts.password = takeMemoryPassword();
+    db = await EmbeddedDatabase.start(opts);
   } catch (e) {
     console.error(
       `FastChat embedded database failed to start: ${e instanceof Error ? e.message : e}`,
@@ -77,7 +103,7 @@ export async function runDb(args: string[]): Promise<number> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   for (const s of signals) Deno.addSignalListener(s, stop);
-  console.log(`FastChat embedded database listening on ${db.url}`);
+  console.log(`FastChat embedded database listening on ${db.publicUrl}`);
   let code = 0;
   try {
     await Promise.race([stopped, db.closed]);
@@ -92,4 +118,7 @@ export async function runDb(args: string[]): Promise<number> {
   return code;
 }
 
-if (import.meta.main) Deno.exit(await runDb(Deno.args));
+if (import.meta.main) {
+  process.umask(0o077); // PGlite's files: owner only
+  Deno.exit(await runDb(Deno.args));
+}

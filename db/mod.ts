@@ -32,3 +32,4 @@ export {
 } from "./migrate.ts";
 export { MIGRATION_FILES } from "./migrations.ts";
 export { EmbeddedDatabase, type EmbeddedOptions, type EmbeddedStats } from "./embedded_server.ts";
+export { embeddedDatabaseUrl, generatePassword, withPassword } from "./credentials.ts";

@@ -10,6 +10,8 @@
  * ```
  * @module
  */
+import { Buffer } from "node:buffer";
+import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import postgres from "postgres";
 import { message, queryMessage } from "./wire.ts";
 
@@ -61,7 +63,7 @@ export interface BackendMessage {
  * ```ts
  * import { RawPgClient } from "./test_util.ts";
  * import { queryMessage } from "./wire.ts";
- * const c = await RawPgClient.connect(7432);
+ * const c = await RawPgClient.connect(7432, "the-password");
  * c.send(queryMessage("select 1"));
  * console.log((await c.readUntil("Z")).map((m) => m.type).join("")); // "TDCZ"
  * c.close();
@@ -76,16 +78,45 @@ export class RawPgClient {
     this.#conn = conn;
   }
 
-  /** Connects; unless `startup` is false, also completes the startup handshake. */
-  static async connect(port: number, startup = true): Promise<RawPgClient> {
+  /** Connects; with a `password` (false: nothing sent), also completes the startup handshake. */
+  static async connect(port: number, password: string | false): Promise<RawPgClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
     const c = new RawPgClient(conn);
-    if (startup) {
-      c.send(startupMessage({ user: "postgres", database: "postgres" }));
-      await c.readUntil("Z");
-    }
+    if (password !== false) await c.handshake(password);
     return c;
+  }
+
+  /**
+   * Sends a StartupMessage for `postgres`, proves `password` with
+   * SCRAM-SHA-256 and reads up to ReadyForQuery; returns what came after
+   * the SASL exchange. Throws when the server does not ask for SCRAM or
+   * answers with an error.
+   */
+  async handshake(password: string, user = "postgres"): Promise<BackendMessage[]> {
+    this.send(startupMessage({ user, database: "postgres" }));
+    const scram = new ScramClient(password);
+    await this.#expectAuth(10);
+    this.send(scram.initialResponse());
+    const serverFirst = new TextDecoder().decode((await this.#expectAuth(11)).subarray(4));
+    this.send(scram.response(serverFirst));
+    const serverFinal = new TextDecoder().decode((await this.#expectAuth(12)).subarray(4));
+    if (!scram.verifyServer(serverFinal)) throw new Error("server signature mismatch");
+    return await this.readUntil("Z");
+  }
+
+  async #expectAuth(kind: number): Promise<Uint8Array> {
+    const m = await this.read();
+    if (!m) throw new Error(`connection closed while waiting for authentication ${kind}`);
+    const got = m.type === "R" ? new DataView(m.body.buffer).getInt32(0) : undefined;
+    if (got !== kind) {
+      throw new Error(
+        `expected authentication ${kind}, got ${m.type}${got ?? ""} ${
+          m.type === "E" ? errorCode(m.body) : ""
+        }`,
+      );
+    }
+    return m.body;
   }
 
   /** Writes bytes (fire and forget; the socket buffers). */
@@ -241,4 +272,65 @@ export function bindExecute(statement = ""): Uint8Array[] {
     message("B", "", statement, new Uint8Array(6)),
     message("E", "", new Uint8Array(4)),
   ];
+}
+
+/**
+ * The client side of SCRAM-SHA-256 as postgres.js does it (gs2 header `n,,`),
+ * for raw tests.
+ *
+ * @example
+ * ```ts
+ * import { ScramClient } from "./test_util.ts";
+ * const c = new ScramClient("pencil");
+ * const first = c.initialResponse(); // a SASLInitialResponse message
+ * ```
+ */
+export class ScramClient {
+  readonly nonce: string;
+  #password: string;
+  #serverSignature = "";
+
+  constructor(password: string, nonce = btoa(crypto.randomUUID()).slice(0, 24)) {
+    this.#password = password;
+    this.nonce = nonce;
+  }
+
+  /** `n=*,r=<nonce>`. */
+  get clientFirstBare(): string {
+    return `n=*,r=${this.nonce}`;
+  }
+
+  /** The SASLInitialResponse message. */
+  initialResponse(mechanism = "SCRAM-SHA-256"): Uint8Array {
+    const data = new TextEncoder().encode(`n,,${this.clientFirstBare}`);
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setInt32(0, data.length);
+    return message("p", mechanism, len, data);
+  }
+
+  /** The client-final message for `serverFirst` (as text). */
+  clientFinal(serverFirst: string): string {
+    const attrs = Object.fromEntries(serverFirst.split(",").map((a) => [a[0], a.slice(2)]));
+    const salt = Uint8Array.from(atob(attrs.s), (c) => c.charCodeAt(0));
+    const salted = pbkdf2Sync(this.#password, salt, Number(attrs.i), 32, "sha256");
+    const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+    const storedKey = createHash("sha256").update(clientKey).digest();
+    const withoutProof = `c=biws,r=${attrs.r}`;
+    const auth = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
+    const signature = createHmac("sha256", storedKey).update(auth).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+    const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+    this.#serverSignature = createHmac("sha256", serverKey).update(auth).digest("base64");
+    return `${withoutProof},p=${proof.toString("base64")}`;
+  }
+
+  /** The SASLResponse message for `serverFirst`. */
+  response(serverFirst: string): Uint8Array {
+    return message("p", new TextEncoder().encode(this.clientFinal(serverFirst)));
+  }
+
+  /** Whether `serverFinal` (`v=…`) carries the expected server signature. */
+  verifyServer(serverFinal: string): boolean {
+    return serverFinal === `v=${this.#serverSignature}`;
+  }
 }

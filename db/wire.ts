@@ -86,6 +86,11 @@ export class FrontendReader {
     this.#max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   }
 
+  /** Largest tagged message accepted from now on (e.g. small while authenticating). */
+  set maxMessageBytes(bytes: number) {
+    this.#max = bytes;
+  }
+
   /** Whether the reader still expects untagged startup-phase packets. */
   get inStartup(): boolean {
     return this.#startup;

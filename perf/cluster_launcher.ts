@@ -20,6 +20,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { generatePassword, withPassword } from "@fastchat/db/credentials";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { sleep } from "./clock.ts";
@@ -99,7 +100,16 @@ export class ClusterLauncher {
     return p;
   }
 
-  #spawn(name: string, args: string[], ready: RegExp): Promise<ManagedProcess> {
+  /**
+   * Spawns `deno run -A … args`; `env` adds to the inherited environment (the
+   * way secrets such as the database URL reach children: `ps` shows argv).
+   */
+  #spawn(
+    name: string,
+    args: string[],
+    ready: RegExp,
+    env?: Record<string, string>,
+  ): Promise<ManagedProcess> {
     const prof = this.#opts.cpuProfDir
       ? [
         "--cpu-prof",
@@ -111,6 +121,7 @@ export class ClusterLauncher {
       name,
       args: ["run", "-A", ...prof, ...args],
       ready,
+      env,
       keepLines: 200_000,
       timeoutMs: 60_000,
     });
@@ -122,34 +133,42 @@ export class ClusterLauncher {
     if (o.db) {
       this.dbUrl = o.db;
     } else {
+      const password = generatePassword();
       const db = this.#watch(
         await this.#spawn(
           "db",
           [path("../db/main.ts"), "--memory", "--port", "0"],
           /listening on (postgres:\/\/\S+)/,
+          { FASTCHAT_DB_PASSWORD: password },
         ),
       );
-      this.dbUrl = db.match[1];
+      this.dbUrl = withPassword(db.match[1], password);
       this.dbPid = db.pid;
     }
+    // The database URL (with its password) reaches servers and LB through
+    // their environment, never their command line.
+    const childEnv = { DATABASE_URL: this.dbUrl };
     // In parallel, like `deno task start`; each registers itself before its ready line.
     const started = await Promise.allSettled(
       Array.from({ length: o.servers }, (_, i) =>
-        this.#spawn(`srv-${i + 1}`, [
-          SERVER_V8_FLAGS,
-          path("../server/main.ts"),
-          "--port",
-          "0",
-          "--id",
+        this.#spawn(
           `srv-${i + 1}`,
-          "--db",
-          this.dbUrl,
-          "--require-ticket",
-          "--scrypt-n",
-          String(o.scryptN),
-          "--auth-rate",
-          String(o.authRate ?? PERF_AUTH_RATE),
-        ], /FastChat server (\S+) listening on (\S+:\d+)/)),
+          [
+            SERVER_V8_FLAGS,
+            path("../server/main.ts"),
+            "--port",
+            "0",
+            "--id",
+            `srv-${i + 1}`,
+            "--require-ticket",
+            "--scrypt-n",
+            String(o.scryptN),
+            "--auth-rate",
+            String(o.authRate ?? PERF_AUTH_RATE),
+          ],
+          /FastChat server (\S+) listening on (\S+:\d+)/,
+          childEnv,
+        )),
     );
     for (const r of started) {
       if (r.status === "fulfilled") {
@@ -166,17 +185,20 @@ export class ClusterLauncher {
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const lb = this.#watch(
-      await this.#spawn("lb", [
-        path("../lb/main.ts"),
-        "--port",
-        "0",
-        "--rate",
-        "0",
-        "--db",
-        this.dbUrl,
-        "--key",
-        `${this.#keyDir}/lb-key.json`,
-      ], /FastChat load balancer (\S+) listening on (\S+):(\d+)/),
+      await this.#spawn(
+        "lb",
+        [
+          path("../lb/main.ts"),
+          "--port",
+          "0",
+          "--rate",
+          "0",
+          "--key",
+          `${this.#keyDir}/lb-key.json`,
+        ],
+        /FastChat load balancer (\S+) listening on (\S+):(\d+)/,
+        childEnv,
+      ),
     );
     this.lb = { host: lb.match[2], port: Number(lb.match[3]) };
     this.lbPid = lb.pid;

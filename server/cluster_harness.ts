@@ -216,8 +216,6 @@ export class Cluster {
         SERVER_MAIN,
         "--port",
         "0",
-        "--db",
-        this.dbUrl,
         "--require-ticket",
         "--scrypt-n",
         "1024",
@@ -226,6 +224,7 @@ export class Cluster {
         ...args,
       ],
       ready: /FastChat server (\S+) listening on (\S+):(\d+)/,
+      env: this.#childEnv(),
       echo: this.#echo,
     });
     const s: ClusterServer = {
@@ -255,8 +254,6 @@ export class Cluster {
         "0",
         "--host",
         "127.0.0.1",
-        "--db",
-        this.dbUrl,
         "--algorithm",
         algorithm,
         "--key",
@@ -264,6 +261,7 @@ export class Cluster {
         ...args,
       ],
       ready: /FastChat load balancer (\S+) listening on (\S+):(\d+)/,
+      env: this.#childEnv(),
       echo: this.#echo,
     });
     const lb: ClusterLb = {
@@ -276,6 +274,14 @@ export class Cluster {
     };
     this.lbs.push(lb);
     return lb;
+  }
+
+  /**
+   * The environment of a server or LB child: the database URL (which may hold
+   * a password) goes there, never on the command line `ps` shows.
+   */
+  #childEnv(): Record<string, string> {
+    return { DATABASE_URL: this.dbUrl };
   }
 
   /** `kill -9`: SIGKILL and wait for the exit. */

@@ -87,8 +87,6 @@ export async function startServerProcess(
     fileURLToPath(new URL("./main.ts", import.meta.url)),
     "--port",
     String(opts.port ?? 0),
-    "--db",
-    dbUrl,
     "--scrypt-n",
     "1024",
     ...(opts.id ? ["--id", opts.id] : []),
@@ -98,6 +96,7 @@ export async function startServerProcess(
     name: "server",
     args,
     ready: /FastChat server (\S+) listening on (\S+):(\d+)/,
+    env: { DATABASE_URL: dbUrl }, // not argv: the URL holds the database password
   });
   return { proc, id: proc.match[1], host: proc.match[2], port: Number(proc.match[3]) };
 }
