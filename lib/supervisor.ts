@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { FastChatError } from "./errors.ts";
 import { ManagedProcess, type SpawnOptions } from "./managed_process.ts";
 
 /** When to restart a child that exited. */
@@ -134,7 +135,16 @@ export class Supervisor {
 
   /** Spawns `spec`, waits until it is ready, and keeps it running from then on. */
   async start(spec: SpawnOptions): Promise<SupervisedChild> {
-    const child = new SupervisedChild(spec, await ManagedProcess.spawn(spec));
+    const first = await ManagedProcess.spawn(spec);
+    if (this.#stopping) {
+      // stopAll ran while this child was starting (e.g. Ctrl-C during startup): no orphan.
+      await first.stop();
+      throw new FastChatError(
+        "SERVER_SHUTTING_DOWN",
+        `${spec.name} became ready while stopping; stopped it`,
+      );
+    }
+    const child = new SupervisedChild(spec, first);
     this.#children.push(child);
     this.#watches.push(this.#watch(child));
     return child;
@@ -147,12 +157,12 @@ export class Supervisor {
       const status = await child.process.exited;
       if (this.#stopping) return;
       if (performance.now() - startedAt >= this.#policy.stableMs) failures = 0;
-      const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+      let what = `exited (${status.signal ? `signal ${status.signal}` : `code ${status.code}`})`;
       for (;;) {
         failures++;
         const delay = restartDelay(this.#policy, failures);
         this.#log(
-          `${child.name} exited (${how}); restarting in ${delay} ms (restart ${
+          `${child.name} ${what}; restarting in ${delay} ms (restart ${
             child.restarts + 1
           }, failure ${failures} in a row)`,
         );
@@ -164,10 +174,11 @@ export class Supervisor {
             return;
           }
           child.replaced(p);
-          this.#log(`${child.name} restarted (pid ${p.pid})`);
+          this.#log(`${child.name} restarted (pid ${p.pid}): ${p.match[0]}`);
           break;
         } catch (e) {
           this.#log(`${child.name} failed to start: ${e instanceof Error ? e.message : e}`);
+          what = "failed to start";
         }
       }
     }

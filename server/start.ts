@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { embeddedDatabaseUrl } from "@fastchat/db/credentials";
 import { FastChatError } from "@fastchat/lib/errors";
 import { Supervisor } from "@fastchat/lib/supervisor";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
@@ -86,7 +87,8 @@ async function main(args: string[]): Promise<void> {
         ready: /listening on (postgres:\/\/\S+)/,
         echo: true,
       });
-      url = db.process.match[1];
+      // The printed URL has no password; the database keeps it in its data directory.
+      url = await embeddedDatabaseUrl(db.process.match[1], `${values.data}/pglite`);
     }
     const env = { DATABASE_URL: url };
     const started = await Promise.all(
@@ -132,12 +134,17 @@ async function main(args: string[]): Promise<void> {
     console.log(
       `\nFastChat is running: ${servers} server(s) behind the load balancer at ${address}`,
     );
+    for (const c of sup.children.filter((c) => !c.name.startsWith("server-"))) {
+      console.log(`  ${c.name} (pid ${c.process.pid})`);
+    }
     for (const s of started) {
       console.log(`  server ${s.process.match[1]} at ${s.process.match[2]} (pid ${s.process.pid})`);
     }
     console.log(`Connect with: deno task client   (or: deno task client -- --lb ${address})`);
     console.log(`A process that exits is restarted. Press Ctrl-C to stop.\n`);
   } catch (e) {
+    // Ctrl-C during startup: the signal handler stops everything and exits.
+    if (sup.stopping) return void await stopping;
     // A child that never became ready: stop the ones that did.
     await sup.stopAll();
     throw e;

@@ -39,10 +39,34 @@ interface Peer {
   log: EventLog<ClientEvent>;
 }
 
+/** Sends numbered messages from `from` to `to` until `stop()`; `ids` are all sent. */
+function streamMessages(from: Peer, to: Peer) {
+  const ids: string[] = [];
+  const mine = new Set<string>();
+  let streaming = true;
+  const done = (async () => {
+    for (let i = 0; streaming; i++) {
+      const id = await from.client.send(to.user, `through the crash ${i}`);
+      ids.push(id);
+      mine.add(id);
+      await new Promise((r) => setTimeout(r, 5)); // paces the stream; waits for nothing
+    }
+  })();
+  return {
+    from,
+    to,
+    ids,
+    mine,
+    isSent: (e: ClientEvent) => e.event === "sent" && mine.has(e.id),
+    stop: () => {
+      streaming = false;
+      return done;
+    },
+  };
+}
+
 Deno.test({
   name: "deno task start: kill -9 of a server; clients fail over, nothing is lost, it rejoins",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
     const home = await Deno.makeTempDir({ prefix: "fastchat-start-home-" });
@@ -68,16 +92,12 @@ Deno.test({
     });
     const peers: Peer[] = [];
     try {
+      // The summary ends with "Connect with:"; each server line has its id and pid.
+      await start.waitForLine(/^Connect with:/);
       const servers = new Map<string, number>(); // id → pid
-      for (let i = 0; i < 3; i++) {
-        const m = await start.waitForLine(new RegExp(`^  server (\\S+) at \\S+ \\(pid (\\d+)\\)`));
-        const lines = start.stdout.filter((l) => /^ {2}server \S+ at \S+ \(pid \d+\)/.test(l));
-        for (const l of lines) {
-          const [, id, pid] = l.match(/^ {2}server (\S+) at \S+ \(pid (\d+)\)/)!;
-          servers.set(id, Number(pid));
-        }
-        if (servers.size === 3) break;
-        expect(m).toBeTruthy();
+      for (const l of start.stdout) {
+        const m = l.match(/^ {2}server (\S+) at \S+ \(pid (\d+)\)/);
+        if (m) servers.set(m[1], Number(m[2]));
       }
       expect(servers.size).toBe(3);
 
@@ -96,28 +116,22 @@ Deno.test({
       // Round robin puts two on each server: kill the server of the first client.
       const victimId = on(peers[0]);
       const affected = peers.filter((p) => on(p) === victimId);
-      const recipient = affected[0];
-      const sender = peers.find((p) => on(p) !== victimId)!;
+      expect(affected.length).toBe(2);
+      const bystander = peers.find((p) => on(p) !== victimId)!;
 
-      const ids: string[] = [];
-      const mine = new Set<string>();
-      const isSent = (e: ClientEvent) => e.event === "sent" && mine.has(e.id);
-      let streaming = true;
-      const stream = (async () => {
-        for (let i = 0; streaming; i++) {
-          const id = await sender.client.send(recipient.user, `through the crash ${i}`);
-          ids.push(id);
-          mine.add(id);
-          await new Promise((r) => setTimeout(r, 5)); // paces the stream; waits for nothing
-        }
-      })();
-      let reconnectMs: number[] = [];
+      // Two streams through the crash: into a client of the victim, and out of one.
+      const streams = [
+        streamMessages(bystander, affected[0]),
+        streamMessages(affected[1], bystander),
+      ];
       try {
-        await sender.log.waitForCount(isSent, 20, 30_000);
-        const restarted = start.waitForLine(/supervisor \| server-\d+ restarted \(pid (\d+)\)/);
+        for (const s of streams) await s.from.log.waitForCount(s.isSent, 20, 30_000);
+        const restarted = start.waitForLine(
+          /supervisor \| server-\d+ restarted \(pid (\d+)\): FastChat server (\S+) listening/,
+        );
         const killedAt = performance.now();
         Deno.kill(servers.get(victimId)!, "SIGKILL");
-        reconnectMs = await Promise.all(affected.map(async (p) => {
+        const reconnectMs = await Promise.all(affected.map(async (p) => {
           const r = await p.log.waitFor((e) => e.event === "reconnected", 30_000) as Ev<
             "reconnected"
           >;
@@ -126,50 +140,62 @@ Deno.test({
         }));
         console.log(`reconnected after ${reconnectMs.map((ms) => ms.toFixed(0)).join(", ")} ms`);
         for (const ms of reconnectMs) expect(ms).toBeLessThan(5_000);
-        const confirmed = sender.log.events.filter(isSent).length;
-        await sender.log.waitForCount(isSent, confirmed + 20, 30_000);
+        for (const s of streams) {
+          const confirmed = s.from.log.events.filter(s.isSent).length;
+          await s.from.log.waitForCount(s.isSent, confirmed + 20, 30_000);
+        }
 
         // The supervisor restarted the server; it registers under a new id and rejoins.
-        const newPid = Number((await restarted)[1]);
-        expect(alive(newPid)).toBe(true);
-        const [, newId] = await start.waitForLine(
-          new RegExp(`^server-\\d+ \\| FastChat server (\\S+) listening on`),
-        ).then(() => {
-          const lines = start.stdout.filter((l) => /\| FastChat server \S+ listening on/.test(l));
-          return lines.at(-1)!.match(/FastChat server (\S+) listening/)!;
-        });
+        const [, newPid, newId] = await restarted;
+        expect(alive(Number(newPid))).toBe(true);
         expect([...servers.keys()]).not.toContain(newId);
         let handedOut = false;
-        for (let i = 0; i < 40 && !handedOut; i++) {
+        for (let i = 0; i < 50 && !handedOut; i++) {
           handedOut = (await requestTicket(lb)).server === newId;
-          if (!handedOut) await new Promise((r) => setTimeout(r, 100)); // liveness is polled
+          if (!handedOut) await new Promise((r) => setTimeout(r, 100)); // the LB polls liveness
         }
         expect(handedOut).toBe(true);
       } finally {
-        streaming = false;
-        await stream;
+        for (const s of streams) await s.stop();
       }
       // Every message is confirmed and received exactly once.
-      await sender.log.waitForCount(isSent, ids.length, 30_000);
-      const got = await recipient.log.waitForCount(
-        (e) => e.event === "message" && mine.has(e.id),
-        ids.length,
-        30_000,
-      );
-      expect(new Set(got.map((e) => (e as Ev<"message">).id)).size).toBe(ids.length);
-      expect(got.length).toBe(ids.length);
-      expect(sender.log.events.filter((e) => e.event === "error")).toEqual([]);
-    } finally {
+      for (const s of streams) {
+        await s.from.log.waitForCount(s.isSent, s.ids.length, 30_000);
+        const got = await s.to.log.waitForCount(
+          (e) => e.event === "message" && s.mine.has(e.id),
+          s.ids.length,
+          30_000,
+        );
+        expect(new Set(got.map((e) => (e as Ev<"message">).id)).size).toBe(s.ids.length);
+        expect(got.length).toBe(s.ids.length);
+        expect(s.from.log.events.filter((e) => e.event === "error")).toEqual([]);
+      }
+
       await Promise.all(peers.map((p) => p.client.close()));
       const pids = start.stdout.flatMap((l) => {
         const m = l.match(/\(pid (\d+)\)/);
         return m ? [Number(m[1])] : [];
       });
+      expect(pids.length).toBe(6); // db, lb, three servers, the restarted one
+      if (Deno.build.os === "linux") {
+        // No database URL or password on any command line (other users can read them).
+        const password = (await Deno.readTextFile(`${data}/pglite/.fastchat-db-password`)).trim();
+        for (const pid of pids.filter(alive)) {
+          const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+          expect({ pid, url: cmdline.includes("postgres://") }).toEqual({ pid, url: false });
+          expect({ pid, password: cmdline.includes(password) }).toEqual({ pid, password: false });
+        }
+      }
+      // Ctrl-C stops every process of the deployment.
       start.kill("SIGINT");
-      const status = await start.exited;
-      expect(status.code).toBe(0);
-      // Ctrl-C stopped every process of the deployment.
+      expect((await start.exited).code).toBe(0);
       for (const pid of pids) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+    } finally {
+      await Promise.all(peers.map((p) => p.client.close()));
+      if (!start.done) {
+        start.kill("SIGINT"); // on failure too: start.ts stops its children
+        await start.exited;
+      }
       await Deno.remove(data, { recursive: true });
       await Deno.remove(home, { recursive: true });
     }
