@@ -537,6 +537,10 @@ export class ChatClient {
   #onClose(conn: ServerConnection, err?: FastChatError): void {
     if (conn !== this.#conn) return;
     if (this.#closing) return;
+    // Not logged in (e.g. after a wrong password the server's auth timer
+    // closes the idle connection): nothing was connected from the user's
+    // view and nothing will be resumed, so this is not a `disconnected`.
+    if (!this.#session) return;
     this.#emit({
       event: "disconnected",
       code: err?.code ?? "CONNECTION_CLOSED",

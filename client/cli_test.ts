@@ -319,18 +319,19 @@ for (const kind of DB_KINDS) {
         });
 
         await t.step(
-          "wrong password is WRONG_PASSWORD; an omitted password is read from the next line",
+          "wrong password is INVALID_CREDENTIALS; an omitted password is read from the next line",
           async () => {
             const c = await start("alice-2");
             await c.send("/login alice wrong-password-1");
             const err = await c.waitFor("error");
-            expect(err.code).toBe("WRONG_PASSWORD");
+            expect(err.code).toBe("INVALID_CREDENTIALS");
             await c.send("/login alice", "pw-alice-1");
             expect(await c.waitFor("ready")).toMatchObject({ user: "alice", server: server.id });
             await c.send("/whoami");
             expect(await c.waitFor("whoami")).toMatchObject({ user: "alice" });
             // The password line was consumed as the password, not run as a message.
             expect(c.events.filter((e) => e.event === "error")).toEqual([err]);
+            expect(c.events.filter((e) => e.event === "disconnected")).toEqual([]);
             expect(c.lines.join("\n")).not.toContain("pw-alice-1");
             await c.send("/quit");
             expect(await c.exit()).toBe(0);

@@ -10,10 +10,12 @@ import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
 const TABLES = [
   "key_envelopes",
   "lb_keys",
+  "login_failures",
   "messages",
   "presence",
   "receipts",
   "schema_migrations",
+  "server_secrets",
   "servers",
   "sessions",
   "users",
@@ -58,10 +60,11 @@ Deno.test("PGlite: start applies migrations once; migrate over the wire is idemp
       expect(await migrate(sql)).toEqual({ applied: [] });
       expect(await migrate(sql)).toEqual({ applied: [] });
       const rows = await sql`select version, name from schema_migrations order by version`;
-      expect(rows.map((r) => [r.version, r.name])).toEqual([[1, "0001_init.sql"], [
-        2,
-        "0002_cluster.sql",
-      ]]);
+      expect(rows.map((r) => [r.version, r.name])).toEqual([
+        [1, "0001_init.sql"],
+        [2, "0002_cluster.sql"],
+        [3, "0003_login_guard.sql"],
+      ]);
 
       const extra = await extraMigration(
         9001,

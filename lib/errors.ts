@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   "USER_EXISTS",
   "UNKNOWN_USER",
   "WRONG_PASSWORD",
+  "INVALID_CREDENTIALS",
   "INVALID_TOKEN",
   "RATE_LIMITED",
   // load balancer tickets and cluster

@@ -1,7 +1,14 @@
 /**
  * Accounts and resume sessions: registration, login with the client's
- * authentication key (re-hashed with scrypt), resume tokens and logout, with
- * failure throttling per account and per address.
+ * authentication key (re-hashed with scrypt), resume tokens and logout.
+ *
+ * Login reveals nothing about which users exist: an unknown user gets fake
+ * KDF parameters at prelogin (HMAC of a cluster-wide secret kept in the
+ * database, so stable across requests, restarts and servers), and logging in
+ * as one runs the same scrypt verification as a wrong password and fails with
+ * the same `INVALID_CREDENTIALS`. Failures are throttled per (user, address)
+ * and per address in the database ({@link LoginThrottle}), shared by all
+ * servers.
  *
  * Resume tokens are `<id>.<secret>` with a 256-bit random secret; the store
  * keeps only SHA-256(secret), compared in constant time.
@@ -20,9 +27,16 @@
 import { timingSafeEqual } from "node:crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
-import { fromBase64Url, importPublicKeys, toBase64Url } from "@fastchat/lib/crypto";
+import {
+  fromBase64Url,
+  importPublicKeys,
+  PBKDF2_ITERATIONS,
+  toBase64Url,
+} from "@fastchat/lib/crypto";
 import type { PasswordHasher } from "./password_hasher.ts";
 import { FailureThrottle } from "./rate_limiter.ts";
+import { LoginThrottle, type LoginThrottleOptions } from "./login_throttle.ts";
+import { FakeKdf } from "./fake_kdf.ts";
 import type { ChatStore } from "./store.ts";
 
 /** A logged-in identity and its resume token. */
@@ -43,8 +57,23 @@ export interface UserKeys {
 export interface AccountServiceOptions {
   /** Resume token lifetime (default 30 days). */
   tokenTtlMs?: number;
-  /** Failures allowed before delays start (default 5). */
+  /** Failures allowed before delays start for resume tokens per address (default 5). */
   freeFailures?: number;
+  /** Limits of the shared failed-login counters. */
+  loginThrottle?: LoginThrottleOptions;
+  /**
+   * PBKDF2 iterations shown for unknown users at prelogin; set it to what
+   * clients register with (default {@link PBKDF2_ITERATIONS}).
+   */
+  fakeKdfIterations?: number;
+}
+
+/** Failed logins (in this process) between two prunes of expired counters. */
+const PRUNE_EVERY = 256;
+
+/** The one reply to an unknown user or a wrong password. */
+function invalidCredentials(): FastChatError {
+  return new FastChatError("INVALID_CREDENTIALS", "wrong user name or password");
 }
 
 async function sha256(b: Uint8Array): Promise<Uint8Array> {
@@ -77,15 +106,18 @@ export class AccountService {
   readonly #store: ChatStore;
   readonly #hasher: PasswordHasher;
   readonly #ttl: number;
-  readonly #byUser: FailureThrottle;
+  readonly #logins: LoginThrottle;
+  readonly #fakeKdf: FakeKdf;
   readonly #byAddr: FailureThrottle;
+  #failures = 0;
   readonly #keys = new Map<string, UserKeys>();
 
   constructor(store: ChatStore, hasher: PasswordHasher, opts: AccountServiceOptions = {}) {
     this.#store = store;
     this.#hasher = hasher;
     this.#ttl = opts.tokenTtlMs ?? 30 * 24 * 3600_000;
-    this.#byUser = new FailureThrottle(opts.freeFailures ?? 5);
+    this.#logins = new LoginThrottle(store.sql, opts.loginThrottle);
+    this.#fakeKdf = new FakeKdf(store.sql, opts.fakeKdfIterations ?? PBKDF2_ITERATIONS);
     this.#byAddr = new FailureThrottle((opts.freeFailures ?? 5) * 4);
   }
 
@@ -107,14 +139,21 @@ export class AccountService {
     return await this.#grant(req.user);
   }
 
-  /** The client KDF parameters of `user` (public; needed to derive the auth key). */
+  /**
+   * The client KDF parameters of `user` (public; needed to derive the auth
+   * key). Unknown users get stable fake ones of the same shape.
+   */
   async prelogin(user: string): Promise<{ salt: Uint8Array; iter: number }> {
     const u = await this.#store.getUser(user);
-    if (!u) throw new FastChatError("UNKNOWN_USER", `no such user: ${user}`);
+    if (!u) return await this.#fakeKdf.paramsFor(user);
     return { salt: u.kdfSalt, iter: u.kdfIterations };
   }
 
-  /** Verifies the authentication key; throttles repeated failures. */
+  /**
+   * Verifies the authentication key; an unknown user and a wrong key both
+   * cost one scrypt run and fail with `INVALID_CREDENTIALS`. Failures count
+   * per (user, address) and per address; over the limit, `RATE_LIMITED`.
+   */
   async login(
     user: string,
     auth: Uint8Array,
@@ -122,26 +161,22 @@ export class AccountService {
   ): Promise<
     SessionGrant & { keys: UserKeys; backup: Uint8Array; kdf: { salt: Uint8Array; iter: number } }
   > {
-    this.#checkThrottle(user, addr);
+    await this.#logins.check(user, addr);
     const u = await this.#store.getUser(user);
-    if (!u) {
-      this.#byAddr.fail(addr);
-      throw new FastChatError("UNKNOWN_USER", `no such user: ${user}`);
+    const ok = u
+      ? await this.#hasher.verify(auth, {
+        hash: u.authHash,
+        salt: u.authSalt,
+        params: u.authParams,
+      })
+      : await this.#hasher.verifyDummy(auth);
+    if (!u || !ok) {
+      await this.#logins.fail(user, addr);
+      // Expired counters are deleted now and then so the table stays bounded.
+      if (++this.#failures % PRUNE_EVERY === 0) await this.#logins.prune();
+      throw invalidCredentials();
     }
-    const ok = await this.#hasher.verify(auth, {
-      hash: u.authHash,
-      salt: u.authSalt,
-      params: u.authParams,
-    });
-    if (!ok) {
-      const delay = Math.max(this.#byUser.fail(user), this.#byAddr.fail(addr));
-      throw new FastChatError(
-        "WRONG_PASSWORD",
-        "wrong password",
-        delay ? { retryMs: delay } : undefined,
-      );
-    }
-    this.#byUser.succeed(user);
+    await this.#logins.succeed(user, addr);
     this.#keys.set(user, { enc: u.encKey, sign: u.signKey });
     const grant = await this.#grant(user);
     return {
@@ -150,19 +185,6 @@ export class AccountService {
       backup: u.keyBackup,
       kdf: { salt: u.kdfSalt, iter: u.kdfIterations },
     };
-  }
-
-  #checkThrottle(user: string, addr: string): void {
-    const wait = Math.max(this.#byUser.blockedFor(user), this.#byAddr.blockedFor(addr));
-    if (wait > 0) {
-      throw new FastChatError(
-        "RATE_LIMITED",
-        `too many failed logins; retry in ${Math.ceil(wait / 1000)} s`,
-        {
-          retryMs: wait,
-        },
-      );
-    }
   }
 
   async #grant(user: string): Promise<SessionGrant> {

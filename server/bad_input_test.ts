@@ -196,7 +196,7 @@ for (const kind of DB_KINDS) {
                 await c.login("alice", `wrong-password-${i}`).then(() => "OK", (e) => e.code),
               );
             }
-            expect(codes.slice(0, 5)).toEqual(Array(5).fill("WRONG_PASSWORD"));
+            expect(codes.slice(0, 5)).toEqual(Array(5).fill("INVALID_CREDENTIALS"));
             expect(codes.slice(5)).toContain("RATE_LIMITED");
             await c.close();
           });

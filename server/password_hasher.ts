@@ -66,6 +66,8 @@ export function parseParams(s: string): ScryptParams {
  */
 export class PasswordHasher {
   readonly #slots: Semaphore;
+  readonly #dummySalt = crypto.getRandomValues(new Uint8Array(16));
+  readonly #dummyHash = crypto.getRandomValues(new Uint8Array(32));
 
   /**
    * At most `concurrency` hashes run at once (default: one per core; each
@@ -88,6 +90,18 @@ export class PasswordHasher {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const hash = await this.#slots.run(() => run(key, salt, this.params));
     return { hash, salt, params: formatParams(this.params) };
+  }
+
+  /**
+   * Does the work of a failed {@link verify} (one scrypt run at this
+   * hasher's cost, through the same slots) and returns false: used when the
+   * user does not exist, so that case costs what a wrong password costs.
+   */
+  async verifyDummy(key: Uint8Array): Promise<boolean> {
+    const out = await this.#slots.run(() => run(key, this.#dummySalt, this.params));
+    // Compare like verify does so both paths do the same work.
+    return out.length === this.#dummyHash.length && timingSafeEqual(out, this.#dummyHash) &&
+      false;
   }
 
   /** Verifies `key` against a stored hash in constant time. */

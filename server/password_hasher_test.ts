@@ -29,3 +29,13 @@ Deno.test("PasswordHasher: N must be a power of two of at least 1024", () => {
   expect(() => new PasswordHasher({ N: 1000, r: 8, p: 1 })).toThrow("power of two");
   expect(() => new PasswordHasher({ N: 512, r: 8, p: 1 })).toThrow("power of two");
 });
+
+Deno.test("PasswordHasher: verifyDummy runs scrypt at the hasher's cost and never matches", async () => {
+  const h = new PasswordHasher({ N: 1024, r: 8, p: 1 }, { concurrency: 1, maxWaiting: 0 });
+  expect(await h.verifyDummy(new Uint8Array(32))).toBe(false);
+  expect(await h.verifyDummy(new Uint8Array(0))).toBe(false);
+  // It takes a hashing slot like verify: a second call while one runs is refused.
+  const first = h.verifyDummy(new Uint8Array(32));
+  await expect(h.verifyDummy(new Uint8Array(32))).rejects.toMatchObject({ code: "RATE_LIMITED" });
+  expect(await first).toBe(false);
+});

@@ -1,7 +1,8 @@
 /**
  * Rate limits: a {@link TokenBucket} per key for message sends and
- * unauthenticated requests, and a {@link FailureThrottle} that delays logins
- * after repeated failures per account and per address.
+ * unauthenticated requests, and an in-process {@link FailureThrottle} (used
+ * for resume-token failures per address). Failed password logins are counted
+ * cluster-wide in the database instead (see `login_throttle.ts`).
  *
  * @example
  * ```ts
