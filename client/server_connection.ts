@@ -59,7 +59,10 @@ type Request = ClientFrame extends infer F ? F extends { rid: number } ? Omit<F,
 export class ServerConnection {
   /** Server id from the handshake. */
   serverId = "";
-  /** The server's frame limit after login. */
+  /**
+   * The server's inbound frame limit as it last advertised it: the pre-login
+   * limit from `welcome`, raised by the `max` of a login/register/resume reply.
+   */
   maxFrame = 0;
   readonly #fc: FramedConnection;
   readonly #opts: ServerConnectionOptions;
@@ -192,7 +195,10 @@ export class ServerConnection {
         this.#pending.delete(f.rid);
         clearTimeout(p.timer);
         if (f.t === "error") p.reject(toError(f));
-        else p.resolve(f as ServerFrameOf<"ok">);
+        else {
+          if (f.t === "ok" && f.max !== undefined) this.maxFrame = f.max;
+          p.resolve(f as ServerFrameOf<"ok">);
+        }
         return;
       }
     }

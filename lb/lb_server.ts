@@ -24,6 +24,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop, listen } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
@@ -161,13 +162,25 @@ export class LoadBalancer {
       );
     }
     const bound = (listener.addr as Deno.NetAddr).port;
+    const limits = { ...DEFAULT_LB_LIMITS, ...opts.limits };
+    let caps: ConnectionCaps;
+    try {
+      caps = new ConnectionCaps({
+        maxTotal: limits.maxConnections,
+        maxPerAddress: limits.maxPerAddress,
+      });
+    } catch (e) {
+      listener.close();
+      throw new FastChatError("INVALID_CONFIG", (e as Error).message);
+    }
     const ctx: LbSessionContext = {
       lbId: opts.id ?? `lb-${bound}`,
       picker,
       signer: opts.signer,
       ticketTtlMs: ttl,
       limiter,
-      limits: { ...DEFAULT_LB_LIMITS, ...opts.limits },
+      limits,
+      caps,
       logger,
       sessions: new Set(),
     };
@@ -182,6 +195,11 @@ export class LoadBalancer {
   /** Open client connections. */
   get connections(): number {
     return this.#ctx.sessions.size;
+  }
+
+  /** Connections refused at the connection caps since start. */
+  get connectionsRefused(): number {
+    return this.#ctx.caps.refused;
   }
 
   /** Tickets handed out since start. */

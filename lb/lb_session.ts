@@ -4,7 +4,10 @@
  * live chat server (or `{t:"error", rid, code}`, e.g. `NO_SERVERS`). The LB
  * carries no chat traffic, so a connection gets a 4 KiB frame limit, a
  * handshake deadline, an idle deadline, and is closed at the first invalid
- * frame (with an `error` frame saying why).
+ * frame (with an `error` frame saying why); nothing it sends after that is
+ * decoded. Every LB connection is unauthenticated: past the caps in total
+ * and per address, a new one is refused at once (`RATE_LIMITED`, nothing
+ * read).
  *
  * @example
  * ```ts
@@ -15,6 +18,7 @@
  * ```
  * @module
  */
+import { type CapSlot, type ConnectionCaps, refuseConnection } from "@fastchat/lib/connection_caps";
 import { type ErrorCode, FastChatError } from "@fastchat/lib/errors";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
 import type { Logger } from "@fastchat/lib/logger";
@@ -45,16 +49,22 @@ export interface LbLimits {
   handshakeTimeoutMs: number;
   /** A handshaken connection idle this long is closed. */
   idleTimeoutMs: number;
-  /** Open connections at most; more are refused with `RATE_LIMITED`. */
+  /** Open connections at most; more are refused at once with `RATE_LIMITED`. */
   maxConnections: number;
+  /** Open connections at most from one address; more are refused at once with `RATE_LIMITED`. */
+  maxPerAddress: number;
 }
 
-/** Default {@link LbLimits}: 4 KiB frames, 5 s handshake, 10 s idle, 10 000 connections. */
+/**
+ * Default {@link LbLimits}: 4 KiB frames, 5 s handshake, 10 s idle, 10 000
+ * connections, 32 per address.
+ */
 export const DEFAULT_LB_LIMITS: LbLimits = {
   maxFrame: 4096,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 10_000,
   maxConnections: 10_000,
+  maxPerAddress: 32,
 };
 
 /**
@@ -76,6 +86,8 @@ export interface LbSessionContext {
   /** One token per connection, and per extra ticket on a connection. */
   limiter: AddressLimiter;
   limits: LbLimits;
+  /** Counts open connections against `limits.maxConnections` and `limits.maxPerAddress`. */
+  caps: ConnectionCaps;
   logger: Logger;
   sessions: Set<LbSession>;
   /** Called after each ticket sent, with the chosen server id. */
@@ -101,28 +113,35 @@ export class LbSession {
   #tickets = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #refusal: { message: string; retry: number } | null = null;
+  #slot: CapSlot | null = null;
+  readonly #raw: Deno.Conn;
 
   constructor(conn: Deno.Conn, ctx: LbSessionContext) {
     this.#ctx = ctx;
     this.addr = (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    this.#raw = conn;
     this.#conn = new FramedConnection(conn, {
       maxFrame: ctx.limits.maxFrame,
       maxQueueBytes: 64 * 1024,
       writeStallMs: ctx.limits.idleTimeoutMs,
       onFrame: (p) => this.#onFrame(p),
       onClose: (err) => this.#onClose(err),
+      onDecodeError: (err) => this.close(err.code, err.message),
     });
   }
 
   /** Serves the connection until it closes. */
   run(): Promise<void> {
     const ctx = this.#ctx;
+    this.#slot = ctx.caps.admit(this.addr);
+    if (!this.#slot) {
+      ctx.logger.debug("connection_refused", { addr: this.addr });
+      return refuseConnection(this.#raw, "load balancer is at its connection limit; retry");
+    }
     ctx.sessions.add(this);
-    // A refused peer is told so when its first frame arrives: closing with
-    // its hello unread would reset the connection and lose the error frame.
-    if (ctx.sessions.size > ctx.limits.maxConnections) {
-      this.#refusal = { message: "load balancer is at its connection limit", retry: 1000 };
-    } else if (!ctx.limiter.take(this.addr)) {
+    // A rate-limited peer is told so when its first frame arrives (its
+    // request is still not decoded).
+    if (!ctx.limiter.take(this.addr)) {
       this.#refusal = {
         message: "too many requests from this address",
         retry: ctx.limiter.waitMs(this.addr),
@@ -134,7 +153,7 @@ export class LbSession {
 
   /** Sends an error frame, flushes, and closes. */
   close(code: ErrorCode, message: string, rid?: number): void {
-    if (this.#conn.closed) return;
+    if (this.#conn.ending) return;
     clearTimeout(this.#timer);
     this.#send({ t: "error", rid, code, message });
     this.#conn.end(500);
@@ -151,6 +170,8 @@ export class LbSession {
 
   #onClose(err?: FastChatError): void {
     clearTimeout(this.#timer);
+    this.#slot?.release();
+    this.#slot = null;
     this.#ctx.sessions.delete(this);
     if (err && err.code !== "CONNECTION_CLOSED") {
       this.#ctx.logger.debug("connection_closed", { addr: this.addr, code: err.code });

@@ -25,6 +25,7 @@ import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { loadOrCreateSigner } from "./key_file.ts";
 import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
+import { DEFAULT_LB_LIMITS } from "./lb_session.ts";
 import { allServers } from "./live_servers.ts";
 import { parsePickAlgorithm, PICK_ALGORITHMS } from "./server_picker.ts";
 import { formatServerTable } from "./status_table.ts";
@@ -43,6 +44,8 @@ const HELP = `Usage: deno task lb -- [options]
   --key FILE          ticket-signing key file, created 0600 if missing (default ${DEFAULT_LB_KEY_FILE})
   --ticket-ttl MS     ticket lifetime (default ${DEFAULT_TICKET_TTL_MS})
   --rate N            ticket requests per address per second, 0 = unlimited (default ${DEFAULT_LB_RATE})
+  --max-connections N open connections at most; more are refused at once (default ${DEFAULT_LB_LIMITS.maxConnections})
+  --max-per-address N open connections at most from one address (default ${DEFAULT_LB_LIMITS.maxPerAddress})
   --tls-cert FILE     PEM certificate: serve TLS
   --tls-key FILE      PEM private key for --tls-cert
   --log-level L       debug|info|warn|error (default info)
@@ -90,6 +93,8 @@ function parseFlags(args: string[]) {
         key: { type: "string", default: DEFAULT_LB_KEY_FILE },
         "ticket-ttl": { type: "string" },
         rate: { type: "string" },
+        "max-connections": { type: "string" },
+        "max-per-address": { type: "string" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "log-level": { type: "string", default: "info" },
@@ -127,6 +132,24 @@ export async function main(args: string[]): Promise<void> {
   const algorithm = parsePickAlgorithm(values.algorithm);
   const ticketTtlMs = nonNegInt("ticket-ttl", values["ticket-ttl"], DEFAULT_TICKET_TTL_MS);
   const rate = nonNegInt("rate", values.rate, DEFAULT_LB_RATE);
+  const limits = {
+    maxConnections: nonNegInt(
+      "max-connections",
+      values["max-connections"],
+      DEFAULT_LB_LIMITS.maxConnections,
+    ),
+    maxPerAddress: nonNegInt(
+      "max-per-address",
+      values["max-per-address"],
+      DEFAULT_LB_LIMITS.maxPerAddress,
+    ),
+  };
+  if (limits.maxConnections < 1 || limits.maxPerAddress < 1) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      "--max-connections and --max-per-address must be at least 1",
+    );
+  }
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
   }
@@ -146,6 +169,7 @@ export async function main(args: string[]): Promise<void> {
     algorithm,
     ticketTtlMs,
     rate,
+    limits,
     tls: values["tls-cert"]
       ? {
         cert: await Deno.readTextFile(values["tls-cert"]),
@@ -166,6 +190,11 @@ export async function main(args: string[]): Promise<void> {
     const m = new MetricsRegistry({ lb: lb.id });
     m.gauge("fastchat_lb_connections", "Open client connections", () => lb.connections);
     m.counter("fastchat_lb_tickets_total", "Tickets issued", () => lb.ticketsIssued);
+    m.counter(
+      "fastchat_lb_connections_refused_total",
+      "Connections refused at the connection caps",
+      () => lb.connectionsRefused,
+    );
     m.gauge(
       "fastchat_lb_live_servers",
       "Live servers in the last snapshot",

@@ -42,6 +42,13 @@ export interface FramedConnectionOptions {
   onClose?: (err?: FastChatError) => void;
   /** Inbound frame limit (default 1 MiB); change later via `decoder.maxFrame`. */
   maxFrame?: number;
+  /**
+   * Called when the inbound stream cannot be decoded (`FRAME_TOO_LARGE`):
+   * the stream cannot be resynchronised, so the handler must {@link
+   * FramedConnection.end} or close the connection (it may first queue an
+   * error frame). Default: close with the error.
+   */
+  onDecodeError?: (err: FastChatError) => void;
   /** Outbound queue limit in bytes (default 8 MiB). */
   maxQueueBytes?: number;
   /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
@@ -85,6 +92,7 @@ export class FramedConnection {
   #waiters: (() => void)[] = [];
   #closeReason?: FastChatError;
   #written = 0;
+  #ending = false;
 
   constructor(conn: Deno.Conn, opts: FramedConnectionOptions) {
     this.conn = conn;
@@ -103,7 +111,13 @@ export class FramedConnection {
     return this.#queued;
   }
 
-  /** Starts the read loop; resolves when the peer or this side closes. */
+  /**
+   * Starts the read loop; resolves when the peer or this side closes. Once
+   * {@link end} was called, nothing more is decoded or dispatched (not even
+   * frames already read in the same chunk): later bytes are read only to be
+   * discarded, so that closing does not reset the connection and lose the
+   * frames still being written.
+   */
   async start(): Promise<void> {
     const initial = this.#opts.readSize ?? 2048;
     let buf = new Uint8Array(initial);
@@ -113,9 +127,19 @@ export class FramedConnection {
       while (!this.#closed) {
         const n = await this.conn.read(buf);
         if (n === null) break;
-        const full = n === buf.length;
-        const frames = this.decoder.push(buf.subarray(0, n));
         ioStats.reads++;
+        if (this.#ending) continue;
+        const full = n === buf.length;
+        let frames: Uint8Array[];
+        try {
+          frames = this.decoder.push(buf.subarray(0, n));
+        } catch (e) {
+          const err = FastChatError.from(e, "BAD_FRAME");
+          this.#opts.onDecodeError?.(err);
+          // The stream cannot be resynchronised: never decode it again.
+          if (!this.#ending) this.close(err);
+          continue;
+        }
         ioStats.framesIn += frames.length;
         // Frames are copies, so the buffer may be replaced.
         if (full) {
@@ -129,15 +153,21 @@ export class FramedConnection {
           }
         }
         reads++;
-        for (let i = 0; i < frames.length && !this.#closed; i++) {
+        for (let i = 0; i < frames.length && !this.#closed && !this.#ending; i++) {
           const r = this.#opts.onFrame(frames[i]);
           if (r) await r;
         }
       }
-      this.close();
+      // While ending, `end()` closes once the queue is written.
+      if (!this.#ending) this.close();
     } catch (e) {
       this.close(this.#closed ? undefined : FastChatError.from(e, "CONNECTION_CLOSED"));
     }
+  }
+
+  /** Whether {@link end} was called: inbound frames are no longer decoded. */
+  get ending(): boolean {
+    return this.#ending || this.#closed;
   }
 
   /** Queues a payload with its length prefix; returns false if the connection is closed or over its limit. */
@@ -274,8 +304,12 @@ export class FramedConnection {
     return this.#closeReason;
   }
 
-  /** Writes what is queued, then closes. */
+  /**
+   * Writes what is queued, then closes (at the latest after `timeoutMs`).
+   * From now on no inbound frame is decoded or dispatched.
+   */
   async end(timeoutMs = 2000): Promise<void> {
+    this.#ending = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       this.drain(),

@@ -119,6 +119,8 @@ export type ServerFrame =
     server?: string;
     host?: string;
     port?: number;
+    /** Frame limit from now on (replies that grant a session). */
+    max?: number;
   }
   | { t: "error"; rid?: number; id?: string; code: string; message: string; retry?: number }
   | {
@@ -222,6 +224,7 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     server: optional(str(1, 128)),
     host: optional(str(1, 255)),
     port: optional(int(1, 65535)),
+    max: optional(int(1024, 2 ** 31)),
   }),
   error: object({
     t: oneOf("error"),
@@ -290,9 +293,13 @@ function decodeWith<F>(
   const t = (value as { t?: unknown }).t;
   const validate = typeof t === "string" && Object.hasOwn(validators, t) ? validators[t] : null;
   if (!validate) {
-    throw new FastChatError("BAD_REQUEST", `unknown frame type ${JSON.stringify(t)}`, {
-      field: "t",
-    });
+    throw new FastChatError(
+      "BAD_REQUEST",
+      `unknown frame type ${typeof t === "string" ? JSON.stringify(t.slice(0, 32)) : typeof t}`,
+      {
+        field: "t",
+      },
+    );
   }
   return validate(value) as F;
 }

@@ -2,9 +2,10 @@
  * The cluster a perf run starts when no `--lb` is given: the embedded
  * database in memory (`db/main.ts --memory --port 0`, unless `--db` names a
  * PostgreSQL), S chat servers (`--port 0 --require-ticket --scrypt-n N
- * --auth-rate R`) and the load balancer (`--rate 0 --port 0`): every perf
- * client comes from 127.0.0.1, so the per-address limits of the LB and the
- * servers' register/login limit must not apply to it; each a real
+ * --auth-rate R --max-preauth-per-address 1000`) and the load balancer
+ * (`--rate 0 --max-per-address 10000 --port 0`): every perf client comes
+ * from 127.0.0.1, so the per-address limits of the LB and the servers'
+ * register/login and pre-login connection limits must not apply to it; each a real
  * process. Waits until the servers' peer links form a full mesh, watches
  * for unexpected exits, kills one server on request (`--kill-one`), reads
  * server RSS (`--idle`), and stops everything in order (LB, servers,
@@ -165,6 +166,9 @@ export class ClusterLauncher {
             String(o.scryptN),
             "--auth-rate",
             String(o.authRate ?? PERF_AUTH_RATE),
+            // One address for every client: only the total pre-login cap applies.
+            "--max-preauth-per-address",
+            "1000",
           ],
           /FastChat server (\S+) listening on (\S+:\d+)/,
           childEnv,
@@ -193,6 +197,8 @@ export class ClusterLauncher {
           "0",
           "--rate",
           "0",
+          "--max-per-address",
+          "10000",
           "--key",
           `${this.#keyDir}/lb-key.json`,
         ],

@@ -17,6 +17,8 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { FastChatError } from "@fastchat/lib/errors";
+import { ConnectionCaps, DEFAULT_PREAUTH_CAPS } from "@fastchat/lib/connection_caps";
 import { DEFAULT_MAX_FRAME } from "@fastchat/lib/frame";
 import { ioStats } from "@fastchat/lib/framed_conn";
 import { acceptLoop, listen } from "@fastchat/lib/listener";
@@ -128,6 +130,27 @@ export class ChatServer {
     });
     const sendRate = opts.sendRate ?? 5000;
     const anonRate = opts.anonRate ?? 5;
+    const limits: SessionLimits = {
+      maxFrame: DEFAULT_MAX_FRAME,
+      maxQueueBytes: 8 * 1024 * 1024,
+      authTimeoutMs: 10_000,
+      writeStallMs: 30_000,
+      maxErrorsBeforeAuth: 3,
+      maxErrorsAfterAuth: 20,
+      maxPreAuthConnections: DEFAULT_PREAUTH_CAPS.maxTotal,
+      maxPreAuthPerAddress: DEFAULT_PREAUTH_CAPS.maxPerAddress,
+      ...opts.limits,
+    };
+    let preAuth: ConnectionCaps;
+    try {
+      preAuth = new ConnectionCaps({
+        maxTotal: limits.maxPreAuthConnections,
+        maxPerAddress: limits.maxPreAuthPerAddress,
+      });
+    } catch (e) {
+      listener.close();
+      throw new FastChatError("INVALID_CONFIG", (e as Error).message);
+    }
     const ctx: SessionContext = {
       serverId,
       tickets: new TicketGate(opts.sql, serverId, opts.requireTicket ?? false),
@@ -137,15 +160,8 @@ export class ChatServer {
       }),
       router,
       store,
-      limits: {
-        maxFrame: DEFAULT_MAX_FRAME,
-        maxQueueBytes: 8 * 1024 * 1024,
-        authTimeoutMs: 10_000,
-        writeStallMs: 30_000,
-        maxErrorsBeforeAuth: 3,
-        maxErrorsAfterAuth: 20,
-        ...opts.limits,
-      },
+      limits,
+      preAuth,
       sendLimiter: new KeyedTokenBuckets(sendRate, sendRate * 2),
       anonLimiter: new KeyedTokenBuckets(anonRate, anonRate * 4),
       logger,
@@ -258,6 +274,16 @@ export class ChatServer {
     const m = new MetricsRegistry({ server: this.id });
     const st = this.router.stats;
     m.gauge("fastchat_connections", "Open client connections", () => this.connections);
+    m.gauge(
+      "fastchat_preauth_connections",
+      "Client connections not logged in",
+      () => this.#ctx.preAuth.total,
+    );
+    m.counter(
+      "fastchat_connections_refused_total",
+      "Connections refused at the caps on unauthenticated connections",
+      () => this.#ctx.preAuth.refused,
+    );
     m.gauge(
       "fastchat_online_users",
       "Users with a live session here",

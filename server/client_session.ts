@@ -1,7 +1,11 @@
 /**
  * One client connection on a chat server: handshake, authentication, then
- * messaging. Before login the peer gets a small frame limit, a deadline and
- * an error budget; invalid frames get an `error` frame with a stable code.
+ * messaging. Before login (and again after logout) the peer gets a small
+ * frame limit, a deadline and an error budget, and counts against the caps
+ * on unauthenticated connections (total and per address; a connection over
+ * them is refused at once). Invalid frames get an `error` frame with a
+ * stable code; once the session decided to close, nothing more it sent is
+ * decoded.
  *
  * @example
  * ```ts
@@ -12,6 +16,7 @@
  * ```
  * @module
  */
+import { type CapSlot, type ConnectionCaps, refuseConnection } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
 import { PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
@@ -45,6 +50,10 @@ export interface SessionLimits {
   /** Invalid frames tolerated before login / after login. */
   maxErrorsBeforeAuth: number;
   maxErrorsAfterAuth: number;
+  /** Unauthenticated connections at most, in total (default 1,000). */
+  maxPreAuthConnections: number;
+  /** Unauthenticated connections at most from one address (default 32). */
+  maxPreAuthPerAddress: number;
 }
 
 /** Everything a session needs from its server. */
@@ -54,6 +63,8 @@ export interface SessionContext {
   router: MessageRouter;
   store: ChatStore;
   limits: SessionLimits;
+  /** Counts unauthenticated connections against the caps of `limits`. */
+  preAuth: ConnectionCaps;
   /** Message sends per user. */
   sendLimiter: KeyedTokenBuckets;
   /** Unauthenticated requests per address. */
@@ -94,6 +105,9 @@ export class ClientSession implements RoutedSession {
   #grant: SessionGrant | null = null;
   #errors = 0;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Held while unauthenticated: this connection counts against the pre-auth caps. */
+  #preAuthSlot: CapSlot | null = null;
+  readonly #raw: Deno.Conn;
   #sent: string[] = [];
   #delivered: [string, string][] = [];
   #deliveredStored: [string, string][] = [];
@@ -107,12 +121,14 @@ export class ClientSession implements RoutedSession {
     this.#ctx = ctx;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.addr = remote.hostname ?? "unknown";
+    this.#raw = conn;
     this.#conn = new FramedConnection(conn, {
       maxFrame: PRELOGIN_MAX_FRAME,
       maxQueueBytes: ctx.limits.maxQueueBytes,
       writeStallMs: ctx.limits.writeStallMs,
       onFrame: (p) => this.#onFrame(p),
       onClose: (err) => this.#onClose(err),
+      onDecodeError: (err) => this.close(err.code, err.message),
     });
   }
 
@@ -121,23 +137,45 @@ export class ClientSession implements RoutedSession {
     return this.#grant?.user ?? "";
   }
 
-  /** Serves the connection until it closes. */
+  /**
+   * Serves the connection until it closes. Over the caps on unauthenticated
+   * connections it is refused at once (`RATE_LIMITED`, nothing read).
+   */
   run(): Promise<void> {
+    this.#preAuthSlot = this.#ctx.preAuth.admit(this.addr);
+    if (!this.#preAuthSlot) {
+      this.#ctx.logger.debug("connection_refused", { addr: this.addr });
+      return refuseConnection(
+        this.#raw,
+        "too many unauthenticated connections; try again shortly",
+      );
+    }
     this.#ctx.sessions.add(this);
+    this.#armAuthDeadline();
+    return this.#conn.start();
+  }
+
+  /** Starts the time allowed for handshake and login (again after logout). */
+  #armAuthDeadline(): void {
+    clearTimeout(this.#authTimer);
     this.#authTimer = setTimeout(() => {
       this.close("TIMEOUT", "handshake and login not completed in time");
     }, this.#ctx.limits.authTimeoutMs);
-    return this.#conn.start();
   }
 
   /** Sends an error frame, flushes, and closes. */
   close(code: FastChatError["code"], message: string): void {
-    if (this.#conn.closed) return;
+    if (this.#conn.ending) return;
     this.#send({ t: "error", code, message });
     this.#conn.end(500);
   }
 
   #send(f: ServerFrame): boolean {
+    // A reply granting a session (register, login, resume: the ones with
+    // `expires`) tells the client the frame limit that applies from now on.
+    if (f.t === "ok" && f.expires !== undefined && f.max === undefined) {
+      f = { ...f, max: this.#ctx.limits.maxFrame };
+    }
     return this.#conn.sendPayload(encodePayload(f));
   }
 
@@ -191,6 +229,8 @@ export class ClientSession implements RoutedSession {
 
   #onClose(err?: FastChatError): void {
     clearTimeout(this.#authTimer);
+    this.#preAuthSlot?.release();
+    this.#preAuthSlot = null;
     this.#ctx.sessions.delete(this);
     if (this.#phase === Phase.Authenticated) this.#detach();
     if (err && err.code !== "CONNECTION_CLOSED") {
@@ -252,7 +292,8 @@ export class ClientSession implements RoutedSession {
         t: "welcome",
         v: PROTOCOL_VERSION,
         server: this.#ctx.serverId,
-        max: this.#ctx.limits.maxFrame,
+        // What applies now; the login reply tells the raised limit.
+        max: this.#conn.decoder.maxFrame,
       });
       return;
     }
@@ -345,6 +386,8 @@ export class ClientSession implements RoutedSession {
   /** Switches to the authenticated phase and sends what waited for the user. */
   async #authenticated(g: SessionGrant): Promise<void> {
     clearTimeout(this.#authTimer);
+    this.#preAuthSlot?.release();
+    this.#preAuthSlot = null;
     this.#grant = g;
     this.#phase = Phase.Authenticated;
     this.#errors = 0;
@@ -434,9 +477,18 @@ export class ClientSession implements RoutedSession {
     await this.#ctx.accounts.logout(this.#grant!.sessionId);
     this.#detach();
     this.#grant = null;
+    // Anonymous again: pre-login frame limit, error budget, deadline and caps.
     this.#phase = Phase.Anonymous;
+    this.#errors = 0;
     this.#conn.decoder.maxFrame = PRELOGIN_MAX_FRAME;
     this.#send({ t: "ok", rid: f.rid });
+    if (this.#conn.ending) return;
+    this.#preAuthSlot = this.#ctx.preAuth.admit(this.addr);
+    if (!this.#preAuthSlot) {
+      this.close("RATE_LIMITED", "too many unauthenticated connections; try again shortly");
+      return;
+    }
+    this.#armAuthDeadline();
   }
 
   async #onKeys(f: ClientFrameOf<"keys">): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
+import { DEFAULT_PREAUTH_CAPS } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
@@ -33,6 +34,9 @@ const HELP = `Usage: deno task server -- [options]
   --send-rate N       messages per second per user (default 5000)
   --auth-rate N       register/login/resume requests per second per address (default 5, burst 4x)
   --max-frame BYTES   frame limit after login (default 1048576)
+  --max-preauth N     connections not logged in, at most (default 1000; more are refused at once)
+  --max-preauth-per-address N
+                      connections not logged in from one address, at most (default 32)
   --scrypt-n N        scrypt cost for password hashes (default 32768)
   --linger-ms MS      how long a message delivered live waits for the recipient's acknowledgement
                       before it is written to the database (default 1000; 0 = write every message)
@@ -72,6 +76,8 @@ async function main(args: string[]): Promise<void> {
       "send-rate": { type: "string" },
       "auth-rate": { type: "string" },
       "max-frame": { type: "string" },
+      "max-preauth": { type: "string" },
+      "max-preauth-per-address": { type: "string" },
       "scrypt-n": { type: "string" },
       "linger-ms": { type: "string" },
       retain: { type: "boolean", default: false },
@@ -105,7 +111,19 @@ async function main(args: string[]): Promise<void> {
       : undefined,
     sendRate: positiveInt("send-rate", values["send-rate"], 5000),
     anonRate: positiveInt("auth-rate", values["auth-rate"], 5),
-    limits: { maxFrame: positiveInt("max-frame", values["max-frame"], 1024 * 1024) },
+    limits: {
+      maxFrame: positiveInt("max-frame", values["max-frame"], 1024 * 1024),
+      maxPreAuthConnections: positiveInt(
+        "max-preauth",
+        values["max-preauth"],
+        DEFAULT_PREAUTH_CAPS.maxTotal,
+      ),
+      maxPreAuthPerAddress: positiveInt(
+        "max-preauth-per-address",
+        values["max-preauth-per-address"],
+        DEFAULT_PREAUTH_CAPS.maxPerAddress,
+      ),
+    },
     scrypt: values["scrypt-n"]
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
       : undefined,

@@ -12,7 +12,9 @@
  * ```
  * @module
  */
+import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import type { FastChatError } from "@fastchat/lib/errors";
+import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
 import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
@@ -35,6 +37,17 @@ export interface MeshHandlers {
 }
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
+/**
+ * Peer handshakes in progress at most, in total and per address; a
+ * connection to the peer port past them is closed at once, unread.
+ *
+ * @example
+ * ```ts
+ * import { PEER_HANDSHAKE_CAPS } from "@fastchat/server/peer_mesh";
+ * console.log(PEER_HANDSHAKE_CAPS.maxPerAddress); // 32
+ * ```
+ */
+export const PEER_HANDSHAKE_CAPS = { maxTotal: 256, maxPerAddress: 32 } as const;
 
 /**
  * Links, presence directory and batching.
@@ -56,6 +69,7 @@ export class PeerMesh {
   readonly #online = new Map<string, Set<string>>(); // peer -> users
   readonly #where = new Map<string, Set<string>>(); // user -> peers
   readonly #inbound = new Set<PeerLink>();
+  readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
   readonly #batches = new Map<
     string,
     {
@@ -178,13 +192,27 @@ export class PeerMesh {
     }
   }
 
-  async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) this.#accept(conn);
-    } catch { /* closed */ }
+  /** Accepts peers' links (accept errors are retried with backoff) until closed. */
+  #acceptLoop(): Promise<void> {
+    return acceptLoop(this.#listener, {
+      closing: () => this.#closed,
+      serve: (conn) => this.#accept(conn),
+      logger: this.#log,
+    });
   }
 
   async #accept(conn: Deno.Conn): Promise<void> {
+    const addr = (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    const slot = this.#handshakes.admit(addr);
+    if (!slot) {
+      this.#log.warn("peer_refused", { addr, reason: "too many peer handshakes in progress" });
+      try {
+        conn.close();
+      } catch (e) {
+        this.#log.debug("peer_close_failed", { error: String(e) });
+      }
+      return;
+    }
     let peerId = "";
     try {
       const link = await acceptPeer(this.#me, conn, (id) => this.#lookup(id), {
@@ -198,6 +226,8 @@ export class PeerMesh {
       this.#inbound.add(link);
     } catch (e) {
       this.#log.warn("peer_accept_failed", { error: String((e as FastChatError).message ?? e) });
+    } finally {
+      slot.release();
     }
   }
 
