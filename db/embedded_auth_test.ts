@@ -150,3 +150,55 @@ Deno.test("embedded auth: a client that never authenticates is closed after the 
     await db.close();
   }
 });
+
+Deno.test("embedded auth: connections still proving the password are capped", async () => {
+  const db = await EmbeddedDatabase.start({
+    port: 0,
+    password: PASSWORD,
+    maxPreAuthConnections: 2,
+  });
+  const raws: RawPgClient[] = [];
+  try {
+    raws.push(await RawPgClient.connect(db.port, false), await RawPgClient.connect(db.port, false));
+    const third = await RawPgClient.connect(db.port, false);
+    raws.push(third);
+    expect(await rejection(third)).toBe("E 53300");
+    // A slot comes back when one of them goes away …
+    raws[0].close();
+    let admitted: RawPgClient | undefined;
+    for (let i = 0; i < 50 && !admitted; i++) {
+      const c = await RawPgClient.connect(db.port, false);
+      raws.push(c);
+      c.send(startupMessage({ user: "postgres", database: "postgres" }));
+      const m = await c.read();
+      if (m?.type === "R") admitted = c; // asked for SASL: admitted
+      else await new Promise((r) => setTimeout(r, 20)); // the close reaches the server
+    }
+    expect(admitted).toBeDefined();
+    admitted!.close();
+    raws[1].close();
+    // … and an authenticated client holds none: two more wait beside it.
+    let sql: ReturnType<typeof postgres> | undefined;
+    for (let i = 0; i < 50 && !sql; i++) {
+      try {
+        const s = postgres(db.url, { max: 1, onnotice: () => {} });
+        await s`select 1`;
+        sql = s;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20)); // slots are released as closes arrive
+      }
+    }
+    expect(sql).toBeDefined();
+    const a = await RawPgClient.connect(db.port, false);
+    const b = await RawPgClient.connect(db.port, false);
+    raws.push(a, b);
+    for (const c of [a, b]) {
+      c.send(startupMessage({ user: "postgres", database: "postgres" }));
+      expect((await c.read())?.type).toBe("R");
+    }
+    await sql!.end();
+  } finally {
+    for (const c of raws) c.close();
+    await db.close();
+  }
+});

@@ -67,6 +67,8 @@ export interface ConnectionAuth {
   verifier: ScramVerifier;
   /** Close a client that has not authenticated after this long (default {@link AUTH_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /** Called once, when the client has proved the password. */
+  onAuthenticated?: () => void;
 }
 
 /**
@@ -107,6 +109,7 @@ export class ClientConnection implements QueueClient {
   #closed = false;
   #terminating = false;
   #paused = false;
+  #onAuthenticated: (() => void) | undefined;
 
   /** Takes over `socket`; `onClose` runs once when it is gone. */
   constructor(
@@ -119,6 +122,7 @@ export class ClientConnection implements QueueClient {
   ) {
     this.id = id;
     this.#auth = new StartupAuth(auth.verifier);
+    this.#onAuthenticated = auth.onAuthenticated;
     this.#authTimer = setTimeout(
       () => this.kill("08P01", "authentication timed out"),
       auth.timeoutMs ?? AUTH_TIMEOUT_MS,
@@ -297,6 +301,7 @@ export class ClientConnection implements QueueClient {
     if (!this.#answerAuth(() => auth.step(m)) || !auth.done) return false;
     this.#auth = null;
     clearTimeout(this.#authTimer);
+    this.#onAuthenticated?.();
     this.#reader.maxMessageBytes = MAX_MESSAGE_BYTES;
     this.#push({ bytes: this.#startup!, last: 0 });
     this.#startup = undefined;

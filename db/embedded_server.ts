@@ -29,12 +29,14 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
+import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { generatePassword, loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { type ByteCounters, ClientConnection } from "./embedded_connection.ts";
 import { UnitQueue } from "./embedded_queue.ts";
 import { migrateWith } from "./migrate.ts";
 import { makePrivateDir } from "./private_dir.ts";
+import { errorResponse } from "./wire.ts";
 import { ScramVerifier } from "./scram.ts";
 
 /** Options of {@link EmbeddedDatabase.start}. */
@@ -54,6 +56,11 @@ export interface EmbeddedOptions {
   password?: string;
   /** Close a client that has not authenticated after this long (default 10 s). */
   authTimeoutMs?: number;
+  /**
+   * Connections still proving the password, at most (default 128): more
+   * are refused with SQLSTATE 53300 before anything is read from them.
+   */
+  maxPreAuthConnections?: number;
 }
 
 /** Counters of a running {@link EmbeddedDatabase}. */
@@ -147,6 +154,7 @@ export class EmbeddedDatabase {
   #password: string;
   #verifier: ScramVerifier;
   #authTimeoutMs: number | undefined;
+  #preAuth: ConnectionCaps;
   #closing: Promise<void> | null = null;
   #settle!: { resolve: () => void; reject: (e: unknown) => void };
 
@@ -155,6 +163,8 @@ export class EmbeddedDatabase {
     this.#password = password;
     this.#verifier = ScramVerifier.fromPassword(password);
     this.#authTimeoutMs = opts.authTimeoutMs;
+    const cap = opts.maxPreAuthConnections ?? 128;
+    this.#preAuth = new ConnectionCaps({ maxTotal: cap, maxPerAddress: cap });
     this.dataDir = opts.dataDir;
     this.#lock = lock;
     this.closed = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
@@ -273,13 +283,25 @@ export class EmbeddedDatabase {
       socket.destroy();
       return;
     }
+    // Every client of the embedded database is local: one cap for all.
+    const slot = this.#preAuth.admit("any");
+    if (!slot) {
+      socket.end(
+        errorResponse("FATAL", "53300", "too many connections are authenticating"),
+        () => socket.destroy(),
+      );
+      return;
+    }
     const client = new ClientConnection(
       ++this.#accepted,
       socket,
       this.#queue,
-      { verifier: this.#verifier, timeoutMs: this.#authTimeoutMs },
+      { verifier: this.#verifier, timeoutMs: this.#authTimeoutMs, onAuthenticated: slot.release },
       this.#counters,
-      (c) => this.#clients.delete(c),
+      (c) => {
+        slot.release();
+        this.#clients.delete(c);
+      },
     );
     this.#clients.add(client);
   }
