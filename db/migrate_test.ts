@@ -120,10 +120,10 @@ Deno.test({
     withFreshPostgres(async (url) => {
       const sql = connectStore(url);
       try {
-        expect(await migrate(sql)).toEqual({ applied: [1, 2] });
+        expect(await migrate(sql)).toEqual({ applied: [1, 2, 3] });
         expect(await migrate(sql)).toEqual({ applied: [] });
         expect(await tables(sql)).toEqual(TABLES);
-        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{ n: 2 }]);
+        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{ n: 3 }]);
       } finally {
         await sql.end();
       }
@@ -144,10 +144,10 @@ Deno.test({
         ));
         const results = await Promise.all(clients.map((sql) => migrate(sql)));
         const applied = results.map((r) => r.applied);
-        expect(applied.flat()).toEqual([1, 2]);
+        expect(applied.flat()).toEqual([1, 2, 3]);
         expect(applied.filter((a) => a.length === 0).length).toBe(3);
         const rows = await clients[0]`select version from schema_migrations`;
-        expect(rows.map((r) => r.version)).toEqual([1, 2]);
+        expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       } finally {
         await Promise.all(clients.map((sql) => sql.end()));
       }
