@@ -52,8 +52,10 @@ export const ERROR_CODES = [
   // end-to-end encryption (raised on clients)
   "DECRYPT_FAILED",
   "BAD_SIGNATURE",
+  "PEER_LINK_TAMPERED",
   "KEY_CHANGED",
   "WRONG_PASSWORD_LOCAL",
+  "KDF_DOWNGRADE",
   // transport and store
   "CONNECTION_CLOSED",
   "CONNECT_FAILED",

@@ -135,7 +135,7 @@ export const DECODER_TARGETS: DecoderTarget[] = [
       encodePeerFrame({ t: "fwd", origin: "fc-1", msgs: [["m-00000001", "a", "b", bytes(30)]] }),
       encodePeerFrame({ t: "ack", items: [["b", "a", "m-00000001"]] }),
       encodePeerFrame({ t: "presence", seq: 3, online: true, users: ["alice", "bob"] }),
-      encodePeerFrame({ t: "hello", from: "fc-1", to: "fc-2", nonce: bytes(16) }),
+      encodePeerFrame({ t: "hello", from: "fc-1", to: "fc-2", nonce: bytes(16), eph: bytes(32) }),
     ],
   },
   {

@@ -1,8 +1,10 @@
 /**
- * One authenticated server-to-server connection. {@link dialPeer} is the
- * connecting side, {@link acceptPeer} the accepting side; both verify the
- * other's Ed25519 signature over fresh nonces with the key it published in
- * the registry, so only registered servers can inject traffic.
+ * One authenticated, encrypted server-to-server connection. {@link dialPeer}
+ * is the connecting side, {@link acceptPeer} the accepting side; both sign the
+ * handshake transcript (ids, nonces, X25519 ephemerals) with the Ed25519 key
+ * they published in the registry and verify the other's, then seal every
+ * frame (server/peer_channel.ts): a frame altered, replayed, reordered or
+ * dropped on the path closes the link with `PEER_LINK_TAMPERED`.
  *
  * @example
  * ```ts
@@ -16,11 +18,13 @@
  */
 import { FastChatError } from "@fastchat/lib/errors";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
+import { ChannelEphemeral, type SealedFrameCodec } from "./peer_channel.ts";
 import {
   decodePeerFrame,
   encodePeerFrame,
-  handshakeBytes,
+  type HandshakeTranscript,
   type PeerFrame,
+  transcriptBytes,
 } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 
@@ -32,7 +36,8 @@ export interface LinkIdentity {
 
 /** Callbacks of an established link. */
 export interface LinkHandlers {
-  onFrame: (f: PeerFrame) => void | Promise<void>;
+  /** A frame that opened and decoded; `peer` is the link's authenticated server id. */
+  onFrame: (f: PeerFrame, peer: string) => void | Promise<void>;
   onClose: (err?: FastChatError) => void;
 }
 
@@ -72,13 +77,21 @@ async function sign(keys: CryptoKeyPair, data: Uint8Array): Promise<Uint8Array> 
   );
 }
 
-/** Runs a handshake over `conn`; afterwards frames go to `handlers`. */
+type Handshake = (
+  next: () => Promise<PeerFrame>,
+  send: (f: PeerFrame) => void,
+  secure: (codec: SealedFrameCodec) => void,
+) => Promise<string>;
+
+/** Runs a handshake over `conn`; afterwards frames are sealed and go to `handlers`. */
 function linkOver(
   conn: Deno.Conn,
   handlers: LinkHandlers,
-  handshake: (next: () => Promise<PeerFrame>, send: (f: PeerFrame) => void) => Promise<string>,
+  handshake: Handshake,
 ): Promise<PeerLink> {
   let ready = false;
+  let peer = "";
+  let codec: SealedFrameCodec | null = null;
   const inbox: PeerFrame[] = [];
   let wake: (() => void) | null = null;
   let failed: FastChatError | null = null;
@@ -88,12 +101,12 @@ function linkOver(
     onFrame: (p) => {
       let f: PeerFrame;
       try {
-        f = decodePeerFrame(p);
+        f = decodePeerFrame(codec ? codec.open(p) : p);
       } catch (e) {
         fc.close(FastChatError.from(e, "BAD_FRAME"));
         return;
       }
-      if (ready) return handlers.onFrame(f);
+      if (ready) return handlers.onFrame(f, peer);
       inbox.push(f);
       wake?.();
     },
@@ -113,25 +126,30 @@ function linkOver(
     return inbox.shift()!;
   };
   const send = (f: PeerFrame) => {
-    // Past these the other side is authenticated: accept full-size frames.
-    if (f.t === "ready" || f.t === "auth2") fc.decoder.maxFrame = MAX_LINK_FRAME;
-    return fc.sendPayload(encodePeerFrame(f));
+    const payload = encodePeerFrame(f);
+    return fc.sendPayload(codec ? codec.seal(payload) : payload);
+  };
+  const secure = (c: SealedFrameCodec) => {
+    // The other side is authenticated: accept full-size (sealed) frames.
+    codec = c;
+    fc.decoder.maxFrame = MAX_LINK_FRAME;
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
-    handshake(next, send),
+    handshake(next, send, secure),
     new Promise<never>((_, reject) =>
       timer = setTimeout(
         () => reject(new FastChatError("TIMEOUT", "peer handshake timed out")),
         HANDSHAKE_MS,
       )
     ),
-  ]).then((peer) => {
+  ]).then((id) => {
     clearTimeout(timer);
+    if (!codec) throw new FastChatError("INTERNAL", "peer handshake ended unsealed");
+    peer = id;
     ready = true;
-    fc.decoder.maxFrame = MAX_LINK_FRAME;
     // Frames that raced the end of the handshake.
-    for (const f of inbox.splice(0)) handlers.onFrame(f);
+    for (const f of inbox.splice(0)) handlers.onFrame(f, peer);
     return {
       peer,
       send,
@@ -140,14 +158,14 @@ function linkOver(
         return fc.closed;
       },
     };
-  }, (e) => {
+  }).catch((e) => {
     clearTimeout(timer);
     fc.close();
     throw FastChatError.from(e, "CONNECTION_CLOSED");
   });
 }
 
-/** Connects to `peer` and authenticates both ways. */
+/** Connects to `peer`, authenticates both ways and seals the link. */
 export async function dialPeer(
   me: LinkIdentity,
   peer: ServerInfo,
@@ -160,22 +178,29 @@ export async function dialPeer(
   } catch (e) {
     throw new FastChatError("CONNECT_FAILED", `peer ${peer.id}: ${(e as Error).message}`);
   }
-  return await linkOver(conn, handlers, async (next, send) => {
+  return await linkOver(conn, handlers, async (next, send, secure) => {
     const nonce = crypto.getRandomValues(new Uint8Array(16));
-    send({ t: "hello", from: me.id, to: peer.id, nonce });
+    const eph = new ChannelEphemeral();
+    send({ t: "hello", from: me.id, to: peer.id, nonce, eph: eph.publicKey });
     const auth = await next();
     if (auth.t !== "auth" || auth.from !== peer.id) {
       throw new FastChatError("BAD_REQUEST", `peer ${peer.id}: unexpected handshake`);
     }
-    if (
-      !await verify(peer.publicKey, auth.sig, handshakeBytes(peer.id, me.id, nonce, auth.nonce))
-    ) {
+    const t: HandshakeTranscript = {
+      connector: me.id,
+      acceptor: peer.id,
+      connectorNonce: nonce,
+      acceptorNonce: auth.nonce,
+      connectorEph: eph.publicKey,
+      acceptorEph: auth.eph,
+    };
+    if (!await verify(peer.publicKey, auth.sig, transcriptBytes("acceptor", t))) {
       throw new FastChatError("BAD_SIGNATURE", `peer ${peer.id} failed authentication`);
     }
-    send({
-      t: "auth2",
-      sig: await sign(me.keys, handshakeBytes(me.id, peer.id, auth.nonce, nonce)),
-    });
+    const codec = eph.derive(auth.eph, transcriptBytes("keys", t), "connector");
+    send({ t: "auth2", sig: await sign(me.keys, transcriptBytes("connector", t)) });
+    secure(codec);
+    // `ready` is the acceptor's first sealed frame: it confirms both derived the same keys.
     const ready = await next();
     if (ready.t !== "ready") throw new FastChatError("BAD_REQUEST", `peer ${peer.id} refused`);
     return peer.id;
@@ -192,7 +217,7 @@ export async function acceptPeer(
   lookup: (id: string) => Promise<Uint8Array | null>,
   handlers: LinkHandlers,
 ): Promise<PeerLink> {
-  return await linkOver(conn, handlers, async (next, send) => {
+  return await linkOver(conn, handlers, async (next, send, secure) => {
     const hello = await next();
     if (hello.t !== "hello" || hello.to !== me.id) {
       throw new FastChatError("BAD_REQUEST", "unexpected peer handshake");
@@ -200,19 +225,28 @@ export async function acceptPeer(
     const key = await lookup(hello.from);
     if (!key) throw new FastChatError("BAD_SIGNATURE", `unknown peer ${hello.from}`);
     const nonce = crypto.getRandomValues(new Uint8Array(16));
+    const eph = new ChannelEphemeral();
+    const t: HandshakeTranscript = {
+      connector: hello.from,
+      acceptor: me.id,
+      connectorNonce: hello.nonce,
+      acceptorNonce: nonce,
+      connectorEph: hello.eph,
+      acceptorEph: eph.publicKey,
+    };
+    const codec = eph.derive(hello.eph, transcriptBytes("keys", t), "acceptor");
     send({
       t: "auth",
       from: me.id,
       nonce,
-      sig: await sign(me.keys, handshakeBytes(me.id, hello.from, hello.nonce, nonce)),
+      eph: eph.publicKey,
+      sig: await sign(me.keys, transcriptBytes("acceptor", t)),
     });
     const auth2 = await next();
-    if (
-      auth2.t !== "auth2" ||
-      !await verify(key, auth2.sig, handshakeBytes(hello.from, me.id, nonce, hello.nonce))
-    ) {
+    if (auth2.t !== "auth2" || !await verify(key, auth2.sig, transcriptBytes("connector", t))) {
       throw new FastChatError("BAD_SIGNATURE", `peer ${hello.from} failed authentication`);
     }
+    secure(codec);
     send({ t: "ready" });
     return hello.from;
   });

@@ -37,6 +37,9 @@ export interface MeshHandlers {
 }
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
+/** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */
+const MAX_FORWARDED = 200_000;
+const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 /**
  * Peer handshakes in progress at most, in total and per address; a
  * connection to the peer port past them is closed at once, unread.
@@ -69,6 +72,8 @@ export class PeerMesh {
   readonly #online = new Map<string, Set<string>>(); // peer -> users
   readonly #where = new Map<string, Set<string>>(); // user -> peers
   readonly #inbound = new Set<PeerLink>();
+  /** Messages forwarded and not yet acknowledged, as peer/from/id (bounded, oldest dropped). */
+  readonly #forwarded = new Set<string>();
   readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
   readonly #batches = new Map<
     string,
@@ -165,7 +170,12 @@ export class PeerMesh {
         const gone = new Promise<void>((r) => dropped = r);
         const link = await dialPeer(this.#me, entry.info, {
           onFrame: () => {}, // outbound links carry our traffic; peers answer on their own links
-          onClose: () => dropped(),
+          onClose: (err) => {
+            if (err) {
+              this.#log.warn("peer_link_closed", { peer: id, code: err.code, error: err.message });
+            }
+            dropped();
+          },
         });
         if (entry.stop || this.#closed) {
           link.close();
@@ -216,9 +226,16 @@ export class PeerMesh {
     let peerId = "";
     try {
       const link = await acceptPeer(this.#me, conn, (id) => this.#lookup(id), {
-        onFrame: (f) => this.#onInbound(peerId, f),
-        onClose: () => {
+        onFrame: (f, peer) => this.#onInbound(peer, f),
+        onClose: (err) => {
           this.#inbound.delete(link);
+          if (err) {
+            this.#log.warn("peer_link_closed", {
+              peer: peerId,
+              code: err.code,
+              error: err.message,
+            });
+          }
           if (peerId) this.#forgetPeer(peerId);
         },
       });
@@ -242,11 +259,24 @@ export class PeerMesh {
   #onInbound(peer: string, f: PeerFrame): void | Promise<void> {
     switch (f.t) {
       case "fwd":
-        this.#h.onForward(f.origin, f.msgs);
+        // The origin is the authenticated peer of this link, never what a frame claims.
+        if (f.origin !== peer) {
+          this.#log.warn("peer_origin_refused", { peer, claimed: f.origin.slice(0, 128) });
+          return;
+        }
+        this.#h.onForward(peer, f.msgs);
         return;
-      case "ack":
-        this.#h.onAck(f.items);
+      case "ack": {
+        // Only acknowledgements of messages we forwarded to this very peer act on the store.
+        const items = f.items.filter(([, from, id]) =>
+          this.#forwarded.delete(forwardKey(peer, from, id))
+        );
+        if (items.length < f.items.length) {
+          this.#log.warn("peer_ack_refused", { peer, refused: f.items.length - items.length });
+        }
+        if (items.length) this.#h.onAck(items);
         return;
+      }
       case "rcpt":
         this.#h.onReceipt(f.items, f.stored === true);
         return;
@@ -330,6 +360,13 @@ export class PeerMesh {
 
   /** Queues a message for `peer` (dropped if the link is down: it is stored anyway). */
   forward(peer: string, m: ForwardedMessage): void {
+    const key = forwardKey(peer, m[1], m[0]);
+    if (!this.#forwarded.has(key)) {
+      if (this.#forwarded.size >= MAX_FORWARDED) {
+        this.#forwarded.delete(this.#forwarded.values().next().value!);
+      }
+      this.#forwarded.add(key);
+    }
     this.#batch(peer).fwd.push(m);
   }
 

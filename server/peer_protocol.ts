@@ -3,9 +3,12 @@
  * live peer and sends all of its traffic for that peer on it; links are
  * mutually authenticated with the servers' Ed25519 keys from the registry.
  *
- * Handshake (connector C, acceptor A): C → `hello{from,to,nonce}`;
- * A → `auth{from,nonce,sig}` signing (A, C, C's nonce, A's nonce); C →
- * `auth2{sig}` signing (C, A, A's nonce, C's nonce); A → `ready`.
+ * Handshake (connector C, acceptor A), SIGMA-style: C → `hello{from,to,nonce,eph}`;
+ * A → `auth{from,nonce,eph,sig}`; C → `auth2{sig}`; each signature covers the
+ * whole transcript ({@link transcriptBytes}: both ids, nonces and X25519
+ * ephemerals) and the signer's role. Then both derive the channel keys
+ * (server/peer_channel.ts) and every later frame — starting with A's
+ * `ready` — is sealed. `fwd.origin` must be the link's authenticated peer.
  *
  * @example
  * ```ts
@@ -40,8 +43,8 @@ export type ForwardedMessage = [string, string, string, Uint8Array];
 
 /** Frames exchanged between servers. */
 export type PeerFrame =
-  | { t: "hello"; from: string; to: string; nonce: Uint8Array }
-  | { t: "auth"; from: string; nonce: Uint8Array; sig: Uint8Array }
+  | { t: "hello"; from: string; to: string; nonce: Uint8Array; eph: Uint8Array }
+  | { t: "auth"; from: string; nonce: Uint8Array; eph: Uint8Array; sig: Uint8Array }
   | { t: "auth2"; sig: Uint8Array }
   | { t: "ready" }
   /** Messages for users connected to the receiving server; `origin` stores them. */
@@ -67,8 +70,20 @@ const users = array(user, 0, 1_000_000);
 const triple = tuple(user, user, msgId) as Validator<[string, string, string]>;
 
 const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
-  hello: object({ t: oneOf("hello"), from: id, to: id, nonce: bytes(16, 16) }),
-  auth: object({ t: oneOf("auth"), from: id, nonce: bytes(16, 16), sig: bytes(64, 64) }),
+  hello: object({
+    t: oneOf("hello"),
+    from: id,
+    to: id,
+    nonce: bytes(16, 16),
+    eph: bytes(32, 32),
+  }),
+  auth: object({
+    t: oneOf("auth"),
+    from: id,
+    nonce: bytes(16, 16),
+    eph: bytes(32, 32),
+    sig: bytes(64, 64),
+  }),
   auth2: object({ t: oneOf("auth2"), sig: bytes(64, 64) }),
   ready: object({ t: oneOf("ready") }),
   fwd: object({
@@ -112,12 +127,39 @@ export function decodePeerFrame(payload: Uint8Array): PeerFrame {
   return VALIDATORS[t as PeerFrame["t"]](v) as PeerFrame;
 }
 
-/** The bytes a server signs in the link handshake. */
-export function handshakeBytes(
-  signer: string,
-  peer: string,
-  theirNonce: Uint8Array,
-  ourNonce: Uint8Array,
+/** What both sides of a link handshake contributed. */
+export interface HandshakeTranscript {
+  connector: string;
+  acceptor: string;
+  connectorNonce: Uint8Array;
+  acceptorNonce: Uint8Array;
+  connectorEph: Uint8Array;
+  acceptorEph: Uint8Array;
+}
+
+/**
+ * The transcript of a link handshake; `signer` ("connector" or "acceptor",
+ * or "keys" for the key derivation salt) keeps one side's signature from
+ * being reflected as the other's.
+ *
+ * @example
+ * ```ts
+ * import { transcriptBytes } from "@fastchat/server/peer_protocol";
+ * const z = new Uint8Array(16), e = new Uint8Array(32);
+ * transcriptBytes("keys", { connector: "a", acceptor: "b", connectorNonce: z, acceptorNonce: z, connectorEph: e, acceptorEph: e });
+ * ```
+ */
+export function transcriptBytes(
+  signer: "connector" | "acceptor" | "keys",
+  t: HandshakeTranscript,
 ): Uint8Array {
-  return canonicalBytes("fastchat/peer-link/v1", [signer, peer, theirNonce, ourNonce]);
+  return canonicalBytes("fastchat/peer-link/v2", [
+    signer,
+    t.connector,
+    t.acceptor,
+    t.connectorNonce,
+    t.acceptorNonce,
+    t.connectorEph,
+    t.acceptorEph,
+  ]).slice();
 }
