@@ -213,6 +213,7 @@ export class ChatClient {
     });
     const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
     await home.writeIdentity(backup);
+    await home.writeKdf({ salt, iter: iterations });
     await this.#begin(
       { user, token: ok.token!, identity, publicKeys, vaultKey: pk.vaultKey, home },
       null,
@@ -225,9 +226,12 @@ export class ChatClient {
     this.#requireLoggedOut();
     const conn = await this.#authConnection();
     const pre = await conn.request({ t: "prelogin", user });
+    const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
+    const remembered = await home.readKdf();
+    checkKdf(pre.kdf, remembered);
     const pk = await derivePasswordKeys(password, pre.kdf!.salt, pre.kdf!.iter);
     const ok = await conn.request({ t: "login", user, auth: pk.authKey, ...this.#takeTicket() });
-    const home = UserHome.at(this.#opts.homeRoot ?? defaultHomeRoot(), user);
+    if (!remembered) await home.writeKdf(pre.kdf!);
     let identity: Identity | null = null;
     let publicKeys: PublicKeys | null = null;
     const local = await home.readIdentity();
@@ -325,11 +329,21 @@ export class ChatClient {
   async #request(
     f: Parameters<ServerConnection["request"]>[0],
   ): Promise<ServerFrameOf<"ok">> {
-    if (!this.#conn || this.#conn.closed) await this.#reconnecting;
-    if (!this.#conn || this.#conn.closed) {
-      throw new FastChatError("NOT_CONNECTED", "not connected to a server");
+    // A request the lost connection took with it waits for the reconnect and
+    // goes out again (keys, envelope and logout are safe to repeat); only a
+    // closed client or a reconnect that gave up reports an error.
+    for (;;) {
+      if (this.#reconnecting) await this.#reconnecting;
+      const conn = this.#conn;
+      if (!conn || conn.closed) {
+        throw new FastChatError("NOT_CONNECTED", "not connected to a server");
+      }
+      try {
+        return await conn.request(f);
+      } catch (e) {
+        if (!conn.closed || !this.#reconnecting || this.#closing) throw e;
+      }
     }
-    return await this.#conn.request(f);
   }
 
   /** Revokes the resume token and ends the session. */
@@ -617,6 +631,33 @@ function checkUsername(user: string): void {
     throw new FastChatError(
       "INVALID_USERNAME",
       `invalid username ${JSON.stringify(user)}: use 1-32 of a-z 0-9 _ . -`,
+    );
+  }
+}
+
+/** Lowest PBKDF2 iteration count a client accepts (the protocol's floor). */
+const MIN_KDF_ITERATIONS = 100_000;
+
+/**
+ * Refuses prelogin KDF settings weaker than the floor or different from the
+ * ones remembered for this account, before the password is derived with them.
+ */
+function checkKdf(
+  kdf: { salt: Uint8Array; iter: number } | undefined,
+  remembered: { salt: Uint8Array; iter: number } | null,
+): void {
+  if (!kdf || kdf.iter < MIN_KDF_ITERATIONS) {
+    throw new FastChatError(
+      "KDF_DOWNGRADE",
+      `server offered ${kdf?.iter ?? "no"} KDF iterations (floor ${MIN_KDF_ITERATIONS})`,
+    );
+  }
+  if (!remembered) return;
+  if (kdf.iter < remembered.iter || !bytesEqual(kdf.salt, remembered.salt)) {
+    throw new FastChatError(
+      "KDF_DOWNGRADE",
+      `server offered KDF settings (${kdf.iter} iterations) other than this account's ` +
+        `(${remembered.iter}); refusing to derive the password with them`,
     );
   }
 }

@@ -44,7 +44,13 @@ export interface InboxDeps {
 
 type Msg = ServerFrameOf<"msg">;
 
-const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "UNKNOWN_KEY", "BAD_REQUEST"]);
+/**
+ * Failures that are final: the message is malformed, or authentic but
+ * undecryptable under the pinned key. Anything else — a key or envelope
+ * fetch lost with the connection, a store that is down, a key the server
+ * does not have yet (`UNKNOWN_KEY`) — is left unacknowledged for redelivery.
+ */
+const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "BAD_REQUEST"]);
 const MAX_SEEN = 200_000;
 
 /**

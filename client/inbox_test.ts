@@ -1,5 +1,8 @@
 import { expect } from "expect";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
+import { encryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+import { packBody } from "./message_body.ts";
 import type { ClientEvent } from "./events.ts";
 import { Inbox, type InboxSession } from "./inbox.ts";
 
@@ -70,4 +73,70 @@ Deno.test("inbox: flushAcks sends at once and leaves no timer behind", () => {
   a.flushAcks();
   expect(sent).toEqual([["a", [["alice", "msg0000004"]]]]);
   // The test's op sanitizer fails it if the shared acknowledgement timer were still armed.
+});
+
+Deno.test("inbox: transient key failures are not acknowledged; the redelivery is shown", async () => {
+  const sent: [string, [string, string][]][] = [];
+  const events: ClientEvent[] = [];
+  const failures = [
+    new FastChatError("CONNECTION_CLOSED", "envelope fetch lost with the connection"),
+    new FastChatError("UNKNOWN_KEY", "envelope not stored yet"),
+    new FastChatError("STORE_UNAVAILABLE", "store down"),
+  ];
+  const key = {
+    kid: "kid0000001",
+    from: "alice",
+    key: importMessageKey(generateMessageKeyBytes()),
+  };
+  const aad = (id: string) => ({
+    kind: "dm",
+    from: "alice",
+    to: "bob",
+    id,
+    sentAt: 1,
+    kid: key.kid,
+  });
+  const { iv, ct } = encryptText(key.key, "hello", aad("msg0000009"));
+  const frame: ServerFrameOf<"msg"> = {
+    t: "msg",
+    id: "msg0000009",
+    from: "alice",
+    to: "bob",
+    kind: "dm",
+    ts: 1,
+    body: packBody(key.kid, iv, ct),
+  };
+  // The key manager boundary: fails transiently three times, then yields the key.
+  const keys = {
+    incomingReady: () => null,
+    incoming: () => {
+      const e = failures.shift();
+      return e ? Promise.reject(e) : Promise.resolve(key);
+    },
+  };
+  const i = new Inbox({
+    emit: (e) => events.push(e),
+    sendAcks: (items) => {
+      sent.push(["b", items]);
+      return true;
+    },
+    history: false,
+  });
+  i.start({ user: "bob", keys } as unknown as InboxSession);
+  for (let n = 0; n < 3; n++) {
+    i.push(frame); // the server redelivers what was not acknowledged
+    await i.idle();
+  }
+  i.flushAcks();
+  expect(sent).toEqual([]);
+  expect(events.map((e) => "code" in e ? e.code : e.event)).toEqual([
+    "CONNECTION_CLOSED",
+    "UNKNOWN_KEY",
+    "STORE_UNAVAILABLE",
+  ]);
+  i.push(frame);
+  await i.idle();
+  i.flushAcks();
+  expect(events.at(-1)).toMatchObject({ event: "message", id: "msg0000009", text: "hello" });
+  expect(sent).toEqual([["b", [["alice", "msg0000009"]]]]);
 });

@@ -100,6 +100,26 @@ export class UserHome {
     await writePrivate(`${this.dir}/identity.sealed`, sealed);
   }
 
+  /**
+   * The KDF settings remembered at registration or first login (public, so
+   * stored unsealed, mode 0600): a later prelogin must not offer weaker ones.
+   */
+  async readKdf(): Promise<{ salt: Uint8Array; iter: number } | null> {
+    const raw = await readOrNull(`${this.dir}/kdf.bin`);
+    if (!raw) return null;
+    const v = packr.unpack(raw) as { salt?: unknown; iter?: unknown };
+    if (!(v?.salt instanceof Uint8Array) || typeof v.iter !== "number") {
+      throw new FastChatError("INVALID_CONFIG", `${this.dir}/kdf.bin is malformed`);
+    }
+    return { salt: v.salt, iter: v.iter };
+  }
+
+  /** Remembers the KDF settings of this account (see {@link UserHome.readKdf}). */
+  async writeKdf(kdf: { salt: Uint8Array; iter: number }): Promise<void> {
+    await this.#ensure();
+    await writePrivate(`${this.dir}/kdf.bin`, packr.pack({ salt: kdf.salt, iter: kdf.iter }));
+  }
+
   /** Loads and opens the sealed client state. */
   async readState<T>(vaultKey: CryptoKey): Promise<T | null> {
     const sealed = await readOrNull(`${this.dir}/state.sealed`);
