@@ -19,7 +19,8 @@ export type Command =
   | { cmd: "msg"; to: string; text: string }
   | { cmd: "open"; user: string }
   | { cmd: "history"; user: string; n: number }
-  | { cmd: "verify"; user: string };
+  | { cmd: "verify"; user: string }
+  | { cmd: "trust"; user: string };
 
 /** Help text listing every command. */
 export const HELP_TEXT: string = `Commands:
@@ -30,6 +31,8 @@ export const HELP_TEXT: string = `Commands:
   /open <user>                  make plain lines go to <user>; /close to stop
   /history <user> [n]           show the last n (default 20) messages with <user>
   /verify <user>                show the safety number to compare with <user>
+                                (after a key change: the new key's next to the old)
+  /trust <user>                 accept <user>'s changed keys (after /verify); unblocks them
   /whoami                       show your user, server id and server address
   /help                         this help
   /quit                         leave (after pending messages are confirmed)`;
@@ -96,6 +99,9 @@ export function parseCommand(line: string, openPeer: string | null): Command {
     case "verify":
       if (args.length !== 1) usage("/verify <user>");
       return { cmd: "verify", user: args[0] };
+    case "trust":
+      if (args.length !== 1) usage("/trust <user>");
+      return { cmd: "trust", user: args[0] };
     default:
       throw new FastChatError("BAD_REQUEST", `unknown command /${name}; try /help`);
   }

@@ -97,6 +97,9 @@ Deno.test("parseCommand: /open and /verify", () => {
   expect(parseError("/open bob carol").message).toBe("usage: /open <user>");
   expect(parseError("/verify").message).toBe("usage: /verify <user>");
   expect(parseError("/verify bob carol").message).toBe("usage: /verify <user>");
+  expect(parseCommand("/trust bob", null)).toEqual({ cmd: "trust", user: "bob" });
+  expect(parseError("/trust").message).toBe("usage: /trust <user>");
+  expect(parseError("/trust bob carol").message).toBe("usage: /trust <user>");
 });
 
 Deno.test("parseCommand: /history with default and explicit n", () => {
@@ -158,6 +161,7 @@ Deno.test("HELP_TEXT lists every command", () => {
       "close",
       "history",
       "verify",
+      "trust",
       "whoami",
       "help",
       "quit",

@@ -26,6 +26,21 @@ export type ClientEvent =
     peer: string;
     messages: { id: string; from: string; to: string; text: string; sent_at: number }[];
   }
-  | { event: "verify"; user: string; peer: string; safety_number: string }
+  | {
+    event: "verify";
+    user: string;
+    peer: string;
+    safety_number: string;
+    /** After a key change: the safety number of the new, untrusted keys. */
+    new_safety_number?: string;
+  }
+  | {
+    event: "key_changed";
+    user: string;
+    old_fingerprint: string;
+    new_fingerprint: string;
+    message: string;
+  }
+  | { event: "trusted"; user: string }
   | { event: "logged_out"; user: string }
   | { event: "info"; message: string };

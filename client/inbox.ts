@@ -84,6 +84,8 @@ export class Inbox {
   readonly #d: InboxDeps;
   #session: InboxSession | null = null;
   #queue: Msg[] = [];
+  /** Messages from contacts blocked by a key change: not acknowledged, retried after /trust. */
+  #held: Msg[] = [];
   #running = false;
   #idleWaiters: (() => void)[] = [];
   #acks: [string, string][] = [];
@@ -104,6 +106,7 @@ export class Inbox {
   stop(): void {
     this.#session = null;
     this.#queue = [];
+    this.#held = [];
     this.#seen.clear();
   }
 
@@ -179,8 +182,17 @@ export class Inbox {
     if (this.#session === s) this.#kick();
   }
 
+  /** Processes again the messages held while `from` was blocked by a key change. */
+  releaseHeld(from: string): void {
+    const mine = this.#held.filter((f) => f.from === from);
+    this.#held = this.#held.filter((f) => f.from !== from);
+    for (const f of mine) this.push(f);
+  }
+
   #reject(f: Msg, e: unknown): void {
     const err = FastChatError.from(e);
+    // Sender's keys changed and are not trusted yet: hold it, unacknowledged.
+    if (err.code === "KEY_CHANGED" && this.#held.length < 10_000) this.#held.push(f);
     // Undecryptable for good: acknowledge so it is not redelivered forever.
     if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
     this.#d.emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });

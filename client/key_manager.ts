@@ -52,6 +52,8 @@ export interface IncomingKey {
 /** Persistable form of the key state. */
 export interface KeyState {
   pins: Record<string, PublicKeys>;
+  /** Contacts blocked by a key change: the new, not yet trusted keys. */
+  pending?: Record<string, PublicKeys>;
   out: Record<string, Omit<OutgoingKey, "key">>;
   in: Record<string, Omit<IncomingKey, "key">>;
 }
@@ -72,6 +74,12 @@ export interface KeyManagerDeps {
   rotateAfterMs?: number;
 }
 
+const keyChanged = (user: string) =>
+  new FastChatError(
+    "KEY_CHANGED",
+    `${user}'s keys changed; compare with /verify ${user}, then /trust ${user}`,
+  );
+
 const sameKeys = (a: PublicKeys, b: PublicKeys): boolean =>
   a.enc.length === b.enc.length && a.enc.every((x, i) => x === b.enc[i]) &&
   a.sign.every((x, i) => x === b.sign[i]);
@@ -89,6 +97,7 @@ const sameKeys = (a: PublicKeys, b: PublicKeys): boolean =>
 export class KeyManager {
   readonly #d: KeyManagerDeps;
   readonly #pins = new Map<string, PublicKeys>();
+  readonly #pending = new Map<string, PublicKeys>();
   readonly #imported = new Map<string, Promise<ImportedPublicKeys>>();
   readonly #out = new Map<string, OutgoingKey>();
   readonly #creating = new Map<string, Promise<OutgoingKey>>();
@@ -106,6 +115,9 @@ export class KeyManager {
       const own = (b: Uint8Array) => Uint8Array.from(b);
       for (const [u, k] of Object.entries(state.pins ?? {})) {
         this.#pins.set(u, { enc: own(k.enc), sign: own(k.sign) });
+      }
+      for (const [u, k] of Object.entries(state.pending ?? {})) {
+        this.#pending.set(u, { enc: own(k.enc), sign: own(k.sign) });
       }
       for (const [u, k] of Object.entries(state.out ?? {})) {
         const raw = own(k.raw);
@@ -126,6 +138,7 @@ export class KeyManager {
     };
     return {
       pins: Object.fromEntries(this.#pins),
+      pending: Object.fromEntries(this.#pending),
       out: Object.fromEntries([...this.#out].map(([u, k]) => [u, strip(k)])),
       in: Object.fromEntries([...this.#in].map(([kid, k]) => [kid, strip(k)])),
     };
@@ -136,12 +149,39 @@ export class KeyManager {
     return this.#pins.get(user);
   }
 
+  /** The new, untrusted keys of `user` while they are blocked by a key change. */
+  pendingKeys(user: string): PublicKeys | undefined {
+    return this.#pending.get(user);
+  }
+
+  /** Whether `user` is blocked by a key change that was not yet trusted. */
+  blocked(user: string): boolean {
+    return this.#pending.has(user);
+  }
+
+  /**
+   * Re-pins the pending new keys of `user` (the user checked them with
+   * /verify) and unblocks them. `BAD_REQUEST` if no key change is pending.
+   */
+  trust(user: string): void {
+    const fresh = this.#pending.get(user);
+    if (!fresh) throw new FastChatError("BAD_REQUEST", `no pending key change for ${user}`);
+    this.#pending.delete(user);
+    this.#pins.set(user, fresh);
+    this.#imported.delete(user);
+    this.#out.delete(user);
+    this.#d.onChange?.();
+  }
+
   /**
    * Current public keys of `user`: pinned ones, or fetched and pinned on
-   * first use. With `refresh` the server is asked again and a change is
-   * reported through `onKeyChanged` before the new key is pinned.
+   * first use. With `refresh` the server is asked again; keys that differ
+   * from the pin are never used: the contact becomes blocked (reported
+   * through `onKeyChanged`, persisted) until {@link trust}. A blocked
+   * contact fails with `KEY_CHANGED`.
    */
   async contactKeys(user: string, refresh = false): Promise<ImportedPublicKeys> {
+    if (this.#pending.has(user)) throw keyChanged(user);
     const pinned = this.#pins.get(user);
     if (pinned && !refresh) {
       let p = this.#imported.get(user);
@@ -150,13 +190,17 @@ export class KeyManager {
     }
     const fresh = await this.#d.fetchKeys(user);
     const imported = await importPublicKeys(fresh);
+    if (this.#pending.has(user)) throw keyChanged(user);
     const current = this.#pins.get(user);
     if (current && !sameKeys(current, fresh)) {
       const [a, b] = await Promise.all([keyFingerprint(current), keyFingerprint(fresh)]);
-      this.#out.delete(user); // never wrap for a stale key again
+      this.#out.delete(user); // never wrap for a substituted key
+      this.#pending.set(user, fresh);
+      this.#d.onChange?.();
       this.#d.onKeyChanged?.(user, a, b);
+      throw keyChanged(user);
     }
-    if (!current || !sameKeys(current, fresh)) {
+    if (!current) {
       this.#pins.set(user, fresh);
       this.#d.onChange?.();
     }
@@ -254,14 +298,9 @@ export class KeyManager {
         recipientIdentity: this.#d.identity,
         senderKeys,
       });
-    let opened;
-    try {
-      opened = await open(await this.contactKeys(from));
-    } catch (e) {
-      // The sender may have new keys since we pinned them: refresh once (warns).
-      if ((e as { code?: string }).code !== "BAD_SIGNATURE") throw e;
-      opened = await open(await this.contactKeys(from, true));
-    }
+    // Only the pinned key judges the signature: a failure is BAD_SIGNATURE
+    // for this envelope and never a reason to fetch (and pin) another key.
+    const opened = await open(await this.contactKeys(from));
     if (opened.kid !== kid) {
       throw new FastChatError("BAD_SIGNATURE", "key envelope id does not match the message");
     }

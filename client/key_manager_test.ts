@@ -221,8 +221,8 @@ Deno.test("outgoing: a key older than rotateAfterMs (24 h by default) is rotated
   expect(short.outgoingReady("bob", s1.created + 60_000)).toBeNull();
 });
 
-Deno.test("outgoing: a changed recipient key is reported at rotation and the new key wraps for it", async () => {
-  const bob2 = await person("bob"); // bob re-registered / new device: new identity
+Deno.test("key change: a changed recipient key blocks sending until trust, nothing wraps for it", async () => {
+  const bob2 = await person("bob"); // a new identity (or a server substituting keys)
   const srv = new FakeServer(bob);
   const km = new KeyManager(srv.deps(alice, { rotateEvery: 2 }));
 
@@ -231,46 +231,114 @@ Deno.test("outgoing: a changed recipient key is reported at rotation and the new
   expect(km.pinned("bob")).toEqual(bob.pub);
 
   srv.keys.set("bob", bob2.pub);
-  // The current key is still used until it is due (the server is not asked per message).
   expect(km.outgoingReady("bob")).toBeNull(); // due: 2 uses
-  expect(srv.keyChanges).toEqual([]);
-  const k2 = await km.outgoing("bob");
+  using rsa = new RsaSpy();
+  await expect(km.outgoing("bob")).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  expect(rsa.wraps).toBe(0); // nothing encrypted to the new key
   expect(srv.keyChanges).toEqual([["bob", await fp(bob.pub), await fp(bob2.pub)]]);
+  expect(km.blocked("bob")).toBe(true);
+  expect(km.pinned("bob")).toEqual(bob.pub); // the old pin stays
+  expect(km.pendingKeys("bob")).toEqual(bob2.pub);
+  // Blocked: every use fails without asking the server again, reported once.
+  const fetches = srv.calls.fetchKeys;
+  await expect(km.outgoing("bob")).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  await expect(km.contactKeys("bob")).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  expect(srv.calls.fetchKeys).toBe(fetches);
+  expect(srv.keyChanges.length).toBe(1);
+  expect(rsa.wraps).toBe(0);
+
+  km.trust("bob");
+  expect(km.blocked("bob")).toBe(false);
+  expect(km.pinned("bob")).toEqual(bob2.pub);
+  const k2 = await km.outgoing("bob");
   expect(k2.kid).not.toBe(k1.kid);
   expect(k2.fp).toBe(await fp(bob2.pub));
-  expect(km.pinned("bob")).toEqual(bob2.pub);
-  expect(peekEnvelope(k2.env!).recipient).toBe("bob");
-  // Only the new identity can open it.
   expect((await openAs(bob2, alice, k2.env!)).key).toEqual(k2.raw);
   await expect(openAs(bob, alice, k2.env!)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
-  // And the old key was for the old identity only.
-  expect((await openAs(bob, alice, k1.env!)).key).toEqual(k1.raw);
-  await expect(openAs(bob2, alice, k1.env!)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+  // Nothing pending any more.
+  expect(() => km.trust("bob")).toThrow(expect.objectContaining({ code: "BAD_REQUEST" }));
+  expect(() => km.trust("carol")).toThrow(expect.objectContaining({ code: "BAD_REQUEST" }));
 });
 
-Deno.test("outgoing: an explicit refresh that finds new keys drops the current sending key", async () => {
+Deno.test("key change: an explicit refresh blocks, drops the sending key; unchanged keys change nothing", async () => {
   const bob2 = await person("bob");
   const srv = new FakeServer(bob);
   const km = new KeyManager(srv.deps(alice));
 
   const k1 = await km.outgoing("bob");
-  // A refresh with unchanged keys changes nothing.
   await km.contactKeys("bob", true);
   expect(srv.keyChanges).toEqual([]);
   expect(km.outgoingReady("bob")?.kid).toBe(k1.kid);
 
   srv.keys.set("bob", bob2.pub);
-  const fresh = await km.contactKeys("bob", true);
-  expect(fresh.raw).toEqual(bob2.pub);
-  expect(srv.keyChanges).toEqual([["bob", await fp(bob.pub), await fp(bob2.pub)]]);
-  // Far from due by count or age, but wrapped for a stale key: never used again.
+  await expect(km.contactKeys("bob", true)).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  // Far from due, but the contact is blocked: the old sending key is gone too.
   expect(km.outgoingReady("bob")).toBeNull();
-  const k2 = await km.outgoing("bob");
-  expect(k2.kid).not.toBe(k1.kid);
-  expect(k2.fp).toBe(await fp(bob2.pub));
-  expect((await openAs(bob2, alice, k2.env!)).key).toEqual(k2.raw);
-  await expect(openAs(bob, alice, k2.env!)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
-  expect(srv.keyChanges.length).toBe(1); // reported once
+});
+
+Deno.test("key change: the block and the pending key survive a restart; trust then persists", async () => {
+  const bob2 = await person("bob");
+  const srv = new FakeServer(bob);
+  const km = new KeyManager(srv.deps(alice));
+  await km.contactKeys("bob");
+  srv.keys.set("bob", bob2.pub);
+  const before = srv.changes;
+  await expect(km.contactKeys("bob", true)).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  expect(srv.changes).toBeGreaterThan(before); // the block is saved
+
+  const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+  const state = packr.unpack(packr.pack(km.snapshot())) as KeyState;
+  const offline = new FakeServer();
+  const restarted = new KeyManager(offline.deps(alice), state);
+  expect(restarted.blocked("bob")).toBe(true);
+  expect(restarted.pinned("bob")).toEqual(bob.pub);
+  expect(restarted.pendingKeys("bob")).toEqual(bob2.pub);
+  await expect(restarted.outgoing("bob")).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  expect(offline.calls.fetchKeys).toBe(0);
+
+  restarted.trust("bob");
+  const again = new KeyManager(
+    offline.deps(alice),
+    packr.unpack(packr.pack(restarted.snapshot())) as KeyState,
+  );
+  expect(again.blocked("bob")).toBe(false);
+  expect((await again.contactKeys("bob")).raw).toEqual(bob2.pub);
+  expect(offline.calls.fetchKeys).toBe(0);
+});
+
+Deno.test("key change: an envelope from a blocked sender is held (KEY_CHANGED), opened after trust", async () => {
+  const bob2 = await person("bob");
+  const srv = new FakeServer(bob);
+  const km = new KeyManager(srv.deps(alice));
+  await km.contactKeys("bob");
+  srv.keys.set("bob", bob2.pub);
+  await expect(km.contactKeys("bob", true)).rejects.toMatchObject({ code: "KEY_CHANGED" });
+
+  const out = await new KeyManager(new FakeServer(alice).deps(bob2)).outgoing("alice");
+  await expect(km.incoming("bob", out.kid, out.env!)).rejects.toMatchObject({
+    code: "KEY_CHANGED",
+  });
+  expect(km.incomingReady("bob", out.kid)).toBeNull();
+  km.trust("bob");
+  expect((await km.incoming("bob", out.kid, out.env!)).raw).toEqual(out.raw);
+});
+
+Deno.test("incoming: a bad signature under the pinned key never fetches or pins another key", async () => {
+  const bob2 = await person("bob");
+  const srv = new FakeServer(bob);
+  const km = new KeyManager(srv.deps(alice));
+  await km.contactKeys("bob");
+  const fetches = srv.calls.fetchKeys;
+  srv.keys.set("bob", bob2.pub); // the server would now hand out the signer's key
+
+  const out = await new KeyManager(new FakeServer(alice).deps(bob2)).outgoing("alice");
+  await expect(km.incoming("bob", out.kid, out.env!)).rejects.toMatchObject({
+    code: "BAD_SIGNATURE",
+  });
+  expect(srv.calls.fetchKeys).toBe(fetches);
+  expect(km.pinned("bob")).toEqual(bob.pub);
+  expect(km.blocked("bob")).toBe(false);
+  expect(srv.keyChanges).toEqual([]);
 });
 
 Deno.test("incoming: an envelope from alice opens for bob and is bound to alice", async () => {
@@ -339,8 +407,8 @@ Deno.test("incoming: envelopes not really signed by the claimed sender get BAD_S
   });
   const fetchesBefore = srv.calls.fetchKeys;
   await expectRejected("alice", forged.kid, forged.envelope);
-  // A bad signature makes the manager re-check alice's keys once; they did not change.
-  expect(srv.calls.fetchKeys).toBe(fetchesBefore + 1);
+  // A bad signature is this envelope's failure: no key is fetched again.
+  expect(srv.calls.fetchKeys).toBe(fetchesBefore);
   expect(srv.keyChanges).toEqual([]);
   expect(km.pinned("alice")).toEqual(alice.pub);
 

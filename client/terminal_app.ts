@@ -83,7 +83,16 @@ export function formatEvent(e: ClientEvent, st: Style, me: string | null): strin
         : e.messages.map((m) =>
           `${st.gray(time(m.sent_at))} ${st.bold(m.from === me ? "you" : m.from)}: ${m.text}`
         ).join("\n");
+    case "key_changed":
+      return st.red(e.message);
+    case "trusted":
+      return st.green(`trusted ${e.user}'s new keys; messages to and from ${e.user} resume`);
     case "verify":
+      if (e.new_safety_number) {
+        return `${e.peer}'s keys CHANGED. safety number for ${e.user} and ${e.peer}:\n  old (pinned): ${e.safety_number}\n  new:          ${
+          st.bold(e.new_safety_number)
+        }\ncompare the new one with ${e.peer} over another channel; only if it matches: /trust ${e.peer}`;
+      }
       return `safety number for ${e.user} and ${e.peer}:\n  ${
         st.bold(e.safety_number)
       }\ncompare it with ${e.peer} over another channel; if it differs, do not trust the keys.`;
@@ -258,10 +267,24 @@ export class TerminalApp {
         return;
       }
       case "verify": {
+        const change = await client.pendingSafetyNumbers(c.user);
+        if (change) {
+          this.#event({
+            event: "verify",
+            user: client.user!,
+            peer: c.user,
+            safety_number: change.pinned,
+            new_safety_number: change.pending,
+          });
+          return;
+        }
         const number = await client.verify(c.user);
         this.#event({ event: "verify", user: client.user!, peer: c.user, safety_number: number });
         return;
       }
+      case "trust":
+        client.trust(c.user);
+        return;
       case "whoami":
         this.#event({ event: "whoami", ...client.whoami() });
         return;
