@@ -42,6 +42,7 @@ import {
 import type { ClientEvent } from "./events.ts";
 import { KeyManager, type KeyState } from "./key_manager.ts";
 import { type LbAddress, requestTicket } from "./lb_client.ts";
+import { Outbox } from "./outbox.ts";
 import { Inbox } from "./inbox.ts";
 import { packBody } from "./message_body.ts";
 import { ServerConnection } from "./server_connection.ts";
@@ -108,7 +109,7 @@ export class ChatClient {
   readonly #opts: ChatClientOptions;
   #conn: ServerConnection | null = null;
   #session: Session | null = null;
-  #outbox = new Map<string, ClientFrameOf<"send">>();
+  readonly #outbox = new Outbox();
   readonly #inbox: Inbox;
   #closing = false;
   #reconnecting: Promise<void> | null = null;
@@ -129,6 +130,8 @@ export class ChatClient {
         !!this.#conn && !this.#conn.closed && this.#conn.send({ t: "ack", items }),
       history: opts.history !== false,
     });
+    this.#outbox.onError = (e) =>
+      this.#emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` });
   }
 
   /** The logged-in user, or null. */
@@ -279,11 +282,12 @@ export class ChatClient {
       },
       onKeyChanged: (u, a, b) =>
         this.#emit({
-          event: "error",
-          code: "KEY_CHANGED",
-          message:
-            `WARNING: ${u}'s keys changed (${a} -> ${b}). Verify with /verify ${u} before trusting it.`,
+          event: "key_changed",
           user: u,
+          old_fingerprint: a,
+          new_fingerprint: b,
+          message:
+            `WARNING: ${u}'s keys changed (${a} -> ${b}); ${u} is blocked. Compare with /verify ${u}, then /trust ${u}.`,
         }),
       onChange: () => this.#scheduleSave(),
     }, state);
@@ -302,6 +306,10 @@ export class ChatClient {
       }
     }
     this.#session = { ...s, keys };
+    // What a previous run of this user left unconfirmed (a crash) goes out again.
+    for (const frame of await this.#outbox.attach(s.home.outboxStorage(s.vaultKey))) {
+      this.#conn?.send(frame);
+    }
     this.#emit({
       event: "ready",
       user: s.user,
@@ -353,7 +361,7 @@ export class ChatClient {
     await this.#request({ t: "logout" });
     void s;
     this.#session = null;
-    this.#outbox.clear();
+    await this.#outbox.clear();
     this.#inbox.stop();
   }
 
@@ -384,12 +392,20 @@ export class ChatClient {
       frame.kid = key.kid;
       frame.env = key.env;
     }
-    this.#outbox.set(id, frame);
+    // The outbox log is written (batched with the other sends of this tick)
+    // while the frame goes out, and the history only after it: a message
+    // the history shows is pending on disk until confirmed, so a crash
+    // loses none of them (the next login resends what is pending).
+    const { written } = await this.#outbox.enqueue(frame);
     this.#conn?.send(frame);
-    if (this.#opts.history !== false) {
-      s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
-        .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }));
-    }
+    written.then(
+      () => {
+        if (this.#opts.history === false) return;
+        s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
+          .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }));
+      },
+      (e) => this.#emit({ event: "error", code: "INTERNAL", id, message: `outbox: ${e}` }),
+    );
     if (this.#conn) await this.#conn.writable();
     return id;
   }
@@ -409,6 +425,35 @@ export class ChatClient {
       user: peer,
       keys: theirs.raw,
     });
+  }
+
+  /**
+   * While `peer` is blocked by a key change: safety numbers for the pinned
+   * (old) and the new keys, to compare out of band before {@link trust}.
+   */
+  async pendingSafetyNumbers(peer: string): Promise<{ pinned: string; pending: string } | null> {
+    const s = this.#requireSession();
+    checkUsername(peer);
+    const fresh = s.keys.pendingKeys(peer);
+    const old = s.keys.pinned(peer);
+    if (!fresh || !old) return null;
+    const me = { user: s.user, keys: s.publicKeys };
+    return {
+      pinned: await safetyNumber(me, { user: peer, keys: old }),
+      pending: await safetyNumber(me, { user: peer, keys: fresh }),
+    };
+  }
+
+  /**
+   * Trusts `peer`'s changed keys (re-pins them), unblocks sending and
+   * processes the messages held meanwhile. `BAD_REQUEST` if none pending.
+   */
+  trust(peer: string): void {
+    const s = this.#requireSession();
+    checkUsername(peer);
+    s.keys.trust(peer);
+    this.#emit({ event: "trusted", user: peer });
+    this.#inbox.releaseHeld(peer);
   }
 
   /** Who and where this client is. */
@@ -436,6 +481,7 @@ export class ChatClient {
     this.#closing = true;
     await this.#saveNow();
     await this.#session?.home.flush();
+    await this.#outbox.close(); // confirmations so far; what is pending stays on disk
     if (this.#conn) {
       this.#inbox.flushAcks();
       await this.#conn.end();
@@ -502,7 +548,7 @@ export class ChatClient {
             setTimeout(() => this.#conn?.send(frame), f.retry ?? 100);
             return;
           }
-          this.#outbox.delete(f.id);
+          this.#outbox.remove(f.id);
           if (this.#outbox.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
         }
         this.#emit({ event: "error", code: f.code, message: f.message, id: f.id });
@@ -541,9 +587,8 @@ export class ChatClient {
 
   /** The server took responsibility for message `id` (stored it, or it was delivered). */
   #confirmSent(id: string): void {
-    const frame = this.#outbox.get(id);
+    const frame = this.#outbox.remove(id);
     if (!frame) return;
-    this.#outbox.delete(id);
     if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
     this.#emit({ event: "sent", id });
   }

@@ -15,6 +15,8 @@
  */
 import { Packr } from "msgpackr";
 import { openVault, sealVault } from "@fastchat/lib/crypto";
+import type { OutboxStorage } from "./outbox.ts";
+import { OutboxLog } from "./outbox_log.ts";
 import { FastChatError } from "@fastchat/lib/errors";
 
 /** One entry of the local history. */
@@ -204,5 +206,10 @@ export class UserHome {
     }
     if (good === 0 && bad) throw bad;
     return out.slice(Math.max(0, out.length - n));
+  }
+
+  /** The sealed, append-only log behind the user's `Outbox` (`outbox.log`, mode 0600). */
+  outboxStorage(vaultKey: CryptoKey): OutboxStorage {
+    return new OutboxLog(`${this.dir}/outbox.log`, vaultKey, () => this.#ensure());
   }
 }

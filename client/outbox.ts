@@ -1,0 +1,257 @@
+/**
+ * The client's outbox: messages handed to the server and not yet confirmed
+ * (`sent`, or a receipt). It is resent after every reconnect, and it is
+ * kept on disk (sealed, in the user's home) before a message goes out, so a
+ * crash or `kill -9` of the client loses nothing its history already shows:
+ * the next login resends what was pending. Writes are batched (one sealed
+ * append per {@link WRITE_LINGER_MS} of sends); confirmations ride along with the next burst
+ * or go out within {@link DONE_LINGER_MS} (a confirmation lost in a crash
+ * only means a resend, which the recipient drops as a duplicate). The outbox
+ * is bounded: `add` waits while it is full (backpressure).
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "@fastchat/client/outbox";
+ * const outbox = new Outbox({ maxPending: 100 });
+ * await outbox.add({ t: "send", id: "m-00000001", to: "bob", kind: "dm", ts: 1, body: new Uint8Array(1) });
+ * outbox.remove("m-00000001"); // confirmed
+ * ```
+ * @module
+ */
+import type { ClientFrameOf } from "@fastchat/lib/protocol";
+
+/** A queued message. */
+export type OutboxFrame = ClientFrameOf<"send">;
+
+/** One entry of the outbox log: a message added, or messages confirmed. */
+export type OutboxRecord = { add: OutboxFrame } | { done: string[] };
+
+/** Where an outbox keeps its log (see `UserHome.outboxStorage`). */
+export interface OutboxStorage {
+  /** Appends records durably (one write per call). */
+  append(records: OutboxRecord[]): Promise<void>;
+  /** All records written so far, oldest first (a torn final write is ignored). */
+  load(): Promise<OutboxRecord[]>;
+  /** Replaces the whole log with `records` atomically. */
+  replace(records: OutboxRecord[]): Promise<void>;
+  /** Releases what the storage holds open. */
+  close(): void;
+}
+
+interface Pending {
+  record: OutboxRecord;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Records appended before an empty outbox truncates its log. */
+const COMPACT_AFTER = 256;
+/** How long the first record of a batch waits for others to share its write. */
+export const WRITE_LINGER_MS = 5;
+/** Longest a confirmation waits for a send to share a write with. */
+export const DONE_LINGER_MS = 1000;
+
+/**
+ * Pending messages by id, persisted through an {@link OutboxStorage}.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "@fastchat/client/outbox";
+ * const outbox = new Outbox();
+ * console.log(outbox.size); // 0
+ * ```
+ */
+export class Outbox {
+  readonly maxPending: number;
+  readonly #frames = new Map<string, OutboxFrame>();
+  #storage: OutboxStorage | null = null;
+  #queue: Pending[] = [];
+  /** The running writer, if any. */
+  #writer: Promise<void> | null = null;
+  #logged = 0;
+  /** Confirmed ids not yet written. */
+  #done: string[] = [];
+  #doneTimer: ReturnType<typeof setTimeout> | undefined;
+  #roomWaiters: (() => void)[] = [];
+  /** Called when a background write (a confirmation) fails. */
+  onError: (e: unknown) => void = () => {};
+
+  constructor(opts: { maxPending?: number } = {}) {
+    this.maxPending = opts.maxPending ?? 10_000;
+  }
+
+  /** Messages pending. */
+  get size(): number {
+    return this.#frames.size;
+  }
+
+  /** Whether `id` is pending. */
+  has(id: string): boolean {
+    return this.#frames.has(id);
+  }
+
+  /** The pending message `id`. */
+  get(id: string): OutboxFrame | undefined {
+    return this.#frames.get(id);
+  }
+
+  /** Pending messages, oldest first. */
+  values(): IterableIterator<OutboxFrame> {
+    return this.#frames.values();
+  }
+
+  /**
+   * Starts persisting to `storage`; returns the messages a previous run left
+   * pending (now pending again, to be resent), and compacts the log.
+   */
+  async attach(storage: OutboxStorage): Promise<OutboxFrame[]> {
+    const restored = new Map<string, OutboxFrame>();
+    for (const r of await storage.load()) {
+      if ("add" in r) restored.set(r.add.id, r.add);
+      else for (const id of r.done) restored.delete(id);
+    }
+    const fresh = [...restored.values()].filter((f) => !this.#frames.has(f.id));
+    for (const f of fresh) this.#frames.set(f.id, f);
+    this.#storage = storage;
+    const all = [...this.#frames.values()].map((add) => ({ add }));
+    await storage.replace(all);
+    this.#logged = all.length;
+    return fresh;
+  }
+
+  /** Adds a message; resolves once it is on disk (and there was room for it). */
+  async add(frame: OutboxFrame): Promise<void> {
+    await (await this.enqueue(frame)).written;
+  }
+
+  /**
+   * Adds a message once there is room and starts writing it; `written`
+   * settles when it is on disk (sends of one tick share one write). If the
+   * write fails the message leaves the outbox and `written` rejects.
+   */
+  async enqueue(frame: OutboxFrame): Promise<{ written: Promise<void> }> {
+    while (this.#frames.size >= this.maxPending) {
+      await new Promise<void>((r) => this.#roomWaiters.push(r));
+    }
+    this.#frames.set(frame.id, frame);
+    const written = this.#write({ add: frame }).catch((e) => {
+      this.#frames.delete(frame.id);
+      this.#wake();
+      throw e;
+    });
+    return { written };
+  }
+
+  /** Removes a confirmed (or refused) message; returns it if it was pending. */
+  remove(id: string): OutboxFrame | undefined {
+    const frame = this.#frames.get(id);
+    if (!frame) return undefined;
+    this.#frames.delete(id);
+    this.#wake();
+    if (this.#storage) {
+      this.#done.push(id);
+      if (this.#doneTimer === undefined) {
+        this.#doneTimer = setTimeout(() => {
+          this.#doneTimer = undefined;
+          this.#writeDone().catch((e) => this.onError(e));
+        }, DONE_LINGER_MS);
+        Deno.unrefTimer(this.#doneTimer); // close() writes what is left
+      }
+    }
+    return frame;
+  }
+
+  /** Resolves when every change so far is on disk. */
+  async flush(): Promise<void> {
+    await this.#writeDone();
+    await this.#drained();
+  }
+
+  #writeDone(): Promise<void> {
+    clearTimeout(this.#doneTimer);
+    this.#doneTimer = undefined;
+    if (this.#done.length === 0) return Promise.resolve();
+    return this.#write({ done: this.#done.splice(0) });
+  }
+
+  /** Writes what is left and stops persisting; pending messages stay on disk. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#storage?.close();
+    this.#storage = null;
+  }
+
+  /** Forgets every pending message (logout), on disk too; stops persisting. */
+  async clear(): Promise<void> {
+    this.#frames.clear();
+    this.#done = [];
+    clearTimeout(this.#doneTimer);
+    this.#doneTimer = undefined;
+    this.#wake();
+    const storage = this.#storage;
+    this.#storage = null;
+    await this.#drained();
+    await storage?.replace([]);
+    storage?.close();
+  }
+
+  #wake(): void {
+    for (const w of this.#roomWaiters.splice(0)) w();
+  }
+
+  #write(record: OutboxRecord): Promise<void> {
+    if (!this.#storage) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, resolve, reject });
+      this.#writer ??= this.#run();
+    });
+  }
+
+  /** Writes queued records, a batch per write, until none are left. */
+  async #run(): Promise<void> {
+    try {
+      // Sends of the next few ms share one write (the frames go out meanwhile;
+      // only the history waits for it).
+      await new Promise((r) => setTimeout(r, WRITE_LINGER_MS));
+      while (this.#queue.length > 0 && this.#storage) {
+        const batch = this.#queue.splice(0);
+        if (this.#done.length > 0) {
+          // Confirmations so far share this write.
+          batch.push({ record: { done: this.#done.splice(0) }, resolve() {}, reject() {} });
+        }
+        const storage = this.#storage;
+        try {
+          if (this.#frames.size === 0 && this.#logged + batch.length > COMPACT_AFTER) {
+            await storage.replace([]); // nothing pending: the log can start over
+            this.#logged = 0;
+          } else {
+            await storage.append(mergeDone(batch.map((p) => p.record)));
+            this.#logged += batch.length;
+          }
+          for (const p of batch) p.resolve();
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+      for (const p of this.#queue.splice(0)) p.resolve(); // detached: nothing to persist
+    } finally {
+      // Set before this promise settles: a record queued from now on starts a new writer.
+      this.#writer = null;
+    }
+  }
+
+  async #drained(): Promise<void> {
+    while (this.#writer) await this.#writer;
+  }
+}
+
+/** Joins consecutive `done` records into one. */
+function mergeDone(records: OutboxRecord[]): OutboxRecord[] {
+  const out: OutboxRecord[] = [];
+  for (const r of records) {
+    const last = out.at(-1);
+    if ("done" in r && last && "done" in last) last.done.push(...r.done);
+    else out.push("done" in r ? { done: [...r.done] } : r);
+  }
+  return out;
+}

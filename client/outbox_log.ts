@@ -1,0 +1,132 @@
+/**
+ * The file behind a user's `Outbox`: `outbox.log` in the home
+ * directory, mode 0600. It opens with a random 256-bit log key sealed under
+ * the password-derived vault key (one `crypto.subtle` operation per file);
+ * each appended batch is then sealed with that key through `node:crypto`
+ * AES-256-GCM (µs, not tens of µs: it is on the send path). Records are
+ * length-prefixed; a torn final write is ignored on load.
+ *
+ * @example
+ * ```ts
+ * import { OutboxLog } from "@fastchat/client/outbox_log";
+ * declare const vaultKey: CryptoKey;
+ * const log = new OutboxLog("/tmp/alice/outbox.log", vaultKey);
+ * await log.replace([]);
+ * log.close();
+ * ```
+ * @module
+ */
+import { Packr } from "msgpackr";
+import {
+  importMessageKey,
+  type MessageKey,
+  openMessage,
+  openVault,
+  randomBytes,
+  sealMessage,
+  sealVault,
+} from "@fastchat/lib/crypto";
+import type { OutboxRecord, OutboxStorage } from "./outbox.ts";
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const AAD = new TextEncoder().encode("fastchat/outbox/v1");
+const IV_BYTES = 12;
+
+function framed(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((n, p) => n + 4 + p.length, 0);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const p of parts) {
+    dv.setUint32(at, p.length);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
+}
+
+/**
+ * An {@link OutboxStorage} in one file.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "@fastchat/client/outbox";
+ * import { OutboxLog } from "@fastchat/client/outbox_log";
+ * declare const vaultKey: CryptoKey;
+ * const pending = await new Outbox().attach(new OutboxLog("/tmp/bob/outbox.log", vaultKey));
+ * ```
+ */
+export class OutboxLog implements OutboxStorage {
+  readonly #path: string;
+  readonly #vaultKey: CryptoKey;
+  readonly #ensureDir: () => Promise<void>;
+  #key: MessageKey | null = null;
+  #file: Deno.FsFile | null = null;
+
+  constructor(path: string, vaultKey: CryptoKey, ensureDir: () => Promise<void> = async () => {}) {
+    this.#path = path;
+    this.#vaultKey = vaultKey;
+    this.#ensureDir = ensureDir;
+  }
+
+  #seal(records: OutboxRecord[]): Uint8Array {
+    const { iv, ct } = sealMessage(this.#key!, packr.pack(records), AAD);
+    const out = new Uint8Array(iv.length + ct.length);
+    out.set(iv);
+    out.set(ct, iv.length);
+    return out;
+  }
+
+  async append(records: OutboxRecord[]): Promise<void> {
+    if (!this.#key) await this.replace(await this.load()); // a log of an older key
+    this.#file ??= await Deno.open(this.#path, { append: true, mode: 0o600 });
+    const buf = framed([this.#seal(records)]);
+    let off = 0;
+    while (off < buf.length) off += await this.#file.write(buf.subarray(off));
+  }
+
+  async load(): Promise<OutboxRecord[]> {
+    let data: Uint8Array;
+    try {
+      data = await Deno.readFile(this.#path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    const parts: Uint8Array[] = [];
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let off = 0; off + 4 <= data.length;) {
+      const len = dv.getUint32(off);
+      if (off + 4 + len > data.length) break; // torn final write: it was never confirmed
+      parts.push(data.subarray(off + 4, off + 4 + len));
+      off += 4 + len;
+    }
+    if (parts.length === 0) return [];
+    const key = importMessageKey(await openVault(this.#vaultKey, parts[0], "outbox-key"));
+    const out: OutboxRecord[] = [];
+    for (const p of parts.slice(1)) {
+      const pt = openMessage(key, p.subarray(0, IV_BYTES), p.subarray(IV_BYTES), AAD);
+      out.push(...(packr.unpack(pt) as OutboxRecord[]));
+    }
+    return out;
+  }
+
+  /** Rewrites the file atomically under a fresh log key. */
+  async replace(records: OutboxRecord[]): Promise<void> {
+    await this.#ensureDir();
+    this.close(); // later appends go to the new file
+    const raw = randomBytes(32);
+    this.#key = importMessageKey(raw);
+    const parts = [await sealVault(this.#vaultKey, raw, "outbox-key")];
+    if (records.length > 0) parts.push(this.#seal(records));
+    const tmp = `${this.#path}.tmp-${crypto.randomUUID()}`;
+    await Deno.writeFile(tmp, framed(parts), { mode: 0o600 });
+    await Deno.chmod(tmp, 0o600);
+    await Deno.rename(tmp, this.#path);
+  }
+
+  close(): void {
+    this.#file?.close();
+    this.#file = null;
+  }
+}

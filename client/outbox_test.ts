@@ -1,0 +1,129 @@
+import { expect } from "expect";
+import { derivePasswordKeys } from "@fastchat/lib/crypto";
+import { Outbox, type OutboxFrame, type OutboxRecord, type OutboxStorage } from "./outbox.ts";
+import { UserHome } from "./user_home.ts";
+
+const frame = (id: string): OutboxFrame => ({
+  t: "send",
+  id,
+  to: "bob",
+  kind: "dm",
+  ts: 1,
+  body: new Uint8Array([1, 2, 3]),
+});
+
+/** Storage in memory that counts its writes. */
+class MemoryStorage implements OutboxStorage {
+  records: OutboxRecord[] = [];
+  appends = 0;
+  append(records: OutboxRecord[]): Promise<void> {
+    this.appends++;
+    this.records.push(...structuredClone(records));
+    return Promise.resolve();
+  }
+  load(): Promise<OutboxRecord[]> {
+    return Promise.resolve(structuredClone(this.records));
+  }
+  replace(records: OutboxRecord[]): Promise<void> {
+    this.records = structuredClone(records);
+    return Promise.resolve();
+  }
+  close(): void {}
+}
+
+Deno.test("Outbox: what was pending when the process died is pending again at the next attach", async () => {
+  const disk = new MemoryStorage();
+  const first = new Outbox();
+  expect(await first.attach(disk)).toEqual([]);
+  await first.add(frame("m-00000001"));
+  await first.add(frame("m-00000002"));
+  await first.add(frame("m-00000003"));
+  first.remove("m-00000002"); // confirmed
+  await first.add(frame("m-00000004")); // (a later write flushes the confirmation)
+  // "crash": a new process, the same disk
+  const second = new Outbox();
+  const restored = await second.attach(disk);
+  expect(restored.map((f) => f.id)).toEqual(["m-00000001", "m-00000003", "m-00000004"]);
+  expect([...second.values()].map((f) => f.id)).toEqual(restored.map((f) => f.id));
+  // the log was compacted to what is pending
+  expect(disk.records).toEqual(restored.map((add) => ({ add })));
+});
+
+Deno.test("Outbox: sends of one tick share one write; add resolves once written", async () => {
+  const disk = new MemoryStorage();
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => outbox.add(frame(`m-${1000 + i}-abc`))));
+  expect(disk.appends).toBe(1);
+  expect(disk.records.length).toBe(50);
+});
+
+Deno.test("Outbox: bounded — add waits for room while full", async () => {
+  const outbox = new Outbox({ maxPending: 2 });
+  await outbox.attach(new MemoryStorage());
+  await outbox.add(frame("m-00000001"));
+  await outbox.add(frame("m-00000002"));
+  let third = false;
+  const adding = outbox.add(frame("m-00000003")).then(() => third = true);
+  await Promise.resolve();
+  await Promise.resolve();
+  expect(third).toBe(false);
+  expect(outbox.size).toBe(2);
+  outbox.remove("m-00000001");
+  await adding;
+  expect(third).toBe(true);
+  expect(outbox.size).toBe(2);
+});
+
+Deno.test("Outbox: a write that fails is not pending (the send fails instead)", async () => {
+  const disk = new MemoryStorage();
+  disk.append = () => Promise.reject(new Error("disk full"));
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  await expect(outbox.add(frame("m-00000001"))).rejects.toThrow("disk full");
+  expect(outbox.size).toBe(0);
+});
+
+Deno.test("Outbox on a real home: sealed log, mode 0600, torn tail ignored, compaction", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { vaultKey } = await derivePasswordKeys("a long password", new Uint8Array(16), 1000, {
+      allowWeak: true,
+    });
+    const home = UserHome.at(root, "alice");
+    const first = new Outbox();
+    await first.attach(home.outboxStorage(vaultKey));
+    await first.add(frame("visible-id-1"));
+    await first.add(frame("visible-id-2"));
+    first.remove("visible-id-1");
+    await first.add(frame("visible-id-3"));
+    const path = `${home.dir}/outbox.log`;
+    expect((await Deno.stat(path)).mode! & 0o777).toBe(0o600);
+    const bytes = await Deno.readFile(path);
+    expect(new TextDecoder().decode(bytes)).not.toContain("visible-id"); // sealed
+    // a torn final write (a crash in the middle of an append) is ignored
+    await Deno.writeFile(path, new Uint8Array([0, 0, 1, 0, 9, 9]), { append: true });
+    const second = new Outbox();
+    const restored = await second.attach(home.outboxStorage(vaultKey));
+    expect(restored.map((f) => f.id)).toEqual(["visible-id-2", "visible-id-3"]);
+    // another password's key cannot read it
+    const other = await derivePasswordKeys("another password", new Uint8Array(16), 1000, {
+      allowWeak: true,
+    });
+    await expect(new Outbox().attach(home.outboxStorage(other.vaultKey))).rejects.toThrow();
+    // once everything is confirmed and the log is long, it starts over
+    for (let i = 0; i < 300; i++) {
+      await second.add(frame(`bulk-${1000 + i}`));
+      second.remove(`bulk-${1000 + i}`);
+    }
+    second.remove("visible-id-2");
+    second.remove("visible-id-3");
+    await second.flush();
+    expect((await Deno.stat(path)).size).toBeLessThan(100); // just the sealed log key
+    await second.add(frame("last-0001"));
+    expect((await new Outbox().attach(home.outboxStorage(vaultKey))).map((f) => f.id))
+      .toEqual(["last-0001"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
