@@ -122,6 +122,11 @@ for (const kind of DB_KINDS) {
       let mallory: Mallory | null = null;
       /** Ids of mallory's bad messages: none may ever surface as a message. */
       const bad = new Set<string>();
+      /**
+       * Of those, the ones bob could not open for a reason that may pass (no
+       * envelope yet for the key id): not acknowledged, so delivered again.
+       */
+      const unacked = new Set<string>();
       try {
         await alice.register("alice", "alice-password-1");
         await bob.register("bob", "bob-password-1");
@@ -151,6 +156,7 @@ for (const kind of DB_KINDS) {
           });
           await m.send(id, Date.now(), body);
           await expectRejected(id, "UNKNOWN_KEY");
+          unacked.add(id);
         });
 
         const bobKeys = await importPublicKeys((await m.request({ t: "keys", user: "bob" })).keys!);
@@ -240,7 +246,7 @@ for (const kind of DB_KINDS) {
           "undecryptable messages were acknowledged and are not redelivered",
           async () => {
             // Bob acknowledged each: the sender gets its delivery receipt once the ack is processed.
-            for (const id of bad) await m.delivered(id);
+            for (const id of bad) if (!unacked.has(id)) await m.delivered(id);
             await bob.close();
             const logB2 = new EventLog<ClientEvent>();
             bob = client(target, homeB, logB2);
@@ -249,8 +255,16 @@ for (const kind of DB_KINDS) {
             const marker = `marker ${crypto.randomUUID()}`;
             await alice.send("bob", marker);
             await logB2.waitFor(isMsg(marker));
-            expect(logB2.events.filter(aboutId(bad))).toEqual([]);
-            expect(logB2.events.filter((e) => e.event === "error")).toEqual([]);
+            const acked = new Set([...bad].filter((id) => !unacked.has(id)));
+            expect(logB2.events.filter(aboutId(acked))).toEqual([]);
+            // The unknown key may yet appear (a write-behind envelope on another server):
+            // that message is delivered again and refused again, never shown.
+            const again = logB2.events.filter(aboutId(unacked));
+            expect(again.map((e) => [e.event, (e as { code?: string }).code])).toEqual(
+              [...unacked].map(() => ["error", "UNKNOWN_KEY"]),
+            );
+            expect(logB2.events.filter((e) => e.event === "error" && !unacked.has(e.id!)))
+              .toEqual([]);
           },
         );
       } finally {
