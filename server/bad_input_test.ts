@@ -5,35 +5,13 @@
  */
 import { expect } from "expect";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
-import { connectStore } from "@fastchat/db/connect";
 import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
 import { decodeServerFrame } from "@fastchat/lib/protocol";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { Packr } from "msgpackr";
-import { ChatServer, type ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, EventLog, openTestDb, RawPeer, type TestDb } from "./test_support.ts";
+import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "./test_support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function withServer(
-  db: TestDb,
-  extra: Partial<ChatServerOptions>,
-  fn: (s: ChatServer) => Promise<void>,
-): Promise<void> {
-  const sql = connectStore(db.url, { max: 2 });
-  const server = await ChatServer.start({
-    sql,
-    port: 0,
-    scrypt: { N: 1024, r: 8, p: 1 },
-    ...extra,
-  });
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-    await sql.end();
-  }
-}
 
 async function hello(p: RawPeer): Promise<void> {
   await p.send({ t: "hello", v: 1 });
@@ -47,7 +25,7 @@ for (const kind of DB_KINDS) {
     async fn(t) {
       const db = await openTestDb(kind);
       try {
-        await withServer(db, { limits: { authTimeoutMs: 1500 } }, async (server) => {
+        await withChatServer(db, { limits: { authTimeoutMs: 1500 } }, async (server) => {
           const { host, port } = server;
           await t.step("garbage bytes get BAD_FRAME, then the connection is closed", async () => {
             const p = await RawPeer.connect(host, port);
@@ -214,7 +192,7 @@ for (const kind of DB_KINDS) {
     async fn() {
       const db = await openTestDb(kind);
       try {
-        await withServer(
+        await withChatServer(
           db,
           { limits: { maxQueueBytes: 256 * 1024, writeStallMs: 1000 } },
           async (server) => {

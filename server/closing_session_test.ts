@@ -6,36 +6,21 @@
  * frame limit, error budget). All over real TCP.
  */
 import { expect } from "expect";
-import { connectStore } from "@fastchat/db/connect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { encodeFrame, PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
 import { ServerConnection } from "../client/server_connection.ts";
-import { ChatServer, type ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "./test_support.ts";
+import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const POST_LOGIN_MAX = 256 * 1024;
 
-async function withServer(
+/** A chat server whose address limiter never gets in the way of these tests. */
+const withServer = (
   db: TestDb,
   extra: Partial<ChatServerOptions>,
   fn: (s: ChatServer) => Promise<void>,
-): Promise<void> {
-  const sql = connectStore(db.url, { max: 2 });
-  const server = await ChatServer.start({
-    sql,
-    port: 0,
-    scrypt: { N: 1024, r: 8, p: 1 },
-    anonRate: 1000,
-    ...extra,
-  });
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-    await sql.end();
-  }
-}
+) => withChatServer(db, { anonRate: 1000, ...extra }, fn);
 
 /** One write holding `n` frames that are not MessagePack. */
 function badFrames(n: number): Uint8Array {

@@ -6,33 +6,18 @@
  * logout.
  */
 import { expect } from "expect";
-import { connectStore } from "@fastchat/db/connect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
-import { ChatServer, type ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "./test_support.ts";
+import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-async function withServer(
+/** A chat server whose address limiter never gets in the way of these tests. */
+const withServer = (
   db: TestDb,
   extra: Partial<ChatServerOptions>,
   fn: (s: ChatServer) => Promise<void>,
-): Promise<void> {
-  const sql = connectStore(db.url, { max: 2 });
-  const server = await ChatServer.start({
-    sql,
-    port: 0,
-    scrypt: { N: 1024, r: 8, p: 1 },
-    anonRate: 1000,
-    ...extra,
-  });
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-    await sql.end();
-  }
-}
+) => withChatServer(db, { anonRate: 1000, ...extra }, fn);
 
 /** Connects and completes the handshake (proof the connection was admitted). */
 async function admitted(host: string, port: number): Promise<RawPeer> {

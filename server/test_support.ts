@@ -21,6 +21,7 @@ import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { decodeServerFrame, type ServerFrame } from "@fastchat/lib/protocol";
+import { ChatServer, type ChatServerOptions } from "./chat_server.ts";
 import { Packr } from "msgpackr";
 
 /** Kinds of database the suite runs against. */
@@ -241,3 +242,27 @@ export class RawPeer {
 }
 
 const rawPackr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/**
+ * Runs `fn` with an in-process chat server on a free port over `db` (cheap
+ * scrypt cost; `extra` overrides any option), and always closes it.
+ */
+export async function withChatServer(
+  db: TestDb,
+  extra: Partial<ChatServerOptions>,
+  fn: (s: ChatServer) => Promise<void>,
+): Promise<void> {
+  const sql = connectStore(db.url, { max: 2 });
+  const server = await ChatServer.start({
+    sql,
+    port: 0,
+    scrypt: { N: 1024, r: 8, p: 1 },
+    ...extra,
+  });
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+    await sql.end();
+  }
+}
