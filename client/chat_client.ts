@@ -392,7 +392,7 @@ export class ChatClient {
       frame.kid = key.kid;
       frame.env = key.env;
     }
-    // The outbox log is written (batched with the other sends of this tick)
+    // The outbox log is written (batched with the sends of the next 5 ms)
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).

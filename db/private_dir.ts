@@ -60,12 +60,18 @@ export async function makePrivateDir(dir: string): Promise<void> {
       }
       if (entry.isSymlink) continue;
       const path = `${current}/${entry.name}`;
-      if (entry.isDirectory) {
-        await Deno.chmod(path, PRIVATE_DIR_MODE);
-        pending.push(path);
-      } else if (entry.isFile) {
-        const mode = (await Deno.lstat(path)).mode ?? PRIVATE_FILE_MODE;
-        if ((mode & 0o077) !== 0) await Deno.chmod(path, mode & 0o700);
+      try {
+        if (entry.isDirectory) {
+          await Deno.chmod(path, PRIVATE_DIR_MODE);
+          pending.push(path);
+        } else if (entry.isFile) {
+          const mode = (await Deno.lstat(path)).mode ?? PRIVATE_FILE_MODE;
+          if ((mode & 0o077) !== 0) await Deno.chmod(path, mode & 0o700);
+        }
+      } catch (e) {
+        // Gone since it was listed (e.g. another starter's temporary file,
+        // renamed into place): nothing left to protect.
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
     }
   }
