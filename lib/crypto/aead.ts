@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { generateMessageKeyBytes, importMessageKey, openMessage, sealMessage } from "@fastchat/lib/crypto/aead";
+ * import { generateMessageKeyBytes, importMessageKey, openMessage, sealMessage } from "@fastchat/lib/crypto";
  * const key = importMessageKey(generateMessageKeyBytes());
  * const aad = new TextEncoder().encode("context");
  * const { iv, ct } = sealMessage(key, new TextEncoder().encode("hi"), aad);

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { canonicalBytes } from "@fastchat/lib/crypto/codec";
+ * import { canonicalBytes } from "@fastchat/lib/crypto";
  * const signed = canonicalBytes("fastchat/example/v1", ["alice", 42, new Uint8Array([1])]);
  * ```
  * @module

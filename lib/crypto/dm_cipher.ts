@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { decryptText, encryptText } from "@fastchat/lib/crypto/dm_cipher";
+ * import { decryptText, encryptText } from "@fastchat/lib/crypto";
  * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid };
  * const { iv, ct } = encryptText(key, "hello", meta);
  * decryptText(key, iv, ct, meta); // "hello"

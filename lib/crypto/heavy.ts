@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { heavyCrypto } from "@fastchat/lib/crypto/heavy";
+ * import { heavyCrypto } from "./heavy.ts";
  * const bits = await heavyCrypto(() => crypto.subtle.digest("SHA-256", new Uint8Array(1)));
  * ```
  * @module
@@ -21,7 +21,7 @@ const slots = new Semaphore(defaultConcurrency());
  *
  * @example
  * ```ts
- * import { heavyCrypto } from "@fastchat/lib/crypto/heavy";
+ * import { heavyCrypto } from "./heavy.ts";
  * await heavyCrypto(async () => 42);
  * ```
  */

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { exportPublicKeys, generateIdentity, openIdentity, sealIdentity } from "@fastchat/lib/crypto/identity";
+ * import { exportPublicKeys, generateIdentity, openIdentity, sealIdentity } from "@fastchat/lib/crypto";
  * const id = await generateIdentity();
  * const pub = await exportPublicKeys(id); // upload to the server
  * const backup = await sealIdentity(id, vaultKey); // upload too

@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import { derivePasswordKeys, newKdfSalt } from "@fastchat/lib/crypto/password";
+ * import { derivePasswordKeys, newKdfSalt } from "@fastchat/lib/crypto";
  * const salt = newKdfSalt();
  * const { authKey, vaultKey } = await derivePasswordKeys("correct horse", salt);
  * ```

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { exportPublicKeys, importPublicKeys } from "@fastchat/lib/crypto/public_keys";
+ * import { exportPublicKeys, importPublicKeys } from "@fastchat/lib/crypto";
  * const wire = await exportPublicKeys(id); // upload
  * const peer = await importPublicKeys(wire); // on another client, validated
  * ```

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { safetyNumber } from "@fastchat/lib/crypto/safety_number";
+ * import { safetyNumber } from "@fastchat/lib/crypto";
  * const sn = await safetyNumber({ user: "alice", keys: alicePub }, { user: "bob", keys: bobPub });
  * // "12345 67890 ... " (12 groups)
  * ```

@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import { peekEnvelope } from "@fastchat/lib/crypto/session_envelope";
+ * import { peekEnvelope } from "@fastchat/lib/crypto";
  * const { kid, sender, recipient, createdAt } = peekEnvelope(envelope);
  * ```
  * @module

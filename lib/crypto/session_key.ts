@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { createSessionKey, openSessionKey } from "@fastchat/lib/crypto/session_key";
+ * import { createSessionKey, openSessionKey } from "@fastchat/lib/crypto";
  * const sk = await createSessionKey({
  *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
  * });

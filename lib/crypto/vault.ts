@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { openVault, sealVault } from "@fastchat/lib/crypto/vault";
+ * import { openVault, sealVault } from "@fastchat/lib/crypto";
  * const sealed = await sealVault(vaultKey, new TextEncoder().encode("secret"), "notes");
  * const plain = await openVault(vaultKey, sealed, "notes");
  * ```
