@@ -23,3 +23,4 @@ export * from "./session_envelope.ts";
 export * from "./session_key.ts";
 export * from "./dm_cipher.ts";
 export * from "./safety_number.ts";
+export * from "./file_cipher.ts";
