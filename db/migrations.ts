@@ -27,6 +27,7 @@ export const MIGRATION_FILES: readonly string[] = Object.freeze([
   "0001_init.sql",
   "0002_cluster.sql",
   "0003_login_guard.sql",
+  "0004_groups_files.sql",
 ]);
 
 /** The shape every migration file name must have: `NNNN_snake_name.sql`. */

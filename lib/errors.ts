@@ -49,6 +49,16 @@ export const ERROR_CODES = [
   "DUPLICATE_ID",
   "UNKNOWN_KEY",
   "PAYLOAD_TOO_LARGE",
+  // groups and files
+  "NOT_GROUP_ADMIN",
+  "NOT_GROUP_MEMBER",
+  "UNKNOWN_GROUP",
+  "GROUP_EXISTS",
+  "INVALID_GROUP_NAME",
+  "GROUP_FULL",
+  "FILE_NOT_FOUND",
+  "FILE_TOO_LARGE",
+  "TRANSFER_FAILED",
   // end-to-end encryption (raised on clients)
   "DECRYPT_FAILED",
   "BAD_SIGNATURE",

@@ -37,6 +37,10 @@ import {
 export const PROTOCOL_VERSION = 1;
 /** Valid usernames: 1–32 of `[a-z0-9_.-]`. */
 export const USERNAME_RE: RegExp = /^[a-z0-9_.-]{1,32}$/;
+/** Valid group names: 1–32 of `[a-z0-9_.-]`, written `#name` by users. */
+export const GROUP_NAME_RE: RegExp = /^[a-z0-9_.-]{1,32}$/;
+/** Default largest group (members), configurable per server. */
+export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 /** Valid client-generated message ids. */
 export const MESSAGE_ID_RE: RegExp = /^[A-Za-z0-9_-]{8,64}$/;
 /** Largest chat payload (ciphertext) per message. */
