@@ -7,7 +7,16 @@ import { listMigrations, migrate, type Migration } from "./migrate.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
 import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
 
+const VERSIONS = MIGRATION_FILES.map((_, i) => i + 1);
+
 const TABLES = [
+  "file_chunks",
+  "file_grants",
+  "files",
+  "group_log",
+  "group_members",
+  "group_pending",
+  "groups",
   "key_envelopes",
   "lb_keys",
   "login_failures",
@@ -60,11 +69,9 @@ Deno.test("PGlite: start applies migrations once; migrate over the wire is idemp
       expect(await migrate(sql)).toEqual({ applied: [] });
       expect(await migrate(sql)).toEqual({ applied: [] });
       const rows = await sql`select version, name from schema_migrations order by version`;
-      expect(rows.map((r) => [r.version, r.name])).toEqual([
-        [1, "0001_init.sql"],
-        [2, "0002_cluster.sql"],
-        [3, "0003_login_guard.sql"],
-      ]);
+      expect(rows.map((r) => [r.version, r.name])).toEqual(
+        MIGRATION_FILES.map((f, i) => [i + 1, f]),
+      );
 
       const extra = await extraMigration(
         9001,
@@ -120,10 +127,12 @@ Deno.test({
     withFreshPostgres(async (url) => {
       const sql = connectStore(url);
       try {
-        expect(await migrate(sql)).toEqual({ applied: [1, 2, 3] });
+        expect(await migrate(sql)).toEqual({ applied: VERSIONS });
         expect(await migrate(sql)).toEqual({ applied: [] });
         expect(await tables(sql)).toEqual(TABLES);
-        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{ n: 3 }]);
+        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{
+          n: VERSIONS.length,
+        }]);
       } finally {
         await sql.end();
       }
@@ -144,10 +153,10 @@ Deno.test({
         ));
         const results = await Promise.all(clients.map((sql) => migrate(sql)));
         const applied = results.map((r) => r.applied);
-        expect(applied.flat()).toEqual([1, 2, 3]);
+        expect(applied.flat()).toEqual(VERSIONS);
         expect(applied.filter((a) => a.length === 0).length).toBe(3);
         const rows = await clients[0]`select version from schema_migrations`;
-        expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+        expect(rows.map((r) => r.version)).toEqual(VERSIONS);
       } finally {
         await Promise.all(clients.map((sql) => sql.end()));
       }
