@@ -1,0 +1,57 @@
+import { expect } from "expect";
+import { Packr } from "msgpackr";
+import { FastChatError } from "@fastchat/lib/errors";
+import { decodeContent, encodeContent, type FileDescription } from "./message_content.ts";
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof FastChatError ? e.code : `not FastChatError: ${e}`;
+  }
+}
+
+const file: FileDescription = {
+  file: "AbCdEfGhIjKlMnOpQrStUv",
+  key: new Uint8Array(32).fill(7),
+  name: "holiday photo.jpg",
+  bytes: 3_000_000,
+  chunks: 12,
+  sha256: new Uint8Array(32).fill(9),
+  mime: "image/jpeg",
+};
+
+Deno.test("text, sender keys and files round-trip", () => {
+  for (
+    const c of [
+      { type: "text", text: "hello ✓" },
+      { type: "text", text: "" },
+      { type: "sender_key", group: "team", kid: "kid-0123456789", key: new Uint8Array(32).fill(1) },
+      { type: "file", file },
+    ] as const
+  ) {
+    expect(decodeContent(encodeContent(c))).toEqual(c);
+  }
+  expect(new TextDecoder().decode(encodeContent({ type: "text", text: "plain" }))).toBe("plain");
+});
+
+Deno.test("malformed content is DECRYPT_FAILED, never a half-read record", () => {
+  const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+  const rec = (v: unknown) => new Uint8Array([0xff, ...packr.pack(v)]);
+  expect(code(() => decodeContent(new Uint8Array([0xc3, 0x28])))).toBe("DECRYPT_FAILED");
+  expect(code(() => decodeContent(new Uint8Array([0xff])))).toBe("DECRYPT_FAILED");
+  expect(code(() => decodeContent(rec({ y: "z" })))).toBe("DECRYPT_FAILED");
+  expect(code(() => decodeContent(rec({ y: "f", ...file, bytes: -1 })))).toBe("DECRYPT_FAILED");
+  expect(code(() => decodeContent(rec({ y: "f", ...file, key: new Uint8Array(31) })))).toBe(
+    "DECRYPT_FAILED",
+  );
+  expect(code(() => decodeContent(rec({ y: "f", ...file, extra: 1 })))).toBe("DECRYPT_FAILED");
+  expect(code(() => decodeContent(rec({ y: "k", group: "Bad Group", kid: "k", key: 1 })))).toBe(
+    "DECRYPT_FAILED",
+  );
+  expect(code(() => decodeContent(rec([[[[1]]]])))).toBe("DECRYPT_FAILED");
+  // A declared 4 GiB string in a 10-byte record is refused before allocation.
+  expect(code(() => decodeContent(new Uint8Array([0xff, 0xdb, 0xff, 0xff, 0xff, 0xff, 1])))).toBe(
+    "DECRYPT_FAILED",
+  );
+});
