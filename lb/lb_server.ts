@@ -24,6 +24,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop, listen } from "@fastchat/lib/listener";
@@ -219,9 +220,7 @@ export class LoadBalancer {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    try {
-      this.#listener.close();
-    } catch { /* closed */ }
+    closeIfOpen(this.#listener);
     await this.#loop;
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "load balancer is stopping; retry");
