@@ -111,6 +111,8 @@ export class LoadBalancer {
   readonly #listener: Deno.Listener;
   readonly #ctx: LbSessionContext;
   readonly #loop: Promise<void>;
+  /** Connections being served (each settles once its socket is closed). */
+  readonly #serving = new Set<Promise<void>>();
   #closing = false;
   #issued = 0;
 
@@ -211,12 +213,21 @@ export class LoadBalancer {
   #accept(): Promise<void> {
     return acceptLoop(this.#listener, {
       closing: () => this.#closing,
-      serve: (conn) => new LbSession(conn, this.#ctx).run(),
+      serve: (conn) => {
+        const served = new LbSession(conn, this.#ctx).run();
+        this.#serving.add(served);
+        const done = () => this.#serving.delete(served);
+        served.then(done, done);
+        return served;
+      },
       logger: this.#ctx.logger,
     });
   }
 
-  /** Stops accepting and closes open connections (telling them why). */
+  /**
+   * Stops accepting and closes open connections (telling them why);
+   * resolves once every socket is closed.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
@@ -225,5 +236,6 @@ export class LoadBalancer {
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "load balancer is stopping; retry");
     }
+    await Promise.allSettled([...this.#serving]);
   }
 }
