@@ -346,13 +346,15 @@ Deno.test("embedded server: connections made during startup wait for the migrate
     await creating.promise; // listening: the port is bound before PGlite opens
     const raw = await RawPgClient.connect(port, false);
     try {
-      const answered = raw.handshake("early-secret")
-        .then(() => raw.query("select count(*) from users"));
+      // Accepted and authenticated while there is no database yet; the
+      // startup packet and a query sent right behind it wait for the schema.
+      await raw.authenticate("early-secret");
+      raw.send(queryMessage("select count(*) from users"));
       expect(started).toBe(false);
       release.resolve();
-      const got = await answered;
+      expect(types(await raw.readUntil("Z")).replaceAll("S", "")).toBe("RKZ"); // AuthenticationOk, BackendKeyData
       // (PGlite may add ParameterStatus 'S' messages after a fresh startup)
-      expect(types(got).replaceAll("S", "")).toBe("TDCZ");
+      expect(types(await raw.readUntil("Z")).replaceAll("S", "")).toBe("TDCZ");
     } finally {
       raw.close();
     }

@@ -95,6 +95,16 @@ export class RawPgClient {
    * answers with an error.
    */
   async handshake(password: string, user = "postgres"): Promise<BackendMessage[]> {
+    await this.authenticate(password, user);
+    return await this.readUntil("Z");
+  }
+
+  /**
+   * The first part of {@link RawPgClient.handshake}: sends the
+   * StartupMessage and proves `password`, up to the server's SASL final
+   * message (what follows, up to ReadyForQuery, is left unread).
+   */
+  async authenticate(password: string, user = "postgres"): Promise<void> {
     this.send(startupMessage({ user, database: "postgres" }));
     const scram = new ScramClient(password);
     await this.#expectAuth(10);
@@ -103,7 +113,6 @@ export class RawPgClient {
     this.send(scram.response(serverFirst));
     const serverFinal = new TextDecoder().decode((await this.#expectAuth(12)).subarray(4));
     if (!scram.verifyServer(serverFinal)) throw new Error("server signature mismatch");
-    return await this.readUntil("Z");
   }
 
   async #expectAuth(kind: number): Promise<Uint8Array> {
