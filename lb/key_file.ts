@@ -48,6 +48,7 @@ function badFile(path: string, message: string, cause?: unknown): FastChatError 
  * @example
  * ```ts
  * import { JsonLogger } from "@fastchat/lib/logger";
+ * import type { KeyFileOptions } from "@fastchat/lb/key_file";
  * const opts: KeyFileOptions = { logger: new JsonLogger("lb") };
  * ```
  */
