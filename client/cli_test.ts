@@ -206,8 +206,6 @@ const SAFETY_NUMBER = /^\d{5}( \d{5}){11}$/;
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `cli (${kind}): script mode over real processes, JSON events, exit codes`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       const db = await openTestDb(kind);
       const server = await startServerProcess(db.url);
@@ -385,8 +383,6 @@ for (const kind of DB_KINDS) {
 
 Deno.test({
   name: "cli: an unreachable server is CONNECT_FAILED and the process keeps running",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     // A port that was free a moment ago: nothing listens there.
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -416,8 +412,6 @@ Deno.test({
 
 Deno.test({
   name: "cli: --help prints usage and exits 0; a bad --server exits 2 with a clear message",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const run = (args: string[]) =>
       new Deno.Command(Deno.execPath(), {

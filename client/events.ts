@@ -17,7 +17,16 @@ export type ClientEvent =
   | { event: "message"; id: string; from: string; to: string; text: string; sent_at: number }
   | { event: "sent"; id: string }
   | { event: "delivered"; id: string; to: string }
-  | { event: "error"; code: string; message: string; id?: string; from?: string; user?: string }
+  | {
+    event: "error";
+    code: string;
+    message: string;
+    id?: string;
+    from?: string;
+    user?: string;
+    /** When the server asked to wait before retrying (`RATE_LIMITED`), ms. */
+    retryMs?: number;
+  }
   | { event: "disconnected"; code: string; message: string }
   | { event: "reconnected"; user: string; server: string; address: string }
   | { event: "whoami"; user: string | null; server: string | null; address: string | null }

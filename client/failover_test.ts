@@ -91,8 +91,6 @@ const isError = (e: ClientEvent) =>
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `failover (${kind}): requests and sends in flight across a drop complete once`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn() {
       const db = await openTestDb(kind);
       const server = await startServerProcess(db.url);

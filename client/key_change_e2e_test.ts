@@ -96,8 +96,6 @@ class KeySubstitutingProxy {
 
 Deno.test({
   name: "key change e2e: a substituted key blocks bob until /trust; the attacker's key is unused",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const db = await openTestDb("pglite");
     const server = await startServerProcess(db.url);

@@ -8,7 +8,6 @@ import { connectStore } from "@fastchat/db/connect";
 import { DB_KINDS, openTestDb } from "../server/test_support.ts";
 import { requestTicket } from "./lb_client.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const welcome: ServerFrame = { t: "welcome", v: 1, server: "lb-test", max: 4096 };
 
 /** A TCP listener that answers the hello with `welcome` and the next request with `reply`. */
@@ -43,7 +42,6 @@ function fakeLb(reply: ServerFrame | null): { port: number; close: () => void } 
 
 Deno.test({
   name: "requestTicket: CONNECT_FAILED when no LB listens",
-  ...opts,
   async fn() {
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (probe.addr as Deno.NetAddr).port;
@@ -57,7 +55,6 @@ Deno.test({
 
 Deno.test({
   name: "requestTicket: TIMEOUT when the LB accepts but never answers",
-  ...opts,
   async fn() {
     const lb = fakeLb(null);
     try {
@@ -72,7 +69,6 @@ Deno.test({
 
 Deno.test({
   name: "requestTicket: the LB's error code is passed on; an incomplete reply is BAD_FRAME",
-  ...opts,
   async fn() {
     const refusing = fakeLb({
       t: "error",
@@ -97,7 +93,6 @@ Deno.test({
 
 Deno.test({
   name: "requestTicket: against a real LB, a ticket for a live server or NO_SERVERS",
-  ...opts,
   async fn() {
     const db = await openTestDb(DB_KINDS[0]);
     const sql = connectStore(db.url, { max: 2 });

@@ -56,8 +56,6 @@ class ClientProcess {
 
 Deno.test({
   name: "outbox: a message queued before a client crash is sent at its next login, once",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const db = await openTestDb("pglite");
     const sql = connectStore(db.url, { max: 2 });

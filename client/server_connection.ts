@@ -16,7 +16,8 @@
  * ```
  * @module
  */
-import { FastChatError, isErrorCode } from "@fastchat/lib/errors";
+import { FastChatError } from "@fastchat/lib/errors";
+import { errorFromFrame } from "@fastchat/lib/error_frame";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
 import {
   type ClientFrame,
@@ -231,11 +232,14 @@ export class ServerConnection {
   }
 }
 
-/** Converts an `error` frame into a {@link FastChatError}. */
-export function toError(f: ServerFrameOf<"error">): FastChatError {
-  const code = isErrorCode(f.code) ? f.code : "INTERNAL";
-  const details: Record<string, unknown> = {};
-  if (f.retry !== undefined) details.retryMs = f.retry;
-  if (f.id !== undefined) details.id = f.id;
-  return new FastChatError(code, f.message, details);
-}
+/**
+ * Converts an `error` frame into a {@link FastChatError} (see
+ * {@link errorFromFrame}; a `retry` hint becomes `details.retryMs`).
+ *
+ * @example
+ * ```ts
+ * import { toError } from "@fastchat/client/server_connection";
+ * toError({ t: "error", code: "RATE_LIMITED", message: "busy", retry: 500 }).details?.retryMs; // 500
+ * ```
+ */
+export const toError: (f: ServerFrameOf<"error">) => FastChatError = errorFromFrame;

@@ -43,6 +43,10 @@ function time(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
 
+function retryHint(retryMs: number | undefined): string {
+  return retryMs === undefined ? "" : ` (retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s)`;
+}
+
 /**
  * Formats an event for humans.
  *
@@ -68,7 +72,7 @@ export function formatEvent(e: ClientEvent, st: Style, me: string | null): strin
     case "error":
       return e.code === "KEY_CHANGED"
         ? st.bold(st.red(`!!! ${e.message}`))
-        : st.red(`error ${e.code}: ${e.message}`);
+        : st.red(`error ${e.code}: ${e.message}${retryHint(e.retryMs)}`);
     case "disconnected":
       return st.yellow(`disconnected (${e.code}); reconnecting…`);
     case "reconnected":
@@ -189,7 +193,13 @@ export class TerminalApp {
         await this.#execute(cmd);
       } catch (e) {
         const err = FastChatError.from(e);
-        this.#event({ event: "error", code: err.code, message: err.message });
+        const retryMs = err.details?.retryMs;
+        this.#event({
+          event: "error",
+          code: err.code,
+          message: err.message,
+          ...(retryMs === undefined ? {} : { retryMs }),
+        });
       }
     }
     await this.#shutdown();

@@ -167,6 +167,8 @@ export async function waitForDatabase(url: string, timeoutMs: number): Promise<v
     } catch (e) {
       last = e;
     } finally {
+      // The probe's own failure is `last`, reported below; ending the
+      // throwaway probe client has nothing left to release if it fails.
       await sql.end({ timeout: 0 }).catch(() => {});
     }
     if (refused(last)) break; // a wrong password does not get right by waiting

@@ -29,6 +29,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
+import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { generatePassword, loadOrCreatePassword, withPassword } from "./credentials.ts";
@@ -168,7 +169,10 @@ export class EmbeddedDatabase {
     this.dataDir = opts.dataDir;
     this.#lock = lock;
     this.closed = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
-    this.closed.catch(() => {}); // callers observe it through the property
+    // Marks a fatal error handled here: it is reported to whoever awaits
+    // `closed` (db/main.ts exits with it), and an embedder that never looks
+    // (a test) must not die of an unhandled rejection.
+    this.closed.catch(() => {});
     this.#queue = new UnitQueue({
       idleLockTimeoutMs: opts.idleInTransactionTimeoutMs ?? 60_000,
       onFatal: (e) => void this.#shutdown(e),
@@ -322,11 +326,7 @@ export class EmbeddedDatabase {
       } catch (e) {
         error ??= e;
       }
-      try {
-        this.#lock?.close(); // closing the file releases the lock
-      } catch {
-        // already closed
-      }
+      if (this.#lock) closeIfOpen(this.#lock); // closing the file releases the lock
       if (error === undefined) this.#settle.resolve();
       else this.#settle.reject(error);
     })();

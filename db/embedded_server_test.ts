@@ -1,5 +1,6 @@
 import { expect } from "expect";
 import postgres from "postgres";
+import { PGlite } from "@electric-sql/pglite";
 import { connectStore, type Store } from "./connect.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
@@ -323,6 +324,16 @@ Deno.test("embedded server: a data directory is locked against a second server",
 });
 
 Deno.test("embedded server: connections made during startup wait for the migrated schema", async () => {
+  // Hold PGlite's creation until a client has connected, so the connection
+  // is always made before the database exists (the race, forced).
+  const create = PGlite.create;
+  const creating = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  PGlite.create = (async (dataDir?: string) => {
+    creating.resolve();
+    await release.promise;
+    return await Reflect.apply(create, PGlite, [dataDir]);
+  }) as typeof create;
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
@@ -331,19 +342,25 @@ Deno.test("embedded server: connections made during startup wait for the migrate
     started = true;
     return db;
   });
-  // The port is bound before PGlite opens; poll until it accepts.
-  let raw: RawPgClient | undefined;
-  while (!raw) {
-    raw = await RawPgClient.connect(port, false).catch(() => undefined);
-    if (!raw) await new Promise((r) => setTimeout(r, 5));
+  try {
+    await creating.promise; // listening: the port is bound before PGlite opens
+    const raw = await RawPgClient.connect(port, false);
+    try {
+      // Accepted and authenticated while there is no database yet; the
+      // startup packet and a query sent right behind it wait for the schema.
+      await raw.authenticate("early-secret");
+      raw.send(queryMessage("select count(*) from users"));
+      expect(started).toBe(false);
+      release.resolve();
+      expect(types(await raw.readUntil("Z")).replaceAll("S", "")).toBe("RKZ"); // AuthenticationOk, BackendKeyData
+      // (PGlite may add ParameterStatus 'S' messages after a fresh startup)
+      expect(types(await raw.readUntil("Z")).replaceAll("S", "")).toBe("TDCZ");
+    } finally {
+      raw.close();
+    }
+  } finally {
+    release.resolve();
+    PGlite.create = create;
+    await (await starting).close();
   }
-  const early = !started;
-  await raw.handshake("early-secret");
-  const got = await raw.query("select count(*) from users");
-  // (PGlite may add ParameterStatus 'S' messages after a fresh startup)
-  expect(types(got).replaceAll("S", "")).toBe("TDCZ");
-  raw.close();
-  const db = await starting;
-  await db.close();
-  if (!early) console.warn("startup finished before the probe connected; gating not exercised");
 });

@@ -139,7 +139,7 @@ async function applyMissing(
       throw new FastChatError(
         "INVALID_CONFIG",
         `migration ${m.file} was changed after it was applied (checksum mismatch)`,
-        { file: m.file, version: m.version, expected: row.checksum, actual: m.checksum },
+        { file: m.file, version: m.version, expected: String(row.checksum), actual: m.checksum },
       );
     }
   }

@@ -13,6 +13,7 @@
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import postgres from "postgres";
+import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { message, queryMessage } from "./wire.ts";
 
 /** URL of the real PostgreSQL used by tests, or undefined (those tests are skipped). */
@@ -94,6 +95,16 @@ export class RawPgClient {
    * answers with an error.
    */
   async handshake(password: string, user = "postgres"): Promise<BackendMessage[]> {
+    await this.authenticate(password, user);
+    return await this.readUntil("Z");
+  }
+
+  /**
+   * The first part of {@link RawPgClient.handshake}: sends the
+   * StartupMessage and proves `password`, up to the server's SASL final
+   * message (what follows, up to ReadyForQuery, is left unread).
+   */
+  async authenticate(password: string, user = "postgres"): Promise<void> {
     this.send(startupMessage({ user, database: "postgres" }));
     const scram = new ScramClient(password);
     await this.#expectAuth(10);
@@ -102,7 +113,6 @@ export class RawPgClient {
     this.send(scram.response(serverFirst));
     const serverFinal = new TextDecoder().decode((await this.#expectAuth(12)).subarray(4));
     if (!scram.verifyServer(serverFinal)) throw new Error("server signature mismatch");
-    return await this.readUntil("Z");
   }
 
   async #expectAuth(kind: number): Promise<Uint8Array> {
@@ -129,7 +139,10 @@ export class RawPgClient {
     this.#pending = this.#pending.then(async () => {
       let at = 0;
       while (at < bytes.length) at += await this.#conn.write(bytes.subarray(at));
-    }).catch(() => {});
+    }).catch(() => {
+      // A write fails only once the server has closed the socket, which many
+      // of these tests provoke on purpose; the reader sees that close.
+    });
   }
 
   /** Reads raw bytes until at least `n` are buffered; returns and consumes them. */
@@ -195,11 +208,7 @@ export class RawPgClient {
 
   /** Closes the socket abruptly (no Terminate). */
   close(): void {
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    closeIfOpen(this.#conn);
   }
 
   /** Runs a simple query and returns the messages up to ReadyForQuery. */

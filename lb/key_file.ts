@@ -27,6 +27,7 @@
 import { dirname } from "node:path";
 import { FastChatError } from "@fastchat/lib/errors";
 import { fromBase64Url, randomBytes, toBase64Url, toHex } from "@fastchat/lib/crypto";
+import { JsonLogger, type Logger } from "@fastchat/lib/logger";
 import { TicketSigner } from "./ticket_signer.ts";
 
 /** Mode of the key file: owner read/write only. */
@@ -42,10 +43,26 @@ function badFile(path: string, message: string, cause?: unknown): FastChatError 
 }
 
 /**
+ * Options of {@link loadOrCreateSigner}.
+ *
+ * @example
+ * ```ts
+ * import { JsonLogger } from "@fastchat/lib/logger";
+ * import type { KeyFileOptions } from "@fastchat/lb/key_file";
+ * const opts: KeyFileOptions = { logger: new JsonLogger("lb") };
+ * ```
+ */
+export interface KeyFileOptions {
+  /** Where a temporary key copy that could not be removed is reported (default: stderr). */
+  logger?: Logger;
+}
+
+/**
  * Loads the LB signing key from `path`, creating it (and missing parent
  * directories, mode 0700) with a fresh key on first start. The returned
  * signer's private key is non-extractable. Throws `INVALID_CONFIG` for an
- * unusable or insecure existing file.
+ * unusable or insecure existing file, and when a new file cannot be made
+ * private (no key is written into it then).
  *
  * @example
  * ```ts
@@ -53,7 +70,10 @@ function badFile(path: string, message: string, cause?: unknown): FastChatError 
  * await store.publishLbKey(signer.keyId, await signer.publicKey());
  * ```
  */
-export async function loadOrCreateSigner(path: string): Promise<TicketSigner> {
+export async function loadOrCreateSigner(
+  path: string,
+  opts: KeyFileOptions = {},
+): Promise<TicketSigner> {
   if (typeof path !== "string" || path === "") {
     throw new FastChatError("INVALID_CONFIG", "LB key file path must be a non-empty string");
   }
@@ -63,7 +83,7 @@ export async function loadOrCreateSigner(path: string): Promise<TicketSigner> {
     if (!(e instanceof Deno.errors.NotFound)) throw asConfigError(path, "cannot read", e);
   }
   try {
-    return await createSigner(path);
+    return await createSigner(path, opts.logger ?? new JsonLogger("lb"));
   } catch (e) {
     throw asConfigError(path, "cannot create", e);
   }
@@ -107,7 +127,25 @@ async function loadSigner(path: string): Promise<TicketSigner> {
   return signer;
 }
 
-async function createSigner(path: string): Promise<TicketSigner> {
+/**
+ * Gives the new, still empty file `tmp` exactly {@link KEY_FILE_MODE}. A
+ * failed chmod is harmless when the file is private anyway (it was created
+ * with mode 0600, and a umask only removes bits) or when the platform has no
+ * POSIX modes (Windows: `mode` is null, and loading does not check it
+ * either); otherwise this fails before any key byte is written.
+ */
+async function makePrivate(file: Deno.FsFile, tmp: string, path: string): Promise<void> {
+  try {
+    await Deno.chmod(tmp, KEY_FILE_MODE);
+  } catch (e) {
+    const mode = (await file.stat()).mode;
+    if (mode === null || (mode & 0o077) === 0) return;
+    const shown = (mode & 0o777).toString(8);
+    throw badFile(path, `cannot make ${tmp} private (mode ${shown}); no key written`, e);
+  }
+}
+
+async function createSigner(path: string, logger: Logger): Promise<TicketSigner> {
   const fresh = await TicketSigner.generate();
   const doc = {
     format: FORMAT,
@@ -121,7 +159,7 @@ async function createSigner(path: string): Promise<TicketSigner> {
   try {
     const file = await Deno.open(tmp, { createNew: true, write: true, mode: KEY_FILE_MODE });
     try {
-      await Deno.chmod(tmp, KEY_FILE_MODE).catch(() => {}); // exact mode despite umask (POSIX)
+      await makePrivate(file, tmp, path);
       const bytes = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
       for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
       await file.sync();
@@ -135,7 +173,16 @@ async function createSigner(path: string): Promise<TicketSigner> {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   } finally {
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch((e) => {
+      // NotFound: creating it failed, nothing to remove. Anything else leaves
+      // a (private) copy of a key behind: say where, loudly.
+      if (e instanceof Deno.errors.NotFound) return;
+      logger.warn("key_copy_left_behind", {
+        file: tmp,
+        error: String(e),
+        hint: "it holds a private key; remove it",
+      });
+    });
   }
   return await loadSigner(path);
 }

@@ -9,8 +9,6 @@ import { encodeFrame } from "@fastchat/lib/frame";
 import { DB_KINDS, openTestDb, RawPeer } from "../server/test_support.ts";
 import { withLoadBalancer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 async function admitted(host: string, port: number): Promise<RawPeer> {
   const p = await RawPeer.connect(host, port);
   await p.send({ t: "hello", v: 1 });
@@ -39,7 +37,6 @@ async function kick(p: RawPeer): Promise<void> {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `load balancer caps (${kind})`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       try {

@@ -5,12 +5,9 @@ import { loadLbKeys, publishLbKey } from "./lb_key_store.ts";
 import { TicketSigner } from "./ticket_signer.ts";
 import { TicketVerifier } from "./ticket_verifier.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `lb keys (${kind}): published once, loaded into a verifier`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       const sql = connectStore(db.url, { max: 1 });
@@ -37,7 +34,6 @@ for (const kind of DB_KINDS) {
 
 Deno.test({
   name: "lb keys: a different key under the same id is refused",
-  ...opts,
   async fn() {
     const db = await openTestDb(DB_KINDS[0]);
     const sql = connectStore(db.url, { max: 1 });

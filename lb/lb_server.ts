@@ -24,6 +24,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop, listen } from "@fastchat/lib/listener";
@@ -110,6 +111,8 @@ export class LoadBalancer {
   readonly #listener: Deno.Listener;
   readonly #ctx: LbSessionContext;
   readonly #loop: Promise<void>;
+  /** Connections being served (each settles once its socket is closed). */
+  readonly #serving = new Set<Promise<void>>();
   #closing = false;
   #issued = 0;
 
@@ -210,21 +213,29 @@ export class LoadBalancer {
   #accept(): Promise<void> {
     return acceptLoop(this.#listener, {
       closing: () => this.#closing,
-      serve: (conn) => new LbSession(conn, this.#ctx).run(),
+      serve: (conn) => {
+        const served = new LbSession(conn, this.#ctx).run();
+        this.#serving.add(served);
+        const done = () => this.#serving.delete(served);
+        served.then(done, done);
+        return served;
+      },
       logger: this.#ctx.logger,
     });
   }
 
-  /** Stops accepting and closes open connections (telling them why). */
+  /**
+   * Stops accepting and closes open connections (telling them why);
+   * resolves once every socket is closed.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    try {
-      this.#listener.close();
-    } catch { /* closed */ }
+    closeIfOpen(this.#listener);
     await this.#loop;
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "load balancer is stopping; retry");
     }
+    await Promise.allSettled([...this.#serving]);
   }
 }

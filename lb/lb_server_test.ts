@@ -13,7 +13,6 @@ import { insertServer, withLoadBalancer } from "./test_support.ts";
 import { TicketVerifier } from "./ticket_verifier.ts";
 import { TicketSigner } from "./ticket_signer.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const TLS_DIR = fileURLToPath(new URL("../server/testdata/tls/", import.meta.url));
 
 async function tally(lb: { host: string; port: number }, n: number) {
@@ -30,7 +29,6 @@ async function tally(lb: { host: string; port: number }, n: number) {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `load balancer (${kind})`,
-    ...opts,
     async fn(t) {
       let db: TestDb | undefined;
       try {

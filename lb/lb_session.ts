@@ -20,6 +20,7 @@
  */
 import { type CapSlot, type ConnectionCaps, refuseConnection } from "@fastchat/lib/connection_caps";
 import { type ErrorCode, FastChatError } from "@fastchat/lib/errors";
+import { errorFrame } from "@fastchat/lib/error_frame";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
 import type { Logger } from "@fastchat/lib/logger";
 import {
@@ -260,8 +261,7 @@ export class LbSession {
       } else {
         ctx.logger.debug("ticket_refused", { addr: this.addr, code: err.code, message });
       }
-      const retry = typeof err.details?.retryMs === "number" ? err.details.retryMs : undefined;
-      this.#send({ t: "error", rid, code: err.code, message, retry });
+      this.#send(errorFrame(err, { rid, message }));
     }
     if (!this.#conn.closed) this.#arm(ctx.limits.idleTimeoutMs, "idle");
   }

@@ -4,12 +4,9 @@ import { DB_KINDS, openTestDb } from "../server/test_support.ts";
 import { allServers, liveServers } from "./live_servers.ts";
 import { insertServer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `live servers (${kind}): fresh heartbeats only, ordered by id; all for status`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       const sql = connectStore(db.url, { max: 1 });
@@ -47,7 +44,6 @@ for (const kind of DB_KINDS) {
 
 Deno.test({
   name: "live servers: an unreachable store gives STORE_UNAVAILABLE",
-  ...opts,
   async fn() {
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (probe.addr as Deno.NetAddr).port;

@@ -155,7 +155,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const level = values["log-level"] as LogLevel;
   const logger = new JsonLogger("lb", {}, level);
-  const signer = await loadOrCreateSigner(values.key);
+  const signer = await loadOrCreateSigner(values.key, { logger });
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
   const sql = connectStore(url, { max: 4 });

@@ -14,8 +14,6 @@ import { insertServer } from "./test_support.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const READY = /FastChat load balancer (\S+) listening on (\S+):(\d+)/;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 function startLb(args: string[]): Promise<ManagedProcess> {
   return ManagedProcess.spawn({
     name: "lb",
@@ -37,7 +35,6 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `lb process (${kind}): ready line, tickets, status, key file reused`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       const dir = await Deno.makeTempDir({ prefix: "fastchat-lb-" });
@@ -114,7 +111,6 @@ Deno.test("lb process: status with no database reachable fails clearly", async (
 Deno.test({
   name: "lb process: status only reads; on an empty database it says so",
   ignore: !TEST_PG_URL,
-  ...opts,
   async fn() {
     const admin = postgres(TEST_PG_URL!, { max: 1, onnotice: () => {} });
     const name = `fc_lb_empty_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -139,8 +135,6 @@ Deno.test({
 
 Deno.test({
   name: "lb main: --metrics-port serves Prometheus counters",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const db = await EmbeddedDatabase.start({ port: 0 });
     const dir = await Deno.makeTempDir();

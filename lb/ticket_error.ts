@@ -15,12 +15,12 @@
  * @module
  */
 
-import { type ErrorCode, FastChatError } from "@fastchat/lib/errors";
+import { type ErrorDetails, FastChatError } from "@fastchat/lib/errors";
 
 /**
  * Why a ticket was rejected; carried in `FastChatError.details.reason`.
  * `busy` means the replay cache is full (fail closed) and comes with code
- * `RATE_LIMITED` and `details.retryAfterMs`; every other reason uses code
+ * `RATE_LIMITED` and `details.retryMs`; every other reason uses code
  * `INVALID_TOKEN`.
  *
  * @example
@@ -51,7 +51,7 @@ export const TICKET_REJECT_REASONS = [
 const REASONS: ReadonlySet<string> = new Set(TICKET_REJECT_REASONS);
 
 /** The stable error code of each rejection reason. */
-const CODES: Record<TicketRejectReason, ErrorCode> = {
+const CODES = {
   malformed: "TICKET_MALFORMED",
   forged: "TICKET_FORGED",
   expired: "TICKET_EXPIRED",
@@ -59,7 +59,10 @@ const CODES: Record<TicketRejectReason, ErrorCode> = {
   wrong_server: "TICKET_WRONG_SERVER",
   replayed: "TICKET_REPLAYED",
   busy: "RATE_LIMITED",
-};
+} as const satisfies Record<TicketRejectReason, string>;
+
+/** The code of a rejection for `R`. */
+type CodeOf<R extends TicketRejectReason> = typeof CODES[R];
 
 /**
  * Builds the error for a rejected ticket (see {@link TicketRejectReason}).
@@ -69,14 +72,14 @@ const CODES: Record<TicketRejectReason, ErrorCode> = {
  * throw ticketError("expired", "ticket expired");
  * ```
  */
-export function ticketError(
-  reason: TicketRejectReason,
+export function ticketError<R extends TicketRejectReason>(
+  reason: R,
   message: string,
-  extra?: Record<string, unknown>,
+  extra?: Omit<ErrorDetails<CodeOf<R>>, "reason">,
   cause?: unknown,
-): FastChatError {
-  const code = CODES[reason];
-  return new FastChatError(code, message, { ...extra, reason }, { cause });
+): FastChatError<CodeOf<R>> {
+  const details = { ...extra, reason } as ErrorDetails<CodeOf<R>>;
+  return new FastChatError<CodeOf<R>>(CODES[reason], message, details as never, { cause });
 }
 
 /**

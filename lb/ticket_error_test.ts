@@ -16,16 +16,16 @@ Deno.test("ticketError gives each reason its own stable code, reason in details"
 });
 
 Deno.test("busy is RATE_LIMITED so clients retry", () => {
-  const e = ticketError("busy", "x", { retryAfterMs: 5 });
+  const e = ticketError("busy", "x", { retryMs: 5 });
   expect(e.code).toBe("RATE_LIMITED");
-  expect(e.details).toEqual({ reason: "busy", retryAfterMs: 5 });
+  expect(e.details).toEqual({ reason: "busy", retryMs: 5 });
 });
 
 Deno.test("ticketRejectReason is undefined for other errors", () => {
   expect(ticketRejectReason(new Error("x"))).toBeUndefined();
   expect(ticketRejectReason(new FastChatError("INTERNAL", "x"))).toBeUndefined();
   expect(ticketRejectReason("expired")).toBeUndefined();
-  const unrelated = new FastChatError("BAD_REQUEST", "x", { reason: "something else" });
+  const unrelated = new FastChatError("DECRYPT_FAILED", "x", { reason: "something else" });
   expect(ticketRejectReason(unrelated)).toBeUndefined();
-  expect(ticketError("forged", "x", { reason: "spoofed" }).details?.reason).toBe("forged");
+  expect(ticketError("forged", "x", { reason: "spoofed" } as never).details?.reason).toBe("forged");
 });

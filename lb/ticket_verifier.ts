@@ -9,7 +9,7 @@
  * the future) or `malformed` (lifetime above `maxTtlMs`), `wrong_server`,
  * `replayed`. Nothing but structure is reported before the signature is
  * checked. A full replay cache fails closed with `RATE_LIMITED`
- * (`reason: "busy"`, `retryAfterMs`) rather than forgetting live nonces.
+ * (`reason: "busy"`, `retryMs`) rather than forgetting live nonces.
  *
  * The verifier's clock never runs backwards: it remembers the latest time
  * it has seen and judges expiry against that, so a wall-clock step back
@@ -236,8 +236,8 @@ export class TicketVerifier {
     const added = this.#replay.add(claims.nonce, deadline, this.#latest);
     if (added === "replayed") throw ticketError("replayed", "ticket already used");
     if (added === "full") {
-      const retryAfterMs = Math.max(1, (this.#replay.nextDeadline() ?? deadline) - this.#latest);
-      throw ticketError("busy", "too many live tickets, retry later", { retryAfterMs });
+      const retryMs = Math.max(1, (this.#replay.nextDeadline() ?? deadline) - this.#latest);
+      throw ticketError("busy", "too many live tickets, retry later", { retryMs });
     }
     return claims;
   }

@@ -133,7 +133,7 @@ Deno.test("busy: a full replay cache fails closed until entries expire", async (
   await v.verify(t, { serverId: "srv-1", now: T0 + 1_000 }).catch((e) => err = e);
   expect(err).toBeInstanceOf(FastChatError);
   expect((err as FastChatError).code).toBe("RATE_LIMITED");
-  expect((err as FastChatError).details).toEqual({ reason: "busy", retryAfterMs: 31_000 });
+  expect((err as FastChatError).details).toEqual({ reason: "busy", retryMs: 31_000 });
   // not consumed: works once the earlier nonces have expired
   expect(await reasonOf(v.verify(t, { serverId: "srv-1", now: T0 + 32_000 }))).toBeUndefined();
 });

@@ -15,6 +15,7 @@
  * @module
  */
 import { encodeFrame } from "./frame.ts";
+import { closeIfOpen } from "./already_gone.ts";
 import { encodePayload } from "./protocol.ts";
 
 /** Limits of a {@link ConnectionCaps}. */
@@ -148,9 +149,5 @@ export async function refuseConnection(conn: Deno.Conn, message: string): Promis
     new Promise<void>((r) => timer = setTimeout(r, REFUSAL_WRITE_TIMEOUT_MS)),
   ]);
   clearTimeout(timer);
-  try {
-    conn.close();
-  } catch (_e) {
-    // Already closed.
-  }
+  closeIfOpen(conn);
 }

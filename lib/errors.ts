@@ -87,31 +87,139 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 /**
- * An error with a stable machine-readable code.
+ * The structured details each {@link ErrorCode} may carry, by code. A code
+ * not listed here carries none. Field names are shared across codes: a retry
+ * hint is always `retryMs` (milliseconds), whoever raises it, and travels to
+ * clients as the `retry` field of an `error` frame.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorDetailsByCode } from "@fastchat/lib/errors";
+ * const hint: ErrorDetailsByCode["RATE_LIMITED"] = { retryMs: 500 };
+ * ```
+ */
+export interface ErrorDetailsByCode {
+  /** Where in the frame the MessagePack was refused. */
+  BAD_FRAME: { offset: number };
+  /** The declared frame size and the limit it exceeds, bytes. */
+  FRAME_TOO_LARGE: { size: number; limit: number };
+  /** The offending field (a path like `keys.sign`) or the bound it broke. */
+  BAD_REQUEST: { field?: string; modulusLength?: number; minimum?: number };
+  /** When to try again; `reason: "busy"` for a full ticket replay cache. */
+  RATE_LIMITED: { retryMs: number; reason?: "busy" };
+  /** Ticket rejections carry their reason (see lb/ticket_error.ts). */
+  TICKET_MALFORMED: { reason: "malformed" };
+  TICKET_FORGED: { reason: "forged" };
+  TICKET_EXPIRED: { reason: "expired"; expiresAt?: number };
+  TICKET_NOT_YET_VALID: { reason: "not_yet_valid"; issuedAt?: number };
+  TICKET_WRONG_SERVER: { reason: "wrong_server"; serverId?: string };
+  TICKET_REPLAYED: { reason: "replayed" };
+  /** Live servers the LB knows (all of them draining when > 0). */
+  NO_SERVERS: { live: number };
+  /** The conversation a session key envelope claims. */
+  BAD_SIGNATURE: { sender: string; recipient: string };
+  DECRYPT_FAILED: { reason?: string; recipientKeyFingerprint?: string };
+  WRONG_PASSWORD_LOCAL: { reason: string };
+  STORE_UNAVAILABLE: {
+    dataDir?: string;
+    url?: string;
+    timeoutMs?: number;
+    host?: string;
+    port?: number;
+  };
+  INVALID_CONFIG: {
+    path?: string;
+    dir?: string;
+    dataDir?: string;
+    file?: string;
+    url?: string;
+    version?: number;
+    expected?: string;
+    actual?: string;
+  };
+}
+
+/**
+ * The details of errors with code `C`: `never` (none allowed) for a code
+ * without an entry in {@link ErrorDetailsByCode}.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorDetails } from "@fastchat/lib/errors";
+ * const d: ErrorDetails<"FRAME_TOO_LARGE"> = { size: 2_000_000, limit: 1_048_576 };
+ * ```
+ */
+export type ErrorDetails<C extends ErrorCode> = C extends keyof ErrorDetailsByCode
+  ? ErrorDetailsByCode[C]
+  : never;
+
+type AllDetails = ErrorDetailsByCode[keyof ErrorDetailsByCode];
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+type ValueAt<T, K extends PropertyKey> = T extends unknown ? K extends keyof T ? T[K] : never
+  : never;
+
+/**
+ * What an error of unknown code may carry: every field of
+ * {@link ErrorDetailsByCode}, each optional, so `e.details?.retryMs` reads
+ * as `number | undefined` on any {@link FastChatError}.
+ *
+ * @example
+ * ```ts
+ * import type { AnyErrorDetails } from "@fastchat/lib/errors";
+ * const d: AnyErrorDetails = { retryMs: 250 };
+ * ```
+ */
+export type AnyErrorDetails = { readonly [K in KeysOfUnion<AllDetails>]?: ValueAt<AllDetails, K> };
+
+/**
+ * The details type of a {@link FastChatError} with code type `C`: exact for
+ * one known code, {@link AnyErrorDetails} for the general `ErrorCode`.
+ *
+ * @example
+ * ```ts
+ * import type { DetailsOf } from "@fastchat/lib/errors";
+ * const d: DetailsOf<"RATE_LIMITED"> = { retryMs: 100 };
+ * ```
+ */
+export type DetailsOf<C extends ErrorCode> = [ErrorCode] extends [C] ? AnyErrorDetails
+  : ErrorDetails<C>;
+
+/**
+ * An error with a stable machine-readable code. The details given to the
+ * constructor are checked against the code ({@link ErrorDetailsByCode});
+ * `instanceof` narrows to `FastChatError<ErrorCode>`.
  *
  * @example
  * ```ts
  * import { FastChatError } from "@fastchat/lib/errors";
- * const e = new FastChatError("RATE_LIMITED", "slow down", { retryAfterMs: 500 });
- * console.log(e.code, e.details?.retryAfterMs);
+ * const e = new FastChatError("RATE_LIMITED", "slow down", { retryMs: 500 });
+ * console.log(e.code, e.details?.retryMs);
  * ```
  */
-export class FastChatError extends Error {
+export class FastChatError<C extends ErrorCode = ErrorCode> extends Error {
   /** Stable code, e.g. `"WRONG_PASSWORD"`. */
-  readonly code: ErrorCode;
-  /** Optional structured details (e.g. `retryAfterMs`). */
-  readonly details?: Record<string, unknown>;
+  readonly code: C;
+  /**
+   * Optional structured details, checked against the code when the error is
+   * built (see {@link ErrorDetailsByCode}); any known field reads here.
+   */
+  readonly details?: AnyErrorDetails;
 
   constructor(
-    code: ErrorCode,
+    code: C,
     message: string,
-    details?: Record<string, unknown>,
+    details?: DetailsOf<C>,
     options?: ErrorOptions,
   ) {
     super(message, options);
     this.name = "FastChatError";
     this.code = code;
     this.details = details;
+  }
+
+  /** `instanceof` narrows to `FastChatError<ErrorCode>` rather than `FastChatError<any>`. */
+  static override [Symbol.hasInstance](value: unknown): value is FastChatError {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   /** Wraps any thrown value; a FastChatError is returned unchanged. */

@@ -17,6 +17,7 @@
  * @module
  */
 import { FastChatError } from "./errors.ts";
+import { closeIfOpen } from "./already_gone.ts";
 import { DEFAULT_MAX_FRAME, FRAME_HEADER_BYTES, FrameDecoder } from "./frame.ts";
 
 const MAX_READ_SIZE = 64 * 1024;
@@ -292,9 +293,7 @@ export class FramedConnection {
     this.#closeReason = reason;
     this.#queue = [];
     this.#queued = 0;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    closeIfOpen(this.conn);
     this.#wake();
     this.#opts.onClose?.(reason);
   }

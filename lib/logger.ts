@@ -57,7 +57,10 @@ export class JsonLogger implements Logger {
     });
     try {
       Deno.stderr.writeSync(encoder.encode(line + "\n"));
-    } catch { /* stderr closed */ }
+    } catch {
+      // stderr is closed (BrokenPipe) or gone: a logger has nowhere else to
+      // report that, and logging must never take the process down.
+    }
   }
 
   debug(event: string, fields?: Record<string, unknown>): void {

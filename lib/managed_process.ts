@@ -18,6 +18,7 @@
  * @module
  */
 import { FastChatError } from "./errors.ts";
+import { signalIfRunning } from "./already_gone.ts";
 
 /** Options of {@link ManagedProcess.spawn}. */
 export interface SpawnOptions {
@@ -161,7 +162,12 @@ export class ManagedProcess {
         partial = lines.pop()!;
         for (const line of lines) this.#line(line, into, keep, isErr, out);
       }
-    } catch { /* process gone */ }
+    } catch (e) {
+      // Not the end of output (that ends the loop): keep what failed with
+      // the captured stderr, where readiness timeouts and callers look.
+      const stream = isErr ? "stderr" : "stdout";
+      this.#line(`[reading ${stream} failed: ${e}]`, this.stderr, keep, true, Deno.stderr);
+    }
     if (partial) this.#line(partial, into, keep, isErr, out);
   }
 
@@ -171,7 +177,10 @@ export class ManagedProcess {
     if (this.#opts.echo) {
       try {
         out.writeSync(encoder.encode(`${this.#opts.name} | ${line}\n`));
-      } catch { /* closed */ }
+      } catch {
+        // Our own stdout/stderr is closed (the parent went away): there is
+        // nowhere to echo to, and the line is kept in `into` all the same.
+      }
     }
     if (!isErr && this.#lineWaiters.length > 0) {
       this.#lineWaiters = this.#lineWaiters.filter((w) => {
@@ -185,9 +194,7 @@ export class ManagedProcess {
   /** Sends a signal (ignored if already exited). */
   kill(signal: Deno.Signal = "SIGTERM"): void {
     if (this.#done) return;
-    try {
-      this.#child.kill(signal);
-    } catch { /* already gone */ }
+    signalIfRunning(this.#child, signal);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit status. */

@@ -65,6 +65,9 @@ export class MetricsRegistry {
       try {
         v = m.read();
       } catch {
+        // Its source is gone (e.g. a pool closed during shutdown): leave this
+        // one metric out of the scrape rather than fail the whole scrape;
+        // Prometheus shows the gap.
         continue;
       }
       lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.kind}`);

@@ -15,8 +15,6 @@ Deno.test("metrics: text format with labels, read at scrape time", () => {
 
 Deno.test({
   name: "metrics: served over HTTP on /metrics",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const m = new MetricsRegistry();
     m.gauge("fc_up", "up", () => 1);

@@ -12,6 +12,7 @@
  * @module
  */
 export * from "./errors.ts";
+export * from "./error_frame.ts";
 export * from "./frame.ts";
 export * from "./framed_conn.ts";
 export * from "./protocol.ts";

@@ -264,6 +264,8 @@ export class LoadClient {
     try {
       await c.register(this.user, perfPassword(this.user));
     } catch (e) {
+      // The register failure is the news; closing a client that never got a
+      // session only saves an empty state in a throwaway home.
       await c.close().catch(() => {});
       if (FastChatError.from(e).code === "USER_EXISTS") return "exists";
       throw e;
@@ -280,7 +282,7 @@ export class LoadClient {
     try {
       await c.login(this.user, perfPassword(this.user));
     } catch (e) {
-      await c.close().catch(() => {});
+      await c.close().catch(() => {}); // as in register(): the login failure is the news
       throw e;
     }
     this.#client = c;
@@ -471,7 +473,14 @@ export class LoadClient {
     const c = this.#client;
     this.#client = null;
     if (c) {
-      await Promise.race([c.close().catch(() => {}), sleep(5_000)]);
+      const closed = c.close().catch((e) =>
+        console.error(JSON.stringify({
+          event: "client_close_failed",
+          user: this.user,
+          error: String(e),
+        }))
+      );
+      await Promise.race([closed, sleep(5_000)]);
     }
     this.#recording = false;
     await this.#csv?.flush();

@@ -181,6 +181,9 @@ export class LoadRun {
       await writeReconnectRecord(this.reconnect, this.dir);
     }
     if (!this.cluster && this.#pendingCluster) {
+      // Left unawaited because the run was aborted first: a failed start is
+      // then the run's own failure (reported by run()) or moot; only a
+      // started cluster needs stopping.
       this.cluster = await this.#pendingCluster.catch(() => null);
     }
     if (this.cluster) await this.cluster.stop().catch((e) => log(`stopping the cluster: ${e}`));

@@ -400,7 +400,13 @@ class Worker {
       // Batching on the clients' sockets, for the worker log (frames per read and per write).
       console.error(JSON.stringify({ event: "socket_stats", ...ioStats }));
       emit({ t: "flushed", worker: this.#cfg.worker, ...this.progress() });
-      await Deno.remove(this.#homeRoot, { recursive: true }).catch(() => {});
+      await Deno.remove(this.#homeRoot, { recursive: true }).catch((e) =>
+        console.error(JSON.stringify({
+          event: "cleanup_failed",
+          dir: this.#homeRoot,
+          error: String(e),
+        }))
+      );
     })();
     return this.#finished;
   }

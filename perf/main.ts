@@ -34,7 +34,9 @@ const DEFAULT_OUT_ROOT = fileURLToPath(new URL("./out", import.meta.url));
 async function nonEmpty(dir: string): Promise<boolean> {
   try {
     for await (const _ of Deno.readDir(dir)) return true;
-  } catch { /* missing */ }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e; // missing is empty
+  }
   return false;
 }
 

@@ -7,8 +7,6 @@ const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 Deno.test({
   name: "perf/main.ts end to end: 4 clients x 20 messages over 2 servers",
   // Real processes: database, 2 servers, LB, 2 workers. ~15 s here.
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-e2e-" });
     const out = `${tmp}/run`;

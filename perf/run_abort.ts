@@ -47,6 +47,8 @@ export class RunAbort {
   readonly #abort = Promise.withResolvers<never>();
 
   constructor() {
+    // Marks the abort handled: every guard() caller gets the reason; with no
+    // guard pending, an abort must not end the process as unhandled.
     this.#abort.promise.catch(() => {});
   }
 

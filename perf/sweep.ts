@@ -20,6 +20,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { signalIfRunning } from "@fastchat/lib/already_gone";
 import { FastChatError } from "@fastchat/lib/errors";
 import { parseRunArgs } from "./run_config.ts";
 
@@ -178,9 +179,7 @@ export async function runSweep(args: string[]): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     console.error("perf:sweep: interrupted: stopping the current run, skipping the rest");
-    try {
-      child?.kill("SIGINT");
-    } catch { /* gone */ }
+    if (child) signalIfRunning(child, "SIGINT");
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);

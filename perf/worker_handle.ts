@@ -13,6 +13,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { signalIfRunning } from "@fastchat/lib/already_gone";
 import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
 
 const WORKER_MAIN = fileURLToPath(new URL("./load_worker.ts", import.meta.url));
@@ -84,7 +85,10 @@ export class WorkerHandle {
         partial = parts.pop()!;
         for (const l of parts) handle(l);
       }
-    } catch { /* gone */ }
+    } catch (e) {
+      // Not the end of output (that ends the loop): keep it in the tail shown on failure.
+      this.#keep(`[reading the worker's stdout failed: ${e}]`);
+    }
     if (partial) handle(partial);
   }
 
@@ -96,8 +100,9 @@ export class WorkerHandle {
         await file.write(chunk);
         for (const l of decoder.decode(chunk, { stream: true }).split("\n")) if (l) this.#keep(l);
       }
-    } catch {
-      /* gone */
+    } catch (e) {
+      // Not the end of output (that ends the loop): keep it in the tail shown on failure.
+      this.#keep(`[reading the worker's stderr failed: ${e}]`);
     } finally {
       file.close();
     }
@@ -120,12 +125,16 @@ export class WorkerHandle {
   async send(cmd: WorkerCommand): Promise<void> {
     try {
       await this.#writer.write(encoder.encode(JSON.stringify(cmd) + "\n"));
-    } catch { /* exited */ }
+    } catch {
+      // The worker exited (BrokenPipe): nobody is left to obey the command,
+      // and the exit itself is observed through `exited`.
+    }
   }
 
   /** Asks the worker to stop and flush; SIGKILL after `graceMs`. */
   async stop(graceMs: number): Promise<void> {
     await this.send({ cmd: "stop" });
+    // Fails only if the pipe already broke (the worker exited; see send()).
     await this.#writer.close().catch(() => {});
     const timer = setTimeout(() => this.kill(), graceMs);
     try {
@@ -137,8 +146,6 @@ export class WorkerHandle {
   }
 
   kill(): void {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch { /* gone */ }
+    signalIfRunning(this.#child, "SIGKILL");
   }
 }

@@ -11,8 +11,6 @@ import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { Packr } from "msgpackr";
 import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 async function hello(p: RawPeer): Promise<void> {
   await p.send({ t: "hello", v: 1 });
   await p.waitFrame((f) => f.t === "welcome");
@@ -21,7 +19,6 @@ async function hello(p: RawPeer): Promise<void> {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `bad input (${kind}): every bad request gets its error code`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       try {
@@ -188,7 +185,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `bad input (${kind}): a reader that never reads is cut off, its messages stay stored`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       try {

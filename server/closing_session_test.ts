@@ -12,7 +12,6 @@ import { ServerConnection } from "../client/server_connection.ts";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
 import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const POST_LOGIN_MAX = 256 * 1024;
 
 /** A chat server whose address limiter never gets in the way of these tests. */
@@ -61,7 +60,6 @@ const errorsIn = (p: RawPeer) => p.frames.filter((f) => f.t === "error");
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `closing sessions (${kind}): nothing more is read once a session closes`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       try {
@@ -164,7 +162,6 @@ for (const kind of DB_KINDS) {
   Deno.test({
     name:
       `closing sessions (${kind}): advertised limits and logout make the socket anonymous again`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       try {

@@ -342,8 +342,6 @@ async function expectAllReceipts(cluster: Cluster, s: Stream): Promise<void> {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `cluster (${kind}): round-robin, least-connections and random spread logins`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       await withCluster(
         t,
@@ -416,8 +414,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `cluster (${kind}): direct messages across servers, live and offline`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
         const alice = await join(cluster.lb, home, "alice", "register");
@@ -467,8 +463,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `cluster (${kind}): a server joins at runtime on 127.0.0.2`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
         const peers: Peer[] = [];
@@ -523,8 +517,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `cluster (${kind}): kill -9 mid-conversation loses and duplicates nothing`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
         const peers: Peer[] = [];
@@ -587,8 +579,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `cluster (${kind}): SIGTERM drains a server, its clients move, it leaves the registry`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
         // Round-robin: a, b, c on the three servers, d back on a's server.

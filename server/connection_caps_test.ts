@@ -10,8 +10,6 @@ import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
 import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** A chat server whose address limiter never gets in the way of these tests. */
 const withServer = (
   db: TestDb,
@@ -60,7 +58,6 @@ async function register(p: RawPeer, user: string): Promise<void> {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `connection caps (${kind}): unauthenticated connections are capped per address`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       try {
@@ -123,7 +120,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `connection caps (${kind}): unauthenticated connections are capped in total`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       try {

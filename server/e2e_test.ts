@@ -24,8 +24,6 @@ const isMsg = (text: string) => (e: ClientEvent) => e.event === "message" && e.t
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `e2e (${kind}): direct messages, offline delivery, receipts, restore, crash safety`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       const db = await openTestDb(kind);
       let server: ServerProcess = await startServerProcess(db.url);

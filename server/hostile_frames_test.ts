@@ -16,14 +16,11 @@ import { ChatServer } from "./chat_server.ts";
 import { decodePeerFrame } from "./peer_protocol.ts";
 import { openTestDb, RawPeer } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 /** Bombs that fit a pre-login frame (the deep-nesting one is 100 KB). */
 const bombs = [...msgpackBombs()].filter(([, b]) => b.length > 0 && b.length < 64 * 1024);
 
 Deno.test({
   name: "hostile frames: a chat server answers every bomb with BAD_FRAME and keeps serving",
-  ...opts,
   async fn() {
     const db = await openTestDb("pglite");
     const sql = connectStore(db.url, { max: 2 });
@@ -55,7 +52,6 @@ Deno.test({
 
 Deno.test({
   name: "hostile frames: a load balancer answers every bomb with BAD_FRAME and keeps serving",
-  ...opts,
   async fn() {
     const db = await openTestDb("pglite");
     try {

@@ -5,8 +5,6 @@ import { DB_KINDS, EventLog, openTestDb, startServerProcess } from "./test_suppo
 
 Deno.test({
   name: `metrics (${DB_KINDS[0]}): --metrics-port serves counters that follow traffic`,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const db = await openTestDb(DB_KINDS[0]);
     const server = await startServerProcess(db.url, { args: ["--metrics-port", "0"] });

@@ -7,8 +7,6 @@ import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
 import { DB_KINDS, openTestDb } from "./test_support.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 function user(name: string) {
   return {
     username: name,
@@ -65,7 +63,6 @@ async function withStore(
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `store (${kind}): accounts, sessions, messages, envelopes, receipts`,
-    ...opts,
     fn: () =>
       withStore(kind, async (store) => {
         await store.createUser(user("alice"));
@@ -146,7 +143,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `router (${kind}): a long queue of lingering messages waits for its head, no busy drain`,
-    ...opts,
     fn: () =>
       withStore(kind, async (store) => {
         const alice = new RecordingSession("alice");
@@ -169,7 +165,6 @@ for (const kind of DB_KINDS) {
 
   Deno.test({
     name: `router (${kind}): early acks skip the write; late acks delete; retain keeps rows`,
-    ...opts,
     fn: () =>
       withStore(kind, async (store, sql) => {
         const alice = new RecordingSession("alice");

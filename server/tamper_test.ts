@@ -31,7 +31,6 @@ import {
 } from "./test_support.ts";
 
 const KDF = 100_000;
-const opts = { sanitizeOps: false, sanitizeResources: false };
 /** How ChatClient packs message bodies. */
 const bodyPackr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -108,7 +107,6 @@ class Mallory {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `tamper (${kind}): bob rejects forged and corrupted messages and keeps working`,
-    ...opts,
     async fn(t) {
       const db = await openTestDb(kind);
       const server: ServerProcess = await startServerProcess(db.url);
@@ -292,7 +290,6 @@ for (const kind of DB_KINDS) {
   // This test fails until then.
   Deno.test({
     name: `tamper (${kind}): a body whose key id is malformed is rejected locally`,
-    ...opts,
     async fn() {
       const db = await openTestDb(kind);
       const server = await startServerProcess(db.url);

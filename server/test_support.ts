@@ -184,6 +184,7 @@ export class RawPeer {
       }
     } catch { /* reset */ }
     this.#ended = true;
+    this.close(); // the server is done with it: release our end too
     for (const w of this.#waiters.splice(0)) w();
   }
 

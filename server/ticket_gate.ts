@@ -17,7 +17,7 @@
  */
 import type { Sql } from "postgres";
 import { parseTicket } from "@fastchat/lb/ticket_format";
-import { TicketVerifier } from "@fastchat/lb/ticket_verifier";
+import { TicketVerifier, type TicketVerifierOptions } from "@fastchat/lb/ticket_verifier";
 import { FastChatError } from "@fastchat/lib/errors";
 
 const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -34,11 +34,18 @@ const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset,
  */
 export class TicketGate {
   readonly #sql: Sql;
-  readonly #verifier = new TicketVerifier([]);
+  readonly #verifier: TicketVerifier;
   readonly #misses = new Map<string, number>();
 
-  constructor(sql: Sql, readonly serverId: string, readonly required: boolean) {
+  /** `verifier` tunes the ticket checks (e.g. the replay cache capacity). */
+  constructor(
+    sql: Sql,
+    readonly serverId: string,
+    readonly required: boolean,
+    verifier: TicketVerifierOptions = {},
+  ) {
     this.#sql = sql;
+    this.#verifier = new TicketVerifier([], verifier);
   }
 
   /**

@@ -12,8 +12,6 @@ import { DB_KINDS, openTestDb, RawPeer, startServerProcess } from "./test_suppor
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `tickets (${kind}): servers verify LB tickets and refuse bad ones with their codes`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       const db = await openTestDb(kind);
       const sql = postgres(db.url, { max: 1, onnotice: () => {} });

@@ -132,8 +132,6 @@ class JsonCli {
 for (const kind of DB_KINDS) {
   Deno.test({
     name: `tls (${kind}): clients trusting the test CA chat over TLS; the CLI with --tls --ca`,
-    sanitizeOps: false,
-    sanitizeResources: false,
     async fn(t) {
       const caPem = await Deno.readTextFile(CA_FILE);
       const db = await openTestDb(kind);
@@ -217,8 +215,6 @@ for (const kind of DB_KINDS) {
 
 Deno.test({
   name: "tls: plain TCP and untrusting TLS clients fail with a clear connect error",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
     // Independent of the database kind: one server on PGlite is enough.
     const db: TestDb = await openTestDb(DB_KINDS[0]);
