@@ -235,7 +235,7 @@ export class ClientSession implements RoutedSession {
     try {
       frame = decodeClientFrame(payload);
     } catch (e) {
-      return this.#reject(FastChatError.from(e, "BAD_FRAME"), payload);
+      return this.#reject(FastChatError.from(e, "BAD_FRAME"));
     }
     try {
       const r = this.#dispatch(frame);
@@ -245,9 +245,15 @@ export class ClientSession implements RoutedSession {
     }
   }
 
-  #reject(err: FastChatError, _payload?: Uint8Array): void {
-    this.#errors++;
+  /** Answers a frame that could not be decoded; it counts against the error budget. */
+  #reject(err: FastChatError): void {
     this.#send({ t: "error", code: err.code, message: err.message });
+    this.#countError();
+  }
+
+  /** One more invalid frame: past the phase's budget the session closes. */
+  #countError(): void {
+    this.#errors++;
     const budget = this.#phase === Phase.Authenticated
       ? this.#ctx.limits.maxErrorsAfterAuth
       : this.#ctx.limits.maxErrorsBeforeAuth;
@@ -266,7 +272,8 @@ export class ClientSession implements RoutedSession {
     if ("rid" in frame) reply.rid = frame.rid;
     if (frame.t === "send") reply.id = frame.id;
     this.#send(reply);
-    if (err.code === "BAD_REQUEST" || err.code === "NOT_AUTHENTICATED") this.#reject(err);
+    // An invalid request costs error budget (answered once, above).
+    if (err.code === "BAD_REQUEST" || err.code === "NOT_AUTHENTICATED") this.#countError();
   }
 
   #dispatch(f: ClientFrame): void | Promise<void> {
