@@ -72,6 +72,28 @@ export interface ChatServerOptions {
   requireTicket?: boolean;
 }
 
+/** Starts this server's peer mesh with a fresh link identity (cluster mode). */
+async function startMesh(
+  sql: Sql,
+  serverId: string,
+  host: string,
+  cluster: NonNullable<ChatServerOptions["cluster"]>,
+  logger: Logger,
+): Promise<{ mesh: PeerMesh; keys: CryptoKeyPair }> {
+  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const mesh = PeerMesh.start({
+    me: { id: serverId, keys },
+    host: cluster.peerHost ?? host,
+    port: cluster.peerPort ?? 0,
+    refresh: () => ServerRegistry.liveServers(sql),
+    logger,
+  });
+  return { mesh, keys };
+}
+
 /**
  * A running chat server.
  *
@@ -142,27 +164,14 @@ export class ChatServer {
       throw new FastChatError("INVALID_CONFIG", (e as Error).message);
     }
     // The fabric exists before the router, which attaches itself to it.
-    let mesh: PeerMesh | null = null;
-    let keys: CryptoKeyPair | null = null;
-    if (opts.cluster) {
-      try {
-        keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
-          "sign",
-          "verify",
-        ]) as CryptoKeyPair;
-        mesh = PeerMesh.start({
-          me: { id: serverId, keys },
-          host: opts.cluster.peerHost ?? host,
-          port: opts.cluster.peerPort ?? 0,
-          refresh: () => ServerRegistry.liveServers(opts.sql),
-          logger,
-        });
-      } catch (e) {
-        listener.close();
-        throw e;
-      }
+    let peers: { mesh: PeerMesh; keys: CryptoKeyPair } | null = null;
+    try {
+      if (opts.cluster) peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+    } catch (e) {
+      listener.close();
+      throw e;
     }
-    const fabric: Fabric = mesh ?? new LocalFabric();
+    const fabric: Fabric = peers?.mesh ?? new LocalFabric();
     const store = new ChatStore(opts.sql);
     const router = new MessageRouter(store, {
       retain: opts.retain,
@@ -192,7 +201,8 @@ export class ChatServer {
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    if (mesh && keys && opts.cluster) {
+    if (peers && opts.cluster) {
+      const { mesh, keys } = peers;
       const advertise = opts.cluster.advertiseHost ?? host;
       try {
         const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
@@ -210,6 +220,7 @@ export class ChatServer {
           { heartbeatMs: opts.cluster.heartbeatMs, logger },
         );
         server.#registry = registry;
+        // The registry's live list is who the mesh links with.
         registry.onLive = (live) => mesh.update(live);
         mesh.update(await ServerRegistry.liveServers(opts.sql));
       } catch (e) {
@@ -391,7 +402,9 @@ export class ChatServer {
     );
     try {
       this.#listener.close();
-    } catch { /* closed by acceptLoop's failure already: nothing left to release */ }
+    } catch {
+      // Throws only when already closed (BadResource): nothing is left to release.
+    }
     await this.#loop;
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");

@@ -1,11 +1,14 @@
 /**
- * One client connection on a chat server: handshake, authentication, then
- * messaging. Before login (and again after logout) the peer gets a small
- * frame limit, a deadline and an error budget, and counts against the caps
- * on unauthenticated connections (total and per address; a connection over
- * them is refused at once). Invalid frames get an `error` frame with a
- * stable code; once the session decided to close, nothing more it sent is
- * decoded.
+ * One client connection on a chat server: its phases and the dispatch of
+ * its frames, nothing else. Phases: handshake (only `hello`), anonymous
+ * (account requests), authenticated (messaging; the router sends the
+ * backlog and `synced`), anonymous again after logout, and closing. Before
+ * login the peer gets a small frame limit, a deadline and an error budget,
+ * and counts against the caps on unauthenticated connections (total and per
+ * address; a connection over them is refused at once). Invalid frames get
+ * one `error` frame with a stable code; once the session decided to close,
+ * nothing more it sent is decoded. Messages, acknowledgements, receipts,
+ * backlog and other servers are the router's (server/message_router.ts).
  *
  * @example
  * ```ts

@@ -408,7 +408,9 @@ export class PeerMesh implements Fabric {
     this.#closed = true;
     try {
       this.#listener.close();
-    } catch { /* closed */ }
+    } catch {
+      // Throws only on a second close() (BadResource): nothing is left to release.
+    }
     for (const o of this.#out.values()) {
       o.stop = true;
       o.link?.close();
