@@ -24,7 +24,16 @@ import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { msgFrame } from "./msg_frame.ts";
 import type { ChatStore } from "./store.ts";
 
-/** What backlog delivery needs from a session. */
+/**
+ * What backlog delivery needs from a session.
+ *
+ * @example
+ * ```ts
+ * import type { BacklogSession } from "@fastchat/server/backlog_sync";
+ * declare const s: BacklogSession;
+ * if (s.congested) await s.writable();
+ * ```
+ */
 export interface BacklogSession {
   readonly user: string;
   /** Sends an encoded `msg` frame; false if the connection is gone or too slow. */

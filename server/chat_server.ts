@@ -36,7 +36,16 @@ import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
 import { TicketGate } from "./ticket_gate.ts";
 
-/** Options of {@link ChatServer.start}. */
+/**
+ * Options of {@link ChatServer.start}.
+ *
+ * @example
+ * ```ts
+ * import type { ChatServerOptions } from "@fastchat/server/chat_server";
+ * declare const sql: import("postgres").Sql;
+ * const opts: ChatServerOptions = { sql, port: 0, cluster: { heartbeatMs: 1000 } };
+ * ```
+ */
 export interface ChatServerOptions {
   sql: Sql;
   host?: string;

@@ -37,7 +37,15 @@ import type { TicketGate } from "./ticket_gate.ts";
 import type { MessageRouter, RoutedSession } from "./message_router.ts";
 import type { KeyedTokenBuckets } from "./rate_limiter.ts";
 
-/** Limits applied to each connection. */
+/**
+ * Limits applied to each connection.
+ *
+ * @example
+ * ```ts
+ * import type { SessionLimits } from "@fastchat/server/client_session";
+ * const tight: Partial<SessionLimits> = { authTimeoutMs: 2000, maxErrorsBeforeAuth: 3 };
+ * ```
+ */
 export interface SessionLimits {
   /** Frame limit after login (default 1 MiB). */
   maxFrame: number;
@@ -56,7 +64,16 @@ export interface SessionLimits {
   maxPreAuthPerAddress: number;
 }
 
-/** Everything a session needs from its server. */
+/**
+ * Everything a session needs from its server.
+ *
+ * @example
+ * ```ts
+ * import type { SessionContext } from "@fastchat/server/client_session";
+ * declare const ctx: SessionContext;
+ * console.log(ctx.serverId, ctx.sessions.size);
+ * ```
+ */
 export interface SessionContext {
   serverId: string;
   accounts: AccountService;

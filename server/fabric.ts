@@ -19,10 +19,26 @@
  */
 import type { ForwardedMessage } from "./peer_protocol.ts";
 
-/** [recipient, from, id] of an acknowledgement routed back to a message's origin server. */
+/**
+ * [recipient, from, id] of an acknowledgement routed back to a message's origin server.
+ *
+ * @example
+ * ```ts
+ * import type { RoutedAck } from "@fastchat/server/fabric";
+ * const ack: RoutedAck = ["bob", "alice", "m-00000001"];
+ * ```
+ */
 export type RoutedAck = [recipient: string, from: string, id: string];
 
-/** [sender, recipient, id] of a `delivered` receipt routed to the sender's server. */
+/**
+ * [sender, recipient, id] of a `delivered` receipt routed to the sender's server.
+ *
+ * @example
+ * ```ts
+ * import type { RoutedReceipt } from "@fastchat/server/fabric";
+ * const receipt: RoutedReceipt = ["alice", "bob", "m-00000001"];
+ * ```
+ */
 export type RoutedReceipt = [sender: string, recipient: string, id: string];
 
 /**

@@ -44,10 +44,29 @@ import {
   WriteBehindQueue,
 } from "./write_behind_queue.ts";
 
-/** What the router needs from a connected, authenticated session. */
+/**
+ * What the router needs from a connected, authenticated session: backlog
+ * delivery (server/backlog_sync.ts) and the write-behind queue's `sent`.
+ *
+ * @example
+ * ```ts
+ * import type { RoutedSession } from "@fastchat/server/message_router";
+ * declare const s: RoutedSession;
+ * if (!s.congested) s.deliver(new Uint8Array([0x80]));
+ * ```
+ */
 export interface RoutedSession extends BacklogSession, QueuedSender {}
 
-/** Router tuning: the write-behind queue's, plus its neighbours. */
+/**
+ * Router tuning: the write-behind queue's, plus its neighbours.
+ *
+ * @example
+ * ```ts
+ * import type { MessageRouterOptions } from "@fastchat/server/message_router";
+ * import { LocalFabric } from "@fastchat/server/fabric";
+ * const opts: MessageRouterOptions = { lingerMs: 1000, fabric: new LocalFabric() };
+ * ```
+ */
 export interface MessageRouterOptions extends WriteBehindOptions {
   /** How the router reaches other servers (default: none, a server on its own). */
   fabric?: Fabric;

@@ -32,7 +32,18 @@ import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { batchLength, writeIsolatingFailures } from "./batch_insert.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
-/** The session waiting for a queued message's `sent`. */
+/**
+ * The session waiting for a queued message's `sent`.
+ *
+ * @example
+ * ```ts
+ * import type { QueuedSender } from "@fastchat/server/write_behind_queue";
+ * const sender: QueuedSender = {
+ *   confirmSent: (id) => console.log("sent", id),
+ *   rejectSent: (id, err) => console.log("refused", id, err.code),
+ * };
+ * ```
+ */
 export interface QueuedSender {
   /** The message is durable (or delivered). */
   confirmSent(id: string): void;
@@ -40,7 +51,17 @@ export interface QueuedSender {
   rejectSent(id: string, err: FastChatError): void;
 }
 
-/** What the queue tells its owner. */
+/**
+ * What the queue tells its owner.
+ *
+ * @example
+ * ```ts
+ * import type { WriteBehindEvents } from "@fastchat/server/write_behind_queue";
+ * const events: WriteBehindEvents<never> = {
+ *   delivered: (ref, stored) => console.log(ref.sender, "->", ref.recipient, ref.id, stored),
+ * };
+ * ```
+ */
 export interface WriteBehindEvents<S extends QueuedSender> {
   /**
    * `ref`'s recipient acknowledged it and nothing more is written for it:
@@ -50,7 +71,15 @@ export interface WriteBehindEvents<S extends QueuedSender> {
   delivered(ref: MessageRef, stored: boolean, sender: S | null): void;
 }
 
-/** Tuning of a {@link WriteBehindQueue}. */
+/**
+ * Tuning of a {@link WriteBehindQueue}.
+ *
+ * @example
+ * ```ts
+ * import type { WriteBehindOptions } from "@fastchat/server/write_behind_queue";
+ * const opts: WriteBehindOptions = { lingerMs: 1000, batchMax: 1000, highWater: 50_000 };
+ * ```
+ */
 export interface WriteBehindOptions {
   /** Keep delivered rows (marked delivered) instead of deleting them. */
   retain?: boolean;
