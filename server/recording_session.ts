@@ -38,7 +38,7 @@ export class RecordingSession implements RoutedSession {
   /** Set by a test to model a closed connection (backlog delivery stops). */
   closed = false;
   /** Never congested: the backlog goes out unpaced. */
-  readonly congested = false;
+  readonly congested: boolean = false;
   #waiters = new Map<string, () => void>();
   #deliveryWaiters: (() => void)[] = [];
   constructor(readonly user: string) {}
