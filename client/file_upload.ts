@@ -119,7 +119,7 @@ export async function uploadFile(
     const size = info.size;
     if (opts.maxBytes !== undefined && size > opts.maxBytes) {
       throw new FastChatError("FILE_TOO_LARGE", `${path} is larger than ${opts.maxBytes} bytes`, {
-        max: opts.maxBytes,
+        limit: opts.maxBytes,
       });
     }
     const chunks = fileChunkCount(size);

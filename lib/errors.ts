@@ -104,7 +104,13 @@ export interface ErrorDetailsByCode {
   /** The declared frame size and the limit it exceeds, bytes. */
   FRAME_TOO_LARGE: { size: number; limit: number };
   /** The offending field (a path like `keys.sign`) or the bound it broke. */
-  BAD_REQUEST: { field?: string; modulusLength?: number; minimum?: number };
+  BAD_REQUEST: { field?: string; modulusLength?: number; minimum?: number; expectedChunk?: number };
+  /** The user that does not exist. */
+  UNKNOWN_USER: { user?: string };
+  /** The user who is not a member (absent when it is the asker). */
+  NOT_GROUP_MEMBER: { user?: string };
+  /** The server's file size limit, bytes. */
+  FILE_TOO_LARGE: { limit: number };
   /** When to try again; `reason: "busy"` for a full ticket replay cache. */
   RATE_LIMITED: { retryMs: number; reason?: "busy" };
   /** Ticket rejections carry their reason (see lb/ticket_error.ts). */

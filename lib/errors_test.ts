@@ -7,7 +7,7 @@ Deno.test("details are checked against the code when an error is built", () => {
   // @ts-expect-error: one name for the retry hint, `retryMs`
   new FastChatError("RATE_LIMITED", "slow down", { retryAfterMs: 500 });
   // @ts-expect-error: a code without details takes none
-  new FastChatError("UNKNOWN_USER", "no such user", { user: "bob" });
+  new FastChatError("TIMEOUT", "too slow", { user: "bob" });
   // @ts-expect-error: a ticket rejection's reason matches its code
   new FastChatError("TICKET_EXPIRED", "expired", { reason: "forged" });
   expect(new FastChatError("FRAME_TOO_LARGE", "big", { size: 9, limit: 8 }).details)

@@ -29,13 +29,23 @@ import { ClientSession, type SessionContext, type SessionLimits } from "./client
 import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
+import { type Fabric, LocalFabric } from "./fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
 import { TicketGate } from "./ticket_gate.ts";
 
-/** Options of {@link ChatServer.start}. */
+/**
+ * Options of {@link ChatServer.start}.
+ *
+ * @example
+ * ```ts
+ * import type { ChatServerOptions } from "@fastchat/server/chat_server";
+ * declare const sql: import("postgres").Sql;
+ * const opts: ChatServerOptions = { sql, port: 0, cluster: { heartbeatMs: 1000 } };
+ * ```
+ */
 export interface ChatServerOptions {
   sql: Sql;
   host?: string;
@@ -71,6 +81,28 @@ export interface ChatServerOptions {
   requireTicket?: boolean;
 }
 
+/** Starts this server's peer mesh with a fresh link identity (cluster mode). */
+async function startMesh(
+  sql: Sql,
+  serverId: string,
+  host: string,
+  cluster: NonNullable<ChatServerOptions["cluster"]>,
+  logger: Logger,
+): Promise<{ mesh: PeerMesh; keys: CryptoKeyPair }> {
+  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const mesh = PeerMesh.start({
+    me: { id: serverId, keys },
+    host: cluster.peerHost ?? host,
+    port: cluster.peerPort ?? 0,
+    refresh: () => ServerRegistry.liveServers(sql),
+    logger,
+  });
+  return { mesh, keys };
+}
+
 /**
  * A running chat server.
  *
@@ -92,9 +124,14 @@ export class ChatServer {
   #loop: Promise<void>;
   #closeListeners = new Set<(user: string, code: string | undefined) => void>();
   #registry: ServerRegistry | null = null;
-  #mesh: PeerMesh | null = null;
+  readonly #fabric: Fabric;
 
-  private constructor(listener: Deno.Listener, ctx: SessionContext, router: MessageRouter) {
+  private constructor(
+    listener: Deno.Listener,
+    ctx: SessionContext,
+    router: MessageRouter,
+    fabric: Fabric,
+  ) {
     const addr = listener.addr as Deno.NetAddr;
     this.#listener = listener;
     this.#ctx = ctx;
@@ -102,6 +139,7 @@ export class ChatServer {
     this.host = addr.hostname;
     this.port = addr.port;
     this.router = router;
+    this.#fabric = fabric;
     this.#loop = this.#accept();
   }
 
@@ -112,24 +150,7 @@ export class ChatServer {
     const listener = listen({ host, port, tls: opts.tls });
     const bound = (listener.addr as Deno.NetAddr).port;
     const logger = opts.logger ?? nullLogger;
-    const store = new ChatStore(opts.sql);
     const serverId = opts.id ?? `fc-${bound}`;
-    let mesh: PeerMesh | null = null;
-    const router = new MessageRouter(store, {
-      retain: opts.retain,
-      lingerMs: opts.lingerMs,
-      logger,
-      cluster: opts.cluster
-        ? {
-          serversOf: (user) => mesh?.serversOf(user) ?? [],
-          forward: (peer, m) => mesh?.forward(peer, m),
-          sendAck: (origin, item) => mesh?.sendAck(origin, item),
-          sendReceipt: (peer, item, stored) => mesh?.sendReceipt(peer, item, stored) ?? false,
-        }
-        : undefined,
-    });
-    const sendRate = opts.sendRate ?? 5000;
-    const anonRate = opts.anonRate ?? 5;
     const limits: SessionLimits = {
       maxFrame: DEFAULT_MAX_FRAME,
       maxQueueBytes: 8 * 1024 * 1024,
@@ -151,15 +172,33 @@ export class ChatServer {
       listener.close();
       throw new FastChatError("INVALID_CONFIG", (e as Error).message);
     }
+    // The fabric exists before the router, which attaches itself to it.
+    let peers: { mesh: PeerMesh; keys: CryptoKeyPair } | null = null;
+    try {
+      if (opts.cluster) peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+    } catch (e) {
+      listener.close();
+      throw e;
+    }
+    const fabric: Fabric = peers?.mesh ?? new LocalFabric();
+    const store = new ChatStore(opts.sql);
+    const router = new MessageRouter(store, {
+      retain: opts.retain,
+      lingerMs: opts.lingerMs,
+      logger,
+      fabric,
+      presence: opts.cluster ? new PresenceTracker(opts.sql, serverId, { logger }) : undefined,
+      syncBufferBytes: limits.maxQueueBytes / 2,
+    });
+    const sendRate = opts.sendRate ?? 5000;
+    const anonRate = opts.anonRate ?? 5;
     const ctx: SessionContext = {
       serverId,
       tickets: new TicketGate(opts.sql, serverId, opts.requireTicket ?? false),
-      presence: opts.cluster ? new PresenceTracker(opts.sql, serverId, { logger }) : undefined,
       accounts: new AccountService(store, new PasswordHasher(opts.scrypt ?? DEFAULT_SCRYPT), {
         tokenTtlMs: opts.tokenTtlMs,
       }),
       router,
-      store,
       limits,
       preAuth,
       sendLimiter: new KeyedTokenBuckets(sendRate, sendRate * 2),
@@ -167,35 +206,15 @@ export class ChatServer {
       logger,
       sessions: new Set(),
     };
-    const server = new ChatServer(listener, ctx, router);
+    const server = new ChatServer(listener, ctx, router, fabric);
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    if (opts.cluster) {
+    if (peers && opts.cluster) {
+      const { mesh, keys } = peers;
       const advertise = opts.cluster.advertiseHost ?? host;
       try {
-        const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
-          "sign",
-          "verify",
-        ]) as CryptoKeyPair;
         const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
-        mesh = PeerMesh.start({
-          me: { id: serverId, keys },
-          host: opts.cluster.peerHost ?? host,
-          port: opts.cluster.peerPort ?? 0,
-          handlers: {
-            onForward: (origin, msgs) => router.deliverForwarded(origin, msgs),
-            onAck: (items) => router.ackRouted(items),
-            onReceipt: (items, stored) => router.receiptsRouted(items, stored),
-            flushWrites: () => router.flush(),
-            localUsers: () => router.localUsers(),
-            resync: (reason) => server.#resync(reason),
-          },
-          refresh: () => ServerRegistry.liveServers(opts.sql),
-          logger,
-        });
-        server.#mesh = mesh;
-        ctx.mesh = mesh;
         const registry = await ServerRegistry.register(
           opts.sql,
           {
@@ -210,10 +229,11 @@ export class ChatServer {
           { heartbeatMs: opts.cluster.heartbeatMs, logger },
         );
         server.#registry = registry;
-        registry.onLive = (live) => mesh!.update(live);
+        // The registry's live list is who the mesh links with.
+        registry.onLive = (live) => mesh.update(live);
         mesh.update(await ServerRegistry.liveServers(opts.sql));
       } catch (e) {
-        mesh?.close();
+        mesh.close();
         listener.close();
         throw e;
       }
@@ -239,17 +259,10 @@ export class ChatServer {
     });
   }
 
-  #resync(reason: string): void {
-    if (this.#closing) return;
-    this.#ctx.logger.info("resync", { reason });
-    for (const s of this.#ctx.sessions) {
-      s.resync().catch((e) => this.#ctx.logger.warn("resync_failed", { error: String(e) }));
-    }
-  }
-
   /** Message, socket and memory counters (logged at shutdown). */
   stats(): Record<string, number> {
     const st = this.router.stats;
+    const q = this.router.queue.stats;
     const mem = Deno.memoryUsage();
     return {
       connections: this.connections,
@@ -260,8 +273,8 @@ export class ChatServer {
       accepted: st.accepted,
       delivered: st.delivered,
       forwarded: st.forwarded,
-      stored: st.written,
-      unstored: st.skipped,
+      stored: q.written,
+      unstored: q.skipped,
       socketReads: ioStats.reads,
       socketWrites: ioStats.writes,
       framesIn: ioStats.framesIn,
@@ -273,6 +286,7 @@ export class ChatServer {
   metrics(): MetricsRegistry {
     const m = new MetricsRegistry({ server: this.id });
     const st = this.router.stats;
+    const q = this.router.queue.stats;
     m.gauge("fastchat_connections", "Open client connections", () => this.connections);
     m.gauge(
       "fastchat_preauth_connections",
@@ -334,38 +348,38 @@ export class ChatServer {
       "Messages forwarded to peer servers",
       () => st.forwarded,
     );
-    m.counter("fastchat_messages_stored_total", "Messages written to the store", () => st.written);
+    m.counter("fastchat_messages_stored_total", "Messages written to the store", () => q.written);
     m.counter(
       "fastchat_messages_unstored_total",
       "Messages acknowledged before they needed storing",
-      () => st.skipped,
+      () => q.skipped,
     );
     m.counter(
       "fastchat_messages_completed_total",
       "Stored messages completed by acknowledgements",
-      () => st.completed,
+      () => q.completed,
     );
     m.counter(
       "fastchat_store_batches_total",
       "Write-behind store round trips",
-      () => st.storeBatches,
+      () => q.storeBatches,
     );
     m.counter(
       "fastchat_store_seconds_total",
       "Time spent in write-behind store round trips",
-      () => st.storeMs / 1000,
+      () => q.storeMs / 1000,
     );
     m.counter(
       "fastchat_store_errors_total",
       "Failed write-behind store round trips",
-      () => st.storeErrors,
+      () => q.storeErrors,
     );
     return m;
   }
 
   /** Live peers with an established link (cluster mode). */
   get linkedPeers(): string[] {
-    return this.#mesh?.linkedPeers ?? [];
+    return this.#fabric.linkedPeers;
   }
 
   /**
@@ -390,17 +404,23 @@ export class ChatServer {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    await this.#registry?.drain().catch(() => {});
+    this.router.stopResync();
+    await this.#registry?.drain().catch((e) =>
+      // Load balancers keep offering this server until its heartbeats stop.
+      this.#ctx.logger.warn("drain_failed", { error: String(e) })
+    );
     try {
       this.#listener.close();
-    } catch { /* closed */ }
+    } catch {
+      // Throws only when already closed (BadResource): nothing is left to release.
+    }
     await this.#loop;
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");
     }
     await this.router.flush();
-    this.#mesh?.close();
-    this.#ctx.presence?.close();
+    this.#fabric.close();
+    this.router.close();
     await this.#registry?.deregister().catch((e) =>
       this.#ctx.logger.warn("deregister_failed", { error: String(e) })
     );

@@ -1,11 +1,14 @@
 /**
- * One client connection on a chat server: handshake, authentication, then
- * messaging. Before login (and again after logout) the peer gets a small
- * frame limit, a deadline and an error budget, and counts against the caps
- * on unauthenticated connections (total and per address; a connection over
- * them is refused at once). Invalid frames get an `error` frame with a
- * stable code; once the session decided to close, nothing more it sent is
- * decoded.
+ * One client connection on a chat server: its phases and the dispatch of
+ * its frames, nothing else. Phases: handshake (only `hello`), anonymous
+ * (account requests), authenticated (messaging; the router sends the
+ * backlog and `synced`), anonymous again after logout, and closing. Before
+ * login the peer gets a small frame limit, a deadline and an error budget,
+ * and counts against the caps on unauthenticated connections (total and per
+ * address; a connection over them is refused at once). Invalid frames get
+ * one `error` frame with a stable code; once the session decided to close,
+ * nothing more it sent is decoded. Messages, acknowledgements, receipts,
+ * backlog and other servers are the router's (server/message_router.ts).
  *
  * @example
  * ```ts
@@ -26,18 +29,23 @@ import {
   type ClientFrameOf,
   decodeClientFrame,
   encodePayload,
-  KIND_CODES,
   PROTOCOL_VERSION,
   type ServerFrame,
 } from "@fastchat/lib/protocol";
 import type { AccountService, SessionGrant } from "./accounts.ts";
-import type { PresenceTracker } from "./presence.ts";
 import type { TicketGate } from "./ticket_gate.ts";
 import type { MessageRouter, RoutedSession } from "./message_router.ts";
 import type { KeyedTokenBuckets } from "./rate_limiter.ts";
-import type { ChatStore } from "./store.ts";
 
-/** Limits applied to each connection. */
+/**
+ * Limits applied to each connection.
+ *
+ * @example
+ * ```ts
+ * import type { SessionLimits } from "@fastchat/server/client_session";
+ * const tight: Partial<SessionLimits> = { authTimeoutMs: 2000, maxErrorsBeforeAuth: 3 };
+ * ```
+ */
 export interface SessionLimits {
   /** Frame limit after login (default 1 MiB). */
   maxFrame: number;
@@ -56,12 +64,21 @@ export interface SessionLimits {
   maxPreAuthPerAddress: number;
 }
 
-/** Everything a session needs from its server. */
+/**
+ * Everything a session needs from its server.
+ *
+ * @example
+ * ```ts
+ * import type { SessionContext } from "@fastchat/server/client_session";
+ * declare const ctx: SessionContext;
+ * console.log(ctx.serverId, ctx.sessions.size);
+ * ```
+ */
 export interface SessionContext {
   serverId: string;
   accounts: AccountService;
+  /** Delivery, backlog and acknowledgements (and, through it, other servers). */
   router: MessageRouter;
-  store: ChatStore;
   limits: SessionLimits;
   /** Counts unauthenticated connections against the caps of `limits`. */
   preAuth: ConnectionCaps;
@@ -71,10 +88,6 @@ export interface SessionContext {
   anonLimiter: KeyedTokenBuckets;
   logger: Logger;
   sessions: Set<ClientSession>;
-  /** Records which users are online here (cluster mode). */
-  presence?: PresenceTracker;
-  /** Tells peer servers which users are online here (cluster mode). */
-  mesh?: { announce(users: string[], online: boolean): Promise<void> };
   /** Verifies load-balancer tickets (none: tickets are not checked). */
   tickets?: TicketGate;
   /** Called when a connection ends, with the user (if any) and the reason. */
@@ -112,10 +125,6 @@ export class ClientSession implements RoutedSession {
   #delivered: [string, string][] = [];
   #deliveredStored: [string, string][] = [];
   #flushQueued = false;
-  /** Live messages that arrive while the backlog is being sent (bounded). */
-  #syncBuffer: { key: string; payload: Uint8Array }[] | null = null;
-  #syncBytes = 0;
-  #syncOverflow = false;
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
     this.#ctx = ctx;
@@ -179,18 +188,20 @@ export class ClientSession implements RoutedSession {
     return this.#conn.sendPayload(encodePayload(f));
   }
 
-  deliver(payload: Uint8Array, key: string): boolean {
-    if (this.#syncBuffer) {
-      // Past the bound, drop: the message is stored and the next backlog pass sends it.
-      if (this.#syncBytes + payload.length > this.#ctx.limits.maxQueueBytes / 2) {
-        this.#syncOverflow = true;
-      } else {
-        this.#syncBuffer.push({ key, payload });
-        this.#syncBytes += payload.length;
-      }
-      return true;
-    }
+  deliver(payload: Uint8Array): boolean {
     return this.#conn.sendPayload(payload);
+  }
+
+  get congested(): boolean {
+    return this.#conn.queuedBytes > this.#ctx.limits.maxQueueBytes / 2;
+  }
+
+  writable(): Promise<void> {
+    return this.#conn.writable();
+  }
+
+  get closed(): boolean {
+    return this.#conn.closed;
   }
 
   confirmSent(id: string): void {
@@ -232,7 +243,7 @@ export class ClientSession implements RoutedSession {
     this.#preAuthSlot?.release();
     this.#preAuthSlot = null;
     this.#ctx.sessions.delete(this);
-    if (this.#phase === Phase.Authenticated) this.#detach();
+    if (this.#phase === Phase.Authenticated) this.#ctx.router.leave(this);
     if (err && err.code !== "CONNECTION_CLOSED") {
       this.#ctx.logger.info("connection_closed", { user: this.user, code: err.code });
     }
@@ -244,7 +255,7 @@ export class ClientSession implements RoutedSession {
     try {
       frame = decodeClientFrame(payload);
     } catch (e) {
-      return this.#reject(FastChatError.from(e, "BAD_FRAME"), payload);
+      return this.#reject(FastChatError.from(e, "BAD_FRAME"));
     }
     try {
       const r = this.#dispatch(frame);
@@ -254,9 +265,15 @@ export class ClientSession implements RoutedSession {
     }
   }
 
-  #reject(err: FastChatError, _payload?: Uint8Array): void {
-    this.#errors++;
+  /** Answers a frame that could not be decoded; it counts against the error budget. */
+  #reject(err: FastChatError): void {
     this.#send({ t: "error", code: err.code, message: err.message });
+    this.#countError();
+  }
+
+  /** One more invalid frame: past the phase's budget the session closes. */
+  #countError(): void {
+    this.#errors++;
     const budget = this.#phase === Phase.Authenticated
       ? this.#ctx.limits.maxErrorsAfterAuth
       : this.#ctx.limits.maxErrorsBeforeAuth;
@@ -275,7 +292,8 @@ export class ClientSession implements RoutedSession {
     if ("rid" in frame) reply.rid = frame.rid;
     if (frame.t === "send") reply.id = frame.id;
     this.#send(reply);
-    if (err.code === "BAD_REQUEST" || err.code === "NOT_AUTHENTICATED") this.#reject(err);
+    // An invalid request costs error budget (answered once, above).
+    if (err.code === "BAD_REQUEST" || err.code === "NOT_AUTHENTICATED") this.#countError();
   }
 
   #dispatch(f: ClientFrame): void | Promise<void> {
@@ -392,90 +410,13 @@ export class ClientSession implements RoutedSession {
     this.#phase = Phase.Authenticated;
     this.#errors = 0;
     this.#conn.decoder.maxFrame = this.#ctx.limits.maxFrame;
-    // Buffer live traffic until the stored backlog has been sent, in order.
-    this.#syncBuffer = [];
-    this.#syncBytes = 0;
-    this.#ctx.router.attach(this);
-    this.#ctx.presence?.add(g.user);
-    try {
-      // First session here: peers flush what they accepted for this user and
-      // forward from now on, so the backlog below is complete.
-      if (this.#ctx.mesh && this.#ctx.router.sessionsOf(g.user) === 1) {
-        await this.#ctx.mesh.announce([g.user], true);
-      }
-      // Stored receipts are re-sent at every login until the client acknowledges them.
-      const receipts = await this.#ctx.store.pendingReceipts(g.user);
-      for (const r of receipts) this.confirmDelivered(r.recipient, r.id, true);
-      const sent = new Set<string>();
-      let after = 0;
-      do {
-        this.#syncOverflow = false;
-        await this.#ctx.router.flush();
-        after = await this.#sendBacklog(g.user, after, sent);
-      } while (this.#syncOverflow && !this.#conn.closed);
-      const buffered = this.#syncBuffer;
-      this.#syncBuffer = null;
-      for (const b of buffered) if (!sent.has(b.key)) this.#conn.sendPayload(b.payload);
-      this.#send({ t: "synced" });
-    } catch (e) {
-      this.#syncBuffer = null;
-      throw e;
-    }
-  }
-
-  /** Sends stored messages after `after` (by seq), paced by the outbound queue. */
-  async #sendBacklog(user: string, after: number, sent: Set<string>): Promise<number> {
-    const half = this.#ctx.limits.maxQueueBytes / 2;
-    while (!this.#conn.closed) {
-      const rows = await this.#ctx.store.pendingFor(user, after, 500);
-      for (const m of rows) {
-        sent.add(m.sender + "\n" + m.id);
-        this.#conn.sendPayload(encodePayload({
-          t: "msg",
-          id: m.id,
-          from: m.sender,
-          to: m.recipient,
-          kind: "dm",
-          ts: m.sentAt,
-          body: m.body,
-        }));
-        after = m.seq!;
-        if (this.#conn.queuedBytes > half) await this.#conn.writable();
-      }
-      if (rows.length < 500) break;
-    }
-    return after;
-  }
-
-  #detach(): void {
-    this.#ctx.router.detach(this);
-    this.#ctx.presence?.remove(this.user);
-    if (this.#ctx.mesh && this.#ctx.router.sessionsOf(this.user) === 0) {
-      this.#ctx.mesh.announce([this.user], false).catch(() => {});
-    }
-  }
-
-  #resyncing = false;
-
-  /**
-   * Sends every stored message again (duplicates are dropped by clients):
-   * the safety net after a peer link came up or a peer died, for messages
-   * that were stored but could not be forwarded.
-   */
-  async resync(): Promise<void> {
-    if (this.#phase !== Phase.Authenticated || this.#syncBuffer || this.#resyncing) return;
-    this.#resyncing = true;
-    try {
-      await this.#ctx.router.flush();
-      if (this.#phase === Phase.Authenticated) await this.#sendBacklog(this.user, 0, new Set());
-    } finally {
-      this.#resyncing = false;
-    }
+    await this.#ctx.router.join(this);
+    this.#send({ t: "synced" });
   }
 
   async #onLogout(f: ClientFrameOf<"logout">): Promise<void> {
     await this.#ctx.accounts.logout(this.#grant!.sessionId);
-    this.#detach();
+    this.#ctx.router.leave(this);
     this.#grant = null;
     // Anonymous again: pre-login frame limit, error budget, deadline and caps.
     this.#phase = Phase.Anonymous;
@@ -510,37 +451,10 @@ export class ClientSession implements RoutedSession {
     }
     if (f.env && !f.kid) throw new FastChatError("BAD_REQUEST", "env requires kid");
     const accounts = this.#ctx.accounts;
-    if (accounts.isKnown(f.to)) return this.#route(f);
+    if (accounts.isKnown(f.to)) return this.#ctx.router.accept(this, f);
     return accounts.exists(f.to).then((ok) => {
       if (!ok) throw new FastChatError("UNKNOWN_USER", `no such user: ${f.to}`);
-      return this.#route(f);
+      return this.#ctx.router.accept(this, f);
     });
-  }
-
-  #route(f: ClientFrameOf<"send">): void | Promise<void> {
-    const from = this.user;
-    return this.#ctx.router.accept(
-      this,
-      {
-        id: f.id,
-        sender: from,
-        recipient: f.to,
-        kind: KIND_CODES[f.kind],
-        body: f.body,
-        sentAt: f.ts,
-      },
-      {
-        t: "msg",
-        id: f.id,
-        from,
-        to: f.to,
-        kind: f.kind,
-        ts: f.ts,
-        body: f.body,
-        kid: f.kid,
-        env: f.env,
-      },
-      f.env && f.kid ? { recipient: f.to, kid: f.kid, sender: from, envelope: f.env } : undefined,
-    );
   }
 }

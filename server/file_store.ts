@@ -89,7 +89,7 @@ export class FileStore {
       throw new FastChatError(
         "FILE_TOO_LARGE",
         `files may be at most ${this.maxFileBytes} bytes on this server`,
-        { max: this.maxFileBytes },
+        { limit: this.maxFileBytes },
       );
     }
     const expires = new Date(Date.now() + UPLOAD_TTL_MS);
@@ -130,7 +130,7 @@ export class FileStore {
     if (r.was === null) throw notFound();
     if (r.was === idx + 1) return r.was; // already stored: a resend
     throw new FastChatError("BAD_REQUEST", `expected chunk ${r.was}, got ${idx}`, {
-      expected: r.was,
+      expectedChunk: r.was,
     });
   }
 

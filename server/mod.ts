@@ -14,3 +14,5 @@
 export * from "./chat_server.ts";
 export { ChatStore } from "./store.ts";
 export { MessageRouter } from "./message_router.ts";
+export { WriteBehindQueue } from "./write_behind_queue.ts";
+export { type Fabric, type FabricSink, LocalFabric } from "./fabric.ts";

@@ -31,14 +31,6 @@ Deno.test("PeerMesh: handshakes past the per-address cap are closed at once", as
     me: { id: "fc-caps", keys },
     host: "127.0.0.1",
     port: 0,
-    handlers: {
-      onForward: () => {},
-      onAck: () => {},
-      onReceipt: () => {},
-      flushWrites: () => Promise.resolve(),
-      localUsers: () => [],
-      resync: () => {},
-    },
     refresh: () => Promise.resolve([]),
   });
   const within = [];

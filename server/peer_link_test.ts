@@ -6,7 +6,8 @@ import { expect } from "expect";
 import type { FastChatError } from "@fastchat/lib/errors";
 import type { Logger } from "@fastchat/lib/logger";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
-import { type MeshHandlers, PeerMesh } from "./peer_mesh.ts";
+import type { FabricSink } from "./fabric.ts";
+import { PeerMesh } from "./peer_mesh.ts";
 import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 
@@ -188,17 +189,17 @@ Deno.test("a connector refuses an acceptor that is not the registered key", asyn
   await expect(acc.link).rejects.toBeDefined();
 });
 
-/** A mesh whose handler calls are recorded; `flushWrites` marks a presence frame processed. */
+/** A mesh whose sink calls are recorded; `flush` marks a presence frame processed. */
 function recordingMesh(me: LinkIdentity, servers: () => ServerInfo[], warnings: string[]) {
   const forwards: [string, ForwardedMessage[]][] = [];
   const acks: [string, string, string][][] = [];
   let flushed!: () => void;
   let onFlush = new Promise<void>((r) => flushed = r);
-  const handlers: MeshHandlers = {
-    onForward: (origin, msgs) => forwards.push([origin, msgs]),
-    onAck: (items) => acks.push(items),
-    onReceipt: () => {},
-    flushWrites: () => {
+  const sink: FabricSink = {
+    deliverForwarded: (origin, msgs) => forwards.push([origin, msgs]),
+    ackRouted: (items) => acks.push(items),
+    receiptsRouted: () => {},
+    flush: () => {
       flushed();
       onFlush = new Promise<void>((r) => flushed = r);
       return Promise.resolve();
@@ -216,10 +217,10 @@ function recordingMesh(me: LinkIdentity, servers: () => ServerInfo[], warnings: 
     me,
     host: "127.0.0.1",
     port: 0,
-    handlers,
     refresh: () => Promise.resolve(servers()),
     logger: log,
   });
+  mesh.attach(sink);
   return { mesh, forwards, acks, flushed: () => onFlush };
 }
 

@@ -17,23 +17,21 @@ import type { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
+import type { Fabric, FabricSink, RoutedAck, RoutedReceipt } from "./fabric.ts";
 import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 
-/** What the mesh needs from its server. */
-export interface MeshHandlers {
-  /** Messages forwarded by `origin` for users connected here. */
-  onForward(origin: string, msgs: ForwardedMessage[]): void;
-  /** Acknowledgements routed back to us as the messages' origin. */
-  onAck(items: [string, string, string][]): void;
-  /** Receipts for senders connected here. */
-  onReceipt(items: [string, string, string][], stored: boolean): void;
-  /** Writes everything accepted so far (before confirming a peer's presence). */
-  flushWrites(): Promise<void>;
-  /** Users online here (sent to a peer when its link comes up). */
-  localUsers(): string[];
-  /** A peer link came up or a peer left: re-send stored messages to local users. */
-  resync(reason: string): void;
+/** Until a sink is attached, what arrives from peers is dropped (logged). */
+function detachedSink(log: Logger): FabricSink {
+  const drop = (what: string) => () => log.warn("peer_frame_dropped", { what, reason: "no sink" });
+  return {
+    deliverForwarded: drop("fwd"),
+    ackRouted: drop("ack"),
+    receiptsRouted: drop("rcpt"),
+    flush: () => Promise.resolve(),
+    localUsers: () => [],
+    resync: () => {},
+  };
 }
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
@@ -53,7 +51,8 @@ const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}
 export const PEER_HANDSHAKE_CAPS = { maxTotal: 256, maxPerAddress: 32 } as const;
 
 /**
- * Links, presence directory and batching.
+ * Links, presence directory and batching: the {@link Fabric} of a cluster
+ * whose servers link to each other directly.
  *
  * @example
  * ```ts
@@ -62,9 +61,9 @@ export const PEER_HANDSHAKE_CAPS = { maxTotal: 256, maxPerAddress: 32 } as const
  * await mesh.announce(["alice"], true); // peers now forward alice's messages here
  * ```
  */
-export class PeerMesh {
+export class PeerMesh implements Fabric {
   readonly #me: LinkIdentity;
-  readonly #h: MeshHandlers;
+  #h: FabricSink;
   readonly #log: Logger;
   readonly #listener: Deno.Listener;
   readonly #out = new Map<string, { info: ServerInfo; link: PeerLink | null; stop: boolean }>();
@@ -93,30 +92,36 @@ export class PeerMesh {
   private constructor(
     me: LinkIdentity,
     listener: Deno.Listener,
-    h: MeshHandlers,
     refresh: () => Promise<ServerInfo[]>,
     log: Logger,
   ) {
     this.#me = me;
     this.#listener = listener;
-    this.#h = h;
+    this.#h = detachedSink(log);
     this.#refresh = refresh;
     this.#log = log;
     this.#acceptLoop();
   }
 
-  /** Listens for peer links on `host:port` (0 = any free port). */
+  /**
+   * Listens for peer links on `host:port` (0 = any free port). What peers
+   * send goes to the sink given to {@link attach} (the server's router).
+   */
   static start(opts: {
     me: LinkIdentity;
     host: string;
     port: number;
-    handlers: MeshHandlers;
     /** Fresh list of live servers (to authenticate a peer that just registered). */
     refresh: () => Promise<ServerInfo[]>;
     logger?: Logger;
   }): PeerMesh {
     const listener = Deno.listen({ hostname: opts.host, port: opts.port });
-    return new PeerMesh(opts.me, listener, opts.handlers, opts.refresh, opts.logger ?? nullLogger);
+    return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger);
+  }
+
+  /** Makes `sink` receive what peers send (call it before {@link update} dials anyone). */
+  attach(sink: FabricSink): void {
+    this.#h = sink;
   }
 
   /** The port peers connect to. */
@@ -264,7 +269,7 @@ export class PeerMesh {
           this.#log.warn("peer_origin_refused", { peer, claimed: f.origin.slice(0, 128) });
           return;
         }
-        this.#h.onForward(peer, f.msgs);
+        this.#h.deliverForwarded(peer, f.msgs);
         return;
       case "ack": {
         // Only acknowledgements of messages we forwarded to this very peer act on the store.
@@ -274,11 +279,11 @@ export class PeerMesh {
         if (items.length < f.items.length) {
           this.#log.warn("peer_ack_refused", { peer, refused: f.items.length - items.length });
         }
-        if (items.length) this.#h.onAck(items);
+        if (items.length) this.#h.ackRouted(items);
         return;
       }
       case "rcpt":
-        this.#h.onReceipt(f.items, f.stored === true);
+        this.#h.receiptsRouted(f.items, f.stored === true);
         return;
       case "snapshot":
         this.#forgetPeer(peer);
@@ -288,7 +293,7 @@ export class PeerMesh {
         this.#setOnline(peer, f.users, f.online);
         if (!f.online) return;
         // Everything we accepted before this is durable once acked; later messages get forwarded.
-        return this.#h.flushWrites().then(() => {
+        return this.#h.flush().then(() => {
           this.#out.get(peer)?.link?.send({ t: "presence_ack", seq: f.seq });
         });
       case "presence_ack": {
@@ -371,12 +376,12 @@ export class PeerMesh {
   }
 
   /** Routes an acknowledgement back to the message's origin server. */
-  sendAck(peer: string, item: [string, string, string]): void {
+  sendAck(peer: string, item: RoutedAck): void {
     this.#batch(peer).ack.push(item);
   }
 
   /** Sends a delivered receipt to the server where the sender is; `stored` if the store keeps it. */
-  sendReceipt(peer: string, item: [string, string, string], stored = false): boolean {
+  sendReceipt(peer: string, item: RoutedReceipt, stored = false): boolean {
     const link = this.#out.get(peer)?.link;
     if (!link || link.closed) return false;
     const b = this.#batch(peer);
@@ -403,7 +408,9 @@ export class PeerMesh {
     this.#closed = true;
     try {
       this.#listener.close();
-    } catch { /* closed */ }
+    } catch {
+      // Throws only on a second close() (BadResource): nothing is left to release.
+    }
     for (const o of this.#out.values()) {
       o.stop = true;
       o.link?.close();

@@ -13,6 +13,7 @@
  * @module
  */
 import type { FastChatError } from "@fastchat/lib/errors";
+import { decodeServerFrame } from "@fastchat/lib/protocol";
 import type { RoutedSession } from "./message_router.ts";
 
 /**
@@ -34,11 +35,31 @@ export class RecordingSession implements RoutedSession {
   storedReceipts: [string, string][] = [];
   /** Messages the router refused after accepting them: [id, code]. */
   rejected: [string, string][] = [];
+  /** Set by a test to model a closed connection (backlog delivery stops). */
+  closed = false;
+  /** Never congested: the backlog goes out unpaced. */
+  readonly congested: boolean = false;
   #waiters = new Map<string, () => void>();
+  #deliveryWaiters: (() => void)[] = [];
   constructor(readonly user: string) {}
+  writable(): Promise<void> {
+    return Promise.resolve();
+  }
   deliver(p: Uint8Array): boolean {
+    if (this.closed) return false;
     this.delivered.push(p);
+    for (const w of this.#deliveryWaiters.splice(0)) w();
     return true;
+  }
+  /** Resolves once `n` frames have been delivered in all. */
+  async waitDelivered(n: number): Promise<void> {
+    while (this.delivered.length < n) {
+      await new Promise<void>((r) => this.#deliveryWaiters.push(r));
+    }
+  }
+  /** Ids of the `msg` frames delivered, in order. */
+  get deliveredIds(): string[] {
+    return this.delivered.map((p) => (decodeServerFrame(p) as { id: string }).id);
   }
   confirmSent(id: string): void {
     this.sent.push(id);

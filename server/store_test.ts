@@ -2,8 +2,6 @@
 import { expect } from "expect";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
-import { MessageRouter } from "./message_router.ts";
-import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
 import { DB_KINDS, openTestDb } from "./test_support.ts";
 
@@ -29,19 +27,6 @@ function msg(id: string, sender = "alice", recipient = "bob"): StoredMessage {
     kind: 1,
     body: new TextEncoder().encode(`ct-${id}`),
     sentAt: 1000,
-  };
-}
-
-/** The `msg` frame of a message from alice to bob. */
-function msgFrame(id: string) {
-  return {
-    t: "msg" as const,
-    id,
-    from: "alice",
-    to: "bob",
-    kind: "dm" as const,
-    ts: 1,
-    body: new Uint8Array(1),
   };
 }
 
@@ -138,126 +123,6 @@ for (const kind of DB_KINDS) {
         expect(pending.length).toBe(5);
         await store.deleteReceipts(pending);
         expect(await store.pendingReceipts("alice")).toEqual([]);
-      }),
-  });
-
-  Deno.test({
-    name: `router (${kind}): a long queue of lingering messages waits for its head, no busy drain`,
-    fn: () =>
-      withStore(kind, async (store) => {
-        const alice = new RecordingSession("alice");
-        const bob = new RecordingSession("bob");
-        // More queued than one batch holds: still nothing can be written before the linger.
-        const router = new MessageRouter(store, { lingerMs: 100, batchMax: 2 });
-        router.attach(alice);
-        router.attach(bob);
-        const ids = ["queue00001", "queue00002", "queue00003", "queue00004", "queue00005"];
-        for (const id of ids) router.accept(alice, msg(id), msgFrame(id));
-        await alice.waitSent("queue00005");
-        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual(ids);
-        // One drain at the head's linger (a second if the timer fired within the
-        // microseconds between the accepts); a spinning drain would count hundreds.
-        expect(router.stats.drains).toBeLessThanOrEqual(2);
-        router.ack(bob, ids.map((id) => ["alice", id] as [string, string]));
-        await router.flush();
-      }),
-  });
-
-  Deno.test({
-    name: `router (${kind}): early acks skip the write; late acks delete; retain keeps rows`,
-    fn: () =>
-      withStore(kind, async (store, sql) => {
-        const alice = new RecordingSession("alice");
-        const bob = new RecordingSession("bob");
-        const router = new MessageRouter(store, { lingerMs: 50 });
-        router.attach(alice);
-        router.attach(bob);
-        const frame = msgFrame;
-        // Acknowledged before the write-behind batch: never stored; the live receipt to
-        // the sending session is its only confirmation (it implies `sent`).
-        router.accept(alice, msg("early00001"), frame("early00001"));
-        expect(bob.delivered.length).toBe(1);
-        router.ack(bob, [["alice", "early00001"]]);
-        expect(alice.sent).toEqual([]);
-        expect(alice.receipts).toEqual([["bob", "early00001"]]);
-        expect(alice.storedReceipts).toEqual([]); // live only: nothing to acknowledge
-        await router.flush();
-        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
-        expect(router.stats.skipped).toBe(1);
-
-        // Not acknowledged: stored, then `sent`; a later ack deletes it and sends `delivered`.
-        router.accept(alice, msg("late000001"), frame("late000001"));
-        await router.flush();
-        expect(alice.sent).toContain("late000001");
-        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual(["late000001"]);
-        router.ack(bob, [["alice", "late000001"]]);
-        await router.flush();
-        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
-        expect(alice.receipts).toContainEqual(["bob", "late000001"]);
-        // Stored with the completion: the client must acknowledge it.
-        expect(alice.storedReceipts).toEqual([["bob", "late000001"]]);
-
-        // Receipts stay stored until the sender says it has shown them.
-        router.receiptsShown("alice", [["bob", "late000001"]]);
-        await router.flush();
-        expect(await store.pendingReceipts("alice")).toEqual([]);
-
-        // A sender who is offline gets the receipt stored.
-        router.detach(alice);
-        router.accept(alice, msg("off0000001"), frame("off0000001"));
-        await router.flush();
-        router.ack(bob, [["alice", "off0000001"]]);
-        await router.flush();
-        expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual(["off0000001"]);
-
-        // Acknowledged before it was stored, sender offline: the receipt is stored too.
-        router.accept(alice, msg("off0000002"), frame("off0000002"));
-        router.ack(bob, [["alice", "off0000002"]]);
-        await router.flush();
-        expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual([
-          "off0000001",
-          "off0000002",
-        ]);
-
-        // A message nobody is online to receive is written without lingering, and so is
-        // everything queued before it (stored order is acceptance order).
-        const slow = new MessageRouter(store, { lingerMs: 3_600_000 });
-        slow.attach(alice);
-        slow.attach(bob);
-        slow.accept(alice, msg("order00001"), frame("order00001")); // live: lingers
-        slow.detach(bob);
-        slow.accept(alice, msg("order00002"), frame("order00002")); // offline: urgent
-        await alice.waitSent("order00002");
-        expect(alice.sent).toContain("order00001");
-        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual([
-          "order00001",
-          "order00002",
-        ]);
-        // A live message alone lingers: nothing is written or confirmed until it is acknowledged.
-        slow.attach(bob);
-        slow.accept(alice, msg("order00003"), frame("order00003"));
-        await store.pendingFor("bob", 0, 10); // a store round trip for the writer to act
-        expect(alice.sent).not.toContain("order00003");
-        expect(alice.receipts).not.toContainEqual(["bob", "order00003"]);
-        slow.ack(bob, [["alice", "order00003"]]);
-        expect(alice.receipts).toContainEqual(["bob", "order00003"]);
-        await slow.flush();
-        expect((await store.pendingFor("bob", 0, 10)).map((m) => m.id)).toEqual([
-          "order00001",
-          "order00002",
-        ]);
-        slow.ack(bob, [["alice", "order00001"], ["alice", "order00002"]]);
-        await slow.flush();
-
-        // Retention: delivered rows are kept, marked delivered.
-        const keep = new MessageRouter(store, { retain: true, lingerMs: 50 });
-        keep.attach(bob);
-        keep.accept(alice, msg("kept000001"), frame("kept000001"));
-        keep.ack(bob, [["alice", "kept000001"]]);
-        await keep.flush();
-        const [row] = await sql`select delivered_at from messages where id = 'kept000001'`;
-        expect(row.delivered_at).toBeInstanceOf(Date);
-        expect(await store.pendingFor("bob", 0, 10)).toEqual([]);
       }),
   });
 }

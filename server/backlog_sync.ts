@@ -1,0 +1,179 @@
+/**
+ * Offline backlog delivery for the message router: what a session gets
+ * when it joins (stored receipts, then stored messages, then the live
+ * messages that arrived meanwhile, in that order, each once) and when the
+ * router resyncs (every stored message again; clients drop duplicates).
+ *
+ * While a session's backlog is being sent, live messages for it wait in a
+ * bounded buffer; past the bound they are dropped (they are stored) and the
+ * backlog is read again from where it stopped. The backlog is paced by the
+ * session's outbound queue.
+ *
+ * @example
+ * ```ts
+ * import { BacklogSync } from "@fastchat/server/backlog_sync";
+ * import type { ChatStore } from "@fastchat/server/store";
+ * declare const store: ChatStore;
+ * const backlog = new BacklogSync(store, { flush: () => Promise.resolve() }, { bufferBytes: 1 << 22 });
+ * console.log(backlog.stopped); // false
+ * ```
+ * @module
+ */
+import { encodePayload } from "@fastchat/lib/protocol";
+import { type Logger, nullLogger } from "@fastchat/lib/logger";
+import { msgFrame } from "./msg_frame.ts";
+import type { ChatStore } from "./store.ts";
+
+/**
+ * What backlog delivery needs from a session.
+ *
+ * @example
+ * ```ts
+ * import type { BacklogSession } from "@fastchat/server/backlog_sync";
+ * declare const s: BacklogSession;
+ * if (s.congested) await s.writable();
+ * ```
+ */
+export interface BacklogSession {
+  readonly user: string;
+  /** Sends an encoded `msg` frame; false if the connection is gone or too slow. */
+  deliver(payload: Uint8Array): boolean;
+  /** Queues a `delivered` receipt; `stored` when the client must acknowledge it. */
+  confirmDelivered(peer: string, id: string, stored: boolean): void;
+  /** The outbound queue is past half its limit: wait for `writable()` before sending more. */
+  readonly congested: boolean;
+  /** Resolves when the outbound queue is below half its limit (or the connection closed). */
+  writable(): Promise<void>;
+  /** Whether the connection has closed. */
+  readonly closed: boolean;
+}
+
+/** Live messages held back while a backlog is sent. */
+interface SyncBuffer {
+  items: { key: string; payload: Uint8Array }[];
+  bytes: number;
+  overflow: boolean;
+}
+
+const PAGE = 500;
+
+/**
+ * Sends stored messages to sessions, in order with live ones.
+ *
+ * @example
+ * ```ts
+ * import type { BacklogSync } from "@fastchat/server/backlog_sync";
+ * declare const backlog: BacklogSync;
+ * backlog.stop(); // shutting down: resend() does nothing from now on
+ * ```
+ */
+export class BacklogSync {
+  readonly #store: ChatStore;
+  readonly #writer: { flush(): Promise<void> };
+  readonly #bufferBytes: number;
+  readonly #log: Logger;
+  readonly #syncing = new Map<BacklogSession, SyncBuffer>();
+  readonly #resending = new Set<BacklogSession>();
+  #stopped = false;
+
+  constructor(
+    store: ChatStore,
+    writer: { flush(): Promise<void> },
+    opts: { bufferBytes: number; logger?: Logger },
+  ) {
+    this.#store = store;
+    this.#writer = writer;
+    this.#bufferBytes = opts.bufferBytes;
+    this.#log = opts.logger ?? nullLogger;
+  }
+
+  /** Whether {@link stop} was called. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** From now on, live messages for `s` wait until its backlog has been sent. */
+  begin(s: BacklogSession): void {
+    this.#syncing.set(s, { items: [], bytes: 0, overflow: false });
+  }
+
+  /**
+   * Hands a live message to `s`, or holds it back while `s` catches up
+   * (true: it will be sent, or it is stored and the backlog sends it).
+   */
+  deliver(s: BacklogSession, payload: Uint8Array, key: string): boolean {
+    const buf = this.#syncing.size > 0 ? this.#syncing.get(s) : undefined;
+    if (!buf) return s.deliver(payload);
+    // Past the bound, drop: the message is stored and the next backlog pass sends it.
+    if (buf.bytes + payload.length > this.#bufferBytes) buf.overflow = true;
+    else {
+      buf.items.push({ key, payload });
+      buf.bytes += payload.length;
+    }
+    return true;
+  }
+
+  /**
+   * Sends `s` its stored receipts, its stored messages and then the live
+   * messages held back since {@link begin}, and ends holding back.
+   */
+  async catchUp(s: BacklogSession): Promise<void> {
+    const buf = this.#syncing.get(s);
+    if (!buf) return;
+    try {
+      // Stored receipts are re-sent at every login until the client acknowledges them.
+      const receipts = await this.#store.pendingReceipts(s.user);
+      for (const r of receipts) s.confirmDelivered(r.recipient, r.id, true);
+      const sent = new Set<string>();
+      let after = 0;
+      do {
+        buf.overflow = false;
+        await this.#writer.flush();
+        after = await this.#sendStored(s, after, sent);
+      } while (buf.overflow && !s.closed);
+      this.#syncing.delete(s);
+      for (const b of buf.items) if (!sent.has(b.key)) s.deliver(b.payload);
+    } finally {
+      this.#syncing.delete(s);
+    }
+  }
+
+  /** Ends holding back live messages for `s` (those held are dropped: they are stored). */
+  end(s: BacklogSession): void {
+    this.#syncing.delete(s);
+  }
+
+  /**
+   * Sends `s` all its stored messages again, unless it is catching up
+   * already; `attached` says whether it still receives messages.
+   */
+  resend(s: BacklogSession, attached: () => boolean): void {
+    if (this.#stopped || this.#syncing.has(s) || this.#resending.has(s)) return;
+    this.#resending.add(s);
+    (async () => {
+      await this.#writer.flush();
+      if (attached()) await this.#sendStored(s, 0, null);
+    })().catch((e) => this.#log.warn("resync_failed", { user: s.user, error: String(e) }))
+      .finally(() => this.#resending.delete(s));
+  }
+
+  /** Ignores {@link resend} from now on (the server is shutting down). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Sends stored messages after `after` (by seq), paced by the outbound queue. */
+  async #sendStored(s: BacklogSession, after: number, sent: Set<string> | null): Promise<number> {
+    while (!s.closed) {
+      const rows = await this.#store.pendingFor(s.user, after, PAGE);
+      for (const m of rows) {
+        sent?.add(m.sender + "\n" + m.id);
+        s.deliver(encodePayload(msgFrame(m)));
+        after = m.seq!;
+        if (s.congested) await s.writable();
+      }
+      if (rows.length < PAGE) break;
+    }
+    return after;
+  }
+}

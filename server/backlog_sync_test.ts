@@ -1,0 +1,122 @@
+/** BacklogSync against PGlite and (when configured) PostgreSQL: pacing and resends. */
+import { expect } from "expect";
+import { connectStore } from "@fastchat/db/connect";
+import { BacklogSync } from "./backlog_sync.ts";
+import { RecordingSession } from "./recording_session.ts";
+import { ChatStore, type StoredMessage } from "./store.ts";
+import { DB_KINDS, openTestDb } from "./test_support.ts";
+
+const msg = (id: string): StoredMessage => ({
+  id,
+  sender: "alice",
+  recipient: "bob",
+  kind: 1,
+  body: new Uint8Array([1]),
+  sentAt: 1,
+});
+
+/** A session whose outbound queue is always congested until the test lets it drain. */
+class CongestedSession extends RecordingSession {
+  override readonly congested = true;
+  drains: (() => void)[] = [];
+  #asked: (() => void) | null = null;
+  override writable(): Promise<void> {
+    this.#asked?.();
+    return new Promise((r) => this.drains.push(r));
+  }
+  /** Resolves when the backlog waits for the queue to drain. */
+  waiting(): Promise<void> {
+    return new Promise((r) => this.#asked = r);
+  }
+}
+
+/** A writer whose flushes are counted and held until released. */
+function gatedWriter() {
+  const held: (() => void)[] = [];
+  return {
+    calls: 0,
+    held,
+    flush(): Promise<void> {
+      this.calls++;
+      return new Promise((r) => held.push(r));
+    },
+  };
+}
+
+async function withStore(
+  kind: (typeof DB_KINDS)[number],
+  fn: (store: ChatStore) => Promise<void>,
+): Promise<void> {
+  const db = await openTestDb(kind);
+  const sql = connectStore(db.url, { max: 2 });
+  try {
+    for (const u of ["alice", "bob"]) {
+      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
+        kdf_iterations, enc_key, sign_key, key_backup) values (${u}, ${new Uint8Array(32)},
+        ${new Uint8Array(16)}, 'scrypt', ${new Uint8Array(16)}, 600000, ${new Uint8Array(294)},
+        ${new Uint8Array(32)}, ${new Uint8Array(100)})`;
+    }
+    const store = new ChatStore(sql);
+    await store.insertMessages([msg("back000001"), msg("back000002"), msg("back000003")]);
+    await fn(store);
+  } finally {
+    await sql.end();
+    await db.close();
+  }
+}
+
+for (const kind of DB_KINDS) {
+  Deno.test(`backlog (${kind}): the backlog waits for a congested connection`, () =>
+    withStore(kind, async (store) => {
+      const backlog = new BacklogSync(store, { flush: () => Promise.resolve() }, {
+        bufferBytes: 1 << 20,
+      });
+      const bob = new CongestedSession("bob");
+      backlog.begin(bob);
+      expect(backlog.deliver(bob, new Uint8Array([1]), "alice\nlive000001")).toBe(true);
+      expect(bob.delivered).toEqual([]); // held back
+      let waiting = bob.waiting();
+      const done = backlog.catchUp(bob);
+      for (let n = 1; n <= 3; n++) {
+        await waiting;
+        expect(bob.deliveredIds).toEqual(["back000001", "back000002", "back000003"].slice(0, n));
+        waiting = bob.waiting();
+        bob.drains.shift()!();
+      }
+      await done;
+      // The held live message comes last; from now on live messages go straight out.
+      expect(bob.delivered.length).toBe(4);
+      backlog.deliver(bob, new Uint8Array([2]), "alice\nlive000002");
+      expect(bob.delivered.length).toBe(5);
+    }));
+
+  Deno.test(`backlog (${kind}): one resend at a time, none while catching up or stopped`, () =>
+    withStore(kind, async (store) => {
+      const writer = gatedWriter();
+      const backlog = new BacklogSync(store, writer, { bufferBytes: 1 << 20 });
+      const bob = new RecordingSession("bob");
+      backlog.begin(bob);
+      backlog.resend(bob, () => true); // catching up: the join sends the backlog
+      expect(writer.calls).toBe(0);
+      backlog.end(bob);
+
+      backlog.resend(bob, () => true);
+      backlog.resend(bob, () => true); // one running already
+      expect(writer.calls).toBe(1);
+      writer.held.shift()!();
+      await bob.waitDelivered(3);
+      expect(bob.deliveredIds).toEqual(["back000001", "back000002", "back000003"]);
+
+      // Detached meanwhile: nothing is sent.
+      const gone = new RecordingSession("bob");
+      backlog.resend(gone, () => false);
+      expect(writer.calls).toBe(2);
+      writer.held.shift()!();
+      backlog.stop();
+      backlog.resend(bob, () => true);
+      expect(writer.calls).toBe(2);
+      await store.pendingFor("bob", 0, 1); // a round trip for a resend to have acted
+      expect(gone.delivered).toEqual([]);
+      expect(bob.delivered.length).toBe(3);
+    }));
+}
