@@ -5,6 +5,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import { packBody } from "./message_body.ts";
 import type { ClientEvent } from "./events.ts";
 import { Inbox, type InboxSession } from "./inbox.ts";
+import { AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 
 /** A session whose keys are never reached: the messages below fail before decryption. */
 const session = { user: "bob" } as unknown as InboxSession;
@@ -19,8 +20,10 @@ function inbox(
   name: string,
   events: ClientEvent[] = [],
   onSent = () => {},
+  acks = new AckBatcher(),
 ) {
   const i = new Inbox({
+    acks,
     emit: (e) => events.push(e),
     sendAcks: (items) => {
       sent.push([name, items]);
@@ -33,7 +36,7 @@ function inbox(
   return i;
 }
 
-Deno.test("inbox: acknowledgements of every inbox go out together, after the current turn", async () => {
+Deno.test("inbox: acknowledgements of every inbox sharing a batcher go out together, after the current turn", async () => {
   const sent: [string, [string, string][]][] = [];
   const events: ClientEvent[] = [];
   let bothAtOnce = false;
@@ -48,8 +51,9 @@ Deno.test("inbox: acknowledgements of every inbox go out together, after the cur
       });
     };
   });
-  const a = inbox(sent, "a", events, () => firstSent());
-  const b = inbox(sent, "b", [], () => firstSent());
+  const acks = new AckBatcher();
+  const a = inbox(sent, "a", events, () => firstSent(), acks);
+  const b = inbox(sent, "b", [], () => firstSent(), acks);
   a.push(garbage("msg0000001"));
   a.push(garbage("msg0000002"));
   b.push(garbage("msg0000003", "carol"));
@@ -72,7 +76,7 @@ Deno.test("inbox: flushAcks sends at once and leaves no timer behind", () => {
   a.push(garbage("msg0000004"));
   a.flushAcks();
   expect(sent).toEqual([["a", [["alice", "msg0000004"]]]]);
-  // The test's op sanitizer fails it if the shared acknowledgement timer were still armed.
+  // The test's op sanitizer fails it if the batcher's timer were still armed.
 });
 
 Deno.test("inbox: transient key failures are not acknowledged; the redelivery is shown", async () => {
@@ -115,6 +119,7 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
     },
   };
   const i = new Inbox({
+    acks: new AckBatcher(),
     emit: (e) => events.push(e),
     sendAcks: (items) => {
       sent.push(["b", items]);
@@ -139,4 +144,23 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
   i.flushAcks();
   expect(events.at(-1)).toMatchObject({ event: "message", id: "msg0000009", text: "hello" });
   expect(sent).toEqual([["b", [["alice", "msg0000009"]]]]);
+});
+
+Deno.test("inbox: without a batcher of its own it uses the process-wide one", () => {
+  const sent: [string, [string, string][]][] = [];
+  const i = new Inbox({
+    emit: () => {},
+    sendAcks: (items) => {
+      sent.push(["p", items]);
+      return true;
+    },
+    history: false,
+  });
+  i.start(session);
+  const before = processAckBatcher.waiting;
+  i.push(garbage("msg0000010"));
+  expect(processAckBatcher.waiting).toBe(before + 1);
+  i.flushAcks();
+  expect(processAckBatcher.waiting).toBe(before);
+  expect(sent).toEqual([["p", [["alice", "msg0000010"]]]]);
 });
