@@ -41,6 +41,8 @@ export interface SessionConnectorOptions {
   tls?: { caCerts?: string[] };
   /** Reconnect and resume after a lost connection (default true). */
   reconnect?: boolean;
+  /** The wait before reconnect attempt `n` (default {@link backoffMs}). */
+  backoff?: (attempt: number) => number;
   /** Every push frame but `synced` (which the connector consumes). */
   onPush: (f: ServerFrame) => void;
   /** The logged-in session to resume, or null (a lost connection is then no news). */
@@ -211,7 +213,7 @@ export class SessionConnector {
 
   async #reconnect(): Promise<void> {
     for (let attempt = 0; !this.#stopped && this.#opts.session(); attempt++) {
-      await this.#sleep(backoffMs(attempt));
+      await this.#sleep((this.#opts.backoff ?? backoffMs)(attempt));
       const s = this.#opts.session();
       if (this.#stopped || !s) return;
       try {
