@@ -23,21 +23,15 @@
  * ```
  * @module
  */
-import {
-  encryptText,
-  type Identity,
-  randomBytes,
-  safetyNumber,
-  toBase64Url,
-} from "@fastchat/lib/crypto";
+import type { Identity } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ClientFrameOf, ServerFrame } from "@fastchat/lib/protocol";
+import type { ServerFrame } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
 import { Outbox, type OutboxFrame, type Receipt } from "./outbox.ts";
-import { packBody } from "./message_body.ts";
+import { sealDirectMessage } from "./message_body.ts";
 import type { ServerConnection } from "./server_connection.ts";
 import { type ServerTarget, SessionConnector } from "./session_connector.ts";
 import { StateSaver } from "./state_saver.ts";
@@ -227,28 +221,8 @@ export class ChatClient {
     const s = this.#requireSession();
     checkUsername(to);
     const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
-    const id = toBase64Url(randomBytes(16));
-    const ts = Date.now();
-    const { iv, ct } = encryptText(key.key, text, {
-      kind: "dm",
-      from: s.user,
-      to,
-      id,
-      sentAt: ts,
-      kid: key.kid,
-    });
-    const frame: ClientFrameOf<"send"> = {
-      t: "send",
-      id,
-      to,
-      kind: "dm",
-      ts,
-      body: packBody(key.kid, iv, ct),
-    };
-    if (key.env) {
-      frame.kid = key.kid;
-      frame.env = key.env;
-    }
+    const frame = sealDirectMessage(s.user, to, text, key);
+    const { id, ts } = frame;
     // The outbox log is written (batched with the sends of the next 5 ms)
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
@@ -277,11 +251,7 @@ export class ChatClient {
   async verify(peer: string): Promise<string> {
     const s = this.#requireSession();
     checkUsername(peer);
-    const theirs = await s.keys.contactKeys(peer);
-    return await safetyNumber({ user: s.user, keys: s.publicKeys }, {
-      user: peer,
-      keys: theirs.raw,
-    });
+    return await s.keys.safetyNumber(s.publicKeys, peer);
   }
 
   /**
@@ -291,14 +261,7 @@ export class ChatClient {
   async pendingSafetyNumbers(peer: string): Promise<{ pinned: string; pending: string } | null> {
     const s = this.#requireSession();
     checkUsername(peer);
-    const fresh = s.keys.pendingKeys(peer);
-    const old = s.keys.pinned(peer);
-    if (!fresh || !old) return null;
-    const me = { user: s.user, keys: s.publicKeys };
-    return {
-      pinned: await safetyNumber(me, { user: peer, keys: old }),
-      pending: await safetyNumber(me, { user: peer, keys: fresh }),
-    };
+    return await s.keys.pendingSafetyNumbers(s.publicKeys, peer);
   }
 
   /**
