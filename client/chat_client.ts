@@ -178,20 +178,7 @@ export class ChatClient {
         }),
       onChange: () => this.#saver.schedule(),
     }, state);
-    if (this.#opts.history !== false) {
-      try {
-        for (const r of await s.home.readHistory(s.vaultKey, null, 10_000)) {
-          this.#inbox.markSeen(r.from, r.id);
-        }
-      } catch (e) {
-        const err = FastChatError.from(e);
-        this.#emit({
-          event: "error",
-          code: err.code,
-          message: `local history unreadable: ${err.message}`,
-        });
-      }
-    }
+    await this.#inbox.rememberHistory(s);
     this.#session = { ...s, keys };
     // What a previous run of this user left unconfirmed (a crash) goes out again.
     for (const frame of await this.#outbox.attach(s.home.outboxStorage(s.vaultKey))) {

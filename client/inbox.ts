@@ -100,6 +100,27 @@ export class Inbox {
     this.#seen.clear();
   }
 
+  /**
+   * Marks what the local history of `session` holds (the last 10,000
+   * messages) as already shown, so redeliveries of them are not shown
+   * again. An unreadable history is reported, not fatal.
+   */
+  async rememberHistory(session: Pick<InboxSession, "home" | "vaultKey">): Promise<void> {
+    if (!this.#d.history) return;
+    try {
+      for (const r of await session.home.readHistory(session.vaultKey, null, 10_000)) {
+        this.markSeen(r.from, r.id);
+      }
+    } catch (e) {
+      const err = FastChatError.from(e);
+      this.#d.emit({
+        event: "error",
+        code: err.code,
+        message: `local history unreadable: ${err.message}`,
+      });
+    }
+  }
+
   /** Marks a message as already shown (e.g. found in the local history). */
   markSeen(from: string, id: string): void {
     this.#seen.add(from + "\n" + id);

@@ -1,6 +1,12 @@
 import { expect } from "expect";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
-import { encryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+import {
+  derivePasswordKeys,
+  encryptText,
+  generateMessageKeyBytes,
+  importMessageKey,
+} from "@fastchat/lib/crypto";
+import { UserHome } from "./user_home.ts";
 import { FastChatError } from "@fastchat/lib/errors";
 import { packBody } from "./message_body.ts";
 import type { ClientEvent } from "./events.ts";
@@ -163,4 +169,80 @@ Deno.test("inbox: without a batcher of its own it uses the process-wide one", ()
   i.flushAcks();
   expect(processAckBatcher.waiting).toBe(before);
   expect(sent).toEqual([["p", [["alice", "msg0000010"]]]]);
+});
+
+Deno.test("inbox: what the local history holds is not shown again; an unreadable history is reported", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const salt = new Uint8Array(16);
+    const { vaultKey } = await derivePasswordKeys("pw-1", salt, 1000, { allowWeak: true });
+    const other = (await derivePasswordKeys("pw-2", salt, 1000, { allowWeak: true })).vaultKey;
+    const home = UserHome.at(root, "bob");
+    const record = { peer: "alice", from: "alice", to: "bob", text: "seen", sentAt: 1 };
+    await home.appendHistory(vaultKey, { id: "msg0000011", ...record });
+    // Two decryptable messages: one the history holds, one new.
+    const key = {
+      kid: "kid0000002",
+      from: "alice",
+      key: importMessageKey(generateMessageKeyBytes()),
+    };
+    const msg = (id: string): ServerFrameOf<"msg"> => {
+      const aad = { kind: "dm", from: "alice", to: "bob", id, sentAt: 1, kid: key.kid };
+      const { iv, ct } = encryptText(key.key, "hi", aad);
+      return {
+        t: "msg",
+        id,
+        from: "alice",
+        to: "bob",
+        kind: "dm",
+        ts: 1,
+        body: packBody(key.kid, iv, ct),
+      };
+    };
+    const events: ClientEvent[] = [];
+    const make = () =>
+      new Inbox({
+        acks: new AckBatcher(),
+        emit: (e) => events.push(e),
+        sendAcks: () => true,
+        history: false, // (what it writes does not matter here)
+      });
+    const i = make();
+    await i.rememberHistory({ home, vaultKey });
+    expect(events).toEqual([]); // history: false reads nothing
+    const withHistory = new Inbox({
+      acks: new AckBatcher(),
+      emit: (e) => events.push(e),
+      sendAcks: () => true,
+      history: true,
+    });
+    await withHistory.rememberHistory({ home, vaultKey });
+    withHistory.start(
+      {
+        user: "bob",
+        keys: { incomingReady: () => key },
+        home,
+        vaultKey,
+      } as unknown as InboxSession,
+    );
+    withHistory.push(msg("msg0000011")); // shown before: not again
+    withHistory.push(msg("msg0000012"));
+    await withHistory.idle();
+    await home.flush();
+    withHistory.flushAcks();
+    expect(events.map((e) => e.event === "message" ? e.id : e.event)).toEqual(["msg0000012"]);
+
+    const wrongKey = new Inbox({
+      emit: (e) => events.push(e),
+      sendAcks: () => true,
+      history: true,
+    });
+    await wrongKey.rememberHistory({ home, vaultKey: other });
+    expect(events.at(-1)).toMatchObject({
+      event: "error",
+      message: expect.stringContaining("local history unreadable"),
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
