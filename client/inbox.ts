@@ -20,10 +20,13 @@
 import { decryptText } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
+import { type AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 import type { ClientEvent } from "./events.ts";
 import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
 import type { UserHome } from "./user_home.ts";
+
+export { ACK_DELAY_MS } from "./ack_batcher.ts";
 
 /** The logged-in user the inbox decrypts for. */
 export interface InboxSession {
@@ -40,6 +43,8 @@ export interface InboxDeps {
   sendAcks: (items: [string, string][]) => boolean;
   /** Write received messages to the encrypted history before acknowledging. */
   history: boolean;
+  /** Batches the acknowledgements (default: the one every client of the process shares). */
+  acks?: AckBatcher;
 }
 
 type Msg = ServerFrameOf<"msg">;
@@ -54,23 +59,6 @@ const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "BAD_REQUEST"])
 const MAX_SEEN = 200_000;
 
 /**
- * Acknowledgements wait up to this long, and those of every inbox in the
- * process go out in the same event-loop turn: a server then reads many in
- * one wake-up instead of being woken once per message. Nothing waits on an
- * acknowledgement but the sender's `delivered` receipt.
- */
-export const ACK_DELAY_MS = 5;
-const waitingInboxes = new Set<Inbox>();
-let ackTimer: ReturnType<typeof setTimeout> | undefined;
-
-function flushWaitingAcks(): void {
-  ackTimer = undefined;
-  const inboxes = [...waitingInboxes];
-  waitingInboxes.clear();
-  for (const inbox of inboxes) inbox.flushAcks();
-}
-
-/**
  * Ordered decrypt → show → acknowledge pipeline.
  *
  * @example
@@ -82,6 +70,7 @@ function flushWaitingAcks(): void {
  */
 export class Inbox {
   readonly #d: InboxDeps;
+  readonly #batcher: AckBatcher;
   #session: InboxSession | null = null;
   #queue: Msg[] = [];
   /** Messages from contacts blocked by a key change: not acknowledged, retried after /trust. */
@@ -94,6 +83,7 @@ export class Inbox {
 
   constructor(deps: InboxDeps) {
     this.#d = deps;
+    this.#batcher = deps.acks ?? processAckBatcher;
   }
 
   /** Starts processing for `session` (messages received before are queued). */
@@ -108,6 +98,27 @@ export class Inbox {
     this.#queue = [];
     this.#held = [];
     this.#seen.clear();
+  }
+
+  /**
+   * Marks what the local history of `session` holds (the last 10,000
+   * messages) as already shown, so redeliveries of them are not shown
+   * again. An unreadable history is reported, not fatal.
+   */
+  async rememberHistory(session: Pick<InboxSession, "home" | "vaultKey">): Promise<void> {
+    if (!this.#d.history) return;
+    try {
+      for (const r of await session.home.readHistory(session.vaultKey, null, 10_000)) {
+        this.markSeen(r.from, r.id);
+      }
+    } catch (e) {
+      const err = FastChatError.from(e);
+      this.#d.emit({
+        event: "error",
+        code: err.code,
+        message: `local history unreadable: ${err.message}`,
+      });
+    }
   }
 
   /** Marks a message as already shown (e.g. found in the local history). */
@@ -130,10 +141,7 @@ export class Inbox {
   /** Sends pending acknowledgements now (after a reconnect, or before closing). */
   flushAcks(): void {
     this.#ackQueued = false;
-    if (waitingInboxes.delete(this) && waitingInboxes.size === 0) {
-      clearTimeout(ackTimer);
-      ackTimer = undefined;
-    }
+    this.#batcher.cancel(this);
     while (this.#acks.length > 0) {
       const items = this.#acks.slice(0, 4096);
       if (!this.#d.sendAcks(items)) return;
@@ -241,7 +249,6 @@ export class Inbox {
     this.#acks.push([from, id]);
     if (this.#ackQueued) return;
     this.#ackQueued = true;
-    waitingInboxes.add(this);
-    ackTimer ??= setTimeout(flushWaitingAcks, ACK_DELAY_MS);
+    this.#batcher.schedule(this);
   }
 }

@@ -1,10 +1,17 @@
 import { expect } from "expect";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
-import { encryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+import {
+  derivePasswordKeys,
+  encryptText,
+  generateMessageKeyBytes,
+  importMessageKey,
+} from "@fastchat/lib/crypto";
+import { UserHome } from "./user_home.ts";
 import { FastChatError } from "@fastchat/lib/errors";
 import { packBody } from "./message_body.ts";
 import type { ClientEvent } from "./events.ts";
 import { Inbox, type InboxSession } from "./inbox.ts";
+import { AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 
 /** A session whose keys are never reached: the messages below fail before decryption. */
 const session = { user: "bob" } as unknown as InboxSession;
@@ -19,8 +26,10 @@ function inbox(
   name: string,
   events: ClientEvent[] = [],
   onSent = () => {},
+  acks = new AckBatcher(),
 ) {
   const i = new Inbox({
+    acks,
     emit: (e) => events.push(e),
     sendAcks: (items) => {
       sent.push([name, items]);
@@ -33,7 +42,7 @@ function inbox(
   return i;
 }
 
-Deno.test("inbox: acknowledgements of every inbox go out together, after the current turn", async () => {
+Deno.test("inbox: acknowledgements of every inbox sharing a batcher go out together, after the current turn", async () => {
   const sent: [string, [string, string][]][] = [];
   const events: ClientEvent[] = [];
   let bothAtOnce = false;
@@ -48,8 +57,9 @@ Deno.test("inbox: acknowledgements of every inbox go out together, after the cur
       });
     };
   });
-  const a = inbox(sent, "a", events, () => firstSent());
-  const b = inbox(sent, "b", [], () => firstSent());
+  const acks = new AckBatcher();
+  const a = inbox(sent, "a", events, () => firstSent(), acks);
+  const b = inbox(sent, "b", [], () => firstSent(), acks);
   a.push(garbage("msg0000001"));
   a.push(garbage("msg0000002"));
   b.push(garbage("msg0000003", "carol"));
@@ -72,7 +82,7 @@ Deno.test("inbox: flushAcks sends at once and leaves no timer behind", () => {
   a.push(garbage("msg0000004"));
   a.flushAcks();
   expect(sent).toEqual([["a", [["alice", "msg0000004"]]]]);
-  // The test's op sanitizer fails it if the shared acknowledgement timer were still armed.
+  // The test's op sanitizer fails it if the batcher's timer were still armed.
 });
 
 Deno.test("inbox: transient key failures are not acknowledged; the redelivery is shown", async () => {
@@ -115,6 +125,7 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
     },
   };
   const i = new Inbox({
+    acks: new AckBatcher(),
     emit: (e) => events.push(e),
     sendAcks: (items) => {
       sent.push(["b", items]);
@@ -139,4 +150,99 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
   i.flushAcks();
   expect(events.at(-1)).toMatchObject({ event: "message", id: "msg0000009", text: "hello" });
   expect(sent).toEqual([["b", [["alice", "msg0000009"]]]]);
+});
+
+Deno.test("inbox: without a batcher of its own it uses the process-wide one", () => {
+  const sent: [string, [string, string][]][] = [];
+  const i = new Inbox({
+    emit: () => {},
+    sendAcks: (items) => {
+      sent.push(["p", items]);
+      return true;
+    },
+    history: false,
+  });
+  i.start(session);
+  const before = processAckBatcher.waiting;
+  i.push(garbage("msg0000010"));
+  expect(processAckBatcher.waiting).toBe(before + 1);
+  i.flushAcks();
+  expect(processAckBatcher.waiting).toBe(before);
+  expect(sent).toEqual([["p", [["alice", "msg0000010"]]]]);
+});
+
+Deno.test("inbox: what the local history holds is not shown again; an unreadable history is reported", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const salt = new Uint8Array(16);
+    const { vaultKey } = await derivePasswordKeys("pw-1", salt, 1000, { allowWeak: true });
+    const other = (await derivePasswordKeys("pw-2", salt, 1000, { allowWeak: true })).vaultKey;
+    const home = UserHome.at(root, "bob");
+    const record = { peer: "alice", from: "alice", to: "bob", text: "seen", sentAt: 1 };
+    await home.appendHistory(vaultKey, { id: "msg0000011", ...record });
+    // Two decryptable messages: one the history holds, one new.
+    const key = {
+      kid: "kid0000002",
+      from: "alice",
+      key: importMessageKey(generateMessageKeyBytes()),
+    };
+    const msg = (id: string): ServerFrameOf<"msg"> => {
+      const aad = { kind: "dm", from: "alice", to: "bob", id, sentAt: 1, kid: key.kid };
+      const { iv, ct } = encryptText(key.key, "hi", aad);
+      return {
+        t: "msg",
+        id,
+        from: "alice",
+        to: "bob",
+        kind: "dm",
+        ts: 1,
+        body: packBody(key.kid, iv, ct),
+      };
+    };
+    const events: ClientEvent[] = [];
+    const make = () =>
+      new Inbox({
+        acks: new AckBatcher(),
+        emit: (e) => events.push(e),
+        sendAcks: () => true,
+        history: false, // (what it writes does not matter here)
+      });
+    const i = make();
+    await i.rememberHistory({ home, vaultKey });
+    expect(events).toEqual([]); // history: false reads nothing
+    const withHistory = new Inbox({
+      acks: new AckBatcher(),
+      emit: (e) => events.push(e),
+      sendAcks: () => true,
+      history: true,
+    });
+    await withHistory.rememberHistory({ home, vaultKey });
+    withHistory.start(
+      {
+        user: "bob",
+        keys: { incomingReady: () => key },
+        home,
+        vaultKey,
+      } as unknown as InboxSession,
+    );
+    withHistory.push(msg("msg0000011")); // shown before: not again
+    withHistory.push(msg("msg0000012"));
+    await withHistory.idle();
+    await home.flush();
+    withHistory.flushAcks();
+    expect(events.map((e) => e.event === "message" ? e.id : e.event)).toEqual(["msg0000012"]);
+
+    const wrongKey = new Inbox({
+      emit: (e) => events.push(e),
+      sendAcks: () => true,
+      history: true,
+    });
+    await wrongKey.rememberHistory({ home, vaultKey: other });
+    expect(events.at(-1)).toMatchObject({
+      event: "error",
+      message: expect.stringContaining("local history unreadable"),
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

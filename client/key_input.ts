@@ -64,12 +64,15 @@ export class KeyInput {
         return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
       };
       this.#cancel = () => {
+        // Input we stop reading: a cancel that fails means the stream had
+        // errored already, which read() reported as its end.
         reader.cancel().catch(() => {});
       };
     } else {
       const iterator = input[Symbol.asyncIterator]();
       this.#next = () => iterator.next();
       this.#cancel = () => {
+        // As above: the iterator's failure was already seen as the end of input.
         iterator.return?.()?.catch(() => {});
       };
     }
@@ -121,6 +124,8 @@ export class KeyInput {
     try {
       result = await this.#next();
     } catch {
+      // Documented above: a failing input (a closed terminal, a broken pipe)
+      // ends it, as end of file would; the caller sees `ended`.
       result = { done: true, value: undefined };
     }
     if (result.done) {

@@ -24,6 +24,7 @@ import {
   type MessageKey,
   openSessionKey,
   type PublicKeys,
+  safetyNumber,
 } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 
@@ -152,6 +153,33 @@ export class KeyManager {
   /** The new, untrusted keys of `user` while they are blocked by a key change. */
   pendingKeys(user: string): PublicKeys | undefined {
     return this.#pending.get(user);
+  }
+
+  /**
+   * The safety number of this user (whose public keys are `mine`) and
+   * `peer`'s pinned keys, to compare out of band.
+   */
+  async safetyNumber(mine: PublicKeys, peer: string): Promise<string> {
+    const theirs = await this.contactKeys(peer);
+    return await safetyNumber({ user: this.#d.user, keys: mine }, { user: peer, keys: theirs.raw });
+  }
+
+  /**
+   * While `peer` is blocked by a key change: the safety numbers for the
+   * pinned (old) and the new keys; null when nothing is pending.
+   */
+  async pendingSafetyNumbers(
+    mine: PublicKeys,
+    peer: string,
+  ): Promise<{ pinned: string; pending: string } | null> {
+    const fresh = this.#pending.get(peer);
+    const old = this.#pins.get(peer);
+    if (!fresh || !old) return null;
+    const me = { user: this.#d.user, keys: mine };
+    return {
+      pinned: await safetyNumber(me, { user: peer, keys: old }),
+      pending: await safetyNumber(me, { user: peer, keys: fresh }),
+    };
   }
 
   /** Whether `user` is blocked by a key change that was not yet trusted. */

@@ -19,6 +19,7 @@ import {
   openSessionKey,
   peekEnvelope,
   type PublicKeys,
+  safetyNumber,
 } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import { KeyManager, type KeyManagerDeps, type KeyState } from "./key_manager.ts";
@@ -541,4 +542,25 @@ Deno.test("snapshot/restore: a restored manager reuses the same keys without RSA
   // The restored count carries on towards rotation: 994 more uses, then due.
   for (let i = 0; i < 994; i++) expect(alice2.outgoingReady("bob")).not.toBeNull();
   expect(alice2.outgoingReady("bob")).toBeNull();
+});
+
+Deno.test("safety numbers: both sides compute the same; a key change shows the old and the new", async () => {
+  const bob2 = await person("bob");
+  const srv = new FakeServer(alice, bob);
+  const kmA = new KeyManager(srv.deps(alice));
+  const kmB = new KeyManager(srv.deps(bob));
+  const number = await kmA.safetyNumber(alice.pub, "bob");
+  expect(number).toBe(await kmB.safetyNumber(bob.pub, "alice"));
+  expect(number).toBe(
+    await safetyNumber({ user: "alice", keys: alice.pub }, { user: "bob", keys: bob.pub }),
+  );
+  expect(await kmA.pendingSafetyNumbers(alice.pub, "bob")).toBeNull();
+
+  srv.keys.set("bob", bob2.pub);
+  await expect(kmA.contactKeys("bob", true)).rejects.toMatchObject({ code: "KEY_CHANGED" });
+  const me = { user: "alice", keys: alice.pub };
+  expect(await kmA.pendingSafetyNumbers(alice.pub, "bob")).toEqual({
+    pinned: number,
+    pending: await safetyNumber(me, { user: "bob", keys: bob2.pub }),
+  });
 });

@@ -2,7 +2,9 @@
  * Asking a FastChat load balancer where to connect: one short connection
  * (`hello`, `ticket`, close) that returns a signed ticket and the chat
  * server it names. The client then connects to that server and presents the
- * ticket with `login`, `register` or `resume`.
+ * ticket with `login`, `register` or `resume`. {@link viaLoadBalancer} does
+ * this on every (re)connect of a `ChatClient`, steering a reconnect away
+ * from the servers it just used (failover).
  *
  * @example
  * ```ts
@@ -14,6 +16,7 @@
  */
 import { FastChatError } from "@fastchat/lib/errors";
 import { ServerConnection } from "./server_connection.ts";
+import type { ServerTarget } from "./session_connector.ts";
 
 /** Default timeout of {@link requestTicket}: connect, handshake and reply. */
 export const DEFAULT_TICKET_TIMEOUT_MS = 5_000;
@@ -96,7 +99,7 @@ export async function requestTicket(
     port: lb.port,
     tls: opts.tls,
     timeoutMs: opts.timeoutMs ?? DEFAULT_TICKET_TIMEOUT_MS,
-    onPush: () => {},
+    onPush: () => {}, // a load balancer pushes nothing: it answers the one request
   });
   try {
     const ok = await conn.request(
@@ -116,3 +119,34 @@ export async function requestTicket(
     conn.close();
   }
 }
+
+/**
+ * A `server` option that asks the load balancer at `lb` for a live server
+ * and a ticket on every (re)connect. A reconnect asks the LB to avoid the
+ * servers this client used in the last 10 s (the one it just lost, and any
+ * it failed to reach), since the registry needs a few seconds to notice a
+ * dead server.
+ *
+ * @example
+ * ```ts
+ * import { ChatClient, viaLoadBalancer } from "@fastchat/client/chat_client";
+ * const c = new ChatClient({ server: viaLoadBalancer({ host: "127.0.0.1", port: 7700 }) });
+ * ```
+ */
+export function viaLoadBalancer(
+  lb: LbAddress,
+  opts: { tls?: { caCerts?: string[] } } = {},
+): () => Promise<ServerTarget> {
+  const recent: { id: string; at: number }[] = [];
+  return async () => {
+    const now = Date.now();
+    const avoid = recent.filter((r) => now - r.at < RECENT_SERVER_MS).map((r) => r.id);
+    const t = await requestTicket(lb, { tls: opts.tls, avoid });
+    recent.push({ id: t.server, at: now });
+    if (recent.length > 4) recent.shift();
+    return { host: t.host, port: t.port, ticket: t.ticket };
+  };
+}
+
+/** How long a reconnect avoids a server this client used (see {@link viaLoadBalancer}). */
+export const RECENT_SERVER_MS = 10_000;

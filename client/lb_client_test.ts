@@ -1,20 +1,26 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { encodeFrame } from "@fastchat/lib/frame";
-import { encodePayload, type ServerFrame } from "@fastchat/lib/protocol";
+import { FramedConnection } from "@fastchat/lib/framed_conn";
+import {
+  decodeClientFrame,
+  encodePayload,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from "@fastchat/lib/protocol";
 import { LoadBalancer } from "@fastchat/lb/lb_server";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { connectStore } from "@fastchat/db/connect";
 import { DB_KINDS, openTestDb } from "../server/test_support.ts";
-import { requestTicket } from "./lb_client.ts";
+import { requestTicket, viaLoadBalancer } from "./lb_client.ts";
 
 const welcome: ServerFrame = { t: "welcome", v: 1, server: "lb-test", max: 4096 };
 
 /** A TCP listener that answers the hello with `welcome` and the next request with `reply`. */
-function fakeLb(reply: ServerFrame | null): { port: number; close: () => void } {
+function fakeLb(reply: ServerFrame | null): { port: number; close: () => Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
-  (async () => {
+  const serving = (async () => {
     try {
       for await (const conn of listener) {
         conns.push(conn);
@@ -25,17 +31,18 @@ function fakeLb(reply: ServerFrame | null): { port: number; close: () => void } 
         await conn.read(buf); // the ticket request
         await conn.write(encodeFrame(encodePayload(reply)));
       }
-    } catch { /* closed */ }
+    } catch { /* closed by close() below, mid-read: the fake's life ends */ }
   })();
   return {
     port: (listener.addr as Deno.NetAddr).port,
-    close: () => {
+    close: async () => {
       listener.close();
       for (const c of conns) {
         try {
           c.close();
-        } catch { /* closed */ }
+        } catch { /* closed already by the client's side */ }
       }
+      await serving;
     },
   };
 }
@@ -62,7 +69,7 @@ Deno.test({
         .catch((e) => e);
       expect(err.code).toBe("TIMEOUT");
     } finally {
-      lb.close();
+      await lb.close();
     }
   },
 });
@@ -85,8 +92,8 @@ Deno.test({
       await expect(requestTicket({ host: "127.0.0.1", port: incomplete.port }))
         .rejects.toMatchObject({ code: "BAD_FRAME" });
     } finally {
-      refusing.close();
-      incomplete.close();
+      await refusing.close();
+      await incomplete.close();
     }
   },
 });
@@ -111,4 +118,77 @@ Deno.test({
       await db.close();
     }
   },
+});
+
+/** A load balancer that hands out servers s1, s2, ... in turn and records each `avoid` list. */
+function roundRobinLb() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const avoided: (string[] | undefined)[] = [];
+  const conns = new Set<FramedConnection>();
+  const serving = (async () => {
+    for await (const tcp of listener) {
+      const fc: FramedConnection = new FramedConnection(tcp, {
+        onFrame: (p) => {
+          const f = decodeClientFrame(p);
+          if (f.t === "hello") {
+            fc.sendPayload(
+              encodePayload({ t: "welcome", v: PROTOCOL_VERSION, server: "lb", max: 4096 }),
+            );
+          } else if (f.t === "ticket") {
+            avoided.push(f.avoid);
+            const n = avoided.length;
+            fc.sendPayload(encodePayload({
+              t: "ok",
+              rid: f.rid,
+              ticket: `ticket-${n}`.padEnd(16, "_"),
+              server: `s${n}`,
+              host: "127.0.0.1",
+              port: 7000 + n,
+            }));
+          }
+        },
+        onClose: () => conns.delete(fc),
+      });
+      conns.add(fc);
+      fc.start();
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    avoided,
+    async close() {
+      listener.close();
+      for (const c of conns) c.close();
+      await serving;
+    },
+  };
+}
+
+Deno.test("viaLoadBalancer: each (re)connect gets a ticket, avoiding the servers just used", async () => {
+  const lb = roundRobinLb();
+  try {
+    const next = viaLoadBalancer({ host: "127.0.0.1", port: lb.port });
+    expect(await next()).toEqual({
+      host: "127.0.0.1",
+      port: 7001,
+      ticket: "ticket-1".padEnd(16, "_"),
+    });
+    expect(await next()).toEqual({
+      host: "127.0.0.1",
+      port: 7002,
+      ticket: "ticket-2".padEnd(16, "_"),
+    });
+    for (let i = 0; i < 4; i++) await next();
+    // The first ask avoids nothing; later ones the last four servers (all within 10 s).
+    expect(lb.avoided).toEqual([
+      undefined,
+      ["s1"],
+      ["s1", "s2"],
+      ["s1", "s2", "s3"],
+      ["s1", "s2", "s3", "s4"],
+      ["s2", "s3", "s4", "s5"],
+    ]);
+  } finally {
+    await lb.close();
+  }
 });

@@ -192,7 +192,7 @@ export class LineEditor {
         try {
           return Deno.consoleSize().columns || 80;
         } catch {
-          return 80;
+          return 80; // not a terminal (or gone): the usual width
         }
       },
     });

@@ -1,6 +1,7 @@
 /**
  * The opaque body of a chat message as servers store and forward it: the
- * session key id, the IV and the AES-GCM ciphertext, MessagePack-encoded.
+ * session key id, the IV and the AES-GCM ciphertext, MessagePack-encoded;
+ * and {@link sealDirectMessage}, which makes the `send` frame carrying one.
  *
  * @example
  * ```ts
@@ -13,7 +14,9 @@
 import { Packr } from "msgpackr";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
-import { MESSAGE_ID_RE } from "@fastchat/lib/protocol";
+import { encryptText, randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
+import type { OutgoingKey } from "./key_manager.ts";
 
 /** A decoded body. */
 export interface MessageBody {
@@ -69,4 +72,50 @@ export function parseBody(b: Uint8Array): MessageBody {
     !(v.c instanceof Uint8Array)
   ) throw new FastChatError("DECRYPT_FAILED", "message body is not a FastChat ciphertext");
   return v;
+}
+
+/**
+ * Encrypts `text` from `from` to `to` under the session key `key` into a new
+ * `send` frame (a fresh random id, the time now). The id, both names, the
+ * time and the key id are bound to the ciphertext as associated data; the
+ * key's envelope rides along while the server may not have it yet.
+ *
+ * @example
+ * ```ts
+ * import { sealDirectMessage } from "@fastchat/client/message_body";
+ * import type { OutgoingKey } from "@fastchat/client/key_manager";
+ * declare const key: OutgoingKey;
+ * const frame = sealDirectMessage("alice", "bob", "hello", key);
+ * console.log(frame.id, frame.body.length);
+ * ```
+ */
+export function sealDirectMessage(
+  from: string,
+  to: string,
+  text: string,
+  key: OutgoingKey,
+): ClientFrameOf<"send"> {
+  const id = toBase64Url(randomBytes(16));
+  const ts = Date.now();
+  const { iv, ct } = encryptText(key.key, text, {
+    kind: "dm",
+    from,
+    to,
+    id,
+    sentAt: ts,
+    kid: key.kid,
+  });
+  const frame: ClientFrameOf<"send"> = {
+    t: "send",
+    id,
+    to,
+    kind: "dm",
+    ts,
+    body: packBody(key.kid, iv, ct),
+  };
+  if (key.env) {
+    frame.kid = key.kid;
+    frame.env = key.env;
+  }
+  return frame;
 }

@@ -2,6 +2,8 @@ import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { packBody, parseBody } from "./message_body.ts";
+import { sealDirectMessage } from "./message_body.ts";
+import { decryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -52,4 +54,29 @@ Deno.test("parseBody: lying lengths, nesting, extensions and trailing bytes are 
       code: "DECRYPT_FAILED",
     });
   }
+});
+
+Deno.test("sealDirectMessage: a send frame whose body opens only with its own names, id and time", () => {
+  const raw = generateMessageKeyBytes();
+  const key = {
+    kid: "kid0000001",
+    raw,
+    key: importMessageKey(raw),
+    count: 0,
+    created: 0,
+    fp: "fp",
+    env: new Uint8Array([7, 7]),
+  };
+  const a = sealDirectMessage("alice", "bob", "hello bob", key);
+  const b = sealDirectMessage("alice", "bob", "hello bob", { ...key, env: null });
+  expect(a).toMatchObject({ t: "send", to: "bob", kind: "dm", kid: "kid0000001", env: key.env });
+  expect(b.kid).toBeUndefined(); // no envelope: the server has it
+  expect(b.env).toBeUndefined();
+  expect(a.id).not.toBe(b.id);
+  const body = parseBody(a.body);
+  expect(body.k).toBe("kid0000001");
+  const aad = { kind: "dm", from: "alice", to: "bob", id: a.id, sentAt: a.ts, kid: body.k };
+  expect(decryptText(key.key, body.iv, body.c, aad)).toBe("hello bob");
+  expect(() => decryptText(key.key, body.iv, body.c, { ...aad, from: "mallory" })).toThrow();
+  expect(() => decryptText(key.key, body.iv, body.c, { ...aad, id: b.id })).toThrow();
 });

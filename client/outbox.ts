@@ -9,6 +9,12 @@
  * only means a resend, which the recipient drops as a duplicate). The outbox
  * is bounded: `add` waits while it is full (backpressure).
  *
+ * The outbox is also the one owner of what the server says about pending
+ * messages: {@link Outbox.confirm} takes `sent` confirmations and
+ * {@link Outbox.receipts} takes `delivered` receipts (a stored receipt is
+ * shown once, though the server re-sends it until it is acknowledged), and
+ * {@link Outbox.idle} resolves once nothing is pending.
+ *
  * @example
  * ```ts
  * import { Outbox } from "@fastchat/client/outbox";
@@ -18,7 +24,7 @@
  * ```
  * @module
  */
-import type { ClientFrameOf } from "@fastchat/lib/protocol";
+import type { ClientFrameOf, ServerFrameOf } from "@fastchat/lib/protocol";
 
 /** A queued message. */
 export type OutboxFrame = ClientFrameOf<"send">;
@@ -38,6 +44,20 @@ export interface OutboxStorage {
   close(): void;
 }
 
+/** One receipt of a `delivered` frame, as the outbox judged it. */
+export interface Receipt {
+  /** The message delivered. */
+  id: string;
+  /** Its recipient. */
+  to: string;
+  /** The message, when the receipt also confirmed it (it was still pending). */
+  confirmed?: OutboxFrame;
+  /** A stored receipt: the server re-sends it until acknowledged (`rack`). */
+  stored: boolean;
+  /** False for a repeat of a stored receipt already shown. */
+  show: boolean;
+}
+
 interface Pending {
   record: OutboxRecord;
   resolve: () => void;
@@ -50,6 +70,8 @@ const COMPACT_AFTER = 256;
 export const WRITE_LINGER_MS = 5;
 /** Longest a confirmation waits for a send to share a write with. */
 export const DONE_LINGER_MS = 1000;
+/** Stored receipts remembered as shown (the set starts over when full). */
+const MAX_RECEIPTS_SHOWN = 200_000;
 
 /**
  * Pending messages by id, persisted through an {@link OutboxStorage}.
@@ -73,8 +95,18 @@ export class Outbox {
   #done: string[] = [];
   #doneTimer: ReturnType<typeof setTimeout> | undefined;
   #roomWaiters: (() => void)[] = [];
-  /** Called when a background write (a confirmation) fails. */
-  onError: (e: unknown) => void = () => {};
+  #idleWaiters: (() => void)[] = [];
+  /** `peer\nid` of stored receipts shown. */
+  readonly #receiptsShown = new Set<string>();
+  /** Receipts that came before {@link Outbox.releaseReceipts} (held until the user is ready). */
+  #heldReceipts: ServerFrameOf<"delivered">[] | null = [];
+  /**
+   * Called when a background write (a confirmation) fails. A lost
+   * confirmation only means the message is resent after a crash (and the
+   * recipient drops the repeat), so the default reports it and goes on.
+   */
+  onError: (e: unknown) => void = (e) =>
+    console.error(`fastchat outbox: writing confirmations failed: ${e}`);
 
   constructor(opts: { maxPending?: number } = {}) {
     this.maxPending = opts.maxPending ?? 10_000;
@@ -161,6 +193,58 @@ export class Outbox {
     return frame;
   }
 
+  /** The server stored the messages `ids`: returns those that were pending. */
+  confirm(ids: Iterable<string>): OutboxFrame[] {
+    const out: OutboxFrame[] = [];
+    for (const id of ids) {
+      const frame = this.remove(id);
+      if (frame) out.push(frame);
+    }
+    return out;
+  }
+
+  /**
+   * Takes a `delivered` frame: each receipt confirms its message if still
+   * pending (a delivery implies it was stored), and says whether to show
+   * it. Held (returns none) until {@link Outbox.releaseReceipts}.
+   */
+  receipts(f: ServerFrameOf<"delivered">): Receipt[] {
+    if (this.#heldReceipts) {
+      this.#heldReceipts.push(f);
+      return [];
+    }
+    const out: Receipt[] = [];
+    for (const [to, id] of f.items) {
+      const confirmed = this.remove(id);
+      let show = true;
+      if (f.stored) {
+        // Only stored receipts are re-sent (until acknowledged); live ones come once.
+        const key = to + "\n" + id;
+        if (this.#receiptsShown.has(key)) show = false;
+        else {
+          if (this.#receiptsShown.size >= MAX_RECEIPTS_SHOWN) this.#receiptsShown.clear();
+          this.#receiptsShown.add(key);
+        }
+      }
+      const stored = f.stored === true;
+      out.push(confirmed ? { id, to, confirmed, stored, show } : { id, to, stored, show });
+    }
+    return out;
+  }
+
+  /** Stops holding receipts (the user is ready); returns those held so far, judged. */
+  releaseReceipts(): Receipt[] {
+    const held = this.#heldReceipts ?? [];
+    this.#heldReceipts = null;
+    return held.flatMap((f) => this.receipts(f));
+  }
+
+  /** Resolves when no message is pending. */
+  idle(): Promise<void> {
+    if (this.#frames.size === 0) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
   /** Resolves when every change so far is on disk. */
   async flush(): Promise<void> {
     await this.#writeDone();
@@ -181,9 +265,13 @@ export class Outbox {
     this.#storage = null;
   }
 
-  /** Forgets every pending message (logout), on disk too; stops persisting. */
+  /**
+   * Forgets every pending message (logout), on disk too; stops persisting
+   * and holds receipts again until the next {@link Outbox.releaseReceipts}.
+   */
   async clear(): Promise<void> {
     this.#frames.clear();
+    this.#heldReceipts ??= [];
     this.#done = [];
     clearTimeout(this.#doneTimer);
     this.#doneTimer = undefined;
@@ -197,6 +285,7 @@ export class Outbox {
 
   #wake(): void {
     for (const w of this.#roomWaiters.splice(0)) w();
+    if (this.#frames.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
   }
 
   #write(record: OutboxRecord): Promise<void> {
@@ -217,6 +306,8 @@ export class Outbox {
         const batch = this.#queue.splice(0);
         if (this.#done.length > 0) {
           // Confirmations so far share this write.
+          // Nobody awaits this record: a failed write rejects the batch's sends, and a
+          // confirmation it loses only means a resend after a crash (dropped as a repeat).
           batch.push({ record: { done: this.#done.splice(0) }, resolve() {}, reject() {} });
         }
         const storage = this.#storage;

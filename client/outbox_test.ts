@@ -1,6 +1,12 @@
 import { expect } from "expect";
 import { derivePasswordKeys } from "@fastchat/lib/crypto";
-import { Outbox, type OutboxFrame, type OutboxRecord, type OutboxStorage } from "./outbox.ts";
+import {
+  DONE_LINGER_MS,
+  Outbox,
+  type OutboxFrame,
+  type OutboxRecord,
+  type OutboxStorage,
+} from "./outbox.ts";
 import { UserHome } from "./user_home.ts";
 
 const frame = (id: string): OutboxFrame => ({
@@ -126,4 +132,64 @@ Deno.test("Outbox on a real home: sealed log, mode 0600, torn tail ignored, comp
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("Outbox: confirm returns the messages that were pending; idle resolves when none is", async () => {
+  const outbox = new Outbox();
+  await outbox.add(frame("m-00000001"));
+  await outbox.add(frame("m-00000002"));
+  let idle = false;
+  const waiting = outbox.idle().then(() => idle = true);
+  expect(outbox.confirm(["m-00000001", "unknown-01"]).map((f) => f.id)).toEqual(["m-00000001"]);
+  await Promise.resolve();
+  expect(idle).toBe(false);
+  expect(outbox.confirm(["m-00000001", "m-00000002"]).map((f) => f.id)).toEqual(["m-00000002"]);
+  await waiting;
+  expect(idle).toBe(true);
+  await outbox.idle(); // nothing pending: at once
+});
+
+Deno.test("Outbox: receipts are held until released, confirm pending messages, and a stored one shows once", async () => {
+  const outbox = new Outbox();
+  await outbox.add(frame("m-00000001"));
+  await outbox.add(frame("m-00000002"));
+  // Before the user is ready: held.
+  expect(outbox.receipts({ t: "delivered", items: [["bob", "m-00000001"]], stored: true }))
+    .toEqual([]);
+  expect(outbox.size).toBe(2);
+  const released = outbox.releaseReceipts();
+  expect(released).toEqual([
+    { id: "m-00000001", to: "bob", confirmed: frame("m-00000001"), stored: true, show: true },
+  ]);
+  // The server re-sends a stored receipt until it is acknowledged: not shown again.
+  expect(outbox.receipts({ t: "delivered", items: [["bob", "m-00000001"]], stored: true }))
+    .toEqual([{ id: "m-00000001", to: "bob", stored: true, show: false }]);
+  // A live receipt comes once and is always shown.
+  expect(outbox.receipts({ t: "delivered", items: [["bob", "m-00000002"]] })).toEqual([
+    { id: "m-00000002", to: "bob", confirmed: frame("m-00000002"), stored: false, show: true },
+  ]);
+  expect(outbox.size).toBe(0);
+  // After a logout receipts are held again until the next login is ready.
+  await outbox.clear();
+  expect(outbox.receipts({ t: "delivered", items: [["bob", "m-00000003"]] })).toEqual([]);
+  expect(outbox.releaseReceipts().map((r) => r.id)).toEqual(["m-00000003"]);
+});
+
+Deno.test("Outbox: a failed background write of confirmations goes to onError", async () => {
+  const disk = new MemoryStorage();
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  await outbox.add(frame("m-00000001"));
+  const failed = Promise.withResolvers<unknown>();
+  outbox.onError = failed.resolve;
+  disk.append = () => Promise.reject(new Error("disk gone"));
+  outbox.remove("m-00000001"); // its confirmation is written within DONE_LINGER_MS
+  // That timer does not keep a process alive (close() writes what is left): this one does.
+  const keepAlive = setTimeout(() => failed.reject(new Error("no onError")), 10 * DONE_LINGER_MS);
+  try {
+    expect(await failed.promise).toMatchObject({ message: "disk gone" });
+  } finally {
+    clearTimeout(keepAlive);
+  }
+  await outbox.close(); // nothing left to write
 });

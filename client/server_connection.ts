@@ -73,6 +73,7 @@ export class ServerConnection {
     timer: ReturnType<typeof setTimeout>;
   }>();
   #rid = 1;
+  #overflowReported = false;
   #welcome: { resolve: () => void; reject: (e: FastChatError) => void } | null = null;
   #closedResolve!: () => void;
   /** Resolves when the connection has closed. */
@@ -82,7 +83,7 @@ export class ServerConnection {
     this.#opts = opts;
     this.#fc = new FramedConnection(conn, {
       maxQueueBytes: opts.maxQueueBytes ?? 4 * 1024 * 1024,
-      onOverflow: () => {},
+      onOverflow: () => this.#overflowed(),
       onFrame: (p) => this.#onFrame(p),
       onClose: (err) => this.#onClose(err),
     });
@@ -173,6 +174,21 @@ export class ServerConnection {
   /** Writes what is queued, then closes. */
   end(): Promise<void> {
     return this.#fc.end();
+  }
+
+  /**
+   * A frame did not fit the outbound queue and was dropped (the connection
+   * stays open; senders that await `writable()` rarely get here). A dropped
+   * message stays in the outbox and goes out again after a reconnect, a
+   * dropped acknowledgement means a redelivery, and a dropped request times
+   * out; said once per connection so a flood of them does not flood stderr.
+   */
+  #overflowed(): void {
+    if (this.#overflowReported) return;
+    this.#overflowReported = true;
+    console.error(
+      `fastchat: outbound queue to ${this.address} is full; frames are dropped until it drains`,
+    );
   }
 
   #onFrame(payload: Uint8Array): void {

@@ -40,10 +40,37 @@ export function defaultHomeRoot(): string {
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
+/**
+ * Sets `mode` on a file or directory that holds private keys, or fails with
+ * `INVALID_CONFIG` naming it: a key file others might read is not written
+ * silently. On Windows, which has no POSIX modes, the user profile's ACLs
+ * protect the home instead and nothing is changed.
+ */
+async function restrictMode(path: string, mode: number): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  try {
+    await Deno.chmod(path, mode);
+  } catch (e) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      `cannot make ${path} private (mode ${mode.toString(8)}): ${(e as Error).message}; ` +
+        `it would hold private keys, so nothing was written there`,
+    );
+  }
+}
+
 async function writePrivate(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;
   await Deno.writeFile(tmp, data, { mode: 0o600 });
-  await Deno.chmod(tmp, 0o600).catch(() => {});
+  try {
+    // `mode` above is only applied when the file is created, and under the umask.
+    await restrictMode(tmp, 0o600);
+  } catch (e) {
+    await Deno.remove(tmp).catch((re) =>
+      console.error(`fastchat: cannot remove ${tmp} after a failed write: ${re}`)
+    );
+    throw e;
+  }
   await Deno.rename(tmp, path);
 }
 
@@ -87,7 +114,7 @@ export class UserHome {
   #ensure(): Promise<void> {
     return this.#ready ??= (async () => {
       await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await Deno.chmod(this.dir, 0o700).catch(() => {});
+      await restrictMode(this.dir, 0o700); // it may exist already, with other modes
     })();
   }
 
@@ -167,6 +194,8 @@ export class UserHome {
         f.close();
       }
     });
+    // The chain only orders the next append after this one; the caller gets
+    // this append's failure from `job`, so dropping it here hides nothing.
     this.#historyChain = job.catch(() => {});
     return job;
   }
