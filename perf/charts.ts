@@ -21,7 +21,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
-import { payloadBytesOf, payloadLabel, type RunConfig } from "./log_reader.ts";
+import type { RunConfig } from "./run_schema.ts";
 import type { RunAnalysis, RunSummary } from "./run_analysis.ts";
 import { type ThroughputSeries, throughputSeries } from "./throughput.ts";
 
@@ -263,11 +263,14 @@ export function throughputSpec(runName: string, series: ThroughputSeries): TopLe
   } as TopLevelSpec;
 }
 
+/** The parts of a run's configuration a sweep varies. */
+export type SweepConfig = Pick<RunConfig, "clients" | "servers" | "payload" | "payloadBytes">;
+
 interface Dimension {
   key: "clients" | "servers" | "payload";
   title: string;
-  value(c: RunConfig): number | undefined;
-  label(c: RunConfig): string | undefined;
+  value(c: SweepConfig): number | undefined;
+  label(c: SweepConfig): string | undefined;
 }
 
 const DIMENSIONS: Dimension[] = [
@@ -275,10 +278,15 @@ const DIMENSIONS: Dimension[] = [
   {
     key: "servers",
     title: "servers",
-    value: (c) => c.servers,
-    label: (c) => c.servers === undefined ? undefined : `${c.servers}`,
+    value: (c) => c.servers ?? undefined,
+    label: (c) => c.servers === null ? undefined : `${c.servers}`,
   },
-  { key: "payload", title: "payload size", value: payloadBytesOf, label: payloadLabel },
+  {
+    key: "payload",
+    title: "payload size",
+    value: (c) => c.payloadBytes,
+    label: (c) => c.payload,
+  },
 ];
 
 /**
@@ -288,10 +296,11 @@ const DIMENSIONS: Dimension[] = [
  * @example
  * ```ts
  * import { varyingDimensions } from "@fastchat/perf/charts";
- * varyingDimensions([{ clients: 10 }, { clients: 20 }]); // ["clients"]
+ * const c = { clients: 10, servers: 1, payload: "100B", payloadBytes: 100 };
+ * varyingDimensions([c, { ...c, clients: 20 }]); // ["clients"]
  * ```
  */
-export function varyingDimensions(configs: RunConfig[]): ("clients" | "servers" | "payload")[] {
+export function varyingDimensions(configs: SweepConfig[]): ("clients" | "servers" | "payload")[] {
   return DIMENSIONS.filter((d) => {
     const vals = new Set(configs.map((c) => d.value(c)).filter((v) => v !== undefined));
     return vals.size > 1;

@@ -10,9 +10,12 @@ import {
   varyingDimensions,
   writeRunCharts,
 } from "./charts.ts";
+import { parseSize } from "./flag_values.ts";
 import { analyzeRunDir, type RunSummary } from "./run_analysis.ts";
+import { readRunRecord } from "./run_schema.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
+const CLEAN = await readRunRecord(`${TESTDATA}clean`);
 
 Deno.test("downsample: small series kept whole, NaN skipped", () => {
   expect(downsample([5, NaN, 9, 2], 10)).toEqual([{ i: 1, v: 5 }, { i: 3, v: 9 }, { i: 4, v: 2 }]);
@@ -49,7 +52,10 @@ function fakeRun(clients: number, servers: number, payload: string, p50: number)
   return {
     dir: `r-${clients}-${servers}-${payload}`,
     name: `r-${clients}-${servers}-${payload}`,
-    info: { config: { clients, servers, payload }, startedAt: "2026-01-01T00:00:00Z" },
+    info: {
+      ...CLEAN,
+      config: { ...CLEAN.config, clients, servers, payload, payloadBytes: parseSize(payload) },
+    },
     files: clients,
     rows: 0,
     counts: {
@@ -99,7 +105,9 @@ function fakeRun(clients: number, servers: number, payload: string, p50: number)
 }
 
 Deno.test("varyingDimensions and sweepSpecs: one chart per varying dimension", async () => {
-  expect(varyingDimensions([{ clients: 1 }, { clients: 1, servers: 2 }])).toEqual([]);
+  const c = { clients: 1, servers: null, payload: "1KiB", payloadBytes: 1024 };
+  expect(varyingDimensions([c, { ...c, servers: 2 }])).toEqual([]);
+  expect(varyingDimensions([c, { ...c, payload: "1KB", payloadBytes: 1000 }])).toEqual(["payload"]);
   const runs = [
     fakeRun(10, 1, "1KiB", 2),
     fakeRun(100, 1, "1KiB", 3),

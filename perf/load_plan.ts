@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import type { DelaySpec, SendModel } from "./run_config.ts";
+import type { DelaySpec, SendModel } from "./run_schema.ts";
 
 /** A generator of uniform numbers in [0, 1). */
 export type Rng = () => number;

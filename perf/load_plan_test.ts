@@ -13,7 +13,7 @@ import {
   splitRate,
   streamRng,
 } from "./load_plan.ts";
-import type { DelaySpec } from "./run_config.ts";
+import type { DelaySpec } from "./run_schema.ts";
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -31,10 +31,11 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { ioStats } from "@fastchat/lib/framed_conn";
 import { nowMs, sleep } from "./clock.ts";
-import { addCounters, type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
+import { addCounters, type ClientCounters, zeroCounters } from "./client_counters.ts";
+import { LoadClient } from "./load_client.ts";
 import { IdentityPool } from "./identity_pool.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { SendModel } from "./run_config.ts";
+import type { SendModel } from "./run_schema.ts";
 
 /** What the parent tells a worker on its command line. */
 export interface WorkerConfig {

@@ -22,7 +22,7 @@ import { killBusiestServer, killIsDue } from "./kill_one.ts";
 import type { WorkerProgress } from "./load_worker.ts";
 import { cpuDiff, type RunPhaseStats } from "./phase_stats.ts";
 import { log, ProgressView, sumProgress } from "./progress_view.ts";
-import type { SendModel } from "./run_config.ts";
+import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
 
 /** After all messages arrived: how long to wait for the last delivery receipts. */

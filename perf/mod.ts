@@ -1,7 +1,7 @@
 /**
  * FastChat's performance tooling: latency statistics, and the analysis of
  * load-generator runs (`deno task analyze`): reading run directories
- * (`run.json` + `clients/*.csv`), per-run results, throughput series and
+ * (`run.json`, the run schema, + `clients/*.csv`), per-run results, throughput series and
  * text/HTML presentation.
  *
  * The root export stays free of the chart renderer (vega, resvg); import
@@ -17,6 +17,8 @@
  * @module
  */
 export * from "./percentiles.ts";
+export * from "./client_log.ts";
+export * from "./run_schema.ts";
 export * from "./log_reader.ts";
 export * from "./run_analysis.ts";
 export * from "./throughput.ts";

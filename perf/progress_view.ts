@@ -11,7 +11,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
-import { addCounters, zeroCounters } from "./load_client.ts";
+import { addCounters, zeroCounters } from "./client_counters.ts";
 import type { WorkerProgress } from "./load_worker.ts";
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { CsvLog } from "./load_client.ts";
+import { CsvLog } from "./client_log.ts";
 import { checkCsvDir, chooseVictim, deliveryCheck, ReconnectTracker } from "./reconnect_mode.ts";
 
 Deno.test("chooseVictim: the server with most clients, ties by id", () => {

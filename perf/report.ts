@@ -14,7 +14,7 @@
  * @module
  */
 import type { RunSummary } from "./run_analysis.ts";
-import { payloadLabel, type RunConfig } from "./log_reader.ts";
+import { type RunConfig, type RunRecord, sendLabel } from "./run_schema.ts";
 import type { Chart } from "./charts.ts";
 
 /** Shown for any missing or non-finite value. */
@@ -127,24 +127,20 @@ export type Row = [label: string, value: string];
  * @example
  * ```ts
  * import { configRows } from "@fastchat/perf/report";
- * configRows({ config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" });
+ * import { readRunRecord } from "@fastchat/perf/run_schema";
+ * configRows(await readRunRecord("perf/testdata/clean"))[0]; // ["clients", "2"]
  * ```
  */
-export function configRows(info: RunSummary["info"]): Row[] {
+export function configRows(info: RunRecord): Row[] {
   const c: RunConfig = info.config;
-  const payload = payloadLabel(c);
-  const bytes = c.payloadBytes;
   return [
     ["clients", String(c.clients)],
     ["servers", opt(c.servers)],
     ["messages per client", opt(c.messages)],
     ["mode", opt(c.mode)],
-    [
-      "payload",
-      payload === undefined ? MISSING : bytes !== undefined ? `${payload} (${bytes} B)` : payload,
-    ],
-    ["send model", opt(c.send)],
-    ["duration (ms)", opt(c.duration)],
+    ["payload", `${c.payload} (${c.payloadBytes} B)`],
+    ["send model", sendLabel(c.send)],
+    ["duration (ms)", opt(c.durationMs)],
     ["seed", opt(c.seed)],
     ["database", opt(c.db)],
     ["load balancer", opt(c.lb)],
@@ -159,15 +155,16 @@ export function configRows(info: RunSummary["info"]): Row[] {
  * @example
  * ```ts
  * import { machineRows } from "@fastchat/perf/report";
- * machineRows({ config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" })[0]; // ["cores", "—"]
+ * import { readRunRecord } from "@fastchat/perf/run_schema";
+ * machineRows(await readRunRecord("perf/testdata/clean"))[0]; // ["cores", "2"]
  * ```
  */
-export function machineRows(info: RunSummary["info"]): Row[] {
-  const m = info.machine ?? {}, v = info.versions ?? {};
+export function machineRows(info: RunRecord): Row[] {
+  const m = info.machine, v = info.versions;
   return [
     ["cores", opt(m.cores)],
-    ["memory", m.memoryBytes === undefined ? MISSING : fmtBytes(m.memoryBytes)],
-    ["os / arch", m.os || m.arch ? `${m.os ?? MISSING} / ${m.arch ?? MISSING}` : MISSING],
+    ["memory", fmtBytes(m.memoryBytes)],
+    ["os / arch", `${m.os} / ${m.arch}`],
     ["hostname", opt(m.hostname)],
     ["deno", opt(v.deno)],
     ["v8", opt(v.v8)],
@@ -241,16 +238,24 @@ export function alignTable(rows: string[][], indent = ""): string {
   ).join("\n");
 }
 
-/** One-line description of a run's configuration. */
+/**
+ * One-line description of a run's configuration.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * import { configLine } from "@fastchat/perf/report";
+ * configLine((await analyzeRunDir("perf/testdata/clean")).summary); // "clients 2, servers 1, ..."
+ * ```
+ */
 export function configLine(s: RunSummary): string {
   const c = s.info.config;
   const parts = [`clients ${c.clients}`];
-  if (c.servers !== undefined) parts.push(`servers ${c.servers}`);
-  if (c.messages !== undefined) parts.push(`messages ${c.messages}`);
-  const p = payloadLabel(c);
-  if (p !== undefined) parts.push(`payload ${p}`);
-  if (c.db !== undefined) parts.push(`db ${c.db}`);
-  if (c.lb !== undefined) parts.push(`lb ${c.lb}`);
+  if (c.servers !== null) parts.push(`servers ${c.servers}`);
+  if (c.messages !== null) parts.push(`messages ${c.messages}`);
+  parts.push(`payload ${c.payload}`);
+  if (c.db !== null) parts.push(`db ${c.db}`);
+  if (c.lb !== null) parts.push(`lb ${c.lb}`);
   return parts.join(", ");
 }
 
@@ -293,7 +298,7 @@ function comparisonCells(s: RunSummary): string[] {
     s.name,
     String(c.clients),
     opt(c.servers),
-    payloadLabel(c) ?? MISSING,
+    c.payload,
     fmtCount(s.counts.sent),
     fmtCount(s.counts.received),
     fmtCount(s.counts.lost),

@@ -1,6 +1,7 @@
 import { expect } from "expect";
 import {
   alignTable,
+  configRows,
   escapeHtml,
   fmtCount,
   fmtMB,
@@ -13,6 +14,7 @@ import {
   renderRunReport,
 } from "./report.ts";
 import { analyzeRunDir } from "./run_analysis.ts";
+import { readRunRecord } from "./run_schema.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
@@ -44,7 +46,7 @@ Deno.test("formatRunTable: the numbers of the clean run", async () => {
   expect(line("latency p99 (ms)")).toMatch(/ 10\.00$/);
   expect(line("throughput (msg/s)")).toMatch(/ 11\.0$/);
   expect(line("registrations/s")).toMatch(/ 50\.0$/);
-  expect(text).toContain("clients 2, servers 1, messages 5, payload 100B, db pglite, lb none");
+  expect(text).toContain("clients 2, servers 1, messages 5, payload 100B; started");
   const cmp = formatComparisonTable([summary]).split("\n");
   expect(cmp[0]).toMatch(/^run\s+clients\s+servers/);
   expect(cmp[1]).toMatch(/^clean\s+2\s+1\s+100B\s+10\s+10\s+0\s+0\s+0\s+5\.000\s+10\.00/);
@@ -52,7 +54,7 @@ Deno.test("formatRunTable: the numbers of the clean run", async () => {
 
 Deno.test("renderRunReport: self-contained, escaped, with the table", async () => {
   const { summary } = await analyzeRunDir(`${TESTDATA}lossy`);
-  summary.info.machine = { hostname: `<script>alert("x")</script>` };
+  summary.info.machine.hostname = `<script>alert("x")</script>`;
   const html = renderRunReport(summary, [
     { name: "c", title: "Chart & co", svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' },
   ]);
@@ -63,7 +65,7 @@ Deno.test("renderRunReport: self-contained, escaped, with the table", async () =
   expect(html).toContain("<svg");
   expect(html).toMatch(/<tr class="bad"><th scope="row">lost<\/th><td class="num">2<\/td>/);
   expect(html).toContain("DECRYPT_FAILED");
-  // Missing run.json pieces show as a dash.
+  // What a --lb run does not know shows as a dash.
   expect(html).toMatch(/<th scope="row">servers<\/th><td class="num">—<\/td>/);
   // No external resources: the only URL is the SVG namespace.
   const urls = html.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
@@ -80,7 +82,31 @@ Deno.test("renderCombinedReport: comparison rows link to run reports", async () 
   expect(html).toContain('<tr class="bad"><td><a href="lossy/report.html">lossy</a>');
 });
 
-Deno.test("machineRows: absent machine info is a dash", () => {
-  const rows = machineRows({ config: { clients: 1 }, startedAt: "2026-01-01T00:00:00Z" });
-  expect(rows.every(([, v]) => v === "—")).toBe(true);
+Deno.test("configRows and machineRows: run.json as rows", async () => {
+  const clean = await readRunRecord(`${TESTDATA}clean`);
+  const config = Object.fromEntries(configRows(clean));
+  expect(config).toMatchObject({
+    clients: "2",
+    servers: "1",
+    "messages per client": "5",
+    payload: "100B (100 B)",
+    "send model": "delay const:100ms",
+    "duration (ms)": "—",
+    seed: "s42",
+    database: "—",
+    "load balancer": "—",
+    started: "2026-01-01T00:00:00.000Z",
+  });
+  const lossy = Object.fromEntries(configRows(await readRunRecord(`${TESTDATA}lossy`)));
+  expect(lossy).toMatchObject({
+    servers: "—",
+    "send model": "window 16",
+    "load balancer": "127.0.0.1:7700",
+  });
+  expect(Object.fromEntries(machineRows(clean))).toMatchObject({
+    cores: "2",
+    "os / arch": "linux / x86_64",
+    hostname: "perf-box",
+    deno: "2.9.6",
+  });
 });

@@ -35,16 +35,9 @@
  * @module
  */
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
-import {
-  EV_ACKED,
-  EV_DELIVERED,
-  EV_ERROR,
-  EV_RECEIVED,
-  EV_SENT,
-  readRun,
-  type RowSink,
-  type RunInfo,
-} from "./log_reader.ts";
+import { EV_ACKED, EV_DELIVERED, EV_ERROR, EV_RECEIVED, EV_SENT } from "./client_log.ts";
+import { readRun, type RowSink } from "./log_reader.ts";
+import type { RunRecord } from "./run_schema.ts";
 
 /** Error codes (in `kind`) that mean the recipient could not decrypt a message. */
 export const CRYPTO_ERROR_CODES: readonly string[] = [
@@ -129,7 +122,7 @@ export interface RunSummary {
   dir: string;
   /** Last path component of `dir`. */
   name: string;
-  info: RunInfo;
+  info: RunRecord;
   /** Client logs read. */
   files: number;
   /** Data rows read. */
@@ -184,13 +177,14 @@ const CRYPTO = new Set(CRYPTO_ERROR_CODES);
  *
  * @example
  * ```ts
- * import { EV_RECEIVED, EV_SENT } from "@fastchat/perf/log_reader";
+ * import { EV_RECEIVED, EV_SENT } from "@fastchat/perf/client_log";
  * import { RunAccumulator } from "@fastchat/perf/run_analysis";
+ * import { readRunRecord } from "@fastchat/perf/run_schema";
  * const acc = new RunAccumulator();
  * acc.add("m1", EV_SENT, 1000, 100, "bob", "dm");
  * acc.add("m1", EV_RECEIVED, 1005, 100, "alice", "dm");
  * const { summary } = acc.finish(
- *   { config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" },
+ *   await readRunRecord("perf/testdata/clean"),
  *   { dir: "run", files: 2, rows: 2 },
  * );
  * console.log(summary.latencyMs.p50); // 5
@@ -296,7 +290,7 @@ export class RunAccumulator {
 
   /** Computes the results; `meta` describes where the rows came from. */
   finish(
-    info: RunInfo,
+    info: RunRecord,
     meta: { dir: string; files: number; rows: number },
     opts: RunAnalysisOptions = {},
   ): RunAnalysis {

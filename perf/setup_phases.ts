@@ -21,7 +21,7 @@ import type { WorkerProgress } from "./load_worker.ts";
 import { cpuDiff, type PhaseStats, phaseStats } from "./phase_stats.ts";
 import { log, PhaseView } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** Pause between the key warm-up and the timed phase. */

@@ -24,7 +24,7 @@ import { readCpuSeconds } from "./idle_mode.ts";
 import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
 import { sumProgress } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
 /**
