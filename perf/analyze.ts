@@ -21,7 +21,9 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { FastChatError } from "@fastchat/lib/errors";
-import { type ChartFile, writeRunCharts, writeSweepCharts } from "./charts.ts";
+import type { ChartFile } from "./chart_render.ts";
+import { writeRunCharts } from "./charts.ts";
+import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
 import {
   formatComparisonTable,

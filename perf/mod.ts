@@ -6,7 +6,7 @@
  *
  * The root export stays free of the chart renderer (vega, resvg); import
  * `analyzeRuns` from `@fastchat/perf/analyze` and charts from
- * `@fastchat/perf/charts`.
+ * `@fastchat/perf/charts` and `@fastchat/perf/sweep_charts`.
  *
  * @example
  * ```ts
@@ -24,4 +24,4 @@ export * from "./run_analysis.ts";
 export * from "./throughput.ts";
 export * from "./report.ts";
 export type { AnalyzeOptions, AnalyzeResult } from "./analyze.ts";
-export type { Chart, ChartFile } from "./charts.ts";
+export type { Chart, ChartFile } from "./chart_render.ts";

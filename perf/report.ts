@@ -15,7 +15,7 @@
  */
 import type { RunSummary } from "./run_analysis.ts";
 import { type RunConfig, type RunRecord, sendLabel } from "./run_schema.ts";
-import type { Chart } from "./charts.ts";
+import type { Chart } from "./chart_render.ts";
 
 /** Shown for any missing or non-finite value. */
 export const MISSING = "—";
