@@ -25,12 +25,8 @@ import type { ChartFile } from "./chart_render.ts";
 import { writeRunCharts } from "./charts.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
-import {
-  formatComparisonTable,
-  formatRunTable,
-  renderCombinedReport,
-  renderRunReport,
-} from "./report.ts";
+import { formatComparisonTable, formatRunTable } from "./report.ts";
+import { renderCombinedReport, renderRunReport } from "./report_html.ts";
 
 /** Options of {@link analyzeRuns}. */
 export interface AnalyzeOptions {

@@ -22,6 +22,8 @@ export * from "./run_schema.ts";
 export * from "./log_reader.ts";
 export * from "./run_analysis.ts";
 export * from "./throughput.ts";
+export * from "./table_format.ts";
 export * from "./report.ts";
+export * from "./report_html.ts";
 export type { AnalyzeOptions, AnalyzeResult } from "./analyze.ts";
 export type { Chart, ChartFile } from "./chart_render.ts";
