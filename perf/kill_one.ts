@@ -24,7 +24,7 @@ import type { ConnectionLedger } from "./connection_ledger.ts";
 import { KILL_AT_FRACTION } from "./load_plan.ts";
 import { log } from "./progress_view.ts";
 import {
-  checkCsvDir,
+  checkClientLogs,
   chooseVictim,
   type DeliveryCheck,
   type ReconnectSummary,
@@ -142,7 +142,7 @@ export async function reconnectRecord(
 ): Promise<ReconnectRecord> {
   let messages: DeliveryCheck | null = null;
   try {
-    messages = await checkCsvDir(`${runDir}/clients`);
+    messages = await checkClientLogs(runDir);
   } catch (e) {
     log(`reading CSVs for --kill-one: ${e}`);
   }

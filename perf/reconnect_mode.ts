@@ -16,7 +16,8 @@
  * ```
  * @module
  */
-import { parse } from "csv-parse/sync";
+import { LOG_EVENTS } from "./client_log.ts";
+import { listClientLogs, readClientLog } from "./log_reader.ts";
 import { summarize } from "./percentiles.ts";
 
 /**
@@ -231,27 +232,25 @@ export function deliveryCheck(rows: Iterable<DeliveryRow>): DeliveryCheck {
   };
 }
 
-/** Reads every `*.csv` of `dir` (the run's `clients/`) and checks delivery. */
-export async function checkCsvDir(dir: string): Promise<DeliveryCheck> {
+/**
+ * Reads every client log of the run directory `runDir` (`clients/*.csv`,
+ * with the log reader's validation) and checks delivery.
+ *
+ * @example
+ * ```ts
+ * import { checkClientLogs } from "./reconnect_mode.ts";
+ * (await checkClientLogs("perf/testdata/lossy")).lost; // 2
+ * ```
+ */
+export async function checkClientLogs(runDir: string): Promise<DeliveryCheck> {
+  const files = await listClientLogs(runDir);
   const rows: DeliveryRow[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!e.isFile || !e.name.endsWith(".csv")) continue;
-    const user = e.name.slice(0, -4);
-    const recs = parse(await Deno.readTextFile(`${dir}/${e.name}`), {
-      columns: true,
-      skip_empty_lines: true,
-    }) as { message_id: string; event: string; time_ms: string; peer: string; kind: string }[];
-    for (const r of recs) {
-      if (!r.message_id) continue;
-      rows.push({
-        id: r.message_id,
-        event: r.event,
-        user,
-        peer: r.peer,
-        timeMs: Number(r.time_ms),
-        kind: r.kind,
-      });
-    }
+  for (let i = 0; i < files.length; i++) {
+    const user = files[i].slice("clients/".length, -".csv".length);
+    const path = `${runDir}/${files[i]}`;
+    await readClientLog(path, path, i, (_file, id, event, timeMs, _bytes, peer, kind) => {
+      if (id !== "") rows.push({ id, event: LOG_EVENTS[event], user, peer, timeMs, kind });
+    });
   }
   return deliveryCheck(rows);
 }

@@ -21,6 +21,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
+import { invalidFlag as invalid } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
@@ -52,10 +53,6 @@ export interface SweepPoint {
   name: string;
   /** Arguments of `perf/main.ts` (without `--out`). */
   args: string[];
-}
-
-function invalid(message: string): FastChatError {
-  return new FastChatError("INVALID_CONFIG", `${message}; see --help`);
 }
 
 function list(flag: string, v: string | undefined): string[] {
