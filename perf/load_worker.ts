@@ -18,7 +18,7 @@
  * import type { WorkerConfig } from "./load_worker.ts";
  * const cfg: WorkerConfig = {
  *   worker: 0, workers: 1, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
- *   kdfIterations: 100_000, send: { kind: "window", window: 16 }, payloadBytes: 100,
+ *   kdfIterations: 100_000, identityPool: 0, send: { kind: "window", window: 16 }, payloadBytes: 100,
  *   messages: 10, durationMs: null, runDir: "/tmp/run", idle: false,
  * };
  * new Deno.Command(Deno.execPath(), {
@@ -28,37 +28,43 @@
  * ```
  * @module
  */
-import { FastChatError } from "@fastchat/lib/errors";
 import { ioStats } from "@fastchat/lib/framed_conn";
+import { AuthGate, retryAuth } from "./auth_gate.ts";
 import { nowMs, sleep } from "./clock.ts";
 import { addCounters, type ClientCounters, zeroCounters } from "./client_counters.ts";
 import { LoadClient } from "./load_client.ts";
 import { IdentityPool } from "./identity_pool.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { SendModel } from "./run_schema.ts";
+import type { RunConfig } from "./run_schema.ts";
 
-/** What the parent tells a worker on its command line. */
-export interface WorkerConfig {
-  worker: number;
-  workers: number;
-  /** Clients in the whole run. */
-  clients: number;
-  seed: string;
-  lb: { host: string; port: number };
-  kdfIterations: number;
-  send: SendModel;
-  payloadBytes: number;
-  messages: number | null;
-  durationMs: number | null;
-  /** Run directory: CSVs go to `<runDir>/clients/<user>.csv`. */
-  runDir: string;
-  /** Idle mode: keep registered sessions, no CSVs, no sending. */
-  idle: boolean;
-  /** Identities reused across new users (0: each generates its own). */
-  identityPool?: number;
-  /** Concurrent registrations/logins (default 32). */
-  concurrency?: number;
-}
+/**
+ * What the parent tells a worker on its command line: the run's settings
+ * that concern clients (see {@link RunConfig}; `clients` counts the whole
+ * run, `idle` keeps registered sessions, writes no CSVs and sends nothing),
+ * plus which worker it is, the load balancer and the run directory.
+ */
+export type WorkerConfig =
+  & Pick<
+    RunConfig,
+    | "workers"
+    | "clients"
+    | "seed"
+    | "kdfIterations"
+    | "identityPool"
+    | "send"
+    | "payloadBytes"
+    | "messages"
+    | "durationMs"
+    | "idle"
+  >
+  & {
+    worker: number;
+    lb: { host: string; port: number };
+    /** Run directory: CSVs go to `<runDir>/clients/<user>.csv`. */
+    runDir: string;
+    /** Concurrent registrations/logins (default 32). */
+    concurrency?: number;
+  };
 
 /** Commands on a worker's stdin, one JSON object per line. */
 export type WorkerCommand =
@@ -137,89 +143,6 @@ async function pool<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-/**
- * Retries `fn` through the `gate`: after `RATE_LIMITED` (the servers'
- * per-address auth limit; every perf client comes from one address) without
- * limit on attempts, any other error `attempts` times in total.
- */
-async function retry<T>(
-  what: string,
-  fn: () => Promise<T>,
-  gate: AuthGate,
-  stopped: () => boolean,
-  attempts = 3,
-): Promise<T> {
-  for (let i = 1;;) {
-    await gate.acquire();
-    if (stopped()) {
-      gate.release("error");
-      throw new Error(`${what}: stopped`);
-    }
-    try {
-      const r = await fn();
-      gate.release("ok");
-      return r;
-    } catch (e) {
-      const err = FastChatError.from(e);
-      if (err.code === "RATE_LIMITED") {
-        gate.release("limited", Number(err.details?.retryMs ?? 200));
-        continue;
-      }
-      gate.release("error");
-      if (++i > attempts) throw new Error(`${what}: ${err.code}: ${err.message}`);
-      await sleep(500 * (i - 1));
-    }
-  }
-}
-
-/**
- * Admission of registrations/logins, adaptive (AIMD) against the servers'
- * per-address auth limiter: a refusal halves the concurrency and pauses
- * the worker for twice the server's `retryMs` plus jitter (a login needs
- * two tokens, prelogin and login; resuming after one token's worth lets
- * lanes steal each other's tokens forever, each refusal wasting a PBKDF2
- * derivation); each success allows one more concurrent attempt.
- */
-class AuthGate {
-  #active = 0;
-  #limit: number;
-  #pauseUntil = 0;
-  #waiters: (() => void)[] = [];
-  /** Refused requests so far. */
-  limitedCount = 0;
-
-  constructor(readonly max: number) {
-    this.#limit = max;
-  }
-
-  async acquire(): Promise<void> {
-    while (true) {
-      const pause = this.#pauseUntil - nowMs();
-      if (pause > 0) await sleep(pause);
-      else if (this.#active < this.#limit) {
-        this.#active++;
-        return;
-      } else await new Promise<void>((r) => this.#waiters.push(r));
-    }
-  }
-
-  release(outcome: "ok" | "limited" | "error", retryMs = 0): void {
-    this.#active--;
-    if (outcome === "limited") {
-      this.limitedCount++;
-      this.#limit = Math.max(1, Math.floor(this.#limit / 2));
-      this.#pauseUntil = Math.max(
-        this.#pauseUntil,
-        nowMs() + 2 * retryMs + Math.random() * retryMs,
-      );
-    } else if (outcome === "ok") {
-      this.#limit = Math.min(this.max, this.#limit + 1);
-    }
-    // Wake everyone; they re-check the pause and the limit.
-    for (const w of this.#waiters.splice(0)) w();
-  }
-}
-
 class Worker {
   readonly #cfg: WorkerConfig;
   readonly #clients: LoadClient[];
@@ -291,7 +214,7 @@ class Worker {
   async register(): Promise<void> {
     const limited0 = this.#gate.limitedCount;
     await pool(this.#clients, this.#gate.max, async (c) => {
-      const r = await retry(
+      const r = await retryAuth(
         `registering ${c.user}`,
         () => c.register(this.#cfg.idle),
         this.#gate,
@@ -315,7 +238,12 @@ class Worker {
     const limited0 = this.#gate.limitedCount;
     await pool(this.#clients, this.#gate.max, async (c) => {
       if (
-        (await retry(`logging in ${c.user}`, () => c.login(), this.#gate, () => this.#stopping)) ===
+        (await retryAuth(
+          `logging in ${c.user}`,
+          () => c.login(),
+          this.#gate,
+          () => this.#stopping,
+        )) ===
           "kept"
       ) kept++;
       else this.#loggedIn++;
