@@ -23,8 +23,8 @@
  *   (`steadyTrim`); throughput counts the first receptions inside it, and its
  *   latency summary covers messages sent inside it.
  *
- * Per-message state lives in growable typed arrays indexed through one
- * `Map<string, number>`, so 10 million rows need no per-row objects.
+ * Per-message state is collected in a `MessageTable` (`message_table.ts`):
+ * typed arrays, no per-row objects.
  *
  * @example
  * ```ts
@@ -35,16 +35,9 @@
  * @module
  */
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
-import { EV_ACKED, EV_DELIVERED, EV_ERROR, EV_RECEIVED, EV_SENT } from "./client_log.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
+import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
-
-/** Error codes (in `kind`) that mean the recipient could not decrypt a message. */
-export const CRYPTO_ERROR_CODES: readonly string[] = [
-  "DECRYPT_FAILED",
-  "BAD_SIGNATURE",
-  "UNKNOWN_KEY",
-];
 
 /** Fraction of the messaging window cut from each end for steady state. */
 export const DEFAULT_STEADY_TRIM = 0.1;
@@ -68,7 +61,7 @@ export interface RunCounts {
   duplicated: number;
   /** Messages received more than once. */
   duplicatedMessages: number;
-  /** Error rows with a crypto code (see {@link CRYPTO_ERROR_CODES}). */
+  /** Error rows with a crypto code (`CRYPTO_ERROR_CODES` of `message_table.ts`). */
   undecryptable: number;
   /** All error rows. */
   errors: number;
@@ -165,13 +158,6 @@ export interface RunAnalysisOptions {
   steadyTrim?: number;
 }
 
-const F_SENT = 1;
-const F_ACKED = 2;
-const F_DELIVERED = 4;
-const F_ERROR = 8;
-
-const CRYPTO = new Set(CRYPTO_ERROR_CODES);
-
 /**
  * Collects rows (via {@link RunAccumulator.sink}) and computes the results.
  *
@@ -190,103 +176,10 @@ const CRYPTO = new Set(CRYPTO_ERROR_CODES);
  * console.log(summary.latencyMs.p50); // 5
  * ```
  */
-export class RunAccumulator {
-  #ids = new Map<string, number>();
-  #n = 0;
-  #cap: number;
-  #sentT: Float64Array;
-  #recvT: Float64Array;
-  #bytes: Float64Array;
-  #recvCount: Uint32Array;
-  #flags: Uint8Array;
-  #errors = new Map<string, number>();
-  #errorRows = 0;
-  #undecryptable = 0;
-
-  constructor(capacity = 4096) {
-    this.#cap = Math.max(16, capacity);
-    this.#sentT = new Float64Array(this.#cap).fill(NaN);
-    this.#recvT = new Float64Array(this.#cap).fill(NaN);
-    this.#bytes = new Float64Array(this.#cap).fill(NaN);
-    this.#recvCount = new Uint32Array(this.#cap);
-    this.#flags = new Uint8Array(this.#cap);
-  }
-
+export class RunAccumulator extends MessageTable {
   /** A {@link RowSink} feeding this accumulator. */
-  readonly sink: RowSink = (_file, id, event, timeMs, bytes, _peer, kind) =>
-    this.add(id, event, timeMs, bytes, _peer, kind);
-
-  #grow(): void {
-    const cap = this.#cap * 2;
-    const f64 = (old: Float64Array) => {
-      const a = new Float64Array(cap);
-      a.set(old);
-      a.fill(NaN, old.length);
-      return a;
-    };
-    this.#sentT = f64(this.#sentT);
-    this.#recvT = f64(this.#recvT);
-    this.#bytes = f64(this.#bytes);
-    const rc = new Uint32Array(cap);
-    rc.set(this.#recvCount);
-    this.#recvCount = rc;
-    const fl = new Uint8Array(cap);
-    fl.set(this.#flags);
-    this.#flags = fl;
-    this.#cap = cap;
-  }
-
-  #index(id: string): number {
-    let i = this.#ids.get(id);
-    if (i === undefined) {
-      i = this.#n++;
-      if (i >= this.#cap) this.#grow();
-      this.#ids.set(id, i);
-    }
-    return i;
-  }
-
-  /** Adds one row (`event` is an `EV_*` code of the log reader). */
-  add(
-    id: string,
-    event: number,
-    timeMs: number,
-    bytes: number,
-    _peer: string,
-    kind: string,
-  ): void {
-    if (event === EV_ERROR) {
-      this.#errorRows++;
-      const code = kind === "" ? "UNSPECIFIED" : kind;
-      this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
-      if (CRYPTO.has(code)) this.#undecryptable++;
-      if (id !== "") this.#flags[this.#index(id)] |= F_ERROR;
-      return;
-    }
-    const i = this.#index(id);
-    switch (event) {
-      case EV_SENT: {
-        const t = this.#sentT[i];
-        if (!(t <= timeMs)) this.#sentT[i] = timeMs; // first send wins (NaN-safe)
-        this.#flags[i] |= F_SENT;
-        this.#bytes[i] = bytes;
-        break;
-      }
-      case EV_RECEIVED: {
-        const t = this.#recvT[i];
-        if (!(t <= timeMs)) this.#recvT[i] = timeMs;
-        this.#recvCount[i]++;
-        if (Number.isNaN(this.#bytes[i])) this.#bytes[i] = bytes;
-        break;
-      }
-      case EV_ACKED:
-        this.#flags[i] |= F_ACKED;
-        break;
-      case EV_DELIVERED:
-        this.#flags[i] |= F_DELIVERED;
-        break;
-    }
-  }
+  readonly sink: RowSink = (_file, id, event, timeMs, bytes, peer, kind) =>
+    this.add(id, event, timeMs, bytes, peer, kind);
 
   /** Computes the results; `meta` describes where the rows came from. */
   finish(
@@ -295,9 +188,9 @@ export class RunAccumulator {
     opts: RunAnalysisOptions = {},
   ): RunAnalysis {
     const trim = opts.steadyTrim ?? DEFAULT_STEADY_TRIM;
-    const n = this.#n;
-    const sentT = this.#sentT, recvT = this.#recvT, bytes = this.#bytes;
-    const rc = this.#recvCount, flags = this.#flags;
+    const n = this.size;
+    const sentT = this.sentT, recvT = this.recvT, bytes = this.bytes;
+    const rc = this.recvCount, flags = this.flags;
     const c: RunCounts = {
       sent: 0,
       acked: 0,
@@ -308,8 +201,8 @@ export class RunAccumulator {
       lostSilently: 0,
       duplicated: 0,
       duplicatedMessages: 0,
-      undecryptable: this.#undecryptable,
-      errors: this.#errorRows,
+      undecryptable: this.undecryptable,
+      errors: this.errorRows,
       unmatchedReceived: 0,
     };
     let recvBytes = 0;
@@ -435,7 +328,9 @@ export class RunAccumulator {
       }
     }
     const errorsByCode: Record<string, number> = {};
-    for (const [k, v] of [...this.#errors].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    for (
+      const [k, v] of [...this.errorsByCode].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    ) {
       errorsByCode[k] = v;
     }
     const summary: RunSummary = {
