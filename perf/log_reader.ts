@@ -196,7 +196,8 @@ export async function readClientLog(
  *
  * @example
  * ```ts
- * import { EV_RECEIVED, readRun } from "@fastchat/perf/log_reader";
+ * import { EV_RECEIVED } from "@fastchat/perf/client_log";
+ * import { readRun } from "@fastchat/perf/log_reader";
  * let received = 0;
  * await readRun("perf/testdata/clean", (_f, _id, ev) => {
  *   if (ev === EV_RECEIVED) received++;

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { WorkerHandle } from "@fastchat/perf/worker_handle";
- * declare const cfg: import("@fastchat/perf/load_worker").WorkerConfig;
+ * declare const cfg: import("./load_worker.ts").WorkerConfig;
  * const w = new WorkerHandle(0, cfg, "/tmp/worker-0.log", (_w, m) => console.log(m.t));
  * await w.exited;
  * ```
