@@ -186,5 +186,3 @@ export function parseHostPort(v: string): { host: string; port: number } {
   }
   return { host, port };
 }
-
-/** A random seed usable in user names (8 base-36 characters). */

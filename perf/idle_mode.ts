@@ -182,6 +182,13 @@ export function rssSlope(samples: RssSample[], fromFraction = 0.5): number | nul
 /**
  * Per-server and total KiB per idle connection: RSS growth / connections
  * (null for a server without connections).
+ *
+ * @example
+ * ```ts
+ * import { idleReport } from "./idle_mode.ts";
+ * const r = idleReport([{ id: "srv-1", pid: 1, before: 50_000, after: 60_000, clients: 100 }]);
+ * r.total.kbPerConnection; // 100
+ * ```
  */
 export function idleReport(servers: ServerRss[], samples?: RssSample[]): IdleReport {
   const rows = servers.map((s) => {

@@ -210,7 +210,15 @@ export function delaySampler(spec: DelaySpec, rng: Rng): () => number {
   }
 }
 
-/** Mean of a delay distribution (before clamping), in ms. */
+/**
+ * Mean of a delay distribution (before clamping), in ms.
+ *
+ * @example
+ * ```ts
+ * import { delayMean } from "./load_plan.ts";
+ * delayMean({ dist: "normal", meanMs: 10, sdMs: 5 }); // 10
+ * ```
+ */
 export function delayMean(spec: DelaySpec): number {
   return spec.dist === "const" ? spec.ms : spec.meanMs;
 }

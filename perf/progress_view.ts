@@ -16,7 +16,15 @@ import type { WorkerProgress } from "./load_worker.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes `perf: <line>` to stderr. */
+/**
+ * Writes `perf: <line>` to stderr.
+ *
+ * @example
+ * ```ts
+ * import { log } from "./progress_view.ts";
+ * log("cluster up"); // stderr: "perf: cluster up"
+ * ```
+ */
 export function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`perf: ${line}\n`));
 }
@@ -28,7 +36,18 @@ interface Bar {
   stop(): void;
 }
 
-/** Sent/received on stderr: a cli-progress bar on a TTY, else a line every 2 s. */
+/**
+ * Sent/received on stderr: a cli-progress bar on a TTY, else a line every 2 s.
+ *
+ * @example
+ * ```ts
+ * import { ProgressView, sumProgress } from "./progress_view.ts";
+ * const view = new ProgressView(1000, null); // 1,000 messages, no --duration
+ * view.start();
+ * view.update(sumProgress([]), performance.now());
+ * view.stop();
+ * ```
+ */
 export class ProgressView {
   readonly #tty = Deno.stderr.isTerminal();
   #bar: Bar | null = null;
@@ -76,7 +95,17 @@ export class ProgressView {
   }
 }
 
-/** Progress of the register and login phases: a bar on a TTY, else a line every 2 s. */
+/**
+ * Progress of the register and login phases: a bar on a TTY, else a line every 2 s.
+ *
+ * @example
+ * ```ts
+ * import { PhaseView } from "./progress_view.ts";
+ * const view = new PhaseView("register", 100);
+ * view.update(40, 2_000); // 40 of 100 after 2 s
+ * view.stop();
+ * ```
+ */
 export class PhaseView {
   readonly #tty = Deno.stderr.isTerminal();
   #bar: Bar | null = null;
@@ -131,6 +160,17 @@ export function workerProgress(p: Partial<WorkerProgress> = {}): WorkerProgress 
   };
 }
 
+/**
+ * The workers' progress summed; `allDone` once every worker has reported
+ * and finished sending (a null entry: a worker not heard from yet).
+ *
+ * @example
+ * ```ts
+ * import { sumProgress, workerProgress } from "./progress_view.ts";
+ * const s = sumProgress([workerProgress({ sent: 2, doneSending: true }), workerProgress({ sent: 3 })]);
+ * [s.sent, s.allDone]; // [5, false]
+ * ```
+ */
 export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
   const s: WorkerProgress & { allDone: boolean } = { ...workerProgress(), allDone: ps.length > 0 };
   for (const p of ps) {

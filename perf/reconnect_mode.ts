@@ -68,7 +68,19 @@ export interface ReconnectSummary {
   users: string[];
 }
 
-/** Follows the killed server's clients until all have reconnected. */
+/**
+ * Follows the killed server's clients until all have reconnected.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectTracker } from "./reconnect_mode.ts";
+ * const t = new ReconnectTracker("srv-1", ["perf-x-0"], 1000);
+ * t.disconnected("perf-x-0", 1100);
+ * t.reconnected("perf-x-0", 1400, "srv-2");
+ * await t.waitAllBack();
+ * t.summary().recoveryMs; // 400
+ * ```
+ */
 export class ReconnectTracker {
   readonly #users: Set<string>;
   readonly #down = new Map<string, number>();

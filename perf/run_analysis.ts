@@ -358,7 +358,15 @@ export class RunAccumulator extends MessageTable {
   }
 }
 
-/** Last non-empty path component (`"a/b/"` → `"b"`). */
+/**
+ * Last non-empty path component (`"a/b/"` → `"b"`).
+ *
+ * @example
+ * ```ts
+ * import { baseName } from "@fastchat/perf/run_analysis";
+ * baseName("perf/out/run-1/"); // "run-1"
+ * ```
+ */
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
   return parts.length ? parts[parts.length - 1] : path;
@@ -383,7 +391,15 @@ export async function analyzeRunDir(
   return acc.finish(info, { dir, files: files.length, rows }, opts);
 }
 
-/** Whether a run lost messages or had undecryptable ones (what `--fail-on-loss` checks). */
+/**
+ * Whether a run lost messages or had undecryptable ones (what `--fail-on-loss` checks).
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, isLossy } from "@fastchat/perf/run_analysis";
+ * isLossy((await analyzeRunDir("perf/testdata/lossy")).summary); // true
+ * ```
+ */
 export function isLossy(s: RunSummary): boolean {
   return s.counts.lost > 0 || s.counts.undecryptable > 0;
 }

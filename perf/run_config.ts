@@ -97,6 +97,15 @@ this only affects the register/login phases, which are timed separately from mes
 /** Identities per worker in idle mode (see `--identity-pool`). */
 const IDLE_IDENTITY_POOL = 16;
 
+/**
+ * A random seed usable in user names (8 base-36 characters).
+ *
+ * @example
+ * ```ts
+ * import { randomSeed } from "./run_config.ts";
+ * randomSeed(); // e.g. "k3x9a0qz"
+ * ```
+ */
 export function randomSeed(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(b, (x) => (x % 36).toString(36)).join("");

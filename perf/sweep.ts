@@ -148,7 +148,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Runs the sweep; resolves with the exit code (0 all ok, 1 a run failed, 2 bad flags, 130 interrupted). */
+/**
+ * Runs the sweep; resolves with the exit code (0 all ok, 1 a run failed, 2 bad flags, 130 interrupted).
+ *
+ * @example
+ * ```ts
+ * import { runSweep } from "./sweep.ts";
+ * Deno.exit(await runSweep(["--clients", "10,50", "--servers", "1,2", "--messages", "100"]));
+ * ```
+ */
 export async function runSweep(args: string[]): Promise<number> {
   const a = args[0] === "--" ? args.slice(1) : args;
   if (a.includes("--help") || a.includes("-h")) {

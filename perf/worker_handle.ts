@@ -18,7 +18,17 @@ import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from 
 const WORKER_MAIN = fileURLToPath(new URL("./load_worker.ts", import.meta.url));
 const encoder = new TextEncoder();
 
-/** A worker process and its JSON-lines channel. */
+/**
+ * A worker process and its JSON-lines channel.
+ *
+ * @example
+ * ```ts
+ * import { WorkerHandle } from "./worker_handle.ts";
+ * declare const cfg: import("./load_worker.ts").WorkerConfig;
+ * const w = new WorkerHandle(0, cfg, "/tmp/worker-0.log", () => {});
+ * await w.exited;
+ * ```
+ */
 export class WorkerHandle {
   progress: WorkerProgress | null = null;
   flushed = false;
