@@ -18,14 +18,46 @@ import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { Resvg } from "@resvg/resvg-js";
 
-/** Font stack of every chart (DejaVu Sans is what the PNG renderer finds on Linux). */
+/**
+ * Font stack of every chart (DejaVu Sans is what the PNG renderer finds on Linux).
+ *
+ * @example
+ * ```ts
+ * import { CHART_FONT } from "./chart_render.ts";
+ * CHART_FONT.startsWith("DejaVu Sans"); // true
+ * ```
+ */
 export const CHART_FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
-/** Width of a chart's plot area (px). */
+/**
+ * Width of a chart's plot area (px).
+ *
+ * @example
+ * ```ts
+ * import { CHART_HEIGHT, CHART_WIDTH } from "./chart_render.ts";
+ * const aspect = CHART_WIDTH / CHART_HEIGHT;
+ * ```
+ */
 export const CHART_WIDTH = 640;
-/** Height of a chart's plot area (px). */
+/**
+ * Height of a chart's plot area (px).
+ *
+ * @example
+ * ```ts
+ * import { CHART_HEIGHT } from "./chart_render.ts";
+ * const spec = { height: CHART_HEIGHT };
+ * ```
+ */
 export const CHART_HEIGHT = 280;
 
-/** A rendered chart. */
+/**
+ * A rendered chart.
+ *
+ * @example
+ * ```ts
+ * import type { Chart } from "./chart_render.ts";
+ * const c: Chart = { name: "cdf", title: "Latency CDF", svg: "<svg/>" };
+ * ```
+ */
 export interface Chart {
   /** File stem, e.g. `latency-by-message`. */
   name: string;
@@ -33,14 +65,32 @@ export interface Chart {
   svg: string;
 }
 
-/** A chart written to disk. */
+/**
+ * A chart written to disk.
+ *
+ * @example
+ * ```ts
+ * import { writeCharts } from "./chart_render.ts";
+ * import { latencyCdfSpec } from "./charts.ts";
+ * const [file] = await writeCharts("/tmp/c", [{ name: "cdf", title: "CDF", spec: latencyCdfSpec("r", [1]) }]);
+ * console.log(file.svgPath, file.pngPath);
+ * ```
+ */
 export interface ChartFile extends Chart {
   svgPath: string;
   /** Absent when PNG output was turned off. */
   pngPath?: string;
 }
 
-/** What {@link chartBase} returns: the top-level fields every chart spec starts with. */
+/**
+ * What {@link chartBase} returns: the top-level fields every chart spec starts with.
+ *
+ * @example
+ * ```ts
+ * import { type ChartBase, chartBase } from "./chart_render.ts";
+ * const b: ChartBase = chartBase("Throughput");
+ * ```
+ */
 export interface ChartBase {
   $schema: string;
   title: string | { text: string; subtitle: string };

@@ -12,7 +12,15 @@
  * @module
  */
 
-/** Cumulative counts of one client (or, summed, of a worker). */
+/**
+ * Cumulative counts of one client (or, summed, of a worker).
+ *
+ * @example
+ * ```ts
+ * import { type ClientCounters, zeroCounters } from "./client_counters.ts";
+ * const c: ClientCounters = { ...zeroCounters(), sent: 5, acked: 5 };
+ * ```
+ */
 export interface ClientCounters {
   /** `send()` calls that returned an id. */
   sent: number;

@@ -42,18 +42,66 @@ export const CSV_HEADER = ["message_id", "event", "time_ms", "bytes", "peer", "k
  * ```
  */
 export const LOG_EVENTS = ["sent", "acked", "received", "delivered", "error"] as const;
-/** One of {@link LOG_EVENTS}. */
+/**
+ * One of {@link LOG_EVENTS}.
+ *
+ * @example
+ * ```ts
+ * import type { LogEvent } from "./client_log.ts";
+ * const e: LogEvent = "delivered";
+ * ```
+ */
 export type LogEvent = typeof LOG_EVENTS[number];
 
-/** `sent`: the client sent the message (code of {@link LOG_EVENTS}). */
+/**
+ * `sent`: the client sent the message (code of {@link LOG_EVENTS}).
+ *
+ * @example
+ * ```ts
+ * import { EV_SENT, LOG_EVENTS } from "./client_log.ts";
+ * LOG_EVENTS[EV_SENT]; // "sent"
+ * ```
+ */
 export const EV_SENT = 0;
-/** `acked`: the server accepted the message. */
+/**
+ * `acked`: the server accepted the message.
+ *
+ * @example
+ * ```ts
+ * import { EV_ACKED, LOG_EVENTS } from "./client_log.ts";
+ * LOG_EVENTS[EV_ACKED]; // "acked"
+ * ```
+ */
 export const EV_ACKED = 1;
-/** `received`: the recipient decrypted it. */
+/**
+ * `received`: the recipient decrypted it.
+ *
+ * @example
+ * ```ts
+ * import { EV_RECEIVED, LOG_EVENTS } from "./client_log.ts";
+ * LOG_EVENTS[EV_RECEIVED]; // "received"
+ * ```
+ */
 export const EV_RECEIVED = 2;
-/** `delivered`: the sender got the delivery receipt. */
+/**
+ * `delivered`: the sender got the delivery receipt.
+ *
+ * @example
+ * ```ts
+ * import { EV_DELIVERED, LOG_EVENTS } from "./client_log.ts";
+ * LOG_EVENTS[EV_DELIVERED]; // "delivered"
+ * ```
+ */
 export const EV_DELIVERED = 3;
-/** `error`: any failure; the code is in `kind`. */
+/**
+ * `error`: any failure; the code is in `kind`.
+ *
+ * @example
+ * ```ts
+ * import { EV_ERROR, LOG_EVENTS } from "./client_log.ts";
+ * LOG_EVENTS[EV_ERROR]; // "error"
+ * ```
+ */
 export const EV_ERROR = 4;
 
 /** A CSV field that needs no quoting. */

@@ -15,7 +15,15 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import type { DelaySpec } from "./run_schema.ts";
 
-/** Largest `--payload`: leaves room for the ciphertext framing under the 960 KiB body limit. */
+/**
+ * Largest `--payload`: leaves room for the ciphertext framing under the 960 KiB body limit.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PAYLOAD_BYTES, parseSize } from "./flag_values.ts";
+ * parseSize("900KiB") === MAX_PAYLOAD_BYTES; // true
+ * ```
+ */
 export const MAX_PAYLOAD_BYTES = 900 * 1024;
 
 /**

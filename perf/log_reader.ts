@@ -33,6 +33,16 @@ const EVENT_CODE: ReadonlyMap<string, number> = new Map(LOG_EVENTS.map((e, i) =>
  * Receives one validated log row. `event` is one of the `EV_*` codes;
  * `bytes` is 0 when an error row leaves it empty; `file` is the index of
  * the client log in {@link RunLogs.files}.
+ *
+ * @example
+ * ```ts
+ * import { EV_SENT } from "./client_log.ts";
+ * import type { RowSink } from "./log_reader.ts";
+ * let sent = 0;
+ * const sink: RowSink = (_file, _id, event) => {
+ *   if (event === EV_SENT) sent++;
+ * };
+ * ```
  */
 export type RowSink = (
   file: number,
@@ -44,7 +54,16 @@ export type RowSink = (
   kind: string,
 ) => void;
 
-/** What {@link readRun} found. */
+/**
+ * What {@link readRun} found.
+ *
+ * @example
+ * ```ts
+ * import { readRun } from "./log_reader.ts";
+ * const { info, files, rows } = await readRun("perf/testdata/clean", () => {});
+ * console.log(info.config.clients, files.length, rows); // 2 2 40
+ * ```
+ */
 export interface RunLogs {
   /** `run.json`. */
   info: RunRecord;

@@ -33,13 +33,49 @@ export const CRYPTO_ERROR_CODES: readonly string[] = [
   "UNKNOWN_KEY",
 ];
 
-/** {@link MessageTable.flags} bit: a `sent` row was seen. */
+/**
+ * {@link MessageTable.flags} bit: a `sent` row was seen.
+ *
+ * @example
+ * ```ts
+ * import { F_SENT, MessageTable } from "./message_table.ts";
+ * const t = new MessageTable();
+ * const seen = (i: number) => (t.flags[i] & F_SENT) !== 0;
+ * ```
+ */
 export const F_SENT = 1;
-/** {@link MessageTable.flags} bit: an `acked` row was seen. */
+/**
+ * {@link MessageTable.flags} bit: an `acked` row was seen.
+ *
+ * @example
+ * ```ts
+ * import { F_ACKED, MessageTable } from "./message_table.ts";
+ * const t = new MessageTable();
+ * const seen = (i: number) => (t.flags[i] & F_ACKED) !== 0;
+ * ```
+ */
 export const F_ACKED = 2;
-/** {@link MessageTable.flags} bit: a `delivered` row was seen. */
+/**
+ * {@link MessageTable.flags} bit: a `delivered` row was seen.
+ *
+ * @example
+ * ```ts
+ * import { F_DELIVERED, MessageTable } from "./message_table.ts";
+ * const t = new MessageTable();
+ * const seen = (i: number) => (t.flags[i] & F_DELIVERED) !== 0;
+ * ```
+ */
 export const F_DELIVERED = 4;
-/** {@link MessageTable.flags} bit: an `error` row named the message. */
+/**
+ * {@link MessageTable.flags} bit: an `error` row named the message.
+ *
+ * @example
+ * ```ts
+ * import { F_ERROR, MessageTable } from "./message_table.ts";
+ * const t = new MessageTable();
+ * const seen = (i: number) => (t.flags[i] & F_ERROR) !== 0;
+ * ```
+ */
 export const F_ERROR = 8;
 
 const CRYPTO = new Set(CRYPTO_ERROR_CODES);

@@ -19,7 +19,15 @@ import { alignTable, fmtBytes, fmtCount, fmtMB, fmtMs, fmtRate, MISSING } from "
 
 const opt = (v: unknown): string => v === undefined || v === null || v === "" ? MISSING : String(v);
 
-/** A labelled value of a table. */
+/**
+ * A labelled value of a table.
+ *
+ * @example
+ * ```ts
+ * import type { Row } from "./report.ts";
+ * const row: Row = ["sent", "100"];
+ * ```
+ */
 export type Row = [label: string, value: string];
 
 /**

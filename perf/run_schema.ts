@@ -19,13 +19,29 @@ import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
 import type { MessagingStats, PhaseStats } from "./phase_stats.ts";
 
-/** Delay between a client's messages. */
+/**
+ * Delay between a client's messages.
+ *
+ * @example
+ * ```ts
+ * import type { DelaySpec } from "./run_schema.ts";
+ * const d: DelaySpec = { dist: "exp", meanMs: 12 }; // --delay exp:12ms
+ * ```
+ */
 export type DelaySpec =
   | { dist: "const"; ms: number }
   | { dist: "exp"; meanMs: number }
   | { dist: "normal"; meanMs: number; sdMs: number };
 
-/** How clients pace their messages. */
+/**
+ * How clients pace their messages.
+ *
+ * @example
+ * ```ts
+ * import type { SendModel } from "./run_schema.ts";
+ * const s: SendModel = { kind: "rate", perSecond: 500 }; // --rate 500/s
+ * ```
+ */
 export type SendModel =
   /** Closed loop: at most `window` messages per client without a `sent` ack. */
   | { kind: "window"; window: number }
@@ -34,7 +50,17 @@ export type SendModel =
   /** Open loop: a random delay between each client's messages. */
   | { kind: "delay"; delay: DelaySpec };
 
-/** Everything a run needs, defaults applied; `run.json` holds it as `config`. */
+/**
+ * Everything a run needs, defaults applied; `run.json` holds it as `config`.
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs } from "./run_config.ts";
+ * import type { RunConfig } from "./run_schema.ts";
+ * const cfg: RunConfig = parseRunArgs(["--clients", "10", "--messages", "5"]);
+ * cfg.servers; // 1
+ * ```
+ */
 export interface RunConfig {
   /** Conversation kind; only `dm` exists yet. */
   mode: "dm";
@@ -87,7 +113,15 @@ export interface RunConfig {
   args: string[];
 }
 
-/** Software versions of the run. */
+/**
+ * Software versions of the run.
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./run_schema.ts";
+ * (await readRunRecord("perf/testdata/clean")).versions.deno; // "2.9.6"
+ * ```
+ */
 export interface RunVersions {
   deno: string;
   v8: string;
@@ -95,7 +129,15 @@ export interface RunVersions {
   fastchat: string;
 }
 
-/** The machine the run ran on. */
+/**
+ * The machine the run ran on.
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./run_schema.ts";
+ * (await readRunRecord("perf/testdata/clean")).machine.cores; // 2
+ * ```
+ */
 export interface RunMachine {
   cores: number;
   memoryBytes: number;
@@ -104,7 +146,15 @@ export interface RunMachine {
   hostname: string;
 }
 
-/** The phases of `run.json`: null for a phase that did not run (or not to its end). */
+/**
+ * The phases of `run.json`: null for a phase that did not run (or not to its end).
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./run_schema.ts";
+ * (await readRunRecord("perf/testdata/clean")).phases.register?.perSecond; // 50
+ * ```
+ */
 export interface RunPhases {
   register: PhaseStats | null;
   login: PhaseStats | null;
@@ -112,7 +162,15 @@ export interface RunPhases {
   messaging: MessagingStats | null;
 }
 
-/** The workers' summed counters at the end of the run. */
+/**
+ * The workers' summed counters at the end of the run.
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./run_schema.ts";
+ * (await readRunRecord("perf/testdata/clean")).results?.missing; // 0
+ * ```
+ */
 export interface RunResults {
   sent: number;
   acked: number;
@@ -129,7 +187,16 @@ export interface RunResults {
   reconnects: number;
 }
 
-/** The content of `run.json`, fields in the order written. */
+/**
+ * The content of `run.json`, fields in the order written.
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord, type RunRecord } from "./run_schema.ts";
+ * const run: RunRecord = await readRunRecord("perf/testdata/clean");
+ * run.config.clients; // 2
+ * ```
+ */
 export interface RunRecord {
   config: RunConfig;
   versions: RunVersions;

@@ -24,7 +24,15 @@ import {
 import type { RunSummary } from "./run_analysis.ts";
 import type { RunConfig } from "./run_schema.ts";
 
-/** The parts of a run's configuration a sweep varies. */
+/**
+ * The parts of a run's configuration a sweep varies.
+ *
+ * @example
+ * ```ts
+ * import type { SweepConfig } from "./sweep_charts.ts";
+ * const c: SweepConfig = { clients: 10, servers: 2, payload: "1KiB", payloadBytes: 1024 };
+ * ```
+ */
 export type SweepConfig = Pick<RunConfig, "clients" | "servers" | "payload" | "payloadBytes">;
 
 interface Dimension {

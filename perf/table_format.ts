@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Shown for any missing or non-finite value. */
+/**
+ * Shown for any missing or non-finite value.
+ *
+ * @example
+ * ```ts
+ * import { fmtMs, MISSING } from "./table_format.ts";
+ * fmtMs(NaN) === MISSING; // true
+ * ```
+ */
 export const MISSING = "—";
 
 const finite = (x: number | undefined): x is number => typeof x === "number" && Number.isFinite(x);
