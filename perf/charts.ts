@@ -25,9 +25,25 @@ import {
 import type { RunAnalysis } from "./run_analysis.ts";
 import { type ThroughputSeries, throughputSeries } from "./throughput.ts";
 
-/** Most points of the latency-by-message chart. */
+/**
+ * Most points of the latency-by-message chart.
+ *
+ * @example
+ * ```ts
+ * import { downsample, MAX_SCATTER_POINTS } from "@fastchat/perf/charts";
+ * downsample(new Float64Array(100_000), MAX_SCATTER_POINTS).length <= MAX_SCATTER_POINTS; // true
+ * ```
+ */
 export const MAX_SCATTER_POINTS = 5_000;
-/** Most points of the latency CDF. */
+/**
+ * Most points of the latency CDF.
+ *
+ * @example
+ * ```ts
+ * import { cdfPoints, MAX_CDF_POINTS } from "@fastchat/perf/charts";
+ * cdfPoints(new Float64Array(100_000), MAX_CDF_POINTS).length; // 1000
+ * ```
+ */
 export const MAX_CDF_POINTS = 1_000;
 
 /**

@@ -109,7 +109,23 @@ export function idleServerReadings(
   }));
 }
 
-/** What {@link measureIdle} works with. */
+/**
+ * What {@link measureIdle} works with.
+ *
+ * @example
+ * ```ts
+ * import type { IdleContext } from "./idle_measurement.ts";
+ * import type { LoadRun } from "./load_run.ts";
+ * declare const run: LoadRun;
+ * const ctx: IdleContext = {
+ *   cluster: run.cluster!,
+ *   connections: run.connections,
+ *   abort: run.abort,
+ *   clients: run.cfg.clients,
+ *   runDir: run.dir,
+ * };
+ * ```
+ */
 export interface IdleContext {
   cluster: ClusterLauncher;
   connections: ConnectionLedger;

@@ -31,7 +31,16 @@ import {
   ReconnectTracker,
 } from "./reconnect_mode.ts";
 
-/** The content of `reconnect.json`: reconnect timing and the delivery check (null if unreadable). */
+/**
+ * The content of `reconnect.json`: reconnect timing and the delivery check (null if unreadable).
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectRecord } from "./kill_one.ts";
+ * const r: ReconnectRecord = JSON.parse(await Deno.readTextFile("perf/out/run-1/reconnect.json"));
+ * console.log(r.recoveryMs, r.messages?.lost);
+ * ```
+ */
 export type ReconnectRecord = ReconnectSummary & { messages: DeliveryCheck | null };
 
 /**

@@ -39,7 +39,19 @@ import type { SendModel } from "./run_schema.ts";
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
 
-/** Options of a {@link LoadClient}. */
+/**
+ * Options of a {@link LoadClient}.
+ *
+ * @example
+ * ```ts
+ * import type { LoadClientOptions } from "./load_client.ts";
+ * const opts: LoadClientOptions = {
+ *   index: 0, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
+ *   homeRoot: "/tmp/perf-home", kdfIterations: 100_000, csvPath: null,
+ *   send: { kind: "window", window: 16 }, payloadBytes: 100, messages: 10,
+ * };
+ * ```
+ */
 export interface LoadClientOptions {
   /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */
   index: number;

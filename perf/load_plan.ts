@@ -18,7 +18,16 @@
  */
 import type { DelaySpec, SendModel } from "./run_schema.ts";
 
-/** A generator of uniform numbers in [0, 1). */
+/**
+ * A generator of uniform numbers in [0, 1).
+ *
+ * @example
+ * ```ts
+ * import { type Rng, streamRng } from "./load_plan.ts";
+ * const rng: Rng = streamRng("seed", 0, "timing");
+ * rng(); // in [0, 1)
+ * ```
+ */
 export type Rng = () => number;
 
 /**
@@ -65,7 +74,16 @@ export function mulberry32(seed: number): Rng {
   };
 }
 
-/** What a random stream is used for; each has its own sequence. */
+/**
+ * What a random stream is used for; each has its own sequence.
+ *
+ * @example
+ * ```ts
+ * import { type Stream, streamRng } from "./load_plan.ts";
+ * const s: Stream = "payload";
+ * streamRng("seed", 3, s);
+ * ```
+ */
 export type Stream = "recipients" | "payload" | "timing";
 
 /**
@@ -96,7 +114,16 @@ export function pickRecipient(rng: Rng, self: number, clients: number): number {
   return j >= self ? j + 1 : j;
 }
 
-/** Sends per client whose recipients the key warm-up of a `--duration` run covers. */
+/**
+ * Sends per client whose recipients the key warm-up of a `--duration` run covers.
+ *
+ * @example
+ * ```ts
+ * import { WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
+ * const messages: number | null = null; // --duration: no message count
+ * const picks = messages ?? WARMUP_PICKS_FOR_DURATION;
+ * ```
+ */
 export const WARMUP_PICKS_FOR_DURATION = 1000;
 
 /**
@@ -223,7 +250,15 @@ export function delayMean(spec: DelaySpec): number {
   return spec.dist === "const" ? spec.ms : spec.meanMs;
 }
 
-/** One client's share of a total open-loop rate. */
+/**
+ * One client's share of a total open-loop rate.
+ *
+ * @example
+ * ```ts
+ * import { type RateShare, splitRate } from "./load_plan.ts";
+ * const share: RateShare = splitRate(500, 10, 0); // 50 per second each
+ * ```
+ */
 export interface RateShare {
   /** Messages per second of this client. */
   perSecond: number;
@@ -254,6 +289,13 @@ export function splitRate(total: number, clients: number, index: number): RateSh
  * When an open-loop client sends: offset of its first message after "go",
  * then the gap before each next one. Null for the closed loop (`window`),
  * which is paced by acks instead.
+ *
+ * @example
+ * ```ts
+ * import { sendSchedule, streamRng } from "./load_plan.ts";
+ * const s = sendSchedule({ kind: "rate", perSecond: 100 }, 0, 10, streamRng("x", 0, "timing"));
+ * s?.nextGapMs(); // 100
+ * ```
  */
 export interface Schedule {
   firstMs: number;
@@ -311,5 +353,11 @@ export function clientsOfWorker(w: number, workers: number, clients: number): nu
  * Fraction of the planned load after which `--kill-one` kills a server: a
  * quarter, so the kill happens under load and leaves three quarters to
  * observe recovery.
+ *
+ * @example
+ * ```ts
+ * import { KILL_AT_FRACTION } from "./load_plan.ts";
+ * const killAfter = 1000 * KILL_AT_FRACTION; // of 1,000 messages: after 250
+ * ```
  */
 export const KILL_AT_FRACTION = 0.25;

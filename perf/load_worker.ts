@@ -42,6 +42,15 @@ import type { RunConfig } from "./run_schema.ts";
  * that concern clients (see {@link RunConfig}; `clients` counts the whole
  * run, `idle` keeps registered sessions, writes no CSVs and sends nothing),
  * plus which worker it is, the load balancer and the run directory.
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs } from "./run_config.ts";
+ * import { workerConfig } from "./worker_pool.ts";
+ * import type { WorkerConfig } from "./load_worker.ts";
+ * const cfg = parseRunArgs(["--clients", "4", "--messages", "10"]);
+ * const w: WorkerConfig = workerConfig(cfg, 0, { host: "127.0.0.1", port: 7700 }, "/tmp/run");
+ * ```
  */
 export type WorkerConfig =
   & Pick<
@@ -66,7 +75,15 @@ export type WorkerConfig =
     concurrency?: number;
   };
 
-/** Commands on a worker's stdin, one JSON object per line. */
+/**
+ * Commands on a worker's stdin, one JSON object per line.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerCommand } from "./load_worker.ts";
+ * const go: WorkerCommand = { cmd: "go", startMs: performance.timeOrigin + performance.now() };
+ * ```
+ */
 export type WorkerCommand =
   | { cmd: "register" }
   | { cmd: "login" }
@@ -75,7 +92,16 @@ export type WorkerCommand =
   | { cmd: "go"; startMs: number }
   | { cmd: "stop" };
 
-/** A worker's aggregate counters plus whether all its clients finished sending. */
+/**
+ * A worker's aggregate counters plus whether all its clients finished sending.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerProgress } from "./load_worker.ts";
+ * import { workerProgress } from "./progress_view.ts";
+ * const p: WorkerProgress = workerProgress({ sent: 10, doneSending: true });
+ * ```
+ */
 export interface WorkerProgress extends ClientCounters {
   doneSending: boolean;
   /** Users registered so far (new accounts). */
@@ -89,7 +115,16 @@ export interface WorkerProgress extends ClientCounters {
   warmDelivered: number;
 }
 
-/** Lines on a worker's stdout. */
+/**
+ * Lines on a worker's stdout.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerMessage } from "./load_worker.ts";
+ * const m: WorkerMessage = JSON.parse('{"t":"hello","worker":0,"clients":2}');
+ * if (m.t === "hello") console.log(m.clients);
+ * ```
+ */
 export type WorkerMessage =
   | { t: "hello"; worker: number; clients: number }
   | {

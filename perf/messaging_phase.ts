@@ -28,7 +28,17 @@ import type { PhaseContext } from "./setup_phases.ts";
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
 
-/** What the messaging phase works with. */
+/**
+ * What the messaging phase works with.
+ *
+ * @example
+ * ```ts
+ * import type { LoadRun } from "./load_run.ts";
+ * import type { MessagingContext } from "./messaging_phase.ts";
+ * declare const run: LoadRun;
+ * const ctx: MessagingContext = run; // a LoadRun is the context of its phases
+ * ```
+ */
 export interface MessagingContext extends PhaseContext {
   /** The cluster perf started (null with `--lb`). */
   cluster: ClusterLauncher | null;

@@ -48,7 +48,16 @@ export function chooseVictim(
   return best;
 }
 
-/** Reconnect timing of the killed server's clients. */
+/**
+ * Reconnect timing of the killed server's clients.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectTracker } from "./reconnect_mode.ts";
+ * const s = new ReconnectTracker("srv-1", [], 0).summary();
+ * console.log(s.allReconnected, s.recoveryMs);
+ * ```
+ */
 export interface ReconnectSummary {
   server: string;
   killedAtMs: number;
@@ -140,7 +149,16 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Lost and duplicated messages of a run, from its client CSVs. */
+/**
+ * Lost and duplicated messages of a run, from its client CSVs.
+ *
+ * @example
+ * ```ts
+ * import { deliveryCheck } from "./reconnect_mode.ts";
+ * const c = deliveryCheck([{ id: "a", event: "sent" }]);
+ * console.log(c.lost, c.lostIds); // 1 ["a"]
+ * ```
+ */
 export interface DeliveryCheck {
   /** Distinct message ids with a `sent` row. */
   sent: number;
@@ -159,7 +177,15 @@ export interface DeliveryCheck {
   lostDetails: LostMessage[];
 }
 
-/** One CSV row as far as the delivery check needs it. */
+/**
+ * One CSV row as far as the delivery check needs it.
+ *
+ * @example
+ * ```ts
+ * import type { DeliveryRow } from "./reconnect_mode.ts";
+ * const row: DeliveryRow = { id: "m1", event: "sent", user: "perf-x-0", peer: "perf-x-1", timeMs: 5 };
+ * ```
+ */
 export interface DeliveryRow {
   id: string;
   event: string;
@@ -171,7 +197,17 @@ export interface DeliveryRow {
   kind?: string;
 }
 
-/** A message that was sent and never received. */
+/**
+ * A message that was sent and never received.
+ *
+ * @example
+ * ```ts
+ * import { deliveryCheck } from "./reconnect_mode.ts";
+ * const [lost] = deliveryCheck([{ id: "a", event: "sent", user: "u0", peer: "u1", timeMs: 5 }])
+ *   .lostDetails;
+ * console.log(lost.from, lost.to, lost.acked); // u0 u1 false
+ * ```
+ */
 export interface LostMessage {
   id: string;
   from: string;

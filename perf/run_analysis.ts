@@ -39,10 +39,27 @@ import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
 
-/** Fraction of the messaging window cut from each end for steady state. */
+/**
+ * Fraction of the messaging window cut from each end for steady state.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, DEFAULT_STEADY_TRIM } from "@fastchat/perf/run_analysis";
+ * await analyzeRunDir("perf/testdata/clean", { steadyTrim: DEFAULT_STEADY_TRIM / 2 });
+ * ```
+ */
 export const DEFAULT_STEADY_TRIM = 0.1;
 
-/** Message counts of a run. */
+/**
+ * Message counts of a run.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { counts } = (await analyzeRunDir("perf/testdata/lossy")).summary;
+ * console.log(counts.lost, counts.duplicated); // 2 1
+ * ```
+ */
 export interface RunCounts {
   /** Distinct messages with a `sent` row. */
   sent: number;
@@ -69,7 +86,16 @@ export interface RunCounts {
   unmatchedReceived: number;
 }
 
-/** Throughput over one window. */
+/**
+ * Throughput over one window.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { steady } = (await analyzeRunDir("perf/testdata/clean")).summary.throughput;
+ * console.log(steady.messagesPerSec);
+ * ```
+ */
 export interface WindowThroughput {
   startMs: number;
   endMs: number;
@@ -80,7 +106,16 @@ export interface WindowThroughput {
   mbPerSec: number;
 }
 
-/** Throughput of a run: whole window plus steady state. */
+/**
+ * Throughput of a run: whole window plus steady state.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const t = (await analyzeRunDir("perf/testdata/clean")).summary.throughput;
+ * console.log(t.windowMs, t.messagesPerSec, t.sendRatePerSec);
+ * ```
+ */
 export interface RunThroughput extends WindowThroughput {
   /** `endMs − startMs`: first send to last first reception. */
   windowMs: number;
@@ -96,7 +131,16 @@ export interface RunThroughput extends WindowThroughput {
   };
 }
 
-/** Registration and login rates from `run.json` phases; NaN when absent. */
+/**
+ * Registration and login rates from `run.json` phases; NaN when absent.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { phases } = (await analyzeRunDir("perf/testdata/clean")).summary;
+ * console.log(phases.registrationsPerSec); // 50
+ * ```
+ */
 export interface PhaseRates {
   registrations: number;
   registrationsPerSec: number;
@@ -109,6 +153,13 @@ export interface PhaseRates {
 /**
  * The JSON-friendly result of one run. Unknown numbers are NaN (null in
  * JSON).
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunSummary } from "@fastchat/perf/run_analysis";
+ * const s: RunSummary = (await analyzeRunDir("perf/testdata/clean")).summary;
+ * console.log(JSON.stringify(s.latencyMs));
+ * ```
  */
 export interface RunSummary {
   /** The run directory as given. */
@@ -134,7 +185,16 @@ export interface RunSummary {
   warnings: string[];
 }
 
-/** Per-message series kept for charts. */
+/**
+ * Per-message series kept for charts.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { series } = await analyzeRunDir("perf/testdata/clean");
+ * console.log(series.sortedLatencyMs.length); // 10
+ * ```
+ */
 export interface RunSeries {
   /** Send times of sent messages, ascending (epoch ms). */
   sentTimesMs: Float64Array;
@@ -146,13 +206,31 @@ export interface RunSeries {
   receivedTimesMs: Float64Array;
 }
 
-/** A run's summary plus the series behind its charts. */
+/**
+ * A run's summary plus the series behind its charts.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunAnalysis } from "@fastchat/perf/run_analysis";
+ * const run: RunAnalysis = await analyzeRunDir("perf/testdata/clean");
+ * console.log(run.summary.name, run.series.sentTimesMs.length); // clean 10
+ * ```
+ */
 export interface RunAnalysis {
   summary: RunSummary;
   series: RunSeries;
 }
 
-/** Options of {@link analyzeRunDir} / {@link RunAccumulator.finish}. */
+/**
+ * Options of {@link analyzeRunDir} / {@link RunAccumulator.finish}.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunAnalysisOptions } from "@fastchat/perf/run_analysis";
+ * const opts: RunAnalysisOptions = { steadyTrim: 0.2 };
+ * await analyzeRunDir("perf/testdata/clean", opts);
+ * ```
+ */
 export interface RunAnalysisOptions {
   /** Fraction cut from each end of the messaging window (default 0.1). */
   steadyTrim?: number;

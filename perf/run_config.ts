@@ -26,16 +26,56 @@ import {
 } from "./flag_values.ts";
 import type { RunConfig, SendModel } from "./run_schema.ts";
 
-/** Chat servers' scrypt cost for perf runs (see HELP for why). */
+/**
+ * Chat servers' scrypt cost for perf runs (see HELP for why).
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs, PERF_SCRYPT_N } from "./run_config.ts";
+ * parseRunArgs(["--clients", "2", "--messages", "1"]).scryptN === PERF_SCRYPT_N; // true
+ * ```
+ */
 export const PERF_SCRYPT_N = 16384;
-/** scrypt cost in `--idle` mode: 10,000 logins must stay feasible. */
+/**
+ * scrypt cost in `--idle` mode: 10,000 logins must stay feasible.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_SCRYPT_N, parseRunArgs } from "./run_config.ts";
+ * parseRunArgs(["--idle", "100"]).scryptN === IDLE_SCRYPT_N; // true
+ * ```
+ */
 export const IDLE_SCRYPT_N = 1024;
-/** PBKDF2 iterations of perf users (the client library's default). */
+/**
+ * PBKDF2 iterations of perf users (the client library's default).
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs, PERF_KDF_ITERATIONS } from "./run_config.ts";
+ * parseRunArgs(["--clients", "2", "--messages", "1"]).kdfIterations === PERF_KDF_ITERATIONS; // true
+ * ```
+ */
 export const PERF_KDF_ITERATIONS = 600_000;
-/** PBKDF2 iterations of `--idle` users: the smallest the client accepts. */
+/**
+ * PBKDF2 iterations of `--idle` users: the smallest the client accepts.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_KDF_ITERATIONS, parseRunArgs } from "./run_config.ts";
+ * parseRunArgs(["--idle", "100"]).kdfIterations === IDLE_KDF_ITERATIONS; // true
+ * ```
+ */
 export const IDLE_KDF_ITERATIONS = 100_000;
 
-/** The `--help` text. */
+/**
+ * The `--help` text.
+ *
+ * @example
+ * ```ts
+ * import { HELP } from "./run_config.ts";
+ * console.log(HELP);
+ * ```
+ */
 export const HELP = `Usage: deno task perf -- --clients N (--messages M | --duration D) [options]
        deno task perf -- --idle N [--servers S]
 

@@ -24,7 +24,20 @@ import type { WorkerProgress } from "./load_worker.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 import type { RunConfig, RunRecord } from "./run_schema.ts";
 
-/** The parts of a started cluster `run.json` names. */
+/**
+ * The parts of a started cluster `run.json` names.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterFacts } from "./run_record.ts";
+ * const cluster: ClusterFacts = {
+ *   servers: [{ id: "srv-1", address: "127.0.0.1:7001", pid: 11, killed: false }],
+ *   lbAddress: "127.0.0.1:7700",
+ *   lbPid: 9,
+ *   dbPid: null,
+ * };
+ * ```
+ */
 export interface ClusterFacts {
   servers: readonly Pick<LaunchedServer, "id" | "address" | "pid" | "killed">[];
   lbAddress: string;
@@ -32,7 +45,16 @@ export interface ClusterFacts {
   dbPid: number | null;
 }
 
-/** Everything `run.json` is made of. */
+/**
+ * Everything `run.json` is made of.
+ *
+ * @example
+ * ```ts
+ * import { type RunFacts, runRecord } from "./run_record.ts";
+ * declare const facts: RunFacts;
+ * runRecord(facts).config.clients;
+ * ```
+ */
 export interface RunFacts {
   cfg: RunConfig;
   startedAt: Date;

@@ -29,7 +29,17 @@ const WARMUP_SETTLE_MS = 1_000;
 /** Longest wait for every key warm-up message and receipt to arrive. */
 const WARMUP_TIMEOUT_MS = 300_000;
 
-/** What a phase of the run works with. */
+/**
+ * What a phase of the run works with.
+ *
+ * @example
+ * ```ts
+ * import type { LoadRun } from "./load_run.ts";
+ * import type { PhaseContext } from "./setup_phases.ts";
+ * declare const run: LoadRun;
+ * const ctx: PhaseContext = run; // a LoadRun is the context of its phases
+ * ```
+ */
 export interface PhaseContext {
   cfg: RunConfig;
   pool: WorkerPool;

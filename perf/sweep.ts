@@ -32,7 +32,16 @@ const HELP =
 Runs deno task perf once per combination of the comma-separated lists, one run directory
 each under DIR (default perf/out/<timestamp>-sweep), then analyzes them all together.`;
 
-/** The sweep's own flags; everything else goes to each run. */
+/**
+ * The sweep's own flags; everything else goes to each run.
+ *
+ * @example
+ * ```ts
+ * import { parseSweepArgs, type SweepArgs } from "./sweep.ts";
+ * const s: SweepArgs = parseSweepArgs(["--clients", "10,50", "--messages", "100"]);
+ * s.servers; // null: not swept
+ * ```
+ */
 export interface SweepArgs {
   clients: string[];
   /** null: not swept (perf's default, or `--lb`). */
@@ -44,7 +53,16 @@ export interface SweepArgs {
   forward: string[];
 }
 
-/** One point of the matrix. */
+/**
+ * One point of the matrix.
+ *
+ * @example
+ * ```ts
+ * import { parseSweepArgs, sweepMatrix } from "./sweep.ts";
+ * const [p] = sweepMatrix(parseSweepArgs(["--clients", "10", "--payload", "1KiB", "--messages", "5"]));
+ * p.name; // "c10-p1KiB"
+ * ```
+ */
 export interface SweepPoint {
   clients: string;
   servers: string | null;
