@@ -166,7 +166,17 @@ export function svgToPng(svg: string): Uint8Array {
   return r.render().asPng();
 }
 
-/** Options of {@link writeRunCharts} and {@link writeSweepCharts}. */
+/**
+ * Options of {@link writeRunCharts} and {@link writeSweepCharts}.
+ *
+ * @example
+ * ```ts
+ * import { writeCharts } from "./chart_render.ts";
+ * import { latencyCdfSpec } from "./charts.ts";
+ * const spec = latencyCdfSpec("r", [1, 2]);
+ * await writeCharts("/tmp/c", [{ name: "cdf", title: "CDF", spec }], { png: false });
+ * ```
+ */
 export interface ChartWriteOptions {
   /** Also write PNGs (default true). */
   png?: boolean;
