@@ -24,7 +24,7 @@ import { parseHostPort } from "./flag_values.ts";
 import { measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import { type ReconnectRecord, reconnectRecord, writeReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { messagingPhase } from "./messaging_phase.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 import { log } from "./progress_view.ts";

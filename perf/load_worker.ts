@@ -1,11 +1,11 @@
 /**
  * A load worker process: `deno run -A perf/load_worker.ts '<WorkerConfig JSON>'`,
  * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
- * by index) and talks to the parent in JSON lines:
+ * by index) and talks to the parent in JSON lines (`worker_protocol.ts`):
  *
  * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`, `{"cmd":"persist"}`,
  *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
- * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
+ * - stdout, `WorkerMessage`s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
  *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
  *   `flushed` (the last line before exit 0).
  *
@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import type { WorkerConfig } from "./load_worker.ts";
+ * import type { WorkerConfig } from "./worker_protocol.ts";
  * const cfg: WorkerConfig = {
  *   worker: 0, workers: 1, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
  *   kdfIterations: 100_000, identityPool: 0, send: { kind: "window", window: 16 }, payloadBytes: 100,
@@ -31,128 +31,17 @@
 import { ioStats } from "@fastchat/lib/framed_conn";
 import { AuthGate, retryAuth } from "./auth_gate.ts";
 import { nowMs, sleep } from "./clock.ts";
-import { addCounters, type ClientCounters, zeroCounters } from "./client_counters.ts";
-import { LoadClient } from "./load_client.ts";
+import { addCounters, zeroCounters } from "./client_counters.ts";
 import { IdentityPool } from "./identity_pool.ts";
+import { LoadClient } from "./load_client.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { RunConfig } from "./run_schema.ts";
-
-/**
- * What the parent tells a worker on its command line: the run's settings
- * that concern clients (see {@link RunConfig}; `clients` counts the whole
- * run, `idle` keeps registered sessions, writes no CSVs and sends nothing),
- * plus which worker it is, the load balancer and the run directory.
- *
- * @example
- * ```ts
- * import { parseRunArgs } from "./run_config.ts";
- * import { workerConfig } from "./worker_pool.ts";
- * import type { WorkerConfig } from "./load_worker.ts";
- * const cfg = parseRunArgs(["--clients", "4", "--messages", "10"]);
- * const w: WorkerConfig = workerConfig(cfg, 0, { host: "127.0.0.1", port: 7700 }, "/tmp/run");
- * ```
- */
-export type WorkerConfig =
-  & Pick<
-    RunConfig,
-    | "workers"
-    | "clients"
-    | "seed"
-    | "kdfIterations"
-    | "identityPool"
-    | "send"
-    | "payloadBytes"
-    | "messages"
-    | "durationMs"
-    | "idle"
-  >
-  & {
-    worker: number;
-    lb: { host: string; port: number };
-    /** Run directory: CSVs go to `<runDir>/clients/<user>.csv`. */
-    runDir: string;
-    /** Concurrent registrations/logins (default 32). */
-    concurrency?: number;
-  };
-
-/**
- * Commands on a worker's stdin, one JSON object per line.
- *
- * @example
- * ```ts
- * import type { WorkerCommand } from "./load_worker.ts";
- * const go: WorkerCommand = { cmd: "go", startMs: performance.timeOrigin + performance.now() };
- * ```
- */
-export type WorkerCommand =
-  | { cmd: "register" }
-  | { cmd: "login" }
-  | { cmd: "warmup" }
-  | { cmd: "persist" }
-  | { cmd: "go"; startMs: number }
-  | { cmd: "stop" };
-
-/**
- * A worker's aggregate counters plus whether all its clients finished sending.
- *
- * @example
- * ```ts
- * import type { WorkerProgress } from "./load_worker.ts";
- * import { workerProgress } from "./progress_view.ts";
- * const p: WorkerProgress = workerProgress({ sent: 10, doneSending: true });
- * ```
- */
-export interface WorkerProgress extends ClientCounters {
-  doneSending: boolean;
-  /** Users registered so far (new accounts). */
-  registered: number;
-  /** Users whose registration found them existing (USER_EXISTS). */
-  existing: number;
-  loggedIn: number;
-  /** Key warm-up: messages sent by, and messages and receipts received by, this worker's clients. */
-  warmSent: number;
-  warmReceived: number;
-  warmDelivered: number;
-}
-
-/**
- * Lines on a worker's stdout.
- *
- * @example
- * ```ts
- * import type { WorkerMessage } from "./load_worker.ts";
- * const m: WorkerMessage = JSON.parse('{"t":"hello","worker":0,"clients":2}');
- * if (m.t === "hello") console.log(m.clients);
- * ```
- */
-export type WorkerMessage =
-  | { t: "hello"; worker: number; clients: number }
-  | {
-    t: "registered";
-    worker: number;
-    registered: number;
-    existing: number;
-    /** Requests refused with RATE_LIMITED (and retried) during the phase. */
-    rateLimited: number;
-  }
-  | {
-    t: "ready";
-    worker: number;
-    loggedIn: number;
-    kept: number;
-    rateLimited: number;
-    /** user -> [server id, server address] */
-    servers: Record<string, [string, string]>;
-  }
-  /** Every warm-up message of the worker's clients is queued. */
-  | { t: "warmed"; worker: number; sent: number }
-  /** Every client's key state is written (nothing left to save during timing). */
-  | { t: "persisted"; worker: number }
-  | ({ t: "progress"; worker: number } & WorkerProgress)
-  | { t: "disconnected"; worker: number; user: string; timeMs: number; code: string }
-  | { t: "reconnected"; worker: number; user: string; timeMs: number; server: string }
-  | { t: "failed"; worker: number; message: string }
-  | ({ t: "flushed"; worker: number } & WorkerProgress);
+import {
+  readLines,
+  type WorkerCommand,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerProgress,
+} from "./worker_protocol.ts";
 
 const encoder = new TextEncoder();
 /** Client CSV logs are flushed in this many groups spread over each second. */
@@ -370,17 +259,6 @@ class Worker {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let partial = "";
-  for await (const chunk of stream) {
-    const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-    partial = parts.pop()!;
-    yield* parts;
-  }
-  if (partial) yield partial;
-}
-
 async function main(): Promise<void> {
   const cfg = JSON.parse(Deno.args[0]) as WorkerConfig;
   // The parent owns Ctrl-C; it tells us to stop on stdin.
@@ -389,7 +267,7 @@ async function main(): Promise<void> {
   const w = new Worker(cfg, homeRoot);
   w.start();
   try {
-    for await (const line of lines(Deno.stdin.readable)) {
+    for await (const line of readLines(Deno.stdin.readable)) {
       if (!line.trim()) continue;
       const cmd = JSON.parse(line) as WorkerCommand;
       if (cmd.cmd === "register") w.track(w.register());

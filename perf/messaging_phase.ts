@@ -19,9 +19,10 @@ import { nowMs, sleep } from "./clock.ts";
 import type { ClusterLauncher } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import { killBusiestServer, killIsDue } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type RunPhaseStats } from "./phase_stats.ts";
-import { log, ProgressView, sumProgress } from "./progress_view.ts";
+import { log, ProgressView } from "./progress_view.ts";
+import { sumProgress } from "./worker_protocol.ts";
 import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
 
@@ -75,7 +76,7 @@ export function describeSendModel(s: SendModel): string {
  * @example
  * ```ts
  * import { MessagingEnd } from "./messaging_phase.ts";
- * import { sumProgress } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
  * const end = new MessagingEnd(30_000);
  * end.check(sumProgress([]), 1000, true); // null: no worker is done
  * ```

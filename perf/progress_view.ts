@@ -11,8 +11,7 @@
  * @module
  */
 import cliProgress from "cli-progress";
-import { addCounters, zeroCounters } from "./client_counters.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 
 const encoder = new TextEncoder();
 
@@ -41,7 +40,8 @@ interface Bar {
  *
  * @example
  * ```ts
- * import { ProgressView, sumProgress } from "./progress_view.ts";
+ * import { ProgressView } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
  * const view = new ProgressView(1000, null); // 1,000 messages, no --duration
  * view.start();
  * view.update(sumProgress([]), performance.now());
@@ -135,58 +135,4 @@ export class PhaseView {
     this.#bar?.stop();
     this.#bar = null;
   }
-}
-
-/**
- * A worker's progress with every count zero, overridden by `p`.
- *
- * @example
- * ```ts
- * import { workerProgress } from "./progress_view.ts";
- * workerProgress({ sent: 3 }).received; // 0
- * ```
- */
-export function workerProgress(p: Partial<WorkerProgress> = {}): WorkerProgress {
-  return {
-    ...zeroCounters(),
-    doneSending: false,
-    registered: 0,
-    existing: 0,
-    loggedIn: 0,
-    warmSent: 0,
-    warmReceived: 0,
-    warmDelivered: 0,
-    ...p,
-  };
-}
-
-/**
- * The workers' progress summed; `allDone` once every worker has reported
- * and finished sending (a null entry: a worker not heard from yet).
- *
- * @example
- * ```ts
- * import { sumProgress, workerProgress } from "./progress_view.ts";
- * const s = sumProgress([workerProgress({ sent: 2, doneSending: true }), workerProgress({ sent: 3 })]);
- * [s.sent, s.allDone]; // [5, false]
- * ```
- */
-export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
-  const s: WorkerProgress & { allDone: boolean } = { ...workerProgress(), allDone: ps.length > 0 };
-  for (const p of ps) {
-    if (!p) {
-      s.allDone = false;
-      continue;
-    }
-    addCounters(s, p);
-    s.registered += p.registered;
-    s.existing += p.existing;
-    s.loggedIn += p.loggedIn;
-    s.warmSent += p.warmSent;
-    s.warmReceived += p.warmReceived;
-    s.warmDelivered += p.warmDelivered;
-    if (!p.doneSending) s.allDone = false;
-  }
-  s.doneSending = s.allDone;
-  return s;
 }

@@ -20,7 +20,7 @@ import type { LaunchedServer } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 import type { RunConfig, RunRecord } from "./run_schema.ts";
 

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { ConnectionLedger } from "./connection_ledger.ts";
-import type { WorkerProgress } from "./load_worker.ts";
-import { workerProgress } from "./progress_view.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
+import { workerProgress } from "./worker_protocol.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { type RunFacts, runRecord, writeRunRecord } from "./run_record.ts";
 import { readRunRecord } from "./run_schema.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import type { ReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 
 /**

@@ -17,7 +17,7 @@
  */
 import { nowMs, sleep } from "./clock.ts";
 import { plannedRecipients, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type PhaseStats, phaseStats } from "./phase_stats.ts";
 import { log, PhaseView } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";

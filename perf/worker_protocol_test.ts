@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { sumProgress, workerProgress } from "./progress_view.ts";
+import { readLines, sumProgress, workerProgress } from "./worker_protocol.ts";
 
 Deno.test("workerProgress: zeros, overridden by the given counts", () => {
   expect(workerProgress({ sent: 3, loggedIn: 2 })).toMatchObject({
@@ -28,4 +28,13 @@ Deno.test("sumProgress: counts add up; allDone once every worker reported and fi
   expect(sumProgress([a, { ...b, doneSending: true }]).allDone).toBe(true);
   expect(sumProgress([a, null]).allDone).toBe(false); // a worker not heard from yet
   expect(sumProgress([]).allDone).toBe(false);
+});
+
+Deno.test("readLines: lines split across chunks, UTF-8 split across chunks, a last line without newline", async () => {
+  const bytes = new TextEncoder().encode('{"t":"hello"}\n{"t":"fa\u00efled"}\nlast');
+  const cut = bytes.indexOf(0xc3) + 1; // inside the two bytes of "ï"
+  const input = ReadableStream.from([bytes.slice(0, 5), bytes.slice(5, cut), bytes.slice(cut)]);
+  const lines: string[] = [];
+  for await (const l of readLines(input)) lines.push(l);
+  expect(lines).toEqual(['{"t":"hello"}', '{"t":"fa\u00efled"}', "last"]);
 });
