@@ -21,6 +21,7 @@ export * from "./client_log.ts";
 export * from "./run_schema.ts";
 export * from "./log_reader.ts";
 export * from "./message_table.ts";
+export * from "./run_throughput.ts";
 export * from "./run_analysis.ts";
 export * from "./throughput.ts";
 export * from "./table_format.ts";

@@ -17,11 +17,7 @@
  * - **undecryptable**: `error` rows whose code (`kind`) is DECRYPT_FAILED,
  *   BAD_SIGNATURE or UNKNOWN_KEY.
  * - **latency**: first reception time − sent time, per message received.
- * - **throughput**: received messages (and their payload bytes, MB = 10⁶ B)
- *   divided by the window from the first `sent` to the last first reception.
- * - **steady state**: the same window with its first and last 10 % cut off
- *   (`steadyTrim`); throughput counts the first receptions inside it, and its
- *   latency summary covers messages sent inside it.
+ * - **throughput** and **steady state**: see `run_throughput.ts`.
  *
  * Per-message state is collected in a `MessageTable` (`message_table.ts`):
  * typed arrays, no per-row objects.
@@ -38,17 +34,12 @@ import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
-
-/**
- * Fraction of the messaging window cut from each end for steady state.
- *
- * @example
- * ```ts
- * import { analyzeRunDir, DEFAULT_STEADY_TRIM } from "@fastchat/perf/run_analysis";
- * await analyzeRunDir("perf/testdata/clean", { steadyTrim: DEFAULT_STEADY_TRIM / 2 });
- * ```
- */
-export const DEFAULT_STEADY_TRIM = 0.1;
+import {
+  DEFAULT_STEADY_TRIM,
+  perSecond,
+  type RunThroughput,
+  runThroughput,
+} from "./run_throughput.ts";
 
 /**
  * Message counts of a run.
@@ -84,51 +75,6 @@ export interface RunCounts {
   errors: number;
   /** Messages received but never logged as sent. */
   unmatchedReceived: number;
-}
-
-/**
- * Throughput over one window.
- *
- * @example
- * ```ts
- * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
- * const { steady } = (await analyzeRunDir("perf/testdata/clean")).summary.throughput;
- * console.log(steady.messagesPerSec);
- * ```
- */
-export interface WindowThroughput {
-  startMs: number;
-  endMs: number;
-  /** Received messages (first receptions) inside the window. */
-  messages: number;
-  messagesPerSec: number;
-  /** Payload megabytes (10⁶ bytes) per second. */
-  mbPerSec: number;
-}
-
-/**
- * Throughput of a run: whole window plus steady state.
- *
- * @example
- * ```ts
- * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
- * const t = (await analyzeRunDir("perf/testdata/clean")).summary.throughput;
- * console.log(t.windowMs, t.messagesPerSec, t.sendRatePerSec);
- * ```
- */
-export interface RunThroughput extends WindowThroughput {
-  /** `endMs − startMs`: first send to last first reception. */
-  windowMs: number;
-  /** Payload bytes of the received messages. */
-  bytes: number;
-  /** Offered load: sent messages per second between the first and last send. */
-  sendRatePerSec: number;
-  steady: WindowThroughput & {
-    /** Fraction cut from each end of the window. */
-    trim: number;
-    /** Latency of the messages sent inside the steady window. */
-    latencyMs: LatencySummary;
-  };
 }
 
 /**
@@ -267,7 +213,7 @@ export class RunAccumulator extends MessageTable {
   ): RunAnalysis {
     const trim = opts.steadyTrim ?? DEFAULT_STEADY_TRIM;
     const n = this.size;
-    const sentT = this.sentT, recvT = this.recvT, bytes = this.bytes;
+    const sentT = this.sentT, recvT = this.recvT;
     const rc = this.recvCount, flags = this.flags;
     const c: RunCounts = {
       sent: 0,
@@ -283,7 +229,6 @@ export class RunAccumulator extends MessageTable {
       errors: this.errorRows,
       unmatchedReceived: 0,
     };
-    let recvBytes = 0;
     for (let i = 0; i < n; i++) {
       const f = flags[i];
       const r = rc[i];
@@ -293,8 +238,6 @@ export class RunAccumulator extends MessageTable {
       if (r > 0) {
         c.received++;
         c.receptions += r;
-        const b = bytes[i];
-        if (b > 0) recvBytes += b;
         if (r > 1) {
           c.duplicated += r - 1;
           c.duplicatedMessages++;
@@ -330,60 +273,20 @@ export class RunAccumulator extends MessageTable {
     for (let i = 0, j = 0; i < n; i++) if (rc[i] > 0) recvTimes[j++] = recvT[i];
     recvTimes.sort();
 
-    // Throughput windows.
-    const firstSent = sentTimes.length ? sentTimes[0] : NaN;
-    const lastSent = sentTimes.length ? sentTimes[sentTimes.length - 1] : NaN;
-    const lastRecv = recvTimes.length ? recvTimes[recvTimes.length - 1] : NaN;
-    const start = firstSent, end = lastRecv;
-    const windowMs = end - start;
-    const rate = (count: number, ms: number) => ms > 0 ? count / (ms / 1000) : NaN;
-    const steadyStart = start + trim * windowMs;
-    const steadyEnd = end - trim * windowMs;
-    let steadyMsgs = 0, steadyBytes = 0;
-    for (let i = 0; i < n; i++) {
-      const t = recvT[i];
-      if (t >= steadyStart && t <= steadyEnd) {
-        steadyMsgs++;
-        const b = bytes[i];
-        if (b > 0) steadyBytes += b;
-      }
-    }
-    const steadyLat: number[] = [];
-    for (let k = 0; k < sentTimes.length; k++) {
-      const t = sentTimes[k];
-      if (t >= steadyStart && t <= steadyEnd && latBySend[k] === latBySend[k]) {
-        steadyLat.push(latBySend[k]);
-      }
-    }
-    const steadyMs = steadyEnd - steadyStart;
-    const throughput: RunThroughput = {
-      startMs: start,
-      endMs: end,
-      windowMs,
-      messages: c.received,
-      bytes: recvBytes,
-      messagesPerSec: rate(c.received, windowMs),
-      mbPerSec: rate(recvBytes / 1e6, windowMs),
-      sendRatePerSec: rate(c.sent, lastSent - firstSent),
-      steady: {
-        trim,
-        startMs: steadyStart,
-        endMs: steadyEnd,
-        messages: steadyMsgs,
-        messagesPerSec: rate(steadyMsgs, steadyMs),
-        mbPerSec: rate(steadyBytes / 1e6, steadyMs),
-        latencyMs: summarizeSorted(Float64Array.from(steadyLat).sort()),
-      },
-    };
+    const throughput = runThroughput(this, {
+      sentTimesMs: sentTimes,
+      latencyBySendOrderMs: latBySend,
+      receivedTimesMs: recvTimes,
+    }, trim);
 
     const ph = info.phases;
     const registrations = ph?.register?.count ?? NaN;
     const logins = ph?.login?.count ?? NaN;
     const phases: PhaseRates = {
       registrations,
-      registrationsPerSec: rate(registrations, ph?.register?.ms ?? NaN),
+      registrationsPerSec: perSecond(registrations, ph?.register?.ms ?? NaN),
       logins,
-      loginsPerSec: rate(logins, ph?.login?.ms ?? NaN),
+      loginsPerSec: perSecond(logins, ph?.login?.ms ?? NaN),
       messagingMs: (ph?.messaging?.endMs ?? NaN) - (ph?.messaging?.startMs ?? NaN),
     };
 
