@@ -28,11 +28,10 @@ import {
   PayloadSource,
   pickRecipient,
   plannedRecipients,
-  type Rng,
   type Schedule,
   sendSchedule,
-  streamRng,
 } from "./load_plan.ts";
+import { type Rng, streamRng } from "./seeded_rng.ts";
 import { userName } from "./run_config.ts";
 import type { SendModel } from "./run_schema.ts";
 
