@@ -21,16 +21,22 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { FastChatError } from "@fastchat/lib/errors";
-import { type ChartFile, writeRunCharts, writeSweepCharts } from "./charts.ts";
+import type { ChartFile } from "./chart_render.ts";
+import { writeRunCharts } from "./charts.ts";
+import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
-import {
-  formatComparisonTable,
-  formatRunTable,
-  renderCombinedReport,
-  renderRunReport,
-} from "./report.ts";
+import { formatComparisonTable, formatRunTable } from "./report.ts";
+import { renderCombinedReport, renderRunReport } from "./report_html.ts";
 
-/** Options of {@link analyzeRuns}. */
+/**
+ * Options of {@link analyzeRuns}.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRuns } from "./analyze.ts";
+ * await analyzeRuns(["perf/out/run-1"], { charts: false, reports: false });
+ * ```
+ */
 export interface AnalyzeOptions {
   /** Directory of the combined report and cross-run charts (several runs); default: the runs' common parent. */
   out?: string;
@@ -44,7 +50,16 @@ export interface AnalyzeOptions {
   steadyTrim?: number;
 }
 
-/** What {@link analyzeRuns} produced. */
+/**
+ * What {@link analyzeRuns} produced.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRuns } from "./analyze.ts";
+ * const r = await analyzeRuns(["perf/out/run-1", "perf/out/run-2"]);
+ * console.log(r.combinedReport, r.lossy);
+ * ```
+ */
 export interface AnalyzeResult {
   /** One summary per distinct run directory, in argument order. */
   runs: RunSummary[];

@@ -1,12 +1,8 @@
 /**
- * Charts of load-test runs as vega-lite specs, compiled with `vega-lite`,
- * rendered to SVG by `vega` (headless, `renderer: "none"`) and to PNG by
- * `@resvg/resvg-js` with the system fonts.
- *
- * Per run: latency by message number (send order, downsampled to at most
- * 5,000 points: evenly spaced samples plus the slowest messages), latency CDF and throughput over
- * time. Across runs: latency (p50, p99) and throughput against clients,
- * servers and payload size, one chart per dimension that varies.
+ * The charts of one load-test run as vega-lite specs: latency by message
+ * number (send order, downsampled to at most 5,000 points: evenly spaced
+ * samples plus the slowest messages), latency CDF and throughput over time.
+ * Rendering is `chart_render.ts`; charts across runs are `sweep_charts.ts`.
  *
  * @example
  * ```ts
@@ -17,39 +13,38 @@
  * ```
  * @module
  */
-import * as vega from "vega";
-import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
-import { Resvg } from "@resvg/resvg-js";
-import { payloadBytesOf, payloadLabel, type RunConfig } from "./log_reader.ts";
-import type { RunAnalysis, RunSummary } from "./run_analysis.ts";
+import {
+  CHART_HEIGHT as HEIGHT,
+  CHART_WIDTH as WIDTH,
+  chartBase as base,
+  type ChartFile,
+  type ChartWriteOptions,
+  writeCharts,
+} from "./chart_render.ts";
+import type { RunAnalysis } from "./run_analysis.ts";
 import { type ThroughputSeries, throughputSeries } from "./throughput.ts";
 
-/** Most points of the latency-by-message chart. */
+/**
+ * Most points of the latency-by-message chart.
+ *
+ * @example
+ * ```ts
+ * import { downsample, MAX_SCATTER_POINTS } from "@fastchat/perf/charts";
+ * downsample(new Float64Array(100_000), MAX_SCATTER_POINTS).length <= MAX_SCATTER_POINTS; // true
+ * ```
+ */
 export const MAX_SCATTER_POINTS = 5_000;
-/** Most points of the latency CDF. */
+/**
+ * Most points of the latency CDF.
+ *
+ * @example
+ * ```ts
+ * import { cdfPoints, MAX_CDF_POINTS } from "@fastchat/perf/charts";
+ * cdfPoints(new Float64Array(100_000), MAX_CDF_POINTS).length; // 1000
+ * ```
+ */
 export const MAX_CDF_POINTS = 1_000;
-
-/** Font stack of every chart (DejaVu Sans is what the PNG renderer finds on Linux). */
-export const CHART_FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
-
-const WIDTH = 640;
-const HEIGHT = 280;
-
-/** A rendered chart. */
-export interface Chart {
-  /** File stem, e.g. `latency-by-message`. */
-  name: string;
-  title: string;
-  svg: string;
-}
-
-/** A chart written to disk. */
-export interface ChartFile extends Chart {
-  svgPath: string;
-  /** Absent when PNG output was turned off. */
-  pngPath?: string;
-}
 
 /**
  * Downsamples a series to at most `maxPoints` (NaNs skipped): the
@@ -134,22 +129,6 @@ export function cdfPoints(
     out.push({ latency: sorted[idx], fraction: (idx + 1) / n });
   }
   return out;
-}
-
-function base(title: string, subtitle?: string) {
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: subtitle ? { text: title, subtitle } : title,
-    background: "white",
-    padding: 12,
-    config: {
-      font: CHART_FONT,
-      title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: "#555", anchor: "start" },
-      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#e6e6e6" },
-      legend: { labelFontSize: 11, titleFontSize: 12 },
-      view: { stroke: "#ccc" },
-    },
-  } as const;
 }
 
 /**
@@ -263,214 +242,6 @@ export function throughputSpec(runName: string, series: ThroughputSeries): TopLe
   } as TopLevelSpec;
 }
 
-interface Dimension {
-  key: "clients" | "servers" | "payload";
-  title: string;
-  value(c: RunConfig): number | undefined;
-  label(c: RunConfig): string | undefined;
-}
-
-const DIMENSIONS: Dimension[] = [
-  { key: "clients", title: "clients", value: (c) => c.clients, label: (c) => `${c.clients}` },
-  {
-    key: "servers",
-    title: "servers",
-    value: (c) => c.servers,
-    label: (c) => c.servers === undefined ? undefined : `${c.servers}`,
-  },
-  { key: "payload", title: "payload size", value: payloadBytesOf, label: payloadLabel },
-];
-
-/**
- * The sweep dimensions (clients, servers, payload) that take more than one
- * value across the runs.
- *
- * @example
- * ```ts
- * import { varyingDimensions } from "@fastchat/perf/charts";
- * varyingDimensions([{ clients: 10 }, { clients: 20 }]); // ["clients"]
- * ```
- */
-export function varyingDimensions(configs: RunConfig[]): ("clients" | "servers" | "payload")[] {
-  return DIMENSIONS.filter((d) => {
-    const vals = new Set(configs.map((c) => d.value(c)).filter((v) => v !== undefined));
-    return vals.size > 1;
-  }).map((d) => d.key);
-}
-
-interface SweepPoint {
-  x: number;
-  xLabel: string;
-  series: string;
-  value: number;
-}
-
-/** Means the values of points sharing (x, series); drops non-finite values. */
-function meanPoints(points: SweepPoint[]): SweepPoint[] {
-  const acc = new Map<string, SweepPoint & { n: number }>();
-  for (const p of points) {
-    if (!Number.isFinite(p.value)) continue;
-    const k = `${p.x}\u0000${p.series}`;
-    const a = acc.get(k);
-    if (a) {
-      a.value += p.value;
-      a.n++;
-    } else acc.set(k, { ...p, n: 1 });
-  }
-  return [...acc.values()].map(({ n, ...p }) => ({ ...p, value: p.value / n }));
-}
-
-/**
- * One chart spec per varying dimension: latency p50/p99, throughput (whole
- * run and steady state) and, for payload size, MB/s against the dimension.
- * Runs differing in other dimensions become separate series; repeated
- * configurations are averaged.
- *
- * @example
- * ```ts
- * import { sweepSpecs } from "@fastchat/perf/charts";
- * console.log(sweepSpecs([]).length); // 0
- * ```
- */
-export function sweepSpecs(
-  runs: RunSummary[],
-): { name: string; title: string; spec: TopLevelSpec }[] {
-  const configs = runs.map((r) => r.info.config);
-  const varying = varyingDimensions(configs);
-  const out: { name: string; title: string; spec: TopLevelSpec }[] = [];
-  for (const key of varying) {
-    const dim = DIMENSIONS.find((d) => d.key === key)!;
-    const others = DIMENSIONS.filter((d) => d.key !== key && varying.includes(d.key));
-    const lat: SweepPoint[] = [], thr: SweepPoint[] = [], mb: SweepPoint[] = [];
-    for (const r of runs) {
-      const c = r.info.config;
-      const x = dim.value(c);
-      if (x === undefined) continue;
-      const xLabel = dim.label(c) ?? String(x);
-      const group = others.map((d) => `${d.key}=${d.label(c) ?? "—"}`).join(", ");
-      const s = (m: string) => group ? `${group} · ${m}` : m;
-      lat.push({ x, xLabel, series: s("p50"), value: r.latencyMs.p50 });
-      lat.push({ x, xLabel, series: s("p99"), value: r.latencyMs.p99 });
-      thr.push({ x, xLabel, series: s("whole run"), value: r.throughput.messagesPerSec });
-      thr.push({ x, xLabel, series: s("steady"), value: r.throughput.steady.messagesPerSec });
-      mb.push({ x, xLabel, series: s("whole run"), value: r.throughput.mbPerSec });
-      mb.push({ x, xLabel, series: s("steady"), value: r.throughput.steady.mbPerSec });
-    }
-    const xs = [...new Set(lat.map((p) => p.x))].sort((a, b) => a - b);
-    const ordinal = key === "payload";
-    const labelOrder = ordinal
-      ? [...new Set(lat.sort((a, b) => a.x - b.x).map((p) => p.xLabel))]
-      : undefined;
-    const logX = !ordinal && xs[0] > 0 && xs[xs.length - 1] / xs[0] >= 20;
-    const xEnc = ordinal
-      ? {
-        field: "xLabel",
-        type: "ordinal",
-        title: dim.title,
-        sort: labelOrder,
-        axis: { labelAngle: 0 },
-      }
-      : {
-        field: "x",
-        type: "quantitative",
-        title: dim.title,
-        scale: logX ? { type: "log" } : { zero: false },
-        axis: { tickMinStep: 1 },
-      };
-    const panel = (values: SweepPoint[], yTitle: string) => ({
-      width: WIDTH,
-      height: 220,
-      data: { values: meanPoints(values) },
-      mark: { type: "line", point: true },
-      encoding: {
-        x: xEnc,
-        y: { field: "value", type: "quantitative", title: yTitle },
-        color: { field: "series", type: "nominal", title: null },
-      },
-    });
-    const panels = [panel(lat, "latency (ms)"), panel(thr, "messages / s")];
-    if (key === "payload") panels.push(panel(mb, "MB / s"));
-    const title = `Latency and throughput vs ${dim.title}`;
-    out.push({
-      name: `sweep-${key}`,
-      title,
-      spec: {
-        ...base(title, `${runs.length} runs`),
-        vconcat: panels,
-        resolve: { scale: { color: "independent" } },
-      } as unknown as TopLevelSpec,
-    });
-  }
-  return out;
-}
-
-/**
- * Compiles a vega-lite spec and renders it to an SVG string.
- *
- * @example
- * ```ts
- * import { latencyCdfSpec, renderSvg } from "@fastchat/perf/charts";
- * const svg = await renderSvg(latencyCdfSpec("run1", [1, 2, 3]));
- * ```
- */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  // Quiet loggers: empty data (e.g. a run with nothing received) is fine.
-  const compiled = vl.compile(spec, { logger: vega.logger(vega.Error) }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Error });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/**
- * Rasterizes an SVG to PNG with the system fonts.
- *
- * @example
- * ```ts
- * import { svgToPng } from "@fastchat/perf/charts";
- * const png = svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>');
- * ```
- */
-export function svgToPng(svg: string): Uint8Array {
-  const r = new Resvg(svg, {
-    font: {
-      loadSystemFonts: true,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: "DejaVu Sans",
-    },
-  });
-  return r.render().asPng();
-}
-
-/** Options of {@link writeRunCharts} and {@link writeSweepCharts}. */
-export interface ChartWriteOptions {
-  /** Also write PNGs (default true). */
-  png?: boolean;
-}
-
-async function writeCharts(
-  dir: string,
-  charts: { name: string; title: string; spec: TopLevelSpec }[],
-  opts: ChartWriteOptions,
-): Promise<ChartFile[]> {
-  await Deno.mkdir(dir, { recursive: true });
-  const out: ChartFile[] = [];
-  for (const c of charts) {
-    const svg = await renderSvg(c.spec);
-    const svgPath = `${dir}/${c.name}.svg`;
-    await Deno.writeTextFile(svgPath, svg);
-    const file: ChartFile = { name: c.name, title: c.title, svg, svgPath };
-    if (opts.png !== false) {
-      file.pngPath = `${dir}/${c.name}.png`;
-      await Deno.writeFile(file.pngPath, svgToPng(svg));
-    }
-    out.push(file);
-  }
-  return out;
-}
-
 /**
  * The three per-run chart specs (latency by message, latency CDF,
  * throughput over time).
@@ -518,22 +289,4 @@ export function writeRunCharts(
   opts: ChartWriteOptions = {},
 ): Promise<ChartFile[]> {
   return writeCharts(chartsDir, runChartSpecs(run), opts);
-}
-
-/**
- * Renders the cross-run charts (one per varying dimension) into `chartsDir`.
- *
- * @example
- * ```ts
- * import { writeSweepCharts } from "@fastchat/perf/charts";
- * await writeSweepCharts("/tmp/c", []); // nothing varies: no charts
- * ```
- */
-export function writeSweepCharts(
-  chartsDir: string,
-  runs: RunSummary[],
-  opts: ChartWriteOptions = {},
-): Promise<ChartFile[]> {
-  const specs = sweepSpecs(runs);
-  return specs.length ? writeCharts(chartsDir, specs, opts) : Promise.resolve([]);
 }

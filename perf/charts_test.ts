@@ -1,16 +1,6 @@
 import { expect } from "expect";
-import {
-  cdfPoints,
-  downsample,
-  latencyCdfSpec,
-  renderSvg,
-  runChartSpecs,
-  svgToPng,
-  sweepSpecs,
-  varyingDimensions,
-  writeRunCharts,
-} from "./charts.ts";
-import { analyzeRunDir, type RunSummary } from "./run_analysis.ts";
+import { cdfPoints, downsample, runChartSpecs, writeRunCharts } from "./charts.ts";
+import { analyzeRunDir } from "./run_analysis.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
@@ -43,89 +33,6 @@ Deno.test("cdfPoints: includes min and max, fractions rise to 1", () => {
   expect(pts[pts.length - 1]).toEqual({ latency: 10_000, fraction: 1 });
   expect(cdfPoints([4])).toEqual([{ latency: 4, fraction: 1 }]);
   expect(cdfPoints([])).toEqual([]);
-});
-
-function fakeRun(clients: number, servers: number, payload: string, p50: number): RunSummary {
-  return {
-    dir: `r-${clients}-${servers}-${payload}`,
-    name: `r-${clients}-${servers}-${payload}`,
-    info: { config: { clients, servers, payload }, startedAt: "2026-01-01T00:00:00Z" },
-    files: clients,
-    rows: 0,
-    counts: {
-      sent: 0,
-      acked: 0,
-      delivered: 0,
-      received: 0,
-      receptions: 0,
-      lost: 0,
-      lostSilently: 0,
-      duplicated: 0,
-      duplicatedMessages: 0,
-      undecryptable: 0,
-      errors: 0,
-      unmatchedReceived: 0,
-    },
-    errorsByCode: {},
-    latencyMs: { count: 1, min: p50, p50, p90: p50, p99: p50 * 2, max: p50 * 2, mean: p50 },
-    throughput: {
-      startMs: 0,
-      endMs: 1000,
-      windowMs: 1000,
-      messages: 100,
-      bytes: 100,
-      messagesPerSec: 100 * clients,
-      mbPerSec: 0.1,
-      sendRatePerSec: 100,
-      steady: {
-        trim: 0.1,
-        startMs: 100,
-        endMs: 900,
-        messages: 80,
-        messagesPerSec: 100,
-        mbPerSec: 0.1,
-        latencyMs: { count: 0, min: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN },
-      },
-    },
-    phases: {
-      registrations: NaN,
-      registrationsPerSec: NaN,
-      logins: NaN,
-      loginsPerSec: NaN,
-      messagingMs: NaN,
-    },
-    warnings: [],
-  };
-}
-
-Deno.test("varyingDimensions and sweepSpecs: one chart per varying dimension", async () => {
-  expect(varyingDimensions([{ clients: 1 }, { clients: 1, servers: 2 }])).toEqual([]);
-  const runs = [
-    fakeRun(10, 1, "1KiB", 2),
-    fakeRun(100, 1, "1KiB", 3),
-    fakeRun(10, 2, "1KiB", 2.5),
-    fakeRun(100, 2, "1KiB", 3.5),
-  ];
-  const specs = sweepSpecs(runs);
-  expect(specs.map((s) => s.name)).toEqual(["sweep-clients", "sweep-servers"]);
-  const svg = await renderSvg(specs[0].spec);
-  expect(svg.startsWith("<svg")).toBe(true);
-  expect(svg).toContain("servers=2 · p99");
-  expect(svg).toContain("latency (ms)");
-
-  const payloads = sweepSpecs([fakeRun(10, 1, "64KiB", 5), fakeRun(10, 1, "100B", 1)]);
-  expect(payloads.map((s) => s.name)).toEqual(["sweep-payload"]);
-  const psvg = await renderSvg(payloads[0].spec);
-  expect(psvg).toContain("MB / s");
-  expect(psvg.indexOf(">100B<")).toBeLessThan(psvg.indexOf(">64KiB<"));
-});
-
-Deno.test("renderSvg / svgToPng: CDF chart renders with axis titles; PNG signature", async () => {
-  const svg = await renderSvg(latencyCdfSpec("run <1>", Float64Array.of(1, 2, 3, 500)));
-  expect(svg).toContain("fraction of messages");
-  expect(svg).toContain("run &lt;1&gt;");
-  const png = svgToPng(svg);
-  expect([...png.slice(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 });
 
 Deno.test("writeRunCharts: three charts as SVG and PNG", async () => {

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { WorkerMessage } from "./load_worker.ts";
+import type { WorkerMessage } from "./worker_protocol.ts";
 import type { ReconnectTracker } from "./reconnect_mode.ts";
 
 /**

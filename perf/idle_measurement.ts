@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { type IdleContext, measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
- * import { sumProgress } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
  * declare const ctx: IdleContext;
  * const before = await ctx.cluster.serverRss();
  * const sampler = new RssSampler(ctx.cluster, () => sumProgress([]));
@@ -29,7 +29,7 @@ import {
   type RssSample,
   type ServerRss,
 } from "./idle_mode.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { log } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
 
@@ -41,7 +41,7 @@ import type { RunAbort } from "./run_abort.ts";
  * ```ts
  * import { RssSampler } from "./idle_measurement.ts";
  * import type { ClusterLauncher } from "./cluster_launcher.ts";
- * import { sumProgress } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
  * declare const cluster: ClusterLauncher;
  * const sampler = new RssSampler(cluster, () => sumProgress([]));
  * sampler.stop();
@@ -109,7 +109,23 @@ export function idleServerReadings(
   }));
 }
 
-/** What {@link measureIdle} works with. */
+/**
+ * What {@link measureIdle} works with.
+ *
+ * @example
+ * ```ts
+ * import type { IdleContext } from "./idle_measurement.ts";
+ * import type { LoadRun } from "./load_run.ts";
+ * declare const run: LoadRun;
+ * const ctx: IdleContext = {
+ *   cluster: run.cluster!,
+ *   connections: run.connections,
+ *   abort: run.abort,
+ *   clients: run.cfg.clients,
+ *   runDir: run.dir,
+ * };
+ * ```
+ */
 export interface IdleContext {
   cluster: ClusterLauncher;
   connections: ConnectionLedger;

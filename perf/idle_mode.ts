@@ -25,7 +25,15 @@
  * @module
  */
 
-/** Pause between the last login and the first RSS reading ("at login"). */
+/**
+ * Pause between the last login and the first RSS reading ("at login").
+ *
+ * @example
+ * ```ts
+ * import { IDLE_LOGIN_READ_MS } from "./idle_mode.ts";
+ * const readAt = performance.now() + IDLE_LOGIN_READ_MS;
+ * ```
+ */
 export const IDLE_LOGIN_READ_MS = 3_000;
 
 /**
@@ -34,6 +42,12 @@ export const IDLE_LOGIN_READ_MS = 3_000;
  * about ten seconds after the burst: measured with 10,000 clients, RSS
  * was 272.6 MiB 3 s after the last login, 273 MiB at 8 s, 207 MiB at 13 s
  * and flat from there to 33 s. An idle server is measured once it is idle.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_SETTLE_MS } from "./idle_mode.ts";
+ * const settledAt = performance.now() + IDLE_SETTLE_MS;
+ * ```
  */
 export const IDLE_SETTLE_MS = 30_000;
 
@@ -102,7 +116,16 @@ export async function readCpuSeconds(pid: number): Promise<number> {
   }
 }
 
-/** One server's readings. */
+/**
+ * One server's readings.
+ *
+ * @example
+ * ```ts
+ * import { idleReport, type ServerRss } from "./idle_mode.ts";
+ * const s: ServerRss = { id: "srv-1", pid: 1, before: 50_000, after: 60_000, clients: 100 };
+ * idleReport([s]);
+ * ```
+ */
 export interface ServerRss {
   id: string;
   pid: number;
@@ -116,7 +139,16 @@ export interface ServerRss {
   clients: number;
 }
 
-/** The content of `idle.json`. */
+/**
+ * The content of `idle.json`.
+ *
+ * @example
+ * ```ts
+ * import { formatIdleReport, idleReport } from "./idle_mode.ts";
+ * const r = idleReport([{ id: "srv-1", pid: 1, before: 50_000, after: 60_000, clients: 100 }]);
+ * console.log(formatIdleReport(r));
+ * ```
+ */
 export interface IdleReport {
   servers: {
     id: string;
@@ -141,7 +173,19 @@ export interface IdleReport {
   samples?: RssSample[];
 }
 
-/** Connected clients and the servers' total VmRSS at one moment. */
+/**
+ * Connected clients and the servers' total VmRSS at one moment.
+ *
+ * @example
+ * ```ts
+ * import { type RssSample, rssSlope } from "./idle_mode.ts";
+ * const samples: RssSample[] = [
+ *   { tMs: 0, connections: 0, rssKB: 100 },
+ *   { tMs: 500, connections: 10, rssKB: 200 },
+ * ];
+ * rssSlope(samples, 0); // 10
+ * ```
+ */
 export interface RssSample {
   tMs: number;
   connections: number;
@@ -182,6 +226,13 @@ export function rssSlope(samples: RssSample[], fromFraction = 0.5): number | nul
 /**
  * Per-server and total KiB per idle connection: RSS growth / connections
  * (null for a server without connections).
+ *
+ * @example
+ * ```ts
+ * import { idleReport } from "./idle_mode.ts";
+ * const r = idleReport([{ id: "srv-1", pid: 1, before: 50_000, after: 60_000, clients: 100 }]);
+ * r.total.kbPerConnection; // 100
+ * ```
  */
 export function idleReport(servers: ServerRss[], samples?: RssSample[]): IdleReport {
   const rows = servers.map((s) => {

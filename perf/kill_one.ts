@@ -24,14 +24,23 @@ import type { ConnectionLedger } from "./connection_ledger.ts";
 import { KILL_AT_FRACTION } from "./load_plan.ts";
 import { log } from "./progress_view.ts";
 import {
-  checkCsvDir,
+  checkClientLogs,
   chooseVictim,
   type DeliveryCheck,
   type ReconnectSummary,
   ReconnectTracker,
 } from "./reconnect_mode.ts";
 
-/** The content of `reconnect.json`: reconnect timing and the delivery check (null if unreadable). */
+/**
+ * The content of `reconnect.json`: reconnect timing and the delivery check (null if unreadable).
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectRecord } from "./kill_one.ts";
+ * const r: ReconnectRecord = JSON.parse(await Deno.readTextFile("perf/out/run-1/reconnect.json"));
+ * console.log(r.recoveryMs, r.messages?.lost);
+ * ```
+ */
 export type ReconnectRecord = ReconnectSummary & { messages: DeliveryCheck | null };
 
 /**
@@ -142,7 +151,7 @@ export async function reconnectRecord(
 ): Promise<ReconnectRecord> {
   let messages: DeliveryCheck | null = null;
   try {
-    messages = await checkCsvDir(`${runDir}/clients`);
+    messages = await checkClientLogs(runDir);
   } catch (e) {
     log(`reading CSVs for --kill-one: ${e}`);
   }

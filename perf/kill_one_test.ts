@@ -8,7 +8,7 @@ import {
   reconnectRecord,
   writeReconnectRecord,
 } from "./kill_one.ts";
-import { CsvLog } from "./load_client.ts";
+import { CsvLog } from "./client_log.ts";
 import { deliveryCheck, ReconnectTracker } from "./reconnect_mode.ts";
 
 Deno.test("killIsDue: a quarter of the messages sent, or of the duration passed", () => {

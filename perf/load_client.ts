@@ -3,10 +3,7 @@
  * end-to-end encryption) that registers or logs in through the load
  * balancer, sends on a schedule (closed loop with a window of unacked
  * messages, or open loop on timers with catch-up), and records every event
- * in its CSV (`message_id,event,time_ms,bytes,peer,kind`).
- *
- * Rows are buffered in memory and appended in batches by {@link CsvLog.flush}
- * (one open/write/close per batch, never a write per row).
+ * in its client log (`client_log.ts`).
  *
  * @example
  * ```ts
@@ -21,144 +18,39 @@
  * ```
  * @module
  */
-import { stringify } from "csv-stringify/sync";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client/chat_client";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { Identity } from "@fastchat/lib/crypto";
-import { formatMs, nowMs, sleep } from "./clock.ts";
+import { nowMs, sleep } from "./clock.ts";
+import { CsvLog } from "./client_log.ts";
+import { type ClientCounters, zeroCounters } from "./client_counters.ts";
 import {
   PayloadSource,
   pickRecipient,
   plannedRecipients,
-  type Rng,
   type Schedule,
   sendSchedule,
-  streamRng,
 } from "./load_plan.ts";
-import { type SendModel, userName } from "./run_config.ts";
+import { type Rng, streamRng } from "./seeded_rng.ts";
+import { userName } from "./run_config.ts";
+import type { SendModel } from "./run_schema.ts";
 
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
 
-/** A CSV field that needs no quoting. */
-const PLAIN = /^[^",\r\n]*$/;
-
-/** The CSV header of every client file. */
-export const CSV_HEADER = ["message_id", "event", "time_ms", "bytes", "peer", "kind"] as const;
-
-/** Events a client CSV records. */
-export type CsvEvent = "sent" | "acked" | "received" | "delivered" | "error";
-
 /**
- * A client's CSV file: the header is written on {@link CsvLog.create},
- * rows are buffered and appended by {@link CsvLog.flush}.
+ * Options of a {@link LoadClient}.
  *
  * @example
  * ```ts
- * import { CsvLog } from "./load_client.ts";
- * const log = await CsvLog.create("/tmp/alice.csv");
- * log.add("m1", "sent", 1700000000000.5, 100, "bob", "dm");
- * await log.flush();
+ * import type { LoadClientOptions } from "./load_client.ts";
+ * const opts: LoadClientOptions = {
+ *   index: 0, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
+ *   homeRoot: "/tmp/perf-home", kdfIterations: 100_000, csvPath: null,
+ *   send: { kind: "window", window: 16 }, payloadBytes: 100, messages: 10,
+ * };
  * ```
  */
-export class CsvLog {
-  #lines: string[] = [];
-  #chain: Promise<void> = Promise.resolve();
-
-  private constructor(readonly path: string) {}
-
-  /** Creates (truncates) the file with the header line. */
-  static async create(path: string): Promise<CsvLog> {
-    await Deno.writeTextFile(path, stringify([CSV_HEADER as unknown as string[]]));
-    return new CsvLog(path);
-  }
-
-  /** Buffered rows not yet written. */
-  get pending(): number {
-    return this.#lines.length;
-  }
-
-  /** Buffers one row; `time` is a {@link nowMs} time. */
-  add(
-    id: string,
-    event: CsvEvent,
-    time: number,
-    bytes: number | "",
-    peer: string,
-    kind: string,
-  ): void {
-    const time3 = formatMs(time);
-    // Ids, user names and codes never need quoting; anything else goes through csv-stringify.
-    if (PLAIN.test(id) && PLAIN.test(peer) && PLAIN.test(kind)) {
-      this.#lines.push(`${id},${event},${time3},${bytes},${peer},${kind}\n`);
-    } else this.#lines.push(stringify([[id, event, time3, bytes, peer, kind]]));
-  }
-
-  /** Appends the buffered rows in one write; flushes are serialized. */
-  flush(): Promise<void> {
-    if (this.#lines.length === 0) return this.#chain;
-    const text = this.#lines.join("");
-    this.#lines = [];
-    this.#chain = this.#chain.then(() => Deno.writeTextFile(this.path, text, { append: true }));
-    return this.#chain;
-  }
-}
-
-/** Cumulative counts of one client (or, summed, of a worker). */
-export interface ClientCounters {
-  /** `send()` calls that returned an id. */
-  sent: number;
-  /** Server `sent` acks (stored). */
-  acked: number;
-  /** Messages received and decrypted. */
-  received: number;
-  /** Delivery receipts. */
-  delivered: number;
-  /** Error events and `send()` calls that threw. */
-  errors: number;
-  /** Sent messages (counted in `sent`) rejected for good by an error event: never acked. */
-  failed: number;
-  /** {@link nowMs} of the last send / receive (0: none yet). */
-  lastSendMs: number;
-  lastRecvMs: number;
-}
-
-/** A zeroed {@link ClientCounters}. */
-export function zeroCounters(): ClientCounters {
-  return {
-    sent: 0,
-    acked: 0,
-    received: 0,
-    delivered: 0,
-    errors: 0,
-    failed: 0,
-    lastSendMs: 0,
-    lastRecvMs: 0,
-  };
-}
-
-/**
- * Adds `from` into `into`: counts add up, last-event times take the latest.
- *
- * @example
- * ```ts
- * import { addCounters, zeroCounters } from "./load_client.ts";
- * const total = zeroCounters();
- * addCounters(total, { ...zeroCounters(), sent: 3, lastSendMs: 5 });
- * ```
- */
-export function addCounters(into: ClientCounters, from: ClientCounters): void {
-  into.sent += from.sent;
-  into.acked += from.acked;
-  into.received += from.received;
-  into.delivered += from.delivered;
-  into.errors += from.errors;
-  into.failed += from.failed;
-  into.lastSendMs = Math.max(into.lastSendMs, from.lastSendMs);
-  into.lastRecvMs = Math.max(into.lastRecvMs, from.lastRecvMs);
-}
-
-/** Options of a {@link LoadClient}. */
 export interface LoadClientOptions {
   /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */
   index: number;
@@ -183,13 +75,32 @@ export interface LoadClientOptions {
   onReconnected?: (c: LoadClient, timeMs: number, server: string) => void;
 }
 
-/** The fixed password of a perf user (test accounts only). */
+/**
+ * The fixed password of a perf user (test accounts only).
+ *
+ * @example
+ * ```ts
+ * import { perfPassword } from "./load_client.ts";
+ * perfPassword("perf-x-1"); // "fastchat-perf-password-of-perf-x-1"
+ * ```
+ */
 export function perfPassword(user: string): string {
   return `fastchat-perf-password-of-${user}`;
 }
 
 /**
- * One perf user and its ChatClient.
+ * One perf user and its ChatClient: register or log in, warm the keys up,
+ * then {@link LoadClient.run} the send loop, logging every event.
+ *
+ * @example
+ * ```ts
+ * import { LoadClient } from "./load_client.ts";
+ * declare const opts: import("./load_client.ts").LoadClientOptions;
+ * const c = new LoadClient(opts);
+ * await c.openCsv();
+ * await c.register(true);
+ * await c.login(); // "kept"
+ * ```
  */
 export class LoadClient {
   readonly user: string;

@@ -1,92 +1,29 @@
 /**
- * The load plan: everything random in a run comes from seeded generators
- * here (recipients, payload text, delays), plus the arithmetic that spreads
- * clients over workers and a total rate over clients. Pure functions, no
- * I/O, no clock: the unit tests check them on many seeded samples.
- *
- * Each client has independent streams derived from `(seed, client index,
- * purpose)`, so changing e.g. the send model does not change whom a client
- * writes to.
+ * The load plan: every random choice of a run (recipients, payload text,
+ * delays), drawn from the seeded streams of `seeded_rng.ts`, plus the
+ * arithmetic that spreads clients over workers and a total rate over
+ * clients. Pure functions, no I/O, no clock: the unit tests check them on
+ * many seeded samples.
  *
  * @example
  * ```ts
- * import { pickRecipient, streamRng } from "./load_plan.ts";
+ * import { pickRecipient } from "./load_plan.ts";
+ * import { streamRng } from "./seeded_rng.ts";
  * const rng = streamRng("s1", 3, "recipients");
  * pickRecipient(rng, 3, 10); // one of 0..9 except 3, the same on every run
  * ```
  * @module
  */
-import type { DelaySpec, SendModel } from "./run_config.ts";
-
-/** A generator of uniform numbers in [0, 1). */
-export type Rng = () => number;
-
-/**
- * 32-bit FNV-1a hash of a string, finished with a murmur3 mix.
- *
- * @example
- * ```ts
- * import { hash32 } from "./load_plan.ts";
- * hash32("abc") === hash32("abc"); // true
- * ```
- */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
- * Mulberry32: a small, fast, seeded PRNG (period 2^32), plenty for load shapes.
- *
- * @example
- * ```ts
- * import { mulberry32 } from "./load_plan.ts";
- * const r = mulberry32(42);
- * r(); // in [0, 1)
- * ```
- */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** What a random stream is used for; each has its own sequence. */
-export type Stream = "recipients" | "payload" | "timing";
-
-/**
- * The seeded stream `purpose` of client `index`: seed + client index (+ purpose).
- *
- * @example
- * ```ts
- * import { streamRng } from "./load_plan.ts";
- * streamRng("x", 0, "timing")() === streamRng("x", 0, "timing")(); // true
- * ```
- */
-export function streamRng(seed: string, index: number, purpose: Stream): Rng {
-  return mulberry32(hash32(`${seed}/${index}/${purpose}`));
-}
+import type { DelaySpec, SendModel } from "./run_schema.ts";
+import { type Rng, streamRng } from "./seeded_rng.ts";
 
 /**
  * A uniformly random client other than `self` among `clients` (needs at least 2).
  *
  * @example
  * ```ts
- * import { mulberry32, pickRecipient } from "./load_plan.ts";
+ * import { pickRecipient } from "./load_plan.ts";
+ * import { mulberry32 } from "./seeded_rng.ts";
  * pickRecipient(mulberry32(1), 0, 2); // always 1
  * ```
  */
@@ -96,7 +33,16 @@ export function pickRecipient(rng: Rng, self: number, clients: number): number {
   return j >= self ? j + 1 : j;
 }
 
-/** Sends per client whose recipients the key warm-up of a `--duration` run covers. */
+/**
+ * Sends per client whose recipients the key warm-up of a `--duration` run covers.
+ *
+ * @example
+ * ```ts
+ * import { WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
+ * const messages: number | null = null; // --duration: no message count
+ * const picks = messages ?? WARMUP_PICKS_FOR_DURATION;
+ * ```
+ */
 export const WARMUP_PICKS_FOR_DURATION = 1000;
 
 /**
@@ -132,7 +78,8 @@ const PRINTABLE_COUNT = 0x7f - 0x20; // space .. tilde
  *
  * @example
  * ```ts
- * import { mulberry32, randomText } from "./load_plan.ts";
+ * import { randomText } from "./load_plan.ts";
+ * import { mulberry32 } from "./seeded_rng.ts";
  * randomText(mulberry32(7), 5).length; // 5
  * ```
  */
@@ -150,7 +97,8 @@ export function randomText(rng: Rng, n: number): string {
  *
  * @example
  * ```ts
- * import { PayloadSource, streamRng } from "./load_plan.ts";
+ * import { PayloadSource } from "./load_plan.ts";
+ * import { streamRng } from "./seeded_rng.ts";
  * const p = new PayloadSource(streamRng("s", 0, "payload"), 1024);
  * p.next().length; // 1024
  * ```
@@ -179,7 +127,8 @@ export class PayloadSource {
  *
  * @example
  * ```ts
- * import { delaySampler, mulberry32 } from "./load_plan.ts";
+ * import { delaySampler } from "./load_plan.ts";
+ * import { mulberry32 } from "./seeded_rng.ts";
  * const d = delaySampler({ dist: "exp", meanMs: 12 }, mulberry32(1));
  * d(); // >= 0, 12 on average
  * ```
@@ -210,12 +159,28 @@ export function delaySampler(spec: DelaySpec, rng: Rng): () => number {
   }
 }
 
-/** Mean of a delay distribution (before clamping), in ms. */
+/**
+ * Mean of a delay distribution (before clamping), in ms.
+ *
+ * @example
+ * ```ts
+ * import { delayMean } from "./load_plan.ts";
+ * delayMean({ dist: "normal", meanMs: 10, sdMs: 5 }); // 10
+ * ```
+ */
 export function delayMean(spec: DelaySpec): number {
   return spec.dist === "const" ? spec.ms : spec.meanMs;
 }
 
-/** One client's share of a total open-loop rate. */
+/**
+ * One client's share of a total open-loop rate.
+ *
+ * @example
+ * ```ts
+ * import { type RateShare, splitRate } from "./load_plan.ts";
+ * const share: RateShare = splitRate(500, 10, 0); // 50 per second each
+ * ```
+ */
 export interface RateShare {
   /** Messages per second of this client. */
   perSecond: number;
@@ -246,6 +211,14 @@ export function splitRate(total: number, clients: number, index: number): RateSh
  * When an open-loop client sends: offset of its first message after "go",
  * then the gap before each next one. Null for the closed loop (`window`),
  * which is paced by acks instead.
+ *
+ * @example
+ * ```ts
+ * import { sendSchedule } from "./load_plan.ts";
+ * import { streamRng } from "./seeded_rng.ts";
+ * const s = sendSchedule({ kind: "rate", perSecond: 100 }, 0, 10, streamRng("x", 0, "timing"));
+ * s?.nextGapMs(); // 100
+ * ```
  */
 export interface Schedule {
   firstMs: number;
@@ -257,7 +230,8 @@ export interface Schedule {
  *
  * @example
  * ```ts
- * import { sendSchedule, streamRng } from "./load_plan.ts";
+ * import { sendSchedule } from "./load_plan.ts";
+ * import { streamRng } from "./seeded_rng.ts";
  * const s = sendSchedule({ kind: "rate", perSecond: 100 }, 0, 10, streamRng("s", 0, "timing"));
  * s!.nextGapMs(); // 100
  * ```
@@ -303,5 +277,11 @@ export function clientsOfWorker(w: number, workers: number, clients: number): nu
  * Fraction of the planned load after which `--kill-one` kills a server: a
  * quarter, so the kill happens under load and leaves three quarters to
  * observe recovery.
+ *
+ * @example
+ * ```ts
+ * import { KILL_AT_FRACTION } from "./load_plan.ts";
+ * const killAfter = 1000 * KILL_AT_FRACTION; // of 1,000 messages: after 250
+ * ```
  */
 export const KILL_AT_FRACTION = 0.25;

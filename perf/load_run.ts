@@ -11,8 +11,7 @@
  * ```ts
  * import { LoadRun } from "./load_run.ts";
  * import { parseRunArgs } from "./run_config.ts";
- * const args = ["--clients", "4", "--messages", "20"];
- * const run = new LoadRun(parseRunArgs(args), "/tmp/run", args);
+ * const run = new LoadRun(parseRunArgs(["--clients", "4", "--messages", "20"]), "/tmp/run");
  * Deno.addSignalListener("SIGINT", () => run.interrupt());
  * Deno.exit(await run.execute());
  * ```
@@ -21,15 +20,16 @@
 import { fileURLToPath } from "node:url";
 import { ClusterLauncher } from "./cluster_launcher.ts";
 import { ConnectionLedger } from "./connection_ledger.ts";
+import { parseHostPort } from "./flag_values.ts";
 import { measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import { type ReconnectRecord, reconnectRecord, writeReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { messagingPhase } from "./messaging_phase.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 import { log } from "./progress_view.ts";
 import { Interrupted, RunAbort } from "./run_abort.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 import { runRecord, writeRunRecord } from "./run_record.ts";
 import { formatRunSummary } from "./run_summary.ts";
 import { loginPhase, registerPhase, warmupPhase } from "./setup_phases.ts";
@@ -44,7 +44,7 @@ const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
  * ```ts
  * import { LoadRun } from "./load_run.ts";
  * import { parseRunArgs } from "./run_config.ts";
- * const run = new LoadRun(parseRunArgs(["--idle", "100"]), "/tmp/idle-run", ["--idle", "100"]);
+ * const run = new LoadRun(parseRunArgs(["--idle", "100"]), "/tmp/idle-run");
  * await run.execute(); // 0 done, 1 failed, 130 interrupted
  * ```
  */
@@ -63,7 +63,7 @@ export class LoadRun {
   reconnect: ReconnectRecord | null = null;
   final: (WorkerProgress & { allDone: boolean }) | null = null;
 
-  constructor(readonly cfg: RunConfig, readonly dir: string, readonly args: string[]) {
+  constructor(readonly cfg: RunConfig, readonly dir: string) {
     this.pool = new WorkerPool(cfg, dir, this.abort, (m) => this.connections.record(m));
   }
 
@@ -140,7 +140,7 @@ export class LoadRun {
 
   /** The LB to drive: `--lb`, or that of the cluster started here. */
   async #target(): Promise<{ host: string; port: number }> {
-    if (this.cfg.lb) return this.cfg.lb;
+    if (this.cfg.lb) return parseHostPort(this.cfg.lb);
     log(
       `starting ${
         this.cfg.db ? "" : "embedded in-memory database, "
@@ -190,7 +190,6 @@ export class LoadRun {
     await writeRunRecord(
       runRecord({
         cfg: this.cfg,
-        args: this.args,
         startedAt: this.startedAt,
         endedAt: new Date(),
         interrupted: this.interrupted,

@@ -1,11 +1,11 @@
 /**
  * A load worker process: `deno run -A perf/load_worker.ts '<WorkerConfig JSON>'`,
  * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
- * by index) and talks to the parent in JSON lines:
+ * by index) and talks to the parent in JSON lines (`worker_protocol.ts`):
  *
  * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`, `{"cmd":"persist"}`,
  *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
- * - stdout, {@link WorkerMessage}s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
+ * - stdout, `WorkerMessage`s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
  *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
  *   `flushed` (the last line before exit 0).
  *
@@ -15,10 +15,10 @@
  *
  * @example
  * ```ts
- * import type { WorkerConfig } from "./load_worker.ts";
+ * import type { WorkerConfig } from "./worker_protocol.ts";
  * const cfg: WorkerConfig = {
  *   worker: 0, workers: 1, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
- *   kdfIterations: 100_000, send: { kind: "window", window: 16 }, payloadBytes: 100,
+ *   kdfIterations: 100_000, identityPool: 0, send: { kind: "window", window: 16 }, payloadBytes: 100,
  *   messages: 10, durationMs: null, runDir: "/tmp/run", idle: false,
  * };
  * new Deno.Command(Deno.execPath(), {
@@ -28,89 +28,20 @@
  * ```
  * @module
  */
-import { FastChatError } from "@fastchat/lib/errors";
 import { ioStats } from "@fastchat/lib/framed_conn";
+import { AuthGate, retryAuth } from "./auth_gate.ts";
 import { nowMs, sleep } from "./clock.ts";
-import { addCounters, type ClientCounters, LoadClient, zeroCounters } from "./load_client.ts";
+import { addCounters, zeroCounters } from "./client_counters.ts";
 import { IdentityPool } from "./identity_pool.ts";
+import { LoadClient } from "./load_client.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { SendModel } from "./run_config.ts";
-
-/** What the parent tells a worker on its command line. */
-export interface WorkerConfig {
-  worker: number;
-  workers: number;
-  /** Clients in the whole run. */
-  clients: number;
-  seed: string;
-  lb: { host: string; port: number };
-  kdfIterations: number;
-  send: SendModel;
-  payloadBytes: number;
-  messages: number | null;
-  durationMs: number | null;
-  /** Run directory: CSVs go to `<runDir>/clients/<user>.csv`. */
-  runDir: string;
-  /** Idle mode: keep registered sessions, no CSVs, no sending. */
-  idle: boolean;
-  /** Identities reused across new users (0: each generates its own). */
-  identityPool?: number;
-  /** Concurrent registrations/logins (default 32). */
-  concurrency?: number;
-}
-
-/** Commands on a worker's stdin, one JSON object per line. */
-export type WorkerCommand =
-  | { cmd: "register" }
-  | { cmd: "login" }
-  | { cmd: "warmup" }
-  | { cmd: "persist" }
-  | { cmd: "go"; startMs: number }
-  | { cmd: "stop" };
-
-/** A worker's aggregate counters plus whether all its clients finished sending. */
-export interface WorkerProgress extends ClientCounters {
-  doneSending: boolean;
-  /** Users registered so far (new accounts). */
-  registered: number;
-  /** Users whose registration found them existing (USER_EXISTS). */
-  existing: number;
-  loggedIn: number;
-  /** Key warm-up: messages sent by, and messages and receipts received by, this worker's clients. */
-  warmSent: number;
-  warmReceived: number;
-  warmDelivered: number;
-}
-
-/** Lines on a worker's stdout. */
-export type WorkerMessage =
-  | { t: "hello"; worker: number; clients: number }
-  | {
-    t: "registered";
-    worker: number;
-    registered: number;
-    existing: number;
-    /** Requests refused with RATE_LIMITED (and retried) during the phase. */
-    rateLimited: number;
-  }
-  | {
-    t: "ready";
-    worker: number;
-    loggedIn: number;
-    kept: number;
-    rateLimited: number;
-    /** user -> [server id, server address] */
-    servers: Record<string, [string, string]>;
-  }
-  /** Every warm-up message of the worker's clients is queued. */
-  | { t: "warmed"; worker: number; sent: number }
-  /** Every client's key state is written (nothing left to save during timing). */
-  | { t: "persisted"; worker: number }
-  | ({ t: "progress"; worker: number } & WorkerProgress)
-  | { t: "disconnected"; worker: number; user: string; timeMs: number; code: string }
-  | { t: "reconnected"; worker: number; user: string; timeMs: number; server: string }
-  | { t: "failed"; worker: number; message: string }
-  | ({ t: "flushed"; worker: number } & WorkerProgress);
+import {
+  readLines,
+  type WorkerCommand,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerProgress,
+} from "./worker_protocol.ts";
 
 const encoder = new TextEncoder();
 /** Client CSV logs are flushed in this many groups spread over each second. */
@@ -134,89 +65,6 @@ async function pool<T>(
     while (next < items.length && !stop()) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/**
- * Retries `fn` through the `gate`: after `RATE_LIMITED` (the servers'
- * per-address auth limit; every perf client comes from one address) without
- * limit on attempts, any other error `attempts` times in total.
- */
-async function retry<T>(
-  what: string,
-  fn: () => Promise<T>,
-  gate: AuthGate,
-  stopped: () => boolean,
-  attempts = 3,
-): Promise<T> {
-  for (let i = 1;;) {
-    await gate.acquire();
-    if (stopped()) {
-      gate.release("error");
-      throw new Error(`${what}: stopped`);
-    }
-    try {
-      const r = await fn();
-      gate.release("ok");
-      return r;
-    } catch (e) {
-      const err = FastChatError.from(e);
-      if (err.code === "RATE_LIMITED") {
-        gate.release("limited", Number(err.details?.retryMs ?? 200));
-        continue;
-      }
-      gate.release("error");
-      if (++i > attempts) throw new Error(`${what}: ${err.code}: ${err.message}`);
-      await sleep(500 * (i - 1));
-    }
-  }
-}
-
-/**
- * Admission of registrations/logins, adaptive (AIMD) against the servers'
- * per-address auth limiter: a refusal halves the concurrency and pauses
- * the worker for twice the server's `retryMs` plus jitter (a login needs
- * two tokens, prelogin and login; resuming after one token's worth lets
- * lanes steal each other's tokens forever, each refusal wasting a PBKDF2
- * derivation); each success allows one more concurrent attempt.
- */
-class AuthGate {
-  #active = 0;
-  #limit: number;
-  #pauseUntil = 0;
-  #waiters: (() => void)[] = [];
-  /** Refused requests so far. */
-  limitedCount = 0;
-
-  constructor(readonly max: number) {
-    this.#limit = max;
-  }
-
-  async acquire(): Promise<void> {
-    while (true) {
-      const pause = this.#pauseUntil - nowMs();
-      if (pause > 0) await sleep(pause);
-      else if (this.#active < this.#limit) {
-        this.#active++;
-        return;
-      } else await new Promise<void>((r) => this.#waiters.push(r));
-    }
-  }
-
-  release(outcome: "ok" | "limited" | "error", retryMs = 0): void {
-    this.#active--;
-    if (outcome === "limited") {
-      this.limitedCount++;
-      this.#limit = Math.max(1, Math.floor(this.#limit / 2));
-      this.#pauseUntil = Math.max(
-        this.#pauseUntil,
-        nowMs() + 2 * retryMs + Math.random() * retryMs,
-      );
-    } else if (outcome === "ok") {
-      this.#limit = Math.min(this.max, this.#limit + 1);
-    }
-    // Wake everyone; they re-check the pause and the limit.
-    for (const w of this.#waiters.splice(0)) w();
-  }
 }
 
 class Worker {
@@ -290,7 +138,7 @@ class Worker {
   async register(): Promise<void> {
     const limited0 = this.#gate.limitedCount;
     await pool(this.#clients, this.#gate.max, async (c) => {
-      const r = await retry(
+      const r = await retryAuth(
         `registering ${c.user}`,
         () => c.register(this.#cfg.idle),
         this.#gate,
@@ -314,7 +162,12 @@ class Worker {
     const limited0 = this.#gate.limitedCount;
     await pool(this.#clients, this.#gate.max, async (c) => {
       if (
-        (await retry(`logging in ${c.user}`, () => c.login(), this.#gate, () => this.#stopping)) ===
+        (await retryAuth(
+          `logging in ${c.user}`,
+          () => c.login(),
+          this.#gate,
+          () => this.#stopping,
+        )) ===
           "kept"
       ) kept++;
       else this.#loggedIn++;
@@ -412,17 +265,6 @@ class Worker {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let partial = "";
-  for await (const chunk of stream) {
-    const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-    partial = parts.pop()!;
-    yield* parts;
-  }
-  if (partial) yield partial;
-}
-
 async function main(): Promise<void> {
   const cfg = JSON.parse(Deno.args[0]) as WorkerConfig;
   // The parent owns Ctrl-C; it tells us to stop on stdin.
@@ -431,7 +273,7 @@ async function main(): Promise<void> {
   const w = new Worker(cfg, homeRoot);
   w.start();
   try {
-    for await (const line of lines(Deno.stdin.readable)) {
+    for await (const line of readLines(Deno.stdin.readable)) {
       if (!line.trim()) continue;
       const cmd = JSON.parse(line) as WorkerCommand;
       if (cmd.cmd === "register") w.track(w.register());

@@ -1,20 +1,11 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
-import {
-  CSV_HEADER,
-  EV_ERROR,
-  EV_RECEIVED,
-  EV_SENT,
-  listClientLogs,
-  normalizeRunInfo,
-  payloadBytesOf,
-  payloadLabel,
-  readRun,
-  readRunInfo,
-} from "./log_reader.ts";
+import { CSV_HEADER as COLUMNS, CsvLog, EV_ERROR, EV_RECEIVED, EV_SENT } from "./client_log.ts";
+import { listClientLogs, readRun } from "./log_reader.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
-const RUN_JSON = JSON.stringify({ config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" });
+const RUN_JSON = await Deno.readTextFile(`${TESTDATA}clean/run.json`);
+const CSV_HEADER = COLUMNS.join(",");
 
 /** Makes a run directory in a temp dir; `clients` maps file name to contents. */
 async function makeRun(
@@ -52,8 +43,8 @@ Deno.test("readRun: streams every row of the clean test run", async () => {
   expect(rows.length).toBe(40);
   expect(rows[0]).toEqual([0, "m01", EV_SENT, 1767225600000, 100, "bob", "dm"]);
   expect(r.info.config.clients).toBe(2);
-  expect(r.info.machine?.hostname).toBe("perf-box");
-  expect(r.info.phases?.register).toEqual({ count: 2, ms: 40 });
+  expect(r.info.machine.hostname).toBe("perf-box");
+  expect(r.info.phases.register).toEqual({ count: 2, ms: 40, perSecond: 50 });
 });
 
 Deno.test("readRun: corrupt row names the file and line", async () => {
@@ -129,13 +120,22 @@ Deno.test("readRun: missing directory, run.json, clients/ and bad run.json", asy
   dir = await makeRun({}, JSON.stringify({ config: {}, startedAt: "2026-01-01T00:00:00Z" }));
   e = await failure(readRun(dir, noop));
   expect(e.code).toBe("INVALID_CONFIG");
-  expect(e.message).toContain("config.clients must be a non-negative integer, got undefined");
+  expect(e.message).toBe(`${dir}/run.json: config.mode must be string, got nothing`);
   await Deno.remove(dir, { recursive: true });
+});
 
-  dir = await makeRun({}, JSON.stringify({ config: { clients: 1 }, startedAt: "yesterday" }));
-  e = await failure(readRunInfo(dir));
-  expect(e.code).toBe("INVALID_CONFIG");
-  expect(e.message).toContain("startedAt must be an ISO date string");
+Deno.test("readRun: reads back what CsvLog wrote", async () => {
+  const dir = await makeRun({});
+  const log = await CsvLog.create(`${dir}/clients/perf-x-0.csv`);
+  log.add("m1", "sent", 1.5, 100, "perf-x-1", "dm");
+  log.add("", "error", 2, "", "perf-x-1", "RATE,LIMITED");
+  await log.flush();
+  const rows: unknown[][] = [];
+  expect((await readRun(dir, (...a) => rows.push(a))).rows).toBe(2);
+  expect(rows).toEqual([
+    [0, "m1", EV_SENT, 1.5, 100, "perf-x-1", "dm"],
+    [0, "", EV_ERROR, 2, 0, "perf-x-1", "RATE,LIMITED"],
+  ]);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -143,56 +143,4 @@ Deno.test("listClientLogs: only *.csv files, sorted", async () => {
   const dir = await makeRun({ "b.csv": CSV_HEADER, "a.csv": CSV_HEADER, "notes.txt": "x" });
   expect(await listClientLogs(dir)).toEqual(["clients/a.csv", "clients/b.csv"]);
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("normalizeRunInfo: optional fields of the wrong type are dropped", () => {
-  const info = normalizeRunInfo({
-    config: { clients: 5, servers: "two", payload: "1KiB", db: "pglite", lb: true },
-    machine: { cores: "many", hostname: "h" },
-    startedAt: "2026-01-01T00:00:00Z",
-    endedAt: 12,
-    phases: { login: { count: 5, ms: "fast" } },
-  }, "run.json");
-  expect(info).toEqual({
-    config: { clients: 5, payload: "1KiB", db: "pglite", lb: true },
-    machine: { hostname: "h" },
-    startedAt: "2026-01-01T00:00:00Z",
-    phases: { login: { count: 5 } },
-  });
-});
-
-Deno.test("payloadBytesOf / payloadLabel", () => {
-  expect(payloadBytesOf({ clients: 1, payload: "100B" })).toBe(100);
-  expect(payloadBytesOf({ clients: 1, payload: "1KiB" })).toBe(1024);
-  expect(payloadBytesOf({ clients: 1, payload: "64KiB" })).toBe(65536);
-  expect(payloadBytesOf({ clients: 1, payload: 300 })).toBe(300);
-  expect(payloadBytesOf({ clients: 1, payload: "1KiB", payloadBytes: 1000 })).toBe(1000);
-  expect(payloadBytesOf({ clients: 1, payload: "huge" })).toBeUndefined();
-  expect(payloadBytesOf({ clients: 1 })).toBeUndefined();
-  expect(payloadLabel({ clients: 1, payloadBytes: 65536 })).toBe("64KiB");
-  expect(payloadLabel({ clients: 1, payload: 100 })).toBe("100B");
-  expect(payloadLabel({ clients: 1, payload: "1KiB", payloadBytes: 1024 })).toBe("1KiB");
-});
-
-Deno.test("normalizeRunInfo: send model from a nested `send` object or flat fields", () => {
-  const send = (config: Record<string, unknown>) =>
-    normalizeRunInfo({ config: { clients: 1, ...config }, startedAt: "2026-01-01T00:00:00Z" }, "r")
-      .config;
-  expect(send({ send: { kind: "window", window: 16 }, durationMs: 5000 })).toEqual({
-    clients: 1,
-    window: 16,
-    duration: 5000,
-    send: "window 16",
-  });
-  expect(send({ send: { kind: "rate", perSecond: 500 } }).send).toBe("rate 500/s");
-  expect(send({ send: { kind: "delay", delay: { dist: "exp", meanMs: 12 } } }).send).toBe(
-    "delay exp:12ms",
-  );
-  expect(send({ send: { kind: "delay", delay: { dist: "const", ms: 5 } } })).toEqual({
-    clients: 1,
-    delay: 5,
-    send: "delay 5ms",
-  });
-  expect(send({ rate: 100 }).send).toBe("rate 100/s");
-  expect(send({}).send).toBeUndefined();
 });

@@ -27,7 +27,8 @@
 import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
 import { LoadRun } from "./load_run.ts";
-import { HELP, parseRunArgs, type RunConfig, runDirName } from "./run_config.ts";
+import { HELP, parseRunArgs, runDirName } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 
 const DEFAULT_OUT_ROOT = fileURLToPath(new URL("./out", import.meta.url));
 
@@ -70,7 +71,7 @@ export async function runPerf(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const run = new LoadRun(cfg, dir, a);
+  const run = new LoadRun(cfg, dir);
   const onSignal = () => run.interrupt();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);

@@ -19,16 +19,27 @@ import { nowMs, sleep } from "./clock.ts";
 import type { ClusterLauncher } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import { killBusiestServer, killIsDue } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type RunPhaseStats } from "./phase_stats.ts";
-import { log, ProgressView, sumProgress } from "./progress_view.ts";
-import type { SendModel } from "./run_config.ts";
+import { log, ProgressView } from "./progress_view.ts";
+import { sumProgress } from "./worker_protocol.ts";
+import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
 
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
 
-/** What the messaging phase works with. */
+/**
+ * What the messaging phase works with.
+ *
+ * @example
+ * ```ts
+ * import type { LoadRun } from "./load_run.ts";
+ * import type { MessagingContext } from "./messaging_phase.ts";
+ * declare const run: LoadRun;
+ * const ctx: MessagingContext = run; // a LoadRun is the context of its phases
+ * ```
+ */
 export interface MessagingContext extends PhaseContext {
   /** The cluster perf started (null with `--lb`). */
   cluster: ClusterLauncher | null;
@@ -65,7 +76,7 @@ export function describeSendModel(s: SendModel): string {
  * @example
  * ```ts
  * import { MessagingEnd } from "./messaging_phase.ts";
- * import { sumProgress } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
  * const end = new MessagingEnd(30_000);
  * end.check(sumProgress([]), 1000, true); // null: no worker is done
  * ```

@@ -1,7 +1,7 @@
 import { expect } from "expect";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { describeSendModel, MessagingEnd } from "./messaging_phase.ts";
-import { workerProgress } from "./progress_view.ts";
+import { workerProgress } from "./worker_protocol.ts";
 
 Deno.test("describeSendModel: each send model as the go line shows it", () => {
   expect(describeSendModel({ kind: "window", window: 16 })).toBe("closed loop, window 16");

@@ -11,7 +11,16 @@
  * @module
  */
 
-/** Latency summary in the samples' unit. */
+/**
+ * Latency summary in the samples' unit.
+ *
+ * @example
+ * ```ts
+ * import { type LatencySummary, summarize } from "./percentiles.ts";
+ * const s: LatencySummary = summarize([1, 2, 3, 10]);
+ * console.log(s.p50, s.p99, s.max);
+ * ```
+ */
 export interface LatencySummary {
   count: number;
   min: number;

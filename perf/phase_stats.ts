@@ -14,7 +14,15 @@
  * @module
  */
 
-/** A counted phase: register, login or key warm-up. */
+/**
+ * A counted phase: register, login or key warm-up.
+ *
+ * @example
+ * ```ts
+ * import { type PhaseStats, phaseStats } from "./phase_stats.ts";
+ * const login: PhaseStats = phaseStats(100, 2000); // perSecond 50
+ * ```
+ */
 export interface PhaseStats {
   count: number;
   ms: number;
@@ -23,7 +31,17 @@ export interface PhaseStats {
   cpuSeconds?: Record<string, number>;
 }
 
-/** The messaging phase: from "go" until every message arrived (or the drain timed out). */
+/**
+ * The messaging phase: from "go" until every message arrived (or the drain timed out).
+ *
+ * @example
+ * ```ts
+ * import type { MessagingStats } from "./phase_stats.ts";
+ * const m: MessagingStats = {
+ *   startMs: 0, endMs: 1000, lastSendMs: 900, completed: true, drainTimedOut: false, cpuSeconds: {},
+ * };
+ * ```
+ */
 export interface MessagingStats {
   startMs: number;
   endMs: number;
@@ -37,7 +55,16 @@ export interface MessagingStats {
   cpuSeconds: Record<string, number>;
 }
 
-/** Every phase of a run, each set once the phase has ended. */
+/**
+ * Every phase of a run, each set once the phase has ended.
+ *
+ * @example
+ * ```ts
+ * import { phaseStats, type RunPhaseStats } from "./phase_stats.ts";
+ * const phases: RunPhaseStats = {};
+ * phases.register = phaseStats(10, 500);
+ * ```
+ */
 export interface RunPhaseStats {
   register?: PhaseStats;
   login?: PhaseStats;

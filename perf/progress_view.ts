@@ -11,12 +11,19 @@
  * @module
  */
 import cliProgress from "cli-progress";
-import { addCounters, zeroCounters } from "./load_client.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes `perf: <line>` to stderr. */
+/**
+ * Writes `perf: <line>` to stderr.
+ *
+ * @example
+ * ```ts
+ * import { log } from "./progress_view.ts";
+ * log("cluster up"); // stderr: "perf: cluster up"
+ * ```
+ */
 export function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`perf: ${line}\n`));
 }
@@ -28,7 +35,19 @@ interface Bar {
   stop(): void;
 }
 
-/** Sent/received on stderr: a cli-progress bar on a TTY, else a line every 2 s. */
+/**
+ * Sent/received on stderr: a cli-progress bar on a TTY, else a line every 2 s.
+ *
+ * @example
+ * ```ts
+ * import { ProgressView } from "./progress_view.ts";
+ * import { sumProgress } from "./worker_protocol.ts";
+ * const view = new ProgressView(1000, null); // 1,000 messages, no --duration
+ * view.start();
+ * view.update(sumProgress([]), performance.now());
+ * view.stop();
+ * ```
+ */
 export class ProgressView {
   readonly #tty = Deno.stderr.isTerminal();
   #bar: Bar | null = null;
@@ -76,7 +95,17 @@ export class ProgressView {
   }
 }
 
-/** Progress of the register and login phases: a bar on a TTY, else a line every 2 s. */
+/**
+ * Progress of the register and login phases: a bar on a TTY, else a line every 2 s.
+ *
+ * @example
+ * ```ts
+ * import { PhaseView } from "./progress_view.ts";
+ * const view = new PhaseView("register", 100);
+ * view.update(40, 2_000); // 40 of 100 after 2 s
+ * view.stop();
+ * ```
+ */
 export class PhaseView {
   readonly #tty = Deno.stderr.isTerminal();
   #bar: Bar | null = null;
@@ -106,47 +135,4 @@ export class PhaseView {
     this.#bar?.stop();
     this.#bar = null;
   }
-}
-
-/**
- * A worker's progress with every count zero, overridden by `p`.
- *
- * @example
- * ```ts
- * import { workerProgress } from "./progress_view.ts";
- * workerProgress({ sent: 3 }).received; // 0
- * ```
- */
-export function workerProgress(p: Partial<WorkerProgress> = {}): WorkerProgress {
-  return {
-    ...zeroCounters(),
-    doneSending: false,
-    registered: 0,
-    existing: 0,
-    loggedIn: 0,
-    warmSent: 0,
-    warmReceived: 0,
-    warmDelivered: 0,
-    ...p,
-  };
-}
-
-export function sumProgress(ps: (WorkerProgress | null)[]): WorkerProgress & { allDone: boolean } {
-  const s: WorkerProgress & { allDone: boolean } = { ...workerProgress(), allDone: ps.length > 0 };
-  for (const p of ps) {
-    if (!p) {
-      s.allDone = false;
-      continue;
-    }
-    addCounters(s, p);
-    s.registered += p.registered;
-    s.existing += p.existing;
-    s.loggedIn += p.loggedIn;
-    s.warmSent += p.warmSent;
-    s.warmReceived += p.warmReceived;
-    s.warmDelivered += p.warmDelivered;
-    if (!p.doneSending) s.allDone = false;
-  }
-  s.doneSending = s.allDone;
-  return s;
 }

@@ -16,7 +16,8 @@
  * ```
  * @module
  */
-import { parse } from "csv-parse/sync";
+import { LOG_EVENTS } from "./client_log.ts";
+import { listClientLogs, readClientLog } from "./log_reader.ts";
 import { summarize } from "./percentiles.ts";
 
 /**
@@ -47,7 +48,16 @@ export function chooseVictim(
   return best;
 }
 
-/** Reconnect timing of the killed server's clients. */
+/**
+ * Reconnect timing of the killed server's clients.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectTracker } from "./reconnect_mode.ts";
+ * const s = new ReconnectTracker("srv-1", [], 0).summary();
+ * console.log(s.allReconnected, s.recoveryMs);
+ * ```
+ */
 export interface ReconnectSummary {
   server: string;
   killedAtMs: number;
@@ -67,7 +77,19 @@ export interface ReconnectSummary {
   users: string[];
 }
 
-/** Follows the killed server's clients until all have reconnected. */
+/**
+ * Follows the killed server's clients until all have reconnected.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectTracker } from "./reconnect_mode.ts";
+ * const t = new ReconnectTracker("srv-1", ["perf-x-0"], 1000);
+ * t.disconnected("perf-x-0", 1100);
+ * t.reconnected("perf-x-0", 1400, "srv-2");
+ * await t.waitAllBack();
+ * t.summary().recoveryMs; // 400
+ * ```
+ */
 export class ReconnectTracker {
   readonly #users: Set<string>;
   readonly #down = new Map<string, number>();
@@ -127,7 +149,16 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Lost and duplicated messages of a run, from its client CSVs. */
+/**
+ * Lost and duplicated messages of a run, from its client CSVs.
+ *
+ * @example
+ * ```ts
+ * import { deliveryCheck } from "./reconnect_mode.ts";
+ * const c = deliveryCheck([{ id: "a", event: "sent" }]);
+ * console.log(c.lost, c.lostIds); // 1 ["a"]
+ * ```
+ */
 export interface DeliveryCheck {
   /** Distinct message ids with a `sent` row. */
   sent: number;
@@ -146,7 +177,15 @@ export interface DeliveryCheck {
   lostDetails: LostMessage[];
 }
 
-/** One CSV row as far as the delivery check needs it. */
+/**
+ * One CSV row as far as the delivery check needs it.
+ *
+ * @example
+ * ```ts
+ * import type { DeliveryRow } from "./reconnect_mode.ts";
+ * const row: DeliveryRow = { id: "m1", event: "sent", user: "perf-x-0", peer: "perf-x-1", timeMs: 5 };
+ * ```
+ */
 export interface DeliveryRow {
   id: string;
   event: string;
@@ -158,7 +197,17 @@ export interface DeliveryRow {
   kind?: string;
 }
 
-/** A message that was sent and never received. */
+/**
+ * A message that was sent and never received.
+ *
+ * @example
+ * ```ts
+ * import { deliveryCheck } from "./reconnect_mode.ts";
+ * const [lost] = deliveryCheck([{ id: "a", event: "sent", user: "u0", peer: "u1", timeMs: 5 }])
+ *   .lostDetails;
+ * console.log(lost.from, lost.to, lost.acked); // u0 u1 false
+ * ```
+ */
 export interface LostMessage {
   id: string;
   from: string;
@@ -231,27 +280,25 @@ export function deliveryCheck(rows: Iterable<DeliveryRow>): DeliveryCheck {
   };
 }
 
-/** Reads every `*.csv` of `dir` (the run's `clients/`) and checks delivery. */
-export async function checkCsvDir(dir: string): Promise<DeliveryCheck> {
+/**
+ * Reads every client log of the run directory `runDir` (`clients/*.csv`,
+ * with the log reader's validation) and checks delivery.
+ *
+ * @example
+ * ```ts
+ * import { checkClientLogs } from "./reconnect_mode.ts";
+ * (await checkClientLogs("perf/testdata/lossy")).lost; // 2
+ * ```
+ */
+export async function checkClientLogs(runDir: string): Promise<DeliveryCheck> {
+  const files = await listClientLogs(runDir);
   const rows: DeliveryRow[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!e.isFile || !e.name.endsWith(".csv")) continue;
-    const user = e.name.slice(0, -4);
-    const recs = parse(await Deno.readTextFile(`${dir}/${e.name}`), {
-      columns: true,
-      skip_empty_lines: true,
-    }) as { message_id: string; event: string; time_ms: string; peer: string; kind: string }[];
-    for (const r of recs) {
-      if (!r.message_id) continue;
-      rows.push({
-        id: r.message_id,
-        event: r.event,
-        user,
-        peer: r.peer,
-        timeMs: Number(r.time_ms),
-        kind: r.kind,
-      });
-    }
+  for (let i = 0; i < files.length; i++) {
+    const user = files[i].slice("clients/".length, -".csv".length);
+    const path = `${runDir}/${files[i]}`;
+    await readClientLog(path, path, i, (_file, id, event, timeMs, _bytes, peer, kind) => {
+      if (id !== "") rows.push({ id, event: LOG_EVENTS[event], user, peer, timeMs, kind });
+    });
   }
   return deliveryCheck(rows);
 }

@@ -1,6 +1,11 @@
 import { expect } from "expect";
-import { CsvLog } from "./load_client.ts";
-import { checkCsvDir, chooseVictim, deliveryCheck, ReconnectTracker } from "./reconnect_mode.ts";
+import { CsvLog } from "./client_log.ts";
+import {
+  checkClientLogs,
+  chooseVictim,
+  deliveryCheck,
+  ReconnectTracker,
+} from "./reconnect_mode.ts";
 
 Deno.test("chooseVictim: the server with most clients, ties by id", () => {
   const of = new Map([["a", "srv-2"], ["b", "srv-1"], ["c", "srv-2"], ["d", "srv-1"]]);
@@ -64,11 +69,12 @@ Deno.test("deliveryCheck: lost and duplicated ids", () => {
   });
 });
 
-Deno.test("checkCsvDir: reads the client CSVs written by CsvLog", async () => {
+Deno.test("checkClientLogs: reads the client logs written by CsvLog", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const a = await CsvLog.create(`${dir}/perf-x-0.csv`);
-    const b = await CsvLog.create(`${dir}/perf-x-1.csv`);
+    await Deno.mkdir(`${dir}/clients`);
+    const a = await CsvLog.create(`${dir}/clients/perf-x-0.csv`);
+    const b = await CsvLog.create(`${dir}/clients/perf-x-1.csv`);
     a.add("id1", "sent", 1.5, 100, "perf-x-1", "dm");
     a.add("id2", "sent", 2.5, 100, "perf-x-1", "dm");
     a.add("", "error", 3, "", "perf-x-1", "NOT_CONNECTED");
@@ -77,13 +83,13 @@ Deno.test("checkCsvDir: reads the client CSVs written by CsvLog", async () => {
     await b.flush();
     b.add("id1", "received", 5, 100, "perf-x-0", "dm");
     await b.flush();
-    const text = await Deno.readTextFile(`${dir}/perf-x-0.csv`);
+    const text = await Deno.readTextFile(`${dir}/clients/perf-x-0.csv`);
     expect(text.split("\n")[0]).toBe("message_id,event,time_ms,bytes,peer,kind");
     expect(text).toContain("id1,sent,1.500,100,perf-x-1,dm");
     expect(text).toContain(",error,3.000,,perf-x-1,NOT_CONNECTED");
     a.add("id2", "acked", 2.75, 100, "perf-x-1", "dm");
     await a.flush();
-    const r = await checkCsvDir(dir);
+    const r = await checkClientLogs(dir);
     expect(r).toMatchObject({ sent: 2, received: 1, lost: 1, duplicated: 1, lostIds: ["id2"] });
     expect(r.lostDetails).toEqual([
       { id: "id2", from: "perf-x-0", to: "perf-x-1", sentMs: 2.5, acked: true, error: null },
@@ -91,4 +97,13 @@ Deno.test("checkCsvDir: reads the client CSVs written by CsvLog", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("checkClientLogs: the lossy test run", async () => {
+  const r = await checkClientLogs(new URL("./testdata/lossy", import.meta.url).pathname);
+  expect(r).toMatchObject({ sent: 6, received: 4, lost: 2, duplicated: 1, duplicateRows: 1 });
+  expect(r.lostDetails.map((m) => [m.id, m.error])).toEqual([["m5", null], [
+    "m6",
+    "DECRYPT_FAILED",
+  ]]);
 });

@@ -17,14 +17,10 @@
  * - **undecryptable**: `error` rows whose code (`kind`) is DECRYPT_FAILED,
  *   BAD_SIGNATURE or UNKNOWN_KEY.
  * - **latency**: first reception time − sent time, per message received.
- * - **throughput**: received messages (and their payload bytes, MB = 10⁶ B)
- *   divided by the window from the first `sent` to the last first reception.
- * - **steady state**: the same window with its first and last 10 % cut off
- *   (`steadyTrim`); throughput counts the first receptions inside it, and its
- *   latency summary covers messages sent inside it.
+ * - **throughput** and **steady state**: see `run_throughput.ts`.
  *
- * Per-message state lives in growable typed arrays indexed through one
- * `Map<string, number>`, so 10 million rows need no per-row objects.
+ * Per-message state is collected in a `MessageTable` (`message_table.ts`):
+ * typed arrays, no per-row objects.
  *
  * @example
  * ```ts
@@ -35,28 +31,26 @@
  * @module
  */
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
+import { readRun, type RowSink } from "./log_reader.ts";
+import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
+import type { RunRecord } from "./run_schema.ts";
 import {
-  EV_ACKED,
-  EV_DELIVERED,
-  EV_ERROR,
-  EV_RECEIVED,
-  EV_SENT,
-  readRun,
-  type RowSink,
-  type RunInfo,
-} from "./log_reader.ts";
+  DEFAULT_STEADY_TRIM,
+  perSecond,
+  type RunThroughput,
+  runThroughput,
+} from "./run_throughput.ts";
 
-/** Error codes (in `kind`) that mean the recipient could not decrypt a message. */
-export const CRYPTO_ERROR_CODES: readonly string[] = [
-  "DECRYPT_FAILED",
-  "BAD_SIGNATURE",
-  "UNKNOWN_KEY",
-];
-
-/** Fraction of the messaging window cut from each end for steady state. */
-export const DEFAULT_STEADY_TRIM = 0.1;
-
-/** Message counts of a run. */
+/**
+ * Message counts of a run.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { counts } = (await analyzeRunDir("perf/testdata/lossy")).summary;
+ * console.log(counts.lost, counts.duplicated); // 2 1
+ * ```
+ */
 export interface RunCounts {
   /** Distinct messages with a `sent` row. */
   sent: number;
@@ -75,7 +69,7 @@ export interface RunCounts {
   duplicated: number;
   /** Messages received more than once. */
   duplicatedMessages: number;
-  /** Error rows with a crypto code (see {@link CRYPTO_ERROR_CODES}). */
+  /** Error rows with a crypto code (`CRYPTO_ERROR_CODES` of `message_table.ts`). */
   undecryptable: number;
   /** All error rows. */
   errors: number;
@@ -83,34 +77,16 @@ export interface RunCounts {
   unmatchedReceived: number;
 }
 
-/** Throughput over one window. */
-export interface WindowThroughput {
-  startMs: number;
-  endMs: number;
-  /** Received messages (first receptions) inside the window. */
-  messages: number;
-  messagesPerSec: number;
-  /** Payload megabytes (10⁶ bytes) per second. */
-  mbPerSec: number;
-}
-
-/** Throughput of a run: whole window plus steady state. */
-export interface RunThroughput extends WindowThroughput {
-  /** `endMs − startMs`: first send to last first reception. */
-  windowMs: number;
-  /** Payload bytes of the received messages. */
-  bytes: number;
-  /** Offered load: sent messages per second between the first and last send. */
-  sendRatePerSec: number;
-  steady: WindowThroughput & {
-    /** Fraction cut from each end of the window. */
-    trim: number;
-    /** Latency of the messages sent inside the steady window. */
-    latencyMs: LatencySummary;
-  };
-}
-
-/** Registration and login rates from `run.json` phases; NaN when absent. */
+/**
+ * Registration and login rates from `run.json` phases; NaN when absent.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { phases } = (await analyzeRunDir("perf/testdata/clean")).summary;
+ * console.log(phases.registrationsPerSec); // 50
+ * ```
+ */
 export interface PhaseRates {
   registrations: number;
   registrationsPerSec: number;
@@ -123,13 +99,20 @@ export interface PhaseRates {
 /**
  * The JSON-friendly result of one run. Unknown numbers are NaN (null in
  * JSON).
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunSummary } from "@fastchat/perf/run_analysis";
+ * const s: RunSummary = (await analyzeRunDir("perf/testdata/clean")).summary;
+ * console.log(JSON.stringify(s.latencyMs));
+ * ```
  */
 export interface RunSummary {
   /** The run directory as given. */
   dir: string;
   /** Last path component of `dir`. */
   name: string;
-  info: RunInfo;
+  info: RunRecord;
   /** Client logs read. */
   files: number;
   /** Data rows read. */
@@ -148,7 +131,16 @@ export interface RunSummary {
   warnings: string[];
 }
 
-/** Per-message series kept for charts. */
+/**
+ * Per-message series kept for charts.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * const { series } = await analyzeRunDir("perf/testdata/clean");
+ * console.log(series.sortedLatencyMs.length); // 10
+ * ```
+ */
 export interface RunSeries {
   /** Send times of sent messages, ascending (epoch ms). */
   sentTimesMs: Float64Array;
@@ -160,150 +152,69 @@ export interface RunSeries {
   receivedTimesMs: Float64Array;
 }
 
-/** A run's summary plus the series behind its charts. */
+/**
+ * A run's summary plus the series behind its charts.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunAnalysis } from "@fastchat/perf/run_analysis";
+ * const run: RunAnalysis = await analyzeRunDir("perf/testdata/clean");
+ * console.log(run.summary.name, run.series.sentTimesMs.length); // clean 10
+ * ```
+ */
 export interface RunAnalysis {
   summary: RunSummary;
   series: RunSeries;
 }
 
-/** Options of {@link analyzeRunDir} / {@link RunAccumulator.finish}. */
+/**
+ * Options of {@link analyzeRunDir} / {@link RunAccumulator.finish}.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, type RunAnalysisOptions } from "@fastchat/perf/run_analysis";
+ * const opts: RunAnalysisOptions = { steadyTrim: 0.2 };
+ * await analyzeRunDir("perf/testdata/clean", opts);
+ * ```
+ */
 export interface RunAnalysisOptions {
   /** Fraction cut from each end of the messaging window (default 0.1). */
   steadyTrim?: number;
 }
-
-const F_SENT = 1;
-const F_ACKED = 2;
-const F_DELIVERED = 4;
-const F_ERROR = 8;
-
-const CRYPTO = new Set(CRYPTO_ERROR_CODES);
 
 /**
  * Collects rows (via {@link RunAccumulator.sink}) and computes the results.
  *
  * @example
  * ```ts
- * import { EV_RECEIVED, EV_SENT } from "@fastchat/perf/log_reader";
+ * import { EV_RECEIVED, EV_SENT } from "@fastchat/perf/client_log";
  * import { RunAccumulator } from "@fastchat/perf/run_analysis";
+ * import { readRunRecord } from "@fastchat/perf/run_schema";
  * const acc = new RunAccumulator();
  * acc.add("m1", EV_SENT, 1000, 100, "bob", "dm");
  * acc.add("m1", EV_RECEIVED, 1005, 100, "alice", "dm");
  * const { summary } = acc.finish(
- *   { config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" },
+ *   await readRunRecord("perf/testdata/clean"),
  *   { dir: "run", files: 2, rows: 2 },
  * );
  * console.log(summary.latencyMs.p50); // 5
  * ```
  */
-export class RunAccumulator {
-  #ids = new Map<string, number>();
-  #n = 0;
-  #cap: number;
-  #sentT: Float64Array;
-  #recvT: Float64Array;
-  #bytes: Float64Array;
-  #recvCount: Uint32Array;
-  #flags: Uint8Array;
-  #errors = new Map<string, number>();
-  #errorRows = 0;
-  #undecryptable = 0;
-
-  constructor(capacity = 4096) {
-    this.#cap = Math.max(16, capacity);
-    this.#sentT = new Float64Array(this.#cap).fill(NaN);
-    this.#recvT = new Float64Array(this.#cap).fill(NaN);
-    this.#bytes = new Float64Array(this.#cap).fill(NaN);
-    this.#recvCount = new Uint32Array(this.#cap);
-    this.#flags = new Uint8Array(this.#cap);
-  }
-
+export class RunAccumulator extends MessageTable {
   /** A {@link RowSink} feeding this accumulator. */
-  readonly sink: RowSink = (_file, id, event, timeMs, bytes, _peer, kind) =>
-    this.add(id, event, timeMs, bytes, _peer, kind);
-
-  #grow(): void {
-    const cap = this.#cap * 2;
-    const f64 = (old: Float64Array) => {
-      const a = new Float64Array(cap);
-      a.set(old);
-      a.fill(NaN, old.length);
-      return a;
-    };
-    this.#sentT = f64(this.#sentT);
-    this.#recvT = f64(this.#recvT);
-    this.#bytes = f64(this.#bytes);
-    const rc = new Uint32Array(cap);
-    rc.set(this.#recvCount);
-    this.#recvCount = rc;
-    const fl = new Uint8Array(cap);
-    fl.set(this.#flags);
-    this.#flags = fl;
-    this.#cap = cap;
-  }
-
-  #index(id: string): number {
-    let i = this.#ids.get(id);
-    if (i === undefined) {
-      i = this.#n++;
-      if (i >= this.#cap) this.#grow();
-      this.#ids.set(id, i);
-    }
-    return i;
-  }
-
-  /** Adds one row (`event` is an `EV_*` code of the log reader). */
-  add(
-    id: string,
-    event: number,
-    timeMs: number,
-    bytes: number,
-    _peer: string,
-    kind: string,
-  ): void {
-    if (event === EV_ERROR) {
-      this.#errorRows++;
-      const code = kind === "" ? "UNSPECIFIED" : kind;
-      this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
-      if (CRYPTO.has(code)) this.#undecryptable++;
-      if (id !== "") this.#flags[this.#index(id)] |= F_ERROR;
-      return;
-    }
-    const i = this.#index(id);
-    switch (event) {
-      case EV_SENT: {
-        const t = this.#sentT[i];
-        if (!(t <= timeMs)) this.#sentT[i] = timeMs; // first send wins (NaN-safe)
-        this.#flags[i] |= F_SENT;
-        this.#bytes[i] = bytes;
-        break;
-      }
-      case EV_RECEIVED: {
-        const t = this.#recvT[i];
-        if (!(t <= timeMs)) this.#recvT[i] = timeMs;
-        this.#recvCount[i]++;
-        if (Number.isNaN(this.#bytes[i])) this.#bytes[i] = bytes;
-        break;
-      }
-      case EV_ACKED:
-        this.#flags[i] |= F_ACKED;
-        break;
-      case EV_DELIVERED:
-        this.#flags[i] |= F_DELIVERED;
-        break;
-    }
-  }
+  readonly sink: RowSink = (_file, id, event, timeMs, bytes, peer, kind) =>
+    this.add(id, event, timeMs, bytes, peer, kind);
 
   /** Computes the results; `meta` describes where the rows came from. */
   finish(
-    info: RunInfo,
+    info: RunRecord,
     meta: { dir: string; files: number; rows: number },
     opts: RunAnalysisOptions = {},
   ): RunAnalysis {
     const trim = opts.steadyTrim ?? DEFAULT_STEADY_TRIM;
-    const n = this.#n;
-    const sentT = this.#sentT, recvT = this.#recvT, bytes = this.#bytes;
-    const rc = this.#recvCount, flags = this.#flags;
+    const n = this.size;
+    const sentT = this.sentT, recvT = this.recvT;
+    const rc = this.recvCount, flags = this.flags;
     const c: RunCounts = {
       sent: 0,
       acked: 0,
@@ -314,11 +225,10 @@ export class RunAccumulator {
       lostSilently: 0,
       duplicated: 0,
       duplicatedMessages: 0,
-      undecryptable: this.#undecryptable,
-      errors: this.#errorRows,
+      undecryptable: this.undecryptable,
+      errors: this.errorRows,
       unmatchedReceived: 0,
     };
-    let recvBytes = 0;
     for (let i = 0; i < n; i++) {
       const f = flags[i];
       const r = rc[i];
@@ -328,8 +238,6 @@ export class RunAccumulator {
       if (r > 0) {
         c.received++;
         c.receptions += r;
-        const b = bytes[i];
-        if (b > 0) recvBytes += b;
         if (r > 1) {
           c.duplicated += r - 1;
           c.duplicatedMessages++;
@@ -365,60 +273,20 @@ export class RunAccumulator {
     for (let i = 0, j = 0; i < n; i++) if (rc[i] > 0) recvTimes[j++] = recvT[i];
     recvTimes.sort();
 
-    // Throughput windows.
-    const firstSent = sentTimes.length ? sentTimes[0] : NaN;
-    const lastSent = sentTimes.length ? sentTimes[sentTimes.length - 1] : NaN;
-    const lastRecv = recvTimes.length ? recvTimes[recvTimes.length - 1] : NaN;
-    const start = firstSent, end = lastRecv;
-    const windowMs = end - start;
-    const rate = (count: number, ms: number) => ms > 0 ? count / (ms / 1000) : NaN;
-    const steadyStart = start + trim * windowMs;
-    const steadyEnd = end - trim * windowMs;
-    let steadyMsgs = 0, steadyBytes = 0;
-    for (let i = 0; i < n; i++) {
-      const t = recvT[i];
-      if (t >= steadyStart && t <= steadyEnd) {
-        steadyMsgs++;
-        const b = bytes[i];
-        if (b > 0) steadyBytes += b;
-      }
-    }
-    const steadyLat: number[] = [];
-    for (let k = 0; k < sentTimes.length; k++) {
-      const t = sentTimes[k];
-      if (t >= steadyStart && t <= steadyEnd && latBySend[k] === latBySend[k]) {
-        steadyLat.push(latBySend[k]);
-      }
-    }
-    const steadyMs = steadyEnd - steadyStart;
-    const throughput: RunThroughput = {
-      startMs: start,
-      endMs: end,
-      windowMs,
-      messages: c.received,
-      bytes: recvBytes,
-      messagesPerSec: rate(c.received, windowMs),
-      mbPerSec: rate(recvBytes / 1e6, windowMs),
-      sendRatePerSec: rate(c.sent, lastSent - firstSent),
-      steady: {
-        trim,
-        startMs: steadyStart,
-        endMs: steadyEnd,
-        messages: steadyMsgs,
-        messagesPerSec: rate(steadyMsgs, steadyMs),
-        mbPerSec: rate(steadyBytes / 1e6, steadyMs),
-        latencyMs: summarizeSorted(Float64Array.from(steadyLat).sort()),
-      },
-    };
+    const throughput = runThroughput(this, {
+      sentTimesMs: sentTimes,
+      latencyBySendOrderMs: latBySend,
+      receivedTimesMs: recvTimes,
+    }, trim);
 
     const ph = info.phases;
     const registrations = ph?.register?.count ?? NaN;
     const logins = ph?.login?.count ?? NaN;
     const phases: PhaseRates = {
       registrations,
-      registrationsPerSec: rate(registrations, ph?.register?.ms ?? NaN),
+      registrationsPerSec: perSecond(registrations, ph?.register?.ms ?? NaN),
       logins,
-      loginsPerSec: rate(logins, ph?.login?.ms ?? NaN),
+      loginsPerSec: perSecond(logins, ph?.login?.ms ?? NaN),
       messagingMs: (ph?.messaging?.endMs ?? NaN) - (ph?.messaging?.startMs ?? NaN),
     };
 
@@ -441,7 +309,9 @@ export class RunAccumulator {
       }
     }
     const errorsByCode: Record<string, number> = {};
-    for (const [k, v] of [...this.#errors].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    for (
+      const [k, v] of [...this.errorsByCode].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    ) {
       errorsByCode[k] = v;
     }
     const summary: RunSummary = {
@@ -469,7 +339,15 @@ export class RunAccumulator {
   }
 }
 
-/** Last non-empty path component (`"a/b/"` → `"b"`). */
+/**
+ * Last non-empty path component (`"a/b/"` → `"b"`).
+ *
+ * @example
+ * ```ts
+ * import { baseName } from "@fastchat/perf/run_analysis";
+ * baseName("perf/out/run-1/"); // "run-1"
+ * ```
+ */
 export function baseName(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
   return parts.length ? parts[parts.length - 1] : path;
@@ -494,7 +372,15 @@ export async function analyzeRunDir(
   return acc.finish(info, { dir, files: files.length, rows }, opts);
 }
 
-/** Whether a run lost messages or had undecryptable ones (what `--fail-on-loss` checks). */
+/**
+ * Whether a run lost messages or had undecryptable ones (what `--fail-on-loss` checks).
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir, isLossy } from "@fastchat/perf/run_analysis";
+ * isLossy((await analyzeRunDir("perf/testdata/lossy")).summary); // true
+ * ```
+ */
 export function isLossy(s: RunSummary): boolean {
   return s.counts.lost > 0 || s.counts.undecryptable > 0;
 }

@@ -1,16 +1,12 @@
 import { expect } from "expect";
-import {
-  EV_ACKED,
-  EV_DELIVERED,
-  EV_ERROR,
-  EV_RECEIVED,
-  EV_SENT,
-  type RunInfo,
-} from "./log_reader.ts";
+import { EV_ACKED, EV_DELIVERED, EV_ERROR, EV_RECEIVED, EV_SENT } from "./client_log.ts";
 import { analyzeRunDir, baseName, isLossy, RunAccumulator } from "./run_analysis.ts";
+import { readRunRecord, type RunRecord } from "./run_schema.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
-const INFO: RunInfo = { config: { clients: 2 }, startedAt: "2026-01-01T00:00:00Z" };
+/** A run with no phases (the lossy test run, 3 clients), as 2 clients. */
+const LOSSY = await readRunRecord(`${TESTDATA}lossy`);
+const INFO: RunRecord = { ...LOSSY, config: { ...LOSSY.config, clients: 2 } };
 
 Deno.test("analyzeRunDir: clean run — counts, percentiles, throughput by hand", async () => {
   const { summary: s, series } = await analyzeRunDir(`${TESTDATA}clean`);
@@ -85,7 +81,7 @@ Deno.test("analyzeRunDir: lossy run — loss, duplicates, undecryptable, errors"
   // Steady [5.5, 49.5] ms: receptions at 14, 26, 38.
   expect(s.throughput.steady.messages).toBe(3);
   expect(s.throughput.steady.messagesPerSec).toBeCloseTo(3 / 0.044, 9);
-  // No phases in run.json.
+  // No phase ended (run.json's phases are null).
   expect(s.phases.registrationsPerSec).toBeNaN();
   expect(s.phases.loginsPerSec).toBeNaN();
 });
@@ -166,10 +162,15 @@ Deno.test("RunAccumulator: warns about logs that do not belong to the run", () =
   const acc = new RunAccumulator();
   acc.add("old", EV_SENT, 1_000, 10, "b", "dm"); // an earlier run's log
   acc.add("new", EV_SENT, 500_000, 10, "b", "dm");
-  const info: RunInfo = {
-    ...INFO,
-    phases: { messaging: { startMs: 499_990, endMs: 500_100 } },
+  const messaging = {
+    startMs: 499_990,
+    endMs: 500_100,
+    lastSendMs: 500_000,
+    completed: true,
+    drainTimedOut: false,
+    cpuSeconds: {},
   };
+  const info: RunRecord = { ...INFO, phases: { ...INFO.phases, messaging } };
   const { summary } = acc.finish(info, { dir: "r", files: 4, rows: 2 });
   expect(summary.warnings).toEqual([
     "4 client logs for 2 clients",

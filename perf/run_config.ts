@@ -1,8 +1,8 @@
 /**
  * Command line of the load generator (`deno task perf -- …`): parsing and
- * validation into a {@link RunConfig}. Every error is a
- * `FastChatError("INVALID_CONFIG")` whose message names the flag and what
- * it accepts.
+ * validation into a {@link RunConfig} (the run schema, `run_schema.ts`).
+ * Every error is a `FastChatError("INVALID_CONFIG")` whose message names
+ * the flag and what it accepts (values: `flag_values.ts`).
  *
  * @example
  * ```ts
@@ -15,82 +15,67 @@
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { USERNAME_RE } from "@fastchat/lib/protocol";
+import {
+  invalidFlag as invalid,
+  parseDelay,
+  parseDuration,
+  parseHostPort,
+  parseInteger as integer,
+  parseRate,
+  parseSize,
+} from "./flag_values.ts";
+import type { RunConfig, SendModel } from "./run_schema.ts";
 
-/** Chat servers' scrypt cost for perf runs (see HELP for why). */
+/**
+ * Chat servers' scrypt cost for perf runs (see HELP for why).
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs, PERF_SCRYPT_N } from "./run_config.ts";
+ * parseRunArgs(["--clients", "2", "--messages", "1"]).scryptN === PERF_SCRYPT_N; // true
+ * ```
+ */
 export const PERF_SCRYPT_N = 16384;
-/** scrypt cost in `--idle` mode: 10,000 logins must stay feasible. */
+/**
+ * scrypt cost in `--idle` mode: 10,000 logins must stay feasible.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_SCRYPT_N, parseRunArgs } from "./run_config.ts";
+ * parseRunArgs(["--idle", "100"]).scryptN === IDLE_SCRYPT_N; // true
+ * ```
+ */
 export const IDLE_SCRYPT_N = 1024;
-/** PBKDF2 iterations of perf users (the client library's default). */
+/**
+ * PBKDF2 iterations of perf users (the client library's default).
+ *
+ * @example
+ * ```ts
+ * import { parseRunArgs, PERF_KDF_ITERATIONS } from "./run_config.ts";
+ * parseRunArgs(["--clients", "2", "--messages", "1"]).kdfIterations === PERF_KDF_ITERATIONS; // true
+ * ```
+ */
 export const PERF_KDF_ITERATIONS = 600_000;
-/** PBKDF2 iterations of `--idle` users: the smallest the client accepts. */
+/**
+ * PBKDF2 iterations of `--idle` users: the smallest the client accepts.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_KDF_ITERATIONS, parseRunArgs } from "./run_config.ts";
+ * parseRunArgs(["--idle", "100"]).kdfIterations === IDLE_KDF_ITERATIONS; // true
+ * ```
+ */
 export const IDLE_KDF_ITERATIONS = 100_000;
-/** Largest `--payload`: leaves room for the ciphertext framing under the 960 KiB body limit. */
-export const MAX_PAYLOAD_BYTES = 900 * 1024;
 
-/** Delay between a client's messages. */
-export type DelaySpec =
-  | { dist: "const"; ms: number }
-  | { dist: "exp"; meanMs: number }
-  | { dist: "normal"; meanMs: number; sdMs: number };
-
-/** How clients pace their messages. */
-export type SendModel =
-  /** Closed loop: at most `window` messages per client without a `sent` ack. */
-  | { kind: "window"; window: number }
-  /** Open loop: `perSecond` messages per second in total, split evenly over clients. */
-  | { kind: "rate"; perSecond: number }
-  /** Open loop: a random delay between each client's messages. */
-  | { kind: "delay"; delay: DelaySpec };
-
-/** Everything a run needs, defaults applied. */
-export interface RunConfig {
-  /** Conversation kind; only `dm` exists yet. */
-  mode: "dm";
-  /** Messaging clients, or the idle connections with `idle`. */
-  clients: number;
-  /** Messages per client (total = clients × messages); null with `durationMs`. */
-  messages: number | null;
-  /** Send until this much time after "go"; null with `messages`. */
-  durationMs: number | null;
-  /** Chat servers of the cluster perf starts (null with `lb`). */
-  servers: number | null;
-  /** The `--payload` text, e.g. `1KiB`. */
-  payload: string;
-  payloadBytes: number;
-  send: SendModel;
-  /** A running cluster's load balancer; null: start one. */
-  lb: { host: string; port: number } | null;
-  /** PostgreSQL URL for the cluster perf starts; null: embedded in-memory database. */
-  db: string | null;
-  /** Run directory; null: `perf/out/<timestamp>-c<N>-s<S>`. */
-  out: string | null;
-  /** Names users `perf-<seed>-<i>` and seeds every random choice. */
-  seed: string;
-  /** Worker processes. */
-  workers: number;
-  /** How long to wait for missing messages after the last send. */
-  drainMs: number;
-  /** Idle mode: log `clients` in, then measure server RSS per connection. */
-  idle: boolean;
-  /** SIGKILL one server under load and measure recovery. */
-  killOne: boolean;
-  /** Servers' `--scrypt-n`. */
-  scryptN: number;
-  /** PBKDF2 iterations of newly registered users. */
-  kdfIterations: number;
-  /** Run `perf/analyze.ts` on the run directory at the end. */
-  analyze: boolean;
-  /**
-   * Before timing, each client sends one unrecorded message to every peer it
-   * will write to, so session keys exist (no RSA in the timed phase).
-   */
-  warmup: boolean;
-  /** Identities per worker reused across new users (0: each user generates its own). */
-  identityPool: number;
-  /** Write V8 CPU profiles of all processes to `<run>/profiles/`. */
-  cpuProf: boolean;
-}
-
+/**
+ * The `--help` text.
+ *
+ * @example
+ * ```ts
+ * import { HELP } from "./run_config.ts";
+ * console.log(HELP);
+ * ```
+ */
 export const HELP = `Usage: deno task perf -- --clients N (--messages M | --duration D) [options]
        deno task perf -- --idle N [--servers S]
 
@@ -152,156 +137,15 @@ this only affects the register/login phases, which are timed separately from mes
 /** Identities per worker in idle mode (see `--identity-pool`). */
 const IDLE_IDENTITY_POOL = 16;
 
-function invalid(message: string): FastChatError {
-  return new FastChatError("INVALID_CONFIG", `${message}; see --help`);
-}
-
-function integer(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isSafeInteger(n) || n < min) {
-    throw invalid(`--${name} must be an integer >= ${min}, not ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  us: 0.001,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /**
- * Parses a duration with a unit (`500us`, `10ms`, `1.5s`, `2m`, `1h`) into milliseconds.
+ * A random seed usable in user names (8 base-36 characters).
  *
  * @example
  * ```ts
- * import { parseDuration } from "./run_config.ts";
- * parseDuration("1.5s", "--duration"); // 1500
+ * import { randomSeed } from "./run_config.ts";
+ * randomSeed(); // e.g. "k3x9a0qz"
  * ```
  */
-export function parseDuration(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(us|ms|s|m|h)$/.exec(v.trim());
-  if (!m) {
-    throw invalid(
-      `${flag} needs a number with a unit (us, ms, s, m, h), e.g. 10ms; got ${JSON.stringify(v)}`,
-    );
-  }
-  return Number(m[1]) * DURATION_UNITS[m[2]];
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1000,
-  kib: 1024,
-  mb: 1_000_000,
-  mib: 1024 * 1024,
-};
-
-/**
- * Parses a payload size (`100B`, `1KiB`, `64KiB`, `2KB`, or plain bytes) into bytes.
- *
- * @example
- * ```ts
- * import { parseSize } from "./run_config.ts";
- * parseSize("64KiB"); // 65536
- * ```
- */
-export function parseSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib)?$/i.exec(v.trim());
-  if (!m) {
-    throw invalid(`--payload must be a size like 100B, 1KiB or 64KiB; got ${JSON.stringify(v)}`);
-  }
-  const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? "b").toLowerCase()];
-  if (!Number.isInteger(bytes) || bytes < 1) {
-    throw invalid(`--payload must be a whole number of bytes >= 1; got ${JSON.stringify(v)}`);
-  }
-  if (bytes > MAX_PAYLOAD_BYTES) {
-    throw invalid(`--payload may be at most ${MAX_PAYLOAD_BYTES} bytes (900KiB); got ${v}`);
-  }
-  return bytes;
-}
-
-/**
- * Parses `const:10ms`, `exp:12ms` or `normal:10ms,5ms`.
- *
- * @example
- * ```ts
- * import { parseDelay } from "./run_config.ts";
- * parseDelay("normal:10ms,5ms"); // { dist: "normal", meanMs: 10, sdMs: 5 }
- * ```
- */
-export function parseDelay(v: string): DelaySpec {
-  const [dist, args = "", ...rest] = v.trim().split(":");
-  const parts = args.split(",");
-  const bad = () =>
-    invalid(
-      `--delay must be const:<d>, exp:<mean> or normal:<mean>,<sd> (e.g. exp:12ms); got ${
-        JSON.stringify(v)
-      }`,
-    );
-  if (rest.length > 0 || args === "") throw bad();
-  switch (dist) {
-    case "const":
-      if (parts.length !== 1) throw bad();
-      return { dist, ms: parseDuration(parts[0], "--delay") };
-    case "exp": {
-      if (parts.length !== 1) throw bad();
-      const meanMs = parseDuration(parts[0], "--delay");
-      if (meanMs <= 0) throw invalid("--delay exp: the mean must be > 0");
-      return { dist, meanMs };
-    }
-    case "normal":
-      if (parts.length !== 2) throw bad();
-      return {
-        dist,
-        meanMs: parseDuration(parts[0], "--delay"),
-        sdMs: parseDuration(parts[1], "--delay"),
-      };
-    default:
-      throw bad();
-  }
-}
-
-/**
- * Parses `--rate` (`500/s` or `500`) into messages per second.
- *
- * @example
- * ```ts
- * import { parseRate } from "./run_config.ts";
- * parseRate("2000/s"); // 2000
- * ```
- */
-export function parseRate(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(v.trim());
-  const n = m ? Number(m[1]) : NaN;
-  if (!(n > 0)) {
-    throw invalid(`--rate must be a positive rate like 500/s; got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-/**
- * Parses `host:port` (IPv6 as `[::1]:7700`).
- *
- * @example
- * ```ts
- * import { parseHostPort } from "./run_config.ts";
- * parseHostPort("127.0.0.1:7700"); // { host: "127.0.0.1", port: 7700 }
- * ```
- */
-export function parseHostPort(v: string): { host: string; port: number } {
-  const i = v.lastIndexOf(":");
-  const host = i > 0 ? v.slice(0, i).replace(/^\[(.*)\]$/, "$1") : "";
-  const port = Number(v.slice(i + 1));
-  if (i <= 0 || host === "" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalid(`--lb must be host:port, e.g. 127.0.0.1:7700; got ${JSON.stringify(v)}`);
-  }
-  return { host, port };
-}
-
-/** A random seed usable in user names (8 base-36 characters). */
 export function randomSeed(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(b, (x) => (x % 36).toString(36)).join("");
@@ -334,10 +178,11 @@ export function parseRunArgs(
   args: string[],
   env: { cores?: number } = {},
 ): RunConfig {
+  const argv = args[0] === "--" ? args.slice(1) : args;
   let values;
   try {
     ({ values } = parseArgs({
-      args: args[0] === "--" ? args.slice(1) : args,
+      args: argv,
       options: {
         clients: { type: "string" },
         messages: { type: "string" },
@@ -416,7 +261,8 @@ export function parseRunArgs(
   } else if (values.rate !== undefined) send = { kind: "rate", perSecond: parseRate(values.rate) };
   else if (values.delay !== undefined) send = { kind: "delay", delay: parseDelay(values.delay) };
 
-  const lb = values.lb !== undefined ? parseHostPort(values.lb) : null;
+  if (values.lb !== undefined) parseHostPort(values.lb); // validates
+  const lb = values.lb ?? null;
   if (lb) {
     if (values.servers !== undefined) {
       throw invalid(
@@ -500,6 +346,7 @@ export function parseRunArgs(
     warmup: !values["no-warmup"],
     identityPool,
     cpuProf: values["cpu-prof"],
+    args: argv,
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * `run.json`, the record of a load run that `perf/analyze.ts` reads: the
+ * Builds `run.json` ({@link RunRecord}, the run schema of `run_schema.ts`)
+ * at the end of a load run, the record that `perf/analyze.ts` reads: the
  * configuration and command line, software versions and machine, start
  * and end, whether it was interrupted or failed, the phases, the summed
  * results of the workers, where the clients were connected, and the
@@ -19,11 +20,24 @@ import type { LaunchedServer } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig, RunRecord } from "./run_schema.ts";
 
-/** The parts of a started cluster `run.json` names. */
+/**
+ * The parts of a started cluster `run.json` names.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterFacts } from "./run_record.ts";
+ * const cluster: ClusterFacts = {
+ *   servers: [{ id: "srv-1", address: "127.0.0.1:7001", pid: 11, killed: false }],
+ *   lbAddress: "127.0.0.1:7700",
+ *   lbPid: 9,
+ *   dbPid: null,
+ * };
+ * ```
+ */
 export interface ClusterFacts {
   servers: readonly Pick<LaunchedServer, "id" | "address" | "pid" | "killed">[];
   lbAddress: string;
@@ -31,11 +45,18 @@ export interface ClusterFacts {
   dbPid: number | null;
 }
 
-/** Everything `run.json` is made of. */
+/**
+ * Everything `run.json` is made of.
+ *
+ * @example
+ * ```ts
+ * import { type RunFacts, runRecord } from "./run_record.ts";
+ * declare const facts: RunFacts;
+ * runRecord(facts).config.clients;
+ * ```
+ */
 export interface RunFacts {
   cfg: RunConfig;
-  /** The command line (after `--`). */
-  args: string[];
   startedAt: Date;
   endedAt: Date;
   interrupted: boolean;
@@ -112,7 +133,7 @@ export function runMachine(): {
  * runRecord(facts).results?.missing;
  * ```
  */
-export function runRecord(f: RunFacts) {
+export function runRecord(f: RunFacts): RunRecord {
   const c = f.cfg;
   const p = f.final;
   const m = f.phases.messaging;
@@ -125,9 +146,8 @@ export function runRecord(f: RunFacts) {
       pid: null as number | null,
       killed: false,
     }));
-  const lb = c.lb ? `${c.lb.host}:${c.lb.port}` : null;
   return {
-    config: { ...c, lb, args: f.args },
+    config: c,
     versions: runVersions(),
     machine: runMachine(),
     startedAt: f.startedAt.toISOString(),
@@ -159,7 +179,7 @@ export function runRecord(f: RunFacts) {
     clientsPerServer: f.connections.clientsPerServer(),
     lb: f.cluster
       ? { address: f.cluster.lbAddress, pid: f.cluster.lbPid, rate: 0 }
-      : { address: lb, pid: null },
+      : { address: c.lb, pid: null },
     db: f.cluster
       ? { kind: c.db ? "postgres" : "embedded-memory", pid: f.cluster.dbPid }
       : { kind: "external" },
@@ -168,9 +188,6 @@ export function runRecord(f: RunFacts) {
     ...(f.reconnect ? { reconnect: f.reconnect } : {}),
   };
 }
-
-/** The content of `run.json`. */
-export type RunRecord = ReturnType<typeof runRecord>;
 
 /**
  * Writes `<runDir>/run.json`.

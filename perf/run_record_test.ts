@@ -1,9 +1,10 @@
 import { expect } from "expect";
 import { ConnectionLedger } from "./connection_ledger.ts";
-import type { WorkerProgress } from "./load_worker.ts";
-import { workerProgress } from "./progress_view.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
+import { workerProgress } from "./worker_protocol.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { type RunFacts, runRecord, writeRunRecord } from "./run_record.ts";
+import { readRunRecord } from "./run_schema.ts";
 
 const final = (p: Partial<WorkerProgress>): WorkerProgress =>
   workerProgress({ doneSending: true, ...p });
@@ -21,7 +22,6 @@ function facts(over: Partial<RunFacts> = {}): RunFacts {
   connections.reconnects = 1;
   return {
     cfg: parseRunArgs(args),
-    args,
     startedAt: new Date("2025-01-02T03:04:05.000Z"),
     endedAt: new Date("2025-01-02T03:05:00.000Z"),
     interrupted: false,
@@ -130,13 +130,17 @@ Deno.test("runRecord: failure, no results, idle and reconnect reports", () => {
   expect("reconnect" in withIdle).toBe(false);
 });
 
-Deno.test("writeRunRecord: run.json, pretty-printed", async () => {
+Deno.test("writeRunRecord: run.json, pretty-printed; readRunRecord reads it back", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const r = runRecord(facts());
     await writeRunRecord(r, dir);
     const text = await Deno.readTextFile(`${dir}/run.json`);
     expect(text).toBe(JSON.stringify(r, null, 2) + "\n");
+    expect(await readRunRecord(dir)).toEqual(JSON.parse(text));
+    const lb = runRecord(facts({ cfg: parseRunArgs(["--idle", "3"]), phases: {}, final: null }));
+    await writeRunRecord(lb, dir);
+    expect(await readRunRecord(dir)).toEqual(JSON.parse(JSON.stringify(lb)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

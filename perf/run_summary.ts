@@ -14,10 +14,21 @@
  * @module
  */
 import type { ReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
 
-/** What the summary is made of. */
+/**
+ * What the summary is made of.
+ *
+ * @example
+ * ```ts
+ * import { formatRunSummary, type RunSummaryFacts } from "./run_summary.ts";
+ * const facts: RunSummaryFacts = {
+ *   interrupted: false, phases: {}, final: null, reconnect: null, runDir: "/tmp/run",
+ * };
+ * console.log(formatRunSummary(facts));
+ * ```
+ */
 export interface RunSummaryFacts {
   interrupted: boolean;
   phases: RunPhaseStats;

@@ -1,8 +1,8 @@
 import { expect } from "expect";
 import type { ReconnectRecord } from "./kill_one.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
-import { workerProgress } from "./progress_view.ts";
+import { workerProgress } from "./worker_protocol.ts";
 import { formatRunSummary } from "./run_summary.ts";
 
 const final = (p: Partial<WorkerProgress>): WorkerProgress =>

@@ -17,11 +17,11 @@
  */
 import { nowMs, sleep } from "./clock.ts";
 import { plannedRecipients, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
-import type { WorkerProgress } from "./load_worker.ts";
+import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type PhaseStats, phaseStats } from "./phase_stats.ts";
 import { log, PhaseView } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** Pause between the key warm-up and the timed phase. */
@@ -29,7 +29,17 @@ const WARMUP_SETTLE_MS = 1_000;
 /** Longest wait for every key warm-up message and receipt to arrive. */
 const WARMUP_TIMEOUT_MS = 300_000;
 
-/** What a phase of the run works with. */
+/**
+ * What a phase of the run works with.
+ *
+ * @example
+ * ```ts
+ * import type { LoadRun } from "./load_run.ts";
+ * import type { PhaseContext } from "./setup_phases.ts";
+ * declare const run: LoadRun;
+ * const ctx: PhaseContext = run; // a LoadRun is the context of its phases
+ * ```
+ */
 export interface PhaseContext {
   cfg: RunConfig;
   pool: WorkerPool;

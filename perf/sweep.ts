@@ -22,6 +22,7 @@
 import { fileURLToPath } from "node:url";
 import { signalIfRunning } from "@fastchat/lib/already_gone";
 import { FastChatError } from "@fastchat/lib/errors";
+import { invalidFlag as invalid } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
@@ -32,7 +33,16 @@ const HELP =
 Runs deno task perf once per combination of the comma-separated lists, one run directory
 each under DIR (default perf/out/<timestamp>-sweep), then analyzes them all together.`;
 
-/** The sweep's own flags; everything else goes to each run. */
+/**
+ * The sweep's own flags; everything else goes to each run.
+ *
+ * @example
+ * ```ts
+ * import { parseSweepArgs, type SweepArgs } from "./sweep.ts";
+ * const s: SweepArgs = parseSweepArgs(["--clients", "10,50", "--messages", "100"]);
+ * s.servers; // null: not swept
+ * ```
+ */
 export interface SweepArgs {
   clients: string[];
   /** null: not swept (perf's default, or `--lb`). */
@@ -44,7 +54,16 @@ export interface SweepArgs {
   forward: string[];
 }
 
-/** One point of the matrix. */
+/**
+ * One point of the matrix.
+ *
+ * @example
+ * ```ts
+ * import { parseSweepArgs, sweepMatrix } from "./sweep.ts";
+ * const [p] = sweepMatrix(parseSweepArgs(["--clients", "10", "--payload", "1KiB", "--messages", "5"]));
+ * p.name; // "c10-p1KiB"
+ * ```
+ */
 export interface SweepPoint {
   clients: string;
   servers: string | null;
@@ -53,10 +72,6 @@ export interface SweepPoint {
   name: string;
   /** Arguments of `perf/main.ts` (without `--out`). */
   args: string[];
-}
-
-function invalid(message: string): FastChatError {
-  return new FastChatError("INVALID_CONFIG", `${message}; see --help`);
 }
 
 function list(flag: string, v: string | undefined): string[] {
@@ -152,7 +167,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Runs the sweep; resolves with the exit code (0 all ok, 1 a run failed, 2 bad flags, 130 interrupted). */
+/**
+ * Runs the sweep; resolves with the exit code (0 all ok, 1 a run failed, 2 bad flags, 130 interrupted).
+ *
+ * @example
+ * ```ts
+ * import { runSweep } from "./sweep.ts";
+ * Deno.exit(await runSweep(["--clients", "10,50", "--servers", "1,2", "--messages", "100"]));
+ * ```
+ */
 export async function runSweep(args: string[]): Promise<number> {
   const a = args[0] === "--" ? args.slice(1) : args;
   if (a.includes("--help") || a.includes("-h")) {

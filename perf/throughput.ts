@@ -16,7 +16,16 @@
  * @module
  */
 
-/** One bucket of a {@link ThroughputSeries}. */
+/**
+ * One bucket of a {@link ThroughputSeries}.
+ *
+ * @example
+ * ```ts
+ * import { throughputSeries } from "@fastchat/perf/throughput";
+ * const [p] = throughputSeries(Float64Array.of(0, 500), Float64Array.of(10, 600)).points;
+ * console.log(p.tSec, p.receivedPerSec);
+ * ```
+ */
 export interface ThroughputPoint {
   /** Bucket start, seconds since the series start. */
   tSec: number;
@@ -26,7 +35,16 @@ export interface ThroughputPoint {
   receivedPerSec: number;
 }
 
-/** Sent/received counts per bucket. */
+/**
+ * Sent/received counts per bucket.
+ *
+ * @example
+ * ```ts
+ * import { throughputSeries } from "@fastchat/perf/throughput";
+ * const s = throughputSeries(Float64Array.of(0, 500, 1500), Float64Array.of(10, 600, 1600));
+ * console.log(s.bucketMs, s.points.length);
+ * ```
+ */
 export interface ThroughputSeries {
   /** Epoch ms of the first bucket's start (the first send or reception). */
   startMs: number;
@@ -36,7 +54,15 @@ export interface ThroughputSeries {
   points: ThroughputPoint[];
 }
 
-/** Options of {@link throughputSeries}. */
+/**
+ * Options of {@link throughputSeries}.
+ *
+ * @example
+ * ```ts
+ * import { throughputSeries } from "@fastchat/perf/throughput";
+ * throughputSeries(Float64Array.of(0, 500), Float64Array.of(10, 600), { maxBuckets: 100 });
+ * ```
+ */
 export interface ThroughputOptions {
   /** Most buckets (default 600). */
   maxBuckets?: number;

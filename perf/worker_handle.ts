@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { WorkerHandle } from "@fastchat/perf/worker_handle";
- * declare const cfg: import("./load_worker.ts").WorkerConfig;
+ * declare const cfg: import("./worker_protocol.ts").WorkerConfig;
  * const w = new WorkerHandle(0, cfg, "/tmp/worker-0.log", (_w, m) => console.log(m.t));
  * await w.exited;
  * ```
@@ -14,12 +14,28 @@
  */
 import { fileURLToPath } from "node:url";
 import { signalIfRunning } from "@fastchat/lib/already_gone";
-import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
+import {
+  readLines,
+  type WorkerCommand,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerProgress,
+} from "./worker_protocol.ts";
 
 const WORKER_MAIN = fileURLToPath(new URL("./load_worker.ts", import.meta.url));
 const encoder = new TextEncoder();
 
-/** A worker process and its JSON-lines channel. */
+/**
+ * A worker process and its JSON-lines channel.
+ *
+ * @example
+ * ```ts
+ * import { WorkerHandle } from "./worker_handle.ts";
+ * declare const cfg: import("./worker_protocol.ts").WorkerConfig;
+ * const w = new WorkerHandle(0, cfg, "/tmp/worker-0.log", () => {});
+ * await w.exited;
+ * ```
+ */
 export class WorkerHandle {
   progress: WorkerProgress | null = null;
   flushed = false;
@@ -58,8 +74,6 @@ export class WorkerHandle {
   }
 
   async #readStdout(): Promise<void> {
-    const decoder = new TextDecoder();
-    let partial = "";
     const handle = (line: string) => {
       if (!line.startsWith("{")) return this.#keep(line);
       let m: WorkerMessage;
@@ -80,16 +94,11 @@ export class WorkerHandle {
       }
     };
     try {
-      for await (const chunk of this.#child.stdout) {
-        const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-        partial = parts.pop()!;
-        for (const l of parts) handle(l);
-      }
+      for await (const line of readLines(this.#child.stdout)) handle(line);
     } catch (e) {
       // Not the end of output (that ends the loop): keep it in the tail shown on failure.
       this.#keep(`[reading the worker's stdout failed: ${e}]`);
     }
-    if (partial) handle(partial);
   }
 
   async #readStderr(): Promise<void> {

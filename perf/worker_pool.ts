@@ -21,10 +21,15 @@
  * @module
  */
 import { readCpuSeconds } from "./idle_mode.ts";
-import type { WorkerCommand, WorkerConfig, WorkerMessage, WorkerProgress } from "./load_worker.ts";
-import { sumProgress } from "./progress_view.ts";
+import type {
+  WorkerCommand,
+  WorkerConfig,
+  WorkerMessage,
+  WorkerProgress,
+} from "./worker_protocol.ts";
+import { sumProgress } from "./worker_protocol.ts";
 import type { RunAbort } from "./run_abort.ts";
-import type { RunConfig } from "./run_config.ts";
+import type { RunConfig } from "./run_schema.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
 /**

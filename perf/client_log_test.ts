@@ -1,7 +1,7 @@
 /** CsvLog: rows written on the fast path and the quoted path read back exactly. */
 import { expect } from "expect";
 import { parse } from "csv-parse/sync";
-import { CSV_HEADER, CsvLog } from "./load_client.ts";
+import { CSV_HEADER, CsvLog } from "./client_log.ts";
 
 Deno.test("CsvLog: header, plain rows and rows that need quoting round-trip through csv-parse", async () => {
   const dir = await Deno.makeTempDir();

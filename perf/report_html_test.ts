@@ -1,0 +1,41 @@
+import { expect } from "expect";
+import { escapeHtml, renderCombinedReport, renderRunReport } from "./report_html.ts";
+import { analyzeRunDir } from "./run_analysis.ts";
+
+const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
+
+Deno.test("escapeHtml: element content and attribute values", () => {
+  expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+  );
+});
+
+Deno.test("renderRunReport: self-contained, escaped, with the table", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}lossy`);
+  summary.info.machine.hostname = `<script>alert("x")</script>`;
+  const html = renderRunReport(summary, [
+    { name: "c", title: "Chart & co", svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' },
+  ]);
+  expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+  expect(html).not.toContain("<script");
+  expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+  expect(html).toContain("Chart &amp; co");
+  expect(html).toContain("<svg");
+  expect(html).toMatch(/<tr class="bad"><th scope="row">lost<\/th><td class="num">2<\/td>/);
+  expect(html).toContain("DECRYPT_FAILED");
+  // What a --lb run does not know shows as a dash.
+  expect(html).toMatch(/<th scope="row">servers<\/th><td class="num">—<\/td>/);
+  // No external resources: the only URL is the SVG namespace.
+  const urls = html.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
+  expect(urls.every((u) => u === "http://www.w3.org/2000/svg")).toBe(true);
+  expect(html).not.toMatch(/<(link|script|img|iframe)\b/);
+});
+
+Deno.test("renderCombinedReport: comparison rows link to run reports", async () => {
+  const a = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
+  const b = (await analyzeRunDir(`${TESTDATA}lossy`)).summary;
+  const html = renderCombinedReport([a, b], [], ["clean/report.html", "lossy/report.html"]);
+  expect(html).toContain('<a href="clean/report.html">clean</a>');
+  expect(html).toContain("2 runs");
+  expect(html).toContain('<tr class="bad"><td><a href="lossy/report.html">lossy</a>');
+});
