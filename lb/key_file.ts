@@ -49,8 +49,10 @@ function badFile(path: string, message: string, cause?: unknown): FastChatError 
  *
  * @example
  * ```ts
+ * import { publishLbKey } from "@fastchat/lb/lb_key_store";
+ * declare const sql: import("postgres").Sql; // the cluster database
  * const signer = await loadOrCreateSigner("/var/lib/fastchat/lb_key.json");
- * await store.publishLbKey(signer.keyId, await signer.publicKey());
+ * await publishLbKey(sql, signer); // servers verify tickets against the published keys
  * ```
  */
 export async function loadOrCreateSigner(path: string): Promise<TicketSigner> {
