@@ -34,7 +34,7 @@ export class ScramError extends Error {
    * ```ts
    * import { ScramError } from "./scram.ts";
    * const err = new ScramError("password authentication failed", "28P01");
- * err.sqlState; // "28P01", sent to the client in the ErrorResponse
+   * err.sqlState; // "28P01", sent to the client in the ErrorResponse
    * ```
    */
   constructor(message: string, sqlState: string) {

@@ -43,7 +43,7 @@ export class WireError extends Error {
    * ```ts
    * import { WireError } from "./wire.ts";
    * const err = new WireError("message too large", "54000");
- * err.sqlState; // "54000"; the connection is then closed
+   * err.sqlState; // "54000"; the connection is then closed
    * ```
    */
   constructor(message: string, sqlState = "08P01") {

@@ -256,9 +256,10 @@ async function ownFingerprint(id: Identity): Promise<Uint8Array> {
  *   envelope, expectedSender: "alice", expectedRecipient: "bob",
  *   recipientIdentity: bob, senderKeys: alicePub,
  * });
- * const claimedByMallory = { envelope, expectedSender: "mallory", expectedRecipient: "bob" };
+ * // the signed sender is alice: presented as coming from anyone else, it is rejected
+ * const asIfFromCarol = { envelope, expectedSender: "carol", expectedRecipient: "bob" };
  * await assert.rejects(
- *   openSessionKey({ ...claimedByMallory, recipientIdentity: bob, senderKeys: alicePub }),
+ *   openSessionKey({ ...asIfFromCarol, recipientIdentity: bob, senderKeys: alicePub }),
  *   { code: "BAD_SIGNATURE" },
  * );
  * ```
