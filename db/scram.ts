@@ -33,7 +33,8 @@ export class ScramError extends Error {
    * @example
    * ```ts
    * import { ScramError } from "./scram.ts";
-   * throw new ScramError("password authentication failed", "28P01");
+   * const err = new ScramError("password authentication failed", "28P01");
+   * err.sqlState; // "28P01", sent to the client in the ErrorResponse
    * ```
    */
   constructor(message: string, sqlState: string) {

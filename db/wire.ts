@@ -42,7 +42,8 @@ export class WireError extends Error {
    * @example
    * ```ts
    * import { WireError } from "./wire.ts";
-   * throw new WireError("message too large", "54000");
+   * const err = new WireError("message too large", "54000");
+   * err.sqlState; // "54000"; the connection is then closed
    * ```
    */
   constructor(message: string, sqlState = "08P01") {

@@ -66,8 +66,10 @@ export interface KeyFileOptions {
  *
  * @example
  * ```ts
+ * import { publishLbKey } from "@fastchat/lb/lb_key_store";
+ * declare const sql: import("postgres").Sql; // the cluster database
  * const signer = await loadOrCreateSigner("/var/lib/fastchat/lb_key.json");
- * await store.publishLbKey(signer.keyId, await signer.publicKey());
+ * await publishLbKey(sql, signer); // servers verify tickets against the published keys
  * ```
  */
 export async function loadOrCreateSigner(

@@ -98,7 +98,7 @@ async function validatePublicKeys(k: UserKeys): Promise<void> {
  * ```ts
  * import { AccountService } from "@fastchat/server/accounts";
  * declare const accounts: AccountService;
- * const grant = await accounts.resume("id.secret");
+ * const grant = await accounts.resume("id.secret", "203.0.113.7"); // token, client address
  * console.log(grant.user);
  * ```
  */

@@ -35,7 +35,8 @@ import { bufferSource, randomBytes } from "./bytes.ts";
  *
  * @example
  * ```ts
- * generateMessageKeyBytes().length === MESSAGE_KEY_BYTES; // 32
+ * import assert from "node:assert/strict";
+ * assert.equal(generateMessageKeyBytes().length, MESSAGE_KEY_BYTES); // 32
  * ```
  */
 export const MESSAGE_KEY_BYTES = 32;
@@ -44,7 +45,10 @@ export const MESSAGE_KEY_BYTES = 32;
  *
  * @example
  * ```ts
- * const { iv } = sealMessage(key, pt, aad); // iv.length === IV_BYTES
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const { iv } = sealMessage(key, new Uint8Array([1, 2, 3]), new Uint8Array(0));
+ * assert.equal(iv.length, IV_BYTES); // 12
  * ```
  */
 export const IV_BYTES = 12;
@@ -53,7 +57,11 @@ export const IV_BYTES = 12;
  *
  * @example
  * ```ts
- * const { ct } = sealMessage(key, pt, aad); // ct.length === pt.length + TAG_BYTES
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const pt = new Uint8Array([1, 2, 3]);
+ * const { ct } = sealMessage(key, pt, new Uint8Array(0));
+ * assert.equal(ct.length, pt.length + TAG_BYTES);
  * ```
  */
 export const TAG_BYTES = 16;
@@ -139,6 +147,8 @@ export function importMessageKey(raw: Uint8Array): MessageKey {
  *
  * @example
  * ```ts
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const aad = new TextEncoder().encode("context"); // authenticated, not encrypted
  * const { iv, ct } = sealMessage(key, new TextEncoder().encode("hi"), aad);
  * ```
  */
@@ -168,7 +178,13 @@ export function sealMessage(
  *
  * @example
  * ```ts
- * const plaintext = openMessage(key, iv, ct, aad);
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const aad = new TextEncoder().encode("context");
+ * const { iv, ct } = sealMessage(key, new TextEncoder().encode("hi"), aad);
+ * assert.equal(new TextDecoder().decode(openMessage(key, iv, ct, aad)), "hi");
+ * const otherAad = new TextEncoder().encode("other context");
+ * assert.throws(() => openMessage(key, iv, ct, otherAad), { code: "DECRYPT_FAILED" });
  * ```
  */
 export function openMessage(
@@ -200,7 +216,11 @@ export function openMessage(
  *
  * @example
  * ```ts
- * const { iv, ct } = await sealMessageSubtle(key, plaintext, aad);
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const aad = new TextEncoder().encode("context");
+ * const { iv, ct } = await sealMessageSubtle(key, new TextEncoder().encode("hi"), aad);
+ * assert.equal(new TextDecoder().decode(openMessage(key, iv, ct, aad)), "hi"); // interoperable
  * ```
  */
 export async function sealMessageSubtle(
@@ -228,7 +248,12 @@ export async function sealMessageSubtle(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const aad = new TextEncoder().encode("context");
+ * const { iv, ct } = sealMessage(key, new TextEncoder().encode("hi"), aad);
  * const plaintext = await openMessageSubtle(key, iv, ct, aad);
+ * assert.equal(new TextDecoder().decode(plaintext), "hi");
  * ```
  */
 export async function openMessageSubtle(

@@ -9,7 +9,7 @@
  * ```ts
  * import { fromBase64Url, toBase64Url, utf8Encode } from "@fastchat/lib/crypto/bytes";
  * const s = toBase64Url(utf8Encode("hi")); // "aGk"
- * console.log(fromBase64Url(s));
+ * fromBase64Url(s); // bytes of "hi"
  * ```
  * @module
  */
@@ -58,8 +58,9 @@ export function utf8Decode(b: Uint8Array): string {
  *
  * @example
  * ```ts
- * utf8DecodeStrict(new Uint8Array([0x68, 0x69])); // "hi"
- * utf8DecodeStrict(new Uint8Array([0xff])); // throws BAD_REQUEST
+ * import assert from "node:assert/strict";
+ * assert.equal(utf8DecodeStrict(new Uint8Array([0x68, 0x69])), "hi");
+ * assert.throws(() => utf8DecodeStrict(new Uint8Array([0xff])), { code: "BAD_REQUEST" });
  * ```
  */
 export function utf8DecodeStrict(b: Uint8Array): string {
@@ -109,8 +110,9 @@ function pooledRandom(n: number): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * fromBase64Url("-_8"); // Uint8Array [0xfb, 0xff]
- * fromBase64Url("a+b/"); // throws BAD_REQUEST
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(fromBase64Url("-_8"), new Uint8Array([0xfb, 0xff]));
+ * assert.throws(() => fromBase64Url("a+b/"), { code: "BAD_REQUEST" }); // not the url alphabet
  * ```
  */
 export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> {
@@ -143,7 +145,8 @@ export function toHex(b: Uint8Array): string {
  *
  * @example
  * ```ts
- * await crypto.subtle.digest("SHA-256", bufferSource(bytes));
+ * const bytes: Uint8Array = new TextEncoder().encode("hi"); // any backing buffer
+ * const digest = await crypto.subtle.digest("SHA-256", bufferSource(bytes));
  * ```
  */
 export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -215,10 +215,15 @@ export class BinaryWriter {
  *
  * @example
  * ```ts
- * const r = new BinaryReader(bytes);
- * const version = r.u8();
- * const name = r.str16();
- * r.end();
+ * import assert from "node:assert/strict";
+ * const w = new BinaryWriter();
+ * w.u8(1);
+ * w.str16("alice");
+ * const r = new BinaryReader(w.finish());
+ * const version = r.u8(); // 1
+ * const name = r.str16(); // "alice"
+ * r.end(); // throws BAD_REQUEST if bytes were left over
+ * assert.deepEqual([version, name], [1, "alice"]);
  * ```
  */
 export class BinaryReader {

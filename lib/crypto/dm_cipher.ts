@@ -6,7 +6,14 @@
  *
  * @example
  * ```ts
- * import { decryptText, encryptText } from "@fastchat/lib/crypto";
+ * import {
+ *   decryptText,
+ *   encryptText,
+ *   generateMessageKeyBytes,
+ *   importMessageKey,
+ * } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes()); // the session key's bytes
+ * const kid = "k1"; // the session key's id
  * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid };
  * const { iv, ct } = encryptText(key, "hello", meta);
  * decryptText(key, iv, ct, meta); // "hello"
@@ -24,7 +31,13 @@ import { type MessageKey, openMessage, sealMessage } from "./aead.ts";
  *
  * @example
  * ```ts
- * canonicalBytes(MESSAGE_AAD_DOMAIN, [kind, from, to, id, sentAt, kid]); // = messageAad(...)
+ * import assert from "node:assert/strict";
+ * import { canonicalBytes } from "@fastchat/lib/crypto";
+ * const f = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid: "k1" };
+ * assert.deepEqual(
+ *   canonicalBytes(MESSAGE_AAD_DOMAIN, [f.kind, f.from, f.to, f.id, f.sentAt, f.kid]),
+ *   messageAad(f),
+ * );
  * ```
  */
 export const MESSAGE_AAD_DOMAIN = "fastchat/msg/v1";
@@ -36,7 +49,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
  *
  * @example
  * ```ts
- * const f: MessageAadFields = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid };
+ * const f: MessageAadFields = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid: "k1" };
  * ```
  */
 export interface MessageAadFields {
@@ -73,6 +86,9 @@ export function messageAad(p: MessageAadFields): Uint8Array {
  *
  * @example
  * ```ts
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes()); // from createSessionKey/openSessionKey
+ * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid: "k1" };
  * const { iv, ct } = encryptText(key, "hello", meta);
  * ```
  */
@@ -92,7 +108,14 @@ export function encryptText(
  *
  * @example
  * ```ts
- * const text = decryptText(key, iv, ct, meta);
+ * import assert from "node:assert/strict";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes()); // from createSessionKey/openSessionKey
+ * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid: "k1" };
+ * const { iv, ct } = encryptText(key, "hello", meta);
+ * assert.equal(decryptText(key, iv, ct, meta), "hello");
+ * const moved = { ...meta, to: "carol" }; // e.g. a server replaying it into another conversation
+ * assert.throws(() => decryptText(key, iv, ct, moved), { code: "DECRYPT_FAILED" });
  * ```
  */
 export function decryptText(

@@ -14,7 +14,15 @@
  *
  * @example
  * ```ts
- * import { exportPublicKeys, generateIdentity, openIdentity, sealIdentity } from "@fastchat/lib/crypto";
+ * import {
+ *   derivePasswordKeys,
+ *   exportPublicKeys,
+ *   generateIdentity,
+ *   newKdfSalt,
+ *   openIdentity,
+ *   sealIdentity,
+ * } from "@fastchat/lib/crypto";
+ * const { vaultKey } = await derivePasswordKeys("correct horse", newKdfSalt());
  * const id = await generateIdentity();
  * const pub = await exportPublicKeys(id); // upload to the server
  * const backup = await sealIdentity(id, vaultKey); // upload too
@@ -41,7 +49,9 @@ import {
  *
  * @example
  * ```ts
- * (await exportIdentity(id))[0] === IDENTITY_VERSION; // true
+ * import assert from "node:assert/strict";
+ * const blob = await exportIdentity(await generateIdentity());
+ * assert.equal(blob[0], IDENTITY_VERSION);
  * ```
  */
 export const IDENTITY_VERSION = 1;
@@ -146,7 +156,10 @@ export async function exportIdentity(id: Identity): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const blob = await exportIdentity(await generateIdentity());
  * const id = await importIdentity(blob); // private keys non-extractable
+ * assert.equal(id.sign.privateKey.extractable, false);
  * ```
  */
 export async function importIdentity(
@@ -223,7 +236,12 @@ async function checkPairs(id: Identity): Promise<void> {
  *
  * @example
  * ```ts
- * const backup = await sealIdentity(id, vaultKey);
+ * // stands in for the password-derived key: derivePasswordKeys(password, salt).vaultKey
+ * const vaultKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+ *   "encrypt",
+ *   "decrypt",
+ * ]);
+ * const backup = await sealIdentity(await generateIdentity(), vaultKey);
  * ```
  */
 export async function sealIdentity(id: Identity, vaultKey: CryptoKey): Promise<Uint8Array> {
@@ -242,7 +260,19 @@ export async function sealIdentity(id: Identity, vaultKey: CryptoKey): Promise<U
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * // stands in for the password-derived key: derivePasswordKeys(password, salt).vaultKey
+ * const vaultKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+ *   "encrypt",
+ *   "decrypt",
+ * ]);
+ * const backup = await sealIdentity(await generateIdentity(), vaultKey);
  * const id = await openIdentity(backup, vaultKey);
+ * const wrongKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+ *   "encrypt",
+ *   "decrypt",
+ * ]);
+ * await assert.rejects(openIdentity(backup, wrongKey), { code: "WRONG_PASSWORD_LOCAL" });
  * ```
  */
 export async function openIdentity(

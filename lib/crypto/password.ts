@@ -32,7 +32,8 @@ import { bufferSource, randomBytes, utf8Encode } from "./bytes.ts";
  *
  * @example
  * ```ts
- * await derivePasswordKeys("pw", salt, PBKDF2_ITERATIONS); // same as omitting it
+ * const salt = newKdfSalt();
+ * const keys = await derivePasswordKeys("pw", salt, PBKDF2_ITERATIONS); // same as omitting it
  * ```
  */
 export const PBKDF2_ITERATIONS = 600_000;
@@ -41,7 +42,8 @@ export const PBKDF2_ITERATIONS = 600_000;
  *
  * @example
  * ```ts
- * if (serverIterations < MIN_PBKDF2_ITERATIONS) console.warn("weak KDF");
+ * const serverIterations = 1000; // e.g. from a login challenge
+ * const weak = serverIterations < MIN_PBKDF2_ITERATIONS; // true: refused unless allowWeak
  * ```
  */
 export const MIN_PBKDF2_ITERATIONS = 100_000;
@@ -50,7 +52,10 @@ export const MIN_PBKDF2_ITERATIONS = 100_000;
  *
  * @example
  * ```ts
- * await derivePasswordKeys("pw", salt, MAX_PBKDF2_ITERATIONS + 1); // throws BAD_REQUEST
+ * import assert from "node:assert/strict";
+ * await assert.rejects(derivePasswordKeys("pw", newKdfSalt(), MAX_PBKDF2_ITERATIONS + 1), {
+ *   code: "BAD_REQUEST",
+ * });
  * ```
  */
 export const MAX_PBKDF2_ITERATIONS = 10_000_000;
@@ -59,7 +64,8 @@ export const MAX_PBKDF2_ITERATIONS = 10_000_000;
  *
  * @example
  * ```ts
- * newKdfSalt().length === MIN_SALT_BYTES; // 16
+ * import assert from "node:assert/strict";
+ * assert.equal(newKdfSalt().length, MIN_SALT_BYTES); // 16
  * ```
  */
 export const MIN_SALT_BYTES = 16;
@@ -68,6 +74,7 @@ export const MIN_SALT_BYTES = 16;
  *
  * @example
  * ```ts
+ * const master = crypto.getRandomValues(new Uint8Array(32));
  * const authKey = await deriveSubkey(master, AUTH_KEY_INFO);
  * ```
  */
@@ -77,6 +84,7 @@ export const AUTH_KEY_INFO = "fastchat/v1/auth";
  *
  * @example
  * ```ts
+ * const master = crypto.getRandomValues(new Uint8Array(32));
  * const vaultRaw = await deriveSubkey(master, VAULT_KEY_INFO);
  * ```
  */
@@ -133,7 +141,12 @@ export function newKdfSalt(): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * const sub = await deriveSubkey(master, "fastchat/v1/auth");
+ * import assert from "node:assert/strict";
+ * const master = crypto.getRandomValues(new Uint8Array(32)); // uniformly random, >= 16 bytes
+ * const auth = await deriveSubkey(master, "fastchat/v1/auth");
+ * const vault = await deriveSubkey(master, "fastchat/v1/vault");
+ * assert.equal(auth.length, 32);
+ * assert.notDeepEqual(auth, vault); // independent keys per info string
  * ```
  */
 export async function deriveSubkey(
@@ -188,8 +201,12 @@ function checkIterations(iterations: number, allowWeak: boolean): void {
  *
  * @example
  * ```ts
- * const { authKey, vaultKey } = await derivePasswordKeys("pw", salt);
- * const fast = await derivePasswordKeys("pw", salt, 1000, { allowWeak: true }); // tests
+ * import assert from "node:assert/strict";
+ * const salt = newKdfSalt();
+ * const { authKey, vaultKey } = await derivePasswordKeys("pw", salt); // 600 000 iterations
+ * const fast = await derivePasswordKeys("pw", salt, 1000, { allowWeak: true }); // tests only
+ * const again = await derivePasswordKeys("pw", salt, 1000, { allowWeak: true });
+ * assert.deepEqual(again.authKey, fast.authKey); // same password, salt and count: same keys
  * ```
  */
 export async function derivePasswordKeys(

@@ -4,7 +4,8 @@
  *
  * @example
  * ```ts
- * import { exportPublicKeys, importPublicKeys } from "@fastchat/lib/crypto";
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const id = await generateIdentity();
  * const wire = await exportPublicKeys(id); // upload
  * const peer = await importPublicKeys(wire); // on another client, validated
  * ```
@@ -21,7 +22,11 @@ import type { Identity } from "./identity.ts";
  *
  * @example
  * ```ts
- * (id.encrypt.publicKey.algorithm as RsaHashedKeyAlgorithm).modulusLength === RSA_MODULUS_BITS;
+ * import assert from "node:assert/strict";
+ * import { generateIdentity } from "@fastchat/lib/crypto";
+ * const id = await generateIdentity();
+ * const alg = id.encrypt.publicKey.algorithm as RsaHashedKeyAlgorithm;
+ * assert.equal(alg.modulusLength, RSA_MODULUS_BITS);
  * ```
  */
 export const RSA_MODULUS_BITS = 2048;
@@ -39,7 +44,9 @@ export const MAX_RSA_MODULUS_BITS = 8192;
  *
  * @example
  * ```ts
- * const k = await crypto.subtle.importKey("spki", spki, RSA_PARAMS, true, ["encrypt"]);
+ * import { bufferSource, generateIdentity } from "@fastchat/lib/crypto";
+ * const { enc: spki } = await exportPublicKeys(await generateIdentity());
+ * const k = await crypto.subtle.importKey("spki", bufferSource(spki), RSA_PARAMS, true, ["encrypt"]);
  * ```
  */
 export const RSA_PARAMS: RsaHashedImportParams = { name: "RSA-OAEP", hash: "SHA-256" };
@@ -48,7 +55,11 @@ export const RSA_PARAMS: RsaHashedImportParams = { name: "RSA-OAEP", hash: "SHA-
  *
  * @example
  * ```ts
- * const ok = await crypto.subtle.verify(ED25519, pub.sign, sig, data);
+ * import assert from "node:assert/strict";
+ * const pair = await crypto.subtle.generateKey(ED25519, false, ["sign", "verify"]) as CryptoKeyPair;
+ * const data = new TextEncoder().encode("hello");
+ * const sig = await crypto.subtle.sign(ED25519, pair.privateKey, data);
+ * assert.ok(await crypto.subtle.verify(ED25519, pair.publicKey, sig, data));
  * ```
  */
 export const ED25519: Algorithm = { name: "Ed25519" };
@@ -58,7 +69,8 @@ export const ED25519: Algorithm = { name: "Ed25519" };
  *
  * @example
  * ```ts
- * const pub: PublicKeys = await exportPublicKeys(id);
+ * import { generateIdentity } from "@fastchat/lib/crypto";
+ * const pub: PublicKeys = await exportPublicKeys(await generateIdentity());
  * ```
  */
 export interface PublicKeys {
@@ -73,6 +85,8 @@ export interface PublicKeys {
  *
  * @example
  * ```ts
+ * import { generateIdentity } from "@fastchat/lib/crypto";
+ * const pub = await exportPublicKeys(await generateIdentity()); // as fetched from the server
  * const peer: ImportedPublicKeys = await importPublicKeys(pub);
  * ```
  */
@@ -94,7 +108,10 @@ function bad(message: string, cause?: unknown): FastChatError {
  *
  * @example
  * ```ts
- * const { enc, sign } = await exportPublicKeys(id);
+ * import assert from "node:assert/strict";
+ * import { generateIdentity } from "@fastchat/lib/crypto";
+ * const { enc, sign } = await exportPublicKeys(await generateIdentity());
+ * assert.equal(sign.length, 32); // raw Ed25519; `enc` is the RSA SPKI (DER)
  * ```
  */
 export async function exportPublicKeys(id: Identity): Promise<PublicKeys> {
@@ -112,7 +129,12 @@ export async function exportPublicKeys(id: Identity): Promise<PublicKeys> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateIdentity } from "@fastchat/lib/crypto";
+ * const bobIdentity = await generateIdentity();
  * const bob = await importPublicKeys(await exportPublicKeys(bobIdentity));
+ * const forged = { enc: bob.raw.enc, sign: new Uint8Array(31) };
+ * await assert.rejects(importPublicKeys(forged), { code: "BAD_REQUEST" });
  * ```
  */
 export async function importPublicKeys(pk: PublicKeys): Promise<ImportedPublicKeys> {

@@ -11,7 +11,9 @@
  *
  * @example
  * ```ts
- * import { safetyNumber } from "@fastchat/lib/crypto";
+ * import { exportPublicKeys, generateIdentity, safetyNumber } from "@fastchat/lib/crypto";
+ * const alicePub = await exportPublicKeys(await generateIdentity());
+ * const bobPub = await exportPublicKeys(await generateIdentity());
  * const sn = await safetyNumber({ user: "alice", keys: alicePub }, { user: "bob", keys: bobPub });
  * // "12345 67890 ... " (12 groups)
  * ```
@@ -38,6 +40,8 @@ export const SAFETY_NUMBER_ITERATIONS = 4096;
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
  * const side: SafetyNumberSide = { user: "alice", keys: await exportPublicKeys(alice) };
  * ```
  */
@@ -77,7 +81,13 @@ function sideDigits(side: SafetyNumberSide): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+ * const alicePub = await exportPublicKeys(await generateIdentity());
+ * const bobPub = await exportPublicKeys(await generateIdentity());
  * const sn = await safetyNumber({ user: "alice", keys: alicePub }, { user: "bob", keys: bobPub });
+ * const seenByBob = await safetyNumber({ user: "bob", keys: bobPub }, { user: "alice", keys: alicePub });
+ * assert.equal(seenByBob, sn);
  * ```
  */
 export function safetyNumber(a: SafetyNumberSide, b: SafetyNumberSide): Promise<string> {
@@ -98,7 +108,10 @@ export function safetyNumber(a: SafetyNumberSide, b: SafetyNumberSide): Promise<
  *
  * @example
  * ```ts
- * if (await keyFingerprint(newKeys) !== storedFingerprint) warnKeyChanged();
+ * import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+ * const storedFingerprint = await keyFingerprint(await exportPublicKeys(await generateIdentity()));
+ * const newKeys = await exportPublicKeys(await generateIdentity()); // bob re-registered
+ * const changed = await keyFingerprint(newKeys) !== storedFingerprint; // true: warn the user
  * ```
  */
 export function keyFingerprint(keys: PublicKeys): Promise<string> {

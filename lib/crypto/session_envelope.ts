@@ -16,8 +16,24 @@
  *
  * @example
  * ```ts
- * import { peekEnvelope } from "@fastchat/lib/crypto";
- * const { kid, sender, recipient, createdAt } = peekEnvelope(envelope);
+ * import {
+ *   ENVELOPE_VERSION,
+ *   encodeEnvelope,
+ *   type EnvelopeFields,
+ *   KID_BYTES,
+ *   peekEnvelope,
+ *   randomBytes,
+ *   spkiFingerprint,
+ *   toBase64Url,
+ * } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * const { kid, sender, recipient, createdAt } = peekEnvelope(envelope); // "alice", "bob", ...
  * ```
  * @module
  */
@@ -32,7 +48,16 @@ import { BinaryReader, BinaryWriter, canonicalBytes } from "./codec.ts";
  *
  * @example
  * ```ts
- * decodeEnvelope(envelope).version === ENVELOPE_VERSION; // true
+ * import assert from "node:assert/strict";
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * assert.equal(decodeEnvelope(envelope).version, ENVELOPE_VERSION);
  * ```
  */
 export const ENVELOPE_VERSION = 1;
@@ -41,7 +66,16 @@ export const ENVELOPE_VERSION = 1;
  *
  * @example
  * ```ts
- * fromBase64Url(peekEnvelope(envelope).kid).length === KID_BYTES; // true
+ * import assert from "node:assert/strict";
+ * import { fromBase64Url, randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * assert.equal(fromBase64Url(peekEnvelope(envelope).kid).length, KID_BYTES);
  * ```
  */
 export const KID_BYTES = 16;
@@ -52,7 +86,17 @@ const SIG_DOMAIN = "fastchat/sk/v1/envelope";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
  * const f: EnvelopeFields = decodeEnvelope(envelope);
+ * assert.deepEqual(f, fields);
  * ```
  */
 export interface EnvelopeFields {
@@ -79,7 +123,15 @@ export interface EnvelopeFields {
  *
  * @example
  * ```ts
- * const info: EnvelopeInfo = peekEnvelope(envelope);
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * const info: EnvelopeInfo = peekEnvelope(envelope); // fingerprint as hex
  * ```
  */
 export interface EnvelopeInfo {
@@ -105,7 +157,9 @@ function bad(message: string): FastChatError {
  *
  * @example
  * ```ts
- * checkEnvelopeName("sender", "alice"); // "alice"
+ * import assert from "node:assert/strict";
+ * assert.equal(checkEnvelopeName("sender", "alice"), "alice");
+ * assert.throws(() => checkEnvelopeName("sender", ""), { code: "BAD_REQUEST" });
  * ```
  */
 export function checkEnvelopeName(what: string, s: unknown): string {
@@ -120,6 +174,8 @@ export function checkEnvelopeName(what: string, s: unknown): string {
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+ * const bobPub = await exportPublicKeys(await generateIdentity());
  * const fpr = spkiFingerprint(bobPub.enc); // Uint8Array(32)
  * ```
  */
@@ -133,7 +189,19 @@ export function spkiFingerprint(spki: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * const stale = peekEnvelope(e).recipientKeyFingerprint !== encKeyFingerprint(myPub.enc);
+ * import assert from "node:assert/strict";
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * const myOldSpki = bobSpki;
+ * const myNewSpki = new Uint8Array(294).fill(1); // after a key rotation
+ * assert.equal(peekEnvelope(envelope).recipientKeyFingerprint, encKeyFingerprint(myOldSpki));
+ * const stale = peekEnvelope(envelope).recipientKeyFingerprint !== encKeyFingerprint(myNewSpki);
  * ```
  */
 export function encKeyFingerprint(spki: Uint8Array): string {
@@ -145,7 +213,15 @@ export function encKeyFingerprint(spki: Uint8Array): string {
  *
  * @example
  * ```ts
- * const msg = envelopeSignedBytes(decodeEnvelope(envelope));
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
+ * const msg = envelopeSignedBytes(decodeEnvelope(envelope)); // what the Ed25519 key signs
  * ```
  */
 export function envelopeSignedBytes(f: Omit<EnvelopeFields, "signature">): Uint8Array {
@@ -165,6 +241,14 @@ export function envelopeSignedBytes(f: Omit<EnvelopeFields, "signature">): Uint8
  *
  * @example
  * ```ts
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const signature = new Uint8Array(64); // Ed25519 over envelopeSignedBytes(fields)
  * const bytes = encodeEnvelope({ ...fields, signature });
  * ```
  */
@@ -188,7 +272,17 @@ export function encodeEnvelope(f: EnvelopeFields): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
  * const f = decodeEnvelope(envelope);
+ * assert.throws(() => decodeEnvelope(envelope.subarray(1)), { code: "BAD_REQUEST" });
  * ```
  */
 export function decodeEnvelope(envelope: Uint8Array): EnvelopeFields {
@@ -221,6 +315,14 @@ export function decodeEnvelope(envelope: Uint8Array): EnvelopeFields {
  *
  * @example
  * ```ts
+ * import { randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+ * const bobSpki = new Uint8Array(294); // stands in for bob's RSA SPKI (exportPublicKeys)
+ * const fields: EnvelopeFields = {
+ *   version: ENVELOPE_VERSION, kid: toBase64Url(randomBytes(KID_BYTES)), sender: "alice",
+ *   recipient: "bob", createdAt: Date.now(), recipientKeyFingerprint: spkiFingerprint(bobSpki),
+ *   wrapped: new Uint8Array(256), signature: new Uint8Array(64), // createSessionKey fills these
+ * };
+ * const envelope = encodeEnvelope(fields);
  * const { kid, sender, recipient, createdAt } = peekEnvelope(envelope);
  * ```
  */

@@ -6,7 +6,17 @@
  *
  * @example
  * ```ts
- * import { createSessionKey, openSessionKey } from "@fastchat/lib/crypto";
+ * import {
+ *   createSessionKey,
+ *   exportPublicKeys,
+ *   generateIdentity,
+ *   importPublicKeys,
+ *   openSessionKey,
+ * } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
+ * const bob = await generateIdentity();
+ * const alicePub = await importPublicKeys(await exportPublicKeys(alice)); // as bob fetched them
+ * const bobPub = await importPublicKeys(await exportPublicKeys(bob)); // as alice fetched them
  * const sk = await createSessionKey({
  *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
  * });
@@ -48,6 +58,9 @@ const KEY_BYTES = 32;
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const senderIdentity = await generateIdentity(); // alice's own identity
+ * const recipientKeys = await importPublicKeys(await exportPublicKeys(await generateIdentity()));
  * const p: CreateSessionKeyParams = { sender: "alice", recipient: "bob", senderIdentity, recipientKeys };
  * ```
  */
@@ -69,8 +82,20 @@ export interface CreateSessionKeyParams {
  *
  * @example
  * ```ts
+ * import {
+ *   exportPublicKeys,
+ *   generateIdentity,
+ *   importMessageKey,
+ *   importPublicKeys,
+ * } from "@fastchat/lib/crypto";
+ * const p: CreateSessionKeyParams = {
+ *   sender: "alice",
+ *   recipient: "bob",
+ *   senderIdentity: await generateIdentity(),
+ *   recipientKeys: await importPublicKeys(await exportPublicKeys(await generateIdentity())),
+ * };
  * const sk: CreatedSessionKey = await createSessionKey(p);
- * const mk = importMessageKey(sk.key);
+ * const mk = importMessageKey(sk.key); // encrypts messages until the key rotates
  * ```
  */
 export interface CreatedSessionKey {
@@ -89,8 +114,17 @@ export interface CreatedSessionKey {
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
+ * const bob = await generateIdentity();
+ * const alicePub = await importPublicKeys(await exportPublicKeys(alice)); // as bob fetched them
+ * const bobPub = await importPublicKeys(await exportPublicKeys(bob)); // as alice fetched them
+ * const sk = await createSessionKey({
+ *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
+ * });
  * const p: OpenSessionKeyParams = {
- *   envelope, expectedSender: "alice", expectedRecipient: "bob", recipientIdentity, senderKeys,
+ *   envelope: sk.envelope, expectedSender: "alice", expectedRecipient: "bob",
+ *   recipientIdentity: bob, senderKeys: alicePub,
  * };
  * ```
  */
@@ -112,6 +146,18 @@ export interface OpenSessionKeyParams {
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
+ * const bob = await generateIdentity();
+ * const alicePub = await importPublicKeys(await exportPublicKeys(alice)); // as bob fetched them
+ * const bobPub = await importPublicKeys(await exportPublicKeys(bob)); // as alice fetched them
+ * const sk = await createSessionKey({
+ *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
+ * });
+ * const p: OpenSessionKeyParams = {
+ *   envelope: sk.envelope, expectedSender: "alice", expectedRecipient: "bob",
+ *   recipientIdentity: bob, senderKeys: alicePub,
+ * };
  * const { kid, key, createdAt }: OpenedSessionKey = await openSessionKey(p);
  * ```
  */
@@ -130,9 +176,13 @@ export interface OpenedSessionKey {
  *
  * @example
  * ```ts
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
+ * const bobPub = await importPublicKeys(await exportPublicKeys(await generateIdentity()));
  * const { kid, key, envelope } = await createSessionKey({
  *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
  * });
+ * // send `envelope` to bob; encrypt with `key` (importMessageKey), tagging messages with `kid`
  * ```
  */
 export async function createSessionKey(
@@ -193,10 +243,25 @@ async function ownFingerprint(id: Identity): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportPublicKeys, generateIdentity, importPublicKeys } from "@fastchat/lib/crypto";
+ * const alice = await generateIdentity();
+ * const bob = await generateIdentity();
+ * const alicePub = await importPublicKeys(await exportPublicKeys(alice)); // as bob fetched them
+ * const bobPub = await importPublicKeys(await exportPublicKeys(bob)); // as alice fetched them
+ * const { envelope } = await createSessionKey({
+ *   sender: "alice", recipient: "bob", senderIdentity: alice, recipientKeys: bobPub,
+ * });
  * const { kid, key, createdAt } = await openSessionKey({
  *   envelope, expectedSender: "alice", expectedRecipient: "bob",
  *   recipientIdentity: bob, senderKeys: alicePub,
  * });
+ * // the signed sender is alice: presented as coming from anyone else, it is rejected
+ * const asIfFromCarol = { envelope, expectedSender: "carol", expectedRecipient: "bob" };
+ * await assert.rejects(
+ *   openSessionKey({ ...asIfFromCarol, recipientIdentity: bob, senderKeys: alicePub }),
+ *   { code: "BAD_SIGNATURE" },
+ * );
  * ```
  */
 export async function openSessionKey(params: OpenSessionKeyParams): Promise<OpenedSessionKey> {

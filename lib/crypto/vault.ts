@@ -8,7 +8,8 @@
  *
  * @example
  * ```ts
- * import { openVault, sealVault } from "@fastchat/lib/crypto";
+ * import { derivePasswordKeys, newKdfSalt, openVault, sealVault } from "@fastchat/lib/crypto";
+ * const { vaultKey } = await derivePasswordKeys("correct horse", newKdfSalt());
  * const sealed = await sealVault(vaultKey, new TextEncoder().encode("secret"), "notes");
  * const plain = await openVault(vaultKey, sealed, "notes");
  * ```
@@ -23,7 +24,13 @@ import { bufferSource, randomBytes, utf8Encode } from "./bytes.ts";
  *
  * @example
  * ```ts
- * (await sealVault(vaultKey, data, "notes"))[0] === VAULT_VERSION; // true
+ * import assert from "node:assert/strict";
+ * const vaultKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+ *   "encrypt",
+ *   "decrypt",
+ * ]); // in the client: derivePasswordKeys(password, salt).vaultKey
+ * const sealed = await sealVault(vaultKey, new TextEncoder().encode("secret"), "notes");
+ * assert.equal(sealed[0], VAULT_VERSION);
  * ```
  */
 export const VAULT_VERSION = 1;
@@ -52,7 +59,11 @@ function cannotDecrypt(reason: string, cause?: unknown): FastChatError {
  *
  * @example
  * ```ts
- * const sealed = await sealVault(vaultKey, bytes, "identity");
+ * const vaultKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+ *   "encrypt",
+ *   "decrypt",
+ * ]); // in the client: derivePasswordKeys(password, salt).vaultKey
+ * const sealed = await sealVault(vaultKey, new TextEncoder().encode("secret"), "identity");
  * ```
  */
 export async function sealVault(
@@ -83,11 +94,15 @@ export async function sealVault(
  *
  * @example
  * ```ts
- * try {
- *   const bytes = await openVault(vaultKey, sealed, "identity");
- * } catch (e) {
- *   // e.code === "WRONG_PASSWORD_LOCAL"
- * }
+ * import assert from "node:assert/strict";
+ * const newKey = () =>
+ *   crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+ * const vaultKey = await newKey();
+ * const sealed = await sealVault(vaultKey, new TextEncoder().encode("secret"), "identity");
+ * const bytes = await openVault(vaultKey, sealed, "identity"); // bytes of "secret"
+ * const otherKey = await newKey(); // e.g. derived from a mistyped password
+ * await assert.rejects(openVault(otherKey, sealed, "identity"), { code: "WRONG_PASSWORD_LOCAL" });
+ * await assert.rejects(openVault(vaultKey, sealed, "notes"), { code: "WRONG_PASSWORD_LOCAL" });
  * ```
  */
 export async function openVault(
