@@ -45,12 +45,34 @@ export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 export const MESSAGE_ID_RE: RegExp = /^[A-Za-z0-9_-]{8,64}$/;
 /** Largest chat payload (ciphertext) per message. */
 export const MAX_BODY_BYTES = 960 * 1024;
-/** Conversation kinds understood by this version. */
-export const MESSAGE_KINDS = ["dm"] as const;
+/** Kinds of message a client sends: direct (`to` a user) or group (`to` a group). */
+export const MESSAGE_KINDS = ["dm", "group"] as const;
+/** Kinds a client receives: those, plus membership `event`s written by servers. */
+export const DELIVERED_KINDS = ["dm", "group", "event"] as const;
 /** Numeric codes stored for each kind. */
-export const KIND_CODES: Record<MessageKind, number> = { dm: 1 };
-/** A conversation kind. */
+export const KIND_CODES: Record<DeliveredKind, number> = { dm: 1, group: 2, event: 3 };
+/** A kind of message a client sends. */
 export type MessageKind = typeof MESSAGE_KINDS[number];
+/** A kind of message a client receives. */
+export type DeliveredKind = typeof DELIVERED_KINDS[number];
+/** Group operations of the `group` request. */
+export const GROUP_OPS = [
+  "create",
+  "add",
+  "remove",
+  "promote",
+  "leave",
+  "members",
+  "list",
+] as const;
+/** A group operation. */
+export type GroupOp = typeof GROUP_OPS[number];
+/** File ids on the wire: base64url of 16 random bytes. */
+export const FILE_ID_RE: RegExp = /^[A-Za-z0-9_-]{22}$/;
+/** Largest sealed file chunk (256 KiB of plaintext, IV and tag). */
+export const MAX_CHUNK_BYTES = 256 * 1024 + 28;
+/** Most chunks one `fetch` asks for. */
+export const MAX_FETCH_CHUNKS = 3;
 
 /** A user's public keys on the wire. */
 export interface WirePublicKeys {
@@ -98,8 +120,23 @@ export type ClientFrame =
     body: Uint8Array;
     kid?: string;
     env?: Uint8Array;
+    /** A complete upload this message carries the key of (its recipients may fetch it). */
+    file?: string;
   }
-  | { t: "ack"; items: [string, string][] }
+  /**
+   * Acknowledgements ([from, id]): direct messages in `items`, group messages
+   * and events in `groups`; `files` repeats those that carried a file (the
+   * file is then released for this recipient).
+   */
+  | { t: "ack"; items: [string, string][]; groups?: [string, string][]; files?: [string, string][] }
+  /** Group membership: `create` (with `users`), `add`/`remove`/`promote` (`user`), `leave`, `members`, `list`. */
+  | { t: "group"; rid: number; op: GroupOp; group?: string; user?: string; users?: string[] }
+  /** Opens (or reopens, to resume) an upload of `chunks` sealed chunks, `bytes` in all. */
+  | { t: "upload"; rid: number; file: string; bytes: number; chunks: number }
+  /** Chunk `idx` of an open upload; the reply's `have` counts the stored chunks. */
+  | { t: "chunk"; rid: number; file: string; idx: number; data: Uint8Array }
+  /** Asks for `count` chunks from `from` on: `chunk` frames, then the reply. */
+  | { t: "fetch"; rid: number; file: string; from: number; count: number }
   /** Receipts the client has shown ([peer, id]): the server forgets them. */
   | { t: "rack"; items: [string, string][] }
   | { t: "ping"; rid: number };
@@ -125,6 +162,12 @@ export type ServerFrame =
     port?: number;
     /** Frame limit from now on (replies that grant a session). */
     max?: number;
+    /** Chunks of an upload the server has. */
+    have?: number;
+    /** Members of a group: [user, admin]. */
+    members?: [string, boolean][];
+    /** Groups of the user: [name, admin, member count]. */
+    groups?: [string, boolean, number][];
   }
   | { t: "error"; rid?: number; id?: string; code: string; message: string; retry?: number }
   | {
@@ -132,7 +175,7 @@ export type ServerFrame =
     id: string;
     from: string;
     to: string;
-    kind: MessageKind;
+    kind: DeliveredKind;
     ts: number;
     body: Uint8Array;
     kid?: string;
@@ -146,6 +189,8 @@ export type ServerFrame =
    */
   | { t: "delivered"; items: [string, string][]; stored?: boolean }
   | { t: "pong"; rid: number }
+  /** A sealed file chunk answering a `fetch`. */
+  | { t: "chunk"; file: string; idx: number; data: Uint8Array }
   /** Sent once after login when every stored message has been sent. */
   | { t: "synced" };
 
@@ -160,6 +205,8 @@ const rid: Validator<number> = int(0, 2 ** 31);
 const kid: Validator<string> = str(8, 64, MESSAGE_ID_RE);
 const timestamp: Validator<number> = int(0, 2 ** 53 - 1);
 const ticket: Validator<string> = str(16, 1024, /^[A-Za-z0-9_-]+$/);
+const fileId: Validator<string> = str(22, 22, FILE_ID_RE);
+const pair = tuple(user, msgId);
 const publicKeys: Validator<WirePublicKeys> = object({
   enc: bytes(200, 2048),
   sign: bytes(32, 32),
@@ -198,8 +245,43 @@ export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K
     body: bytes(1, MAX_BODY_BYTES),
     kid: optional(kid),
     env: optional(bytes(16, 8192)),
+    file: optional(fileId),
   }),
-  ack: object({ t: oneOf("ack"), items: array(tuple(user, msgId), 1, 4096) }),
+  ack: object({
+    t: oneOf("ack"),
+    items: array(pair, 0, 4096),
+    groups: optional(array(pair, 0, 4096)),
+    files: optional(array(pair, 0, 4096)),
+  }),
+  group: object({
+    t: oneOf("group"),
+    rid,
+    op: oneOf(...GROUP_OPS),
+    group: optional(user),
+    user: optional(user),
+    users: optional(array(user, 0, 10_000)),
+  }),
+  upload: object({
+    t: oneOf("upload"),
+    rid,
+    file: fileId,
+    bytes: int(0, 2 ** 50),
+    chunks: int(1, 2 ** 31 - 1),
+  }),
+  chunk: object({
+    t: oneOf("chunk"),
+    rid,
+    file: fileId,
+    idx: int(0, 2 ** 31 - 1),
+    data: bytes(0, MAX_CHUNK_BYTES),
+  }),
+  fetch: object({
+    t: oneOf("fetch"),
+    rid,
+    file: fileId,
+    from: int(0, 2 ** 31 - 1),
+    count: int(1, MAX_FETCH_CHUNKS),
+  }),
   rack: object({ t: oneOf("rack"), items: array(tuple(user, msgId), 1, 4096) }),
   ping: object({ t: oneOf("ping"), rid }),
 };
@@ -229,6 +311,9 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     host: optional(str(1, 255)),
     port: optional(int(1, 65535)),
     max: optional(int(1024, 2 ** 31)),
+    have: optional(int(0, 2 ** 31)),
+    members: optional(array(tuple(user, boolean()), 0, 10_000)),
+    groups: optional(array(tuple(user, boolean(), int(0, 2 ** 31)), 0, 100_000)),
   }),
   error: object({
     t: oneOf("error"),
@@ -243,11 +328,17 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     id: msgId,
     from: user,
     to: user,
-    kind: oneOf(...MESSAGE_KINDS),
+    kind: oneOf(...DELIVERED_KINDS),
     ts: timestamp,
     body: bytes(1, MAX_BODY_BYTES),
     kid: optional(kid),
     env: optional(bytes(16, 8192)),
+  }),
+  chunk: object({
+    t: oneOf("chunk"),
+    file: fileId,
+    idx: int(0, 2 ** 31 - 1),
+    data: bytes(0, MAX_CHUNK_BYTES),
   }),
   sent: object({ t: oneOf("sent"), ids: array(msgId, 1, 65536) }),
   delivered: object({

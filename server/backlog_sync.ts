@@ -22,6 +22,7 @@
 import { encodePayload } from "@fastchat/lib/protocol";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { msgFrame } from "./msg_frame.ts";
+import type { GroupLog } from "./group_log.ts";
 import type { ChatStore } from "./store.ts";
 
 /**
@@ -57,6 +58,12 @@ interface SyncBuffer {
 
 const PAGE = 500;
 
+/** Where a backlog pass got to: last direct-message seq and last group-log seq sent. */
+interface Cursor {
+  dm: number;
+  group: number;
+}
+
 /**
  * Sends stored messages to sessions, in order with live ones.
  *
@@ -72,6 +79,7 @@ export class BacklogSync {
   readonly #writer: { flush(): Promise<void> };
   readonly #bufferBytes: number;
   readonly #log: Logger;
+  readonly #groupLog: GroupLog | undefined;
   readonly #syncing = new Map<BacklogSession, SyncBuffer>();
   readonly #resending = new Set<BacklogSession>();
   #stopped = false;
@@ -79,12 +87,13 @@ export class BacklogSync {
   constructor(
     store: ChatStore,
     writer: { flush(): Promise<void> },
-    opts: { bufferBytes: number; logger?: Logger },
+    opts: { bufferBytes: number; logger?: Logger; groupLog?: GroupLog },
   ) {
     this.#store = store;
     this.#writer = writer;
     this.#bufferBytes = opts.bufferBytes;
     this.#log = opts.logger ?? nullLogger;
+    this.#groupLog = opts.groupLog;
   }
 
   /** Whether {@link stop} was called. */
@@ -125,7 +134,7 @@ export class BacklogSync {
       const receipts = await this.#store.pendingReceipts(s.user);
       for (const r of receipts) s.confirmDelivered(r.recipient, r.id, true);
       const sent = new Set<string>();
-      let after = 0;
+      let after: Cursor = { dm: 0, group: 0 };
       do {
         buf.overflow = false;
         await this.#writer.flush();
@@ -152,7 +161,7 @@ export class BacklogSync {
     this.#resending.add(s);
     (async () => {
       await this.#writer.flush();
-      if (attached()) await this.#sendStored(s, 0, null);
+      if (attached()) await this.#sendStored(s, { dm: 0, group: 0 }, null);
     })().catch((e) => this.#log.warn("resync_failed", { user: s.user, error: String(e) }))
       .finally(() => this.#resending.delete(s));
   }
@@ -162,14 +171,35 @@ export class BacklogSync {
     this.#stopped = true;
   }
 
-  /** Sends stored messages after `after` (by seq), paced by the outbound queue. */
-  async #sendStored(s: BacklogSession, after: number, sent: Set<string> | null): Promise<number> {
+  /**
+   * Sends stored direct messages, then stored group entries, after the
+   * cursor's positions (by seq), paced by the outbound queue.
+   */
+  async #sendStored(s: BacklogSession, from: Cursor, sent: Set<string> | null): Promise<Cursor> {
+    const after = { ...from };
     while (!s.closed) {
-      const rows = await this.#store.pendingFor(s.user, after, PAGE);
+      const rows = await this.#store.pendingFor(s.user, after.dm, PAGE);
       for (const m of rows) {
         sent?.add(m.sender + "\n" + m.id);
         s.deliver(encodePayload(msgFrame(m)));
-        after = m.seq!;
+        after.dm = m.seq!;
+        if (s.congested) await s.writable();
+      }
+      if (rows.length < PAGE) break;
+    }
+    while (this.#groupLog && !s.closed) {
+      const rows = await this.#groupLog.pendingFor(s.user, after.group, PAGE);
+      for (const e of rows) {
+        sent?.add(e.sender + "\n" + e.id);
+        s.deliver(encodePayload(msgFrame({
+          id: e.id,
+          sender: e.sender,
+          recipient: e.group,
+          kind: e.kind,
+          body: e.body,
+          sentAt: e.sentAt,
+        })));
+        after.group = e.seq;
         if (s.congested) await s.writable();
       }
       if (rows.length < PAGE) break;

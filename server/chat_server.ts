@@ -16,6 +16,11 @@
  * ```
  * @module
  */
+import { FileRequests } from "./file_requests.ts";
+import { FileStore } from "./file_store.ts";
+import { GroupLog } from "./group_log.ts";
+import { GroupRequests } from "./group_requests.ts";
+import { GroupStore } from "./group_store.ts";
 import type { Sql } from "postgres";
 import { FastChatError } from "@fastchat/lib/errors";
 import { ConnectionCaps, DEFAULT_PREAUTH_CAPS } from "@fastchat/lib/connection_caps";
@@ -79,6 +84,12 @@ export interface ChatServerOptions {
   };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
+  /** Largest group (default 1,000 members). */
+  maxGroupMembers?: number;
+  /** Largest file in bytes (default 100 MiB). */
+  maxFileBytes?: number;
+  /** How long a sent file waits for recipients who have not fetched it (default 7 days). */
+  fileRetentionMs?: number;
 }
 
 /** Starts this server's peer mesh with a fresh link identity (cluster mode). */
@@ -125,6 +136,8 @@ export class ChatServer {
   #closeListeners = new Set<(user: string, code: string | undefined) => void>();
   #registry: ServerRegistry | null = null;
   readonly #fabric: Fabric;
+  /** Deletes expired files (hourly). */
+  readonly #fileExpiry: ReturnType<typeof setInterval>;
 
   private constructor(
     listener: Deno.Listener,
@@ -140,6 +153,13 @@ export class ChatServer {
     this.port = addr.port;
     this.router = router;
     this.#fabric = fabric;
+    this.#fileExpiry = setInterval(() => {
+      ctx.files?.store.expire().catch((e) =>
+        // Retried at the next tick; nothing is lost by a late expiry.
+        ctx.logger.warn("file_expiry_failed", { error: String(e) })
+      );
+    }, 3600_000);
+    Deno.unrefTimer(this.#fileExpiry);
     this.#loop = this.#accept();
   }
 
@@ -182,7 +202,14 @@ export class ChatServer {
     }
     const fabric: Fabric = peers?.mesh ?? new LocalFabric();
     const store = new ChatStore(opts.sql);
+    const groupLog = new GroupLog(opts.sql);
+    const fileStore = new FileStore(opts.sql, {
+      maxFileBytes: opts.maxFileBytes,
+      retentionMs: opts.fileRetentionMs,
+    });
     const router = new MessageRouter(store, {
+      groupLog,
+      files: fileStore,
       retain: opts.retain,
       lingerMs: opts.lingerMs,
       logger,
@@ -205,6 +232,11 @@ export class ChatServer {
       anonLimiter: new KeyedTokenBuckets(anonRate, anonRate * 4),
       logger,
       sessions: new Set(),
+      groups: new GroupRequests(
+        new GroupStore(opts.sql, { maxMembers: opts.maxGroupMembers }),
+        (entries) => router.publishGroup(entries),
+      ),
+      files: new FileRequests(fileStore),
     };
     const server = new ChatServer(listener, ctx, router, fabric);
     ctx.onClosed = (user, code) => {
@@ -419,6 +451,7 @@ export class ChatServer {
       s.close("SERVER_SHUTTING_DOWN", "server is shutting down; reconnect");
     }
     await this.router.flush();
+    clearInterval(this.#fileExpiry);
     this.#fabric.close();
     this.router.close();
     await this.#registry?.deregister().catch((e) =>

@@ -33,6 +33,8 @@ import {
   type ServerFrame,
 } from "@fastchat/lib/protocol";
 import type { AccountService, SessionGrant } from "./accounts.ts";
+import type { FileConnection, FileRequests } from "./file_requests.ts";
+import type { GroupRequests } from "./group_requests.ts";
 import type { TicketGate } from "./ticket_gate.ts";
 import type { MessageRouter, RoutedSession } from "./message_router.ts";
 import type { KeyedTokenBuckets } from "./rate_limiter.ts";
@@ -88,6 +90,10 @@ export interface SessionContext {
   anonLimiter: KeyedTokenBuckets;
   logger: Logger;
   sessions: Set<ClientSession>;
+  /** Group membership requests (none: this server has no groups). */
+  groups?: GroupRequests;
+  /** File uploads and downloads (none: this server takes no files). */
+  files?: FileRequests;
   /** Verifies load-balancer tickets (none: tickets are not checked). */
   tickets?: TicketGate;
   /** Called when a connection ends, with the user (if any) and the reason. */
@@ -320,8 +326,17 @@ export class ClientSession implements RoutedSession {
         return this.#onSend(this.#authed(f));
       case "ack":
         this.#authed(f);
-        this.#ctx.router.ack(this, f.items);
+        if (f.items.length) this.#ctx.router.ack(this, f.items);
+        if (f.groups?.length || f.files?.length) {
+          this.#ctx.router.ackGroups(this, f.groups ?? [], f.files ?? []);
+        }
         return;
+      case "group":
+        return this.#onGroup(this.#authed(f));
+      case "upload":
+      case "chunk":
+      case "fetch":
+        return this.#files().handle(this.#fileConnection, this.#authed(f));
       case "rack":
         this.#authed(f);
         this.#ctx.router.receiptsShown(this.user, f.items);
@@ -443,6 +458,26 @@ export class ClientSession implements RoutedSession {
     this.#send({ t: "ok", rid: f.rid, kid: e.kid, from: e.sender, env: e.envelope });
   }
 
+  async #onGroup(f: ClientFrameOf<"group">): Promise<void> {
+    if (!this.#ctx.groups) throw new FastChatError("BAD_REQUEST", "this server has no groups");
+    this.#send(await this.#ctx.groups.handle(this.user, f));
+  }
+
+  #files(): FileRequests {
+    if (!this.#ctx.files) throw new FastChatError("BAD_REQUEST", "this server takes no files");
+    return this.#ctx.files;
+  }
+
+  /** This connection as the file requests see it. */
+  get #fileConnection(): FileConnection {
+    return {
+      user: this.user,
+      send: (f) => this.#send(f),
+      congested: this.congested,
+      writable: () => this.writable(),
+    };
+  }
+
   #onSend(f: ClientFrameOf<"send">): void | Promise<void> {
     if (!this.#ctx.sendLimiter.take(this.user)) {
       throw new FastChatError("RATE_LIMITED", "sending too fast", {
@@ -450,11 +485,23 @@ export class ClientSession implements RoutedSession {
       });
     }
     if (f.env && !f.kid) throw new FastChatError("BAD_REQUEST", "env requires kid");
+    if (f.kind === "group") return this.#ctx.router.acceptGroup(this, f);
+    if (f.file !== undefined) return this.#sendFile(f);
     const accounts = this.#ctx.accounts;
     if (accounts.isKnown(f.to)) return this.#ctx.router.accept(this, f);
     return accounts.exists(f.to).then((ok) => {
       if (!ok) throw new FastChatError("UNKNOWN_USER", `no such user: ${f.to}`);
       return this.#ctx.router.accept(this, f);
     });
+  }
+
+  /** A direct message carrying a file: the recipient gets its grant before the message. */
+  async #sendFile(f: ClientFrameOf<"send">): Promise<void> {
+    const accounts = this.#ctx.accounts;
+    if (!accounts.isKnown(f.to) && !await accounts.exists(f.to)) {
+      throw new FastChatError("UNKNOWN_USER", `no such user: ${f.to}`);
+    }
+    await this.#files().store.attach(f.file!, this.user, f.id, [f.to]);
+    await this.#ctx.router.accept(this, f);
   }
 }

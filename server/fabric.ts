@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import type { ForwardedMessage } from "./peer_protocol.ts";
+import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 
 /**
  * [recipient, from, id] of an acknowledgement routed back to a message's origin server.
@@ -49,6 +49,7 @@ export type RoutedReceipt = [sender: string, recipient: string, id: string];
  * import type { FabricSink } from "@fastchat/server/fabric";
  * const sink: FabricSink = {
  *   deliverForwarded: () => {},
+ *   deliverGroupForwarded: () => {},
  *   ackRouted: () => {},
  *   receiptsRouted: () => {},
  *   flush: () => Promise.resolve(),
@@ -60,6 +61,8 @@ export type RoutedReceipt = [sender: string, recipient: string, id: string];
 export interface FabricSink {
   /** Messages server `origin` forwarded for users connected here. */
   deliverForwarded(origin: string, msgs: ForwardedMessage[]): void;
+  /** Group messages and events server `origin` forwarded for members connected here. */
+  deliverGroupForwarded(origin: string, msgs: ForwardedGroupMessage[]): void;
   /** Acknowledgements routed back to this server as the messages' origin. */
   ackRouted(items: RoutedAck[]): void;
   /** Receipts for senders connected here; `stored` if the other server's store keeps them. */
@@ -91,6 +94,8 @@ export interface Fabric {
   serversOf(user: string): Iterable<string>;
   /** Forwards a message to `server` (dropped if it cannot be reached: the message is stored). */
   forward(server: string, m: ForwardedMessage): void;
+  /** Forwards a stored group message once to `server`, for the members connected there. */
+  forwardGroup(server: string, m: ForwardedGroupMessage): void;
   /** Routes an acknowledgement back to the message's `origin` server. */
   sendAck(origin: string, item: RoutedAck): void;
   /** Sends a receipt to `server`, where its sender is; false if that server cannot be reached. */
@@ -128,6 +133,8 @@ export class LocalFabric implements Fabric {
   }
 
   forward(_server: string, _m: ForwardedMessage): void {}
+
+  forwardGroup(_server: string, _m: ForwardedGroupMessage): void {}
 
   sendAck(_origin: string, _item: RoutedAck): void {}
 

@@ -7,6 +7,7 @@ Deno.test("LocalFabric: nobody is elsewhere, receipts are not taken, announcing 
   const fabric: Fabric = new LocalFabric();
   fabric.attach({
     deliverForwarded: () => {},
+    deliverGroupForwarded: () => {},
     ackRouted: () => {},
     receiptsRouted: () => {},
     flush: () => Promise.resolve(),

@@ -204,7 +204,7 @@ export class FileStore {
   }
 
   /** Deletes expired files (unattached uploads, unfetched files). */
-  async expire(now = new Date()): Promise<number> {
+  async expire(now: Date = new Date()): Promise<number> {
     const rows = await this.#sql`delete from files where expires_at < ${now} returning id`;
     return rows.length;
   }

@@ -25,6 +25,7 @@
  * @module
  */
 import { type ClientFrameOf, encodePayload, KIND_CODES } from "@fastchat/lib/protocol";
+import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { type BacklogSession, BacklogSync } from "./backlog_sync.ts";
 import {
@@ -34,8 +35,11 @@ import {
   type RoutedAck,
   type RoutedReceipt,
 } from "./fabric.ts";
+import type { FileStore } from "./file_store.ts";
+import { GroupDelivery } from "./group_delivery.ts";
+import type { GroupLog, GroupLogEntry } from "./group_log.ts";
 import { msgFrame } from "./msg_frame.ts";
-import type { ForwardedMessage } from "./peer_protocol.ts";
+import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import type { PresenceTracker } from "./presence.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 import {
@@ -74,6 +78,10 @@ export interface MessageRouterOptions extends WriteBehindOptions {
   presence?: PresenceTracker;
   /** Live messages buffered per session while its backlog is sent (default 4 MiB). */
   syncBufferBytes?: number;
+  /** The group log: group messages and membership events (none: no groups). */
+  groupLog?: GroupLog;
+  /** Files attached to messages, released when their recipients acknowledge them. */
+  files?: FileStore;
 }
 
 const keyOf = (sender: string, id: string): string => sender + "\n" + id;
@@ -95,6 +103,7 @@ export class MessageRouter implements FabricSink {
   readonly #presence: PresenceTracker | undefined;
   readonly #log: Logger;
   readonly #backlog: BacklogSync;
+  readonly #groups: GroupDelivery | undefined;
   /** Origin server of messages forwarded to us, until their recipient acknowledges (bounded). */
   readonly #origins = new Map<string, string>();
   readonly #live = new Map<string, Set<RoutedSession>>();
@@ -111,11 +120,21 @@ export class MessageRouter implements FabricSink {
         this.#receipt(ref, stored);
       },
     }, opts);
-    this.#backlog = new BacklogSync(store, this.queue, {
+    this.#fabric = opts.fabric ?? new LocalFabric();
+    this.#groups = opts.groupLog
+      ? new GroupDelivery(opts.groupLog, this.#fabric, {
+        deliverLocal: (user, payload, key) => this.#deliverLocal(user, payload, key),
+        files: opts.files,
+        logger: this.#log,
+      })
+      : undefined;
+    this.#backlog = new BacklogSync(store, {
+      flush: () => this.flush(),
+    }, {
       bufferBytes: opts.syncBufferBytes ?? 4 * 1024 * 1024,
       logger: this.#log,
+      groupLog: opts.groupLog,
     });
-    this.#fabric = opts.fabric ?? new LocalFabric();
     this.#fabric.attach(this);
   }
 
@@ -224,6 +243,51 @@ export class MessageRouter implements FabricSink {
     return this.queue.enqueue(m, sender, !live, env);
   }
 
+  /**
+   * Accepts a group message `f` from `sender`: stored first, then confirmed
+   * and fanned out (server/group_delivery.ts). A promise asks the caller to
+   * pause reading from that sender.
+   */
+  acceptGroup(sender: RoutedSession, f: ClientFrameOf<"send">): Promise<void> | void {
+    return this.#groupDelivery().accept(sender, f);
+  }
+
+  /** Fans out stored membership events. */
+  publishGroup(entries: GroupLogEntry[]): void {
+    this.#groupDelivery().publish(entries);
+  }
+
+  /**
+   * Acknowledgements from `by` of group messages and events ([from, id]), and
+   * of messages that carried files (which releases the files for `by`).
+   */
+  ackGroups(by: RoutedSession, items: [string, string][], files: [string, string][]): void {
+    this.#groups?.ack(by.user, items, files);
+  }
+
+  /** Group messages another server forwarded for members connected here. */
+  deliverGroupForwarded(_origin: string, msgs: ForwardedGroupMessage[]): void {
+    this.#groups?.deliverForwarded(msgs);
+  }
+
+  /** Group delivery counters (zero without groups). */
+  get groupStats(): GroupDelivery["stats"] {
+    return this.#groups?.stats ?? { stored: 0, delivered: 0, forwarded: 0, refused: 0 };
+  }
+
+  #groupDelivery(): GroupDelivery {
+    if (!this.#groups) throw new FastChatError("BAD_REQUEST", "this server has no groups");
+    return this.#groups;
+  }
+
+  #deliverLocal(user: string, payload: Uint8Array, key: string): number {
+    const set = this.#live.get(user);
+    if (!set) return 0;
+    let n = 0;
+    for (const s of set) if (this.#backlog.deliver(s, payload, key)) n++;
+    return n;
+  }
+
   /** Handles acknowledgements from `by` ([from, id]) for messages it received. */
   ack(by: RoutedSession, items: [string, string][]): void {
     for (const [from, id] of items) {
@@ -283,8 +347,9 @@ export class MessageRouter implements FabricSink {
   }
 
   /** Writes everything queued so far; resolves when it is committed. */
-  flush(): Promise<void> {
-    return this.queue.flush();
+  async flush(): Promise<void> {
+    await this.queue.flush();
+    await this.#groups?.flush();
   }
 
   /**
@@ -308,6 +373,7 @@ export class MessageRouter implements FabricSink {
   /** Stops background work (resyncs, presence batching); queued writes need {@link flush}. */
   close(): void {
     this.#backlog.stop();
+    this.#groups?.close();
     this.#presence?.close();
   }
 

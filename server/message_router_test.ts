@@ -10,7 +10,7 @@ import type { Logger } from "@fastchat/lib/logger";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
 import type { Fabric, FabricSink, RoutedAck, RoutedReceipt } from "./fabric.ts";
 import { MessageRouter } from "./message_router.ts";
-import type { ForwardedMessage } from "./peer_protocol.ts";
+import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore } from "./store.ts";
 import { DB_KINDS, openTestDb } from "./test_support.ts";
@@ -38,6 +38,10 @@ class RecordingFabric implements Fabric {
   }
   forward(server: string, m: ForwardedMessage): void {
     this.forwards.push([server, m]);
+  }
+  readonly groupForwards: [string, ForwardedGroupMessage][] = [];
+  forwardGroup(server: string, m: ForwardedGroupMessage): void {
+    this.groupForwards.push([server, m]);
   }
   sendAck(origin: string, item: RoutedAck): void {
     this.acks.push([origin, item]);

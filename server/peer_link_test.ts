@@ -197,6 +197,7 @@ function recordingMesh(me: LinkIdentity, servers: () => ServerInfo[], warnings: 
   let onFlush = new Promise<void>((r) => flushed = r);
   const sink: FabricSink = {
     deliverForwarded: (origin, msgs) => forwards.push([origin, msgs]),
+    deliverGroupForwarded: () => {},
     ackRouted: (items) => acks.push(items),
     receiptsRouted: () => {},
     flush: () => {

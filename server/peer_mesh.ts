@@ -18,7 +18,7 @@ import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
 import type { Fabric, FabricSink, RoutedAck, RoutedReceipt } from "./fabric.ts";
-import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
+import type { ForwardedGroupMessage, ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 
 /** Until a sink is attached, what arrives from peers is dropped (logged). */
@@ -26,6 +26,7 @@ function detachedSink(log: Logger): FabricSink {
   const drop = (what: string) => () => log.warn("peer_frame_dropped", { what, reason: "no sink" });
   return {
     deliverForwarded: drop("fwd"),
+    deliverGroupForwarded: drop("gfwd"),
     ackRouted: drop("ack"),
     receiptsRouted: drop("rcpt"),
     flush: () => Promise.resolve(),
@@ -78,6 +79,7 @@ export class PeerMesh implements Fabric {
     string,
     {
       fwd: ForwardedMessage[];
+      gfwd: ForwardedGroupMessage[];
       ack: [string, string, string][];
       rcpt: [string, string, string][];
       srcpt: [string, string, string][];
@@ -271,6 +273,13 @@ export class PeerMesh implements Fabric {
         }
         this.#h.deliverForwarded(peer, f.msgs);
         return;
+      case "gfwd":
+        if (f.origin !== peer) {
+          this.#log.warn("peer_origin_refused", { peer, claimed: f.origin.slice(0, 128) });
+          return;
+        }
+        this.#h.deliverGroupForwarded(peer, f.msgs);
+        return;
       case "ack": {
         // Only acknowledgements of messages we forwarded to this very peer act on the store.
         const items = f.items.filter(([, from, id]) =>
@@ -355,7 +364,7 @@ export class PeerMesh implements Fabric {
 
   #batch(peer: string) {
     let b = this.#batches.get(peer);
-    if (!b) this.#batches.set(peer, b = { fwd: [], ack: [], rcpt: [], srcpt: [] });
+    if (!b) this.#batches.set(peer, b = { fwd: [], gfwd: [], ack: [], rcpt: [], srcpt: [] });
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
@@ -373,6 +382,11 @@ export class PeerMesh implements Fabric {
       this.#forwarded.add(key);
     }
     this.#batch(peer).fwd.push(m);
+  }
+
+  /** Queues a stored group message for the members connected to `peer` (stored: a lost link loses nothing). */
+  forwardGroup(peer: string, m: ForwardedGroupMessage): void {
+    this.#batch(peer).gfwd.push(m);
   }
 
   /** Routes an acknowledgement back to the message's origin server. */
@@ -395,6 +409,7 @@ export class PeerMesh implements Fabric {
       const link = this.#out.get(peer)?.link;
       if (link && !link.closed) {
         if (b.fwd.length) link.send({ t: "fwd", origin: this.#me.id, msgs: b.fwd });
+        if (b.gfwd.length) link.send({ t: "gfwd", origin: this.#me.id, msgs: b.gfwd });
         if (b.ack.length) link.send({ t: "ack", items: b.ack });
         if (b.rcpt.length) link.send({ t: "rcpt", items: b.rcpt });
         if (b.srcpt.length) link.send({ t: "rcpt", items: b.srcpt, stored: true });

@@ -42,6 +42,17 @@ import { canonicalBytes } from "@fastchat/lib/crypto";
 export type ForwardedMessage = [string, string, string, Uint8Array];
 
 /** Frames exchanged between servers. */
+/**
+ * A group message or event forwarded once to a server, for the group members
+ * connected there: [id, from, group, encoded msg frame, recipients].
+ *
+ * @example
+ * ```ts
+ * const m: ForwardedGroupMessage = ["m-00000001", "alice", "team", new Uint8Array([1]), ["bob", "carol"]];
+ * ```
+ */
+export type ForwardedGroupMessage = [string, string, string, Uint8Array, string[]];
+
 export type PeerFrame =
   | { t: "hello"; from: string; to: string; nonce: Uint8Array; eph: Uint8Array }
   | { t: "auth"; from: string; nonce: Uint8Array; eph: Uint8Array; sig: Uint8Array }
@@ -49,6 +60,7 @@ export type PeerFrame =
   | { t: "ready" }
   /** Messages for users connected to the receiving server; `origin` stores them. */
   | { t: "fwd"; origin: string; msgs: ForwardedMessage[] }
+  | { t: "gfwd"; origin: string; msgs: ForwardedGroupMessage[] }
   /** Recipient acknowledgements routed back to the origin: [recipient, from, id]. */
   | { t: "ack"; items: [string, string, string][] }
   /**
@@ -92,6 +104,15 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
     // A msg frame: body up to 1 MiB, envelope up to 8 KiB, and the fields around them.
     msgs: array(tuple(msgId, user, user, bytes(1, (1 << 20) + 16384)), 1, 100_000),
   }),
+  gfwd: object({
+    t: oneOf("gfwd"),
+    origin: id,
+    msgs: array(
+      tuple(msgId, user, user, bytes(1, (1 << 20) + 16384), array(user, 1, 100_000)),
+      1,
+      100_000,
+    ),
+  }),
   ack: object({ t: oneOf("ack"), items: array(triple, 1, 100_000) }),
   rcpt: object({ t: oneOf("rcpt"), items: array(triple, 1, 100_000), stored: optional(boolean()) }),
   presence: object({ t: oneOf("presence"), seq: int(0, 2 ** 53 - 1), online: boolean(), users }),
@@ -109,8 +130,8 @@ export function encodePeerFrame(f: PeerFrame): Uint8Array {
 /** Decodes and validates a peer frame; throws `BAD_FRAME` / `BAD_REQUEST`. */
 export function decodePeerFrame(payload: Uint8Array): PeerFrame {
   // Declared sizes are checked against the bytes before msgpackr allocates:
-  // the deepest frame is a map of arrays of tuples.
-  checkMsgpack(payload, { maxDepth: 3 });
+  // the deepest frame is a map of arrays of tuples holding arrays (gfwd).
+  checkMsgpack(payload, { maxDepth: 4 });
   let v: unknown;
   try {
     v = packr.unpack(payload);
