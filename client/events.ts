@@ -15,6 +15,43 @@
 export type ClientEvent =
   | { event: "ready"; user: string; server: string; address: string }
   | { event: "message"; id: string; from: string; to: string; text: string; sent_at: number }
+  /** A group message. */
+  | { event: "message"; id: string; from: string; group: string; text: string; sent_at: number }
+  /** A membership change, to every member (the created event lists the members). */
+  | {
+    event: "group";
+    group: string;
+    change: "created" | "added" | "removed" | "left" | "promoted";
+    user: string;
+    by: string;
+    members?: string[];
+  }
+  /** Answer to `/group members`. */
+  | { event: "members"; group: string; members: { user: string; admin: boolean }[] }
+  /** Answer to `/group list`. */
+  | { event: "groups"; groups: { name: string; admin: boolean; members: number }[] }
+  /** A received file, complete and verified on disk. */
+  | {
+    event: "file";
+    id: string;
+    from: string;
+    group?: string;
+    name: string;
+    path: string;
+    bytes: number;
+    sha256: string;
+    mime: string;
+    image?: { width: number; height: number };
+  }
+  /** Progress of a transfer (interactive display; not emitted in JSON mode below 1 MiB). */
+  | {
+    event: "progress";
+    id: string;
+    name: string;
+    done: number;
+    total: number;
+    direction: "up" | "down";
+  }
   | { event: "sent"; id: string }
   | { event: "delivered"; id: string; to: string }
   | {

@@ -17,13 +17,16 @@
  * ```
  * @module
  */
-import { decryptText } from "@fastchat/lib/crypto";
+import { messageAad, openMessage } from "@fastchat/lib/crypto";
+import { decodeGroupEvent, type GroupEventRecord } from "@fastchat/lib/group_event";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
 import { type AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 import type { ClientEvent } from "./events.ts";
 import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
+import { decodeContent, type FileDescription } from "./message_content.ts";
+import type { SenderKeyRing } from "./sender_keys.ts";
 import type { UserHome } from "./user_home.ts";
 
 export { ACK_DELAY_MS } from "./ack_batcher.ts";
@@ -40,7 +43,20 @@ export interface InboxSession {
 export interface InboxDeps {
   emit: (e: ClientEvent) => void;
   /** Sends an `ack` frame; false when not connected (acks are kept and retried). */
-  sendAcks: (items: [string, string][]) => boolean;
+  sendAcks: (items: [string, string][], groups?: [string, string][]) => boolean;
+  /** Group sender keys (received ones are added here). */
+  senderKeys?: SenderKeyRing;
+  /** The sender keys changed (save them). */
+  onChange?: () => void;
+  /** A membership event arrived (after it was shown). */
+  onGroupEvent?: (e: GroupEventRecord) => void;
+  /**
+   * A file arrived: the callback downloads it and resolves once it is
+   * complete (or throws); the message is acknowledged only then.
+   */
+  onFile?: (
+    m: { id: string; from: string; group?: string; file: FileDescription },
+  ) => Promise<void>;
   /** Write received messages to the encrypted history before acknowledging. */
   history: boolean;
   /** Batches the acknowledgements (default: the one every client of the process shares). */
@@ -78,6 +94,9 @@ export class Inbox {
   #running = false;
   #idleWaiters: (() => void)[] = [];
   #acks: [string, string][] = [];
+  #groupAcks: [string, string][] = [];
+  /** Group messages whose sender key has not arrived yet (unacknowledged, bounded). */
+  #awaitingKey: Msg[] = [];
   #ackQueued = false;
   #seen = new Set<string>();
 
@@ -97,6 +116,7 @@ export class Inbox {
     this.#session = null;
     this.#queue = [];
     this.#held = [];
+    this.#awaitingKey = [];
     this.#seen.clear();
   }
 
@@ -142,10 +162,12 @@ export class Inbox {
   flushAcks(): void {
     this.#ackQueued = false;
     this.#batcher.cancel(this);
-    while (this.#acks.length > 0) {
+    while (this.#acks.length > 0 || this.#groupAcks.length > 0) {
       const items = this.#acks.slice(0, 4096);
-      if (!this.#d.sendAcks(items)) return;
+      const groups = this.#groupAcks.slice(0, 4096);
+      if (!this.#d.sendAcks(items, groups.length ? groups : undefined)) return;
       this.#acks.splice(0, items.length);
+      this.#groupAcks.splice(0, groups.length);
     }
   }
 
@@ -154,6 +176,16 @@ export class Inbox {
     if (!s || this.#running) return;
     while (this.#queue.length > 0) {
       const f = this.#queue[0];
+      if (f.kind === "event") {
+        this.#queue.shift();
+        this.#groupEvent(f);
+        continue;
+      }
+      if (f.kind === "group") {
+        this.#queue.shift();
+        this.#groupMessage(s, f);
+        continue;
+      }
       let body: MessageBody;
       try {
         body = parseBody(f.body);
@@ -197,13 +229,151 @@ export class Inbox {
     for (const f of mine) this.push(f);
   }
 
-  #reject(f: Msg, e: unknown): void {
+  #reject(f: Msg, e: unknown, acked = false): void {
     const err = FastChatError.from(e);
+    if (acked) {
+      this.#d.emit({
+        event: "error",
+        code: err.code,
+        message: err.message,
+        id: f.id,
+        from: f.from,
+      });
+      return;
+    }
     // Sender's keys changed and are not trusted yet: hold it, unacknowledged.
     if (err.code === "KEY_CHANGED" && this.#held.length < 10_000) this.#held.push(f);
     // Undecryptable for good: acknowledge so it is not redelivered forever.
     if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
     this.#d.emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });
+  }
+
+  /** A membership event: shown, handed on, acknowledged. */
+  #groupEvent(f: Msg): void {
+    if (this.#alreadySeen(f, true)) return;
+    let ev: GroupEventRecord;
+    try {
+      ev = decodeGroupEvent(f.body);
+    } catch (e) {
+      this.#groupAck(f.from, f.id); // malformed for good: never show it, never see it again
+      const err = FastChatError.from(e);
+      this.#d.emit({
+        event: "error",
+        code: err.code,
+        message: err.message,
+        id: f.id,
+        from: f.from,
+      });
+      return;
+    }
+    this.#markShown(f);
+    const out: ClientEvent = {
+      event: "group",
+      group: ev.group,
+      change: ev.change,
+      user: ev.user,
+      by: ev.by,
+    };
+    if (ev.members) out.members = ev.members;
+    this.#d.emit(out);
+    this.#d.onGroupEvent?.(ev);
+    this.#groupAck(f.from, f.id);
+  }
+
+  /** A group message: opened with its sender's key for the group, or held until the key comes. */
+  #groupMessage(s: InboxSession, f: Msg): void {
+    if (this.#alreadySeen(f, true)) return;
+    let body: MessageBody;
+    try {
+      body = parseBody(f.body);
+    } catch (e) {
+      this.#groupAck(f.from, f.id);
+      this.#reject(f, e, true);
+      return;
+    }
+    const key = this.#d.senderKeys?.lookup(f.to, f.from, body.k);
+    if (!key) {
+      // Its key is on the way (keys travel as direct messages): keep it unacknowledged.
+      if (this.#awaitingKey.length < 10_000) this.#awaitingKey.push(f);
+      return;
+    }
+    let plain: Uint8Array;
+    try {
+      plain = openMessage(
+        key,
+        body.iv,
+        body.c,
+        messageAad({
+          kind: "group",
+          from: f.from,
+          to: f.to,
+          id: f.id,
+          sentAt: f.ts,
+          kid: body.k,
+        }),
+      );
+      const c = decodeContent(plain);
+      if (c.type === "sender_key") throw new FastChatError("DECRYPT_FAILED", "a key in a group");
+      this.#markShown(f);
+      if (c.type === "file") {
+        this.#file(f, c.file, f.to, () => this.#groupAck(f.from, f.id));
+        return;
+      }
+      this.#d.emit({
+        event: "message",
+        id: f.id,
+        from: f.from,
+        group: f.to,
+        text: c.text,
+        sent_at: f.ts,
+      });
+      this.#groupAck(f.from, f.id);
+    } catch (e) {
+      this.#groupAck(f.from, f.id);
+      this.#reject(f, e, true);
+    }
+    void s;
+  }
+
+  /** Sender keys that arrived: messages waiting for them go round again. */
+  #releaseAwaiting(group: string, from: string): void {
+    const mine = this.#awaitingKey.filter((f) => f.to === group && f.from === from);
+    if (mine.length === 0) return;
+    this.#awaitingKey = this.#awaitingKey.filter((f) => !(f.to === group && f.from === from));
+    this.#queue.push(...mine);
+  }
+
+  #file(f: Msg, file: FileDescription, group: string | undefined, ack: () => void): void {
+    const done = this.#d.onFile?.({ id: f.id, from: f.from, group, file });
+    if (!done) {
+      ack();
+      return;
+    }
+    // Acknowledged once the file is complete on disk; a failed download is
+    // reported and acknowledged too (the sender may send it again).
+    done.then(ack, (e) => {
+      const err = FastChatError.from(e, "TRANSFER_FAILED");
+      this.#d.emit({
+        event: "error",
+        code: err.code,
+        message: err.message,
+        id: f.id,
+        from: f.from,
+      });
+      if (err.code === "TRANSFER_FAILED" || err.code === "FILE_NOT_FOUND") ack();
+    });
+  }
+
+  #alreadySeen(f: Msg, group: boolean): boolean {
+    if (!this.#seen.has(f.from + "\n" + f.id)) return false;
+    if (group) this.#groupAck(f.from, f.id);
+    else this.#ack(f.from, f.id);
+    return true;
+  }
+
+  #markShown(f: Msg): void {
+    if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
+    this.#seen.add(f.from + "\n" + f.id);
   }
 
   #finish(s: InboxSession, f: Msg, body: MessageBody, key: IncomingKey): void {
@@ -214,14 +384,32 @@ export class Inbox {
     }
     let text: string;
     try {
-      text = decryptText(key.key, body.iv, body.c, {
-        kind: f.kind,
-        from: f.from,
-        to: f.to,
-        id: f.id,
-        sentAt: f.ts,
-        kid: body.k,
-      });
+      const c = decodeContent(openMessage(
+        key.key,
+        body.iv,
+        body.c,
+        messageAad({
+          kind: f.kind,
+          from: f.from,
+          to: f.to,
+          id: f.id,
+          sentAt: f.ts,
+          kid: body.k,
+        }),
+      ));
+      if (c.type === "sender_key") {
+        this.#d.senderKeys?.addReceived(c.group, f.from, c.kid, c.key);
+        this.#d.onChange?.();
+        this.#ack(f.from, f.id);
+        this.#releaseAwaiting(c.group, f.from);
+        return;
+      }
+      if (c.type === "file") {
+        this.#markShown(f);
+        this.#file(f, c.file, undefined, () => this.#ack(f.from, f.id));
+        return;
+      }
+      text = c.text;
     } catch (e) {
       this.#reject(f, e);
       return;
@@ -243,6 +431,13 @@ export class Inbox {
     }).then(() => this.#ack(f.from, f.id)).catch((e) =>
       this.#d.emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
     );
+  }
+
+  #groupAck(from: string, id: string): void {
+    this.#groupAcks.push([from, id]);
+    if (this.#ackQueued) return;
+    this.#ackQueued = true;
+    this.#batcher.schedule(this);
   }
 
   #ack(from: string, id: string): void {

@@ -22,6 +22,7 @@ import { ChatClient, type ChatClientOptions } from "./chat_client.ts";
 import { type Command, HELP_TEXT, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
 import type { LineEditor } from "./line_editor.ts";
+import { formatBytes } from "./transfer_bar.ts";
 
 /** Where commands come from. */
 export type CommandInput =
@@ -62,9 +63,33 @@ export function formatEvent(e: ClientEvent, st: Style, me: string | null): strin
     case "ready":
       return st.green(`logged in as ${e.user} on ${e.server} (${e.address})`);
     case "message":
+      if ("group" in e) {
+        return `${st.gray(time(e.sent_at))} ${st.magenta(`#${e.group}`)} ${
+          st.bold(st.cyan(e.from))
+        }: ${e.text}`;
+      }
       return `${st.gray(time(e.sent_at))} ${st.bold(st.cyan(e.from))}${
         e.to === me ? "" : st.gray(` → ${e.to}`)
       }: ${e.text}`;
+    case "group":
+      return st.magenta(groupChange(e, me));
+    case "members":
+      return `#${e.group}: ${
+        e.members.map((m) => m.admin ? `${m.user} (admin)` : m.user).join(", ")
+      }`;
+    case "groups":
+      return e.groups.length === 0
+        ? st.gray("you are in no groups")
+        : e.groups.map((g) => `#${g.name}  ${g.members} members${g.admin ? "  (admin)" : ""}`)
+          .join("\n");
+    case "file": {
+      const what = e.image ? `image ${e.image.width}×${e.image.height}` : e.mime;
+      return `${st.bold(st.cyan(e.from))}${e.group ? st.magenta(` #${e.group}`) : ""} sent ${
+        st.bold(e.name)
+      } (${formatBytes(e.bytes)}, ${what}) → ${e.path}`;
+    }
+    case "progress":
+      return null;
     case "sent":
       return null;
     case "delivered":
@@ -104,6 +129,25 @@ export function formatEvent(e: ClientEvent, st: Style, me: string | null): strin
       return `logged out ${e.user}`;
     case "info":
       return e.message;
+  }
+}
+
+function groupChange(
+  e: Extract<ClientEvent, { event: "group" }>,
+  me: string | null,
+): string {
+  const who = (u: string) => (u === me ? "you" : u);
+  switch (e.change) {
+    case "created":
+      return `#${e.group} created by ${who(e.by)}: ${(e.members ?? []).map(who).join(", ")}`;
+    case "added":
+      return `#${e.group}: ${who(e.by)} added ${who(e.user)}`;
+    case "removed":
+      return `#${e.group}: ${who(e.by)} removed ${who(e.user)}`;
+    case "left":
+      return `#${e.group}: ${who(e.user)} left`;
+    case "promoted":
+      return `#${e.group}: ${who(e.user)} ${e.user === me ? "are" : "is"} now an admin`;
   }
 }
 
