@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import serverManifest from "../server/deno.json" with { type: "json" };
+import { FASTCHAT_VERSION } from "@fastchat/lib/version";
 import type { LaunchedServer } from "./cluster_launcher.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import type { IdleReport } from "./idle_mode.ts";
@@ -73,7 +73,7 @@ export function runVersions(): { deno: string; v8: string; typescript: string; f
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     typescript: Deno.version.typescript,
-    fastchat: serverManifest.version,
+    fastchat: FASTCHAT_VERSION,
   };
 }
 
