@@ -15,7 +15,7 @@
  * @module
  */
 import { FASTCHAT_VERSION } from "@fastchat/lib/version";
-import type { LaunchedServer } from "./cluster_launcher.ts";
+import type { ClusterMember } from "@fastchat/server/cluster_launcher";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
@@ -25,7 +25,7 @@ import type { RunConfig } from "./run_config.ts";
 
 /** The parts of a started cluster `run.json` names. */
 export interface ClusterFacts {
-  servers: readonly Pick<LaunchedServer, "id" | "address" | "pid" | "killed">[];
+  servers: readonly Pick<ClusterMember, "id" | "address" | "pid" | "killed">[];
   lbAddress: string;
   lbPid: number;
   dbPid: number | null;
