@@ -102,6 +102,9 @@ export class ClusterLauncher {
     );
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    // Listed in start order (srv-1, srv-2, …), not in the order they became ready.
+    const order = started.map((r) => (r as PromiseFulfilledResult<ClusterMember>).value);
+    this.servers.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     await this.addLoadBalancer(o.algorithm ?? "round-robin", o.lbArgs);
     if (o.waitForMesh !== false) await this.waitForMesh(o.meshTimeoutMs);
   }

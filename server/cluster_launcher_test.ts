@@ -51,7 +51,7 @@ Deno.test({
     let all: number[] = [];
     try {
       expect(cluster.db).toBeNull();
-      expect(cluster.servers.map((s) => s.id)).toEqual(["srv-1", "srv-2"]);
+      expect(cluster.servers.map((s) => s.id)).toEqual(["srv-1", "srv-2"]); // start order
       expect(cluster.lbs.map((l) => l.name)).toEqual(["lb"]);
       for (const pid of pids()) {
         const argv = await procStrings(pid, "cmdline");
