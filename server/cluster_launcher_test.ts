@@ -123,6 +123,7 @@ Deno.test({
       expect(s.name).toBe("server-1");
       expect(s.id).toBe(`fc-${s.port}`); // the server's own choice
       const before = { pid: s.pid, id: s.id };
+      await expect(cluster.restart(s)).rejects.toThrow(/supervised/);
       const back = s.nextStart();
       await cluster.kill(s);
       await back;

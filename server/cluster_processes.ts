@@ -106,6 +106,12 @@ export class ClusterProcesses {
   /** Starts an exited, unsupervised member again from `spec`. */
   async restart(m: ClusterMember, spec: SpawnOptions): Promise<void> {
     if (this.#stopping) throw stoppingError(m.name);
+    if (m.supervised) {
+      throw new FastChatError(
+        "INVALID_CONFIG",
+        `${m.name} is supervised: its supervisor restarts it`,
+      );
+    }
     if (!m.proc.done) throw new FastChatError("INVALID_CONFIG", `${m.name} is still running`);
     const p = await ManagedProcess.spawn(spec);
     m.spec = spec;
