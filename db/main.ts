@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { DEFAULT_DATA_DIR } from "./credentials.ts";
 import { EmbeddedDatabase, type EmbeddedOptions } from "./embedded_server.ts";
+import { dbReadyLine } from "@fastchat/lib/cluster/ready_lines";
 
 /**
  * Parses the command line of `db/main.ts` into {@link EmbeddedOptions}.
@@ -103,7 +104,7 @@ export async function runDb(args: string[]): Promise<number> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   for (const s of signals) Deno.addSignalListener(s, stop);
-  console.log(`FastChat embedded database listening on ${db.publicUrl}`);
+  console.log(dbReadyLine(db.publicUrl));
   let code = 0;
   try {
     await Promise.race([stopped, db.closed]);

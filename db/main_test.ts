@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { connectStore } from "./connect.ts";
 import { embeddedDatabaseUrl, PASSWORD_FILE, withPassword } from "./credentials.ts";
 import { parseDbArgs } from "./main.ts";
+import { DB_READY as READY } from "@fastchat/lib/cluster/ready_lines";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const READY = /^FastChat embedded database listening on (postgres:\/\/\S+)$/;
 
 Deno.test("parseDbArgs: defaults and flags", () => {
   expect(parseDbArgs([])).toEqual({ port: 7432, host: "127.0.0.1", dataDir: "./data/pglite" });

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { KEY_FILE_MODE, loadOrCreateSigner } from "./key_file.ts";
-import { TicketVerifier } from "./ticket_verifier.ts";
+import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
 
 const posix = Deno.build.os !== "windows";
 

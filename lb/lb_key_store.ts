@@ -10,7 +10,7 @@
  * import { connectStore } from "@fastchat/db";
  * import { loadLbKeys, publishLbKey } from "@fastchat/lb/lb_key_store";
  * import { loadOrCreateSigner } from "@fastchat/lb/key_file";
- * import { TicketVerifier } from "@fastchat/lb/ticket_verifier";
+ * import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
  * const sql = connectStore("postgres://postgres@127.0.0.1:7432/postgres");
  * const signer = await loadOrCreateSigner("data/lb-key.json");
  * await publishLbKey(sql, signer);

@@ -3,7 +3,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { DB_KINDS, openTestDb } from "../server/test_support.ts";
 import { loadLbKeys, publishLbKey } from "./lb_key_store.ts";
 import { TicketSigner } from "./ticket_signer.ts";
-import { TicketVerifier } from "./ticket_verifier.ts";
+import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
 
 for (const kind of DB_KINDS) {
   Deno.test({

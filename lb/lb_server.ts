@@ -37,9 +37,9 @@ import {
   LbSession,
   type LbSessionContext,
 } from "./lb_session.ts";
-import { liveServers } from "./live_servers.ts";
+import { liveServers } from "@fastchat/lib/cluster/server_directory";
 import { type CandidateServer, type PickAlgorithm, ServerPicker } from "./server_picker.ts";
-import { DEFAULT_TICKET_TTL_MS, MAX_TICKET_TTL_MS } from "./ticket_format.ts";
+import { DEFAULT_TICKET_TTL_MS, MAX_TICKET_TTL_MS } from "@fastchat/lib/cluster/ticket_format";
 import type { TicketSigner } from "./ticket_signer.ts";
 
 /** Default port of the load balancer. */

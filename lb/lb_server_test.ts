@@ -10,7 +10,7 @@ import { encodeFrame } from "@fastchat/lib/frame";
 import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "../server/test_support.ts";
 import { loadLbKeys } from "./lb_key_store.ts";
 import { insertServer, withLoadBalancer } from "./test_support.ts";
-import { TicketVerifier } from "./ticket_verifier.ts";
+import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
 import { TicketSigner } from "./ticket_signer.ts";
 
 const TLS_DIR = fileURLToPath(new URL("../server/testdata/tls/", import.meta.url));

@@ -26,10 +26,11 @@ import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { loadOrCreateSigner } from "./key_file.ts";
 import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
 import { DEFAULT_LB_LIMITS } from "./lb_session.ts";
-import { allServers } from "./live_servers.ts";
+import { allServers } from "@fastchat/lib/cluster/server_directory";
 import { parsePickAlgorithm, PICK_ALGORITHMS } from "./server_picker.ts";
 import { formatServerTable } from "./status_table.ts";
-import { DEFAULT_TICKET_TTL_MS } from "./ticket_format.ts";
+import { DEFAULT_TICKET_TTL_MS } from "@fastchat/lib/cluster/ticket_format";
+import { lbReadyLine } from "@fastchat/lib/cluster/ready_lines";
 
 /** Default path of the LB key file (relative to the working directory). */
 export const DEFAULT_LB_KEY_FILE = "./data/lb-key.json";
@@ -208,7 +209,7 @@ export async function main(args: string[]): Promise<void> {
       `FastChat load balancer ${lb.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
     );
   }
-  console.log(`FastChat load balancer ${lb.id} listening on ${lb.address}`);
+  console.log(lbReadyLine(lb.id, lb.address));
   onShutdown(async () => {
     logger.info("shutting_down", { id: lb.id, tickets: lb.ticketsIssued });
     await lb.close();

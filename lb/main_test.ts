@@ -7,13 +7,13 @@ import { fileURLToPath } from "node:url";
 import { connectStore } from "@fastchat/db/connect";
 import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { LB_READY as READY } from "@fastchat/lib/cluster/ready_lines";
 import { requestTicket } from "../client/lb_client.ts";
 import postgres from "postgres";
 import { DB_KINDS, openTestDb, TEST_PG_URL } from "../server/test_support.ts";
 import { insertServer } from "./test_support.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const READY = /FastChat load balancer (\S+) listening on (\S+):(\d+)/;
 function startLb(args: string[]): Promise<ManagedProcess> {
   return ManagedProcess.spawn({
     name: "lb",
@@ -153,7 +153,7 @@ Deno.test({
         "--metrics-port",
         "0",
       ],
-      ready: /listening on (\S+)/,
+      ready: READY,
     });
     try {
       const [, url] = await lb.waitForLine(/metrics on (\S+)/);

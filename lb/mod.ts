@@ -2,9 +2,10 @@
  * FastChat load balancer: clients ask it for a live chat server and receive
  * a short-lived ticket signed by the LB, naming a server picked from the
  * registry (round-robin, random or least-connections). This package holds
- * the balancer ({@link LoadBalancer}, `deno task lb`), the ticket format,
- * signing and verification, the persistent LB key and its publication in
- * the store.
+ * the balancer ({@link LoadBalancer}, `deno task lb`), ticket signing
+ * (with the format and verification of the cluster contract,
+ * `@fastchat/lib/cluster`, re-exported), the persistent LB key and its
+ * publication in the store.
  *
  * @example
  * ```ts
@@ -20,6 +21,5 @@
 export * from "./ticket.ts";
 export * from "./key_file.ts";
 export * from "./lb_key_store.ts";
-export * from "./live_servers.ts";
 export * from "./server_picker.ts";
 export * from "./lb_server.ts";

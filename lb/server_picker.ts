@@ -113,7 +113,7 @@ interface Entry {
  * @example
  * ```ts
  * import { ServerPicker } from "@fastchat/lb/server_picker";
- * import { liveServers } from "@fastchat/lb/live_servers";
+ * import { liveServers } from "@fastchat/lib/cluster/server_directory";
  * declare const sql: import("postgres").Sql;
  * const picker = new ServerPicker({ algorithm: "least-connections", fetch: () => liveServers(sql) });
  * const { id, host, port } = await picker.pick(); // throws NO_SERVERS if none

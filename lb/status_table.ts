@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { ServerSummary } from "./live_servers.ts";
+import type { ServerSummary } from "@fastchat/lib/cluster/server_directory";
 
 /**
  * Formats a heartbeat age: tenths of seconds below 10 s, then whole

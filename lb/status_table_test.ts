@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import type { ServerSummary } from "./live_servers.ts";
+import type { ServerSummary } from "@fastchat/lib/cluster/server_directory";
 import { formatAge, formatServerTable } from "./status_table.ts";
 
 function row(id: string, extra: Partial<ServerSummary> = {}): ServerSummary {

@@ -2,10 +2,9 @@
  * Load-balancer tickets: the LB hands each client a short-lived ticket,
  * signed with its Ed25519 key, naming one live chat server; that server
  * verifies it before accepting the client. This module gathers the whole
- * ticket API: the format (`ticket_format.ts`), rejection reasons
- * (`ticket_error.ts`), issuing (`ticket_signer.ts`), verifying
- * (`ticket_verifier.ts`) with its replay cache (`replay_cache.ts`) and key
- * checks (`lb_public_key.ts`).
+ * ticket API: issuing (`ticket_signer.ts`, here) and, re-exported from the
+ * cluster contract (`@fastchat/lib/cluster`) that chat servers import too,
+ * the format, rejection reasons, verification, replay cache and key checks.
  *
  * @example
  * ```ts
@@ -18,15 +17,15 @@
  * try {
  *   await verifier.verify(ticket, { serverId: "srv-1" });
  * } catch (e) {
- *   console.log(ticketRejectReason(e)); // "replayed"
+ *   console.log(claims.serverId, ticketRejectReason(e)); // "srv-1" "replayed"
  * }
  * ```
  * @module
  */
 
-export * from "./ticket_error.ts";
-export * from "./ticket_format.ts";
-export * from "./lb_public_key.ts";
-export * from "./replay_cache.ts";
+export * from "@fastchat/lib/cluster/ticket_error";
+export * from "@fastchat/lib/cluster/ticket_format";
+export * from "@fastchat/lib/cluster/lb_public_key";
+export * from "@fastchat/lib/cluster/replay_cache";
+export * from "@fastchat/lib/cluster/ticket_verifier";
 export * from "./ticket_signer.ts";
-export * from "./ticket_verifier.ts";

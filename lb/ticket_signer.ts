@@ -1,6 +1,6 @@
 /**
  * The LB side of tickets: an Ed25519 key pair that issues signed tickets
- * naming one chat server (see `ticket_format.ts` for the format).
+ * naming one chat server (see `@fastchat/lib/cluster/ticket_format` for the format).
  *
  * @example
  * ```ts
@@ -22,7 +22,7 @@ import {
   TICKET_VERSION,
   ticketKeyId,
   ticketSigningInput,
-} from "./ticket_format.ts";
+} from "@fastchat/lib/cluster/ticket_format";
 
 const ED25519 = "Ed25519";
 

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { toBase64Url } from "@fastchat/lib/crypto";
-import { parseTicket, ticketKeyId } from "./ticket_format.ts";
+import { parseTicket, ticketKeyId } from "@fastchat/lib/cluster/ticket_format";
 import { TicketSigner } from "./ticket_signer.ts";
 
 async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {

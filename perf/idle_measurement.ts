@@ -9,7 +9,7 @@
  * import { type IdleContext, measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
  * import { sumProgress } from "./worker_protocol.ts";
  * declare const ctx: IdleContext;
- * const before = await ctx.cluster.serverRss();
+ * const before = await serverRss(ctx.cluster);
  * const sampler = new RssSampler(ctx.cluster, () => sumProgress([]));
  * // … the clients log in …
  * sampler.stop();
@@ -18,7 +18,8 @@
  * @module
  */
 import { nowMs, sleep } from "./clock.ts";
-import type { ClusterLauncher, LaunchedServer } from "./cluster_launcher.ts";
+import type { ClusterLauncher, ClusterMember } from "@fastchat/server/cluster_launcher";
+import { serverRss } from "./perf_cluster.ts";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import {
   formatIdleReport,
@@ -40,7 +41,7 @@ import type { RunAbort } from "./run_abort.ts";
  * @example
  * ```ts
  * import { RssSampler } from "./idle_measurement.ts";
- * import type { ClusterLauncher } from "./cluster_launcher.ts";
+ * import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
  * import { sumProgress } from "./worker_protocol.ts";
  * declare const cluster: ClusterLauncher;
  * const sampler = new RssSampler(cluster, () => sumProgress([]));
@@ -60,7 +61,7 @@ export class RssSampler {
       busy = true;
       try {
         const p = progress();
-        const rss = await cluster.serverRss();
+        const rss = await serverRss(cluster);
         this.samples.push({
           tMs: Math.round(nowMs() - t0),
           connections: p.registered + p.loggedIn,
@@ -93,7 +94,7 @@ export class RssSampler {
  * ```
  */
 export function idleServerReadings(
-  servers: readonly Pick<LaunchedServer, "id" | "pid">[],
+  servers: readonly Pick<ClusterMember, "id" | "pid">[],
   before: ReadonlyMap<string, number>,
   after: ReadonlyMap<string, number>,
   clientsPerServer: Readonly<Record<string, number>>,
@@ -159,9 +160,9 @@ export async function measureIdle(
     } s and, settled, after ${IDLE_SETTLE_MS / 1000} s`,
   );
   await ctx.abort.guard(sleep(IDLE_LOGIN_READ_MS));
-  const atLogin = await ctx.cluster.serverRss();
+  const atLogin = await serverRss(ctx.cluster);
   await ctx.abort.guard(sleep(IDLE_SETTLE_MS - IDLE_LOGIN_READ_MS));
-  const after = await ctx.cluster.serverRss();
+  const after = await serverRss(ctx.cluster);
   return idleReport(
     idleServerReadings(
       ctx.cluster.servers,

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { killBusiestServer, killIsDue, reconnectRecord, writeReconnectRecord } from "./kill_one.ts";
- * import type { ClusterLauncher } from "./cluster_launcher.ts";
+ * import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
  * import type { ConnectionLedger } from "./connection_ledger.ts";
  * declare const cluster: ClusterLauncher;
  * declare const connections: ConnectionLedger;
@@ -19,7 +19,7 @@
  * @module
  */
 import { nowMs } from "./clock.ts";
-import type { ClusterLauncher } from "./cluster_launcher.ts";
+import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import { KILL_AT_FRACTION } from "./load_plan.ts";
 import { log } from "./progress_view.ts";
@@ -73,7 +73,7 @@ export function killIsDue(
  * @example
  * ```ts
  * import { killBusiestServer } from "./kill_one.ts";
- * import type { ClusterLauncher } from "./cluster_launcher.ts";
+ * import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
  * import { ConnectionLedger } from "./connection_ledger.ts";
  * declare const cluster: ClusterLauncher;
  * const connections = new ConnectionLedger();

@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import type { ClusterLauncher } from "./cluster_launcher.ts";
+import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import { ConnectionLedger } from "./connection_ledger.ts";
 import {
   killBusiestServer,

@@ -18,7 +18,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { ClusterLauncher } from "./cluster_launcher.ts";
+import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import { ConnectionLedger } from "./connection_ledger.ts";
 import { parseHostPort } from "./flag_values.ts";
 import { measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
@@ -27,6 +27,7 @@ import { type ReconnectRecord, reconnectRecord, writeReconnectRecord } from "./k
 import type { WorkerProgress } from "./worker_protocol.ts";
 import { messagingPhase } from "./messaging_phase.ts";
 import type { RunPhaseStats } from "./phase_stats.ts";
+import { clusterCpuSeconds, serverRss, startPerfCluster } from "./perf_cluster.ts";
 import { log } from "./progress_view.ts";
 import { Interrupted, RunAbort } from "./run_abort.ts";
 import type { RunConfig } from "./run_schema.ts";
@@ -91,7 +92,7 @@ export class LoadRun {
       await Deno.mkdir(`${this.dir}/clients`, { recursive: true });
       await Deno.mkdir(`${this.dir}/logs`, { recursive: true });
       const lb = await this.#target();
-      const rssBefore = this.cluster && this.cfg.idle ? await this.cluster.serverRss() : null;
+      const rssBefore = this.cluster && this.cfg.idle ? await serverRss(this.cluster) : null;
       await this.pool.spawn(lb);
       const sampler = rssBefore ? new RssSampler(this.cluster!, () => this.pool.progress()) : null;
       try {
@@ -146,7 +147,7 @@ export class LoadRun {
         this.cfg.db ? "" : "embedded in-memory database, "
       }${this.cfg.servers} server(s), load balancer`,
     );
-    this.#pendingCluster = ClusterLauncher.start({
+    this.#pendingCluster = startPerfCluster({
       servers: this.cfg.servers!,
       db: this.cfg.db,
       scryptN: this.cfg.scryptN,
@@ -168,7 +169,7 @@ export class LoadRun {
 
   /** CPU seconds so far of every cluster process and worker, by name. */
   async cpuSeconds(): Promise<Record<string, number>> {
-    const out = this.cluster ? await this.cluster.cpuSeconds() : {};
+    const out = this.cluster ? await clusterCpuSeconds(this.cluster) : {};
     return Object.assign(out, await this.pool.cpuSeconds());
   }
 

@@ -16,7 +16,7 @@
  * @module
  */
 import { nowMs, sleep } from "./clock.ts";
-import type { ClusterLauncher } from "./cluster_launcher.ts";
+import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import { killBusiestServer, killIsDue } from "./kill_one.ts";
 import type { WorkerProgress } from "./worker_protocol.ts";

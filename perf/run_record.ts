@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import serverManifest from "../server/deno.json" with { type: "json" };
-import type { LaunchedServer } from "./cluster_launcher.ts";
+import { FASTCHAT_VERSION } from "@fastchat/lib/version";
+import type { ClusterMember } from "@fastchat/server/cluster_launcher";
 import type { ConnectionLedger } from "./connection_ledger.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
@@ -39,7 +39,7 @@ import type { RunConfig, RunRecord } from "./run_schema.ts";
  * ```
  */
 export interface ClusterFacts {
-  servers: readonly Pick<LaunchedServer, "id" | "address" | "pid" | "killed">[];
+  servers: readonly Pick<ClusterMember, "id" | "address" | "pid" | "killed">[];
   lbAddress: string;
   lbPid: number;
   dbPid: number | null;
@@ -94,7 +94,7 @@ export function runVersions(): { deno: string; v8: string; typescript: string; f
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     typescript: Deno.version.typescript,
-    fastchat: serverManifest.version,
+    fastchat: FASTCHAT_VERSION,
   };
 }
 

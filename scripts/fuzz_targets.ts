@@ -19,7 +19,7 @@ import { toBase64Url } from "@fastchat/lib/crypto/bytes";
 import { decodeEnvelope, encodeEnvelope } from "@fastchat/lib/crypto";
 import { decodePeerFrame, encodePeerFrame } from "@fastchat/server/peer_protocol";
 import { packBody, parseBody } from "@fastchat/client/message_body";
-import { assembleTicket, encodeTicketBody, parseTicket } from "@fastchat/lb/ticket_format";
+import { assembleTicket, encodeTicketBody, parseTicket } from "@fastchat/lib/cluster/ticket_format";
 import { FrontendReader, queryMessage, WireError } from "../db/wire.ts";
 
 /**

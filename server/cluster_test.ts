@@ -12,7 +12,12 @@ import { expect } from "expect";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client";
 import { requestTicket } from "@fastchat/client/lb_client";
 import type { FastChatError } from "@fastchat/lib/errors";
-import { type Algorithm, Cluster, type ClusterServer } from "./cluster_harness.ts";
+import {
+  type Algorithm,
+  ClusterLauncher as Cluster,
+  type ClusterMember as ClusterServer,
+} from "./cluster_launcher.ts";
+import { waitForClients, waitForLive } from "./registry_waits.ts";
 import { DB_KINDS, type DbKind, EventLog, openTestDb } from "./test_support.ts";
 
 const KDF = 100_000;
@@ -200,7 +205,12 @@ async function withCluster(
     return e;
   };
   try {
-    cluster = await Cluster.start({ dbUrl: db.url, ...opts });
+    cluster = await Cluster.start({
+      dbUrl: db.url,
+      serverArgs: ["--scrypt-n", "1024"],
+      echo: Deno.env.get("FASTCHAT_CLUSTER_ECHO") === "1",
+      ...opts,
+    });
     const step: Step = (name, body) =>
       t.step(name, async () => {
         try {
@@ -360,7 +370,7 @@ for (const kind of DB_KINDS) {
             });
 
             await step("least-connections: even spread, refills an emptied server", async () => {
-              await cluster.waitForClients(Object.fromEntries(ids.map((id) => [id, 0])));
+              await waitForClients(cluster.sql, Object.fromEntries(ids.map((id) => [id, 0])));
               const lb = await cluster.addLoadBalancer("least-connections");
               // One at a time: each login is counted (by ticket, then by heartbeat) before the next.
               const peers = track(
@@ -375,7 +385,8 @@ for (const kind of DB_KINDS) {
               const kept = peers.filter((p) => p.server !== emptied);
               await closeAll(gone);
               // The registry (heartbeat every second) reports the emptied server and the others.
-              await cluster.waitForClients(
+              await waitForClients(
+                cluster.sql,
                 Object.fromEntries(ids.map((id) => [id, id === emptied ? 0 : first[id]])),
               );
               // Second sessions of 10 users, from another home (not sharing files with the first).
@@ -476,7 +487,7 @@ for (const kind of DB_KINDS) {
               args: ["--host", "127.0.0.2", "--advertise-host", "127.0.0.2"],
             }); // waits for the full mesh (peer_link_up both ways)
             expect(joined.host).toBe("127.0.0.2");
-            const live = await cluster.waitForLive(cluster.running().map((s) => s.id));
+            const live = await waitForLive(cluster.sql, cluster.running().map((s) => s.id));
             expect(live.find((s) => s.id === joined.id)).toMatchObject({
               host: "127.0.0.2",
               port: joined.port,
@@ -540,7 +551,7 @@ for (const kind of DB_KINDS) {
               "same",
             );
             // The survivors see the dead server leave the registry.
-            await cluster.waitForLive(cluster.running().map((s) => s.id));
+            await waitForLive(cluster.sql, cluster.running().map((s) => s.id));
           });
 
           await step("both on the killed server: a delivered receipt for each", async () => {
@@ -595,7 +606,7 @@ for (const kind of DB_KINDS) {
             expect(status.code).toBe(0);
             const rest = cluster.running().map((s) => s.id);
             expect(rest).not.toContain(victim.id);
-            const live = await cluster.waitForLive(rest);
+            const live = await waitForLive(cluster.sql, rest);
             expect(live.map((s) => s.id)).not.toContain(victim.id);
           });
 

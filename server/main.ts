@@ -15,6 +15,7 @@ import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { ChatServer } from "./chat_server.ts";
+import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 
 /** Default client port of a chat server. */
 export const DEFAULT_SERVER_PORT = 7701;
@@ -151,7 +152,7 @@ async function main(args: string[]): Promise<void> {
       `FastChat server ${server.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
     );
   }
-  console.log(`FastChat server ${server.id} listening on ${server.address}`);
+  console.log(serverReadyLine(server.id, server.address));
   onShutdown(async () => {
     logger.info("shutting_down", { id: server.id, ...server.stats() });
     await server.close();

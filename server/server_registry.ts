@@ -15,41 +15,20 @@
  * @module
  */
 import type { Sql } from "postgres";
-import { HEARTBEAT_MS, LIVENESS_MS } from "@fastchat/lib/cluster";
+import {
+  allServers,
+  heartbeatStale,
+  liveServers,
+  type RegisteredServer,
+} from "@fastchat/lib/cluster/server_directory";
+import { HEARTBEAT_MS, LIVENESS_MS } from "@fastchat/lib/cluster/timing";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 
-/** One registered server as others see it. */
-export interface ServerInfo {
-  id: string;
-  host: string;
-  port: number;
-  peerHost: string;
-  peerPort: number;
-  publicKey: Uint8Array;
-  clients: number;
-  draining: boolean;
-  /** Milliseconds since its last heartbeat (database clock). */
-  ageMs: number;
-}
+/** One registered server as others see it (read by `@fastchat/lib/cluster/server_directory`). */
+export type ServerInfo = RegisteredServer;
 
 export { HEARTBEAT_MS, LIVENESS_MS };
-
-const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-
-function toInfo(r: Record<string, unknown>): ServerInfo {
-  return {
-    id: r.id as string,
-    host: r.host as string,
-    port: r.port as number,
-    peerHost: r.peer_host as string,
-    peerPort: r.peer_port as number,
-    publicKey: u8(r.public_key as Uint8Array),
-    clients: r.clients as number,
-    draining: r.draining as boolean,
-    ageMs: Number(r.age_ms),
-  };
-}
 
 /** What a server publishes about itself. */
 export interface Registration {
@@ -108,7 +87,7 @@ export class ServerRegistry {
         peer_host = excluded.peer_host, peer_port = excluded.peer_port,
         public_key = excluded.public_key, clients = 0, draining = false,
         started_at = now(), heartbeat_at = now()
-      where servers.heartbeat_at < now() - ${LIVENESS_MS} * interval '1 millisecond'
+      where ${heartbeatStale(sql)}
         -- we hold this address now, so its previous holder is gone (restart after a crash)
         or (servers.host = excluded.host and servers.port = excluded.port)
       returning id`;
@@ -133,7 +112,7 @@ export class ServerRegistry {
       await this.#sql`update servers set heartbeat_at = now(), clients = ${this.#clients()}
         where id = ${this.me.id}`;
       await this.#sql`delete from presence where server_id in (select id from servers
-        where heartbeat_at < now() - ${LIVENESS_MS} * interval '1 millisecond')`;
+        where ${heartbeatStale(this.#sql)})`;
       if (this.onLive) this.onLive(await ServerRegistry.liveServers(this.#sql));
     } catch (e) {
       this.#log.warn("heartbeat_failed", { error: String(e) });
@@ -155,20 +134,16 @@ export class ServerRegistry {
     await this.#sql`delete from servers where id = ${this.me.id}`;
   }
 
-  /** Servers with a fresh heartbeat (draining ones included; see `draining`). */
-  static async liveServers(sql: Sql): Promise<ServerInfo[]> {
-    const rows = await sql`select id, host, port, peer_host, peer_port, public_key, clients,
-        draining, (extract(epoch from (now() - heartbeat_at)) * 1000)::int8 as age_ms
-      from servers where heartbeat_at >= now() - ${LIVENESS_MS} * interval '1 millisecond'
-      order by id`;
-    return rows.map(toInfo);
+  /**
+   * Servers with a fresh heartbeat (draining ones included; see `draining`).
+   * Throws `STORE_UNAVAILABLE` when the store cannot be read.
+   */
+  static liveServers(sql: Sql): Promise<ServerInfo[]> {
+    return liveServers(sql);
   }
 
   /** Every registered server, live or not (for status tables). */
-  static async allServers(sql: Sql): Promise<ServerInfo[]> {
-    const rows = await sql`select id, host, port, peer_host, peer_port, public_key, clients,
-        draining, (extract(epoch from (now() - heartbeat_at)) * 1000)::int8 as age_ms
-      from servers order by id`;
-    return rows.map(toInfo);
+  static allServers(sql: Sql): Promise<ServerInfo[]> {
+    return allServers(sql);
   }
 }

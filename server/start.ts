@@ -4,19 +4,15 @@
  * `--db`/`DATABASE_URL` names a PostgreSQL), N chat servers and the load
  * balancer, as separate processes with prefixed logs. Waits until all are
  * healthy and prints the address clients connect to. A process that exits
- * on its own is restarted with backoff ({@link Supervisor}); the others keep
- * serving. Ctrl-C stops everything: load balancer, servers, database.
+ * on its own is restarted with backoff; the others keep serving. Ctrl-C
+ * stops everything: load balancer, servers, database. The processes are
+ * run by {@link ClusterLauncher}, as in the tests and perf.
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { embeddedDatabaseUrl } from "@fastchat/db/credentials";
 import { FastChatError } from "@fastchat/lib/errors";
-import { Supervisor } from "@fastchat/lib/supervisor";
-import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
-
-const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 
 const HELP = `Usage: deno task start -- [options]
   --servers N         chat servers to run (default 3)
@@ -54,13 +50,29 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
-  const sup = new Supervisor({ log: (line) => console.log(`supervisor | ${line}`) });
+  const cluster = new ClusterLauncher({
+    // Children read the database URL (which may hold a password) from their
+    // environment: a command line is visible to every user of the machine.
+    dbUrl: values.db ?? Deno.env.get("DATABASE_URL"),
+    dbDataDir: `${values.data}/pglite`,
+    dbPort: count("db-port", values["db-port"], 0),
+    servers,
+    idPrefix: null, // fc-<port>: a restarted server registers anew at its new port
+    host: values.host,
+    algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
+    lbPort: count("port", values.port, 0),
+    lbKeyFile: `${values.data}/lb-key.json`,
+    supervise: true,
+    log: (line) => console.log(`supervisor | ${line}`),
+    echo: true,
+    waitForMesh: false,
+  });
   let stopping: Promise<void> | null = null;
   const stopAll = (code: number) => {
     stopping ??= (async () => {
       console.log("stopping FastChat…");
       // Load balancer first (no new clients), then servers (they drain), then the database.
-      await sup.stopAll();
+      await cluster.stop();
       Deno.exit(code);
     })();
     return stopping;
@@ -69,86 +81,25 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", () => stopAll(0));
 
   try {
-    // Children read the database URL (which may hold a password) from their
-    // environment: a command line is visible to every user of the machine.
-    let url = values.db ?? Deno.env.get("DATABASE_URL");
-    if (!url) {
-      const db = await sup.start({
-        name: "db",
-        args: [
-          "run",
-          "-A",
-          path("../db/main.ts"),
-          "--port",
-          values["db-port"],
-          "--data",
-          `${values.data}/pglite`,
-        ],
-        ready: /listening on (postgres:\/\/\S+)/,
-        echo: true,
-      });
-      // The printed URL has no password; the database keeps it in its data directory.
-      url = await embeddedDatabaseUrl(db.process.match[1], `${values.data}/pglite`);
-    }
-    const env = { DATABASE_URL: url };
-    const started = await Promise.all(
-      Array.from({ length: servers }, (_, i) =>
-        sup.start({
-          name: `server-${i + 1}`,
-          args: [
-            "run",
-            "-A",
-            SERVER_V8_FLAGS,
-            path("./main.ts"),
-            "--port",
-            "0",
-            "--host",
-            values.host,
-            "--require-ticket",
-          ],
-          env,
-          ready: /FastChat server (\S+) listening on (\S+:\d+)/,
-          echo: true,
-        })),
-    );
-    const lb = await sup.start({
-      name: "lb",
-      args: [
-        "run",
-        "-A",
-        path("../lb/main.ts"),
-        "--port",
-        values.port,
-        "--host",
-        values.host,
-        "--algorithm",
-        values.algorithm,
-        "--key",
-        `${values.data}/lb-key.json`,
-      ],
-      env,
-      ready: /listening on (\S+:\d+)/,
-      echo: true,
-    });
-    const address = lb.process.match[1];
-    console.log(
-      `\nFastChat is running: ${servers} server(s) behind the load balancer at ${address}`,
-    );
-    for (const c of sup.children.filter((c) => !c.name.startsWith("server-"))) {
-      console.log(`  ${c.name} (pid ${c.process.pid})`);
-    }
-    for (const s of started) {
-      console.log(`  server ${s.process.match[1]} at ${s.process.match[2]} (pid ${s.process.pid})`);
-    }
-    console.log(`Connect with: deno task client   (or: deno task client -- --lb ${address})`);
-    console.log(`A process that exits is restarted. Press Ctrl-C to stop.\n`);
+    await cluster.launch();
   } catch (e) {
     // Ctrl-C during startup: the signal handler stops everything and exits.
-    if (sup.stopping) return void await stopping;
+    if (cluster.stopping) return void await stopping;
     // A child that never became ready: stop the ones that did.
-    await sup.stopAll();
+    await cluster.stop();
     throw e;
   }
+  console.log(
+    `\nFastChat is running: ${servers} server(s) behind the load balancer at ${cluster.lbAddress}`,
+  );
+  for (const c of [...cluster.db ? [cluster.db] : [], ...cluster.lbs]) {
+    console.log(`  ${c.name} (pid ${c.pid})`);
+  }
+  for (const s of cluster.servers) console.log(`  server ${s.id} at ${s.address} (pid ${s.pid})`);
+  console.log(
+    `Connect with: deno task client   (or: deno task client -- --lb ${cluster.lbAddress})`,
+  );
+  console.log(`A process that exits is restarted. Press Ctrl-C to stop.\n`);
 }
 
 if (import.meta.main) {

@@ -23,6 +23,7 @@ import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { decodeServerFrame, type ServerFrame } from "@fastchat/lib/protocol";
 import { ChatServer, type ChatServerOptions } from "./chat_server.ts";
 import { Packr } from "msgpackr";
+import { SERVER_READY } from "@fastchat/lib/cluster/ready_lines";
 
 /** Kinds of database the suite runs against. */
 export type DbKind = "pglite" | "postgres";
@@ -96,7 +97,7 @@ export async function startServerProcess(
   const proc = await ManagedProcess.spawn({
     name: "server",
     args,
-    ready: /FastChat server (\S+) listening on (\S+):(\d+)/,
+    ready: SERVER_READY,
     env: { DATABASE_URL: dbUrl }, // not argv: the URL holds the database password
   });
   return { proc, id: proc.match[1], host: proc.match[2], port: Number(proc.match[3]) };

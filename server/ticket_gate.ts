@@ -16,8 +16,8 @@
  * @module
  */
 import type { Sql } from "postgres";
-import { parseTicket } from "@fastchat/lb/ticket_format";
-import { TicketVerifier, type TicketVerifierOptions } from "@fastchat/lb/ticket_verifier";
+import { parseTicket } from "@fastchat/lib/cluster/ticket_format";
+import { TicketVerifier, type TicketVerifierOptions } from "@fastchat/lib/cluster/ticket_verifier";
 import { FastChatError } from "@fastchat/lib/errors";
 
 const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

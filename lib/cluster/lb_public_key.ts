@@ -7,14 +7,14 @@
  *
  * @example
  * ```ts
- * import { checkLbPublicKey } from "@fastchat/lb/lb_public_key";
+ * import { checkLbPublicKey } from "@fastchat/lib/cluster/lb_public_key";
  * const raw = checkLbPublicKey(await signer.publicKey()); // a copy, or throws INVALID_CONFIG
  * ```
  * @module
  */
 
-import { FastChatError } from "@fastchat/lib/errors";
-import { isSmallOrderEd25519Key } from "@fastchat/lib/crypto";
+import { FastChatError } from "../errors.ts";
+import { isSmallOrderEd25519Key } from "../crypto/mod.ts";
 
 export { isSmallOrderEd25519Key };
 

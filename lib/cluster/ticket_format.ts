@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { parseTicket } from "@fastchat/lb/ticket";
+ * import { parseTicket } from "@fastchat/lib/cluster";
  * const { claims } = parseTicket(ticket); // structure only, NOT verified
  * console.log(claims.serverId, claims.expiresAt);
  * ```
@@ -25,7 +25,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { FastChatError } from "@fastchat/lib/errors";
+import { FastChatError } from "../errors.ts";
 import { ticketError } from "./ticket_error.ts";
 import {
   BinaryReader,
@@ -34,7 +34,7 @@ import {
   concatBytes,
   fromBase64Url,
   toBase64Url,
-} from "@fastchat/lib/crypto";
+} from "../crypto/mod.ts";
 
 /** Current ticket format version (first byte of the body). */
 export const TICKET_VERSION = 1;

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { ticketRejectReason } from "@fastchat/lb/ticket";
+ * import { ticketRejectReason } from "@fastchat/lib/cluster";
  * try {
  *   await verifier.verify(ticket, { serverId });
  * } catch (e) {
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { type ErrorDetails, FastChatError } from "@fastchat/lib/errors";
+import { type ErrorDetails, FastChatError } from "../errors.ts";
 
 /**
  * Why a ticket was rejected; carried in `FastChatError.details.reason`.

@@ -19,15 +19,15 @@
  *
  * @example
  * ```ts
- * import { TicketVerifier } from "@fastchat/lb/ticket";
+ * import { TicketVerifier } from "@fastchat/lib/cluster";
  * const verifier = new TicketVerifier([lbPublicKey]);
  * const claims = await verifier.verify(ticket, { serverId: "srv-1" });
  * ```
  * @module
  */
 
-import { FastChatError } from "@fastchat/lib/errors";
-import { bufferSource } from "@fastchat/lib/crypto";
+import { FastChatError } from "../errors.ts";
+import { bufferSource } from "../crypto/mod.ts";
 import { checkLbPublicKey } from "./lb_public_key.ts";
 import { ReplayCache } from "./replay_cache.ts";
 import { ticketError } from "./ticket_error.ts";

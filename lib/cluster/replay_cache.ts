@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { ReplayCache } from "@fastchat/lb/replay_cache";
+ * import { ReplayCache } from "@fastchat/lib/cluster/replay_cache";
  * const seen = new ReplayCache({ maxEntries: 1000 });
  * seen.add("nonce-1", Date.now() + 30_000); // "added"
  * seen.add("nonce-1", Date.now() + 30_000); // "replayed"
@@ -20,7 +20,7 @@
  * @module
  */
 
-import { FastChatError } from "@fastchat/lib/errors";
+import { FastChatError } from "../errors.ts";
 
 /** Default capacity of a {@link ReplayCache}. */
 export const DEFAULT_REPLAY_CACHE_ENTRIES = 100_000;

@@ -1,0 +1,224 @@
+/**
+ * What the cluster launcher runs: its options ({@link ClusterOptions}) and,
+ * for each FastChat process, the `deno run` command line, environment and
+ * ready line of the embedded database, a chat server and a load balancer. Secrets (the database URL with its password)
+ * travel in the environment, never on the command line, which every user of
+ * the machine can read.
+ *
+ * @example
+ * ```ts
+ * import { serverSpec } from "@fastchat/server/cluster_specs";
+ * const spec = serverSpec({ name: "srv-1", id: "srv-1", dbUrl: "postgres://u:secret@db/x" });
+ * spec.args.includes("--require-ticket"); // true
+ * spec.env?.DATABASE_URL; // "postgres://u:secret@db/x"
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { DB_READY, LB_READY, SERVER_READY } from "@fastchat/lib/cluster/ready_lines";
+import type { SpawnOptions } from "@fastchat/lib/managed_process";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+
+const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+
+/** `db/main.ts`, `server/main.ts` and `lb/main.ts` of this checkout. */
+const MAINS = { db: path("../db/main.ts"), server: path("./main.ts"), lb: path("../lb/main.ts") };
+
+/**
+ * Load-balancing algorithms of `lb/main.ts --algorithm`.
+ *
+ * @example
+ * ```ts
+ * import type { Algorithm } from "@fastchat/server/cluster_specs";
+ * const a: Algorithm = "least-connections";
+ * ```
+ */
+export type Algorithm = "round-robin" | "random" | "least-connections";
+
+/**
+ * What every process spec shares: name, output handling, profiling.
+ *
+ * @example
+ * ```ts
+ * import type { CommonSpec } from "@fastchat/server/cluster_specs";
+ * const c: CommonSpec = { name: "srv-1", echo: true, cpuProfDir: "/tmp/prof" };
+ * ```
+ */
+export interface CommonSpec {
+  /** Log prefix and name of the process (and of its CPU profile). */
+  name: string;
+  /** Echo its output lines as `name | line`. */
+  echo?: boolean;
+  /** Output lines kept per stream (default 10,000). */
+  keepLines?: number;
+  /** How long to wait for its ready line (default 60 s). */
+  timeoutMs?: number;
+  /** Write a V8 CPU profile (`deno run --cpu-prof`) into this directory. */
+  cpuProfDir?: string;
+}
+
+function spawnOptions(
+  c: CommonSpec,
+  denoFlags: string[],
+  main: string,
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string>,
+): SpawnOptions {
+  const prof = c.cpuProfDir
+    ? ["--cpu-prof", `--cpu-prof-dir=${c.cpuProfDir}`, `--cpu-prof-name=${c.name}.cpuprofile`]
+    : [];
+  return {
+    name: c.name,
+    args: ["run", "-A", ...prof, ...denoFlags, main, ...args],
+    ready,
+    env,
+    echo: c.echo,
+    keepLines: c.keepLines,
+    timeoutMs: c.timeoutMs,
+  };
+}
+
+/**
+ * The embedded database (`db/main.ts`): with `dataDir` it keeps its data
+ * (and password file) there; without, it runs in memory and takes its
+ * password from `$FASTCHAT_DB_PASSWORD`.
+ *
+ * @example
+ * ```ts
+ * import { embeddedDbSpec } from "@fastchat/server/cluster_specs";
+ * const spec = embeddedDbSpec({ name: "db", port: 0, password: "pw" }); // in memory
+ * ```
+ */
+export function embeddedDbSpec(
+  o: CommonSpec & { port?: number; dataDir?: string; password?: string },
+): SpawnOptions {
+  const args = ["--port", String(o.port ?? 0)];
+  args.push(...(o.dataDir === undefined ? ["--memory"] : ["--data", o.dataDir]));
+  const env: Record<string, string> = o.password === undefined || o.dataDir !== undefined
+    ? {}
+    : { FASTCHAT_DB_PASSWORD: o.password };
+  return spawnOptions(o, [], MAINS.db, args, DB_READY, env);
+}
+
+/**
+ * A chat server (`server/main.ts --port P --require-ticket`), admitting new
+ * sessions only with a load-balancer ticket; `id` and `host` when given,
+ * then `args` (later flags win).
+ *
+ * @example
+ * ```ts
+ * import { serverSpec } from "@fastchat/server/cluster_specs";
+ * const spec = serverSpec({
+ *   name: "srv-2", id: "srv-2", dbUrl: "postgres://db/x", args: ["--scrypt-n", "1024"],
+ * });
+ * ```
+ */
+export function serverSpec(
+  o: CommonSpec & { dbUrl: string; id?: string; host?: string; port?: number; args?: string[] },
+): SpawnOptions {
+  const args = ["--port", String(o.port ?? 0), "--require-ticket"];
+  if (o.host !== undefined) args.push("--host", o.host);
+  if (o.id !== undefined) args.push("--id", o.id);
+  args.push(...o.args ?? []);
+  return spawnOptions(o, [SERVER_V8_FLAGS], MAINS.server, args, SERVER_READY, {
+    DATABASE_URL: o.dbUrl,
+  });
+}
+
+/**
+ * A load balancer (`lb/main.ts`) signing with the key in `keyFile`
+ * (created if missing).
+ *
+ * @example
+ * ```ts
+ * import { lbSpec } from "@fastchat/server/cluster_specs";
+ * const spec = lbSpec({ name: "lb", dbUrl: "postgres://db/x", keyFile: "/tmp/lb-key.json" });
+ * ```
+ */
+export function lbSpec(
+  o: CommonSpec & {
+    dbUrl: string;
+    keyFile: string;
+    host?: string;
+    port?: number;
+    algorithm?: Algorithm;
+    args?: string[];
+  },
+): SpawnOptions {
+  const args = [
+    "--port",
+    String(o.port ?? 0),
+    "--host",
+    o.host ?? "127.0.0.1",
+    "--algorithm",
+    o.algorithm ?? "round-robin",
+    "--key",
+    o.keyFile,
+    ...o.args ?? [],
+  ];
+  return spawnOptions(o, [], MAINS.lb, args, LB_READY, { DATABASE_URL: o.dbUrl });
+}
+
+/**
+ * Default deadline of the launcher's waits (mesh, registry).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WAIT_MS } from "@fastchat/server/cluster_specs";
+ * console.log(DEFAULT_WAIT_MS);
+ * ```
+ */
+export const DEFAULT_WAIT_MS = 20_000;
+
+/**
+ * What to launch (every field optional).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterOptions } from "@fastchat/server/cluster_specs";
+ * const perf: ClusterOptions = { servers: 2, serverArgs: ["--scrypt-n", "16384"], lbArgs: ["--rate", "0"] };
+ * ```
+ */
+export interface ClusterOptions {
+  /** PostgreSQL URL every process uses; absent: the launcher starts the embedded database. */
+  dbUrl?: string;
+  /** The embedded database's data directory (kept); absent: in memory. */
+  dbDataDir?: string;
+  /** The embedded database's port (default 0: any free port). */
+  dbPort?: number;
+  /** Chat servers to start (default 3). */
+  servers?: number;
+  /** Server ids are `<idPrefix>-<n>` (default `srv`); null: each picks `fc-<port>`. */
+  idPrefix?: string | null;
+  /** Bind address of servers and load balancers (default: theirs, 127.0.0.1). */
+  host?: string;
+  /** Extra arguments of every server (e.g. `--scrypt-n 1024`). */
+  serverArgs?: string[];
+  /** Algorithm of the first load balancer (default round-robin). */
+  algorithm?: Algorithm;
+  /** Port of the first load balancer (default 0: any free port). */
+  lbPort?: number;
+  /** Key file of the first load balancer (default: in a temporary directory). */
+  lbKeyFile?: string;
+  /** Extra arguments of the first load balancer. */
+  lbArgs?: string[];
+  /** Restart a process that exits, with backoff (`@fastchat/lib/supervisor`). */
+  supervise?: boolean;
+  /** Where the supervisor reports exits and restarts (default stderr). */
+  log?: (line: string) => void;
+  /** Echo every process's output as `name | line`. */
+  echo?: boolean;
+  /** Output lines kept per process and stream (default 10,000). */
+  keepLines?: number;
+  /** Write V8 CPU profiles of every process into this directory. */
+  cpuProfDir?: string;
+  /** Wait for the full peer mesh at launch (default true). */
+  waitForMesh?: boolean;
+  /** Deadline of that wait (default {@link DEFAULT_WAIT_MS}). */
+  meshTimeoutMs?: number;
+  /** Called when an unsupervised process exits that the launcher did not stop. */
+  onUnexpectedExit?: (name: string, code: number) => void;
+  /** Write every process's output here at `ClusterLauncher.stop`. */
+  logDir?: string;
+}

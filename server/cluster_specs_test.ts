@@ -1,0 +1,83 @@
+import { expect } from "expect";
+import { DB_READY, LB_READY, SERVER_READY } from "@fastchat/lib/cluster/ready_lines";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+import { embeddedDbSpec, lbSpec, serverSpec } from "./cluster_specs.ts";
+
+const URL_WITH_SECRET = "postgres://postgres:s3cret@127.0.0.1:5432/x";
+
+Deno.test("serverSpec: ticket-only server on a free port; the database URL only in env", () => {
+  const spec = serverSpec({
+    name: "srv-1",
+    id: "srv-1",
+    host: "127.0.0.2",
+    dbUrl: URL_WITH_SECRET,
+    args: ["--scrypt-n", "1024"],
+    echo: true,
+  });
+  expect(spec.name).toBe("srv-1");
+  expect(spec.ready).toBe(SERVER_READY);
+  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET });
+  expect(spec.echo).toBe(true);
+  const i = spec.args.findIndex((a) => a.endsWith("/server/main.ts"));
+  expect(spec.args.slice(0, i)).toEqual(["run", "-A", SERVER_V8_FLAGS]);
+  expect(spec.args.slice(i + 1)).toEqual([
+    "--port",
+    "0",
+    "--require-ticket",
+    "--host",
+    "127.0.0.2",
+    "--id",
+    "srv-1",
+    "--scrypt-n",
+    "1024",
+  ]);
+  expect(spec.args.join(" ")).not.toContain("s3cret");
+  // No id, host or port given: the server picks them (fc-<port>, its default host).
+  const plain = serverSpec({ name: "server-1", dbUrl: URL_WITH_SECRET, port: 7801 });
+  expect(plain.args.slice(-3)).toEqual(["--port", "7801", "--require-ticket"]);
+});
+
+Deno.test("lbSpec: key file, algorithm, loopback by default; extra args last", () => {
+  const spec = lbSpec({
+    name: "lb",
+    dbUrl: URL_WITH_SECRET,
+    keyFile: "/tmp/k.json",
+    algorithm: "least-connections",
+    args: ["--rate", "0"],
+  });
+  expect(spec.ready).toBe(LB_READY);
+  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET });
+  const i = spec.args.findIndex((a) => a.endsWith("/lb/main.ts"));
+  expect(spec.args.slice(0, i)).toEqual(["run", "-A"]);
+  expect(spec.args.slice(i + 1)).toEqual([
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--algorithm",
+    "least-connections",
+    "--key",
+    "/tmp/k.json",
+    "--rate",
+    "0",
+  ]);
+});
+
+Deno.test("embeddedDbSpec: in memory with its password in env, or a data directory", () => {
+  const mem = embeddedDbSpec({ name: "db", password: "pw", cpuProfDir: "/tmp/prof" });
+  expect(mem.ready).toBe(DB_READY);
+  expect(mem.env).toEqual({ FASTCHAT_DB_PASSWORD: "pw" });
+  expect(mem.args.slice(0, 5)).toEqual([
+    "run",
+    "-A",
+    "--cpu-prof",
+    "--cpu-prof-dir=/tmp/prof",
+    "--cpu-prof-name=db.cpuprofile",
+  ]);
+  expect(mem.args.slice(-3)).toEqual(["--port", "0", "--memory"]);
+  expect(mem.args.join(" ")).not.toContain("pw");
+  // With a data directory the password lives there: none is passed.
+  const disk = embeddedDbSpec({ name: "db", port: 7432, dataDir: "data/pglite", password: "pw" });
+  expect(disk.env).toEqual({});
+  expect(disk.args.slice(-4)).toEqual(["--port", "7432", "--data", "data/pglite"]);
+});
