@@ -5,7 +5,7 @@ import { encodePayload, type ServerFrame } from "@fastchat/lib/protocol";
 import { LoadBalancer } from "@fastchat/lb/lb_server";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, openTestDb } from "../server/test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { requestTicket } from "./lb_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

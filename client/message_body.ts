@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import { MESSAGE_ID_RE } from "@fastchat/lib/protocol";
@@ -24,7 +24,7 @@ export interface MessageBody {
   c: Uint8Array;
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = msgpackCodec();
 
 /**
  * Encodes a body.

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { openVault, sealVault } from "@fastchat/lib/crypto";
 import type { OutboxStorage } from "./outbox.ts";
 import { OutboxLog } from "./outbox_log.ts";
@@ -38,7 +38,7 @@ export function defaultHomeRoot(): string {
   return `${home}/.fastchat`;
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = msgpackCodec();
 
 async function writePrivate(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;

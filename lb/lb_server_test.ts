@@ -7,9 +7,15 @@ import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { requestTicket } from "../client/lb_client.ts";
 import { encodeFrame } from "@fastchat/lib/frame";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "../server/test_support.ts";
+import {
+  DB_KINDS,
+  insertServer,
+  openTestDb,
+  RawPeer,
+  type TestDb,
+  withLoadBalancer,
+} from "@fastchat/testing";
 import { loadLbKeys } from "./lb_key_store.ts";
-import { insertServer, withLoadBalancer } from "./test_support.ts";
 import { TicketVerifier } from "./ticket_verifier.ts";
 import { TicketSigner } from "./ticket_signer.ts";
 

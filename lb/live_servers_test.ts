@@ -1,8 +1,7 @@
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, openTestDb } from "../server/test_support.ts";
+import { DB_KINDS, insertServer, openTestDb } from "@fastchat/testing";
 import { allServers, liveServers } from "./live_servers.ts";
-import { insertServer } from "./test_support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -9,8 +9,7 @@ import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { requestTicket } from "../client/lb_client.ts";
 import postgres from "postgres";
-import { DB_KINDS, openTestDb, TEST_PG_URL } from "../server/test_support.ts";
-import { insertServer } from "./test_support.ts";
+import { DB_KINDS, insertServer, openTestDb, TEST_PG_URL } from "@fastchat/testing";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const READY = /FastChat load balancer (\S+) listening on (\S+):(\d+)/;

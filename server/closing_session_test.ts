@@ -10,7 +10,7 @@ import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { encodeFrame, PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
 import { ServerConnection } from "../client/server_connection.ts";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const POST_LOGIN_MAX = 256 * 1024;

@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { Cluster } from "./cluster_harness.ts";
- * import { DB_KINDS, openTestDb } from "./test_support.ts";
+ * import { DB_KINDS, openTestDb } from "@fastchat/testing";
  * const db = await openTestDb(DB_KINDS[0]);
  * const cluster = await Cluster.start({ dbUrl: db.url, servers: 3 });
  * const [s1] = cluster.running();

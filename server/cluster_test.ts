@@ -13,7 +13,7 @@ import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client"
 import { requestTicket } from "@fastchat/client/lb_client";
 import type { FastChatError } from "@fastchat/lib/errors";
 import { type Algorithm, Cluster, type ClusterServer } from "./cluster_harness.ts";
-import { DB_KINDS, type DbKind, EventLog, openTestDb } from "./test_support.ts";
+import { DB_KINDS, type DbKind, EventLog, openTestDb } from "@fastchat/testing";
 
 const KDF = 100_000;
 /** Deadline for events that follow a crash (liveness is 3.5 s, reconnect backoff up to 5 s). */

@@ -11,10 +11,9 @@ import { encodeFrame } from "@fastchat/lib/frame";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { FastChatError } from "@fastchat/lib/errors";
 import { requestTicket } from "../client/lb_client.ts";
-import { insertServer, withLoadBalancer } from "../lb/test_support.ts";
+import { insertServer, openTestDb, RawPeer, withLoadBalancer } from "@fastchat/testing";
 import { ChatServer } from "./chat_server.ts";
 import { decodePeerFrame } from "./peer_protocol.ts";
-import { openTestDb, RawPeer } from "./test_support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -4,7 +4,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { MessageRouter } from "./message_router.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 function message(id: string, bytes: number): StoredMessage {
   return { id, sender: "alice", recipient: "bob", kind: 1, body: new Uint8Array(bytes), sentAt: 1 };

@@ -16,6 +16,7 @@
  */
 import type { Sql } from "postgres";
 import { HEARTBEAT_MS, LIVENESS_MS } from "@fastchat/lib/cluster";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 
@@ -35,8 +36,6 @@ export interface ServerInfo {
 
 export { HEARTBEAT_MS, LIVENESS_MS };
 
-const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-
 function toInfo(r: Record<string, unknown>): ServerInfo {
   return {
     id: r.id as string,
@@ -44,7 +43,7 @@ function toInfo(r: Record<string, unknown>): ServerInfo {
     port: r.port as number,
     peerHost: r.peer_host as string,
     peerPort: r.peer_port as number,
-    publicKey: u8(r.public_key as Uint8Array),
+    publicKey: plainBytes(r.public_key as Uint8Array),
     clients: r.clients as number,
     draining: r.draining as boolean,
     ageMs: Number(r.age_ms),

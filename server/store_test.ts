@@ -5,7 +5,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { MessageRouter } from "./message_router.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
