@@ -5,7 +5,7 @@
  */
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
-import { requestTicket } from "../client/lb_client.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
 import { encodeFrame } from "@fastchat/lib/frame";
 import {
   DB_KINDS,

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { connectStore } from "@fastchat/db/connect";
 import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
-import { requestTicket } from "../client/lb_client.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
 import postgres from "postgres";
 import { DB_KINDS, insertServer, openTestDb, TEST_PG_URL } from "@fastchat/testing";
 

@@ -10,7 +10,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { encodeFrame } from "@fastchat/lib/frame";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { FastChatError } from "@fastchat/lib/errors";
-import { requestTicket } from "../client/lb_client.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
 import { insertServer, openTestDb, RawPeer, withLoadBalancer } from "@fastchat/testing";
 import { ChatServer } from "./chat_server.ts";
 import { decodePeerFrame } from "./peer_protocol.ts";
