@@ -6,7 +6,7 @@
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
 import { ChatServer } from "../server/chat_server.ts";
-import { DB_KINDS, EventLog, openTestDb, withChatServer } from "../server/test_support.ts";
+import { DB_KINDS, EventLog, openTestDb, withChatServer } from "@fastchat/testing";
 import { ChatClient, type ClientEvent } from "./chat_client.ts";
 
 const KDF = 100_000;

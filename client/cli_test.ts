@@ -6,7 +6,7 @@
  */
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
-import { DB_KINDS, openTestDb, startServerProcess } from "../server/test_support.ts";
+import { DB_KINDS, openTestDb, startServerProcess } from "@fastchat/testing";
 import type { ClientEvent } from "./events.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -5,7 +5,7 @@
  */
 import { expect } from "expect";
 import { ChatClient, type ClientEvent } from "./chat_client.ts";
-import { DB_KINDS, EventLog, openTestDb, startServerProcess } from "../server/test_support.ts";
+import { DB_KINDS, EventLog, openTestDb, startServerProcess } from "@fastchat/testing";
 
 /** Forwards loopback TCP to `target`; `cut()` drops every open pair at once. */
 class Relay {

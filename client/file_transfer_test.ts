@@ -1,5 +1,6 @@
 /** uploadFile → a store of sealed chunks → downloadFile, with cuts, resumes and tampering. */
 import { expect } from "expect";
+import { codeOf } from "@fastchat/testing";
 import { createHash } from "node:crypto";
 import { FILE_CHUNK_BYTES, newFileKey } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
@@ -50,15 +51,6 @@ async function withDirs(fn: (src: string, downloads: string) => Promise<void>) {
   } finally {
     await Deno.remove(root, { recursive: true });
   }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `not a FastChatError: ${e}`;
-  }
-  return "resolved";
 }
 
 function describe(

@@ -10,7 +10,7 @@ import { ChatClient, type ClientEvent } from "@fastchat/client";
 import { exportPublicKeys, generateIdentity, type PublicKeys } from "@fastchat/lib/crypto";
 import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
 import { decodeClientFrame, decodeServerFrame, encodePayload } from "@fastchat/lib/protocol";
-import { EventLog, openTestDb, startServerProcess } from "../server/test_support.ts";
+import { EventLog, openTestDb, startServerProcess } from "@fastchat/testing";
 
 const KDF = 100_000;
 

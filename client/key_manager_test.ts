@@ -5,7 +5,7 @@
  * (the real functions still do the work).
  */
 import { expect } from "expect";
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import {
   createSessionKey,
   decryptText,
@@ -287,7 +287,7 @@ Deno.test("key change: the block and the pending key survive a restart; trust th
   await expect(km.contactKeys("bob", true)).rejects.toMatchObject({ code: "KEY_CHANGED" });
   expect(srv.changes).toBeGreaterThan(before); // the block is saved
 
-  const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+  const packr = msgpackCodec();
   const state = packr.unpack(packr.pack(km.snapshot())) as KeyState;
   const offline = new FakeServer();
   const restarted = new KeyManager(offline.deps(alice), state);
@@ -506,7 +506,7 @@ Deno.test("snapshot/restore: a restored manager reuses the same keys without RSA
   expect(out.env).toBeNull();
 
   // Persist the way UserHome does (MessagePack), then restore.
-  const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+  const packr = msgpackCodec();
   const aState = packr.unpack(packr.pack(aliceKm.snapshot())) as KeyState;
   const bState = packr.unpack(packr.pack(bobKm.snapshot())) as KeyState;
   expect(aState.out.bob).toMatchObject({ kid: out.kid, count: 5, created: out.created, env: null });

@@ -11,7 +11,7 @@ import {
 import { LoadBalancer } from "@fastchat/lb/lb_server";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, openTestDb } from "../server/test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { requestTicket, viaLoadBalancer } from "./lb_client.ts";
 
 const welcome: ServerFrame = { t: "welcome", v: 1, server: "lb-test", max: 4096 };

@@ -4,7 +4,7 @@
  */
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
-import { openTestDb, withChatServer } from "../server/test_support.ts";
+import { openTestDb, withChatServer } from "@fastchat/testing";
 import type { ClientEvent } from "./events.ts";
 import { checkKdf, checkUsername, LoginFlow, MIN_KDF_ITERATIONS } from "./login_flow.ts";
 import { SessionConnector } from "./session_connector.ts";

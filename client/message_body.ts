@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import { encryptText, randomBytes, toBase64Url } from "@fastchat/lib/crypto";
@@ -27,7 +27,7 @@ export interface MessageBody {
   c: Uint8Array;
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = msgpackCodec();
 
 /**
  * Encodes a body.

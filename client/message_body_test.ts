@@ -1,18 +1,9 @@
 import { expect } from "expect";
-import { FastChatError } from "@fastchat/lib/errors";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { packBody, parseBody } from "./message_body.ts";
 import { sealDirectMessage } from "./message_body.ts";
 import { decryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `untyped: ${e}`;
-  }
-  return "accepted";
-}
+import { codeOf } from "@fastchat/testing";
 
 const u32 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 

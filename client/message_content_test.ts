@@ -1,15 +1,7 @@
 import { expect } from "expect";
+import { codeOf } from "@fastchat/testing";
 import { Packr } from "msgpackr";
-import { FastChatError } from "@fastchat/lib/errors";
 import { decodeContent, encodeContent, type FileDescription } from "./message_content.ts";
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `not FastChatError: ${e}`;
-  }
-}
 
 const file: FileDescription = {
   file: "AbCdEfGhIjKlMnOpQrStUv",
@@ -38,20 +30,20 @@ Deno.test("text, sender keys and files round-trip", () => {
 Deno.test("malformed content is DECRYPT_FAILED, never a half-read record", () => {
   const packr = new Packr({ useRecords: false, mapsAsObjects: true });
   const rec = (v: unknown) => new Uint8Array([0xff, ...packr.pack(v)]);
-  expect(code(() => decodeContent(new Uint8Array([0xc3, 0x28])))).toBe("DECRYPT_FAILED");
-  expect(code(() => decodeContent(new Uint8Array([0xff])))).toBe("DECRYPT_FAILED");
-  expect(code(() => decodeContent(rec({ y: "z" })))).toBe("DECRYPT_FAILED");
-  expect(code(() => decodeContent(rec({ y: "f", ...file, bytes: -1 })))).toBe("DECRYPT_FAILED");
-  expect(code(() => decodeContent(rec({ y: "f", ...file, key: new Uint8Array(31) })))).toBe(
+  expect(codeOf(() => decodeContent(new Uint8Array([0xc3, 0x28])))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(new Uint8Array([0xff])))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(rec({ y: "z" })))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(rec({ y: "f", ...file, bytes: -1 })))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(rec({ y: "f", ...file, key: new Uint8Array(31) })))).toBe(
     "DECRYPT_FAILED",
   );
-  expect(code(() => decodeContent(rec({ y: "f", ...file, extra: 1 })))).toBe("DECRYPT_FAILED");
-  expect(code(() => decodeContent(rec({ y: "k", group: "Bad Group", kid: "k", key: 1 })))).toBe(
+  expect(codeOf(() => decodeContent(rec({ y: "f", ...file, extra: 1 })))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(rec({ y: "k", group: "Bad Group", kid: "k", key: 1 })))).toBe(
     "DECRYPT_FAILED",
   );
-  expect(code(() => decodeContent(rec([[[[1]]]])))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => decodeContent(rec([[[[1]]]])))).toBe("DECRYPT_FAILED");
   // A declared 4 GiB string in a 10-byte record is refused before allocation.
-  expect(code(() => decodeContent(new Uint8Array([0xff, 0xdb, 0xff, 0xff, 0xff, 0xff, 1])))).toBe(
+  expect(codeOf(() => decodeContent(new Uint8Array([0xff, 0xdb, 0xff, 0xff, 0xff, 0xff, 1])))).toBe(
     "DECRYPT_FAILED",
   );
 });

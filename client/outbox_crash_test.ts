@@ -8,8 +8,8 @@
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { connectStore } from "@fastchat/db/connect";
-import { ChatServer } from "../server/chat_server.ts";
-import { EventLog, openTestDb } from "../server/test_support.ts";
+import { ChatServer } from "@fastchat/server/chat_server";
+import { EventLog, openTestDb } from "@fastchat/testing";
 import { ChatClient } from "./chat_client.ts";
 import type { ClientEvent } from "./events.ts";
 

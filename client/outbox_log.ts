@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import {
   importMessageKey,
   type MessageKey,
@@ -28,7 +28,7 @@ import {
 } from "@fastchat/lib/crypto";
 import type { OutboxRecord, OutboxStorage } from "./outbox.ts";
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = msgpackCodec();
 const AAD = new TextEncoder().encode("fastchat/outbox/v1");
 const IV_BYTES = 12;
 

@@ -6,7 +6,7 @@ import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { ChatServer } from "../server/chat_server.ts";
-import { EventLog, openTestDb } from "../server/test_support.ts";
+import { EventLog, openTestDb } from "@fastchat/testing";
 import { LoginFlow, MIN_KDF_ITERATIONS } from "./login_flow.ts";
 import {
   backoffMs,

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { openVault, sealVault } from "@fastchat/lib/crypto";
 import type { OutboxStorage } from "./outbox.ts";
 import { OutboxLog } from "./outbox_log.ts";
@@ -38,7 +38,7 @@ export function defaultHomeRoot(): string {
   return `${home}/.fastchat`;
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const packr = msgpackCodec();
 
 /**
  * Sets `mode` on a file or directory that holds private keys, or fails with

@@ -11,7 +11,7 @@ import {
 import { loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { migrate } from "./migrate.ts";
-import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
+import { TEST_PG_URL, withFreshPostgres } from "@fastchat/testing";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -5,7 +5,7 @@ import { connectStore, type Store } from "./connect.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { listMigrations, migrate, type Migration } from "./migrate.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
-import { TEST_PG_URL, withFreshPostgres } from "./test_util.ts";
+import { TEST_PG_URL, withFreshPostgres } from "@fastchat/testing";
 
 const VERSIONS = MIGRATION_FILES.map((_, i) => i + 1);
 

@@ -1,52 +1,22 @@
 /**
- * Test helpers of the db package: throwaway PostgreSQL databases (when
- * `FASTCHAT_TEST_DATABASE_URL` is set) and a raw wire-protocol client for
- * exercising the embedded server below postgres.js. Not part of the API.
+ * Test helpers of the db package only: a raw PostgreSQL wire-protocol
+ * client (with SCRAM-SHA-256) for exercising the embedded server below
+ * postgres.js. Not part of the API; throwaway databases are in
+ * `@fastchat/testing`.
  *
  * @example
  * ```ts
- * import { withFreshPostgres } from "./test_util.ts";
- * await withFreshPostgres(async (url) => console.log(url));
+ * import { RawPgClient, types } from "./test_util.ts";
+ * const c = await RawPgClient.connect(7432, "the-password");
+ * console.log(types(await c.query("select 1"))); // "TDCZ"
+ * c.close();
  * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
-import postgres from "postgres";
 import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { message, queryMessage } from "./wire.ts";
-
-/** URL of the real PostgreSQL used by tests, or undefined (those tests are skipped). */
-export const TEST_PG_URL: string | undefined = Deno.env.get("FASTCHAT_TEST_DATABASE_URL") ||
-  undefined;
-
-/**
- * Creates database `fc_test_<random>` next to {@link TEST_PG_URL}, runs `fn`
- * with its URL, then drops it (forcefully). No-op when the env is unset.
- *
- * @example
- * ```ts
- * import { withFreshPostgres } from "./test_util.ts";
- * await withFreshPostgres(async (url) => console.log(url));
- * ```
- */
-export async function withFreshPostgres(fn: (url: string) => Promise<void>): Promise<void> {
-  if (!TEST_PG_URL) return;
-  const name = `fc_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${name}`;
-    try {
-      await fn(url.href);
-    } finally {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
 
 /** One backend message read by {@link RawPgClient}. */
 export interface BackendMessage {

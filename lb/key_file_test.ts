@@ -1,7 +1,7 @@
 import { expect } from "expect";
-import { FastChatError } from "@fastchat/lib/errors";
 import { KEY_FILE_MODE, loadOrCreateSigner } from "./key_file.ts";
 import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
+import { codeOf } from "@fastchat/testing";
 
 const posix = Deno.build.os !== "windows";
 
@@ -12,16 +12,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
 }
 
 Deno.test("creates the key file with mode 0600, then reuses it", async () => {

@@ -6,8 +6,7 @@
  */
 import { expect } from "expect";
 import { encodeFrame } from "@fastchat/lib/frame";
-import { DB_KINDS, openTestDb, RawPeer } from "../server/test_support.ts";
-import { withLoadBalancer } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, withLoadBalancer } from "@fastchat/testing";
 
 async function admitted(host: string, port: number): Promise<RawPeer> {
   const p = await RawPeer.connect(host, port);

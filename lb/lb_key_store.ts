@@ -19,6 +19,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { TicketSigner } from "./ticket_signer.ts";
 
@@ -27,8 +28,6 @@ function storeError(what: string, e: unknown): FastChatError {
   const message = e instanceof Error ? e.message : String(e);
   return new FastChatError("STORE_UNAVAILABLE", `${what}: ${message}`, undefined, { cause: e });
 }
-
-const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
  * Publishes the signer's raw 32-byte public key under its key id (insert, on
@@ -54,7 +53,7 @@ export async function publishLbKey(sql: Sql, signer: TicketSigner): Promise<bool
     inserted = rows.length === 1;
     if (!inserted) {
       const [row] = await sql`select public_key from lb_keys where key_id = ${signer.keyId}`;
-      stored = row ? u8(row.public_key as Uint8Array) : undefined;
+      stored = row ? plainBytes(row.public_key as Uint8Array) : undefined;
     }
   } catch (e) {
     throw storeError("cannot publish the LB public key", e);
@@ -84,7 +83,7 @@ export async function publishLbKey(sql: Sql, signer: TicketSigner): Promise<bool
 export async function loadLbKeys(sql: Sql): Promise<Map<string, Uint8Array>> {
   try {
     const rows = await sql`select key_id, public_key from lb_keys order by created_at, key_id`;
-    return new Map(rows.map((r) => [r.key_id as string, u8(r.public_key as Uint8Array)]));
+    return new Map(rows.map((r) => [r.key_id as string, plainBytes(r.public_key as Uint8Array)]));
   } catch (e) {
     throw storeError("cannot read LB public keys", e);
   }

@@ -1,6 +1,6 @@
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, openTestDb } from "../server/test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { loadLbKeys, publishLbKey } from "./lb_key_store.ts";
 import { TicketSigner } from "./ticket_signer.ts";
 import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";

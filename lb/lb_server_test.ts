@@ -5,11 +5,17 @@
  */
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
-import { requestTicket } from "../client/lb_client.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
 import { encodeFrame } from "@fastchat/lib/frame";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "../server/test_support.ts";
+import {
+  DB_KINDS,
+  insertServer,
+  openTestDb,
+  RawPeer,
+  type TestDb,
+  withLoadBalancer,
+} from "@fastchat/testing";
 import { loadLbKeys } from "./lb_key_store.ts";
-import { insertServer, withLoadBalancer } from "./test_support.ts";
 import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
 import { TicketSigner } from "./ticket_signer.ts";
 

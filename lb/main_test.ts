@@ -8,10 +8,9 @@ import { connectStore } from "@fastchat/db/connect";
 import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { LB_READY as READY } from "@fastchat/lib/cluster/ready_lines";
-import { requestTicket } from "../client/lb_client.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
 import postgres from "postgres";
-import { DB_KINDS, openTestDb, TEST_PG_URL } from "../server/test_support.ts";
-import { insertServer } from "./test_support.ts";
+import { DB_KINDS, insertServer, openTestDb, TEST_PG_URL } from "@fastchat/testing";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 function startLb(args: string[]): Promise<ManagedProcess> {

@@ -1,18 +1,8 @@
 import { expect } from "expect";
-import { FastChatError } from "@fastchat/lib/errors";
 import { toBase64Url } from "@fastchat/lib/crypto";
 import { parseTicket, ticketKeyId } from "@fastchat/lib/cluster/ticket_format";
 import { TicketSigner } from "./ticket_signer.ts";
-
-async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
+import { codeOf } from "@fastchat/testing";
 
 const signer = await TicketSigner.generate();
 const target = { serverId: "srv-1", host: "chat1.local", port: 7701 };

@@ -1,14 +1,6 @@
 import { expect } from "expect";
-import { FastChatError } from "./errors.ts";
+import { codeOf } from "@fastchat/testing";
 import { decodeGroupEvent, encodeGroupEvent, MAX_GROUP_EVENT_BYTES } from "./group_event.ts";
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `not FastChatError: ${e}`;
-  }
-}
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
@@ -29,13 +21,13 @@ Deno.test("group events round-trip", () => {
 Deno.test("malformed group events are refused before use", () => {
   const ok = { group: "team", change: "added", user: "bob", by: "alice" };
   expect(decodeGroupEvent(enc(ok))).toEqual(ok);
-  expect(code(() => decodeGroupEvent(enc({ ...ok, change: "exploded" })))).toBe("BAD_REQUEST");
-  expect(code(() => decodeGroupEvent(enc({ ...ok, group: "Bad Name" })))).toBe("BAD_REQUEST");
-  expect(code(() => decodeGroupEvent(enc({ ...ok, user: 7 })))).toBe("BAD_REQUEST");
-  expect(code(() => decodeGroupEvent(enc([ok])))).toBe("BAD_REQUEST");
-  expect(code(() => decodeGroupEvent(new Uint8Array([0xff, 0xfe])))).toBe("BAD_REQUEST");
-  expect(code(() => decodeGroupEvent(new Uint8Array(MAX_GROUP_EVENT_BYTES + 1)))).toBe(
+  expect(codeOf(() => decodeGroupEvent(enc({ ...ok, change: "exploded" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(enc({ ...ok, group: "Bad Name" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(enc({ ...ok, user: 7 })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(enc([ok])))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(new Uint8Array([0xff, 0xfe])))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(new Uint8Array(MAX_GROUP_EVENT_BYTES + 1)))).toBe(
     "BAD_REQUEST",
   );
-  expect(code(() => decodeGroupEvent(enc({ ...ok, extra: "x" })))).toBe("BAD_REQUEST");
+  expect(codeOf(() => decodeGroupEvent(enc({ ...ok, extra: "x" })))).toBe("BAD_REQUEST");
 });

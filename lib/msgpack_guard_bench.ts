@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { Packr } from "msgpackr";
 import { checkMsgpack } from "./msgpack_guard.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
 import { decodeServerFrame, encodePayload } from "./protocol.ts";
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+const packr = msgpackCodec({ compactMaps: true });
 const msg = encodePayload({
   t: "msg",
   id: "m-0123456789abcdef",

@@ -17,9 +17,9 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
 import { FastChatError } from "./errors.ts";
 import { checkMsgpack } from "./msgpack_guard.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
 import {
   array,
   boolean,
@@ -350,7 +350,7 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
   synced: object({ t: oneOf("synced") }),
 };
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+const packr = msgpackCodec({ compactMaps: true });
 
 /**
  * Encodes a frame payload (without the length prefix).

@@ -1,19 +1,10 @@
 import { expect } from "expect";
-import { Packr } from "msgpackr";
 import { FastChatError } from "./errors.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
 import { decodeClientFrame, decodeServerFrame, encodePayload } from "./protocol.ts";
+import { codeOf } from "@fastchat/testing/assert_code";
 
-const raw = new Packr({ useRecords: false, mapsAsObjects: true });
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  throw new Error("expected an error");
-}
+const raw = msgpackCodec();
 
 const send = {
   t: "send",

@@ -4,7 +4,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { BacklogSync } from "./backlog_sync.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 const msg = (id: string): StoredMessage => ({
   id,

@@ -9,7 +9,7 @@ import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
 import { decodeServerFrame } from "@fastchat/lib/protocol";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { Packr } from "msgpackr";
-import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "./test_support.ts";
+import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "@fastchat/testing";
 
 async function hello(p: RawPeer): Promise<void> {
   await p.send({ t: "hello", v: 1 });

@@ -8,7 +8,7 @@ import { expect } from "expect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
 import type { ServerFrame } from "@fastchat/lib/protocol";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
 import type { ChatServer } from "./chat_server.ts";
 
 const POST_LOGIN_MAX = 256 * 1024;

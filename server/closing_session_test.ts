@@ -8,9 +8,9 @@
 import { expect } from "expect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { encodeFrame, PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
-import { ServerConnection } from "../client/server_connection.ts";
+import { ServerConnection } from "@fastchat/client/server_connection";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
 
 const POST_LOGIN_MAX = 256 * 1024;
 

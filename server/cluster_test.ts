@@ -18,7 +18,7 @@ import {
   type ClusterMember as ClusterServer,
 } from "./cluster_launcher.ts";
 import { waitForClients, waitForLive } from "./registry_waits.ts";
-import { DB_KINDS, type DbKind, EventLog, openTestDb } from "./test_support.ts";
+import { DB_KINDS, type DbKind, EventLog, openTestDb } from "@fastchat/testing";
 
 const KDF = 100_000;
 /** Deadline for events that follow a crash (liveness is 3.5 s, reconnect backoff up to 5 s). */

@@ -8,7 +8,7 @@
 import { expect } from "expect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
 
 /** A chat server whose address limiter never gets in the way of these tests. */
 const withServer = (

@@ -11,7 +11,7 @@ import {
   openTestDb,
   type ServerProcess,
   startServerProcess,
-} from "./test_support.ts";
+} from "@fastchat/testing";
 
 const KDF = 100_000;
 

@@ -1,10 +1,10 @@
 /** FileStore against PGlite and (when configured) real PostgreSQL. */
 import { expect } from "expect";
+import { codeOf } from "@fastchat/testing";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
-import { FastChatError } from "@fastchat/lib/errors";
 import { FileStore } from "./file_store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 async function withDb(kind: (typeof DB_KINDS)[number], fn: (sql: Sql) => Promise<void>) {
   const db = await openTestDb(kind);
@@ -15,15 +15,6 @@ async function withDb(kind: (typeof DB_KINDS)[number], fn: (sql: Sql) => Promise
     await sql.end();
     await db.close();
   }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `not a FastChatError: ${e}`;
-  }
-  return "resolved";
 }
 
 const ID = "AbCdEfGhIjKlMnOpQrStUv";

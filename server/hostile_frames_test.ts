@@ -10,11 +10,10 @@ import { connectStore } from "@fastchat/db/connect";
 import { encodeFrame } from "@fastchat/lib/frame";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { FastChatError } from "@fastchat/lib/errors";
-import { requestTicket } from "../client/lb_client.ts";
-import { insertServer, withLoadBalancer } from "../lb/test_support.ts";
+import { requestTicket } from "@fastchat/client/lb_client";
+import { insertServer, openTestDb, RawPeer, withLoadBalancer } from "@fastchat/testing";
 import { ChatServer } from "./chat_server.ts";
 import { decodePeerFrame } from "./peer_protocol.ts";
-import { openTestDb, RawPeer } from "./test_support.ts";
 
 /** Bombs that fit a pre-login frame (the deep-nesting one is 100 KB). */
 const bombs = [...msgpackBombs()].filter(([, b]) => b.length > 0 && b.length < 64 * 1024);

@@ -12,7 +12,7 @@ import { ChatServer } from "./chat_server.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { PasswordHasher } from "./password_hasher.ts";
 import { ChatStore } from "./store.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, type TestDb } from "@fastchat/testing";
 
 const SCRYPT = { N: 1024, r: 8, p: 1 };
 

@@ -13,7 +13,7 @@ import { MessageRouter } from "./message_router.ts";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 /** A `send` frame to `to`. */
 function send(id: string, to = "bob"): ClientFrameOf<"send"> {

@@ -1,7 +1,7 @@
 /** A server process exposes Prometheus metrics that track real traffic. */
 import { expect } from "expect";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
-import { DB_KINDS, EventLog, openTestDb, startServerProcess } from "./test_support.ts";
+import { DB_KINDS, EventLog, openTestDb, startServerProcess } from "@fastchat/testing";
 
 Deno.test({
   name: `metrics (${DB_KINDS[0]}): --metrics-port serves counters that follow traffic`,

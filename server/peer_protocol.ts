@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
@@ -120,7 +120,7 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
   presence_ack: object({ t: oneOf("presence_ack"), seq: int(0, 2 ** 53 - 1) }),
 };
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+const packr = msgpackCodec({ compactMaps: true });
 
 /** Encodes a peer frame payload. */
 export function encodePeerFrame(f: PeerFrame): Uint8Array {

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
 import { describeServers, waitForClients, waitForLive, waitForRegistry } from "./registry_waits.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

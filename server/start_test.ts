@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client";
 import { requestTicket } from "@fastchat/client/lb_client";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
-import { EventLog } from "./test_support.ts";
+import { EventLog } from "@fastchat/testing";
 
 type Ev<K extends ClientEvent["event"]> = Extract<ClientEvent, { event: K }>;
 

@@ -13,6 +13,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
 
 /** An account row. */
@@ -62,8 +63,6 @@ export interface MessageRef {
   id: string;
 }
 
-const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-
 /**
  * Typed access to FastChat's tables.
  *
@@ -99,14 +98,14 @@ export class ChatStore {
     if (!r) return null;
     return {
       username: r.username,
-      authHash: u8(r.auth_hash),
-      authSalt: u8(r.auth_salt),
+      authHash: plainBytes(r.auth_hash),
+      authSalt: plainBytes(r.auth_salt),
       authParams: r.auth_params,
-      kdfSalt: u8(r.kdf_salt),
+      kdfSalt: plainBytes(r.kdf_salt),
       kdfIterations: r.kdf_iterations,
-      encKey: u8(r.enc_key),
-      signKey: u8(r.sign_key),
-      keyBackup: u8(r.key_backup),
+      encKey: plainBytes(r.enc_key),
+      signKey: plainBytes(r.sign_key),
+      keyBackup: plainBytes(r.key_backup),
     };
   }
 
@@ -130,7 +129,7 @@ export class ChatStore {
     return {
       id: r.id,
       username: r.username,
-      secretHash: u8(r.secret_hash),
+      secretHash: plainBytes(r.secret_hash),
       expiresAt: r.expires_at,
     };
   }
@@ -195,7 +194,7 @@ export class ChatStore {
       sender: x.sender,
       recipient: x.recipient,
       kind: x.kind,
-      body: u8(x.body),
+      body: plainBytes(x.body),
       sentAt: Number(x.sent_at),
     }));
   }
@@ -216,7 +215,7 @@ export class ChatStore {
     const [r] = await this.sql`select recipient, kid, sender, envelope from key_envelopes
       where recipient = ${recipient} and kid = ${kid}`;
     return r
-      ? { recipient: r.recipient, kid: r.kid, sender: r.sender, envelope: u8(r.envelope) }
+      ? { recipient: r.recipient, kid: r.kid, sender: r.sender, envelope: plainBytes(r.envelope) }
       : null;
   }
 

@@ -3,7 +3,7 @@ import { expect } from "expect";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
 import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
 function user(name: string) {
   return {

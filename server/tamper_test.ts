@@ -7,7 +7,7 @@
  * receiving normal messages.
  */
 import { expect } from "expect";
-import { Packr } from "msgpackr";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
 import {
   createSessionKey,
@@ -28,11 +28,11 @@ import {
   RawPeer,
   type ServerProcess,
   startServerProcess,
-} from "./test_support.ts";
+} from "@fastchat/testing";
 
 const KDF = 100_000;
 /** How ChatClient packs message bodies. */
-const bodyPackr = new Packr({ useRecords: false, mapsAsObjects: true });
+const bodyPackr = msgpackCodec();
 
 type Target = { host: string; port: number };
 

@@ -18,9 +18,8 @@
 import type { Sql } from "postgres";
 import { parseTicket } from "@fastchat/lib/cluster/ticket_format";
 import { TicketVerifier, type TicketVerifierOptions } from "@fastchat/lib/cluster/ticket_verifier";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
-
-const u8 = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
  * Verifies tickets for one server.
@@ -59,7 +58,7 @@ export class TicketGate {
     if (missUntil !== undefined && missUntil > Date.now()) return;
     const rows = await this.#sql`select public_key from lb_keys where key_id = ${keyId}`;
     if (rows.length > 0) {
-      this.#verifier.addKey(u8(rows[0].public_key));
+      this.#verifier.addKey(plainBytes(rows[0].public_key));
       this.#misses.delete(keyId);
     } else {
       if (this.#misses.size > 10_000) this.#misses.clear();

@@ -14,7 +14,7 @@ import { ServerConnection } from "@fastchat/client/server_connection";
 import { ClientSession, type SessionContext } from "./client_session.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { TicketGate } from "./ticket_gate.ts";
-import { openTestDb } from "./test_support.ts";
+import { openTestDb } from "@fastchat/testing";
 
 Deno.test("tickets: a full replay cache reaches the client as RATE_LIMITED with retryMs", async () => {
   const db = await openTestDb("pglite");

@@ -7,7 +7,7 @@ import { expect } from "expect";
 import postgres from "postgres";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
-import { DB_KINDS, openTestDb, RawPeer, startServerProcess } from "./test_support.ts";
+import { DB_KINDS, openTestDb, RawPeer, startServerProcess } from "@fastchat/testing";
 
 for (const kind of DB_KINDS) {
   Deno.test({

@@ -15,7 +15,7 @@ import {
   type ServerProcess,
   startServerProcess,
   type TestDb,
-} from "./test_support.ts";
+} from "@fastchat/testing";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLIENT_MAIN = fileURLToPath(new URL("../client/main.ts", import.meta.url));

@@ -4,7 +4,7 @@ import { connectStore } from "@fastchat/db/connect";
 import type { Logger } from "@fastchat/lib/logger";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type MessageRef, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "./test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { type WriteBehindOptions, WriteBehindQueue } from "./write_behind_queue.ts";
 
 function message(id: string, bytes = 100): StoredMessage {

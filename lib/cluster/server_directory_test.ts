@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, openTestDb } from "../../server/test_support.ts";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { allServers, heartbeatFresh, heartbeatStale, liveServers } from "./server_directory.ts";
 import { LIVENESS_MS } from "./timing.ts";
 

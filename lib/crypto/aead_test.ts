@@ -1,5 +1,4 @@
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
 import {
   generateMessageKeyBytes,
   importMessageKey,
@@ -8,28 +7,9 @@ import {
   sealMessage,
   sealMessageSubtle,
 } from "./aead.ts";
+import { codeOf } from "@fastchat/testing/assert_code";
 
 const enc = new TextEncoder();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
-
-async function asyncCodeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
 
 Deno.test("sealMessage/openMessage round trip, layout and fresh IVs", () => {
   const key = importMessageKey(generateMessageKeyBytes());
@@ -111,13 +91,13 @@ Deno.test("openMessageSubtle fails with DECRYPT_FAILED", async () => {
   const { iv, ct } = sealMessage(key, enc.encode("hello"), aad);
   const bad = ct.slice();
   bad[0] ^= 1;
-  expect(await asyncCodeOf(() => openMessageSubtle(key, iv, bad, aad))).toBe("DECRYPT_FAILED");
-  expect(await asyncCodeOf(() => openMessageSubtle(key, iv, ct, new Uint8Array(0)))).toBe(
+  expect(await codeOf(() => openMessageSubtle(key, iv, bad, aad))).toBe("DECRYPT_FAILED");
+  expect(await codeOf(() => openMessageSubtle(key, iv, ct, new Uint8Array(0)))).toBe(
     "DECRYPT_FAILED",
   );
   const other = importMessageKey(generateMessageKeyBytes());
-  expect(await asyncCodeOf(() => openMessageSubtle(other, iv, ct, aad))).toBe("DECRYPT_FAILED");
-  expect(await asyncCodeOf(() => openMessageSubtle(key, iv, ct.subarray(0, 10), aad))).toBe(
+  expect(await codeOf(() => openMessageSubtle(other, iv, ct, aad))).toBe("DECRYPT_FAILED");
+  expect(await codeOf(() => openMessageSubtle(key, iv, ct.subarray(0, 10), aad))).toBe(
     "DECRYPT_FAILED",
   );
 });

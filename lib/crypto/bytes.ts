@@ -3,7 +3,8 @@
  * concatenation, constant-time comparison and secure random bytes.
  *
  * Every function returns a plain `Uint8Array` (never a Node `Buffer`, whose
- * `slice` aliases memory) so callers can treat results as owned copies.
+ * `slice` aliases memory) so callers can treat results as owned copies;
+ * {@link plainBytes} is the one view, for bytes the caller already owns.
  *
  * @example
  * ```ts
@@ -151,6 +152,22 @@ export function toHex(b: Uint8Array): string {
  */
 export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? b as Uint8Array<ArrayBuffer> : new Uint8Array(b);
+}
+
+/**
+ * A plain `Uint8Array` over the same memory as `b`, without copying: turns
+ * the Node `Buffer`s that postgres.js returns for `bytea` columns into the
+ * Uint8Arrays the rest of FastChat works with (and `toEqual` compares).
+ *
+ * @example
+ * ```ts
+ * import { plainBytes } from "@fastchat/lib/crypto/bytes";
+ * declare const row: { public_key: Uint8Array };
+ * const publicKey = plainBytes(row.public_key);
+ * ```
+ */
+export function plainBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

@@ -1,10 +1,11 @@
+import { Buffer } from "node:buffer";
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
 import {
   bufferSource,
   concatBytes,
   constantTimeEqual,
   fromBase64Url,
+  plainBytes,
   randomBytes,
   toBase64Url,
   toHex,
@@ -12,16 +13,7 @@ import {
   utf8DecodeStrict,
   utf8Encode,
 } from "./bytes.ts";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
+import { codeOf } from "@fastchat/testing/assert_code";
 
 Deno.test("utf8 round trip, lenient vs strict decoding", () => {
   const s = "héllo 👋 \u0000";
@@ -104,4 +96,15 @@ Deno.test("bufferSource keeps ArrayBuffer views and copies shared ones", () => {
   const copy = bufferSource(shared);
   expect(copy.buffer).toBeInstanceOf(ArrayBuffer);
   expect(copy).toEqual(new Uint8Array([4, 5, 6]));
+});
+
+Deno.test("plainBytes: a Uint8Array view of a Buffer's bytes, no copy", () => {
+  const pool = Buffer.from([9, 1, 2, 3, 9]);
+  const buf = pool.subarray(1, 4);
+  const plain = plainBytes(buf);
+  expect(Object.getPrototypeOf(plain)).toBe(Uint8Array.prototype);
+  expect(plain).toEqual(new Uint8Array([1, 2, 3]));
+  buf[0] = 7; // the same memory
+  expect(plain[0]).toBe(7);
+  expect(plain.byteOffset).toBe(buf.byteOffset);
 });

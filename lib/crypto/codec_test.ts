@@ -1,16 +1,6 @@
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
 import { BinaryReader, BinaryWriter, canonicalBytes } from "./codec.ts";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
+import { codeOf } from "@fastchat/testing/assert_code";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 

@@ -1,17 +1,7 @@
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
 import { generateMessageKeyBytes, importMessageKey, sealMessage } from "./aead.ts";
 import { decryptText, encryptText, messageAad, type MessageAadFields } from "./dm_cipher.ts";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
+import { codeOf } from "@fastchat/testing/assert_code";
 
 const key = importMessageKey(generateMessageKeyBytes());
 const meta: MessageAadFields = {

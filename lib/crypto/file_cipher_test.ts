@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
+import { codeOf } from "@fastchat/testing";
 import {
   FILE_CHUNK_BYTES,
   FILE_CHUNK_OVERHEAD,
@@ -9,15 +9,6 @@ import {
   openFileChunk,
   sealFileChunk,
 } from "./file_cipher.ts";
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof FastChatError ? e.code : `not FastChatError: ${e}`;
-  }
-  return undefined;
-}
 
 Deno.test("file chunks round-trip and carry a fixed overhead", () => {
   const fk = newFileKey();
@@ -32,14 +23,14 @@ Deno.test("file chunks round-trip and carry a fixed overhead", () => {
 Deno.test("a chunk opens only at its own index, with its own last flag, in its own file", () => {
   const fk = newFileKey();
   const sealed = sealFileChunk(fk, 2, false, new Uint8Array([1, 2, 3]));
-  expect(code(() => openFileChunk(fk, 3, false, sealed))).toBe("DECRYPT_FAILED"); // reordered
-  expect(code(() => openFileChunk(fk, 2, true, sealed))).toBe("DECRYPT_FAILED"); // truncation
+  expect(codeOf(() => openFileChunk(fk, 3, false, sealed))).toBe("DECRYPT_FAILED"); // reordered
+  expect(codeOf(() => openFileChunk(fk, 2, true, sealed))).toBe("DECRYPT_FAILED"); // truncation
   const other = fileKeyFrom(fk.raw, crypto.getRandomValues(new Uint8Array(16)));
-  expect(code(() => openFileChunk(other, 2, false, sealed))).toBe("DECRYPT_FAILED"); // other file
+  expect(codeOf(() => openFileChunk(other, 2, false, sealed))).toBe("DECRYPT_FAILED"); // other file
   const flipped = sealed.slice();
   flipped[flipped.length - 20] ^= 1;
-  expect(code(() => openFileChunk(fk, 2, false, flipped))).toBe("DECRYPT_FAILED");
-  expect(code(() => openFileChunk(fk, 2, false, sealed.subarray(0, 20)))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => openFileChunk(fk, 2, false, flipped))).toBe("DECRYPT_FAILED");
+  expect(codeOf(() => openFileChunk(fk, 2, false, sealed.subarray(0, 20)))).toBe("DECRYPT_FAILED");
   expect(openFileChunk(fk, 2, false, sealed)).toEqual(new Uint8Array([1, 2, 3]));
 });
 
@@ -49,13 +40,13 @@ Deno.test("chunk counts: an empty file is one empty last chunk", () => {
   expect(fileChunkCount(FILE_CHUNK_BYTES)).toBe(1);
   expect(fileChunkCount(FILE_CHUNK_BYTES + 1)).toBe(2);
   expect(fileChunkCount(100 * 1024 * 1024)).toBe(400);
-  expect(code(() => fileChunkCount(-1))).toBe("BAD_REQUEST");
-  expect(code(() => fileChunkCount(1.5))).toBe("BAD_REQUEST");
+  expect(codeOf(() => fileChunkCount(-1))).toBe("BAD_REQUEST");
+  expect(codeOf(() => fileChunkCount(1.5))).toBe("BAD_REQUEST");
 });
 
 Deno.test("bad key material is refused", () => {
   const fk = newFileKey();
-  expect(code(() => fileKeyFrom(fk.raw, new Uint8Array(15)))).toBe("BAD_REQUEST");
-  expect(code(() => fileKeyFrom(new Uint8Array(31), fk.id))).toBe("BAD_REQUEST");
-  expect(code(() => sealFileChunk(fk, -1, false, new Uint8Array(1)))).toBe("BAD_REQUEST");
+  expect(codeOf(() => fileKeyFrom(fk.raw, new Uint8Array(15)))).toBe("BAD_REQUEST");
+  expect(codeOf(() => fileKeyFrom(new Uint8Array(31), fk.id))).toBe("BAD_REQUEST");
+  expect(codeOf(() => sealFileChunk(fk, -1, false, new Uint8Array(1)))).toBe("BAD_REQUEST");
 });

@@ -1,5 +1,4 @@
 import { expect } from "expect";
-import { FastChatError } from "../errors.ts";
 import { msgpackBombs } from "../msgpack_bombs.ts";
 import { toBase64Url, toHex } from "./bytes.ts";
 import {
@@ -12,16 +11,7 @@ import {
   peekEnvelope,
   spkiFingerprint,
 } from "./session_envelope.ts";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastChatError);
-    return (e as FastChatError).code;
-  }
-  return undefined;
-}
+import { codeOf } from "@fastchat/testing/assert_code";
 
 function sample(over: Partial<EnvelopeFields> = {}): EnvelopeFields {
   return {

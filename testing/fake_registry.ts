@@ -1,11 +1,11 @@
 /**
- * Test support for the load balancer (not published): fake registry rows,
- * so tests can simulate live, stale and draining chat servers without
- * running them, and a started-and-stopped {@link LoadBalancer}.
+ * Fake rows of the server registry (the `servers` table), so tests can show
+ * the load balancer and the servers live, stale and draining chat servers
+ * without running them.
  *
  * @example
  * ```ts
- * import { insertServer } from "./test_support.ts";
+ * import { insertServer } from "@fastchat/testing";
  * declare const sql: import("postgres").Sql;
  * await insertServer(sql, { id: "fc-1", port: 7701 });
  * await insertServer(sql, { id: "fc-old", port: 7702, ageMs: 10_000 }); // dead
@@ -13,9 +13,6 @@
  * @module
  */
 import type { Sql } from "postgres";
-import { connectStore } from "@fastchat/db/connect";
-import { LoadBalancer, type LoadBalancerOptions } from "./lb_server.ts";
-import { TicketSigner } from "./ticket_signer.ts";
 
 /** A fake registry row; `ageMs` is how old its heartbeat is (default 0: live). */
 export interface FakeServer {
@@ -27,7 +24,18 @@ export interface FakeServer {
   ageMs?: number;
 }
 
-/** Inserts (or replaces) a `servers` row with its heartbeat `ageMs` ago by the database clock. */
+/**
+ * Inserts (or replaces) a `servers` row with its heartbeat `ageMs` ago by
+ * the database clock (its peer port is `port + 1000`, its key all zeros).
+ *
+ * @example
+ * ```ts
+ * import { insertServer } from "@fastchat/testing";
+ * declare const sql: import("postgres").Sql;
+ * await insertServer(sql, { id: "fc-1", port: 7701, clients: 3 });
+ * await insertServer(sql, { id: "fc-2", port: 7702, draining: true });
+ * ```
+ */
 export async function insertServer(sql: Sql, s: FakeServer): Promise<void> {
   const host = s.host ?? "127.0.0.1";
   const clients = s.clients ?? 0;
@@ -40,27 +48,4 @@ export async function insertServer(sql: Sql, s: FakeServer): Promise<void> {
     on conflict (id) do update set host = excluded.host, port = excluded.port,
       clients = excluded.clients, draining = excluded.draining,
       heartbeat_at = excluded.heartbeat_at`;
-}
-
-/** Runs `fn` with a load balancer on a free port over the database at `url`. */
-export async function withLoadBalancer(
-  url: string,
-  opts: Partial<LoadBalancerOptions>,
-  fn: (lb: LoadBalancer, sql: Sql) => Promise<void>,
-): Promise<void> {
-  const sql = connectStore(url, { max: 2 });
-  let lb: LoadBalancer | undefined;
-  try {
-    lb = await LoadBalancer.start({
-      sql,
-      signer: opts.signer ?? await TicketSigner.generate(),
-      port: 0,
-      rate: 0,
-      ...opts,
-    });
-    await fn(lb, sql);
-  } finally {
-    await lb?.close();
-    await sql.end();
-  }
 }
