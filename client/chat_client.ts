@@ -25,13 +25,18 @@
  */
 import type { Identity } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ServerFrame } from "@fastchat/lib/protocol";
+import type { ClientFrameOf, ServerFrame } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
 import { Outbox, type OutboxFrame, type Receipt } from "./outbox.ts";
-import { sealDirectMessage } from "./message_body.ts";
+import { sealDirectContent } from "./message_body.ts";
+import { encodeContent } from "./message_content.ts";
+import { GroupChat } from "./group_chat.ts";
+import { downloadsDir, FileTransfers } from "./file_transfers.ts";
+import { SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
+import { checkGroupName } from "./group_name.ts";
 import type { ServerConnection } from "./server_connection.ts";
 import { type ServerTarget, SessionConnector } from "./session_connector.ts";
 import { StateSaver } from "./state_saver.ts";
@@ -88,6 +93,9 @@ export class ChatClient {
   readonly #outbox = new Outbox();
   readonly #inbox: Inbox;
   readonly #saver: StateSaver;
+  readonly #ring = new SenderKeyRing();
+  readonly #groups: GroupChat;
+  readonly #files: FileTransfers;
   #session: Session | null = null;
 
   constructor(opts: ChatClientOptions) {
@@ -114,15 +122,35 @@ export class ChatClient {
       newIdentity: opts.newIdentity,
       emit,
     });
+    this.#files = new FileTransfers({
+      request: (f) => this.#link.request(f),
+      emit,
+      downloads: () => downloadsDir(this.#requireSession().home.dir),
+    });
+    this.#groups = new GroupChat({
+      me: () => this.#requireSession().user,
+      request: (r) => this.#link.request({ t: "group", ...r }),
+      sendDirect: (to, content) => this.#sendDirect(to, content, null),
+      sendFrame: (frame) => this.#queue(frame),
+      ring: this.#ring,
+      onChange: () => this.#saver.schedule(),
+    });
     this.#inbox = new Inbox({
       emit,
-      sendAcks: (items) => this.#link.send({ t: "ack", items }),
+      sendAcks: (items, groups) =>
+        this.#link.send(groups ? { t: "ack", items, groups } : { t: "ack", items }),
       history: opts.history !== false,
+      senderKeys: this.#ring,
+      onChange: () => this.#saver.schedule(),
+      onGroupEvent: (ev) => this.#groups.onEvent(ev),
+      onFile: (m) => this.#files.download(m),
     });
     this.#saver = new StateSaver({
       write: async () => {
         const s = this.#session;
-        if (s) await s.home.writeState(s.vaultKey, s.keys.snapshot());
+        if (!s) return;
+        await s.home.writeState(s.vaultKey, s.keys.snapshot());
+        await s.home.writeGroupKeys(s.vaultKey, this.#ring.snapshot());
       },
       onError: (e) => emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` }),
     });
@@ -179,6 +207,16 @@ export class ChatClient {
       onChange: () => this.#saver.schedule(),
     }, state);
     await this.#inbox.rememberHistory(s);
+    try {
+      this.#ring.load(await s.home.readGroupKeys<SenderKeySnapshot>(s.vaultKey));
+    } catch (e) {
+      this.#ring.load(null);
+      this.#emit({
+        event: "error",
+        code: FastChatError.from(e).code,
+        message: `group keys unreadable (${e}); members will send them again`,
+      });
+    }
     this.#session = { ...s, keys };
     // What a previous run of this user left unconfirmed (a crash) goes out again.
     for (const frame of await this.#outbox.attach(s.home.outboxStorage(s.vaultKey))) {
@@ -203,12 +241,90 @@ export class ChatClient {
     this.#inbox.stop();
   }
 
-  /** Encrypts and sends a direct message; resolves with its id once queued. */
+  /**
+   * Encrypts and sends a message to a user, or to a group written `#name`;
+   * resolves with its id once queued.
+   */
   async send(to: string, text: string): Promise<string> {
+    this.#requireSession();
+    if (to.startsWith("#")) {
+      return await this.#groups.send(
+        checkGroupName(to.slice(1)),
+        encodeContent({ type: "text", text }),
+      );
+    }
+    return await this.#sendDirect(to, encodeContent({ type: "text", text }), text);
+  }
+
+  /**
+   * A group request: `create` (with `users`), `add`, `remove`, `promote`
+   * (with `user`), `leave`, `members`, `list`. The listings emit `members` /
+   * `groups` events and resolve with them.
+   */
+  async group(
+    op: "create" | "add" | "remove" | "promote" | "leave" | "members" | "list",
+    group?: string,
+    arg?: string | string[],
+  ): Promise<void> {
+    this.#requireSession();
+    const name = group === undefined ? undefined : checkGroupName(group.replace(/^#/, ""));
+    const ok = await this.#groups.request({
+      op,
+      group: name,
+      ...(Array.isArray(arg) ? { users: arg } : arg === undefined ? {} : { user: arg }),
+    });
+    if (op === "members" && name) {
+      this.#emit({
+        event: "members",
+        group: name,
+        members: (ok.members ?? []).map(([user, admin]) => ({ user, admin })),
+      });
+    }
+    if (op === "list") {
+      this.#emit({
+        event: "groups",
+        groups: (ok.groups ?? []).map(([n, admin, members]) => ({ name: n, admin, members })),
+      });
+    }
+  }
+
+  /**
+   * Sends the file at `path` to a user or `#group`: uploaded encrypted in
+   * chunks, then its key and description go in an end-to-end-encrypted
+   * message. Resolves with the message id once queued.
+   */
+  async sendFile(to: string, path: string): Promise<string> {
+    this.#requireSession();
+    const group = to.startsWith("#") ? checkGroupName(to.slice(1)) : null;
+    if (!group) checkUsername(to);
+    const { description } = await this.#files.upload(path);
+    const content = encodeContent({ type: "file", file: description });
+    if (group) return await this.#groups.send(group, content, description.file);
+    return await this.#sendDirect(to, content, null, description.file);
+  }
+
+  /** Queues a sealed frame: outbox first (durable), then the wire. */
+  async #queue(frame: ClientFrameOf<"send">): Promise<void> {
+    const { written } = await this.#outbox.enqueue(frame);
+    this.#link.send(frame);
+    written.catch((e) =>
+      this.#emit({ event: "error", code: "INTERNAL", id: frame.id, message: `outbox: ${e}` })
+    );
+    await this.#link.writable();
+  }
+
+  /** Seals content to `to` and sends it; `text` (when it is a text) goes to the history. */
+  async #sendDirect(
+    to: string,
+    content: Uint8Array,
+    text: string | null,
+    file?: string,
+  ): Promise<string> {
     const s = this.#requireSession();
     checkUsername(to);
     const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
-    const frame = sealDirectMessage(s.user, to, text, key);
+    const frame = sealDirectContent(s.user, to, content, key);
+    if (file !== undefined) frame.file = file;
     const { id, ts } = frame;
     // The outbox log is written (batched with the sends of the next 5 ms)
     // while the frame goes out, and the history only after it: a message
@@ -218,7 +334,7 @@ export class ChatClient {
     this.#link.send(frame);
     written.then(
       () => {
-        if (this.#opts.history === false) return;
+        if (this.#opts.history === false || text === null) return;
         s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
           .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }));
       },
@@ -319,6 +435,8 @@ export class ChatClient {
     switch (f.t) {
       case "msg":
         return this.#inbox.push(f);
+      case "chunk":
+        return this.#files.onChunk(f);
       case "sent":
         for (const frame of this.#outbox.confirm(f.ids)) this.#confirmed(frame);
         return;

@@ -20,7 +20,12 @@ export type Command =
   | { cmd: "open"; user: string }
   | { cmd: "history"; user: string; n: number }
   | { cmd: "verify"; user: string }
-  | { cmd: "trust"; user: string };
+  | { cmd: "trust"; user: string }
+  | { cmd: "group"; op: "create"; group: string; users: string[] }
+  | { cmd: "group"; op: "add" | "remove" | "promote"; group: string; user: string }
+  | { cmd: "group"; op: "leave" | "members"; group: string }
+  | { cmd: "group"; op: "list" }
+  | { cmd: "send"; to: string; path: string };
 
 /** Help text listing every command. */
 export const HELP_TEXT: string = `Commands:
@@ -33,9 +38,44 @@ export const HELP_TEXT: string = `Commands:
   /verify <user>                show the safety number to compare with <user>
                                 (after a key change: the new key's next to the old)
   /trust <user>                 accept <user>'s changed keys (after /verify); unblocks them
+  /msg #<group> <text>          send to a group (/open #<group> to stay there)
+  /group create <name> [user...] create a group (you are its admin)
+  /group add|remove|promote <name> <user>   manage members (admins only)
+  /group leave <name>           leave a group
+  /group members <name>         list a group's members
+  /group list                   list your groups
+  /send <user|#group> <path>    send a file (any size up to the server's limit)
   /whoami                       show your user, server id and server address
   /help                         this help
   /quit                         leave (after pending messages are confirmed)`;
+
+function groupName(s: string | undefined): string {
+  if (s === undefined) usage("/group <create|add|remove|promote|leave|members|list> …");
+  return s.startsWith("#") ? s.slice(1) : s;
+}
+
+function parseGroup(args: string[]): Command {
+  const [op, name, ...more] = args;
+  switch (op) {
+    case "create":
+      if (name === undefined) usage("/group create <name> [user...]");
+      return { cmd: "group", op, group: groupName(name), users: more };
+    case "add":
+    case "remove":
+    case "promote":
+      if (name === undefined || more.length !== 1) usage(`/group ${op} <name> <user>`);
+      return { cmd: "group", op, group: groupName(name), user: more[0] };
+    case "leave":
+    case "members":
+      if (name === undefined || more.length > 0) usage(`/group ${op} <name>`);
+      return { cmd: "group", op, group: groupName(name) };
+    case "list":
+      if (name !== undefined) usage("/group list");
+      return { cmd: "group", op };
+    default:
+      usage("/group <create|add|remove|promote|leave|members|list> …");
+  }
+}
 
 function usage(text: string): never {
   throw new FastChatError("BAD_REQUEST", `usage: ${text}`);
@@ -87,8 +127,15 @@ export function parseCommand(line: string, openPeer: string | null): Command {
       if (!mm) usage("/msg <user> <text>");
       return { cmd: "msg", to: mm[1], text: mm[2] };
     }
+    case "group":
+      return parseGroup(args);
+    case "send": {
+      const mm = /^(\S+)\s+(.+)$/s.exec(rest);
+      if (!mm) usage("/send <user|#group> <path>");
+      return { cmd: "send", to: mm[1], path: mm[2].trim() };
+    }
     case "open":
-      if (args.length !== 1) usage("/open <user>");
+      if (args.length !== 1) usage("/open <user|#group>");
       return { cmd: "open", user: args[0] };
     case "history": {
       if (args.length < 1 || args.length > 2) usage("/history <user> [n]");

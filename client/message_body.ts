@@ -14,7 +14,14 @@
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
-import { encryptText, randomBytes, toBase64Url } from "@fastchat/lib/crypto";
+import {
+  messageAad,
+  type MessageKey,
+  randomBytes,
+  sealMessage,
+  toBase64Url,
+  utf8Encode,
+} from "@fastchat/lib/crypto";
 import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
 import type { OutgoingKey } from "./key_manager.ts";
 
@@ -95,16 +102,34 @@ export function sealDirectMessage(
   text: string,
   key: OutgoingKey,
 ): ClientFrameOf<"send"> {
+  return sealDirectContent(from, to, utf8Encode(text), key);
+}
+
+/**
+ * Like {@link sealDirectMessage} for encoded content (client/message_content.ts):
+ * text, a group sender key, or a file's description.
+ *
+ * @example
+ * ```ts
+ * import { sealDirectContent } from "@fastchat/client/message_body";
+ * import type { OutgoingKey } from "@fastchat/client/key_manager";
+ * declare const key: OutgoingKey;
+ * const frame = sealDirectContent("alice", "bob", new TextEncoder().encode("hi"), key);
+ * ```
+ */
+export function sealDirectContent(
+  from: string,
+  to: string,
+  content: Uint8Array,
+  key: OutgoingKey,
+): ClientFrameOf<"send"> {
   const id = toBase64Url(randomBytes(16));
   const ts = Date.now();
-  const { iv, ct } = encryptText(key.key, text, {
-    kind: "dm",
-    from,
-    to,
-    id,
-    sentAt: ts,
-    kid: key.kid,
-  });
+  const { iv, ct } = sealMessage(
+    key.key,
+    content,
+    messageAad({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
+  );
   const frame: ClientFrameOf<"send"> = {
     t: "send",
     id,
@@ -118,4 +143,34 @@ export function sealDirectMessage(
     frame.env = key.env;
   }
   return frame;
+}
+
+/**
+ * Seals encoded content to `group` under the sender's group key `kid`/`key`:
+ * encrypted once, the same bytes reach every member.
+ *
+ * @example
+ * ```ts
+ * import { sealGroupContent } from "@fastchat/client/message_body";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const frame = sealGroupContent("alice", "team", new TextEncoder().encode("hi"), "sk-0123456789", key);
+ * frame.kind; // "group"
+ * ```
+ */
+export function sealGroupContent(
+  from: string,
+  group: string,
+  content: Uint8Array,
+  kid: string,
+  key: MessageKey,
+): ClientFrameOf<"send"> {
+  const id = toBase64Url(randomBytes(16));
+  const ts = Date.now();
+  const { iv, ct } = sealMessage(
+    key,
+    content,
+    messageAad({ kind: "group", from, to: group, id, sentAt: ts, kid }),
+  );
+  return { t: "send", id, to: group, kind: "group", ts, body: packBody(kid, iv, ct) };
 }

@@ -94,6 +94,12 @@ export class SenderKeyRing {
     return k;
   }
 
+  /** My current key for `group` if it exists and is not stale (never creates one). */
+  currentKey(group: string): SenderKey | undefined {
+    const k = this.#mine.get(group);
+    return k && !k.stale ? k : undefined;
+  }
+
   /** Members (other than `me`) that do not have my current key yet. */
   membersWithout(group: string, members: Iterable<string>, me: string): string[] {
     const k = this.#current(group);
@@ -155,14 +161,22 @@ export class SenderKeyRing {
   /** Rebuilds a ring from {@link snapshot} data. */
   static restore(s: SenderKeySnapshot): SenderKeyRing {
     const ring = new SenderKeyRing();
-    for (const [g, [kid, raw, sentTo, stale]] of Object.entries(s.mine)) {
-      ring.#mine.set(g, { ...makeKey(kid, raw), sentTo: new Set(sentTo), stale });
+    ring.load(s);
+    return ring;
+  }
+
+  /** Replaces everything with {@link snapshot} data (or empties the ring). */
+  load(s: SenderKeySnapshot | null): void {
+    this.#mine.clear();
+    this.#theirs.clear();
+    if (!s) return;
+    for (const [g, [kid, raw, sentTo, stale]] of Object.entries(s.mine ?? {})) {
+      this.#mine.set(g, { ...makeKey(kid, raw), sentTo: new Set(sentTo), stale });
     }
-    for (const [g, byMember] of Object.entries(s.theirs)) {
+    for (const [g, byMember] of Object.entries(s.theirs ?? {})) {
       for (const [m, keys] of Object.entries(byMember)) {
-        for (const [kid, raw] of keys) ring.addReceived(g, m, kid, raw);
+        for (const [kid, raw] of keys) this.addReceived(g, m, kid, raw);
       }
     }
-    return ring;
   }
 }

@@ -339,6 +339,15 @@ export class TerminalApp {
       case "trust":
         client.trust(c.user);
         return;
+      case "group":
+        if (c.op === "create") await client.group("create", c.group, c.users);
+        else if (c.op === "list") await client.group("list");
+        else if ("user" in c) await client.group(c.op, c.group, c.user);
+        else await client.group(c.op, c.group);
+        return;
+      case "send":
+        await client.sendFile(c.to, c.path);
+        return;
       case "whoami":
         this.#event({ event: "whoami", ...client.whoami() });
         return;

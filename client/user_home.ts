@@ -156,6 +156,22 @@ export class UserHome {
     return packr.unpack(await openVault(vaultKey, sealed, "state")) as T;
   }
 
+  /** Reads and opens the group sender keys, or null when there are none yet. */
+  async readGroupKeys<T>(vaultKey: CryptoKey): Promise<T | null> {
+    const sealed = await readOrNull(`${this.dir}/groups.sealed`);
+    if (!sealed) return null;
+    return packr.unpack(await openVault(vaultKey, sealed, "groups")) as T;
+  }
+
+  /** Seals and stores the group sender keys atomically. */
+  async writeGroupKeys(vaultKey: CryptoKey, keys: unknown): Promise<void> {
+    await this.#ensure();
+    await writePrivate(
+      `${this.dir}/groups.sealed`,
+      await sealVault(vaultKey, packr.pack(keys), "groups"),
+    );
+  }
+
   /** Seals and stores the client state atomically. */
   async writeState(vaultKey: CryptoKey, state: unknown): Promise<void> {
     await this.#ensure();

@@ -70,6 +70,7 @@ function badKey(message: string, cause?: unknown): FastChatError {
  *
  * @example
  * ```ts
+ * import { TicketVerifier } from "@fastchat/lib/cluster";
  * const signer = await TicketSigner.generate();
  * const verifier = new TicketVerifier([await signer.publicKey()]);
  * const t = await signer.issue({ serverId: "srv-1", host: "127.0.0.1", port: 7701 });
@@ -109,6 +110,7 @@ export class TicketSigner {
    *
    * @example
    * ```ts
+   * const signer = await TicketSigner.generate();
    * const again = await TicketSigner.import(await signer.exportPrivate());
    * ```
    */
@@ -162,6 +164,8 @@ export class TicketSigner {
    *
    * @example
    * ```ts
+   * declare const path: string;
+   * const signer = await TicketSigner.generate();
    * await Deno.writeFile(path, await signer.exportPrivate(), { mode: 0o600 });
    * ```
    */
@@ -175,6 +179,7 @@ export class TicketSigner {
    *
    * @example
    * ```ts
+   * const signer = await TicketSigner.generate();
    * const jwk = await signer.exportPrivateJwk();
    * ```
    */
@@ -189,6 +194,8 @@ export class TicketSigner {
    *
    * @example
    * ```ts
+   * import { TicketVerifier } from "@fastchat/lib/cluster";
+   * const signer = await TicketSigner.generate();
    * const verifier = new TicketVerifier([await signer.publicKey()]);
    * ```
    */
@@ -202,6 +209,7 @@ export class TicketSigner {
    *
    * @example
    * ```ts
+   * const signer = await TicketSigner.generate();
    * const ticket = await signer.issue({ serverId: "srv-1", host: "10.0.0.5", port: 7701 });
    * ```
    */

@@ -7,6 +7,7 @@
  * @example
  * ```ts
  * import { type IdleContext, measureIdle, RssSampler, writeIdleRecord } from "./idle_measurement.ts";
+ * import { serverRss } from "./perf_cluster.ts";
  * import { sumProgress } from "./worker_protocol.ts";
  * declare const ctx: IdleContext;
  * const before = await serverRss(ctx.cluster);

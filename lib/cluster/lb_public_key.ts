@@ -8,7 +8,8 @@
  * @example
  * ```ts
  * import { checkLbPublicKey } from "@fastchat/lib/cluster/lb_public_key";
- * const raw = checkLbPublicKey(await signer.publicKey()); // a copy, or throws INVALID_CONFIG
+ * declare const lbPublicKey: Uint8Array; // e.g. read from the LB key store
+ * const raw = checkLbPublicKey(lbPublicKey); // a copy, or throws INVALID_CONFIG
  * ```
  * @module
  */
@@ -24,6 +25,8 @@ export { isSmallOrderEd25519Key };
  *
  * @example
  * ```ts
+ * declare const publishedKey: Uint8Array;
+ * const verifierKeys: Uint8Array[] = [];
  * verifierKeys.push(checkLbPublicKey(publishedKey));
  * ```
  */

@@ -30,7 +30,8 @@ export const DEFAULT_REPLAY_CACHE_ENTRIES = 100_000;
  *
  * @example
  * ```ts
- * const r: ReplayCacheResult = cache.add(nonce, deadline);
+ * const cache = new ReplayCache();
+ * const r: ReplayCacheResult = cache.add("nonce-1", Date.now() + 30_000); // "added"
  * ```
  */
 export type ReplayCacheResult = "added" | "replayed" | "full";
@@ -59,6 +60,7 @@ interface Entry {
  *
  * @example
  * ```ts
+ * declare const nonce: string, expiresAt: number; // from a ticket's claims
  * const cache = new ReplayCache();
  * if (cache.add(nonce, expiresAt) !== "added") throw new Error("replay or busy");
  * ```

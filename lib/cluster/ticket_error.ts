@@ -5,7 +5,10 @@
  *
  * @example
  * ```ts
- * import { ticketRejectReason } from "@fastchat/lib/cluster";
+ * import { type TicketVerifier, ticketRejectReason } from "@fastchat/lib/cluster";
+ * declare const verifier: TicketVerifier, ticket: string;
+ * declare function askLbForANewTicket(): void;
+ * const serverId = "srv-1";
  * try {
  *   await verifier.verify(ticket, { serverId });
  * } catch (e) {
@@ -88,7 +91,13 @@ export function ticketError<R extends TicketRejectReason>(
  *
  * @example
  * ```ts
- * try { await verifier.verify(t, { serverId }); } catch (e) { log(ticketRejectReason(e)); }
+ * import type { TicketVerifier } from "@fastchat/lib/cluster";
+ * declare const verifier: TicketVerifier, t: string;
+ * try {
+ *   await verifier.verify(t, { serverId: "srv-1" });
+ * } catch (e) {
+ *   console.log(ticketRejectReason(e)); // e.g. "expired"; undefined if not a ticket rejection
+ * }
  * ```
  */
 export function ticketRejectReason(e: unknown): TicketRejectReason | undefined {

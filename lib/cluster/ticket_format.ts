@@ -18,6 +18,7 @@
  * @example
  * ```ts
  * import { parseTicket } from "@fastchat/lib/cluster";
+ * declare const ticket: string;
  * const { claims } = parseTicket(ticket); // structure only, NOT verified
  * console.log(claims.serverId, claims.expiresAt);
  * ```
@@ -63,6 +64,9 @@ const BODY_MIN_BYTES = 1 + TICKET_KEY_ID_BYTES + 3 + 3 + 2 + 8 + 8 + TICKET_NONC
  *
  * @example
  * ```ts
+ * import type { TicketVerifier } from "@fastchat/lib/cluster";
+ * declare const verifier: TicketVerifier, ticket: string;
+ * declare function connect(host: string, port: number): void;
  * const c: TicketClaims = await verifier.verify(ticket, { serverId: "srv-1" });
  * connect(c.host, c.port);
  * ```
@@ -92,7 +96,8 @@ export interface TicketClaims {
  *
  * @example
  * ```ts
- * ticketKeyId(await signer.publicKey()) === signer.keyId; // true
+ * declare const lbPublicKey: Uint8Array; // raw 32-byte Ed25519
+ * const keyId = ticketKeyId(lbPublicKey); // 11 base64url chars, the `keyId` of its tickets
  * ```
  */
 export function ticketKeyId(publicKey: Uint8Array): string {
@@ -123,7 +128,8 @@ function checkClaims(c: TicketClaims, fail: (msg: string) => never): void {
  *
  * @example
  * ```ts
- * const body = encodeTicketBody(claims);
+ * declare const claims: TicketClaims;
+ * const body = encodeTicketBody(claims); // throws BAD_REQUEST for invalid claims
  * ```
  */
 export function encodeTicketBody(claims: TicketClaims): Uint8Array<ArrayBuffer> {
@@ -151,6 +157,8 @@ export function encodeTicketBody(claims: TicketClaims): Uint8Array<ArrayBuffer> 
  *
  * @example
  * ```ts
+ * declare const key: CryptoKey; // the LB's Ed25519 private key
+ * declare const body: Uint8Array; // from encodeTicketBody
  * const sig = await crypto.subtle.sign("Ed25519", key, ticketSigningInput(body));
  * ```
  */
@@ -163,6 +171,7 @@ export function ticketSigningInput(body: Uint8Array): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
+ * declare const body: Uint8Array, signature: Uint8Array; // 64-byte Ed25519 signature
  * const ticket = assembleTicket(body, signature);
  * ```
  */
@@ -178,6 +187,7 @@ export function assembleTicket(body: Uint8Array, signature: Uint8Array): string 
  *
  * @example
  * ```ts
+ * declare const ticket: string;
  * const { claims, body, signature }: ParsedTicket = parseTicket(ticket);
  * ```
  */

@@ -20,6 +20,7 @@
  * @example
  * ```ts
  * import { TicketVerifier } from "@fastchat/lib/cluster";
+ * declare const lbPublicKey: Uint8Array, ticket: string;
  * const verifier = new TicketVerifier([lbPublicKey]);
  * const claims = await verifier.verify(ticket, { serverId: "srv-1" });
  * ```
@@ -48,7 +49,9 @@ export const DEFAULT_CLOCK_SKEW_MS = 2_000;
  *
  * @example
  * ```ts
- * const keys: TicketVerifierKeys = new Map([[signer.keyId, await signer.publicKey()]]);
+ * import { ticketKeyId } from "@fastchat/lib/cluster";
+ * declare const lbPublicKey: Uint8Array;
+ * const keys: TicketVerifierKeys = new Map([[ticketKeyId(lbPublicKey), lbPublicKey]]);
  * ```
  */
 export type TicketVerifierKeys =
@@ -100,7 +103,8 @@ function configError(message: string): FastChatError {
  *
  * @example
  * ```ts
- * const verifier = new TicketVerifier([await lb1.publicKey(), await lb2.publicKey()]);
+ * declare const lb1Key: Uint8Array, lb2Key: Uint8Array, ticket: string;
+ * const verifier = new TicketVerifier([lb1Key, lb2Key]);
  * const { host, port } = await verifier.verify(ticket, { serverId: "srv-1" });
  * ```
  */
@@ -146,7 +150,8 @@ export class TicketVerifier {
    *
    * @example
    * ```ts
-   * verifier.addKey(await newLb.publicKey());
+   * declare const verifier: TicketVerifier, newLbKey: Uint8Array;
+   * const keyId = verifier.addKey(newLbKey);
    * ```
    */
   addKey(publicKey: Uint8Array): string {
@@ -161,6 +166,7 @@ export class TicketVerifier {
    *
    * @example
    * ```ts
+   * declare const verifier: TicketVerifier, oldKeyId: string; // a retired LB's key id
    * verifier.removeKey(oldKeyId);
    * ```
    */
@@ -185,6 +191,7 @@ export class TicketVerifier {
    *
    * @example
    * ```ts
+   * declare const verifier: TicketVerifier, ticket: string;
    * const claims = await verifier.verify(ticket, { serverId: "srv-1" });
    * ```
    */
