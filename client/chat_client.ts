@@ -137,8 +137,13 @@ export class ChatClient {
     });
     this.#inbox = new Inbox({
       emit,
-      sendAcks: (items, groups) =>
-        this.#link.send(groups ? { t: "ack", items, groups } : { t: "ack", items }),
+      sendAcks: (items, groups, files) =>
+        this.#link.send({
+          t: "ack",
+          items,
+          ...(groups ? { groups } : {}),
+          ...(files ? { files } : {}),
+        }),
       history: opts.history !== false,
       senderKeys: this.#ring,
       onChange: () => this.#saver.schedule(),

@@ -17,7 +17,7 @@
 import { basename, join } from "node:path";
 import { newFileKey } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ServerFrameOf } from "@fastchat/lib/protocol";
+import { MAX_FETCH_CHUNKS, type ServerFrameOf } from "@fastchat/lib/protocol";
 import type { RequestFrame } from "./session_connector.ts";
 import { Semaphore } from "@fastchat/lib/semaphore";
 import type { ClientEvent } from "./events.ts";
@@ -113,7 +113,10 @@ export class FileTransfers {
         try {
           got = await downloadFile(m.file, this.#d.downloads(), {
             fetch: (file, from, count) => this.#fetch(file, from, count),
-          }, { onProgress: (done, total) => progress(m.id, done, total) });
+          }, {
+            window: MAX_FETCH_CHUNKS,
+            onProgress: (done, total) => progress(m.id, done, total),
+          });
           break;
         } catch (e) {
           const err = FastChatError.from(e);

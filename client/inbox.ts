@@ -43,7 +43,11 @@ export interface InboxSession {
 export interface InboxDeps {
   emit: (e: ClientEvent) => void;
   /** Sends an `ack` frame; false when not connected (acks are kept and retried). */
-  sendAcks: (items: [string, string][], groups?: [string, string][]) => boolean;
+  sendAcks: (
+    items: [string, string][],
+    groups?: [string, string][],
+    files?: [string, string][],
+  ) => boolean;
   /** Group sender keys (received ones are added here). */
   senderKeys?: SenderKeyRing;
   /** The sender keys changed (save them). */
@@ -95,6 +99,8 @@ export class Inbox {
   #idleWaiters: (() => void)[] = [];
   #acks: [string, string][] = [];
   #groupAcks: [string, string][] = [];
+  /** Acknowledged messages that carried a file (the server then releases it). */
+  #fileAcks: [string, string][] = [];
   /** Group messages whose sender key has not arrived yet (unacknowledged, bounded). */
   #awaitingKey: Msg[] = [];
   #ackQueued = false;
@@ -162,12 +168,19 @@ export class Inbox {
   flushAcks(): void {
     this.#ackQueued = false;
     this.#batcher.cancel(this);
-    while (this.#acks.length > 0 || this.#groupAcks.length > 0) {
+    while (this.#acks.length > 0 || this.#groupAcks.length > 0 || this.#fileAcks.length > 0) {
       const items = this.#acks.slice(0, 4096);
       const groups = this.#groupAcks.slice(0, 4096);
-      if (!this.#d.sendAcks(items, groups.length ? groups : undefined)) return;
+      const files = this.#fileAcks.slice(0, 4096);
+      const sent = this.#d.sendAcks(
+        items,
+        groups.length ? groups : undefined,
+        files.length ? files : undefined,
+      );
+      if (!sent) return;
       this.#acks.splice(0, items.length);
       this.#groupAcks.splice(0, groups.length);
+      this.#fileAcks.splice(0, files.length);
     }
   }
 
@@ -343,7 +356,11 @@ export class Inbox {
     this.#queue.push(...mine);
   }
 
-  #file(f: Msg, file: FileDescription, group: string | undefined, ack: () => void): void {
+  #file(f: Msg, file: FileDescription, group: string | undefined, acknowledge: () => void): void {
+    const ack = () => {
+      this.#fileAcks.push([f.from, f.id]);
+      acknowledge();
+    };
     const done = this.#d.onFile?.({ id: f.id, from: f.from, group, file });
     if (!done) {
       ack();
