@@ -41,6 +41,9 @@ const HELP = `Usage: deno task server -- [options]
   --scrypt-n N        scrypt cost for password hashes (default 32768)
   --linger-ms MS      how long a message delivered live waits for the recipient's acknowledgement
                       before it is written to the database (default 1000; 0 = write every message)
+  --max-file-bytes N  largest file a user may send (default 104857600 = 100 MiB)
+  --max-group-members N  largest group (default 1000)
+  --file-retention-hours H  how long a sent file waits for recipients who have not fetched it (default 168)
   --retain            keep delivered messages (marked delivered) instead of deleting them
   --log-level L       debug|info|warn|error (default info)`;
 
@@ -82,6 +85,9 @@ async function main(args: string[]): Promise<void> {
       "scrypt-n": { type: "string" },
       "linger-ms": { type: "string" },
       retain: { type: "boolean", default: false },
+      "max-file-bytes": { type: "string" },
+      "max-group-members": { type: "string" },
+      "file-retention-hours": { type: "string" },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
     },
@@ -129,6 +135,10 @@ async function main(args: string[]): Promise<void> {
       ? { N: positiveInt("scrypt-n", values["scrypt-n"], 32768), r: 8, p: 1 }
       : undefined,
     retain: values.retain,
+    maxFileBytes: positiveInt("max-file-bytes", values["max-file-bytes"], 100 * 1024 * 1024),
+    maxGroupMembers: positiveInt("max-group-members", values["max-group-members"], 1000),
+    fileRetentionMs: positiveInt("file-retention-hours", values["file-retention-hours"], 168) *
+      3600_000,
     lingerMs: values["linger-ms"] === undefined
       ? undefined
       : positiveInt("linger-ms", values["linger-ms"], 1000),

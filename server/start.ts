@@ -21,7 +21,9 @@ const HELP = `Usage: deno task start -- [options]
   --host H            bind address of the load balancer and servers (default 127.0.0.1)
   --db URL            use this PostgreSQL instead of the embedded database
   --db-port P         embedded database port (default 7432)
-  --data DIR          data directory: embedded database and LB key (default ./data)`;
+  --data DIR          data directory: embedded database and LB key (default ./data)
+  --max-file-bytes N  largest file a user may send (default 100 MiB)
+  --max-group-members N  largest group (default 1000)`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -42,6 +44,8 @@ async function main(args: string[]): Promise<void> {
       db: { type: "string" },
       "db-port": { type: "string", default: "7432" },
       data: { type: "string", default: "./data" },
+      "max-file-bytes": { type: "string" },
+      "max-group-members": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -66,6 +70,15 @@ async function main(args: string[]): Promise<void> {
     log: (line) => console.log(`supervisor | ${line}`),
     echo: true,
     waitForMesh: false,
+    serverArgs: [
+      ...(values["max-file-bytes"] === undefined
+        ? []
+        : ["--max-file-bytes", String(count("max-file-bytes", values["max-file-bytes"], 1))]),
+      ...(values["max-group-members"] === undefined ? [] : [
+        "--max-group-members",
+        String(count("max-group-members", values["max-group-members"], 2)),
+      ]),
+    ],
   });
   let stopping: Promise<void> | null = null;
   const stopAll = (code: number) => {
