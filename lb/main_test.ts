@@ -40,12 +40,17 @@ for (const kind of DB_KINDS) {
       const keyFile = `${dir}/keys/lb-key.json`;
       const sql = connectStore(db.url, { max: 1 });
       const common = ["--db", db.url, "--key", keyFile];
-      try {
+      // Fake servers count as live for 3.5 s after their last heartbeat, and a
+      // process may take longer than that to start on a loaded machine: the
+      // rows get a fresh heartbeat right before each use.
+      const heartbeat = async () => {
         await insertServer(sql, { id: "fc-a", port: 7901, clients: 3 });
         await insertServer(sql, { id: "fc-b", port: 7902, draining: true });
         await insertServer(sql, { id: "fc-old", port: 7903, ageMs: 60_000 });
-
+      };
+      try {
         const lb = await startLb([...common, "--algorithm", "least-connections"]);
+        await heartbeat();
         const [, id, host, port] = lb.match;
         expect(id).toBe(`lb-${port}`);
         const tk = await requestTicket({ host, port: Number(port) });
@@ -56,6 +61,7 @@ for (const kind of DB_KINDS) {
         const keyId = JSON.parse(await Deno.readTextFile(keyFile)).keyId;
         expect((await sql`select key_id from lb_keys`).map((r) => r.key_id)).toEqual([keyId]);
 
+        await heartbeat();
         const status = await run(["status", "--db", db.url]);
         expect(status.code).toBe(0);
         const lines = status.stdout.trim().split("\n");
@@ -69,6 +75,7 @@ for (const kind of DB_KINDS) {
 
         // Restart with the same key file: same key id, nothing new in lb_keys.
         const again = await startLb(common);
+        await heartbeat();
         const tk2 = await requestTicket({ host: again.match[2], port: Number(again.match[3]) });
         expect(tk2.server).toBe("fc-a");
         expect(JSON.parse(await Deno.readTextFile(keyFile)).keyId).toBe(keyId);
