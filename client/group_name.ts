@@ -18,7 +18,7 @@ import { GROUP_NAME_RE } from "@fastchat/lib/protocol";
  *
  * @example
  * ```ts
- * checkGroupName("Team"); // throws INVALID_GROUP_NAME (capitals)
+ * checkGroupName("release-2.0"); // "release-2.0" ("Team" would throw INVALID_GROUP_NAME)
  * ```
  */
 export function checkGroupName(name: string): string {

@@ -161,9 +161,10 @@ export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
+ * import { Buffer } from "node:buffer";
  * import { plainBytes } from "@fastchat/lib/crypto/bytes";
- * declare const row: { public_key: Uint8Array };
- * const publicKey = plainBytes(row.public_key);
+ * const row = { public_key: Buffer.from([1, 2, 3]) }; // as postgres.js returns bytea
+ * const publicKey = plainBytes(row.public_key); // Uint8Array [1, 2, 3], same memory
  * ```
  */
 export function plainBytes(b: Uint8Array): Uint8Array {
