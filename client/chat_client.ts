@@ -95,6 +95,8 @@ export class ChatClient {
   readonly #saver: StateSaver;
   readonly #ring = new SenderKeyRing();
   readonly #groups: GroupChat;
+  /** Ids of messages the client sends for itself (group keys): no sent/delivered events. */
+  readonly #internal = new Set<string>();
   readonly #files: FileTransfers;
   #session: Session | null = null;
 
@@ -130,7 +132,7 @@ export class ChatClient {
     this.#groups = new GroupChat({
       me: () => this.#requireSession().user,
       request: (r) => this.#link.request({ t: "group", ...r }),
-      sendDirect: (to, content) => this.#sendDirect(to, content, null),
+      sendDirect: (to, content) => this.#sendDirect(to, content, null, undefined, true),
       sendFrame: (frame) => this.#queue(frame),
       ring: this.#ring,
       onChange: () => this.#saver.schedule(),
@@ -308,6 +310,11 @@ export class ChatClient {
     return await this.#sendDirect(to, content, null, description.file);
   }
 
+  #markInternal(id: string): void {
+    if (this.#internal.size >= 10_000) this.#internal.delete(this.#internal.values().next().value!);
+    this.#internal.add(id);
+  }
+
   /** Queues a sealed frame: outbox first (durable), then the wire. */
   async #queue(frame: ClientFrameOf<"send">): Promise<void> {
     const { written } = await this.#outbox.enqueue(frame);
@@ -324,12 +331,14 @@ export class ChatClient {
     content: Uint8Array,
     text: string | null,
     file?: string,
+    internal = false,
   ): Promise<string> {
     const s = this.#requireSession();
     checkUsername(to);
     const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
     const frame = sealDirectContent(s.user, to, content, key);
     if (file !== undefined) frame.file = file;
+    if (internal) this.#markInternal(frame.id);
     const { id, ts } = frame;
     // The outbox log is written (batched with the sends of the next 5 ms)
     // while the frame goes out, and the history only after it: a message
@@ -467,7 +476,9 @@ export class ChatClient {
     const stored: [string, string][] = [];
     for (const r of receipts) {
       if (r.confirmed) this.#confirmed(r.confirmed); // a receipt also confirms a pending message
-      if (r.show) this.#emit({ event: "delivered", id: r.id, to: r.to });
+      if (r.show && !this.#internal.has(r.id)) {
+        this.#emit({ event: "delivered", id: r.id, to: r.to });
+      }
       if (r.stored) stored.push([r.to, r.id]);
     }
     for (let i = 0; i < stored.length; i += 4096) {
@@ -478,6 +489,6 @@ export class ChatClient {
   /** The server took responsibility for `frame` (stored it, or it was delivered). */
   #confirmed(frame: OutboxFrame): void {
     if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
-    this.#emit({ event: "sent", id: frame.id });
+    if (!this.#internal.has(frame.id)) this.#emit({ event: "sent", id: frame.id });
   }
 }

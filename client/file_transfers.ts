@@ -15,7 +15,7 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { newFileKey } from "@fastchat/lib/crypto";
+import { newFileKey, toBase64Url } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import { MAX_FETCH_CHUNKS, type ServerFrameOf } from "@fastchat/lib/protocol";
 import type { RequestFrame } from "./session_connector.ts";
@@ -77,7 +77,7 @@ export class FileTransfers {
           open: async (file, bytes, chunks) =>
             (await this.#d.request({ t: "upload", file, bytes, chunks })).have ?? 0,
           put: (file, idx, data) => this.#d.request({ t: "chunk", file, idx, data }),
-        }, { onProgress: (done, total) => progress(up0(fk.id), done, total) });
+        }, { onProgress: (done, total) => progress(toBase64Url(fk.id), done, total) });
         return {
           description: {
             file: up.file,
@@ -156,18 +156,16 @@ export class FileTransfers {
 
   #progress(name: string, direction: "up" | "down") {
     let last = 0;
+    let finished = false;
     return (id: string, done: number, total: number) => {
-      if (total < PROGRESS_MIN_BYTES) return;
+      if (total < PROGRESS_MIN_BYTES || finished) return;
       const now = Date.now();
       if (done < total && now - last < 200) return;
       last = now;
+      finished = done >= total;
       this.#d.emit({ event: "progress", id, name, done, total, direction });
     };
   }
-}
-
-function up0(id: Uint8Array): string {
-  return Array.from(id.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Where downloads of the user whose home is `dir` go. */

@@ -79,6 +79,10 @@ for (const kind of DB_KINDS) {
           }
           await alice.client.send("#team", "hello team");
           await bob.client.send("#team", "hi from bob");
+          await alice.client.idle();
+          // Handing out sender keys is the client's own business: no sent/delivered for it.
+          expect(alice.log.events.filter((e) => e.event === "sent").length).toBe(1);
+          expect(alice.log.events.filter((e) => e.event === "delivered")).toEqual([]);
           for (const x of [carol, dave]) {
             await x.log.waitFor(() => texts(x.log, "team").length === 2);
             expect(texts(x.log, "team").sort()).toEqual(["alice: hello team", "bob: hi from bob"]);
