@@ -4,6 +4,8 @@ import { clusterCpuSeconds, PERF_AUTH_RATE, serverRss, startPerfCluster } from "
 Deno.test({
   name: "perf cluster: perf's limits, RSS and CPU per process, kill one, logs at stop",
   ignore: Deno.build.os !== "linux",
+  // Off: the cluster's child processes are killed and sampled (/proc) across
+  // the test; their output pipes close after the test body when stop() reaps them.
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -223,8 +223,6 @@ function expectNoStackTrace(text: string): void {
 
 Deno.test({
   name: "compile script: DENORT_BIN naming a missing file exits 1 with the clear message",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
     try {
@@ -247,8 +245,6 @@ Deno.test({
 
 Deno.test({
   name: "compile script: a runtime download that cannot connect exits 1 with the clear message",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     // Force the real download path to fail fast, online or not: an empty Deno
     // cache (no denort in it) and every HTTP(S) request sent to a closed port.
@@ -282,8 +278,6 @@ Deno.test({
 
 Deno.test({
   name: "compile script: usage errors exit 2",
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const r = await runScript(["--only", "bogus"], baseEnv());
     expect(r.code).toBe(2);

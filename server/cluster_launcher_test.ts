@@ -10,6 +10,11 @@ import { requestTicket } from "@fastchat/client/lb_client";
 import { ClusterLauncher } from "./cluster_launcher.ts";
 import { waitForLive } from "./registry_waits.ts";
 
+// Sanitizers off: the launcher's children are supervised processes whose
+// stdout/stderr readers and restart timers outlive a single test step by
+// design (a killed server is restarted in the background); stop() ends them,
+// but Deno's per-test accounting sees the pipes of restarted children opened
+// and closed across steps.
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const FAST = ["--scrypt-n", "1024"];
 

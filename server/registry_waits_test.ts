@@ -3,7 +3,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { describeServers, waitForClients, waitForLive, waitForRegistry } from "./registry_waits.ts";
 import { DB_KINDS, openTestDb } from "@fastchat/testing";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
+const opts = {};
 
 for (const kind of DB_KINDS) {
   Deno.test({

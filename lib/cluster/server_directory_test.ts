@@ -5,7 +5,7 @@ import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { allServers, heartbeatFresh, heartbeatStale, liveServers } from "./server_directory.ts";
 import { LIVENESS_MS } from "./timing.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
+const opts = {};
 
 /** A registry row whose heartbeat is `ageMs` old by the database clock. */
 async function insert(
