@@ -22,7 +22,7 @@ import { ChatClient, type ChatClientOptions } from "./chat_client.ts";
 import { type Command, HELP_TEXT, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
 import type { LineEditor } from "./line_editor.ts";
-import { formatBytes } from "./transfer_bar.ts";
+import { formatBytes, transferBar } from "./transfer_bar.ts";
 
 /** Where commands come from. */
 export type CommandInput =
@@ -189,13 +189,38 @@ export class TerminalApp {
       this.#out(JSON.stringify(e));
       return;
     }
+    if (e.event === "progress") return this.#progress(e);
     const text = formatEvent(e, this.#style, this.#client.user);
     if (text !== null) this.#out(text);
   }
 
+  /** Transfers in progress, shown as a bar in front of the prompt (redrawn in place). */
+  readonly #transfers = new Map<
+    string,
+    { name: string; done: number; total: number; start: number; up: boolean }
+  >();
+
+  #progress(e: Extract<ClientEvent, { event: "progress" }>): void {
+    const t = this.#transfers.get(e.id) ??
+      { name: e.name, done: 0, total: e.total, start: Date.now(), up: e.direction === "up" };
+    t.done = e.done;
+    if (e.done >= e.total) {
+      this.#transfers.delete(e.id);
+      if (t.up) this.#out(this.#style.gray(`uploaded ${e.name} (${formatBytes(e.total)})`));
+    } else this.#transfers.set(e.id, t);
+    if (this.#o.input.kind === "tty") this.#o.input.editor.setPrompt(this.#prompt());
+  }
+
   #prompt(): string {
     const u = this.#client.user;
-    return this.#style.bold(u ? (this.#open ? `${u} → ${this.#open}> ` : `${u}> `) : "fastchat> ");
+    let bars = "";
+    for (const t of this.#transfers.values()) {
+      bars += this.#style.cyan(
+        `${t.up ? "↑" : "↓"}${transferBar({ ...t, elapsedMs: Date.now() - t.start, width: 10 })} `,
+      );
+    }
+    return bars +
+      this.#style.bold(u ? (this.#open ? `${u} → ${this.#open}> ` : `${u}> `) : "fastchat> ");
   }
 
   async #nextLine(): Promise<string | null> {
