@@ -93,8 +93,8 @@ Deno.test("parseCommand: /msg usage errors", () => {
 Deno.test("parseCommand: /open and /verify", () => {
   expect(parseCommand("/open bob", null)).toEqual({ cmd: "open", user: "bob" });
   expect(parseCommand("/verify bob", null)).toEqual({ cmd: "verify", user: "bob" });
-  expect(parseError("/open").message).toBe("usage: /open <user>");
-  expect(parseError("/open bob carol").message).toBe("usage: /open <user>");
+  expect(parseError("/open").message).toBe("usage: /open <user|#group>");
+  expect(parseError("/open bob carol").message).toBe("usage: /open <user|#group>");
   expect(parseError("/verify").message).toBe("usage: /verify <user>");
   expect(parseError("/verify bob carol").message).toBe("usage: /verify <user>");
   expect(parseCommand("/trust bob", null)).toEqual({ cmd: "trust", user: "bob" });
@@ -175,4 +175,38 @@ Deno.test("parseCommand: a bare slash and a non-decimal count are BAD_REQUEST", 
   parseError("/");
   parseError("/ hello");
   parseError("/history bob 0x10");
+});
+
+Deno.test("parseCommand: /group and /send", () => {
+  expect(parseCommand("/group create team bob carol", null)).toEqual({
+    cmd: "group",
+    op: "create",
+    group: "team",
+    users: ["bob", "carol"],
+  });
+  expect(parseCommand("/group add #team dave", null)).toEqual({
+    cmd: "group",
+    op: "add",
+    group: "team",
+    user: "dave",
+  });
+  expect(parseCommand("/group leave team", null)).toEqual({
+    cmd: "group",
+    op: "leave",
+    group: "team",
+  });
+  expect(parseCommand("/group list", null)).toEqual({ cmd: "group", op: "list" });
+  expect(parseError("/group add team").message).toBe("usage: /group add <name> <user>");
+  expect(parseError("/group explode team").message).toMatch(/^usage: \/group </);
+  expect(parseCommand("/send #team /tmp/a b.png", null)).toEqual({
+    cmd: "send",
+    to: "#team",
+    path: "/tmp/a b.png",
+  });
+  expect(parseError("/send bob").message).toBe("usage: /send <user|#group> <path>");
+  expect(parseCommand("hello all", "#team")).toEqual({
+    cmd: "msg",
+    to: "#team",
+    text: "hello all",
+  });
 });

@@ -206,6 +206,18 @@ const kid: Validator<string> = str(8, 64, MESSAGE_ID_RE);
 const timestamp: Validator<number> = int(0, 2 ** 53 - 1);
 const ticket: Validator<string> = str(16, 1024, /^[A-Za-z0-9_-]+$/);
 const fileId: Validator<string> = str(22, 22, FILE_ID_RE);
+/** An acknowledgement must acknowledge something. */
+function nonEmptyAck<T extends { items: unknown[]; groups?: unknown[]; files?: unknown[] }>(
+  inner: Validator<T>,
+): Validator<T> {
+  return (v, path) => {
+    const f = inner(v, path);
+    if (f.items.length + (f.groups?.length ?? 0) + (f.files?.length ?? 0) === 0) {
+      throw new FastChatError("BAD_REQUEST", "ack: nothing acknowledged", { field: "items" });
+    }
+    return f;
+  };
+}
 const pair = tuple(user, msgId);
 const publicKeys: Validator<WirePublicKeys> = object({
   enc: bytes(200, 2048),
@@ -247,12 +259,12 @@ export const CLIENT_FRAMES: { [K in ClientFrame["t"]]: Validator<ClientFrameOf<K
     env: optional(bytes(16, 8192)),
     file: optional(fileId),
   }),
-  ack: object({
+  ack: nonEmptyAck(object({
     t: oneOf("ack"),
     items: array(pair, 0, 4096),
     groups: optional(array(pair, 0, 4096)),
     files: optional(array(pair, 0, 4096)),
-  }),
+  })),
   group: object({
     t: oneOf("group"),
     rid,

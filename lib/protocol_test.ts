@@ -85,3 +85,43 @@ Deno.test("protocol fuzz: random and mutated payloads only raise FastChatError",
     }
   }
 });
+
+Deno.test("protocol: group and file frames are validated", () => {
+  const ok = (f: Record<string, unknown>) => decodeClientFrame(encodePayload(f as never));
+  const bad = (f: Record<string, unknown>) => codeOf(() => decodeClientFrame(raw.pack(f)));
+  const file = "AbCdEfGhIjKlMnOpQrStUv";
+  expect(ok({ t: "group", rid: 1, op: "create", group: "team", users: ["bob"] }).t).toBe("group");
+  expect(bad({ t: "group", rid: 1, op: "explode", group: "team" })).toBe("BAD_REQUEST");
+  expect(bad({ t: "group", rid: 1, op: "add", group: "Team!" })).toBe("BAD_REQUEST");
+  expect(ok({ t: "upload", rid: 2, file, bytes: 1000, chunks: 1 }).t).toBe("upload");
+  expect(bad({ t: "upload", rid: 2, file: "short", bytes: 1000, chunks: 1 })).toBe("BAD_REQUEST");
+  expect(bad({ t: "upload", rid: 2, file, bytes: -1, chunks: 1 })).toBe("BAD_REQUEST");
+  expect(ok({ t: "chunk", rid: 3, file, idx: 0, data: new Uint8Array(100) }).t).toBe("chunk");
+  expect(bad({ t: "chunk", rid: 3, file, idx: 0, data: new Uint8Array(256 * 1024 + 29) }))
+    .toBe("BAD_REQUEST");
+  expect(ok({ t: "fetch", rid: 4, file, from: 0, count: 3 }).t).toBe("fetch");
+  expect(bad({ t: "fetch", rid: 4, file, from: 0, count: 4 })).toBe("BAD_REQUEST");
+  expect(ok({ t: "ack", items: [], groups: [["alice", "m-00000001"]] }).t).toBe("ack");
+  expect(bad({ t: "ack", items: [], groups: [] })).toBe("BAD_REQUEST");
+  const send = {
+    t: "send",
+    id: "m-00000001",
+    to: "team",
+    kind: "group",
+    ts: 1,
+    body: new Uint8Array(1),
+  };
+  expect(ok(send).t).toBe("send");
+  expect(bad({ ...send, kind: "event" })).toBe("BAD_REQUEST"); // only servers write events
+  expect(ok({ ...send, file }).t).toBe("send");
+  const ev = {
+    t: "msg",
+    id: "ev0123456789",
+    from: "alice",
+    to: "team",
+    kind: "event",
+    ts: 1,
+    body: new Uint8Array(1),
+  };
+  expect(decodeServerFrame(encodePayload(ev as never)).t).toBe("msg");
+});
