@@ -43,6 +43,7 @@ for (const kind of DB_KINDS) {
       // Fake servers count as live for 3.5 s after their last heartbeat, and a
       // process may take longer than that to start on a loaded machine: the
       // rows get a fresh heartbeat right before each use.
+      const started: ManagedProcess[] = [];
       const heartbeat = async () => {
         await insertServer(sql, { id: "fc-a", port: 7901, clients: 3 });
         await insertServer(sql, { id: "fc-b", port: 7902, draining: true });
@@ -50,6 +51,7 @@ for (const kind of DB_KINDS) {
       };
       try {
         const lb = await startLb([...common, "--algorithm", "least-connections"]);
+        started.push(lb);
         await heartbeat();
         const [, id, host, port] = lb.match;
         expect(id).toBe(`lb-${port}`);
@@ -75,6 +77,7 @@ for (const kind of DB_KINDS) {
 
         // Restart with the same key file: same key id, nothing new in lb_keys.
         const again = await startLb(common);
+        started.push(again);
         await heartbeat();
         const tk2 = await requestTicket({ host: again.match[2], port: Number(again.match[3]) });
         expect(tk2.server).toBe("fc-a");
@@ -83,6 +86,8 @@ for (const kind of DB_KINDS) {
         again.kill("SIGINT");
         expect((await again.exited).code).toBe(0);
       } finally {
+        // A failed expectation must not leave a load balancer running.
+        for (const p of started) await p.stop();
         await sql.end();
         await db.close();
         await Deno.remove(dir, { recursive: true });
