@@ -18,6 +18,8 @@ import { decodeClientFrame, decodeServerFrame, encodePayload } from "@fastchat/l
 import { toBase64Url } from "@fastchat/lib/crypto/bytes";
 import { decodeEnvelope, encodeEnvelope } from "@fastchat/lib/crypto";
 import { decodePeerFrame, encodePeerFrame } from "@fastchat/server/peer_protocol";
+import { decodeContent, encodeContent } from "@fastchat/client/message_content";
+import { decodeGroupEvent, encodeGroupEvent } from "@fastchat/lib/group_event";
 import { packBody, parseBody } from "@fastchat/client/message_body";
 import { assembleTicket, encodeTicketBody, parseTicket } from "@fastchat/lib/cluster/ticket_format";
 import { FrontendReader, queryMessage, WireError } from "../db/wire.ts";
@@ -96,6 +98,17 @@ export const DECODER_TARGETS: DecoderTarget[] = [
       encodePayload({ t: "login", rid: 1, user: "alice", auth: bytes(32) }),
       encodePayload({ t: "send", id: "m-00000001", to: "bob", kind: "dm", ts: 1, body: bytes(40) }),
       encodePayload({ t: "ack", items: [["alice", "m-00000001"], ["bob", "m-00000002"]] }),
+      encodePayload({ t: "ack", items: [], groups: [["alice", "m-00000003"]] }),
+      encodePayload({ t: "group", rid: 5, op: "create", group: "team", users: ["bob", "carol"] }),
+      encodePayload({ t: "upload", rid: 6, file: "AbCdEfGhIjKlMnOpQrStUv", bytes: 300, chunks: 1 }),
+      encodePayload({
+        t: "chunk",
+        rid: 7,
+        file: "AbCdEfGhIjKlMnOpQrStUv",
+        idx: 0,
+        data: bytes(80),
+      }),
+      encodePayload({ t: "fetch", rid: 8, file: "AbCdEfGhIjKlMnOpQrStUv", from: 0, count: 3 }),
       encodePayload({
         t: "register",
         rid: 2,
@@ -123,6 +136,8 @@ export const DECODER_TARGETS: DecoderTarget[] = [
         body: bytes(9),
       }),
       encodePayload({ t: "delivered", items: [["bob", "m-00000001"]], stored: true }),
+      encodePayload({ t: "chunk", file: "AbCdEfGhIjKlMnOpQrStUv", idx: 2, data: bytes(60) }),
+      encodePayload({ t: "ok", rid: 9, members: [["alice", true], ["bob", false]] }),
       encodePayload({ t: "ok", rid: 3, kdf: { salt: bytes(16), iter: 600_000 } }),
       encodePayload({ t: "error", rid: 4, code: "BAD_FRAME", message: "no" }),
     ],
@@ -134,6 +149,11 @@ export const DECODER_TARGETS: DecoderTarget[] = [
     samples: [
       encodePeerFrame({ t: "fwd", origin: "fc-1", msgs: [["m-00000001", "a", "b", bytes(30)]] }),
       encodePeerFrame({ t: "ack", items: [["b", "a", "m-00000001"]] }),
+      encodePeerFrame({
+        t: "gfwd",
+        origin: "fc-1",
+        msgs: [["m-00000002", "a", "team", bytes(30), ["b", "c"]]],
+      }),
       encodePeerFrame({ t: "presence", seq: 3, online: true, users: ["alice", "bob"] }),
       encodePeerFrame({ t: "hello", from: "fc-1", to: "fc-2", nonce: bytes(16), eph: bytes(32) }),
     ],
@@ -143,6 +163,35 @@ export const DECODER_TARGETS: DecoderTarget[] = [
     decode: (b) => void parseBody(b),
     typed: isFastChatError,
     samples: [packBody("kid-12345678", bytes(12), bytes(48))],
+  },
+  {
+    name: "message contents",
+    decode: (b) => void decodeContent(b),
+    typed: isFastChatError,
+    samples: [
+      encodeContent({ type: "text", text: "hello" }),
+      encodeContent({ type: "sender_key", group: "team", kid: "sk-0123456789", key: bytes(32) }),
+      encodeContent({
+        type: "file",
+        file: {
+          file: "AbCdEfGhIjKlMnOpQrStUv",
+          key: bytes(32),
+          name: "a.png",
+          bytes: 10,
+          chunks: 1,
+          sha256: bytes(32),
+          mime: "image/png",
+        },
+      }),
+    ],
+  },
+  {
+    name: "group events",
+    decode: (b) => void decodeGroupEvent(b),
+    typed: isFastChatError,
+    samples: [
+      encodeGroupEvent("team", { change: "created", user: "a", by: "a", members: ["a", "b"] }),
+    ],
   },
   {
     name: "key envelopes",

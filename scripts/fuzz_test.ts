@@ -20,6 +20,8 @@ Deno.test("fuzz (20,000 inputs per decoder): no decoder crashes, each refuses wi
     "server frames",
     "peer frames",
     "message bodies",
+    "message contents",
+    "group events",
     "key envelopes",
     "tickets",
     "frame splitter",
