@@ -460,6 +460,11 @@ export class ClientSession implements RoutedSession {
 
   async #onGroup(f: ClientFrameOf<"group">): Promise<void> {
     if (!this.#ctx.groups) throw new FastChatError("BAD_REQUEST", "this server has no groups");
+    if (!this.#ctx.sendLimiter.take(this.user)) {
+      throw new FastChatError("RATE_LIMITED", "too many requests", {
+        retryMs: this.#ctx.sendLimiter.waitMs(this.user),
+      });
+    }
     this.#send(await this.#ctx.groups.handle(this.user, f));
   }
 
