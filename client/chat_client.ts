@@ -214,6 +214,7 @@ export class ChatClient {
       onChange: () => this.#saver.schedule(),
     }, state);
     await this.#inbox.rememberHistory(s);
+    this.#groups.reset();
     try {
       this.#ring.load(await s.home.readGroupKeys<SenderKeySnapshot>(s.vaultKey));
     } catch (e) {

@@ -57,6 +57,11 @@ export class GroupChat {
     this.#d = deps;
   }
 
+  /** Forgets the member lists (a new session: another user, or the same one later). */
+  reset(): void {
+    this.#members.clear();
+  }
+
   /** A membership request; resolves with the reply (members/groups for the listings). */
   async request(
     r: Omit<ClientFrameOf<"group">, "rid" | "t">,
