@@ -104,7 +104,7 @@ for (const kind of DB_KINDS) {
   });
 
   Deno.test(`group delivery (${kind}): forwarded messages reach the listed members here`, async () => {
-    await withDb(kind, async (sql) => {
+    await withDb(kind, (sql) => {
       const got: string[] = [];
       const groups = new GroupDelivery(new GroupLog(sql), new LocalFabric(), {
         deliverLocal: (user) => (got.push(user), 1),
@@ -115,6 +115,7 @@ for (const kind of DB_KINDS) {
       ]]]);
       expect(got).toEqual(["bob", "carol"]);
       expect(groups.stats.delivered).toBe(2);
+      return Promise.resolve();
     });
   });
 }
