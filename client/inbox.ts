@@ -244,20 +244,17 @@ export class Inbox {
 
   #reject(f: Msg, e: unknown, acked = false): void {
     const err = FastChatError.from(e);
-    if (acked) {
-      this.#d.emit({
-        event: "error",
-        code: err.code,
-        message: err.message,
-        id: f.id,
-        from: f.from,
-      });
-      return;
-    }
+    if (acked) return this.#emitError(f, err);
     // Sender's keys changed and are not trusted yet: hold it, unacknowledged.
     if (err.code === "KEY_CHANGED" && this.#held.length < 10_000) this.#held.push(f);
     // Undecryptable for good: acknowledge so it is not redelivered forever.
     if (CRYPTO_CODES.has(err.code)) this.#ack(f.from, f.id);
+    this.#emitError(f, err);
+  }
+
+  /** Reports `e` for message `f`. */
+  #emitError(f: Msg, e: unknown): void {
+    const err = FastChatError.from(e);
     this.#d.emit({ event: "error", code: err.code, message: err.message, id: f.id, from: f.from });
   }
 
@@ -269,15 +266,7 @@ export class Inbox {
       ev = decodeGroupEvent(f.body);
     } catch (e) {
       this.#groupAck(f.from, f.id); // malformed for good: never show it, never see it again
-      const err = FastChatError.from(e);
-      this.#d.emit({
-        event: "error",
-        code: err.code,
-        message: err.message,
-        id: f.id,
-        from: f.from,
-      });
-      return;
+      return this.#emitError(f, e);
     }
     this.#markShown(f);
     const out: ClientEvent = {
@@ -370,13 +359,7 @@ export class Inbox {
     // reported and acknowledged too (the sender may send it again).
     done.then(ack, (e) => {
       const err = FastChatError.from(e, "TRANSFER_FAILED");
-      this.#d.emit({
-        event: "error",
-        code: err.code,
-        message: err.message,
-        id: f.id,
-        from: f.from,
-      });
+      this.#emitError(f, err);
       if (err.code === "TRANSFER_FAILED" || err.code === "FILE_NOT_FOUND") ack();
     });
   }
@@ -451,14 +434,16 @@ export class Inbox {
   }
 
   #groupAck(from: string, id: string): void {
-    this.#groupAcks.push([from, id]);
-    if (this.#ackQueued) return;
-    this.#ackQueued = true;
-    this.#batcher.schedule(this);
+    this.#queueAck(this.#groupAcks, from, id);
   }
 
   #ack(from: string, id: string): void {
-    this.#acks.push([from, id]);
+    this.#queueAck(this.#acks, from, id);
+  }
+
+  /** Adds to `list` and makes sure a batched flush is scheduled. */
+  #queueAck(list: [string, string][], from: string, id: string): void {
+    list.push([from, id]);
     if (this.#ackQueued) return;
     this.#ackQueued = true;
     this.#batcher.schedule(this);
