@@ -4,7 +4,7 @@ import { connectStore } from "@fastchat/db/connect";
 import { BacklogSync } from "./backlog_sync.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "@fastchat/testing";
+import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
 
 const msg = (id: string): StoredMessage => ({
   id,
@@ -50,12 +50,7 @@ async function withStore(
   const db = await openTestDb(kind);
   const sql = connectStore(db.url, { max: 2 });
   try {
-    for (const u of ["alice", "bob"]) {
-      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
-        kdf_iterations, enc_key, sign_key, key_backup) values (${u}, ${new Uint8Array(32)},
-        ${new Uint8Array(16)}, 'scrypt', ${new Uint8Array(16)}, 600000, ${new Uint8Array(294)},
-        ${new Uint8Array(32)}, ${new Uint8Array(100)})`;
-    }
+    await insertTestUsers(sql, ["alice", "bob"]);
     const store = new ChatStore(sql);
     await store.insertMessages([msg("back000001"), msg("back000002"), msg("back000003")]);
     await fn(store);

@@ -3,7 +3,7 @@ import { expect } from "expect";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
 import type { FastChatError } from "@fastchat/lib/errors";
-import { DB_KINDS, openTestDb } from "@fastchat/testing";
+import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
 import { LocalFabric } from "./fabric.ts";
 import { GroupDelivery, type GroupSender } from "./group_delivery.ts";
 import { GroupLog } from "./group_log.ts";
@@ -37,11 +37,7 @@ async function withDb(kind: (typeof DB_KINDS)[number], fn: (sql: Sql) => Promise
   const db = await openTestDb(kind);
   const sql = connectStore(db.url, { max: 3 });
   try {
-    for (const u of ["alice", "bob", "carol", "dave", "eve"]) {
-      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
-        kdf_iterations, enc_key, sign_key, key_backup)
-        values (${u}, '\\x00', '\\x00', 'x', '\\x00', 1, '\\x00', '\\x00', '\\x00')`;
-    }
+    await insertTestUsers(sql, ["alice", "bob", "carol", "dave", "eve"]);
     await fn(sql);
   } finally {
     await sql.end();

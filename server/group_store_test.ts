@@ -1,6 +1,6 @@
 /** GroupStore and GroupLog against PGlite and (when configured) real PostgreSQL. */
 import { expect } from "expect";
-import { codeOf } from "@fastchat/testing";
+import { codeOf, insertTestUsers } from "@fastchat/testing";
 import type { Sql } from "postgres";
 import { connectStore } from "@fastchat/db/connect";
 import { decodeGroupEvent } from "@fastchat/lib/group_event";
@@ -12,11 +12,7 @@ async function withDb(kind: (typeof DB_KINDS)[number], fn: (sql: Sql) => Promise
   const db = await openTestDb(kind);
   const sql = connectStore(db.url, { max: 3 });
   try {
-    for (const u of ["alice", "bob", "carol", "dave", "erin"]) {
-      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
-        kdf_iterations, enc_key, sign_key, key_backup)
-        values (${u}, '\\x00', '\\x00', 'x', '\\x00', 1, '\\x00', '\\x00', '\\x00')`;
-    }
+    await insertTestUsers(sql, ["alice", "bob", "carol", "dave", "erin"]);
     await fn(sql);
   } finally {
     await sql.end();

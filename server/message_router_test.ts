@@ -13,7 +13,7 @@ import { MessageRouter } from "./message_router.ts";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore } from "./store.ts";
-import { DB_KINDS, openTestDb } from "@fastchat/testing";
+import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
 
 /** A `send` frame to `to`. */
 function send(id: string, to = "bob"): ClientFrameOf<"send"> {
@@ -65,12 +65,7 @@ async function withStore(
   const db = await openTestDb(kind);
   const sql = connectStore(db.url, { max: 2 });
   try {
-    for (const u of ["alice", "bob", "carol"]) {
-      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
-        kdf_iterations, enc_key, sign_key, key_backup) values (${u}, ${new Uint8Array(32)},
-        ${new Uint8Array(16)}, 'scrypt', ${new Uint8Array(16)}, 600000, ${new Uint8Array(294)},
-        ${new Uint8Array(32)}, ${new Uint8Array(100)})`;
-    }
+    await insertTestUsers(sql, ["alice", "bob", "carol"]);
     await fn(new ChatStore(sql), sql);
   } finally {
     await sql.end();

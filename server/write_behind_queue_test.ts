@@ -4,7 +4,7 @@ import { connectStore } from "@fastchat/db/connect";
 import type { Logger } from "@fastchat/lib/logger";
 import { RecordingSession } from "./recording_session.ts";
 import { ChatStore, type MessageRef, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "@fastchat/testing";
+import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
 import { type WriteBehindOptions, WriteBehindQueue } from "./write_behind_queue.ts";
 
 function message(id: string, bytes = 100): StoredMessage {
@@ -48,12 +48,7 @@ async function withStore(
   const sql = connectStore(db.url, { max: 2 });
   try {
     const store = new MeasuredStore(sql);
-    for (const u of ["alice", "bob"]) {
-      await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
-        kdf_iterations, enc_key, sign_key, key_backup) values (${u}, ${new Uint8Array(32)},
-        ${new Uint8Array(16)}, 'scrypt', ${new Uint8Array(16)}, 600000, ${new Uint8Array(294)},
-        ${new Uint8Array(32)}, ${new Uint8Array(100)})`;
-    }
+    await insertTestUsers(sql, ["alice", "bob"]);
     await fn(store);
   } finally {
     await sql.end();

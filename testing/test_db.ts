@@ -114,3 +114,27 @@ async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<
     },
   };
 }
+
+/**
+ * Inserts placeholder accounts (no usable credentials) for tests that need
+ * users to exist: messages, groups and files refer to them.
+ *
+ * @example
+ * ```ts
+ * import { insertTestUsers, openTestDb } from "@fastchat/testing";
+ * import { connectStore } from "@fastchat/db/connect";
+ * const db = await openTestDb("pglite");
+ * const sql = connectStore(db.url);
+ * await insertTestUsers(sql, ["alice", "bob"]);
+ * await sql.end();
+ * await db.close();
+ * ```
+ */
+export async function insertTestUsers(sql: postgres.Sql, names: string[]): Promise<void> {
+  const bytes = (n: number) => new Uint8Array(n);
+  for (const u of names) {
+    await sql`insert into users (username, auth_hash, auth_salt, auth_params, kdf_salt,
+      kdf_iterations, enc_key, sign_key, key_backup) values (${u}, ${bytes(32)},
+      ${bytes(16)}, 'scrypt', ${bytes(16)}, 600000, ${bytes(294)}, ${bytes(32)}, ${bytes(100)})`;
+  }
+}
