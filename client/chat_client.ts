@@ -36,7 +36,7 @@ import { encodeContent } from "./message_content.ts";
 import { GroupChat } from "./group_chat.ts";
 import { downloadsDir, FileTransfers } from "./file_transfers.ts";
 import { SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
-import { checkGroupName } from "./group_name.ts";
+import { checkGroupName } from "@fastchat/lib/group_name";
 import type { ServerConnection } from "./server_connection.ts";
 import { type ServerTarget, SessionConnector } from "./session_connector.ts";
 import { StateSaver } from "./state_saver.ts";

@@ -20,6 +20,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 import { FILE_CHUNK_BYTES, FILE_CHUNK_OVERHEAD } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 
@@ -52,10 +53,6 @@ export interface FileStoreOptions {
 
 function notFound(): FastChatError {
   return new FastChatError("FILE_NOT_FOUND", "no such file, or not yours to read");
-}
-
-function u8(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Uploads, chunks and grants. */
@@ -177,7 +174,7 @@ export class FileStore {
     if (from >= g.chunks) return [];
     const rows = await this.#sql`select idx, data from file_chunks
       where file_id = ${file} and idx >= ${from} and idx < ${from + count} order by idx`;
-    return rows.map((r) => ({ idx: r.idx, data: u8(r.data) }));
+    return rows.map((r) => ({ idx: r.idx, data: plainBytes(r.data) }));
   }
 
   /**

@@ -18,6 +18,7 @@
  * @module
  */
 import type { Sql } from "postgres";
+import { plainBytes } from "@fastchat/lib/crypto/bytes";
 
 /** Stored kind code of a group chat message. */
 export const GROUP_MESSAGE_KIND = 2;
@@ -89,10 +90,6 @@ export type AppendResult =
   | { status: "stored"; entry: GroupLogEntry }
   | { status: "duplicate" }
   | { status: "not_member" };
-
-function u8(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /** The group log's statements. */
 export class GroupLog {
@@ -167,7 +164,7 @@ export class GroupLog {
       sender: r.sender,
       id: r.id,
       kind: r.kind,
-      body: u8(r.body),
+      body: plainBytes(r.body),
       sentAt: Number(r.sent_at),
       recipients: [user],
     }));

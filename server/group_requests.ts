@@ -16,7 +16,8 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ClientFrameOf, ServerFrameOf } from "@fastchat/lib/protocol";
 import type { GroupLogEntry } from "./group_log.ts";
-import { checkGroupName, type GroupStore } from "./group_store.ts";
+import { checkGroupName } from "@fastchat/lib/group_name";
+import type { GroupStore } from "./group_store.ts";
 
 /** Serves `group` requests for a server's sessions. */
 export class GroupRequests {

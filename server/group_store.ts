@@ -20,8 +20,10 @@
  * @module
  */
 import type { Sql, TransactionSql } from "postgres";
+import { randomBytes, toBase64Url } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
-import { DEFAULT_MAX_GROUP_MEMBERS, GROUP_NAME_RE } from "@fastchat/lib/protocol";
+import { DEFAULT_MAX_GROUP_MEMBERS } from "@fastchat/lib/protocol";
+import { checkGroupName } from "@fastchat/lib/group_name";
 import { encodeGroupEvent, type GroupChange, type GroupEvent } from "@fastchat/lib/group_event";
 import { GROUP_EVENT_KIND, type GroupLogEntry } from "./group_log.ts";
 
@@ -57,29 +59,9 @@ export interface GroupSummary {
   members: number;
 }
 
-/**
- * Checks a group name (1–32 of `a-z 0-9 _ . -`); throws `INVALID_GROUP_NAME`.
- *
- * @example
- * ```ts
- * checkGroupName("team-1"); // "team-1"
- * ```
- */
-export function checkGroupName(name: unknown): string {
-  if (typeof name !== "string" || !GROUP_NAME_RE.test(name)) {
-    throw new FastChatError(
-      "INVALID_GROUP_NAME",
-      "group names are 1-32 characters of a-z 0-9 _ . -",
-    );
-  }
-  return name;
-}
-
+/** Event ids are message ids (unique per actor): "ev" and 120 random bits. */
 function eventId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(15));
-  let s = "ev";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
+  return `ev${toBase64Url(randomBytes(15))}`;
 }
 
 /** Membership in the database, with the events each change produces. */
