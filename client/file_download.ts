@@ -32,6 +32,7 @@ import {
 import { FastChatError } from "@fastchat/lib/errors";
 import { claimDownloadPath } from "./download_name.ts";
 import { type FileType, SNIFF_BYTES, sniffFileType } from "./file_type.ts";
+import { readFull } from "./file_upload.ts";
 import type { FileDescription } from "./message_content.ts";
 
 /**
@@ -108,11 +109,8 @@ export async function downloadFile(
     await part.truncate(have * FILE_CHUNK_BYTES);
     const buf = new Uint8Array(FILE_CHUNK_BYTES);
     for (; next < have; next++) {
-      let got = 0;
-      while (got < buf.length) {
-        const n = await part.read(buf.subarray(got));
-        if (n === null) throw failed("the partial download shrank while resuming");
-        got += n;
+      if (await readFull(part, buf) !== buf.length) {
+        throw failed("the partial download shrank while resuming");
       }
       hash.update(buf);
       if (next === 0) head = buf.slice(0, SNIFF_BYTES);

@@ -85,8 +85,18 @@ export interface UploadOptions {
   maxBytes?: number;
 }
 
-/** Reads exactly `buf.length` bytes unless the file ends first; returns the count. */
-async function readFull(f: Deno.FsFile, buf: Uint8Array): Promise<number> {
+/**
+ * Reads exactly `buf.length` bytes unless the file ends first; returns the
+ * count (shared by uploads and resumed downloads).
+ *
+ * @example
+ * ```ts
+ * import { readFull } from "@fastchat/client/file_upload";
+ * declare const f: Deno.FsFile;
+ * const n = await readFull(f, new Uint8Array(4096)); // < 4096 only at end of file
+ * ```
+ */
+export async function readFull(f: Deno.FsFile, buf: Uint8Array): Promise<number> {
   let got = 0;
   while (got < buf.length) {
     const n = await f.read(buf.subarray(got));
