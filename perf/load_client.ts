@@ -33,7 +33,9 @@ import {
 } from "./load_plan.ts";
 import { type Rng, streamRng } from "./seeded_rng.ts";
 import { userName } from "./run_config.ts";
-import type { SendModel } from "./run_schema.ts";
+import type { RunConfig, SendModel } from "./run_schema.ts";
+import { checkReceivedFile, writeTestFile } from "./file_mode.ts";
+import type { GroupRole } from "./group_plan.ts";
 
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
@@ -70,6 +72,12 @@ export interface LoadClientOptions {
   payloadBytes: number;
   /** Messages to send, or null to send until `endAtMs` (passed to {@link LoadClient.run}). */
   messages: number | null;
+  /** Conversation kind (default `dm`). */
+  mode?: RunConfig["mode"];
+  /** `--mode group`: this client's group and role in it. */
+  group?: GroupRole;
+  /** `--mode file`: the size of each file, and where this client's files are written. */
+  file?: { bytes: number; dir: string };
   /** Connection lost / back (for `--kill-one`). */
   onDisconnected?: (c: LoadClient, timeMs: number, code: string) => void;
   onReconnected?: (c: LoadClient, timeMs: number, server: string) => void;
@@ -129,9 +137,15 @@ export class LoadClient {
   readonly #recipients: Rng;
   readonly #payload: PayloadSource | null;
   readonly #timing: Rng;
+  /** The `kind` of this run's rows. */
+  readonly #kind: string;
+  /** `--mode file`: the files to send, in order (written by {@link LoadClient.prepare}). */
+  #files: string[] = [];
+  #fileNext = 0;
 
   constructor(opts: LoadClientOptions) {
     this.#o = opts;
+    this.#kind = opts.mode ?? "dm";
     this.user = userName(opts.seed, opts.index);
     this.#recipients = streamRng(opts.seed, opts.index, "recipients");
     this.#timing = streamRng(opts.seed, opts.index, "timing");
@@ -237,18 +251,21 @@ export class LoadClient {
         const peer = this.#peers.get(e.id);
         if (peer === undefined) this.#earlyAcks.add(e.id);
         else this.#peers.delete(e.id);
-        this.#csv?.add(e.id, "acked", t, this.#o.payloadBytes, peer ?? "", "dm");
+        this.#csv?.add(e.id, "acked", t, this.#bytes, peer ?? "", this.#kind);
         this.#settle();
         return;
       }
       case "message":
         k.received++;
         k.lastRecvMs = t;
-        this.#csv?.add(e.id, "received", t, e.text.length, e.from, "dm");
+        this.#csv?.add(e.id, "received", t, e.text.length, e.from, this.#kind);
+        return;
+      case "file":
+        this.#onFile(e, t);
         return;
       case "delivered":
         k.delivered++;
-        this.#csv?.add(e.id, "delivered", t, this.#o.payloadBytes, e.to, "dm");
+        this.#csv?.add(e.id, "delivered", t, this.#bytes, e.to, this.#kind);
         return;
       case "error": {
         k.errors++;
@@ -267,6 +284,41 @@ export class LoadClient {
     }
   }
 
+  /** Bytes of one message: the payload, or the file size in file mode. */
+  get #bytes(): number {
+    return this.#o.file?.bytes ?? this.#o.payloadBytes;
+  }
+
+  /** A received file, complete: checked against its name, logged, deleted. */
+  #onFile(e: Extract<ClientEvent, { event: "file" }>, t: number): void {
+    const k = this.counters;
+    const wrong = checkReceivedFile(e, this.#o.file?.bytes ?? NaN);
+    if (wrong) {
+      k.errors++;
+      this.#csv?.add(e.id, "error", t, "", e.from, "FILE_MISMATCH");
+      console.error(JSON.stringify({ event: "file_mismatch", user: this.user, error: wrong }));
+    } else {
+      k.received++;
+      k.lastRecvMs = t;
+      this.#csv?.add(e.id, "received", t, e.bytes, e.from, this.#kind);
+    }
+    Deno.remove(e.path).catch(() => {}); // the disk is not the subject
+  }
+
+  /**
+   * Mode-specific setup before the warm-up: a group's first member creates
+   * it with the others; in file mode, the files to send are written.
+   */
+  async prepare(): Promise<void> {
+    const o = this.#o;
+    if (o.group?.admin) await this.#client!.group("create", o.group.group, o.group.others);
+    if (o.file) {
+      for (let k = 0; k < (o.messages ?? 0); k++) {
+        this.#files.push((await writeTestFile(o.file.dir, `${this.user}-${k}`, o.file.bytes)).path);
+      }
+    }
+  }
+
   /** One message left the window (acked or failed). */
   #settle(): void {
     this.#inflight--;
@@ -282,6 +334,12 @@ export class LoadClient {
    */
   async warmUp(picks: number): Promise<void> {
     const o = this.#o;
+    if (o.group) {
+      if (!o.group.sender) return;
+      this.#warmIds.add(await this.#client!.send(`#${o.group.group}`, WARMUP_TEXT));
+      this.warm.sent++;
+      return;
+    }
     for (const r of plannedRecipients(o.seed, o.index, o.clients, picks)) {
       this.#warmIds.add(await this.#client!.send(userName(o.seed, r), WARMUP_TEXT));
       this.warm.sent++;
@@ -308,6 +366,7 @@ export class LoadClient {
   async run(startMs: number, endAtMs: number | null): Promise<void> {
     this.#recording = true;
     const o = this.#o;
+    if (o.group && !o.group.sender) return;
     let attempts = 0;
     const more = (at: number) =>
       !this.#stopped && (o.messages !== null ? attempts < o.messages : at < endAtMs!);
@@ -346,17 +405,21 @@ export class LoadClient {
   }
 
   async #sendOne(): Promise<void> {
-    const to = userName(
-      this.#o.seed,
-      pickRecipient(this.#recipients, this.#o.index, this.#o.clients),
-    );
-    const text = this.#payload!.next();
+    const o = this.#o;
+    const to = o.group
+      ? `#${o.group.group}`
+      : userName(o.seed, pickRecipient(this.#recipients, o.index, o.clients));
+    const file = o.file ? this.#files[this.#fileNext++] : undefined;
+    const text = file === undefined ? this.#payload!.next() : "";
     const k = this.counters;
     this.#inflight++;
     const t = nowMs();
     let id: string;
     try {
-      id = await this.#client!.send(to, text);
+      if (o.file && file === undefined) throw new Error(`no test file left to send`);
+      id = file !== undefined
+        ? await this.#client!.sendFile(to, file)
+        : await this.#client!.send(to, text);
     } catch (e) {
       this.#inflight--;
       k.errors++;
@@ -367,7 +430,7 @@ export class LoadClient {
     k.sent++;
     k.lastSendMs = t;
     if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
-    this.#csv?.add(id, "sent", t, text.length, to, "dm");
+    this.#csv?.add(id, "sent", t, file !== undefined ? o.file!.bytes : text.length, to, this.#kind);
   }
 
   /** Stops the send loop (pending sleeps and window waits return at once). */

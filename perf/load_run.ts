@@ -35,6 +35,8 @@ import { runRecord, writeRunRecord } from "./run_record.ts";
 import { formatRunSummary } from "./run_summary.ts";
 import { loginPhase, registerPhase, warmupPhase } from "./setup_phases.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { ClusterRssPeak, type FileModeRecord } from "./file_mode.ts";
+import { modeRecordParts, preparePhase } from "./mode_phases.ts";
 
 const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
 
@@ -63,6 +65,8 @@ export class LoadRun {
   idle: IdleReport | null = null;
   reconnect: ReconnectRecord | null = null;
   final: (WorkerProgress & { allDone: boolean }) | null = null;
+  /** `--mode file`: the cluster's memory during messaging. */
+  file: FileModeRecord | null = null;
 
   constructor(readonly cfg: RunConfig, readonly dir: string) {
     this.pool = new WorkerPool(cfg, dir, this.abort, (m) => this.connections.record(m));
@@ -115,8 +119,17 @@ export class LoadRun {
         );
         await writeIdleRecord(this.idle, this.dir);
       } else {
+        const prepared = await preparePhase(this);
+        if (prepared) this.phases.prepare = prepared;
         if (this.cfg.warmup) this.phases.warmup = await warmupPhase(this);
-        await messagingPhase(this);
+        const rss = this.cluster && this.cfg.mode === "file"
+          ? await ClusterRssPeak.start(this.cluster)
+          : null;
+        try {
+          await messagingPhase(this);
+        } finally {
+          if (rss) this.file = { fileBytes: this.cfg.fileBytes!, ...await rss.stop() };
+        }
       }
     } catch (e) {
       if (!(e instanceof Interrupted)) this.failure = e instanceof Error ? e : new Error(String(e));
@@ -188,8 +201,7 @@ export class LoadRun {
       this.cluster = await this.#pendingCluster.catch(() => null);
     }
     if (this.cluster) await this.cluster.stop().catch((e) => log(`stopping the cluster: ${e}`));
-    await writeRunRecord(
-      runRecord({
+    const record = runRecord({
         cfg: this.cfg,
         startedAt: this.startedAt,
         endedAt: new Date(),
@@ -202,9 +214,9 @@ export class LoadRun {
         cluster: this.cluster,
         idle: this.idle,
         reconnect: this.reconnect,
-      }),
-      this.dir,
-    );
+      });
+    Object.assign(record, modeRecordParts(this.cfg, this.file));
+    await writeRunRecord(record, this.dir);
   }
 
   async #analyze(): Promise<void> {

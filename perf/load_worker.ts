@@ -19,7 +19,7 @@
  * const cfg: WorkerConfig = {
  *   worker: 0, workers: 1, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
  *   kdfIterations: 100_000, identityPool: 0, send: { kind: "window", window: 16 }, payloadBytes: 100,
- *   messages: 10, durationMs: null, runDir: "/tmp/run", idle: false,
+ *   messages: 10, durationMs: null, runDir: "/tmp/run", idle: false, mode: "dm",
  * };
  * new Deno.Command(Deno.execPath(), {
  *   args: ["run", "-A", "perf/load_worker.ts", JSON.stringify(cfg)],
@@ -35,6 +35,7 @@ import { addCounters, zeroCounters } from "./client_counters.ts";
 import { IdentityPool } from "./identity_pool.ts";
 import { LoadClient } from "./load_client.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
+import { groupRole } from "./group_plan.ts";
 import {
   readLines,
   type WorkerCommand,
@@ -100,6 +101,16 @@ class Worker {
         send: cfg.send,
         payloadBytes: cfg.payloadBytes,
         messages: cfg.messages,
+        mode: cfg.mode,
+        group: cfg.mode === "group"
+          ? groupRole({
+            seed: cfg.seed,
+            clients: cfg.clients,
+            groupSize: cfg.groupSize!,
+            groupSenders: cfg.groupSenders ?? cfg.groupSize!,
+          }, index)
+          : undefined,
+        file: cfg.mode === "file" ? { bytes: cfg.fileBytes!, dir: homeRoot } : undefined,
         onDisconnected: (c, timeMs, code) =>
           emit({ t: "disconnected", worker: cfg.worker, user: c.user, timeMs, code }),
         onReconnected: (c, timeMs, server) =>
@@ -185,6 +196,13 @@ class Worker {
       rateLimited: this.#gate.limitedCount - limited0,
       servers,
     });
+  }
+
+  /** Mode setup (groups, test files; see {@link LoadClient.prepare}), then reports `prepared`. */
+  async prepare(): Promise<void> {
+    // Group creation is one request per admin; test files are disk-bound: a few at a time.
+    await pool(this.#clients, 8, (c) => c.prepare(), () => this.#stopping);
+    if (!this.#stopping) emit({ t: "prepared", worker: this.#cfg.worker });
   }
 
   /** Sends every client's key warm-up messages, then reports `warmed`. */
@@ -278,6 +296,7 @@ async function main(): Promise<void> {
       const cmd = JSON.parse(line) as WorkerCommand;
       if (cmd.cmd === "register") w.track(w.register());
       else if (cmd.cmd === "login") w.track(w.login());
+      else if (cmd.cmd === "prepare") w.track(w.prepare());
       else if (cmd.cmd === "warmup") w.track(w.warmUp());
       else if (cmd.cmd === "persist") w.track(w.persist());
       else if (cmd.cmd === "go") w.go(cmd.startMs ?? nowMs());

@@ -25,6 +25,7 @@ import { log, ProgressView } from "./progress_view.ts";
 import { sumProgress } from "./worker_protocol.ts";
 import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
+import { describeMode, hasReceipts, receptionsPerMessage } from "./mode_phases.ts";
 
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
@@ -84,7 +85,8 @@ export function describeSendModel(s: SendModel): string {
 export class MessagingEnd {
   #doneAt = 0;
 
-  constructor(readonly drainMs: number) {}
+  /** `perMessage`: receptions each sent message makes (N-1 for a group of N). */
+  constructor(readonly drainMs: number, readonly perMessage = 1) {}
 
   check(
     p: WorkerProgress & { allDone: boolean },
@@ -93,7 +95,8 @@ export class MessagingEnd {
   ): "completed" | "drain-timeout" | null {
     if (!p.allDone) return null;
     this.#doneAt ||= now;
-    if (p.received + p.failed >= p.sent && allBack) return "completed";
+    const n = this.perMessage;
+    if (p.received + p.failed * n >= p.sent * n && allBack) return "completed";
     if (now - Math.max(p.lastSendMs, this.#doneAt) > this.drainMs) return "drain-timeout";
     return null;
   }
@@ -120,11 +123,11 @@ export async function messagingPhase(ctx: MessagingContext): Promise<void> {
     `go: ${
       total !== null ? `${total} messages (${c.messages} per client)` : `for ${c.durationMs} ms`
     }, ` +
-      `${describeSendModel(c.send)}, payload ${c.payloadBytes} B`,
+      `${describeSendModel(c.send)}, ${describeMode(c)}`,
   );
   const view = new ProgressView(total, c.durationMs);
   view.start();
-  const end = new MessagingEnd(c.drainMs);
+  const end = new MessagingEnd(c.drainMs, receptionsPerMessage(c));
   let completed = false;
   let drainTimedOut = false;
   let p = sumProgress([]);
@@ -150,7 +153,7 @@ export async function messagingPhase(ctx: MessagingContext): Promise<void> {
       }
     }
     const graceEnd = nowMs() + RECEIPT_GRACE_MS;
-    while (completed && p.delivered < p.received && nowMs() < graceEnd) {
+    while (completed && hasReceipts(c) && p.delivered < p.received && nowMs() < graceEnd) {
       await abort.guard(sleep(50));
       p = pool.progress();
     }
@@ -170,7 +173,9 @@ export async function messagingPhase(ctx: MessagingContext): Promise<void> {
   }
   if (drainTimedOut) {
     log(
-      `drain timeout: ${p.sent - p.received - p.failed} message(s) still missing ` +
+      `drain timeout: ${
+        (p.sent - p.failed) * receptionsPerMessage(c) - p.received
+      } reception(s) still missing ` +
         `${c.drainMs / 1000} s after the last send`,
     );
   }

@@ -68,6 +68,8 @@ export interface MessagingStats {
 export interface RunPhaseStats {
   register?: PhaseStats;
   login?: PhaseStats;
+  /** `--mode group`/`file`: groups created or test files written (`mode_phases.ts`). */
+  prepare?: PhaseStats;
   /** Key warm-up: `count` messages (one per planned sender/recipient pair). */
   warmup?: PhaseStats;
   messaging?: MessagingStats;

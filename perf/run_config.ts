@@ -13,7 +13,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { FastChatError } from "@fastchat/lib/errors";
 import { USERNAME_RE } from "@fastchat/lib/protocol";
 import {
   invalidFlag as invalid,
@@ -25,6 +24,7 @@ import {
   parseSize,
 } from "./flag_values.ts";
 import type { RunConfig, SendModel } from "./run_schema.ts";
+import { parseFileSize } from "./file_mode.ts";
 
 /**
  * Chat servers' scrypt cost for perf runs (see HELP for why).
@@ -86,7 +86,16 @@ over worker processes) and records every event per client as CSV.
   --messages M        messages PER CLIENT: the run sends N*M in total
   --duration D        instead of --messages: send until D after "go" (e.g. 30s, 2m)
   --servers S         chat servers of the cluster perf starts (default 1)
-  --mode dm           conversation kind (default dm; group and file come with the groups issue)
+  --mode MODE         dm (default): each message to a random peer;
+                      group: clients in groups of --group-size N (clients a multiple of N;
+                      the first member creates the group), each sender posts to its group;
+                      file: each message is a file of --file-bytes SIZE to a random peer,
+                      downloaded and SHA-256-checked by the receiver (--messages counts
+                      files, default 1)
+  --group-size N      members per group (--mode group; at least 2, at most --clients)
+  --group-senders K   the first K members of each group send, the others only receive
+                      (--mode group; default: every member)
+  --file-bytes SIZE   file size: 1MiB, 100MiB, 4096 (--mode file; default 1MiB, at most 100MiB)
   --payload SIZE      message text size: 100B, 1KiB, 64KiB, 1000 (bytes) (default 100B)
 send model (one of; default --window 16):
   --window W          closed loop: at most W messages per client not yet acked by the server
@@ -189,6 +198,9 @@ export function parseRunArgs(
         duration: { type: "string" },
         servers: { type: "string" },
         mode: { type: "string", default: "dm" },
+        "group-size": { type: "string" },
+        "group-senders": { type: "string" },
+        "file-bytes": { type: "string" },
         payload: { type: "string", default: "100B" },
         window: { type: "string" },
         rate: { type: "string" },
@@ -214,14 +226,16 @@ export function parseRunArgs(
   } catch (e) {
     throw invalid(e instanceof Error ? e.message : String(e));
   }
-  if (values.mode === "group" || values.mode === "file") {
-    throw new FastChatError(
-      "INVALID_CONFIG",
-      `--mode ${values.mode} comes with the groups issue (group conversations and file ` +
-        `transfer are not in FastChat yet); use --mode dm`,
-    );
+  const mode = values.mode;
+  if (mode !== "dm" && mode !== "group" && mode !== "file") {
+    throw invalid(`--mode must be dm, group or file; got ${JSON.stringify(mode)}`);
   }
-  if (values.mode !== "dm") throw invalid(`--mode must be dm (group and file come later)`);
+  if (mode !== "dm" && values.idle !== undefined) {
+    throw invalid(`--idle is its own mode; do not combine it with --mode ${mode}`);
+  }
+  if (mode === "file" && values.messages === undefined && values.duration === undefined) {
+    values.messages = "1"; // a small number of files by default
+  }
 
   const idle = values.idle !== undefined;
   let clients: number;
@@ -324,7 +338,8 @@ export function parseRunArgs(
     : 0;
 
   return {
-    mode: "dm",
+    mode,
+    ...modeOptions(mode, values, clients),
     clients,
     messages,
     durationMs,
@@ -350,6 +365,47 @@ export function parseRunArgs(
   };
 }
 
+/** `--group-size`, `--group-senders` and `--file-bytes`, checked against `mode`. */
+function modeOptions(
+  mode: RunConfig["mode"],
+  values: {
+    "group-size"?: string;
+    "group-senders"?: string;
+    "file-bytes"?: string;
+    duration?: string;
+    "kill-one"?: boolean;
+  },
+  clients: number,
+): Pick<RunConfig, "groupSize" | "groupSenders" | "fileBytes"> {
+  const given = (f: "group-size" | "group-senders" | "file-bytes") => values[f] !== undefined;
+  if (mode !== "group" && (given("group-size") || given("group-senders"))) {
+    throw invalid("--group-size and --group-senders need --mode group");
+  }
+  if (mode !== "file" && given("file-bytes")) throw invalid("--file-bytes needs --mode file");
+  if (mode !== "dm" && values["kill-one"]) throw invalid("--kill-one measures --mode dm only");
+  if (mode === "group") {
+    if (!given("group-size")) throw invalid("--mode group needs --group-size N");
+    const size = integer("group-size", values["group-size"]!, 2);
+    if (size > clients) throw invalid(`--group-size ${size} is more than --clients ${clients}`);
+    if (clients % size !== 0) {
+      throw invalid(`--clients ${clients} must be a multiple of --group-size ${size}`);
+    }
+    const senders = given("group-senders")
+      ? integer("group-senders", values["group-senders"]!, 1)
+      : size;
+    if (senders > size) throw invalid(`--group-senders ${senders} is more than --group-size`);
+    return { groupSize: size, groupSenders: senders, fileBytes: null };
+  }
+  if (mode === "file") {
+    if (values.duration !== undefined) {
+      throw invalid("--mode file counts files: use --messages M (files per client)");
+    }
+    const bytes = parseFileSize(values["file-bytes"] ?? "1MiB");
+    return { groupSize: null, groupSenders: null, fileBytes: bytes };
+  }
+  return { groupSize: null, groupSenders: null, fileBytes: null };
+}
+
 /**
  * The default run directory name: `<timestamp>-c<N>-s<S>` (`-idle<N>` in
  * idle mode; `s-lb` against a running cluster).
@@ -363,6 +419,10 @@ export function parseRunArgs(
  */
 export function runDirName(cfg: RunConfig, at: Date): string {
   const ts = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-  const who = cfg.idle ? `idle${cfg.clients}` : `c${cfg.clients}`;
+  const who = cfg.idle
+    ? `idle${cfg.clients}`
+    : `c${cfg.clients}${
+      cfg.mode === "group" ? `-g${cfg.groupSize}` : cfg.mode === "file" ? "-file" : ""
+    }`;
   return `${ts}-${who}-s${cfg.servers ?? "lb"}`;
 }

@@ -121,10 +121,36 @@ Deno.test("parseRunArgs: send models", () => {
   rejects(() => parseRunArgs([...base, "--window", "0"]), /--window must be an integer >= 1/);
 });
 
-Deno.test("parseRunArgs: group and file modes are not there yet", () => {
-  rejects(() => parseRunArgs([...base, "--mode", "group"]), /comes with the groups issue/);
-  rejects(() => parseRunArgs([...base, "--mode", "file"]), /comes with the groups issue/);
-  rejects(() => parseRunArgs([...base, "--mode", "chat"]), /--mode must be dm/);
+Deno.test("parseRunArgs: --mode group and its group size", () => {
+  const c = parseRunArgs(["--mode", "group", "--group-size", "5", ...base]);
+  expect(c).toMatchObject({ mode: "group", groupSize: 5, groupSenders: 5, fileBytes: null });
+  expect(parseRunArgs([...base, "--mode", "group", "--group-size", "10", "--group-senders", "1"]))
+    .toMatchObject({ groupSize: 10, groupSenders: 1 });
+  rejects(() => parseRunArgs([...base, "--mode", "group"]), /needs --group-size/);
+  rejects(() => parseRunArgs([...base, "--mode", "group", "--group-size", "20"]), /more than/);
+  rejects(() => parseRunArgs([...base, "--mode", "group", "--group-size", "3"]), /multiple of/);
+  rejects(() => parseRunArgs([...base, "--mode", "group", "--group-size", "1"]), /group-size/);
+  rejects(
+    () => parseRunArgs([...base, "--mode", "group", "--group-size", "5", "--group-senders", "6"]),
+    /more than --group-size/,
+  );
+  rejects(() => parseRunArgs([...base, "--group-size", "5"]), /need --mode group/);
+  rejects(() => parseRunArgs(["--idle", "4", "--mode", "group"]), /its own mode/);
+});
+
+Deno.test("parseRunArgs: --mode file: one 1 MiB file per client by default", () => {
+  const c = parseRunArgs(["--clients", "2", "--mode", "file"]);
+  expect(c).toMatchObject({ mode: "file", messages: 1, fileBytes: 1 << 20, groupSize: null });
+  expect(parseRunArgs([...base, "--mode", "file", "--file-bytes", "100MiB"]).fileBytes)
+    .toBe(100 << 20);
+  rejects(() => parseRunArgs([...base, "--mode", "file", "--file-bytes", "101MiB"]), /at most/);
+  rejects(() => parseRunArgs([...base, "--mode", "file", "--file-bytes", "1.5"]), /whole size/);
+  rejects(
+    () => parseRunArgs(["--clients", "2", "--duration", "5s", "--mode", "file"]),
+    /counts files/,
+  );
+  rejects(() => parseRunArgs([...base, "--file-bytes", "1MiB"]), /needs --mode file/);
+  rejects(() => parseRunArgs([...base, "--mode", "chat"]), /--mode must be dm, group or file/);
 });
 
 Deno.test("parseRunArgs: clients, messages and duration", () => {

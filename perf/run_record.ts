@@ -159,6 +159,7 @@ export function runRecord(f: RunFacts): RunRecord {
       login: f.phases.login ?? null,
       warmup: f.phases.warmup ?? null,
       messaging: m ?? null,
+      ...(f.phases.prepare ? { prepare: f.phases.prepare } : {}),
     },
     results: p
       ? {

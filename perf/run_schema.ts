@@ -18,6 +18,8 @@ import { FastChatError } from "@fastchat/lib/errors";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
 import type { MessagingStats, PhaseStats } from "./phase_stats.ts";
+import type { GroupMembership } from "./group_plan.ts";
+import type { FileModeRecord } from "./file_mode.ts";
 
 /**
  * Delay between a client's messages.
@@ -62,8 +64,18 @@ export type SendModel =
  * ```
  */
 export interface RunConfig {
-  /** Conversation kind; only `dm` exists yet. */
-  mode: "dm";
+  /**
+   * Conversation kind: `dm` (direct messages to random peers), `group`
+   * (clients in groups of `groupSize`, each sender posting to its group) or
+   * `file` (each message is a file of `fileBytes` to a random peer).
+   */
+  mode: "dm" | "group" | "file";
+  /** `--group-size`: members per group (group mode; null otherwise). */
+  groupSize?: number | null;
+  /** `--group-senders`: members of each group that send, the first ones (group mode). */
+  groupSenders?: number | null;
+  /** `--file-bytes`: size of every file (file mode; null otherwise). */
+  fileBytes?: number | null;
   /** Messaging clients, or the idle connections with `idle`. */
   clients: number;
   /** Messages per client (total = clients × messages); null with `durationMs`. */
@@ -160,6 +172,8 @@ export interface RunPhases {
   login: PhaseStats | null;
   warmup: PhaseStats | null;
   messaging: MessagingStats | null;
+  /** `--mode group`/`file`: the prepare phase (groups created, test files written). */
+  prepare?: PhaseStats | null;
 }
 
 /**
@@ -223,6 +237,10 @@ export interface RunRecord {
   idle?: IdleReport;
   /** `--kill-one`: reconnect timing and the delivery check. */
   reconnect?: ReconnectRecord;
+  /** `--mode group`: every group and its members (the first member created it). */
+  groups?: GroupMembership[];
+  /** `--mode file`: the servers' memory while files were transferred. */
+  file?: FileModeRecord;
 }
 
 /**

@@ -23,6 +23,7 @@ import { log, PhaseView } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
 import type { RunConfig } from "./run_schema.ts";
 import type { WorkerPool } from "./worker_pool.ts";
+import { groupWarmupMessages, hasReceipts, receptionsPerMessage } from "./mode_phases.ts";
 
 /** Pause between the key warm-up and the timed phase. */
 const WARMUP_SETTLE_MS = 1_000;
@@ -75,6 +76,7 @@ export function rateLimitedNote(n: number): string {
  * ```
  */
 export function plannedWarmupMessages(cfg: RunConfig): number {
+  if (cfg.mode === "group") return groupWarmupMessages(cfg) * receptionsPerMessage(cfg);
   let planned = 0;
   for (let i = 0; i < cfg.clients; i++) {
     planned +=
@@ -197,11 +199,14 @@ export async function warmupPhase(ctx: PhaseContext): Promise<PhaseStats> {
     plannedWarmupMessages(ctx.cfg),
   );
   const pairs = warmed.reduce((a, w) => a + w.sent, 0);
+  // A group message reaches N-1 members and brings no receipt back.
+  const receptions = pairs * receptionsPerMessage(ctx.cfg);
+  const receipts = hasReceipts(ctx.cfg) ? pairs : 0;
   let p = pool.progress();
-  while (p.warmReceived < pairs || p.warmDelivered < pairs) {
+  while (p.warmReceived < receptions || p.warmDelivered < receipts) {
     if (nowMs() - t0 > WARMUP_TIMEOUT_MS) {
       throw new Error(
-        `key warm-up: ${p.warmReceived}/${pairs} messages and ${p.warmDelivered}/${pairs} ` +
+        `key warm-up: ${p.warmReceived}/${receptions} messages and ${p.warmDelivered}/${receipts} ` +
           `receipts arrived in ${WARMUP_TIMEOUT_MS / 1000} s`,
       );
     }

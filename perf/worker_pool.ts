@@ -63,6 +63,10 @@ export function workerConfig(
     durationMs: cfg.durationMs,
     runDir,
     idle: cfg.idle,
+    mode: cfg.mode,
+    groupSize: cfg.groupSize ?? null,
+    groupSenders: cfg.groupSenders ?? null,
+    fileBytes: cfg.fileBytes ?? null,
   };
 }
 

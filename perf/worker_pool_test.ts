@@ -36,6 +36,10 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
     durationMs: null,
     runDir: "/tmp/run",
     idle: false,
+    mode: "dm",
+    groupSize: null,
+    groupSenders: null,
+    fileBytes: null,
   });
   const idle = workerConfig(parseRunArgs(["--idle", "100", "--workers", "2"]), 0, LB, "/r");
   expect(idle).toMatchObject({ idle: true, clients: 100, messages: null });

@@ -47,6 +47,10 @@ export type WorkerConfig =
     | "messages"
     | "durationMs"
     | "idle"
+    | "mode"
+    | "groupSize"
+    | "groupSenders"
+    | "fileBytes"
   >
   & {
     worker: number;
@@ -69,6 +73,7 @@ export type WorkerConfig =
 export type WorkerCommand =
   | { cmd: "register" }
   | { cmd: "login" }
+  | { cmd: "prepare" }
   | { cmd: "warmup" }
   | { cmd: "persist" }
   | { cmd: "go"; startMs: number }
@@ -126,6 +131,8 @@ export type WorkerMessage =
     /** user -> [server id, server address] */
     servers: Record<string, [string, string]>;
   }
+  /** Mode setup done: groups created (their first members), test files written. */
+  | { t: "prepared"; worker: number }
   /** Every warm-up message of the worker's clients is queued. */
   | { t: "warmed"; worker: number; sent: number }
   /** Every client's key state is written (nothing left to save during timing). */
