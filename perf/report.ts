@@ -16,6 +16,7 @@
 import type { RunSummary } from "./run_analysis.ts";
 import { type RunConfig, type RunRecord, sendLabel } from "./run_schema.ts";
 import { alignTable, fmtBytes, fmtCount, fmtMB, fmtMs, fmtRate, MISSING } from "./table_format.ts";
+import { modeRows } from "./mode_analysis.ts";
 
 const opt = (v: unknown): string => v === undefined || v === null || v === "" ? MISSING : String(v);
 
@@ -123,6 +124,7 @@ export function resultRows(s: RunSummary): Row[] {
     ["send rate (msg/s)", fmtRate(t.sendRatePerSec)],
     ["registrations/s", fmtRate(s.phases.registrationsPerSec)],
     ["logins/s", fmtRate(s.phases.loginsPerSec)],
+    ...modeRows(s),
   ];
 }
 

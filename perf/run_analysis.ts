@@ -34,6 +34,9 @@ import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
+import type { FileSummary } from "./file_analysis.ts";
+import type { GroupSummary } from "./group_analysis.ts";
+import { modeAccumulator } from "./mode_analysis.ts";
 import {
   DEFAULT_STEADY_TRIM,
   perSecond,
@@ -129,6 +132,10 @@ export interface RunSummary {
    * `config.clients`, sends outside `run.json`'s messaging phase (±1 s).
    */
   warnings: string[];
+  /** `--mode group`: group figures (`group_analysis.ts`). */
+  group?: GroupSummary;
+  /** `--mode file`: file figures (`file_analysis.ts`). */
+  file?: FileSummary;
 }
 
 /**
@@ -368,8 +375,17 @@ export async function analyzeRunDir(
   opts: RunAnalysisOptions = {},
 ): Promise<RunAnalysis> {
   const acc = new RunAccumulator();
-  const { info, files, rows } = await readRun(dir, acc.sink);
-  return acc.finish(info, { dir, files: files.length, rows }, opts);
+  const mode = await modeAccumulator(dir);
+  const sink: RowSink = mode
+    ? (...row) => {
+      acc.sink(...row);
+      mode.sink(...row);
+    }
+    : acc.sink;
+  const { info, files, rows } = await readRun(dir, sink);
+  const run = acc.finish(info, { dir, files: files.length, rows }, opts);
+  mode?.apply(run.summary);
+  return run;
 }
 
 /**
