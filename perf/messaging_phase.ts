@@ -25,7 +25,12 @@ import { log, ProgressView } from "./progress_view.ts";
 import { sumProgress } from "./worker_protocol.ts";
 import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
-import { describeMode, hasReceipts, receptionsPerMessage } from "./mode_phases.ts";
+import {
+  describeMode,
+  hasReceipts,
+  receptionsPerMessage,
+  sendingClients,
+} from "./mode_phases.ts";
 
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;
@@ -114,14 +119,16 @@ export class MessagingEnd {
  */
 export async function messagingPhase(ctx: MessagingContext): Promise<void> {
   const { cfg: c, pool, abort, connections } = ctx;
-  const total = c.messages !== null ? c.clients * c.messages : null;
+  const total = c.messages !== null ? sendingClients(c) * c.messages : null;
   const cpu0 = await ctx.cpuSeconds();
   const startMs = nowMs();
   connections.messaging = true;
   await pool.broadcast({ cmd: "go", startMs });
   log(
     `go: ${
-      total !== null ? `${total} messages (${c.messages} per client)` : `for ${c.durationMs} ms`
+      total !== null
+        ? `${total} messages (${c.messages} per sending client)`
+        : `for ${c.durationMs} ms`
     }, ` +
       `${describeSendModel(c.send)}, ${describeMode(c)}`,
   );

@@ -53,3 +53,11 @@ Deno.test("MessagingEnd: drain timeout counted from the last send or the first a
   expect(end.check(late, 12_000, true)).toBeNull();
   expect(end.check(late, 13_001, true)).toBe("drain-timeout");
 });
+
+Deno.test("MessagingEnd: a group message is complete once each of its N-1 receptions arrived", () => {
+  const end = new MessagingEnd(30_000, 9); // groups of 10
+  expect(end.check(progress({ allDone: true, sent: 10, received: 10 }), 1000, true)).toBeNull();
+  expect(end.check(progress({ allDone: true, sent: 10, received: 89 }), 1100, true)).toBeNull();
+  expect(end.check(progress({ allDone: true, sent: 10, received: 81, failed: 1 }), 1200, true))
+    .toBe("completed");
+});

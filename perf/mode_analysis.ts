@@ -109,6 +109,7 @@ function groupRows(s: RunSummary, g: GroupSummary): [string, string][] {
     ["duplicate deliveries", fmtCount(g.duplicateDeliveries)],
     ["unexpected deliveries", fmtCount(g.unexpectedDeliveries)],
     ["server CPU per delivery (µs)", fmtRate(cpuMicrosPerDelivery(cpu, "srv-", g.deliveries))],
+    ["database CPU per delivery (µs)", fmtRate(cpuMicrosPerDelivery(cpu, "db", g.deliveries))],
     ["client CPU per delivery (µs)", fmtRate(cpuMicrosPerDelivery(cpu, "worker-", g.deliveries))],
   ];
 }

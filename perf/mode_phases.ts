@@ -54,6 +54,21 @@ export function describeMode(
 }
 
 /**
+ * Clients that send: every client, or in group mode `--group-senders` per group.
+ *
+ * @example
+ * ```ts
+ * import { sendingClients } from "./mode_phases.ts";
+ * sendingClients({ mode: "group", clients: 100, groupSize: 10, groupSenders: 1 }); // 10
+ * ```
+ */
+export function sendingClients(
+  cfg: Pick<RunConfig, "mode" | "clients" | "groupSize" | "groupSenders">,
+): number {
+  return cfg.mode === "group" ? groupWarmupMessages(cfg) : cfg.clients;
+}
+
+/**
  * Whether senders get delivery receipts (`delivered`): not for group messages.
  *
  * @example
