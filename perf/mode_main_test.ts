@@ -1,0 +1,133 @@
+import { expect } from "expect";
+import { fileURLToPath } from "node:url";
+import { parse } from "csv-parse/sync";
+import { analyzeRunDir } from "./run_analysis.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+/** Runs perf/main.ts with `args` (cheap password costs, no analysis); returns stdout. */
+async function perf(args: string[]): Promise<string> {
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      ...args,
+      "--kdf-iterations",
+      "100000",
+      "--scrypt-n",
+      "1024",
+      "--workers",
+      "2",
+      "--no-analyze",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(res.stdout);
+  if (res.code !== 0) console.error(stdout, new TextDecoder().decode(res.stderr));
+  expect(res.code).toBe(0);
+  return stdout;
+}
+
+async function rowsOf(out: string): Promise<Map<string, Record<string, string>[]>> {
+  const logs = new Map<string, Record<string, string>[]>();
+  for (const e of [...Deno.readDirSync(`${out}/clients`)]) {
+    const text = await Deno.readTextFile(`${out}/clients/${e.name}`);
+    expect(text.split("\n")[0]).toBe("message_id,event,time_ms,bytes,peer,kind");
+    logs.set(e.name.replace(/\.csv$/, ""), parse(text, { columns: true }));
+  }
+  return logs;
+}
+
+Deno.test({
+  name: "perf --mode group end to end: 6 clients in 2 groups of 3, 3 messages each",
+  // Real processes: database, server, LB, 2 workers.
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-group-" });
+    const out = `${tmp}/run`;
+    try {
+      const stdout = await perf([
+        ...["--clients", "6", "--messages", "3", "--mode", "group", "--group-size", "3"],
+        ...["--out", out],
+      ]);
+      // 18 group messages, each received by the 2 other members.
+      expect(stdout).toContain("sent 18, received 36");
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({ mode: "group", groupSize: 3, groupSenders: 3 });
+      expect(run.groups).toHaveLength(2);
+      expect(run.phases.prepare).toMatchObject({ count: 2 });
+      const members = new Map<string, string[]>(
+        run.groups.map((g: { name: string; members: string[] }) => [`#${g.name}`, g.members]),
+      );
+      const logs = await rowsOf(out);
+      const sent = new Map<string, { user: string; group: string }>();
+      const got = new Map<string, string[]>();
+      for (const [user, rows] of logs) {
+        for (const r of rows) {
+          expect(r.kind).toBe("group");
+          expect(r.event).not.toBe("delivered"); // no per-recipient receipts for groups
+          if (r.event === "sent") sent.set(r.message_id, { user, group: r.peer });
+          if (r.event === "received") got.set(r.message_id, [...got.get(r.message_id) ?? [], user]);
+        }
+      }
+      expect(sent.size).toBe(18);
+      for (const [id, m] of sent) {
+        const others = members.get(m.group)!.filter((u) => u !== m.user).sort();
+        expect({ id, got: got.get(id)?.sort() }).toEqual({ id, got: others });
+      }
+      const { summary } = await analyzeRunDir(out);
+      expect(summary.group).toMatchObject({
+        groups: 2,
+        messages: 18,
+        expectedDeliveries: 36,
+        deliveries: 36,
+        lostDeliveries: 0,
+        duplicateDeliveries: 0,
+        unexpectedDeliveries: 0,
+      });
+      expect(summary.group!.deliveriesPerSec).toBeGreaterThan(0);
+      expect(summary.counts.lost).toBe(0);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "perf --mode file end to end: 2 clients send each other a 1 MiB file",
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-file-" });
+    const out = `${tmp}/run`;
+    try {
+      const stdout = await perf(["--clients", "2", "--mode", "file", "--out", out]);
+      expect(stdout).toContain("sent 2, received 2");
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({ mode: "file", messages: 1, fileBytes: 1 << 20 });
+      expect(run.file.rssKbPeak["srv-1"]).toBeGreaterThan(0);
+      expect(run.file.rssKbPeak["srv-1"]).toBeGreaterThanOrEqual(run.file.rssKbBefore["srv-1"]);
+      const logs = await rowsOf(out);
+      for (const [user, rows] of logs) {
+        const events = rows.map((r) => r.event).sort();
+        expect({ user, events }).toEqual({
+          user,
+          events: ["acked", "delivered", "received", "sent"],
+        });
+        for (const r of rows) expect([r.kind, r.bytes]).toEqual(["file", String(1 << 20)]);
+      }
+      const { summary } = await analyzeRunDir(out);
+      expect(summary.file).toMatchObject({ files: 2, completed: 2, failed: 0 });
+      expect(summary.file!.mbPerSec).toBeGreaterThan(0);
+      expect(summary.file!.completeMs.max).toBeGreaterThan(0);
+      // Every file matched its SHA-256, and the workers removed their homes (test files, downloads).
+      for (const w of ["worker-0", "worker-1"]) {
+        const log = await Deno.readTextFile(`${out}/logs/${w}.log`);
+        expect(log).not.toContain("file_mismatch");
+        expect(log).not.toContain("cleanup_failed");
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
