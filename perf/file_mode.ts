@@ -184,7 +184,9 @@ export class ClusterRssPeak {
   }
 
   /** Stops sampling (after one last reading). */
-  async stop(): Promise<{ rssKbBefore: Record<string, number>; rssKbPeak: Record<string, number> }> {
+  async stop(): Promise<
+    { rssKbBefore: Record<string, number>; rssKbPeak: Record<string, number> }
+  > {
     clearInterval(this.#timer);
     await this.#reading;
     await this.#read();

@@ -201,7 +201,8 @@ export class LoadRun {
       this.cluster = await this.#pendingCluster.catch(() => null);
     }
     if (this.cluster) await this.cluster.stop().catch((e) => log(`stopping the cluster: ${e}`));
-    const record = runRecord({
+    await writeRunRecord(
+      runRecord({
         cfg: this.cfg,
         startedAt: this.startedAt,
         endedAt: new Date(),
@@ -214,9 +215,10 @@ export class LoadRun {
         cluster: this.cluster,
         idle: this.idle,
         reconnect: this.reconnect,
-      });
-    Object.assign(record, modeRecordParts(this.cfg, this.file));
-    await writeRunRecord(record, this.dir);
+        modeParts: modeRecordParts(this.cfg, this.file),
+      }),
+      this.dir,
+    );
   }
 
   async #analyze(): Promise<void> {

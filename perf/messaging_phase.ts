@@ -25,12 +25,7 @@ import { log, ProgressView } from "./progress_view.ts";
 import { sumProgress } from "./worker_protocol.ts";
 import type { SendModel } from "./run_schema.ts";
 import type { PhaseContext } from "./setup_phases.ts";
-import {
-  describeMode,
-  hasReceipts,
-  receptionsPerMessage,
-  sendingClients,
-} from "./mode_phases.ts";
+import { describeMode, hasReceipts, receptionsPerMessage, sendingClients } from "./mode_phases.ts";
 
 /** After all messages arrived: how long to wait for the last delivery receipts. */
 const RECEIPT_GRACE_MS = 2_000;

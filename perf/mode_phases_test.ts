@@ -11,7 +11,17 @@ import {
 import { plannedWarmupMessages } from "./setup_phases.ts";
 
 const group = (size: number, extra: string[] = []) =>
-  parseRunArgs(["--clients", "12", "--messages", "3", "--mode", "group", "--group-size", `${size}`, ...extra]);
+  parseRunArgs([
+    "--clients",
+    "12",
+    "--messages",
+    "3",
+    "--mode",
+    "group",
+    "--group-size",
+    `${size}`,
+    ...extra,
+  ]);
 
 Deno.test("receptions and receipts per mode", () => {
   const dm = parseRunArgs(["--clients", "4", "--messages", "3"]);

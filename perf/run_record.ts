@@ -78,6 +78,8 @@ export interface RunFacts {
   cluster: ClusterFacts | null;
   idle: IdleReport | null;
   reconnect: ReconnectRecord | null;
+  /** `--mode group`/`file`: `groups`, `file` (`mode_phases.ts`). */
+  modeParts?: Pick<RunRecord, "groups" | "file">;
 }
 
 /**
@@ -187,6 +189,7 @@ export function runRecord(f: RunFacts): RunRecord {
     servers,
     ...(f.idle ? { idle: f.idle } : {}),
     ...(f.reconnect ? { reconnect: f.reconnect } : {}),
+    ...f.modeParts,
   };
 }
 
