@@ -123,12 +123,20 @@ function rssRows(f: FileSummary): [string, string][] {
 
 function fileRows(s: RunSummary, f: FileSummary): [string, string][] {
   const c = f.completeMs;
+  const cpu = s.info.phases.messaging?.cpuSeconds;
+  const mib = f.bytesReceived / 2 ** 20;
+  // µs per MiB / 1000: ms of CPU per MiB received.
+  const perMiB = (prefix: string) => fmtRate(cpuMicrosPerDelivery(cpu, prefix, mib) / 1000);
   return [
     ["file size", fmtBytes(s.info.config.fileBytes ?? NaN)],
     ["files sent / completed / failed", `${f.files} / ${f.completed} / ${f.failed}`],
     ["file MB/s (all files)", fmtMB(f.mbPerSec)],
     ["file MB/s per file p50", fmtMB(f.fileMbPerSec.p50)],
     ["time to complete p50 / max (ms)", `${fmtMs(c.p50)} / ${fmtMs(c.max)}`],
+    [
+      "server / database / client CPU per MiB (ms)",
+      `${perMiB("srv-")} / ${perMiB("db")} / ${perMiB("worker-")}`,
+    ],
     ...rssRows(f),
   ];
 }

@@ -88,6 +88,8 @@ Deno.test("file run: time to complete and MB/s, shown in table and report", asyn
     const rows = Object.fromEntries(modeRows(summary));
     expect(rows["time to complete p50 / max (ms)"]).toBe("500.0 / 500.0");
     expect(rows["RSS srv-1 at go → peak"]).toBe("1.0 MiB → 2.0 MiB");
+    // 2 MB received = 1.907 MiB; 0.3 s of server CPU over it.
+    expect(rows["server / database / client CPU per MiB (ms)"]).toBe("157.3 / 52.4 / 314.6");
     expect(formatRunTable(summary)).toContain("file MB/s (all files)");
     expect(renderRunReport(summary, [])).toContain("time to complete");
   } finally {
