@@ -28,8 +28,8 @@ import { perSecond } from "./run_throughput.ts";
  *
  * @example
  * ```ts
- * import type { FileSummary } from "./file_analysis.ts";
- * declare const f: FileSummary;
+ * import { FileAccumulator, type FileSummary } from "./file_analysis.ts";
+ * const f: FileSummary = new FileAccumulator().finish();
  * console.log(`${f.mbPerSec} MB/s, p50 ${f.completeMs.p50} ms`);
  * ```
  */

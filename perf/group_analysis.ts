@@ -39,8 +39,8 @@ import { perSecond } from "./run_throughput.ts";
  *
  * @example
  * ```ts
- * import type { GroupSummary } from "./group_analysis.ts";
- * declare const g: GroupSummary;
+ * import { GroupAccumulator, type GroupSummary } from "./group_analysis.ts";
+ * const g: GroupSummary = new GroupAccumulator([], []).finish();
  * console.log(`${g.messagesPerSec} msg/s, ${g.deliveriesPerSec} deliveries/s`);
  * ```
  */

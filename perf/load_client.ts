@@ -311,7 +311,14 @@ export class LoadClient {
    */
   async prepare(): Promise<void> {
     const o = this.#o;
-    if (o.group?.admin) await this.#client!.group("create", o.group.group, o.group.others);
+    if (o.group?.admin) {
+      try {
+        await this.#client!.group("create", o.group.group, o.group.others);
+      } catch (e) {
+        // A seed reused against a running cluster (--lb): the group is there from before.
+        if (FastChatError.from(e).code !== "GROUP_EXISTS") throw e;
+      }
+    }
     if (o.file) {
       for (let k = 0; k < (o.messages ?? 0); k++) {
         this.#files.push((await writeTestFile(o.file.dir, `${this.user}-${k}`, o.file.bytes)).path);

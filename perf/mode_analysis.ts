@@ -4,7 +4,9 @@
  * receiver): `lost` and `duplicated` of the summary become lost and
  * duplicate deliveries), for `--mode file` those of `file_analysis.ts`;
  * plus the rows the results table and the HTML report show for them,
- * including CPU per delivery from `run.json`'s messaging phase.
+ * including CPU per delivery from `run.json`'s messaging phase. The dm
+ * rows keep their meaning: in a group run their latency is that of each
+ * message's first reception, the group rows give it per delivery.
  *
  * @example
  * ```ts
