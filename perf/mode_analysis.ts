@@ -19,6 +19,8 @@
  */
 import { FileAccumulator, type FileSummary } from "./file_analysis.ts";
 import { GroupAccumulator, type GroupSummary } from "./group_analysis.ts";
+import type { GroupMembership } from "./group_plan.ts";
+import { FastChatError } from "@fastchat/lib/errors";
 import { listClientLogs, type RowSink } from "./log_reader.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { readRunRecord } from "./run_schema.ts";
@@ -54,7 +56,7 @@ export async function modeAccumulator(dir: string): Promise<ModeAccumulator | nu
   if (info.config.mode === "group") {
     // Client log i is clients/<user>.csv, in the order readRun feeds them.
     const users = (await listClientLogs(dir)).map((f) => f.replace(/^clients\/|\.csv$/g, ""));
-    const acc = new GroupAccumulator(info.groups ?? [], users);
+    const acc = new GroupAccumulator(checkGroups(info.groups, `${dir}/run.json`), users);
     return {
       sink: acc.sink,
       apply: (s) => {
@@ -72,6 +74,26 @@ export async function modeAccumulator(dir: string): Promise<ModeAccumulator | nu
     return { sink: acc.sink, apply: (s) => s.file = acc.finish(info.file) };
   }
   return null;
+}
+
+/** `run.json`'s `groups` checked: a list of `{ name, members: string[] }` (absent: none). */
+function checkGroups(raw: unknown, where: string): GroupMembership[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    throw new FastChatError("INVALID_CONFIG", `${where}: groups must be an array`);
+  }
+  raw.forEach((g, i) => {
+    if (
+      typeof g?.name !== "string" || !Array.isArray(g.members) ||
+      !g.members.every((m: unknown) => typeof m === "string")
+    ) {
+      throw new FastChatError(
+        "INVALID_CONFIG",
+        `${where}: groups[${i}] must be { name: string, members: string[] }`,
+      );
+    }
+  });
+  return raw;
 }
 
 /**

@@ -97,6 +97,19 @@ Deno.test("file run: time to complete and MB/s, shown in table and report", asyn
   }
 });
 
+Deno.test("group run: malformed groups in run.json are named", async () => {
+  const dir = await runDir(
+    { mode: "group", clients: 2, groupSize: 2, groupSenders: 1 },
+    { groups: [{ name: "g", members: ["u0", 7] }] },
+    { u0: [], u1: [] },
+  );
+  try {
+    await expect(analyzeRunDir(dir)).rejects.toThrow(/groups\[0\] must be/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("dm run: no mode accumulator, no extra rows", async () => {
   expect(await modeAccumulator("perf/testdata/clean")).toBeNull();
   const { summary } = await analyzeRunDir("perf/testdata/clean");
