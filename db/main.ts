@@ -119,7 +119,19 @@ export async function runDb(args: string[]): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
+/**
+ * Runs the `db` command line (without the program name) as a process:
+ * files it creates are the owner's only, then {@link runDb}.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/db/main";
+ * Deno.exit(await main(["--data", "./data/pglite"]));
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
   process.umask(0o077); // PGlite's files: owner only
-  Deno.exit(await runDb(Deno.args));
+  return runDb(args);
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

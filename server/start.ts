@@ -33,7 +33,17 @@ function count(name: string, v: string, min: number): number {
   return n;
 }
 
-async function main(args: string[]): Promise<void> {
+/**
+ * Runs the `start` command line (without the program name). Resolves once
+ * every process is ready; they run until SIGINT/SIGTERM stops them all.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/server/start";
+ * await main(["--servers", "2", "--data", "/tmp/fastchat-data"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args: args[0] === "--" ? args.slice(1) : args,
     options: {
