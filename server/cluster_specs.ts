@@ -198,6 +198,8 @@ export interface ClusterOptions {
   host?: string;
   /** Extra arguments of every server (e.g. `--scrypt-n 1024`). */
   serverArgs?: string[];
+  /** Extra arguments of the n-th server started (1-based), after `serverArgs`; kept on restart. */
+  serverArgsFor?: (n: number) => string[];
   /** Algorithm of the first load balancer (default round-robin). */
   algorithm?: Algorithm;
   /** Port of the first load balancer (default 0: any free port). */
