@@ -97,7 +97,7 @@ export function componentArgs(flags: StartComponentFlags): ComponentArgs {
  * @example
  * ```ts
  * import { checkReadable } from "@fastchat/server/start_flags";
- * await checkReadable({ "tls-cert": "server/testdata/tls/cert.pem" });
+ * await checkReadable({ "tls-cert": "server/testdata/tls/server.pem" });
  * ```
  */
 export async function checkReadable(files: Record<string, string | undefined>): Promise<void> {
