@@ -130,11 +130,22 @@ Deno.test("fastchat: help, --version, help <command>, and an unknown command", a
   expect(unknown.code).toBe(2);
   expect(unknown.err).toContain('fastchat: unknown command "serve"');
   expect(unknown.out).toBe("");
-  // A subcommand's failure: one line naming it, exit 1.
+  // A subcommand's failure: one line naming it, exit 1 (the client: 2).
   const bad = await fastchat(["start", "--tls-cert", "x.pem"]);
   expect([bad.code, bad.err.trim()]).toEqual([
     1,
     "fastchat start: INVALID_CONFIG: --tls-cert and --tls-key go together",
+  ]);
+  const client = await fastchat(["client", "--lb", "nowhere"]);
+  expect([client.code, client.err.trim()]).toEqual([
+    2,
+    'fastchat client: INVALID_CONFIG: expected host:port, got "nowhere"',
+  ]);
+  // A subcommand's own exit code passes through.
+  const analyze = await fastchat(["analyze"]);
+  expect([analyze.code, analyze.err.trim()]).toEqual([
+    1,
+    "analyze: no run directory given (see --help)",
   ]);
 });
 
