@@ -119,9 +119,16 @@ export async function runDb(args: string[]): Promise<number> {
   return code;
 }
 
+const HELP = `Usage: fastchat db [options]   (from a checkout: deno task db -- [options])
+  --port P     listen port (default 7432; 0 = any free port)
+  --host H     bind address (default 127.0.0.1)
+  --data DIR   data directory, kept (default ${DEFAULT_DATA_DIR}); its password is in
+               DIR/.fastchat-db-password
+  --memory     keep nothing; the password is $${MEMORY_PASSWORD_ENV}, else random`;
+
 /**
  * Runs the `db` command line (without the program name) as a process:
- * files it creates are the owner's only, then {@link runDb}.
+ * `--help`, or files it creates are the owner's only, then {@link runDb}.
  *
  * @example
  * ```ts
@@ -130,6 +137,11 @@ export async function runDb(args: string[]): Promise<number> {
  * ```
  */
 export function main(args: string[]): Promise<number> {
+  const flags = args[0] === "--" ? args.slice(1) : args;
+  if (flags.includes("--help") || flags.includes("-h")) {
+    console.log(HELP);
+    return Promise.resolve(0);
+  }
   process.umask(0o077); // PGlite's files: owner only
   return runDb(args);
 }

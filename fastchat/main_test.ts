@@ -126,6 +126,8 @@ Deno.test("fastchat: help, --version, help <command>, and an unknown command", a
   expect(startHelp.code).toBe(0);
   expect(startHelp.out).toContain("--tls-cert FILE");
   expect(startHelp.out).toContain("--metrics-port P");
+  const dbHelp = await fastchat(["help", "db"]);
+  expect([dbHelp.code, dbHelp.out]).toEqual([0, expect.stringContaining("--memory")]);
   const unknown = await fastchat(["serve"]);
   expect(unknown.code).toBe(2);
   expect(unknown.err).toContain('fastchat: unknown command "serve"');
