@@ -5,7 +5,8 @@
  * the compiled form (`fastchat <sub>` children), with a shell script
  * standing in for the binary through `$FASTCHAT_BINARY`: it records each
  * invocation's pid and subcommand, then runs `deno run fastchat/main.ts`
- * as a compiled binary would run its embedded copy.
+ * as a compiled binary would run its embedded copy. `fastchat perf` in the
+ * compiled form runs its cluster and load workers (`perf-worker`) the same way.
  *
  * `FASTCHAT_START_ECHO=1` echoes the deployments' output.
  */
@@ -103,6 +104,39 @@ async function withStart(
     }
     await Deno.remove(data, { recursive: true });
   }
+}
+
+/**
+ * A stand-in for the compiled binary in a temporary directory: its Deno
+ * flags are baked in, its first argument is the subcommand, and it logs
+ * `<pid> <subcommand>` per invocation (`exec` keeps the pid).
+ */
+async function standInBinary(): Promise<{
+  dir: string;
+  binary: string;
+  invocations: () => Promise<Map<number, string>>;
+}> {
+  const dir = await Deno.makeTempDir({ prefix: "fastchat-cli-binary-" });
+  const binary = `${dir}/fastchat`;
+  const calls = `${dir}/calls.log`;
+  await Deno.writeTextFile(
+    binary,
+    [
+      "#!/bin/sh",
+      `echo "$$ $1" >> '${calls}'`,
+      `exec '${Deno.execPath()}' run -A ${SERVER_V8_FLAGS} '${MAIN}' "$@"`,
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(binary, 0o755);
+  const invocations = async () =>
+    new Map(
+      (await Deno.readTextFile(calls)).trim().split("\n").map((l) => {
+        const [pid, sub] = l.split(" ");
+        return [Number(pid), sub] as const;
+      }),
+    );
+  return { dir, binary, invocations };
 }
 
 /** The command line of a running process (Linux), as its arguments. */
@@ -225,21 +259,7 @@ Deno.test({
   name:
     "fastchat start (compiled form): one binary runs start, and start runs `fastchat db|server|lb`",
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "fastchat-cli-binary-" });
-    const binary = `${dir}/fastchat`;
-    const calls = `${dir}/calls.log`;
-    // Stands in for the compiled binary: its Deno flags are baked in, its
-    // first argument is the subcommand. `exec` keeps the pid.
-    await Deno.writeTextFile(
-      binary,
-      [
-        "#!/bin/sh",
-        `echo "$$ $1" >> '${calls}'`,
-        `exec '${Deno.execPath()}' run -A ${SERVER_V8_FLAGS} '${MAIN}' "$@"`,
-        "",
-      ].join("\n"),
-    );
-    await Deno.chmod(binary, 0o755);
+    const { dir, binary, invocations } = await standInBinary();
     const lbPort = freePorts(1);
     try {
       await withStart({
@@ -259,12 +279,7 @@ Deno.test({
           `Connect with: fastchat client --lb 127.0.0.1:${lbPort}`,
         );
         // pid → subcommand, as the stand-in binary was invoked.
-        const invoked = new Map(
-          (await Deno.readTextFile(calls)).trim().split("\n").map((l) => {
-            const [pid, sub] = l.split(" ");
-            return [Number(pid), sub];
-          }),
-        );
+        const invoked = await invocations();
         expect([...invoked.values()].sort()).toEqual(["db", "lb", "server", "start"]);
         expect(invoked.get(start.pid)).toBe("start");
         expect(pids.size).toBe(3);
@@ -275,6 +290,43 @@ Deno.test({
         const ticket = await requestTicket({ host: "127.0.0.1", port: lbPort });
         expect(pids.has(`server ${ticket.server}`)).toBe(true);
       });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "fastchat perf (compiled form): the cluster and the workers are `fastchat <sub>` children",
+  async fn() {
+    const { dir, binary, invocations } = await standInBinary();
+    try {
+      const run = await new Deno.Command(binary, {
+        args: [
+          "perf",
+          "--clients",
+          "2",
+          "--messages",
+          "5",
+          "--servers",
+          "1",
+          "--workers",
+          "2",
+          "--kdf-iterations",
+          "100000",
+          "--out",
+          `${dir}/run`,
+          "--no-analyze", // its charts cost more CPU than the run; `analyze` is dispatched alike
+        ],
+        env: { [FASTCHAT_BINARY_ENV]: binary },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(run.stdout) + new TextDecoder().decode(run.stderr);
+      expect({ code: run.code, out }).toEqual({ code: 0, out: expect.stringContaining("sent 10") });
+      const subs = [...(await invocations()).values()].sort();
+      expect(subs).toEqual(["db", "lb", "perf", "perf-worker", "perf-worker", "server"]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
