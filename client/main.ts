@@ -35,7 +35,17 @@ export function parseHostPort(s: string): { host: string; port: number } {
   return { host: m[1] ?? m[2], port };
 }
 
-async function main(args: string[]): Promise<number> {
+/**
+ * Runs the `client` command line (without the program name); resolves with
+ * the exit code when the session ends.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/client/main";
+ * Deno.exit(await main(["--lb", "127.0.0.1:7700", "--json"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     // `deno task x -- --flag` passes the `--` through.
     args: args[0] === "--" ? args.slice(1) : args,

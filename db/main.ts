@@ -119,7 +119,31 @@ export async function runDb(args: string[]): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
+const HELP = `Usage: fastchat db [options]   (from a checkout: deno task db -- [options])
+  --port P     listen port (default 7432; 0 = any free port)
+  --host H     bind address (default 127.0.0.1)
+  --data DIR   data directory, kept (default ${DEFAULT_DATA_DIR}); its password is in
+               DIR/.fastchat-db-password
+  --memory     keep nothing; the password is $${MEMORY_PASSWORD_ENV}, else random`;
+
+/**
+ * Runs the `db` command line (without the program name) as a process:
+ * `--help`, or files it creates are the owner's only, then {@link runDb}.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/db/main";
+ * Deno.exit(await main(["--data", "./data/pglite"]));
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  const flags = args[0] === "--" ? args.slice(1) : args;
+  if (flags.includes("--help") || flags.includes("-h")) {
+    console.log(HELP);
+    return Promise.resolve(0);
+  }
   process.umask(0o077); // PGlite's files: owner only
-  Deno.exit(await runDb(Deno.args));
+  return runDb(args);
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

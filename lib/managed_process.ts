@@ -24,7 +24,9 @@ import { signalIfRunning } from "./already_gone.ts";
 export interface SpawnOptions {
   /** Short name used as the log prefix. */
   name: string;
-  /** Arguments to the Deno executable (e.g. `["run", "-A", "server/main.ts"]`). */
+  /** The executable (default: this process's Deno, `Deno.execPath()`). */
+  command?: string;
+  /** Its arguments (e.g. `["run", "-A", "server/main.ts"]` for Deno). */
   args: string[];
   /** A stdout line matching this marks the process ready. */
   ready: RegExp;
@@ -89,9 +91,9 @@ export class ManagedProcess {
     return this.#done;
   }
 
-  /** Spawns a Deno subprocess and waits until it is ready. */
+  /** Spawns the subprocess (Deno by default) and waits until it is ready. */
   static async spawn(opts: SpawnOptions): Promise<ManagedProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(opts.command ?? Deno.execPath(), {
       args: opts.args,
       env: opts.env,
       cwd: opts.cwd,

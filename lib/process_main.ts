@@ -1,7 +1,9 @@
 /**
  * What every FastChat process entry point does: run `main`, print a failure
- * as one `fastchat <name>: CODE: message` line (exit 1), and on SIGINT or
- * SIGTERM run a graceful shutdown once, then exit 0.
+ * as one `fastchat <name>: CODE: message` line (exit 1), exit with the code
+ * `main` resolves to if it is a number (a long-running main resolves with
+ * nothing once it serves), and on SIGINT or SIGTERM run a graceful shutdown
+ * once, then exit 0.
  *
  * @example
  * ```ts
@@ -31,11 +33,20 @@ export function onShutdown(shutdown: () => unknown | Promise<unknown>): void {
   Deno.addSignalListener("SIGTERM", stop);
 }
 
-/** Runs `main`; a thrown error becomes a one-line message and exit code 1. */
-export function runMain(name: string, main: () => Promise<unknown>): void {
-  main().catch((e) => {
+/**
+ * Runs `main`: a number it resolves to is the exit code; a thrown error
+ * becomes a one-line message and exit code `errorExitCode` (default 1).
+ */
+export function runMain(
+  name: string,
+  main: () => Promise<unknown>,
+  opts: { errorExitCode?: number } = {},
+): void {
+  main().then((code) => {
+    if (typeof code === "number") Deno.exit(code);
+  }, (e) => {
     const err = FastChatError.from(e);
     console.error(`fastchat ${name}: ${err.code}: ${err.message}`);
-    Deno.exit(1);
+    Deno.exit(opts.errorExitCode ?? 1);
   });
 }

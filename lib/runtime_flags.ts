@@ -1,7 +1,8 @@
 /**
  * Runtime flags the chat server is started with, wherever it is started:
  * `deno task server`, `deno task start`, the perf cluster, the test
- * harnesses and the compiled `fastchat-server` binary.
+ * harnesses and the compiled `fastchat` binary (there for every command: a
+ * binary's V8 flags are fixed when it is built).
  *
  * V8 lets the young generation (the semi-spaces) grow to 16 MiB each under
  * a burst of allocation, such as thousands of logins, and keeps it. A chat

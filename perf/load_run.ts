@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { selfCommand } from "@fastchat/lib/self_command";
 import type { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import { ConnectionLedger } from "./connection_ledger.ts";
 import { parseHostPort } from "./flag_values.ts";
@@ -37,8 +37,6 @@ import { loginPhase, registerPhase, warmupPhase } from "./setup_phases.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { ClusterRssPeak, type FileModeRecord } from "./file_mode.ts";
 import { modeRecordParts, preparePhase } from "./mode_phases.ts";
-
-const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -222,17 +220,13 @@ export class LoadRun {
   }
 
   async #analyze(): Promise<void> {
-    try {
-      await Deno.stat(ANALYZE_MAIN);
-    } catch {
-      return; // the analysis is not there (yet)
-    }
-    const status = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ANALYZE_MAIN, this.dir],
+    const { command, args } = selfCommand("analyze", [this.dir]);
+    const status = await new Deno.Command(command, {
+      args,
       stdin: "null",
       stdout: "inherit",
       stderr: "inherit",
     }).output();
-    if (!status.success) log(`perf/analyze.ts exited with code ${status.code}`);
+    if (!status.success) log(`fastchat analyze exited with code ${status.code}`);
   }
 }

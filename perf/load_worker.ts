@@ -1,6 +1,7 @@
 /**
- * A load worker process: `deno run -A perf/load_worker.ts '<WorkerConfig JSON>'`,
- * spawned by `perf/main.ts`. It runs its share of the clients (round-robin
+ * A load worker process: `fastchat perf-worker '<WorkerConfig JSON>'`
+ * (or `deno run -A perf/load_worker.ts '<WorkerConfig JSON>'`), spawned by
+ * `perf/main.ts`. It runs its share of the clients (round-robin
  * by index) and talks to the parent in JSON lines (`worker_protocol.ts`):
  *
  * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`, `{"cmd":"persist"}`,
@@ -283,8 +284,18 @@ class Worker {
   }
 }
 
-async function main(): Promise<void> {
-  const cfg = JSON.parse(Deno.args[0]) as WorkerConfig;
+/**
+ * Runs a worker: `args[0]` is its {@link WorkerConfig} as JSON; commands
+ * come on stdin. Exits the process when done.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./load_worker.ts";
+ * await main(['{"worker":0,"workers":1,"clients":2}']);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
+  const cfg = JSON.parse(args[0]) as WorkerConfig;
   // The parent owns Ctrl-C; it tells us to stop on stdin.
   Deno.addSignalListener("SIGINT", () => {});
   const homeRoot = await Deno.makeTempDir({ prefix: "fastchat-perf-home-" });
@@ -309,4 +320,4 @@ async function main(): Promise<void> {
   Deno.exit(0);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await main(Deno.args);

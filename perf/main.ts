@@ -83,4 +83,15 @@ export async function runPerf(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await runPerf(Deno.args));
+/**
+ * The `perf` command line (without the program name): {@link runPerf}.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/perf/main";
+ * Deno.exit(await main(["--clients", "4", "--messages", "20", "--out", "/tmp/run"]));
+ * ```
+ */
+export const main: (args: string[]) => Promise<number> = runPerf;
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -12,8 +12,8 @@
  * ```
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { signalIfRunning } from "@fastchat/lib/already_gone";
+import { selfCommand } from "@fastchat/lib/self_command";
 import {
   readLines,
   type WorkerCommand,
@@ -22,7 +22,6 @@ import {
   type WorkerProgress,
 } from "./worker_protocol.ts";
 
-const WORKER_MAIN = fileURLToPath(new URL("./load_worker.ts", import.meta.url));
 const encoder = new TextEncoder();
 
 /**
@@ -55,8 +54,9 @@ export class WorkerHandle {
     readonly onMessage: (w: WorkerHandle, m: WorkerMessage) => void,
     denoFlags: string[] = [],
   ) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...denoFlags, WORKER_MAIN, JSON.stringify(cfg)],
+    const { command, args } = selfCommand("perf-worker", [JSON.stringify(cfg)], { denoFlags });
+    this.#child = new Deno.Command(command, {
+      args,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

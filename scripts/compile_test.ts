@@ -1,133 +1,105 @@
 /**
- * `scripts/compile.ts`: the `deno compile` command plan, the failure
- * classification, and — as a real process — the one clear message and exit
- * code 1 when the Deno runtime (denort) cannot be had. Actually producing
- * binaries needs that runtime, which this test does not download.
+ * `scripts/compile.ts`: the `deno compile` command plan of the one
+ * `fastchat` binary, the runtime check, the failure classification, and —
+ * as a real process — the one-sentence message and exit code 1 when the
+ * Deno runtime (denort) cannot be had. Actually producing a binary needs
+ * that runtime, which this test does not download; the dispatch a binary
+ * uses is tested without compiling in `fastchat/main_test.ts`.
  */
 import { expect } from "expect";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MIGRATION_FILES } from "@fastchat/db/migrations";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+import { BINARY_DENO_FLAGS } from "@fastchat/lib/self_command";
 import {
   classifyFailure,
+  COMPILE_TARGETS,
+  denortCachePath,
   denortUrl,
   errorLines,
+  FASTCHAT_PROGRAM,
   mainCause,
   planCompile,
   ROOT,
   runtimeFailureMessage,
-  TARGETS,
+  runtimeProblem,
   UsageError,
 } from "./compile.ts";
 
 const SCRIPT = fileURLToPath(new URL("./compile.ts", import.meta.url));
-const allExist = () => true;
-const noLb = (entry: string) => entry !== "lb/main.ts";
 
-Deno.test("planCompile: server, client and db by default, with their --include", () => {
-  const steps = planCompile({ outDir: "/out", exists: noLb });
+Deno.test("planCompile: one fastchat binary for this machine, migrations embedded", () => {
+  const steps = planCompile({ outDir: "/out", host: "x86_64-unknown-linux-gnu" });
   expect(steps).toEqual([
     {
-      name: "server",
-      entry: "server/main.ts",
-      output: "/out/fastchat-server",
+      target: "x86_64-unknown-linux-gnu",
+      output: "/out/fastchat",
       args: [
         "compile",
         "-A",
-        "--v8-flags=--max-semi-space-size=1",
+        SERVER_V8_FLAGS,
         "--output",
-        "/out/fastchat-server",
+        "/out/fastchat",
         "--include",
         "db/migrations",
-        "server/main.ts",
-      ],
-    },
-    {
-      name: "client",
-      entry: "client/main.ts",
-      output: "/out/fastchat-client",
-      args: ["compile", "-A", "--output", "/out/fastchat-client", "client/main.ts"],
-    },
-    {
-      name: "db",
-      entry: "db/main.ts",
-      output: "/out/fastchat-db",
-      args: [
-        "compile",
-        "-A",
-        "--output",
-        "/out/fastchat-db",
-        "--include",
-        "db/migrations",
-        "db/main.ts",
+        "fastchat/main.ts",
       ],
     },
   ]);
-});
-
-Deno.test("planCompile: lb only when lb/main.ts exists", () => {
-  expect(planCompile({ outDir: "dist", exists: allExist }).map((s) => s.name)).toEqual([
-    "server",
-    "client",
-    "db",
-    "lb",
-  ]);
-  const lb = planCompile({ outDir: "dist", exists: allExist, only: ["lb"] });
-  expect(lb.map((s) => s.args)).toEqual([
-    ["compile", "-A", "--output", "dist/fastchat-lb", "lb/main.ts"],
-  ]);
-  expect(() => planCompile({ outDir: "dist", exists: noLb, only: ["lb"] })).toThrow(
-    "lb: lb/main.ts does not exist",
-  );
-  // The default check looks at the real tree.
-  expect(planCompile({ outDir: "dist" }).some((s) => s.name === "lb")).toBe(
-    existsSync(join(ROOT, "lb/main.ts")),
+  expect(planCompile({ outDir: "dist" })[0].target).toBe(Deno.build.target);
+  expect(planCompile({ outDir: "d", host: "x86_64-pc-windows-msvc" })[0].output).toBe(
+    "d/fastchat.exe",
   );
 });
 
-Deno.test("planCompile: --only and --target", () => {
+Deno.test("planCompile: one binary per --target, named after it", () => {
   const steps = planCompile({
     outDir: "/o",
-    only: ["client", "server"],
-    target: "aarch64-apple-darwin",
-    exists: noLb,
+    targets: ["aarch64-apple-darwin", "x86_64-pc-windows-msvc"],
   });
-  expect(steps.map((s) => s.name)).toEqual(["server", "client"]);
-  expect(steps[1].args).toEqual([
+  expect(steps.map((s) => [s.target, s.output])).toEqual([
+    ["aarch64-apple-darwin", "/o/fastchat-aarch64-apple-darwin"],
+    ["x86_64-pc-windows-msvc", "/o/fastchat-x86_64-pc-windows-msvc.exe"],
+  ]);
+  expect(steps[0].args).toEqual([
     "compile",
     "-A",
+    SERVER_V8_FLAGS,
     "--output",
-    "/o/fastchat-client",
+    "/o/fastchat-aarch64-apple-darwin",
+    "--include",
+    "db/migrations",
     "--target",
     "aarch64-apple-darwin",
-    "client/main.ts",
+    "fastchat/main.ts",
   ]);
   // The entry module is always the last argument.
-  for (const s of steps) expect(s.args.at(-1)).toBe(s.entry);
-  const win = planCompile({ outDir: "/o", only: ["db"], target: "x86_64-pc-windows-msvc" });
-  expect(win[0].output).toBe("/o/fastchat-db.exe");
+  for (const s of steps) expect(s.args.at(-1)).toBe(FASTCHAT_PROGRAM.entry);
 });
 
-Deno.test("planCompile: unknown names and start are usage errors", () => {
-  expect(() => planCompile({ outDir: "dist", only: ["bogus"] })).toThrow(UsageError);
-  expect(() => planCompile({ outDir: "dist", only: ["bogus"] })).toThrow(
-    'unknown program "bogus"',
+Deno.test("planCompile: unknown and repeated targets are usage errors", () => {
+  expect(() => planCompile({ outDir: "dist", targets: ["bogus"] })).toThrow(UsageError);
+  expect(() => planCompile({ outDir: "dist", targets: ["bogus"] })).toThrow(
+    'unknown target "bogus"',
   );
-  expect(() => planCompile({ outDir: "dist", only: ["start"] })).toThrow(/server\/start\.ts/);
+  const twice = ["aarch64-apple-darwin", "aarch64-apple-darwin"];
+  expect(() => planCompile({ outDir: "dist", targets: twice })).toThrow("repeated");
+  expect(COMPILE_TARGETS).toContain(Deno.build.target);
 });
 
-Deno.test("compile targets: entries exist and --include covers every migration file", () => {
-  for (const t of TARGETS) {
-    if (t.name !== "lb") expect(existsSync(join(ROOT, t.entry))).toBe(true);
-    for (const inc of t.include) expect(existsSync(join(ROOT, inc))).toBe(true);
-  }
+Deno.test("the fastchat program: entry exists, --include covers every migration file", () => {
+  expect(existsSync(join(ROOT, FASTCHAT_PROGRAM.entry))).toBe(true);
+  for (const inc of FASTCHAT_PROGRAM.include) expect(existsSync(join(ROOT, inc))).toBe(true);
   // db/migrate.ts fetches ./migrations/<file> beside itself: those files must be embedded.
-  for (const name of ["server", "db"]) {
-    const t = TARGETS.find((x) => x.name === name)!;
-    expect(t.include).toContain("db/migrations");
-  }
+  expect(FASTCHAT_PROGRAM.include).toContain("db/migrations");
   for (const f of MIGRATION_FILES) expect(existsSync(join(ROOT, "db/migrations", f))).toBe(true);
+  // The binary's baked-in flags are the ones its children may ask for (self_command).
+  expect(FASTCHAT_PROGRAM.flags).toEqual(BINARY_DENO_FLAGS);
+  expect(denortCachePath("/d", "aarch64-apple-darwin", "2.9.6")).toBe(
+    "/d/dl/release/v2.9.6/denort-aarch64-apple-darwin.zip",
+  );
 });
 
 // Error output of `deno compile` as Deno 2.9 prints it (colours included).
@@ -176,22 +148,40 @@ Deno.test("classifyFailure, mainCause and errorLines read deno compile's output"
   expect(lines.some((l) => l.startsWith("Download"))).toBe(false);
 });
 
-Deno.test("runtimeFailureMessage says what failed, why, and both fixes", () => {
+Deno.test("runtimeFailureMessage: one sentence with what failed, why, and both fixes", () => {
   const m = runtimeFailureMessage({
-    binary: "dist/fastchat-server",
+    binary: "dist/fastchat",
     cause: "dns error",
     target: "x86_64-unknown-linux-gnu",
   });
-  expect(m).toContain("building dist/fastchat-server failed");
-  expect(m).toContain("cause: dns error");
-  expect(m).toContain("downloads a runtime (denort) from the internet");
-  expect(m).toContain("DENORT_BIN=/path/to/denort");
+  expectOneSentence(m);
+  expect(m).toContain("cannot build dist/fastchat");
+  expect(m).toContain(
+    `the Deno ${Deno.version.deno} runtime (denort) for x86_64-unknown-linux-gnu`,
+  );
+  expect(m).toContain(`downloaded from ${denortUrl("x86_64-unknown-linux-gnu")} (dns error)`);
+  expect(m).toContain("set DENORT_BIN to a local denort binary");
   expect(m).toContain("dl.deno.land is reachable");
-  expect(m).toContain(denortUrl("x86_64-unknown-linux-gnu"));
+  const bin = runtimeFailureMessage({
+    binary: "dist/fastchat",
+    cause: "no such file",
+    target: "x86_64-unknown-linux-gnu",
+    denortBin: "/x/denort",
+  });
+  expectOneSentence(bin);
+  expect(bin).toContain("DENORT_BIN=/x/denort is not a usable denort binary (no such file)");
   expect(denortUrl("aarch64-apple-darwin", "2.9.6")).toBe(
     "https://dl.deno.land/release/v2.9.6/denort-aarch64-apple-darwin.zip",
   );
 });
+
+/** One line, one sentence: a single full stop, at the end (version numbers aside). */
+function expectOneSentence(text: string): void {
+  const t = text.trim();
+  expect(t.split("\n").length).toBe(1);
+  expect(t.endsWith(".")).toBe(true);
+  expect(t.slice(0, -1).replace(/\d\.\d|\.(land|zip|json|pem)|\.\.\./g, "")).not.toMatch(/\.\s/);
+}
 
 /** Runs the script as `deno task compile` would, with `env` replacing the inherited environment. */
 async function runScript(args: string[], env: Record<string, string>) {
@@ -221,21 +211,40 @@ function expectNoStackTrace(text: string): void {
   expect(text).not.toMatch(/Stack backtrace|^\s+at\s|Uncaught|\.ts:\d+:\d+/m);
 }
 
+Deno.test("runtimeProblem: DENORT_BIN must be a file; a cached runtime needs no download", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
+  try {
+    const target = "aarch64-apple-darwin";
+    expect(await runtimeProblem(target, { denortBin: `${dir}/denort` })).toBe("no such file");
+    expect(await runtimeProblem(target, { denortBin: dir })).toBe("not a file");
+    await Deno.writeFile(`${dir}/denort`, new Uint8Array(1));
+    expect(await runtimeProblem(target, { denortBin: `${dir}/denort` })).toBeUndefined();
+    // What deno compile downloaded once is in the Deno directory: no probe (none could
+    // answer within 1 ms anyway).
+    const cached = denortCachePath(dir, target);
+    await Deno.mkdir(dirname(cached), { recursive: true });
+    await Deno.writeFile(cached, new Uint8Array(1));
+    expect(await runtimeProblem(target, { denoDir: dir, timeoutMs: 1 })).toBeUndefined();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
-  name: "compile script: DENORT_BIN naming a missing file exits 1 with the clear message",
+  name: "compile script: DENORT_BIN naming a missing file exits 1 with one sentence",
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
     try {
-      const r = await runScript(["--out", out, "--only", "client"], {
+      const r = await runScript(["--out", out], {
         ...baseEnv(),
         DENORT_BIN: "/nonexistent/fastchat-test/denort",
       });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`building ${join(out, "fastchat-client")} failed`);
-      expect(r.stderr).toContain("/nonexistent/fastchat-test/denort");
-      expect(r.stderr).toContain("DENORT_BIN=/path/to/denort");
+      expectOneSentence(r.stderr);
+      expect(r.stderr).toContain(`cannot build ${join(out, "fastchat")}`);
+      expect(r.stderr).toContain("DENORT_BIN=/nonexistent/fastchat-test/denort is not a usable");
       expect(r.stderr).toContain("dl.deno.land is reachable");
-      expectNoStackTrace(r.stderr);
+      expect(r.stdout).toBe("");
       expect([...Deno.readDirSync(out)]).toEqual([]);
     } finally {
       await Deno.remove(out, { recursive: true });
@@ -244,9 +253,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "compile script: a runtime download that cannot connect exits 1 with the clear message",
+  name: "compile script: a runtime download that cannot connect exits 1 with one sentence, fast",
   async fn() {
-    // Force the real download path to fail fast, online or not: an empty Deno
+    // Force the real download path to fail, online or not: an empty Deno
     // cache (no denort in it) and every HTTP(S) request sent to a closed port.
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const deadProxy = `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}`;
@@ -254,20 +263,21 @@ Deno.test({
     const denoDir = await Deno.makeTempDir({ prefix: "fastchat_compile_test_deno_dir_" });
     const out = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
     try {
-      const r = await runScript(["--out", out, "--only", "client"], {
+      const target = "aarch64-unknown-linux-gnu";
+      const r = await runScript(["--out", out, "--target", target], {
         ...baseEnv(),
         DENO_DIR: denoDir,
         HTTPS_PROXY: deadProxy,
         HTTP_PROXY: deadProxy,
       });
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain("compiling client/main.ts");
-      expect(r.stderr).toContain("the Deno runtime (denort)");
-      expect(r.stderr).toMatch(/cause: .*dl\.deno\.land\/release\/v[\d.]+\/denort-/);
-      expect(r.stderr).toContain("`deno compile` downloads a runtime (denort) from the internet");
-      expect(r.stderr).toContain("DENORT_BIN=/path/to/denort");
+      expectOneSentence(r.stderr);
+      expect(r.stderr).toContain(`cannot build ${join(out, `fastchat-${target}`)}`);
+      expect(r.stderr).toContain(`could not be downloaded from ${denortUrl(target)} (`);
+      expect(r.stderr).toContain("set DENORT_BIN to a local denort binary");
       expect(r.stderr).toContain("dl.deno.land is reachable");
-      expectNoStackTrace(r.stderr);
+      // Refused before deno compile ran: nothing compiled, nothing written.
+      expect(r.stdout).toBe("");
       expect([...Deno.readDirSync(out)]).toEqual([]);
     } finally {
       await Deno.remove(out, { recursive: true });
@@ -279,10 +289,16 @@ Deno.test({
 Deno.test({
   name: "compile script: usage errors exit 2",
   async fn() {
-    const r = await runScript(["--only", "bogus"], baseEnv());
+    const r = await runScript(["--target", "bogus"], baseEnv());
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown program "bogus"');
+    expect(r.stderr).toContain('unknown target "bogus"');
     expect(r.stderr).toContain("Usage: deno task compile");
     expectNoStackTrace(r.stderr);
+    const two = await runScript(
+      ["--target", "aarch64-apple-darwin", "--target", "x86_64-apple-darwin"],
+      { ...baseEnv(), DENORT_BIN: "/x/denort" },
+    );
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("DENORT_BIN is the runtime of one target");
   },
 });

@@ -144,7 +144,8 @@ export class ClusterLauncher {
     const n = this.#nextServer++;
     const prefix = this.#opts.idPrefix === undefined ? "srv" : this.#opts.idPrefix;
     const id = opts.id ?? (prefix === null ? undefined : `${prefix}-${n}`);
-    const args = [...this.#opts.serverArgs ?? [], ...opts.args ?? []];
+    const own = [...this.#opts.serverArgsFor?.(n) ?? [], ...opts.args ?? []];
+    const args = [...this.#opts.serverArgs ?? [], ...own];
     const spec = serverSpec({
       ...this.#common(id ?? `server-${n}`),
       dbUrl: this.dbUrl,
@@ -152,7 +153,7 @@ export class ClusterLauncher {
       host: this.#opts.host,
       args,
     });
-    const s = await this.processes.spawn("server", spec, opts.args ?? []);
+    const s = await this.processes.spawn("server", spec, own);
     if (opts.waitForMesh !== false) await this.waitForMesh();
     return s;
   }

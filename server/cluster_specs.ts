@@ -1,6 +1,7 @@
 /**
  * What the cluster launcher runs: its options ({@link ClusterOptions}) and,
- * for each FastChat process, the `deno run` command line, environment and
+ * for each FastChat process, the `fastchat <sub>` command line (see
+ * `@fastchat/lib/self_command`: `deno run`, or the compiled binary), environment and
  * ready line of the embedded database, a chat server and a load balancer. Secrets (the database URL with its password)
  * travel in the environment, never on the command line, which every user of
  * the machine can read.
@@ -14,15 +15,13 @@
  * ```
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { DB_READY, LB_READY, SERVER_READY } from "@fastchat/lib/cluster/ready_lines";
 import type { SpawnOptions } from "@fastchat/lib/managed_process";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+import { selfCommand } from "@fastchat/lib/self_command";
 
-const path = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
-
-/** `db/main.ts`, `server/main.ts` and `lb/main.ts` of this checkout. */
-const MAINS = { db: path("../db/main.ts"), server: path("./main.ts"), lb: path("../lb/main.ts") };
+/** The `fastchat` subcommands the cluster runs. */
+const MAINS = { db: "db", server: "server", lb: "lb" } as const;
 
 /**
  * Load-balancing algorithms of `lb/main.ts --algorithm`.
@@ -60,7 +59,7 @@ export interface CommonSpec {
 function spawnOptions(
   c: CommonSpec,
   denoFlags: string[],
-  main: string,
+  main: (typeof MAINS)[keyof typeof MAINS],
   args: string[],
   ready: RegExp,
   env: Record<string, string>,
@@ -68,9 +67,13 @@ function spawnOptions(
   const prof = c.cpuProfDir
     ? ["--cpu-prof", `--cpu-prof-dir=${c.cpuProfDir}`, `--cpu-prof-name=${c.name}.cpuprofile`]
     : [];
+  const { command, args: commandArgs } = selfCommand(main, args, {
+    denoFlags: [...prof, ...denoFlags],
+  });
   return {
     name: c.name,
-    args: ["run", "-A", ...prof, ...denoFlags, main, ...args],
+    command,
+    args: commandArgs,
     ready,
     env,
     echo: c.echo,
@@ -195,6 +198,8 @@ export interface ClusterOptions {
   host?: string;
   /** Extra arguments of every server (e.g. `--scrypt-n 1024`). */
   serverArgs?: string[];
+  /** Extra arguments of the n-th server started (1-based), after `serverArgs`; kept on restart. */
+  serverArgsFor?: (n: number) => string[];
   /** Algorithm of the first load balancer (default round-robin). */
   algorithm?: Algorithm;
   /** Port of the first load balancer (default 0: any free port). */

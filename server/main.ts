@@ -61,7 +61,17 @@ function advertiseDefault(host: string): string {
   return host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
 }
 
-async function main(args: string[]): Promise<void> {
+/**
+ * Runs the `server` command line (without the program name). Resolves once
+ * the server listens; the process then serves until SIGINT/SIGTERM.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/server/main";
+ * await main(["--port", "0", "--db", "postgres://postgres@127.0.0.1:5432/test"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     // `deno task x -- --flag` passes the `--` through.
     args: args[0] === "--" ? args.slice(1) : args,

@@ -1,20 +1,26 @@
 /**
- * `deno task start -- [--servers N] [--algorithm A]` — the whole system on
+ * `fastchat start [--servers N] [--algorithm A]` (from a checkout:
+ * `deno task start -- …`) — the whole system on
  * one machine with one command: the embedded database (unless
  * `--db`/`DATABASE_URL` names a PostgreSQL), N chat servers and the load
  * balancer, as separate processes with prefixed logs. Waits until all are
  * healthy and prints the address clients connect to. A process that exits
  * on its own is restarted with backoff; the others keep serving. Ctrl-C
  * stops everything: load balancer, servers, database. The processes are
- * run by {@link ClusterLauncher}, as in the tests and perf.
+ * run by {@link ClusterLauncher}, as in the tests and perf, as
+ * `fastchat db|server|lb` children of the same program (compiled or not).
+ * TLS and metrics flags go to the servers and the load balancer
+ * (`./start_flags.ts`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
+import { checkReadable, componentArgs } from "./start_flags.ts";
 
-const HELP = `Usage: deno task start -- [options]
+const HELP = `Usage: fastchat start [options]   (from a checkout: deno task start -- [options])
   --servers N         chat servers to run (default 3)
   --algorithm A       load balancing: round-robin | random | least-connections (default round-robin)
   --port P            load balancer port, where clients connect (default 7700)
@@ -23,7 +29,11 @@ const HELP = `Usage: deno task start -- [options]
   --db-port P         embedded database port (default 7432)
   --data DIR          data directory: embedded database and LB key (default ./data)
   --max-file-bytes N  largest file a user may send (default 100 MiB)
-  --max-group-members N  largest group (default 1000)`;
+  --max-group-members N  largest group (default 1000)
+  --tls-cert FILE     PEM certificate: servers and load balancer serve TLS (clients: --ca or --tls)
+  --tls-key FILE      PEM private key for --tls-cert
+  --metrics-port P    Prometheus metrics: the load balancer on http://<host>:P/metrics,
+                      server n on port P+n (0: each picks a free port and prints it)`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -33,7 +43,17 @@ function count(name: string, v: string, min: number): number {
   return n;
 }
 
-async function main(args: string[]): Promise<void> {
+/**
+ * Runs the `start` command line (without the program name). Resolves once
+ * every process is ready; they run until SIGINT/SIGTERM stops them all.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@fastchat/server/start";
+ * await main(["--servers", "2", "--data", "/tmp/fastchat-data"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args: args[0] === "--" ? args.slice(1) : args,
     options: {
@@ -46,6 +66,9 @@ async function main(args: string[]): Promise<void> {
       data: { type: "string", default: "./data" },
       "max-file-bytes": { type: "string" },
       "max-group-members": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "metrics-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -54,6 +77,15 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
+  const components = componentArgs({
+    servers,
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
+    metricsPort: values["metrics-port"] === undefined
+      ? undefined
+      : count("metrics-port", values["metrics-port"], 0),
+  });
+  await checkReadable({ "tls-cert": values["tls-cert"], "tls-key": values["tls-key"] });
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their
     // environment: a command line is visible to every user of the machine.
@@ -66,11 +98,14 @@ async function main(args: string[]): Promise<void> {
     algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
     lbPort: count("port", values.port, 0),
     lbKeyFile: `${values.data}/lb-key.json`,
+    lbArgs: components.lbArgs,
+    serverArgsFor: components.serverArgsFor,
     supervise: true,
     log: (line) => console.log(`supervisor | ${line}`),
     echo: true,
     waitForMesh: false,
     serverArgs: [
+      ...components.serverArgs,
       ...(values["max-file-bytes"] === undefined
         ? []
         : ["--max-file-bytes", String(count("max-file-bytes", values["max-file-bytes"], 1))]),
@@ -109,9 +144,9 @@ async function main(args: string[]): Promise<void> {
     console.log(`  ${c.name} (pid ${c.pid})`);
   }
   for (const s of cluster.servers) console.log(`  server ${s.id} at ${s.address} (pid ${s.pid})`);
-  console.log(
-    `Connect with: deno task client   (or: deno task client -- --lb ${cluster.lbAddress})`,
-  );
+  const client = currentInvocation().kind === "binary" ? "fastchat client" : "deno task client --";
+  const tls = values["tls-cert"] ? " --tls   (and --ca FILE unless the system trusts its CA)" : "";
+  console.log(`Connect with: ${client} --lb ${cluster.lbAddress}${tls}`);
   console.log(`A process that exits is restarted. Press Ctrl-C to stop.\n`);
 }
 
