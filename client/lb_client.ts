@@ -2,7 +2,8 @@
  * Asking a FastChat load balancer where to connect: one short connection
  * (`hello`, `ticket`, close) that returns a signed ticket and the chat
  * server it names. The client then connects to that server and presents the
- * ticket with `login`, `register` or `resume`. {@link viaLoadBalancer} does
+ * ticket with `login`, `register` or `resume`, over TLS when the load
+ * balancer says that server speaks TLS. {@link viaLoadBalancer} does
  * this on every (re)connect of a `ChatClient`, steering a reconnect away
  * from the servers it just used (failover).
  *
@@ -10,7 +11,7 @@
  * ```ts
  * import { requestTicket } from "@fastchat/client/lb_client";
  * const t = await requestTicket({ host: "127.0.0.1", port: 7700 });
- * console.log(`connect to ${t.server} at ${t.host}:${t.port}`);
+ * console.log(`connect to ${t.server} at ${t.host}:${t.port}${t.tls ? " with TLS" : ""}`);
  * ```
  * @module
  */
@@ -71,6 +72,8 @@ export interface LbTicket {
   /** Where that server listens. */
   host: string;
   port: number;
+  /** Whether that port speaks TLS. */
+  tls: boolean;
 }
 
 /**
@@ -105,7 +108,7 @@ export async function requestTicket(
     const ok = await conn.request(
       opts.avoid?.length ? { t: "ticket", avoid: opts.avoid.slice(0, 16) } : { t: "ticket" },
     );
-    const { ticket, server, host, port } = ok;
+    const { ticket, server, host, port, tls } = ok;
     if (
       ticket === undefined || server === undefined || host === undefined || port === undefined
     ) {
@@ -114,7 +117,7 @@ export async function requestTicket(
         `load balancer ${lb.host}:${lb.port} sent an incomplete ticket reply`,
       );
     }
-    return { ticket, server, host, port };
+    return { ticket, server, host, port, tls: tls === true };
   } finally {
     conn.close();
   }
@@ -122,7 +125,9 @@ export async function requestTicket(
 
 /**
  * A `server` option that asks the load balancer at `lb` for a live server
- * and a ticket on every (re)connect. A reconnect asks the LB to avoid the
+ * and a ticket on every (re)connect. The server is dialled with TLS when the
+ * load balancer says it speaks TLS, trusting the roots of `opts.tls` (the
+ * ones the load balancer connection trusts). A reconnect asks the LB to avoid the
  * servers this client used in the last 10 s (the one it just lost, and any
  * it failed to reach), since the registry needs a few seconds to notice a
  * dead server.
@@ -144,7 +149,12 @@ export function viaLoadBalancer(
     const t = await requestTicket(lb, { tls: opts.tls, avoid });
     recent.push({ id: t.server, at: now });
     if (recent.length > 4) recent.shift();
-    return { host: t.host, port: t.port, ticket: t.ticket };
+    return {
+      host: t.host,
+      port: t.port,
+      ticket: t.ticket,
+      tls: t.tls ? { caCerts: opts.tls?.caCerts } : false,
+    };
   };
 }
 

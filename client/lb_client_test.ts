@@ -111,7 +111,8 @@ Deno.test({
       const t = await requestTicket({ host: lb.host, port: lb.port });
       expect(t).toMatchObject({ server: "fc-1", host: "127.0.0.1", port: 7701 });
       expect(t.ticket).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-      expect(Object.keys(t).sort()).toEqual(["host", "port", "server", "ticket"]);
+      expect(t.tls).toBe(false);
+      expect(Object.keys(t).sort()).toEqual(["host", "port", "server", "ticket", "tls"]);
     } finally {
       await lb.close();
       await sql.end();
@@ -144,6 +145,7 @@ function roundRobinLb() {
               server: `s${n}`,
               host: "127.0.0.1",
               port: 7000 + n,
+              ...(n === 2 ? { tls: true } : {}), // s2 serves TLS
             }));
           }
         },
@@ -164,7 +166,7 @@ function roundRobinLb() {
   };
 }
 
-Deno.test("viaLoadBalancer: each (re)connect gets a ticket, avoiding the servers just used", async () => {
+Deno.test("viaLoadBalancer: each (re)connect gets a ticket and the server's TLS flag, avoiding the servers just used", async () => {
   const lb = roundRobinLb();
   try {
     const next = viaLoadBalancer({ host: "127.0.0.1", port: lb.port });
@@ -172,11 +174,13 @@ Deno.test("viaLoadBalancer: each (re)connect gets a ticket, avoiding the servers
       host: "127.0.0.1",
       port: 7001,
       ticket: "ticket-1".padEnd(16, "_"),
+      tls: false,
     });
     expect(await next()).toEqual({
       host: "127.0.0.1",
       port: 7002,
       ticket: "ticket-2".padEnd(16, "_"),
+      tls: { caCerts: undefined },
     });
     for (let i = 0; i < 4; i++) await next();
     // The first ask avoids nothing; later ones the last four servers (all within 10 s).

@@ -21,7 +21,9 @@ const HELP = `Usage: deno task client -- [options]
   --server host:port   connect to this chat server directly instead (or $FASTCHAT_SERVER)
   --home DIR           key and history root; files go to DIR/<user> (default ~/.fastchat)
   --json               print events as JSON lines (for scripts)
-  --tls                connect with TLS; --ca FILE trusts an extra root certificate (PEM)
+  --tls                connect to the load balancer (or --server) with TLS; a server the load
+                       balancer names is dialled with TLS when the load balancer says it serves TLS
+  --ca FILE            trust an extra root certificate (PEM) for every TLS connection; implies --tls
   --no-color           plain output
 Commands are read from stdin: type /help once running.`;
 

@@ -31,13 +31,19 @@ export interface ServerTarget {
   host: string;
   port: number;
   ticket?: string;
+  /**
+   * How to reach it, when the load balancer said: `false` plain TCP, or TLS
+   * trusting `caCerts` (PEM) besides the system roots. Absent: the
+   * connector's `tls` option decides.
+   */
+  tls?: false | { caCerts?: string[] };
 }
 
 /** Options of a {@link SessionConnector}. */
 export interface SessionConnectorOptions {
   /** The server, or a function choosing one on each (re)connect. */
   server: ServerTarget | (() => Promise<ServerTarget>);
-  /** TLS with optional extra trusted roots (PEM). */
+  /** TLS with optional extra trusted roots (PEM), for targets that do not say (see `ServerTarget.tls`). */
   tls?: { caCerts?: string[] };
   /** Reconnect and resume after a lost connection (default true). */
   reconnect?: boolean;
@@ -103,7 +109,7 @@ export class SessionConnector {
     conn = await ServerConnection.connect({
       host: t.host,
       port: t.port,
-      tls: this.#opts.tls,
+      tls: t.tls === undefined ? this.#opts.tls : t.tls || undefined,
       onPush: (f) => this.#onPush(f),
       // A close during the handshake is reported by connect() itself.
       onClose: (err) => conn && this.#onClose(conn, err),

@@ -192,6 +192,24 @@ Deno.test("SessionConnector: without a load balancer an open connection is reuse
   }
 });
 
+Deno.test("SessionConnector: a target's own TLS flag overrides the connector's (plain server behind a TLS LB)", async () => {
+  const server = await restartableServer();
+  // The connector's default is TLS (as for a client run with --tls); the target says plain.
+  const plain = connector({ host: "127.0.0.1", port: server.port, tls: false }, {
+    tls: { caCerts: [] },
+  });
+  const tls = connector({ host: "127.0.0.1", port: server.port }, { tls: { caCerts: [] } });
+  try {
+    expect((await plain.link.connect()).closed).toBe(false);
+    // Without the flag the connector's TLS is used, which a plain server cannot answer.
+    await expect(tls.link.connect()).rejects.toBeInstanceOf(FastChatError);
+  } finally {
+    await plain.link.end();
+    await tls.link.end();
+    await server.close();
+  }
+});
+
 Deno.test("backoffMs: doubles from 100 ms up to 5 s, jittered in the upper half", () => {
   expect(backoffMs(0, () => 0)).toBe(50);
   expect(backoffMs(0, () => 1)).toBe(100);

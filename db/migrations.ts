@@ -28,6 +28,7 @@ export const MIGRATION_FILES: readonly string[] = Object.freeze([
   "0002_cluster.sql",
   "0003_login_guard.sql",
   "0004_groups_files.sql",
+  "0005_server_tls.sql",
 ]);
 
 /** The shape every migration file name must have: `NNNN_snake_name.sql`. */

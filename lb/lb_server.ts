@@ -4,6 +4,9 @@
  * naming a live chat server, chosen from the server registry by a
  * {@link ServerPicker}. It carries no chat traffic. On start it publishes
  * its public key into `lb_keys` so chat servers can verify its tickets.
+ * Every few seconds it sweeps the registry: servers dead for longer than
+ * `forgetAfterMs` are forgotten (chat servers' heartbeats do the same; the
+ * LB does it too so the registry is kept clean when no server is left).
  *
  * @example
  * ```ts
@@ -37,7 +40,12 @@ import {
   LbSession,
   type LbSessionContext,
 } from "./lb_session.ts";
-import { liveServers } from "@fastchat/lib/cluster/server_directory";
+import {
+  checkForgetAfterMs,
+  liveServers,
+  sweepDeadServers,
+} from "@fastchat/lib/cluster/server_directory";
+import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
 import { type CandidateServer, type PickAlgorithm, ServerPicker } from "./server_picker.ts";
 import { DEFAULT_TICKET_TTL_MS, MAX_TICKET_TTL_MS } from "@fastchat/lib/cluster/ticket_format";
 import type { TicketSigner } from "./ticket_signer.ts";
@@ -46,6 +54,8 @@ import type { TicketSigner } from "./ticket_signer.ts";
 export const DEFAULT_LB_PORT = 7700;
 /** Default ticket requests per address per second (burst four times that). */
 export const DEFAULT_LB_RATE = 20;
+/** Default interval of the load balancer's registry sweep (forgetting dead servers). */
+export const DEFAULT_SWEEP_MS = 5_000;
 
 /**
  * Options of {@link LoadBalancer.start}.
@@ -82,6 +92,10 @@ export interface LoadBalancerOptions {
   refreshMs?: number;
   /** Reads the live servers (default: the `servers` table of `sql`). */
   fetchServers?: () => Promise<readonly CandidateServer[]>;
+  /** Registry rows of servers dead this long are deleted (default 10 liveness windows). */
+  forgetAfterMs?: number;
+  /** Interval of that sweep (default {@link DEFAULT_SWEEP_MS}; 0 = no sweep by this LB). */
+  sweepMs?: number;
   logger?: Logger;
 }
 
@@ -115,6 +129,9 @@ export class LoadBalancer {
   readonly #serving = new Set<Promise<void>>();
   #closing = false;
   #issued = 0;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** The sweep in progress, if any (close waits for it). */
+  #sweeping: Promise<void> | null = null;
 
   private constructor(listener: Deno.Listener, ctx: LbSessionContext, algorithm: PickAlgorithm) {
     const addr = listener.addr as Deno.NetAddr;
@@ -136,6 +153,11 @@ export class LoadBalancer {
    * cannot be published.
    */
   static async start(opts: LoadBalancerOptions): Promise<LoadBalancer> {
+    const forgetAfterMs = checkForgetAfterMs(opts.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS);
+    const sweepMs = opts.sweepMs ?? DEFAULT_SWEEP_MS;
+    if (!Number.isSafeInteger(sweepMs) || sweepMs < 0) {
+      throw new FastChatError("INVALID_CONFIG", "sweep interval must be a non-negative integer");
+    }
     const ttl = opts.ticketTtlMs ?? DEFAULT_TICKET_TTL_MS;
     if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_TICKET_TTL_MS) {
       throw new FastChatError("INVALID_CONFIG", `ticket TTL must be 1-${MAX_TICKET_TTL_MS} ms`);
@@ -187,7 +209,21 @@ export class LoadBalancer {
       logger,
       sessions: new Set(),
     };
-    return new LoadBalancer(listener, ctx, algorithm);
+    const lb = new LoadBalancer(listener, ctx, algorithm);
+    if (sweepMs > 0) {
+      lb.#sweepTimer = setInterval(() => lb.#sweep(sql, forgetAfterMs), sweepMs);
+    }
+    return lb;
+  }
+
+  /** Forgets servers dead past the retention (one statement; other LBs and servers race safely). */
+  #sweep(sql: Sql, forgetAfterMs: number): void {
+    if (this.#sweeping || this.#closing) return;
+    const log = this.#ctx.logger;
+    this.#sweeping = sweepDeadServers(sql, forgetAfterMs).then(
+      (ids) => void (ids.length > 0 && log.info("dead_servers_forgotten", { ids })),
+      (e) => log.warn("registry_sweep_failed", { error: FastChatError.from(e).message }),
+    ).finally(() => this.#sweeping = null);
   }
 
   /** `host:port` clients connect to. */
@@ -231,7 +267,9 @@ export class LoadBalancer {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    clearInterval(this.#sweepTimer);
     closeIfOpen(this.#listener);
+    await this.#sweeping;
     await this.#loop;
     for (const s of [...this.#ctx.sessions]) {
       s.close("SERVER_SHUTTING_DOWN", "load balancer is stopping; retry");

@@ -18,6 +18,8 @@ import {
 import { loadLbKeys } from "./lb_key_store.ts";
 import { TicketVerifier } from "@fastchat/lib/cluster/ticket_verifier";
 import { TicketSigner } from "./ticket_signer.ts";
+import { LIVENESS_MS } from "@fastchat/lib/cluster/timing";
+import { waitUntil } from "@fastchat/lib/wait_until";
 
 const TLS_DIR = fileURLToPath(new URL("../server/testdata/tls/", import.meta.url));
 
@@ -201,6 +203,48 @@ for (const kind of DB_KINDS) {
               /^(CONNECT_FAILED|TIMEOUT|CONNECTION_CLOSED|BAD_FRAME|FRAME_TOO_LARGE)$/,
             );
           });
+        });
+
+        await t.step(
+          "a ticket says whether the server's port speaks TLS",
+          () =>
+            withLoadBalancer(url, { algorithm: "round-robin" }, async (lb, sql) => {
+              await sql`delete from servers`;
+              await insertServer(sql, { id: "fc-plain", port: 7861 });
+              await insertServer(sql, { id: "fc-tls", port: 7862, tls: true });
+              const got = [await requestTicket(lb), await requestTicket(lb)]
+                .map((tk) => [tk.server, tk.port, tk.tls]).sort();
+              expect(got).toEqual([["fc-plain", 7861, false], ["fc-tls", 7862, true]]);
+            }),
+        );
+
+        await t.step(
+          "its sweep forgets servers dead past the retention and keeps the recently dead",
+          () =>
+            withLoadBalancer(
+              url,
+              { forgetAfterMs: LIVENESS_MS + 5_000, sweepMs: 50 },
+              async (_lb, sql) => {
+                await sql`delete from servers`;
+                await insertServer(sql, { id: "fc-live", port: 7871 });
+                await insertServer(sql, { id: "fc-dead", port: 7872, ageMs: LIVENESS_MS + 100 });
+                await insertServer(sql, { id: "fc-gone", port: 7873, ageMs: 600_000 });
+                let seen = "";
+                await waitUntil(
+                  async () => {
+                    seen = (await sql`select id from servers order by id`).map((r) => r.id).join();
+                    return seen === "fc-dead,fc-live";
+                  },
+                  10_000,
+                  () => `fc-gone forgotten, fc-dead and fc-live kept (registry: ${seen})`,
+                );
+              },
+            ),
+        );
+
+        await t.step("a retention within the liveness window is refused", async () => {
+          await expect(withLoadBalancer(url, { forgetAfterMs: 1_000 }, () => Promise.resolve()))
+            .rejects.toMatchObject({ code: "INVALID_CONFIG" });
         });
 
         await t.step("two LBs with the same key publish it once", async () => {

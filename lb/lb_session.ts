@@ -1,7 +1,8 @@
 /**
  * One client connection on the load balancer: `hello` → `welcome`, then
- * `{t:"ticket", rid}` → `{t:"ok", rid, ticket, server, host, port}` naming a
- * live chat server (or `{t:"error", rid, code}`, e.g. `NO_SERVERS`). The LB
+ * `{t:"ticket", rid}` → `{t:"ok", rid, ticket, server, host, port, tls?}`
+ * naming a live chat server and how to reach it (`tls: true` when its port
+ * speaks TLS; absent for plain TCP) (or `{t:"error", rid, code}`, e.g. `NO_SERVERS`). The LB
  * carries no chat traffic, so a connection gets a 4 KiB frame limit, a
  * handshake deadline, an idle deadline, and is closed at the first invalid
  * frame (with an `error` frame saying why); nothing it sends after that is
@@ -249,7 +250,16 @@ export class LbSession {
         port: s.port,
         ttlMs: ctx.ticketTtlMs,
       });
-      this.#send({ t: "ok", rid, ticket, server: s.id, host: s.host, port: s.port });
+      this.#send({
+        t: "ok",
+        rid,
+        ticket,
+        server: s.id,
+        host: s.host,
+        port: s.port,
+        // Only when true: clients that predate the flag still accept the reply for plain servers.
+        ...(s.tls ? { tls: true } : {}),
+      });
       ctx.logger.debug("ticket_issued", { addr: this.addr, server: s.id });
       ctx.onTicket?.(s.id);
     } catch (e) {

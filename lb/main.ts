@@ -26,7 +26,8 @@ import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { loadOrCreateSigner } from "./key_file.ts";
 import { DEFAULT_LB_PORT, DEFAULT_LB_RATE, LoadBalancer } from "./lb_server.ts";
 import { DEFAULT_LB_LIMITS } from "./lb_session.ts";
-import { allServers } from "@fastchat/lib/cluster/server_directory";
+import { allServers, checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
+import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
 import { parsePickAlgorithm, PICK_ALGORITHMS } from "./server_picker.ts";
 import { formatServerTable } from "./status_table.ts";
 import { DEFAULT_TICKET_TTL_MS } from "@fastchat/lib/cluster/ticket_format";
@@ -49,9 +50,10 @@ const HELP = `Usage: deno task lb -- [options]
   --max-per-address N open connections at most from one address (default ${DEFAULT_LB_LIMITS.maxPerAddress})
   --tls-cert FILE     PEM certificate: serve TLS
   --tls-key FILE      PEM private key for --tls-cert
+  --forget-after MS   delete registry rows of servers dead this long (default ${DEFAULT_FORGET_AFTER_MS})
   --log-level L       debug|info|warn|error (default info)
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
-status prints the registered chat servers and exits.`;
+status prints the registered chat servers (live, draining, dead until forgotten) and exits.`;
 
 function nonNegInt(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -100,6 +102,7 @@ function parseFlags(args: string[]) {
         "tls-key": { type: "string" },
         "log-level": { type: "string", default: "info" },
         "metrics-port": { type: "string" },
+        "forget-after": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -133,6 +136,9 @@ export async function main(args: string[]): Promise<void> {
   const algorithm = parsePickAlgorithm(values.algorithm);
   const ticketTtlMs = nonNegInt("ticket-ttl", values["ticket-ttl"], DEFAULT_TICKET_TTL_MS);
   const rate = nonNegInt("rate", values.rate, DEFAULT_LB_RATE);
+  const forgetAfterMs = checkForgetAfterMs(
+    nonNegInt("forget-after", values["forget-after"], DEFAULT_FORGET_AFTER_MS),
+  );
   const limits = {
     maxConnections: nonNegInt(
       "max-connections",
@@ -171,6 +177,7 @@ export async function main(args: string[]): Promise<void> {
     ticketTtlMs,
     rate,
     limits,
+    forgetAfterMs,
     tls: values["tls-cert"]
       ? {
         cert: await Deno.readTextFile(values["tls-cert"]),

@@ -69,6 +69,8 @@ export interface CandidateServer {
   id: string;
   host: string;
   port: number;
+  /** Whether its client port speaks TLS (absent: plain TCP). */
+  tls?: boolean;
   /** Clients at its last heartbeat. */
   clients: number;
   /** Draining servers are never picked. */

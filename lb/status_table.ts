@@ -1,16 +1,21 @@
 /**
  * The text table printed by `deno task lb -- status`: one line per
- * registered chat server with its client address, client count, heartbeat
- * age, and whether it is draining and live.
+ * registered chat server with its client address, whether it speaks TLS,
+ * client count, heartbeat age, and its state: `live`, `draining` (live but
+ * taking no new clients) or `dead` (no heartbeat within the liveness window;
+ * the row is forgotten once it is dead for longer than the retention).
  *
  * @example
  * ```ts
  * import { formatServerTable } from "@fastchat/lb/status_table";
  * console.log(formatServerTable([
- *   { id: "fc-7701", host: "127.0.0.1", port: 7701, clients: 4, draining: false, ageMs: 300, live: true },
+ *   {
+ *     id: "fc-7701", host: "127.0.0.1", port: 7701, tls: true, clients: 4, draining: false,
+ *     ageMs: 300, live: true,
+ *   },
  * ]));
- * // ID       ADDRESS         CLIENTS  AGE   DRAINING  LIVE
- * // fc-7701  127.0.0.1:7701        4  0.3s  no        yes
+ * // ID       ADDRESS         TLS  CLIENTS  AGE   STATE
+ * // fc-7701  127.0.0.1:7701  yes        4  0.3s  live
  * // 1 live server, 4 clients
  * ```
  * @module
@@ -42,9 +47,23 @@ function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
 
-const HEADERS = ["ID", "ADDRESS", "CLIENTS", "AGE", "DRAINING", "LIVE"];
+const HEADERS = ["ID", "ADDRESS", "TLS", "CLIENTS", "AGE", "STATE"];
 /** Columns aligned right (numbers). */
-const RIGHT = new Set([2]);
+const RIGHT = new Set([3]);
+
+/**
+ * A server's state as the table shows it: `dead` when its heartbeat is
+ * stale, else `draining` or `live`.
+ *
+ * @example
+ * ```ts
+ * import { serverState } from "@fastchat/lb/status_table";
+ * serverState({ live: false, draining: true }); // "dead"
+ * ```
+ */
+export function serverState(s: { live: boolean; draining: boolean }): "live" | "draining" | "dead" {
+  return !s.live ? "dead" : s.draining ? "draining" : "live";
+}
 
 /**
  * Formats servers as an aligned table with a summary line; an empty list
@@ -63,10 +82,10 @@ export function formatServerTable(servers: readonly ServerSummary[]): string {
   const rows = servers.map((s) => [
     s.id,
     `${s.host}:${s.port}`,
+    s.tls ? "yes" : "no",
     String(s.clients),
     formatAge(s.ageMs),
-    s.draining ? "yes" : "no",
-    s.live ? "yes" : "no",
+    serverState(s),
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

@@ -7,6 +7,7 @@ function row(id: string, extra: Partial<ServerSummary> = {}): ServerSummary {
     id,
     host: "127.0.0.1",
     port: 7701,
+    tls: false,
     clients: 0,
     draining: false,
     ageMs: 300,
@@ -28,16 +29,18 @@ Deno.test("formatAge picks a readable unit", () => {
 
 Deno.test("formatServerTable aligns columns and summarises", () => {
   const text = formatServerTable([
-    row("fc-7701", { clients: 12 }),
+    row("fc-7701", { clients: 12, tls: true }),
     row("fc-7702", { port: 7702, clients: 3, draining: true, ageMs: 1200 }),
     row("fc-old", { port: 7703, clients: 5, ageMs: 60_000, live: false }),
+    row("fc-gone", { port: 7704, draining: true, ageMs: 9_000, live: false }),
   ]);
   expect(text.split("\n")).toEqual([
-    "ID       ADDRESS         CLIENTS  AGE    DRAINING  LIVE",
-    "fc-7701  127.0.0.1:7701       12  0.3s   no        yes",
-    "fc-7702  127.0.0.1:7702        3  1.2s   yes       yes",
-    "fc-old   127.0.0.1:7703        5  1m00s  no        no",
-    "2 live servers (1 accepting clients), 15 clients, 1 dead",
+    "ID       ADDRESS         TLS  CLIENTS  AGE    STATE",
+    "fc-7701  127.0.0.1:7701  yes       12  0.3s   live",
+    "fc-7702  127.0.0.1:7702  no         3  1.2s   draining",
+    "fc-old   127.0.0.1:7703  no         5  1m00s  dead",
+    "fc-gone  127.0.0.1:7704  no         0  9.0s   dead",
+    "2 live servers (1 accepting clients), 15 clients, 2 dead",
   ]);
 });
 

@@ -160,6 +160,8 @@ export type ServerFrame =
     server?: string;
     host?: string;
     port?: number;
+    /** Ticket replies: the named server's port speaks TLS (absent: plain TCP). */
+    tls?: boolean;
     /** Frame limit from now on (replies that grant a session). */
     max?: number;
     /** Chunks of an upload the server has. */
@@ -322,6 +324,7 @@ export const SERVER_FRAMES: { [K in ServerFrame["t"]]: Validator<ServerFrameOf<K
     server: optional(str(1, 128)),
     host: optional(str(1, 255)),
     port: optional(int(1, 65535)),
+    tls: optional(boolean()),
     max: optional(int(1024, 2 ** 31)),
     have: optional(int(0, 2 ** 31)),
     members: optional(array(tuple(user, boolean()), 0, 10_000)),

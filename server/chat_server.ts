@@ -81,6 +81,8 @@ export interface ChatServerOptions {
     peerHost?: string;
     peerPort?: number;
     heartbeatMs?: number;
+    /** Registry rows of servers dead this long are deleted (default 10 liveness windows). */
+    forgetAfterMs?: number;
   };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
@@ -253,12 +255,17 @@ export class ChatServer {
             id: serverId,
             host: advertise,
             port: bound,
+            tls: opts.tls !== undefined,
             peerHost: advertise,
             peerPort: mesh.port,
             publicKey: pub,
           },
           () => server.connections,
-          { heartbeatMs: opts.cluster.heartbeatMs, logger },
+          {
+            heartbeatMs: opts.cluster.heartbeatMs,
+            forgetAfterMs: opts.cluster.forgetAfterMs,
+            logger,
+          },
         );
         server.#registry = registry;
         // The registry's live list is who the mesh links with.

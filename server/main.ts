@@ -16,6 +16,8 @@ import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { ChatServer } from "./chat_server.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
+import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
+import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
 
 /** Default client port of a chat server. */
 export const DEFAULT_SERVER_PORT = 7701;
@@ -45,6 +47,7 @@ const HELP = `Usage: deno task server -- [options]
   --max-group-members N  largest group (default 1000)
   --file-retention-hours H  how long a sent file waits for recipients who have not fetched it (default 168)
   --retain            keep delivered messages (marked delivered) instead of deleting them
+  --forget-after MS   delete registry rows of servers dead this long (default ${DEFAULT_FORGET_AFTER_MS})
   --log-level L       debug|info|warn|error (default info)`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -95,6 +98,7 @@ export async function main(args: string[]): Promise<void> {
       "scrypt-n": { type: "string" },
       "linger-ms": { type: "string" },
       retain: { type: "boolean", default: false },
+      "forget-after": { type: "string" },
       "max-file-bytes": { type: "string" },
       "max-group-members": { type: "string" },
       "file-retention-hours": { type: "string" },
@@ -110,6 +114,9 @@ export async function main(args: string[]): Promise<void> {
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
   }
+  const forgetAfterMs = checkForgetAfterMs(
+    positiveInt("forget-after", values["forget-after"], DEFAULT_FORGET_AFTER_MS),
+  );
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -156,6 +163,7 @@ export async function main(args: string[]): Promise<void> {
       advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host),
       peerHost: values["peer-host"] ?? values.host,
       peerPort: positiveInt("peer-port", values["peer-port"], 0),
+      forgetAfterMs,
     },
     requireTicket: values["require-ticket"],
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),

@@ -25,6 +25,7 @@ function info(id: string, publicKey: Uint8Array, peerPort: number): ServerInfo {
     id,
     host: "127.0.0.1",
     port: 1,
+    tls: false,
     peerHost: "127.0.0.1",
     peerPort,
     publicKey,

@@ -2,11 +2,13 @@
  * TLS end to end: a real chat server process serving TLS with the test
  * certificate in `testdata/tls/` (see its README), clients that trust the
  * test CA, and clients that must fail clearly: plain TCP against the TLS
- * port, and TLS without trusting the CA.
+ * port, and TLS without trusting the CA. Through a load balancer, the
+ * registry says the server speaks TLS and the client dials it so.
  */
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
+import { requestTicket, viaLoadBalancer } from "@fastchat/client/lb_client";
 import { FastChatError } from "@fastchat/lib/errors";
 import {
   DB_KINDS,
@@ -15,6 +17,7 @@ import {
   type ServerProcess,
   startServerProcess,
   type TestDb,
+  withLoadBalancer,
 } from "@fastchat/testing";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -281,6 +284,78 @@ Deno.test({
       await server.proc.stop();
       await db.close();
       await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "tls: through a load balancer, the ticket says TLS and clients dial the server with TLS",
+  async fn(t) {
+    const db: TestDb = await openTestDb(DB_KINDS[0]);
+    const server = await startTlsServer(db.url);
+    const caCerts = [await Deno.readTextFile(CA_FILE)];
+    const lbTls = {
+      cert: await Deno.readTextFile(CERT_FILE),
+      key: await Deno.readTextFile(KEY_FILE),
+    };
+    const homes = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    let cli: JsonCli | undefined;
+    try {
+      await withLoadBalancer(db.url, { tls: lbTls }, async (lb) => {
+        await t.step("the ticket names the server and its TLS flag", async () => {
+          const tk = await requestTicket(lb, { tls: { caCerts } });
+          expect(tk).toMatchObject({
+            server: server.id,
+            host: server.host,
+            port: server.port,
+            tls: true,
+          });
+        });
+
+        await t.step("a ChatClient via the LB registers over TLS", async () => {
+          const dave = new ChatClient({
+            server: viaLoadBalancer(lb, { tls: { caCerts } }),
+            homeRoot: homes[0],
+            kdfIterations: KDF,
+          });
+          try {
+            await dave.register("dave", "dave-password-1");
+            expect(dave.whoami()).toEqual({
+              user: "dave",
+              server: server.id,
+              address: `${server.host}:${server.port}`,
+            });
+          } finally {
+            await dave.close();
+          }
+        });
+
+        await t.step("client/main.ts --lb --tls --ca reaches the TLS server", async () => {
+          cli = new JsonCli([
+            "--lb",
+            `${lb.host}:${lb.port}`,
+            "--home",
+            homes[1],
+            "--tls",
+            "--ca",
+            CA_FILE,
+          ]);
+          await cli.send("/register erin erin-password-1");
+          expect(await cli.waitFor((e) => e.event === "ready")).toEqual({
+            event: "ready",
+            user: "erin",
+            server: server.id,
+            address: `${server.host}:${server.port}`,
+          });
+          await cli.send("/quit");
+          expect(await cli.exit()).toBe(0);
+        });
+      });
+    } finally {
+      await cli?.kill();
+      await server.proc.stop();
+      await db.close();
+      for (const h of homes) await Deno.remove(h, { recursive: true }).catch(() => {});
     }
   },
 });

@@ -19,6 +19,8 @@ export interface FakeServer {
   id: string;
   port: number;
   host?: string;
+  /** Whether its client port speaks TLS (default false). */
+  tls?: boolean;
   clients?: number;
   draining?: boolean;
   ageMs?: number;
@@ -41,11 +43,12 @@ export async function insertServer(sql: Sql, s: FakeServer): Promise<void> {
   const clients = s.clients ?? 0;
   const draining = s.draining ?? false;
   const ageMs = s.ageMs ?? 0;
+  const tls = s.tls ?? false;
   await sql`insert into servers
-      (id, host, port, peer_host, peer_port, public_key, clients, draining, heartbeat_at)
-    values (${s.id}, ${host}, ${s.port}, ${host}, ${s.port + 1000}, ${new Uint8Array(32)},
+      (id, host, port, tls, peer_host, peer_port, public_key, clients, draining, heartbeat_at)
+    values (${s.id}, ${host}, ${s.port}, ${tls}, ${host}, ${s.port + 1000}, ${new Uint8Array(32)},
       ${clients}, ${draining}, now() - ${ageMs} * interval '1 millisecond')
-    on conflict (id) do update set host = excluded.host, port = excluded.port,
+    on conflict (id) do update set host = excluded.host, port = excluded.port, tls = excluded.tls,
       clients = excluded.clients, draining = excluded.draining,
       heartbeat_at = excluded.heartbeat_at`;
 }

@@ -6,14 +6,17 @@
  * find their peers here) and load balancers (which pick among them) agree on
  * who is alive without synchronised clocks. This is the one place that
  * writes the liveness condition in SQL ({@link heartbeatFresh},
- * {@link heartbeatStale}).
+ * {@link heartbeatStale}) and the sweep that forgets servers dead for longer
+ * than a retention ({@link sweepDeadServers}).
  *
  * @example
  * ```ts
  * import { connectStore } from "@fastchat/db";
  * import { liveServers } from "@fastchat/lib/cluster/server_directory";
  * const sql = connectStore("postgres://postgres@127.0.0.1:7432/postgres");
- * for (const s of await liveServers(sql)) console.log(s.id, `${s.host}:${s.port}`, s.clients);
+ * for (const s of await liveServers(sql)) {
+ *   console.log(s.id, `${s.tls ? "tls" : "tcp"}://${s.host}:${s.port}`, s.clients);
+ * }
  * await sql.end();
  * ```
  * @module
@@ -29,8 +32,8 @@ import { LIVENESS_MS } from "./timing.ts";
  * ```ts
  * import type { RegisteredServer } from "@fastchat/lib/cluster/server_directory";
  * const s: RegisteredServer = {
- *   id: "fc-7701", host: "127.0.0.1", port: 7701, peerHost: "127.0.0.1", peerPort: 40001,
- *   publicKey: new Uint8Array(32), clients: 3, draining: false, ageMs: 420,
+ *   id: "fc-7701", host: "127.0.0.1", port: 7701, tls: false, peerHost: "127.0.0.1",
+ *   peerPort: 40001, publicKey: new Uint8Array(32), clients: 3, draining: false, ageMs: 420,
  * };
  * ```
  */
@@ -41,6 +44,8 @@ export interface RegisteredServer {
   host: string;
   /** Advertised client-facing port. */
   port: number;
+  /** Whether that port speaks TLS (clients must connect with TLS). */
+  tls: boolean;
   /** Where it accepts server-to-server links. */
   peerHost: string;
   /** Its peer port. */
@@ -77,8 +82,8 @@ export interface ServerStatus extends RegisteredServer {
  * ```ts
  * import type { ServerSummary } from "@fastchat/lib/cluster/server_directory";
  * const s: ServerSummary = {
- *   id: "fc-7701", host: "127.0.0.1", port: 7701, clients: 3, draining: false, ageMs: 420,
- *   live: true,
+ *   id: "fc-7701", host: "127.0.0.1", port: 7701, tls: false, clients: 3, draining: false,
+ *   ageMs: 420, live: true,
  * };
  * ```
  */
@@ -123,6 +128,7 @@ function toStatus(r: Row): ServerStatus {
     id: r.id as string,
     host: r.host as string,
     port: Number(r.port),
+    tls: r.tls === true,
     peerHost: r.peer_host as string,
     peerPort: Number(r.peer_port),
     publicKey: u8(r.public_key as Uint8Array),
@@ -133,12 +139,12 @@ function toStatus(r: Row): ServerStatus {
   };
 }
 
-function storeError(e: unknown): FastChatError {
+function storeError(e: unknown, what: "read" | "sweep" = "read"): FastChatError {
   if (e instanceof FastChatError) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new FastChatError(
     "STORE_UNAVAILABLE",
-    `cannot read the server registry: ${message}`,
+    `cannot ${what} the server registry: ${message}`,
     undefined,
     { cause: e },
   );
@@ -146,7 +152,7 @@ function storeError(e: unknown): FastChatError {
 
 async function select(sql: Sql, liveOnly: boolean): Promise<ServerStatus[]> {
   try {
-    const rows = await sql`select id, host, port, peer_host, peer_port, public_key, clients,
+    const rows = await sql`select id, host, port, tls, peer_host, peer_port, public_key, clients,
         draining, (extract(epoch from (now() - heartbeat_at)) * 1000)::int8 as age_ms
       from servers ${liveOnly ? sql`where ${heartbeatFresh(sql)}` : sql``}
       order by id`;
@@ -185,4 +191,64 @@ export async function liveServers(sql: Sql): Promise<ServerStatus[]> {
  */
 export function allServers(sql: Sql): Promise<ServerStatus[]> {
   return select(sql, false);
+}
+
+/**
+ * Checks a retention for {@link sweepDeadServers}: a safe integer of
+ * milliseconds longer than {@link LIVENESS_MS} (a shorter one would delete
+ * live servers); throws `INVALID_CONFIG` naming `flag` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
+ * checkForgetAfterMs(35_000); // 35000
+ * ```
+ */
+export function checkForgetAfterMs(ms: number, flag = "--forget-after"): number {
+  if (!Number.isSafeInteger(ms) || ms <= LIVENESS_MS) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      `${flag} must be a whole number of milliseconds above the liveness window ` +
+        `(${LIVENESS_MS} ms), got ${ms}`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * One idempotent statement, run by every chat server's heartbeat and by
+ * load balancers: deletes the presence rows of every dead server (heartbeat
+ * older than {@link LIVENESS_MS}) and the registry rows of servers dead for
+ * longer than `forgetAfterMs`, and returns the ids of the servers forgotten
+ * now. Safe to run concurrently from several processes (a row deleted by
+ * another is skipped). Throws `INVALID_CONFIG` for a retention that is not
+ * longer than the liveness window (see {@link checkForgetAfterMs}),
+ * `STORE_UNAVAILABLE` when the store fails.
+ *
+ * @example
+ * ```ts
+ * import { sweepDeadServers } from "@fastchat/lib/cluster/server_directory";
+ * import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
+ * declare const sql: import("postgres").Sql;
+ * const forgotten = await sweepDeadServers(sql, DEFAULT_FORGET_AFTER_MS);
+ * if (forgotten.length > 0) console.log("forgot", forgotten);
+ * ```
+ */
+export async function sweepDeadServers(sql: Sql, forgetAfterMs: number): Promise<string[]> {
+  checkForgetAfterMs(forgetAfterMs);
+  try {
+    // Both parts see the same snapshot: servers forgotten now are stale too,
+    // so their presence goes with them.
+    const rows = await sql`with dead_presence as (
+        delete from presence where server_id in (select id from servers where ${
+      heartbeatStale(sql)
+    })
+      )
+      delete from servers
+      where servers.heartbeat_at < now() - ${forgetAfterMs} * interval '1 millisecond'
+      returning id`;
+    return rows.map((r) => r.id as string).sort();
+  } catch (e) {
+    throw storeError(e, "sweep");
+  }
 }

@@ -31,3 +31,16 @@ export const HEARTBEAT_MS = 1000;
  * ```
  */
 export const LIVENESS_MS = 3500;
+
+/**
+ * Default of how long a dead server's registry row is kept (shown as dead by
+ * `lb status`) before a live server's heartbeat or a load balancer deletes
+ * it: ten liveness windows.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_FORGET_AFTER_MS, LIVENESS_MS } from "@fastchat/lib/cluster/timing";
+ * console.log(DEFAULT_FORGET_AFTER_MS / LIVENESS_MS); // 10
+ * ```
+ */
+export const DEFAULT_FORGET_AFTER_MS = 10 * LIVENESS_MS;
