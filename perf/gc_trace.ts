@@ -1,9 +1,9 @@
 /**
  * GC pauses of the cluster processes, from V8's `--trace-gc` lines. With
  * `deno task perf --trace-gc` the database, servers and load balancer run
- * with `DENO_V8_FLAGS=--trace-gc` (it adds to their own `--v8-flags`):
- * V8 then prints one line per collection to stdout, which the cluster keeps
- * in `logs/<name>.stdout.log`:
+ * with `DENO_V8_FLAGS=--trace-gc` (it adds to their own `--v8-flags`) and
+ * line-buffered stdio ({@link traceGcEnv}): V8 then prints one line per
+ * collection to stdout, which the cluster keeps in `logs/<name>.stdout.log`:
  *
  * `[pid:0x…]   1234 ms: Scavenge 3.3 (4.4) -> 3.2 (5.4) MB, pooled: 0.0 MB, 4.50 / 0.00 ms (…`
  *
@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { FastChatError } from "@fastchat/lib/errors";
 
 /**
  * One collection.
@@ -130,9 +131,58 @@ export function gcPausesIn(
 }
 
 /**
- * Runs `fn` (which spawns the cluster) with `--trace-gc` added to the V8
- * flags of every Deno process spawned meanwhile (`DENO_V8_FLAGS`, restored
- * afterwards); `on` false: just runs `fn`.
+ * Where coreutils keeps `libstdbuf.so` (what `stdbuf -oL` preloads).
+ *
+ * @example
+ * ```ts
+ * import { STDBUF_LIBS } from "./gc_trace.ts";
+ * console.log(STDBUF_LIBS[0]); // "/usr/libexec/coreutils/libstdbuf.so" (Debian)
+ * ```
+ */
+export const STDBUF_LIBS: readonly string[] = [
+  "/usr/libexec/coreutils/libstdbuf.so",
+  "/usr/lib/coreutils/libstdbuf.so",
+  "/usr/lib64/coreutils/libstdbuf.so",
+];
+
+/**
+ * The environment that makes a Deno process trace its collections:
+ * `DENO_V8_FLAGS=--trace-gc` (added to the process's own `--v8-flags`) and
+ * line-buffered C stdio. V8 prints with `printf`, fully buffered into a
+ * pipe, so 4 KiB blocks of GC lines would cut into the lines Deno writes
+ * itself (a ready line among them); coreutils' `libstdbuf.so` preloaded
+ * with `_STDBUF_O=L` (what `stdbuf -oL` does) flushes V8's lines whole.
+ * Null when no `libstdbuf.so` is found.
+ *
+ * @example
+ * ```ts
+ * import { traceGcEnv } from "./gc_trace.ts";
+ * const env = traceGcEnv({}); // { DENO_V8_FLAGS: "--trace-gc", LD_PRELOAD: "…/libstdbuf.so", _STDBUF_O: "L" }
+ * ```
+ */
+export function traceGcEnv(
+  current: Record<string, string | undefined>,
+): Record<string, string> | null {
+  const lib = STDBUF_LIBS.find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (!lib) return null;
+  const join = (v: string | undefined, add: string, sep: string) => v ? `${v}${sep}${add}` : add;
+  return {
+    DENO_V8_FLAGS: join(current.DENO_V8_FLAGS, "--trace-gc", ","),
+    LD_PRELOAD: join(current.LD_PRELOAD, lib, ":"),
+    _STDBUF_O: "L",
+  };
+}
+
+/**
+ * Runs `fn` (which spawns the cluster) with {@link traceGcEnv} set for
+ * every process spawned meanwhile, restored afterwards; `on` false: just
+ * runs `fn`. Throws `INVALID_CONFIG` when `libstdbuf.so` is missing.
  *
  * @example
  * ```ts
@@ -144,12 +194,22 @@ export function gcPausesIn(
  */
 export async function withTraceGc<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
   if (!on) return await fn();
-  const before = Deno.env.get("DENO_V8_FLAGS");
-  Deno.env.set("DENO_V8_FLAGS", before ? `${before},--trace-gc` : "--trace-gc");
+  const keys = ["DENO_V8_FLAGS", "LD_PRELOAD", "_STDBUF_O"];
+  const before = Object.fromEntries(keys.map((k) => [k, Deno.env.get(k)]));
+  const env = traceGcEnv(before);
+  if (!env) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      `--trace-gc needs coreutils' libstdbuf.so (${STDBUF_LIBS.join(", ")}): not found`,
+    );
+  }
+  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
   try {
     return await fn();
   } finally {
-    if (before === undefined) Deno.env.delete("DENO_V8_FLAGS");
-    else Deno.env.set("DENO_V8_FLAGS", before);
+    for (const k of keys) {
+      if (before[k] === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, before[k]!);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { gcPausesIn, parseGcLine, parseGcLog, withTraceGc } from "./gc_trace.ts";
+import { gcPausesIn, parseGcLine, parseGcLog, traceGcEnv, withTraceGc } from "./gc_trace.ts";
 
 // Real lines of `deno run --v8-flags=--trace-gc` (deno 2.9, V8 15).
 const LOG = `listening on 127.0.0.1:40001
@@ -38,13 +38,23 @@ Deno.test("withTraceGc: a Deno child prints its collections; the variable is res
   const before = Deno.env.get("DENO_V8_FLAGS");
   const out = await withTraceGc(true, () =>
     new Deno.Command(Deno.execPath(), {
-      args: ["eval", "let a = []; for (let i = 0; i < 300000; i++) { a.push({ i }); if (a.length > 1000) a = []; }"],
+      args: [
+        "eval",
+        "let a = []; for (let i = 0; i < 300000; i++) { a.push({ i }); if (a.length > 1000) a = []; }",
+      ],
       stdout: "piped",
       stderr: "null",
-    }).output()
-  );
+    }).output());
   expect(Deno.env.get("DENO_V8_FLAGS")).toBe(before);
   const ev = parseGcLog(new TextDecoder().decode(out.stdout));
   expect(ev.length).toBeGreaterThan(0);
   expect(ev.every((e) => e.pauseMs >= 0 && e.kind.length > 0)).toBe(true);
+});
+
+Deno.test("traceGcEnv: adds to what is set", () => {
+  const env = traceGcEnv({ DENO_V8_FLAGS: "--max-old-space-size=100", LD_PRELOAD: "/x.so" });
+  if (env === null) return; // no coreutils here: withTraceGc refuses (tested above otherwise)
+  expect(env.DENO_V8_FLAGS).toBe("--max-old-space-size=100,--trace-gc");
+  expect(env.LD_PRELOAD).toMatch(/^\/x\.so:\/.*libstdbuf\.so$/);
+  expect(env._STDBUF_O).toBe("L");
 });

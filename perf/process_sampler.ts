@@ -201,7 +201,13 @@ export class ProcessSampler {
     const units = await readProcUnits();
     const file = await Deno.open(path, { write: true, create: true, truncate: true });
     await file.write(new TextEncoder().encode(PROCESSES_CSV_HEADER + "\n"));
-    const s = new ProcessSampler(file, targets, units, opts.intervalMs ?? 250, opts.phase ?? "start");
+    const s = new ProcessSampler(
+      file,
+      targets,
+      units,
+      opts.intervalMs ?? 250,
+      opts.phase ?? "start",
+    );
     await s.sample();
     s.#schedule();
     return s;

@@ -12,7 +12,10 @@ Deno.test("ProcessSampler: samples itself and a spawned process, by phase, until
   const path = `${dir}/processes.csv`;
   // A child that burns CPU until its stdin closes.
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "const t = Date.now(); while (Date.now() - t < 400); await Deno.stdin.readable.cancel();"],
+    args: [
+      "eval",
+      "const t = Date.now(); while (Date.now() - t < 400); await Deno.stdin.readable.cancel();",
+    ],
     stdin: "piped",
     stdout: "null",
     stderr: "null",

@@ -34,6 +34,7 @@ import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
+import type { ProcessSummary } from "./process_analysis.ts";
 import {
   DEFAULT_STEADY_TRIM,
   perSecond,
@@ -129,6 +130,12 @@ export interface RunSummary {
    * `config.clients`, sends outside `run.json`'s messaging phase (±1 s).
    */
   warnings: string[];
+  /**
+   * CPU, RSS and GC of every process (`processes.csv`, see
+   * `process_analysis.ts`); set by `deno task analyze`; null when the run
+   * has no `processes.csv`.
+   */
+  processes?: ProcessSummary | null;
 }
 
 /**
