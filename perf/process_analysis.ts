@@ -306,7 +306,7 @@ function processNotes(info: RunRecord, rows: ProcessRow[], gcTraced: boolean): s
   }
   notes.push(
     gcTraced
-      ? "GC pauses (V8 --trace-gc, main-thread pause per collection) of the database, servers and LB; load workers are not traced"
+      ? "GC pauses (V8 --trace-gc, main-thread pause per collection, wall time: on a loaded machine it includes waiting for a core) of the database, servers and LB; load workers are not traced"
       : "GC pauses: not recorded (run perf with --trace-gc)",
   );
   notes.push(
