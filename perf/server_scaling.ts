@@ -227,7 +227,7 @@ export function serverScalingSpecs(
         encoding: {
           x,
           y: { field: "v", type: "quantitative", title: yTitle, aggregate: "mean" },
-          color: { field: "series", type: "nominal", title: null },
+          color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
         },
       },
       ...(perServerPoints
@@ -237,7 +237,7 @@ export function serverScalingSpecs(
           encoding: {
             x,
             y: { field: "v", type: "quantitative" },
-            color: { field: "series", type: "nominal", title: null },
+            color: { field: "series", type: "nominal", title: null, legend: { labelLimit: 400 } },
           },
         }]
         : []),
