@@ -300,7 +300,7 @@ function processNotes(info: RunRecord, rows: ProcessRow[], gcTraced: boolean): s
     const n = new Set(rows.filter((r) => r.name === "postgres").map((r) => r.pid)).size;
     notes.push(
       n > 0
-        ? `database: external PostgreSQL; the ${n} backend process(es) serving the cluster are summed as "postgres" (the postmaster and its background workers are not)`
+        ? `database: external PostgreSQL; the ${n} backend process(es) serving the cluster are summed as "postgres" (the postmaster and its background workers are not; their RSS counts the shared buffers each touched, so the sum overstates memory)`
         : "database: external PostgreSQL with no backend found on this machine: not measured",
     );
   }
