@@ -262,7 +262,8 @@ export function summarizeProcesses(
   for (const role of ROLE_ORDER) {
     const ps = processes.filter((p) => p.role === role);
     if (!ps.length) continue;
-    const cpuMs = ps.reduce((s, p) => s + (Number.isNaN(p.cpuMs) ? 0 : p.cpuMs), 0);
+    const sampled = ps.filter((p) => !Number.isNaN(p.cpuMs)); // NaN: none was in the phase
+    const cpuMs = sampled.length ? sampled.reduce((s, p) => s + p.cpuMs, 0) : NaN;
     roles.push({
       role,
       processes: ps.length,
@@ -272,7 +273,8 @@ export function summarizeProcesses(
       rssMaxBytes: Math.max(...ps.map((p) => p.rssMaxBytes)),
     });
   }
-  const totalMs = roles.reduce((s, r) => s + r.cpuMs, 0);
+  const known = roles.filter((r) => !Number.isNaN(r.cpuMs));
+  const totalMs = known.length ? known.reduce((s, r) => s + r.cpuMs, 0) : NaN;
   return {
     summary: {
       messages: o.messages,

@@ -89,6 +89,8 @@ Deno.test("summarizeProcesses: no messaging rows → NaN CPU, RSS still there", 
   const { summary, rss } = summarizeProcesses([row(1, "login", 1, 5)], { messages: 0 });
   expect(summary.processes[0].cpuMs).toBeNaN();
   expect(summary.processes[0].rssMaxBytes).toBe(MiB);
+  expect(summary.roles[0].cpuMs).toBeNaN(); // not 0: nothing was measured
+  expect(summary.total.cpuMs).toBeNaN();
   expect(rss.messaging).toBeNull();
 });
 
