@@ -21,12 +21,17 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ChartFile } from "./chart_render.ts";
-import { writeRunCharts } from "./charts.ts";
+import { type ChartFile, writeCharts } from "./chart_render.ts";
+import { cdfPoints, runChartSpecs } from "./charts.ts";
+import { analyzeProcesses } from "./process_analysis.ts";
+import { processChartSpecs } from "./process_charts.ts";
+import { formatProcessTable } from "./process_report.ts";
+import { compareRows, formatCompareTable, overlaidCdfSpec } from "./run_compare.ts";
+import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
 import { formatComparisonTable, formatRunTable } from "./report.ts";
-import { renderCombinedReport, renderRunReport } from "./report_html.ts";
+import { renderCombinedReport, renderCompareReport, renderRunReport } from "./report_html.ts";
 
 /**
  * Options of {@link analyzeRuns}.
@@ -67,6 +72,8 @@ export interface AnalyzeResult {
   reports: string[];
   /** The combined report, when several runs were analyzed. */
   combinedReport?: string;
+  /** `compare.html` of exactly two runs. */
+  compareReport?: string;
   /** Every chart file written (SVG and PNG). */
   charts: string[];
   /** Whether any run lost messages or had undecryptable ones. */
@@ -126,11 +133,22 @@ export async function analyzeRuns(
   });
   const chartsOn = opts.charts !== false, reportsOn = opts.reports !== false;
   const result: AnalyzeResult = { runs: [], reports: [], charts: [], lossy: false };
+  const cdfs: { run: string; points: { latency: number; fraction: number }[] }[] = [];
   for (const dir of unique) {
     const run = await analyzeRunDir(dir, { steadyTrim: opts.steadyTrim });
+    const procs = await analyzeProcesses(dir, {
+      messages: run.summary.counts.received,
+      info: run.summary.info,
+    });
+    run.summary.processes = procs?.summary ?? null;
+    cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
     if (chartsOn) {
-      charts = await writeRunCharts(join(dir, "charts"), run, { png: opts.png });
+      const specs = [
+        ...runChartSpecs(run),
+        ...(procs ? processChartSpecs(run.summary.name, procs) : []),
+      ];
+      charts = await writeCharts(join(dir, "charts"), specs, { png: opts.png });
       for (const c of charts) result.charts.push(c.svgPath, ...(c.pngPath ? [c.pngPath] : []));
     }
     if (reportsOn) {
@@ -145,7 +163,12 @@ export async function analyzeRuns(
     const outAbs = resolve(opts.out ?? commonParent(unique));
     await Deno.mkdir(outAbs, { recursive: true });
     const charts = chartsOn
-      ? await writeSweepCharts(join(outAbs, "charts"), result.runs, { png: opts.png })
+      ? [
+        ...await writeSweepCharts(join(outAbs, "charts"), result.runs, { png: opts.png }),
+        ...await writeCharts(join(outAbs, "charts"), serverScalingSpecs(result.runs), {
+          png: opts.png,
+        }),
+      ]
       : [];
     for (const c of charts) result.charts.push(c.svgPath, ...(c.pngPath ? [c.pngPath] : []));
     // Never overwrite a run's own report when the output directory is a run directory.
@@ -154,6 +177,23 @@ export async function analyzeRuns(
     const links = result.reports.map((r) => relative(outAbs, resolve(r)).split(sep).join("/"));
     await Deno.writeTextFile(path, renderCombinedReport(result.runs, charts, links));
     result.combinedReport = opts.out === undefined ? display(path) : join(opts.out, name);
+    if (unique.length === 2) {
+      const [a, b] = result.runs;
+      if (a.name === b.name) cdfs[1].run = `${b.name} (b)`;
+      const cmp = chartsOn
+        ? await writeCharts(join(outAbs, "charts"), [{
+          name: "compare-latency-cdf",
+          title: "Latency CDF, both runs",
+          spec: overlaidCdfSpec(cdfs),
+        }], { png: opts.png })
+        : [];
+      for (const c of cmp) result.charts.push(c.svgPath, ...(c.pngPath ? [c.pngPath] : []));
+      const cmpPath = join(outAbs, seen.has(outAbs) ? "compare-runs.html" : "compare.html");
+      await Deno.writeTextFile(cmpPath, renderCompareReport(a, b, compareRows(a, b), cmp, links));
+      result.compareReport = opts.out === undefined
+        ? display(cmpPath)
+        : join(opts.out, cmpPath.slice(outAbs.length + 1));
+    }
   }
   return result;
 }
@@ -235,10 +275,20 @@ export async function main(args: string[]): Promise<number> {
     if (values.json) {
       console.log(toJson(result));
     } else {
-      for (const s of result.runs) console.log(formatRunTable(s) + "\n");
+      for (const s of result.runs) {
+        console.log(formatRunTable(s) + "\n");
+        if (s.processes) console.log(formatProcessTable(s.processes) + "\n");
+      }
       if (result.runs.length > 1) console.log(formatComparisonTable(result.runs) + "\n");
+      const scaling = formatServerScaling(result.runs);
+      if (scaling) console.log(scaling + "\n");
+      if (result.runs.length === 2) {
+        const [a, b] = result.runs;
+        console.log(formatCompareTable(a, b, compareRows(a, b)) + "\n");
+      }
       for (const p of result.reports) console.log(`report: ${p}`);
       if (result.combinedReport) console.log(`combined report: ${result.combinedReport}`);
+      if (result.compareReport) console.log(`compare report: ${result.compareReport}`);
     }
     if (values["fail-on-loss"] && result.lossy) {
       const bad = result.runs.filter(isLossy).map((s) =>

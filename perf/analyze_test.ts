@@ -17,6 +17,15 @@ async function copyRuns(...names: string[]): Promise<string> {
         `${tmp}/${name}/clients/${e.name}`,
       );
     }
+    try {
+      await Deno.copyFile(`${TESTDATA}/${name}/processes.csv`, `${tmp}/${name}/processes.csv`);
+      await Deno.mkdir(`${tmp}/${name}/logs`);
+      for await (const e of Deno.readDir(`${TESTDATA}/${name}/logs`)) {
+        await Deno.copyFile(`${TESTDATA}/${name}/logs/${e.name}`, `${tmp}/${name}/logs/${e.name}`);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e; // runs without processes.csv or logs
+    }
   }
   return tmp;
 }
@@ -115,6 +124,41 @@ Deno.test("analyzeRuns: several runs → combined report and sweep chart in --ou
   const r2 = await analyzeRuns([`${tmp}/clean`, `${tmp}/lossy`], { charts: false });
   expect(r2.combinedReport).toMatch(/report\.html$/);
   expect((await Deno.stat(`${tmp}/report.html`)).isFile).toBe(true);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("analyze CLI: two runs → processes, deltas, servers table; compare.html with overlaid CDFs", async () => {
+  const tmp = await copyRuns("procs-s1", "procs-s2");
+  const r = await cli(`${tmp}/procs-s1`, `${tmp}/procs-s2`);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  // Per process: CPU s, cores, µs/msg, RSS, GC of the traced server.
+  expect(r.stdout).toMatch(
+    /srv-1\s+server\s+0\.20\s+0\.20\s+20000\s+100\.0 MiB\s+120\.0 MiB\s+2\s+4\.500\s+3\.000/,
+  );
+  expect(r.stdout).toMatch(/all servers \(2\)\s+server\s+0\.22\s+0\.22\s+22000/);
+  // Deltas of b against a.
+  expect(r.stdout).toMatch(/CPU µs\/msg servers\s+20000\s+22000\s+\+2000\s+\+10\.0 % worse/);
+  expect(r.stdout).toMatch(/CPU µs\/msg database\s+2000\s+2000\s+±0\.00\s+\+0\.0 %/);
+  expect(r.stdout).toMatch(/GC pause total, servers \(ms\)\s+4\.500\s+—/);
+  // Servers table: each server's CPU over its share of the messages.
+  expect(r.stdout).toMatch(/procs-s2\s+2\s+2\s+11\.0\s+22000\s+20000–24000\s+0\.11/);
+  expect(r.stdout).toContain("on 2 cores");
+  expect(r.stdout).toContain(`compare report: ${tmp}/compare.html`);
+  const cmp = await Deno.readTextFile(`${tmp}/compare.html`);
+  expect(cmp).toContain("Latency CDF — both runs");
+  expect(cmp).toContain('<a href="procs-s1/report.html">a = procs-s1</a>');
+  expect(cmp).toMatch(/<tr class="bad"><th scope="row">CPU µs\/msg servers/);
+  expect((await Deno.stat(`${tmp}/charts/compare-latency-cdf.png`)).isFile).toBe(true);
+  expect((await Deno.stat(`${tmp}/charts/server-scaling.svg`)).isFile).toBe(true);
+  const combined = await Deno.readTextFile(`${tmp}/report.html`);
+  expect(combined).toContain("Throughput and CPU per message vs servers");
+  const one = await Deno.readTextFile(`${tmp}/procs-s1/report.html`);
+  expect(one).toContain("<h2>Processes</h2>");
+  expect(one).toContain("Resident memory over time");
+  for (const name of ["rss-over-time", "cpu-per-message"]) {
+    expect((await Deno.stat(`${tmp}/procs-s1/charts/${name}.png`)).isFile).toBe(true);
+  }
   await Deno.remove(tmp, { recursive: true });
 });
 

@@ -37,6 +37,11 @@ import { loginPhase, registerPhase, warmupPhase } from "./setup_phases.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { ClusterRssPeak, type FileModeRecord } from "./file_mode.ts";
 import { modeRecordParts, preparePhase } from "./mode_phases.ts";
+import { withTraceGc } from "./gc_trace.ts";
+import { ProcessSampler } from "./process_sampler.ts";
+import { RunProcesses } from "./run_processes.ts";
+
+const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -56,6 +61,8 @@ export class LoadRun {
   readonly pool: WorkerPool;
   readonly phases: RunPhaseStats = {};
   cluster: ClusterLauncher | null = null;
+  /** CPU and RSS of every process into `processes.csv` (from the workers' start to shutdown). */
+  sampler: ProcessSampler | null = null;
   #pendingCluster: Promise<ClusterLauncher> | null = null;
   interrupted = false;
   #forced = false;
@@ -96,14 +103,23 @@ export class LoadRun {
       const lb = await this.#target();
       const rssBefore = this.cluster && this.cfg.idle ? await serverRss(this.cluster) : null;
       await this.pool.spawn(lb);
+      const procs = new RunProcesses({
+        cluster: this.cluster,
+        workers: () => this.pool.describe(),
+        dbUrl: this.cfg.db,
+      });
+      this.sampler = await ProcessSampler.start(`${this.dir}/processes.csv`, () => procs.list());
       const sampler = rssBefore ? new RssSampler(this.cluster!, () => this.pool.progress()) : null;
       try {
+        await this.sampler.phase("register");
         this.phases.register = await registerPhase(this);
+        await this.sampler.phase("login");
         this.phases.login = await loginPhase(this);
       } finally {
         sampler?.stop();
       }
       if (this.cfg.idle) {
+        await this.sampler.phase("idle");
         this.idle = await measureIdle(
           {
             cluster: this.cluster!,
@@ -117,17 +133,23 @@ export class LoadRun {
         );
         await writeIdleRecord(this.idle, this.dir);
       } else {
+        await this.sampler.phase("prepare");
         const prepared = await preparePhase(this);
         if (prepared) this.phases.prepare = prepared;
-        if (this.cfg.warmup) this.phases.warmup = await warmupPhase(this);
+        if (this.cfg.warmup) {
+          await this.sampler.phase("warmup");
+          this.phases.warmup = await warmupPhase(this);
+        }
         const rss = this.cluster && this.cfg.mode === "file"
           ? await ClusterRssPeak.start(this.cluster)
           : null;
+        await this.sampler.phase("messaging");
         try {
           await messagingPhase(this);
         } finally {
           if (rss) this.file = { fileBytes: this.cfg.fileBytes!, ...await rss.stop() };
         }
+        await this.sampler.phase("after");
       }
     } catch (e) {
       if (!(e instanceof Interrupted)) this.failure = e instanceof Error ? e : new Error(String(e));
@@ -158,17 +180,18 @@ export class LoadRun {
         this.cfg.db ? "" : "embedded in-memory database, "
       }${this.cfg.servers} server(s), load balancer`,
     );
-    this.#pendingCluster = startPerfCluster({
-      servers: this.cfg.servers!,
-      db: this.cfg.db,
-      scryptN: this.cfg.scryptN,
-      logDir: `${this.dir}/logs`,
-      cpuProfDir: this.cfg.cpuProf ? `${this.dir}/profiles` : undefined,
-      onUnexpectedExit: (name, code) =>
-        this.abort.fail(
-          new Error(`${name} exited unexpectedly (code ${code}); see ${this.dir}/logs`),
-        ),
-    });
+    this.#pendingCluster = withTraceGc(this.cfg.traceGc === true, () =>
+      startPerfCluster({
+        servers: this.cfg.servers!,
+        db: this.cfg.db,
+        scryptN: this.cfg.scryptN,
+        logDir: `${this.dir}/logs`,
+        cpuProfDir: this.cfg.cpuProf ? `${this.dir}/profiles` : undefined,
+        onUnexpectedExit: (name, code) =>
+          this.abort.fail(
+            new Error(`${name} exited unexpectedly (code ${code}); see ${this.dir}/logs`),
+          ),
+      }));
     this.cluster = await this.abort.guard(this.#pendingCluster);
     log(
       `cluster up: LB ${this.cluster.lbAddress}, servers ${
@@ -180,11 +203,13 @@ export class LoadRun {
 
   /** CPU seconds so far of every cluster process and worker, by name. */
   async cpuSeconds(): Promise<Record<string, number>> {
+    await this.sampler?.sample(); // phase boundaries are in processes.csv too
     const out = this.cluster ? await clusterCpuSeconds(this.cluster) : {};
     return Object.assign(out, await this.pool.cpuSeconds());
   }
 
   async #shutdown(): Promise<void> {
+    await this.sampler?.stop().catch((e) => log(`process sampler: ${e}`));
     await this.pool.stop(30_000);
     this.final = this.pool.progress();
     const tracker = this.connections.tracker;

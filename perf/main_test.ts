@@ -1,6 +1,8 @@
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
+import { parseGcLog } from "./gc_trace.ts";
+import { parseProcessesCsv } from "./process_analysis.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -26,6 +28,8 @@ Deno.test({
           out,
           // The analysis is its own component with its own tests.
           "--no-analyze",
+          // GC lines on the cluster's stdout must leave the ready lines whole.
+          "--trace-gc",
         ],
         stdin: "null",
         stdout: "piped",
@@ -80,6 +84,19 @@ Deno.test({
       // Cluster logs are kept.
       const logs = [...Deno.readDirSync(`${out}/logs`)].map((e) => e.name);
       expect(logs).toEqual(expect.arrayContaining(["srv-1.stderr.log", "lb.stdout.log"]));
+      expect(parseGcLog(await Deno.readTextFile(`${out}/logs/srv-1.stdout.log`)).length)
+        .toBeGreaterThan(0);
+
+      // Every process sampled, in every phase.
+      const procs = parseProcessesCsv(await Deno.readTextFile(`${out}/processes.csv`));
+      const names = (phase: string) =>
+        [...new Set(procs.filter((r) => r.phase === phase).map((r) => r.name))].sort();
+      const workers = Array.from({ length: run.config.workers }, (_, k) => `worker-${k}`);
+      const all = ["db", "lb", "perf", "srv-1", "srv-2", ...workers];
+      for (const phase of ["register", "login", "warmup", "messaging", "after"]) {
+        expect({ phase, names: names(phase) }).toEqual({ phase, names: all });
+      }
+      expect(procs.filter((r) => r.phase === "messaging").every((r) => r.rssBytes > 0)).toBe(true);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -24,6 +24,9 @@ import {
 } from "./report.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { MISSING } from "./table_format.ts";
+import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
+import { type CompareRow, compareTableRows } from "./run_compare.ts";
+import { serverScalingNote, serverScalingPoints, serverScalingRows } from "./server_scaling.ts";
 
 /**
  * Escapes text for HTML element content and attribute values.
@@ -116,6 +119,38 @@ function chartFigures(charts: Chart[]): string {
   ).join("\n");
 }
 
+/** A table with a header row; the first column is text, the others are numbers. */
+function gridTable(
+  header: readonly string[],
+  rows: string[][],
+  rowClass?: (r: string[]) => string,
+): string {
+  const head = `<tr>${
+    header.map((h, i) => `<th${i ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("")
+  }</tr>`;
+  const body = rows.map((r) => {
+    const cls = rowClass?.(r);
+    return `<tr${cls ? ` class="${cls}"` : ""}>` +
+      r.map((c, i) =>
+        i ? `<td class="num">${escapeHtml(c)}</td>` : `<th scope="row">${escapeHtml(c)}</th>`
+      )
+        .join("") +
+      "</tr>";
+  }).join("\n");
+  return `<table>\n${head}\n${body}\n</table>`;
+}
+
+function processSection(s: RunSummary, h: string): string {
+  const p = s.processes;
+  if (!p) {
+    return `<${h}>Processes</${h}>\n<p class="meta">No processes.csv in this run (recorded since the process sampler).</p>`;
+  }
+  return `<${h}>Processes</${h}>
+<p class="meta">${escapeHtml(processCaption(p))}</p>
+${gridTable(PROCESS_TABLE_HEADER, processTableRows(p))}
+${p.notes.map((n) => `<p class="meta">${escapeHtml(n)}</p>`).join("\n")}`;
+}
+
 function runSections(s: RunSummary, headingLevel: 2 | 3): string {
   const h = `h${headingLevel}`;
   const warnings = s.warnings.map((w) => `<p class="warn">Warning: ${escapeHtml(w)}</p>\n`)
@@ -124,7 +159,8 @@ function runSections(s: RunSummary, headingLevel: 2 | 3): string {
 <div><${h}>Configuration</${h}>\n${kvTable(configRows(s.info))}</div>
 <div><${h}>Machine</${h}>\n${kvTable(machineRows(s.info))}</div>
 <div><${h}>Results</${h}>\n${kvTable(resultRows(s))}</div>
-</div>`;
+</div>
+${processSection(s, h)}`;
 }
 
 /**
@@ -183,11 +219,64 @@ export function renderCombinedReport(
 ${runSections(s, 3)}
 </details>`
   ).join("\n");
+  const scaling = serverScalingPoints(runs);
+  const scalingHtml = scaling.length
+    ? `<h2>Throughput and CPU per message vs servers</h2>
+<p class="meta">${escapeHtml(serverScalingNote(scaling[0].machineCores))}</p>
+${gridTable(serverScalingRows(scaling)[0], serverScalingRows(scaling).slice(1))}`
+    : "";
   const body = `<h1>FastChat load tests — ${runs.length} runs</h1>
 <h2>Runs</h2>
 <table>\n${head}\n${rows}\n</table>
+${scalingHtml}
 ${charts.length ? `<h2>Across runs</h2>\n${chartFigures(charts)}` : ""}
 <h2>Run details</h2>
 ${details}`;
   return page(`FastChat load tests — ${runs.length} runs`, body);
+}
+
+/**
+ * The HTML comparison of two runs: the deltas table, the overlaid latency
+ * CDF (and any other chart given), and both runs' details. `links` are the
+ * (relative) paths of the runs' own reports.
+ *
+ * @example
+ * ```ts
+ * import { analyzeRunDir } from "@fastchat/perf/run_analysis";
+ * import { renderCompareReport } from "@fastchat/perf/report_html";
+ * import { compareRows } from "./run_compare.ts";
+ * const a = (await analyzeRunDir("perf/testdata/clean")).summary;
+ * const html = renderCompareReport(a, a, compareRows(a, a), [], []);
+ * ```
+ */
+export function renderCompareReport(
+  a: RunSummary,
+  b: RunSummary,
+  rows: CompareRow[],
+  charts: Chart[],
+  links: (string | undefined)[],
+): string {
+  const runLink = (s: RunSummary, i: number, tag: string) => {
+    const name = escapeHtml(`${tag} = ${s.name}`);
+    const l = links[i];
+    return `<li>${l ? `<a href="${escapeHtml(encodeURI(l))}">${name}</a>` : name} — ${
+      escapeHtml(`${s.dir} · ${configLine(s)}`)
+    }</li>`;
+  };
+  const worse = (r: string[]) => r[4]?.endsWith("worse") ? "bad" : "";
+  const body = `<h1>FastChat load tests — ${escapeHtml(a.name)} vs ${escapeHtml(b.name)}</h1>
+<ul>${runLink(a, 0, "a")}${runLink(b, 1, "b")}</ul>
+<h2>Deltas (b − a)</h2>
+<p class="meta">CPU µs/msg: CPU of the role's processes in the messaging phase ÷ messages received. Changes within ±5 % are not labelled; perf figures on a shared machine are noisy.</p>
+${gridTable(compareTableRows("a", "b", rows)[0], compareTableRows("a", "b", rows).slice(1), worse)}
+${charts.length ? `<h2>Charts</h2>\n${chartFigures(charts)}` : ""}
+<h2>Run details</h2>
+${
+    [a, b].map((s, i) =>
+      `<details><summary>${escapeHtml(`${i ? "b" : "a"} = ${s.name} — ${configLine(s)}`)}</summary>
+${runSections(s, 3)}
+</details>`
+    ).join("\n")
+  }`;
+  return page(`FastChat load tests — ${a.name} vs ${b.name}`, body);
 }

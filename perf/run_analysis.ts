@@ -37,6 +37,7 @@ import type { RunRecord } from "./run_schema.ts";
 import type { FileSummary } from "./file_analysis.ts";
 import type { GroupSummary } from "./group_analysis.ts";
 import { modeAccumulator } from "./mode_analysis.ts";
+import type { ProcessSummary } from "./process_analysis.ts";
 import {
   DEFAULT_STEADY_TRIM,
   perSecond,
@@ -136,6 +137,12 @@ export interface RunSummary {
   group?: GroupSummary;
   /** `--mode file`: file figures (`file_analysis.ts`). */
   file?: FileSummary;
+  /**
+   * CPU, RSS and GC of every process (`processes.csv`, see
+   * `process_analysis.ts`); set by `deno task analyze`; null when the run
+   * has no `processes.csv`.
+   */
+  processes?: ProcessSummary | null;
 }
 
 /**

@@ -134,6 +134,8 @@ other:
   --no-analyze        do not run perf/analyze.ts on the run directory at the end
   --cpu-prof          write V8 CPU profiles of every process (servers, LB, database, workers)
                       to DIR/profiles/*.cpuprofile (open in Chrome DevTools)
+  --trace-gc          run the database, servers and LB with V8's --trace-gc: the analysis
+                      reports their GC pauses (count, total, max) in the messaging phase
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
@@ -219,6 +221,7 @@ export function parseRunArgs(
         "no-warmup": { type: "boolean", default: false },
         "identity-pool": { type: "string" },
         "cpu-prof": { type: "boolean", default: false },
+        "trace-gc": { type: "boolean", default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -361,6 +364,7 @@ export function parseRunArgs(
     warmup: !values["no-warmup"],
     identityPool,
     cpuProf: values["cpu-prof"],
+    traceGc: values["trace-gc"],
     args: argv,
   };
 }

@@ -46,6 +46,7 @@ Deno.test("parseRunArgs: defaults", () => {
     kdfIterations: PERF_KDF_ITERATIONS,
     analyze: true,
     cpuProf: false,
+    traceGc: false,
     args: base,
   });
   expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
@@ -84,6 +85,7 @@ Deno.test("parseRunArgs: every flag", () => {
     "--kill-one",
     "--no-analyze",
     "--cpu-prof",
+    "--trace-gc",
   ]);
   expect(c).toMatchObject({
     clients: 6,
@@ -102,6 +104,7 @@ Deno.test("parseRunArgs: every flag", () => {
     killOne: true,
     analyze: false,
     cpuProf: true,
+    traceGc: true,
   });
 });
 

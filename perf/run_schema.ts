@@ -121,6 +121,8 @@ export interface RunConfig {
   identityPool: number;
   /** Write V8 CPU profiles of all processes to `<run>/profiles/`. */
   cpuProf: boolean;
+  /** Run the cluster's processes with V8's `--trace-gc` (absent in older runs: false). */
+  traceGc?: boolean;
   /** The command line it was parsed from (after `--`). */
   args: string[];
 }

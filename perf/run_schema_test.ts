@@ -4,7 +4,7 @@ import { parseRunArgs } from "./run_config.ts";
 import { parseRunRecord, readRunRecord, sendLabel } from "./run_schema.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
-const FIXTURES = ["clean", "lossy", "corrupt"];
+const FIXTURES = ["clean", "lossy", "corrupt", "procs-s1", "procs-s2"];
 
 function rejects(raw: unknown, message: string): void {
   let err: unknown;

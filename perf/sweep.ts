@@ -14,6 +14,9 @@
  * subprocess, so the sweep depends on the analysis only through its
  * command line.
  *
+ * A servers sweep at a fixed client load (`--clients 100 --servers 1,2,3,4`)
+ * is analyzed for CPU per message against servers (`server_scaling.ts`).
+ *
  * Ctrl-C stops the current run cleanly (it is forwarded), skips the rest
  * and still analyzes the runs that completed; exit 130.
  *
@@ -31,7 +34,9 @@ const HELP =
   `Usage: deno task perf:sweep -- --clients 10,50,100 [--servers 1,2,3] [--payload 100B,1KiB]
                               [--out DIR] [--no-analyze] [any deno task perf flag]
 Runs deno task perf once per combination of the comma-separated lists, one run directory
-each under DIR (default perf/out/<timestamp>-sweep), then analyzes them all together.`;
+each under DIR (default perf/out/<timestamp>-sweep), then analyzes them all together.
+With one --clients value and --servers 1,2,3,4 the analysis adds msgs/s and CPU µs per
+message against servers (all servers' CPU ÷ messages, and each server's CPU ÷ its share).`;
 
 /**
  * The sweep's own flags; everything else goes to each run.

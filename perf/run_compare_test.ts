@@ -1,0 +1,85 @@
+import { expect } from "expect";
+import { renderSvg } from "./chart_render.ts";
+import { analyzeProcesses } from "./process_analysis.ts";
+import { analyzeRunDir, type RunSummary } from "./run_analysis.ts";
+import { compareRows, deltaCells, formatCompareTable, overlaidCdfSpec } from "./run_compare.ts";
+
+const TESTDATA = new URL("./testdata", import.meta.url).pathname;
+
+async function run(name: string): Promise<RunSummary> {
+  const { summary } = await analyzeRunDir(`${TESTDATA}/${name}`);
+  summary.processes = (await analyzeProcesses(`${TESTDATA}/${name}`, {
+    messages: summary.counts.received,
+    info: summary.info,
+  }))?.summary ?? null;
+  return summary;
+}
+
+Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced", async () => {
+  const a = await run("procs-s1"), b = await run("procs-s2");
+  const rows = compareRows(a, b);
+  const by = (label: string) => rows.find((r) => r.label === label)!;
+  expect(rows.map((r) => r.label)).toEqual([
+    "throughput (msg/s)",
+    "steady throughput (msg/s)",
+    "latency p50 (ms)",
+    "latency p90 (ms)",
+    "latency p99 (ms)",
+    "latency max (ms)",
+    "lost",
+    "CPU µs/msg servers",
+    "CPU µs/msg database",
+    "CPU µs/msg load balancer",
+    "CPU µs/msg load workers",
+    "CPU µs/msg total",
+    "RSS max servers",
+    "RSS max database",
+    "RSS max load balancer",
+    "RSS max load workers",
+    "GC pause total, servers (ms)",
+    "GC pause max, servers (ms)",
+  ]);
+  expect([by("CPU µs/msg servers").a, by("CPU µs/msg servers").b]).toEqual([20_000, 22_000]);
+  expect(by("RSS max servers").b).toBe(110 * 2 ** 20);
+  expect(by("GC pause max, servers (ms)").a).toBe(3);
+  expect(by("GC pause max, servers (ms)").b).toBeNaN(); // b did not trace GC
+
+  // Runs without processes.csv: only the message figures.
+  const clean = (await analyzeRunDir(`${TESTDATA}/clean`)).summary;
+  expect(compareRows(clean, clean).length).toBe(7);
+  const text = formatCompareTable(a, b, rows);
+  expect(text).toMatch(/^compare a = .*procs-s1\n\s+b = .*procs-s2\n/);
+  expect(text).toMatch(/latency p90 \(ms\)\s+/);
+});
+
+Deno.test("deltaCells: signed change, percent of a, better/worse beyond 5 %", () => {
+  expect(deltaCells({ label: "", a: 10, b: 12, unit: "ms", better: "lower" }))
+    .toEqual(["+2.000", "+20.0 % worse"]);
+  expect(deltaCells({ label: "", a: 100, b: 120, unit: "rate", better: "higher" }))
+    .toEqual(["+20.0", "+20.0 % better"]);
+  expect(deltaCells({ label: "", a: 100, b: 97, unit: "rate", better: "higher" }))
+    .toEqual(["-3.00", "-3.0 %"]);
+  expect(deltaCells({ label: "", a: 0, b: 2, unit: "count", better: "lower" }))
+    .toEqual(["+2", "—"]);
+  expect(deltaCells({ label: "", a: NaN, b: 2, unit: "us", better: "lower" }))
+    .toEqual(["—", "—"]);
+  expect(deltaCells({ label: "", a: 2 ** 20, b: 2 ** 21, unit: "bytes", better: "lower" }))
+    .toEqual(["+1.0 MiB", "+100.0 % worse"]);
+});
+
+Deno.test("overlaidCdfSpec: both runs in one chart, log axis over two decades", async () => {
+  const runs = [
+    { run: "a", points: [{ latency: 1, fraction: 0.5 }, { latency: 2, fraction: 1 }] },
+    { run: "b", points: [{ latency: 3, fraction: 0.5 }, { latency: 500, fraction: 1 }] },
+  ];
+  const spec = overlaidCdfSpec(runs) as unknown as {
+    encoding: { x: { scale: { type?: string } } };
+    data: { values: unknown[] };
+  };
+  expect(spec.encoding.x.scale.type).toBe("log");
+  expect(spec.data.values.length).toBe(4);
+  const svg = await renderSvg(overlaidCdfSpec(runs));
+  expect(svg).toContain("Latency CDF — both runs");
+  expect(svg).toMatch(/>a</);
+  expect(svg).toMatch(/>b</);
+});
