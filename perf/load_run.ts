@@ -41,8 +41,6 @@ import { withTraceGc } from "./gc_trace.ts";
 import { ProcessSampler } from "./process_sampler.ts";
 import { RunProcesses } from "./run_processes.ts";
 
-const ANALYZE_MAIN = fileURLToPath(new URL("./analyze.ts", import.meta.url));
-
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
  *
