@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { parseHostPort } from "@fastchat/lib/host_port";
 import { colorEnabledByDefault } from "./ansi.ts";
 import { LineEditor, readLines } from "./line_editor.ts";
 import { viaLoadBalancer } from "./chat_client.ts";
@@ -25,15 +26,8 @@ const HELP = `Usage: deno task client -- [options]
   --no-color           plain output
 Commands are read from stdin: type /help once running.`;
 
-/** Parses `host:port` (IPv6 as `[::1]:7701`). */
-export function parseHostPort(s: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new FastChatError("INVALID_CONFIG", `expected host:port, got ${JSON.stringify(s)}`);
-  }
-  return { host: m[1] ?? m[2], port };
-}
+/** Parses `host:port` (IPv6 as `[::1]:7701`); `INVALID_CONFIG` otherwise. */
+export { parseHostPort };
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
