@@ -24,10 +24,20 @@ const HELP = `Usage: deno task client -- [options]
   --json               print events as JSON lines (for scripts)
   --tls                connect with TLS; --ca FILE trusts an extra root certificate (PEM)
   --no-color           plain output
+  --ping-ms MS         ping a quiet server after MS; a link quiet for 3 x MS is dead and the
+                       session moves to another server (default 10000; 0 = never)
 Commands are read from stdin: type /help once running.`;
 
 /** Parses `host:port` (IPv6 as `[::1]:7701`); `INVALID_CONFIG` otherwise. */
 export { parseHostPort };
+
+function pingMs(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new FastChatError("INVALID_CONFIG", "--ping-ms must be a non-negative integer");
+  }
+  return n;
+}
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -42,6 +52,7 @@ async function main(args: string[]): Promise<number> {
       ca: { type: "string" },
       "no-color": { type: "boolean", default: false },
       "kdf-iterations": { type: "string" },
+      "ping-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -68,6 +79,7 @@ async function main(args: string[]): Promise<number> {
     homeRoot: values.home,
     tls,
     kdfIterations: values["kdf-iterations"] ? Number(values["kdf-iterations"]) : undefined,
+    pingMs: values["ping-ms"] === undefined ? undefined : pingMs(values["ping-ms"]),
     json: values.json,
     color: !values["no-color"] && colorEnabledByDefault(),
     input: tty
