@@ -24,8 +24,13 @@ import { signalIfRunning } from "./already_gone.ts";
 export interface SpawnOptions {
   /** Short name used as the log prefix. */
   name: string;
-  /** Arguments to the Deno executable (e.g. `["run", "-A", "server/main.ts"]`). */
+  /** Arguments to the executable (e.g. `["run", "-A", "server/main.ts"]`). */
   args: string[];
+  /**
+   * The executable (default: this Deno), e.g. `ip` with `netns exec <ns>
+   * deno ...` arguments to start a process in another network namespace.
+   */
+  command?: string;
   /** A stdout line matching this marks the process ready. */
   ready: RegExp;
   env?: Record<string, string>;
@@ -91,7 +96,7 @@ export class ManagedProcess {
 
   /** Spawns a Deno subprocess and waits until it is ready. */
   static async spawn(opts: SpawnOptions): Promise<ManagedProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(opts.command ?? Deno.execPath(), {
       args: opts.args,
       env: opts.env,
       cwd: opts.cwd,
