@@ -214,6 +214,11 @@ export class NetLab {
     return h;
   }
 
+  /** The namespace of the switch (the bridge and every host's port). */
+  get switchNs(): string {
+    return this.#switchNs;
+  }
+
   /** Every host, in creation order. */
   get hosts(): LabHost[] {
     return [...this.#hosts.values()];
