@@ -44,10 +44,11 @@ class ClientProcess {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #reading: Promise<unknown>;
 
-  constructor(lab: NetLab, lb: string, home: string) {
+  /** `target`: `["--lb", "host:port"]` or `["--server", "host:port"]`. */
+  constructor(lab: NetLab, target: string[], home: string) {
     this.#child = lab.command("cl", [
       Deno.execPath(),
-      ...["run", "-A", CLIENT_MAIN, "--lb", lb, "--home", home, "--json"],
+      ...["run", "-A", CLIENT_MAIN, ...target, "--home", home, "--json"],
       ...["--ping-ms", String(PING_MS), "--kdf-iterations", "100000"],
     ], { env: { NO_COLOR: "1" }, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
     this.#stdin = this.#child.stdin.getWriter();
@@ -87,18 +88,6 @@ class ClientProcess {
     await this.#child.status;
     await this.#reading;
     await this.#stdin.close().catch(() => {}); // closed by quit(), or died with the process
-  }
-
-  /** Texts of the messages shown from `from`, in order. */
-  received(from: string): string[] {
-    return this.log.events.flatMap((e) =>
-      e.event === "message" && e.from === from && !("group" in e) ? [e.text] : []
-    );
-  }
-
-  /** Ids of this client's messages the server confirmed. */
-  confirmed(): string[] {
-    return this.log.events.flatMap((e) => e.event === "sent" ? [e.id] : []);
   }
 }
 
@@ -188,11 +177,11 @@ Deno.test({
       const lb = `${addr("lb")}:${PORTS.lb}`;
 
       // Round-robin over fc-a, fc-b: alice gets one server, bob the other.
-      const alice = new ClientProcess(lab, lb, home);
+      const alice = new ClientProcess(lab, ["--lb", lb], home);
       clients.push(alice);
       await alice.type("/register alice alice-password-1");
       const aliceReady = await alice.log.waitFor((e) => e.event === "ready", 30_000);
-      const bob = new ClientProcess(lab, lb, home);
+      const bob = new ClientProcess(lab, ["--lb", lb], home);
       clients.push(bob);
       await bob.type("/register bob bob-password-1");
       const bobReady = await bob.log.waitFor((e) => e.event === "ready", 30_000);
@@ -207,45 +196,40 @@ Deno.test({
       const aliceHost = aliceReady.server === "fc-a" ? "s1" : "s2";
       const otherServer = aliceHost === "s1" ? s2 : s1;
 
-      const sent: Record<"alice" | "bob", string[]> = { alice: [], bob: [] };
-      const say = async (who: "alice" | "bob", text: string) => {
-        sent[who].push(text);
-        await (who === "alice" ? alice : bob).type(
-          `/msg ${who === "alice" ? "bob" : "alice"} ${text}`,
-        );
+      /** Every /msg typed: from, to, text. */
+      const typed: { from: string; to: string; text: string }[] = [];
+      const users = new Map([["alice", alice], ["bob", bob]]);
+      const say = async (from: string, to: string, text: string) => {
+        typed.push({ from, to, text });
+        await users.get(from)!.type(`/msg ${to} ${text}`);
       };
+      /** Waits until every message typed so far is confirmed and shown. */
       const flowed = async () => {
-        await alice.log.waitForCount((e) => e.event === "sent", sent.alice.length, 30_000);
-        await bob.log.waitForCount((e) => e.event === "sent", sent.bob.length, 30_000);
-        await bob.log.waitForCount(
-          (e) => e.event === "message" && e.from === "alice",
-          sent.alice.length,
-          30_000,
-        );
-        await alice.log.waitForCount(
-          (e) => e.event === "message" && e.from === "bob",
-          sent.bob.length,
-          30_000,
-        );
+        for (const [name, c] of users) {
+          const mine = typed.filter((m) => m.from === name).length;
+          await c.log.waitForCount((e) => e.event === "sent", mine, 30_000);
+          const theirs = typed.filter((m) => m.to === name).length;
+          await c.log.waitForCount((e) => e.event === "message", theirs, 30_000);
+        }
       };
 
-      await say("alice", "a1-before-the-cut");
-      await say("bob", "b1-before-the-cut");
+      await say("alice", "bob", "a1-before-the-cut");
+      await say("bob", "alice", "b1-before-the-cut");
       await flowed();
 
       // Alice's server host loses its link: her client hears nothing more.
       await lab.cutLink(aliceHost);
-      await say("alice", "a2-during-the-cut");
-      await say("bob", "b2-during-the-cut");
-      await say("alice", "a3-during-the-cut");
-      await say("bob", "b3-during-the-cut");
+      await say("alice", "bob", "a2-during-the-cut");
+      await say("bob", "alice", "b2-during-the-cut");
+      await say("alice", "bob", "a3-during-the-cut");
+      await say("bob", "alice", "b3-during-the-cut");
       const disconnected = await alice.log.waitFor((e) => e.event === "disconnected", 20_000);
       expect(disconnected).toMatchObject({ code: "TIMEOUT" });
       const moved = await alice.log.waitFor((e) => e.event === "reconnected", 30_000);
       expect(moved).toMatchObject({ server: bobReady.server });
       await flowed();
-      await say("alice", "a4-after-failover");
-      await say("bob", "b4-after-failover");
+      await say("alice", "bob", "a4-after-failover");
+      await say("bob", "alice", "b4-after-failover");
       await flowed();
 
       // The link comes back: the old server rejoins the mesh.
@@ -261,22 +245,45 @@ Deno.test({
         30_000,
         `${otherId} to link to ${aliceServerId} again`,
       );
-      await say("alice", "a5-after-restore");
-      await say("bob", "b5-after-restore");
+      await say("alice", "bob", "a5-after-restore");
+      await say("bob", "alice", "b5-after-restore");
+      await flowed();
+      // The restored server serves again, and talks to its peer both ways
+      // (carol dials it directly: no LB choice involved).
+      const carol = new ClientProcess(
+        lab,
+        ["--server", `${addr(aliceHost)}:${PORTS.server}`],
+        home,
+      );
+      clients.push(carol);
+      users.set("carol", carol);
+      await carol.type("/register carol carol-password-1");
+      expect(await carol.log.waitFor((e) => e.event === "ready", 30_000)).toMatchObject({
+        server: aliceServerId,
+      });
+      await say("carol", "alice", "c1-to-alice");
+      await say("carol", "bob", "c2-to-bob");
+      await say("alice", "carol", "a6-to-carol");
+      await say("bob", "carol", "b6-to-carol");
       await flowed();
 
-      expect(await alice.quit()).toMatchObject({ code: 0 });
-      expect(await bob.quit()).toMatchObject({ code: 0 });
-      // Everything confirmed, and shown once each.
-      expect(alice.confirmed()).toHaveLength(sent.alice.length);
-      expect(bob.confirmed()).toHaveLength(sent.bob.length);
-      expect(new Set(alice.confirmed()).size).toBe(sent.alice.length);
-      expect(bob.received("alice").sort()).toEqual([...sent.alice].sort());
-      expect(alice.received("bob").sort()).toEqual([...sent.bob].sort());
-      const ids = (c: ClientProcess, from: string) =>
-        c.log.events.flatMap((e) => e.event === "message" && e.from === from ? [e.id] : []);
-      expect(ids(bob, "alice").sort()).toEqual([...alice.confirmed()].sort());
-      expect(ids(alice, "bob").sort()).toEqual([...bob.confirmed()].sort());
+      for (const c of users.values()) expect(await c.quit()).toMatchObject({ code: 0 });
+      // Every message confirmed once, and shown once each to its recipient:
+      // the same ids, the same texts.
+      for (const [name, c] of users) {
+        const confirmed = c.log.events.flatMap((e) => e.event === "sent" ? [e.id] : []);
+        expect(new Set(confirmed).size).toBe(typed.filter((m) => m.from === name).length);
+        const shownIds = [...users.values()].flatMap((r) =>
+          r.log.events.flatMap((e) => e.event === "message" && e.from === name ? [e.id] : [])
+        );
+        expect(shownIds.sort()).toEqual(confirmed.sort());
+        const shown = c.log.events.flatMap((e) =>
+          e.event === "message" ? [`${e.from}: ${e.text}`] : []
+        );
+        expect(shown.sort()).toEqual(
+          typed.filter((m) => m.to === name).map((m) => `${m.from}: ${m.text}`).sort(),
+        );
+      }
     } catch (e) {
       for (const c of clients) console.error(c.stderr.slice(-20).join("\n"));
       for (const p of procs) console.error(`--- ${p.name}\n${p.stderr.slice(-30).join("\n")}`);
