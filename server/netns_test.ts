@@ -152,17 +152,13 @@ Deno.test({
           SERVER_READY,
           { DATABASE_URL: dbUrl },
         );
-      // One after the other: the first applies the migrations.
+      // The first applies the migrations; then the other server and the LB.
+      // (Should a start fail, lab.close() stops what runs in the namespaces.)
       const s1 = await startServer("s1", "fc-a");
-      const s2 = await startServer("s2", "fc-b");
-      procs.push(s1, s2);
-      await waitUntil(
-        () => linksUp(s1, "fc-b") >= 1 && linksUp(s2, "fc-a") >= 1,
-        20_000,
-        "the servers to link up",
-      );
-      procs.push(
-        await spawnIn(
+      procs.push(s1);
+      const [s2, lbProc] = await Promise.all([
+        startServer("s2", "fc-b"),
+        spawnIn(
           lab,
           "lb",
           "lb",
@@ -173,6 +169,12 @@ Deno.test({
           LB_READY,
           { DATABASE_URL: dbUrl },
         ),
+      ]);
+      procs.push(s2, lbProc);
+      await waitUntil(
+        () => linksUp(s1, "fc-b") >= 1 && linksUp(s2, "fc-a") >= 1,
+        20_000,
+        "the servers to link up",
       );
       const lb = `${addr("lb")}:${PORTS.lb}`;
 
