@@ -287,14 +287,11 @@ async function connectWithin(
   const failed = (e: unknown) =>
     new FastChatError("CONNECT_FAILED", `cannot connect to ${where}: ${(e as Error).message}`);
   if (!opts.tls) {
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      return await Deno.connect({
-        hostname: opts.host,
-        port: opts.port,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      return await Deno.connect({ hostname: opts.host, port: opts.port, signal });
     } catch (e) {
-      throw failed(e);
+      throw failed(signal.aborted ? new Error(`no answer in ${timeoutMs} ms`) : e);
     }
   }
   // Deno.connectTls takes no signal: race it, and close a late connection.
