@@ -1,6 +1,10 @@
 import { expect } from "expect";
 import { assertCode } from "@fastchat/testing/assert_code";
+import { connectStore } from "@fastchat/db/connect";
+import { DB_KINDS, openTestDb } from "@fastchat/testing";
 import { advertisedAddresses } from "./advertise.ts";
+import { ChatServer } from "./chat_server.ts";
+import { ServerRegistry } from "./server_registry.ts";
 
 Deno.test("advertisedAddresses: the bind host by default, loopback for a bind-all one", () => {
   expect(advertisedAddresses({ host: "10.0.0.5" })).toEqual({
@@ -55,3 +59,37 @@ Deno.test("advertisedAddresses: conflicting, malformed or bind-all addresses are
   ];
   for (const flags of bad) assertCode(() => advertisedAddresses(flags), "INVALID_CONFIG");
 });
+
+for (const kind of DB_KINDS) {
+  Deno.test(`ChatServer (${kind}) publishes the advertised client and peer addresses, not the bound ones`, async () => {
+    const db = await openTestDb(kind);
+    const sql = connectStore(db.url, { max: 2 });
+    const server = await ChatServer.start({
+      sql,
+      host: "127.0.0.1",
+      port: 0,
+      id: "fc-advertised",
+      scrypt: { N: 1024, r: 8, p: 1 },
+      cluster: advertisedAddresses({
+        host: "127.0.0.1",
+        advertise: "203.0.113.7:443",
+        advertisePeer: "198.51.100.2:7800",
+      }),
+    });
+    try {
+      const [row] = await ServerRegistry.liveServers(sql);
+      expect(row).toMatchObject({
+        id: "fc-advertised",
+        host: "203.0.113.7",
+        port: 443,
+        peerHost: "198.51.100.2",
+        peerPort: 7800,
+      });
+      expect(server.port).not.toBe(443); // bound elsewhere
+    } finally {
+      await server.close();
+      await sql.end();
+      await db.close();
+    }
+  });
+}
