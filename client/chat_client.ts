@@ -63,6 +63,8 @@ export interface ChatClientOptions {
   kdfIterations?: number;
   /** Reconnect and resume automatically after a lost connection (default true). */
   reconnect?: boolean;
+  /** Ping a quiet server after this long; 3 quiet intervals mean a dead link (default 10 s; 0: off). */
+  pingMs?: number;
   /** Receives every event. */
   onEvent?: (e: ClientEvent) => void;
   /**
@@ -107,6 +109,7 @@ export class ChatClient {
       server: opts.server,
       tls: opts.tls,
       reconnect: opts.reconnect,
+      pingMs: opts.pingMs,
       onPush: (f) => this.#onPush(f),
       session: () => this.#session,
       onDisconnected: (err) =>

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { parseHostPort } from "@fastchat/lib/host_port";
 import { colorEnabledByDefault } from "./ansi.ts";
 import { LineEditor, readLines } from "./line_editor.ts";
 import { viaLoadBalancer } from "./chat_client.ts";
@@ -25,16 +26,19 @@ const HELP = `Usage: deno task client -- [options]
                        balancer names is dialled with TLS when the load balancer says it serves TLS
   --ca FILE            trust an extra root certificate (PEM) for every TLS connection; implies --tls
   --no-color           plain output
+  --ping-ms MS         ping a quiet server after MS; a link quiet for 3 x MS is dead and the
+                       session moves to another server (default 10000; 0 = never)
 Commands are read from stdin: type /help once running.`;
 
-/** Parses `host:port` (IPv6 as `[::1]:7701`). */
-export function parseHostPort(s: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new FastChatError("INVALID_CONFIG", `expected host:port, got ${JSON.stringify(s)}`);
+/** Parses `host:port` (IPv6 as `[::1]:7701`); `INVALID_CONFIG` otherwise. */
+export { parseHostPort };
+
+function pingMs(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new FastChatError("INVALID_CONFIG", "--ping-ms must be a non-negative integer");
   }
-  return { host: m[1] ?? m[2], port };
+  return n;
 }
 
 /**
@@ -60,6 +64,7 @@ export async function main(args: string[]): Promise<number> {
       ca: { type: "string" },
       "no-color": { type: "boolean", default: false },
       "kdf-iterations": { type: "string" },
+      "ping-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
     homeRoot: values.home,
     tls,
     kdfIterations: values["kdf-iterations"] ? Number(values["kdf-iterations"]) : undefined,
+    pingMs: values["ping-ms"] === undefined ? undefined : pingMs(values["ping-ms"]),
     json: values.json,
     color: !values["no-color"] && colorEnabledByDefault(),
     input: tty

@@ -19,6 +19,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { errorFromFrame } from "@fastchat/lib/error_frame";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
+import { DEFAULT_PING_MS, LinkWatchdog } from "./link_watchdog.ts";
 import {
   type ClientFrame,
   decodeServerFrame,
@@ -40,6 +41,14 @@ export interface ServerConnectionOptions {
   onClose?: (err?: FastChatError) => void;
   /** Timeout for connect+handshake and for each request (default 15 s). */
   timeoutMs?: number;
+  /** Timeout for connect+handshake alone (default `timeoutMs`). */
+  connectTimeoutMs?: number;
+  /**
+   * Ping the server after this long without a frame from it; close the
+   * connection as dead (`TIMEOUT`) after three such intervals (default 10 s;
+   * 0: never). See `link_watchdog.ts`.
+   */
+  pingMs?: number;
   /** Outbound queue bound in bytes (default 4 MiB); `writable()` waits below half. */
   maxQueueBytes?: number;
 }
@@ -75,6 +84,7 @@ export class ServerConnection {
   #rid = 1;
   #overflowReported = false;
   #welcome: { resolve: () => void; reject: (e: FastChatError) => void } | null = null;
+  #watchdog: LinkWatchdog | null = null;
   #closedResolve!: () => void;
   /** Resolves when the connection has closed. */
   readonly closedPromise: Promise<void> = new Promise((r) => this.#closedResolve = r);
@@ -101,18 +111,8 @@ export class ServerConnection {
 
   /** Connects and completes the version handshake. */
   static async connect(opts: ServerConnectionOptions): Promise<ServerConnection> {
-    const timeoutMs = opts.timeoutMs ?? 15_000;
-    let conn: Deno.Conn;
-    try {
-      conn = opts.tls
-        ? await Deno.connectTls({ hostname: opts.host, port: opts.port, caCerts: opts.tls.caCerts })
-        : await Deno.connect({ hostname: opts.host, port: opts.port });
-    } catch (e) {
-      throw new FastChatError(
-        "CONNECT_FAILED",
-        `cannot connect to ${opts.host}:${opts.port}: ${(e as Error).message}`,
-      );
-    }
+    const timeoutMs = opts.connectTimeoutMs ?? opts.timeoutMs ?? 15_000;
+    const conn = await connectWithin(opts, timeoutMs);
     if (!opts.tls) (conn as Deno.TcpConn).setNoDelay(true);
     const sc = new ServerConnection(conn, opts);
     const welcomed = new Promise<void>((resolve, reject) => sc.#welcome = { resolve, reject });
@@ -136,6 +136,18 @@ export class ServerConnection {
       throw e;
     } finally {
       clearTimeout(timer);
+    }
+    const pingMs = opts.pingMs ?? DEFAULT_PING_MS;
+    if (pingMs > 0 && !sc.closed) {
+      sc.#watchdog = new LinkWatchdog({
+        intervalMs: pingMs,
+        // The pong (or any frame) is what counts; its reply needs no handling.
+        ping: () => sc.request({ t: "ping" }).catch(() => {}),
+        dead: (quietMs) =>
+          sc.#fc.close(
+            new FastChatError("TIMEOUT", `nothing from ${sc.address} for ${quietMs} ms: link lost`),
+          ),
+      });
     }
     return sc;
   }
@@ -192,6 +204,7 @@ export class ServerConnection {
   }
 
   #onFrame(payload: Uint8Array): void {
+    this.#watchdog?.seen();
     let f: ServerFrame;
     try {
       f = decodeServerFrame(payload);
@@ -228,6 +241,7 @@ export class ServerConnection {
   }
 
   #onClose(err?: FastChatError): void {
+    this.#watchdog?.stop();
     this.#closedResolve();
     let e = err ?? new FastChatError("CONNECTION_CLOSED", `connection to ${this.address} closed`);
     if (this.#welcome && (e.code === "FRAME_TOO_LARGE" || e.code === "BAD_FRAME")) {
@@ -259,3 +273,43 @@ export class ServerConnection {
  * ```
  */
 export const toError: (f: ServerFrameOf<"error">) => FastChatError = errorFromFrame;
+
+/**
+ * Opens the TCP (or TLS) connection, giving up after `timeoutMs`: a server
+ * whose host is cut off never answers the SYN, and the kernel would retry
+ * for minutes.
+ */
+async function connectWithin(
+  opts: ServerConnectionOptions,
+  timeoutMs: number,
+): Promise<Deno.Conn> {
+  const where = `${opts.host}:${opts.port}`;
+  const failed = (e: unknown) =>
+    new FastChatError("CONNECT_FAILED", `cannot connect to ${where}: ${(e as Error).message}`);
+  if (!opts.tls) {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      return await Deno.connect({ hostname: opts.host, port: opts.port, signal });
+    } catch (e) {
+      throw failed(signal.aborted ? new Error(`no answer in ${timeoutMs} ms`) : e);
+    }
+  }
+  // Deno.connectTls takes no signal: race it, and close a late connection.
+  const connecting = Deno.connectTls({
+    hostname: opts.host,
+    port: opts.port,
+    caCerts: opts.tls.caCerts,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs));
+  try {
+    const first = await Promise.race([connecting, timedOut]);
+    if (first !== "timeout") return first;
+  } catch (e) {
+    throw failed(e);
+  } finally {
+    clearTimeout(timer);
+  }
+  connecting.then((c) => c.close(), () => {}); // too late: nobody waits for it
+  throw failed(new Error(`no answer in ${timeoutMs} ms`));
+}

@@ -24,6 +24,7 @@
  */
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ClientFrame, ServerFrame, ServerFrameOf } from "@fastchat/lib/protocol";
+import { DEAD_AFTER_INTERVALS, DEFAULT_PING_MS } from "./link_watchdog.ts";
 import { ServerConnection } from "./server_connection.ts";
 
 /** Where to connect, with the load balancer's ticket when it chose the server. */
@@ -47,6 +48,13 @@ export interface SessionConnectorOptions {
   tls?: { caCerts?: string[] };
   /** Reconnect and resume after a lost connection (default true). */
   reconnect?: boolean;
+  /**
+   * Ping a quiet server after this long; a connection quiet for three
+   * intervals is dead and replaced, and a server that does not answer a
+   * connect within three intervals (at most 15 s) is skipped (default 10 s;
+   * 0: never ping). See `link_watchdog.ts`.
+   */
+  pingMs?: number;
   /** The wait before reconnect attempt `n` (default {@link backoffMs}). */
   backoff?: (attempt: number) => number;
   /** Every push frame but `synced` (which the connector consumes). */
@@ -105,11 +113,14 @@ export class SessionConnector {
     const t = typeof s === "function" ? await s() : s;
     this.#synced = false;
     this.#ticket = t.ticket;
+    const pingMs = this.#opts.pingMs ?? DEFAULT_PING_MS;
     let conn: ServerConnection | null = null;
     conn = await ServerConnection.connect({
       host: t.host,
       port: t.port,
       tls: t.tls === undefined ? this.#opts.tls : t.tls || undefined,
+      pingMs,
+      connectTimeoutMs: pingMs > 0 ? Math.min(15_000, DEAD_AFTER_INTERVALS * pingMs) : undefined,
       onPush: (f) => this.#onPush(f),
       // A close during the handshake is reported by connect() itself.
       onClose: (err) => conn && this.#onClose(conn, err),

@@ -24,10 +24,13 @@ import { signalIfRunning } from "./already_gone.ts";
 export interface SpawnOptions {
   /** Short name used as the log prefix. */
   name: string;
-  /** The executable (default: this process's Deno, `Deno.execPath()`). */
-  command?: string;
-  /** Its arguments (e.g. `["run", "-A", "server/main.ts"]` for Deno). */
+  /** Arguments to the executable (e.g. `["run", "-A", "server/main.ts"]`). */
   args: string[];
+  /**
+   * The executable (default: this Deno), e.g. `ip` with `netns exec <ns>
+   * deno ...` arguments to start a process in another network namespace.
+   */
+  command?: string;
   /** A stdout line matching this marks the process ready. */
   ready: RegExp;
   env?: Record<string, string>;

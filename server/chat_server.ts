@@ -77,6 +77,10 @@ export interface ChatServerOptions {
    */
   cluster?: {
     advertiseHost?: string;
+    /** Client port published to load balancers (default: the bound port; differs behind NAT). */
+    advertisePort?: number;
+    /** Peer address published to other servers (default: `advertiseHost` and the bound peer port). */
+    advertisePeer?: { host: string; port?: number };
     /** Bind address and port of the server-to-server listener (default: host, any free port). */
     peerHost?: string;
     peerPort?: number;
@@ -254,10 +258,10 @@ export class ChatServer {
           {
             id: serverId,
             host: advertise,
-            port: bound,
+            port: opts.cluster.advertisePort ?? bound,
             tls: opts.tls !== undefined,
-            peerHost: advertise,
-            peerPort: mesh.port,
+            peerHost: opts.cluster.advertisePeer?.host ?? advertise,
+            peerPort: opts.cluster.advertisePeer?.port ?? mesh.port,
             publicKey: pub,
           },
           () => server.connections,

@@ -14,6 +14,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
+import { advertisedAddresses } from "./advertise.ts";
 import { ChatServer } from "./chat_server.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
@@ -25,8 +26,12 @@ export const DEFAULT_SERVER_PORT = 7701;
 const HELP = `Usage: deno task server -- [options]
   --port P            listen port (default ${DEFAULT_SERVER_PORT}; 0 = any free port)
   --host H            bind address (default 127.0.0.1)
-  --advertise-host H  address published to load balancers and peers (default: --host)
+  --advertise H:P     address published to load balancers (clients dial it) and peers, when it
+                      is not the bind address: a bind-all --host, NAT or a port mapping
+  --advertise-host H  like --advertise, with the bound port
   --peer-host H       bind address for server-to-server links (default: --host)
+  --advertise-peer H:P  peer address published to other servers (default: --peer-host when
+                      given, else the --advertise host; the bound peer port)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
@@ -59,11 +64,6 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
-/** A bind-all address cannot be dialled: advertise loopback unless told otherwise. */
-function advertiseDefault(host: string): string {
-  return host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-}
-
 /**
  * Runs the `server` command line (without the program name). Resolves once
  * the server listens; the process then serves until SIGINT/SIGTERM.
@@ -81,7 +81,9 @@ export async function main(args: string[]): Promise<void> {
     options: {
       port: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
+      advertise: { type: "string" },
       "advertise-host": { type: "string" },
+      "advertise-peer": { type: "string" },
       "require-ticket": { type: "boolean", default: false },
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
@@ -117,6 +119,13 @@ export async function main(args: string[]): Promise<void> {
   const forgetAfterMs = checkForgetAfterMs(
     positiveInt("forget-after", values["forget-after"], DEFAULT_FORGET_AFTER_MS),
   );
+  const advertised = advertisedAddresses({
+    host: values.host,
+    advertise: values.advertise,
+    advertiseHost: values["advertise-host"],
+    peerHost: values["peer-host"],
+    advertisePeer: values["advertise-peer"],
+  });
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -160,7 +169,7 @@ export async function main(args: string[]): Promise<void> {
       ? undefined
       : positiveInt("linger-ms", values["linger-ms"], 1000),
     cluster: {
-      advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host),
+      ...advertised,
       peerHost: values["peer-host"] ?? values.host,
       peerPort: positiveInt("peer-port", values["peer-port"], 0),
       forgetAfterMs,

@@ -5,6 +5,7 @@
 import { expect } from "expect";
 import type { FastChatError } from "@fastchat/lib/errors";
 import type { Logger } from "@fastchat/lib/logger";
+import { waitUntil } from "@fastchat/lib/wait_until";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
 import type { FabricSink } from "./fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
@@ -191,7 +192,12 @@ Deno.test("a connector refuses an acceptor that is not the registered key", asyn
 });
 
 /** A mesh whose sink calls are recorded; `flush` marks a presence frame processed. */
-function recordingMesh(me: LinkIdentity, servers: () => ServerInfo[], warnings: string[]) {
+function recordingMesh(
+  me: LinkIdentity,
+  servers: () => ServerInfo[],
+  warnings: string[],
+  localUsers: string[] = [],
+) {
   const forwards: [string, ForwardedMessage[]][] = [];
   const acks: [string, string, string][][] = [];
   let flushed!: () => void;
@@ -206,7 +212,7 @@ function recordingMesh(me: LinkIdentity, servers: () => ServerInfo[], warnings: 
       onFlush = new Promise<void>((r) => flushed = r);
       return Promise.resolve();
     },
-    localUsers: () => [],
+    localUsers: () => localUsers,
     resync: () => {},
   };
   const log: Logger = {
@@ -279,6 +285,53 @@ Deno.test("a fwd claiming another origin and an ack for a message never sent are
   clearInterval(ackLoop);
   expect(mb.acks[0]).toEqual([["bob", "alice", "m-000000004"]]);
   link.close();
+  ma.mesh.close();
+  mb.mesh.close();
+});
+
+Deno.test("a peer that dials again replaces its old link: a late close of the old one forgets nothing", async () => {
+  const a = await identity("srv-a"), b = await identity("srv-b");
+  const mb = recordingMesh(b, () => servers, []);
+  const servers = [info(a.id, a.publicKey, 0), info(b.id, b.publicKey, mb.mesh.port)];
+  let oldClosed = false;
+  const old = await dialPeer(a, servers[1], { onFrame: () => {}, onClose: () => oldClosed = true });
+  old.send({ t: "snapshot", users: ["carol"] });
+  let processed = mb.flushed();
+  old.send({ t: "presence", seq: 1, online: true, users: [] });
+  await processed;
+  expect([...mb.mesh.serversOf("carol")]).toEqual([a.id]);
+
+  // srv-a was cut off, gave up on the old link (half-open) and dials again.
+  const fresh = await dialPeer(a, servers[1], { onFrame: () => {}, onClose: () => {} });
+  fresh.send({ t: "snapshot", users: ["alice"] });
+  processed = mb.flushed();
+  fresh.send({ t: "presence", seq: 2, online: true, users: [] });
+  await processed;
+  await waitUntil(() => oldClosed, 10_000, "srv-b to close the replaced link itself");
+  old.close();
+  expect([...mb.mesh.serversOf("alice")]).toEqual([a.id]);
+  expect([...mb.mesh.serversOf("carol")]).toEqual([]);
+  fresh.close();
+  mb.mesh.close();
+});
+
+Deno.test("a peer that dials again after dropping us is told our users again", async () => {
+  const a = await identity("srv-a"), b = await identity("srv-b");
+  let servers: ServerInfo[] = [];
+  const ma = recordingMesh(a, () => servers, []);
+  const mb = recordingMesh(b, () => servers, [], ["bob"]);
+  servers = [info(a.id, a.publicKey, ma.mesh.port), info(b.id, b.publicKey, mb.mesh.port)];
+  const knowsBob = () =>
+    waitUntil(() => [...ma.mesh.serversOf("bob")].includes(b.id), 10_000, "srv-a to know bob", 5);
+  mb.mesh.update(servers); // srv-b's own link to srv-a carries its snapshot
+  ma.mesh.update(servers);
+  await knowsBob();
+  // srv-a saw srv-b's heartbeat go stale (a cut) and dropped it; srv-b's
+  // link to srv-a stayed open, so nothing would tell srv-a about bob again.
+  ma.mesh.update([servers[0]]);
+  expect([...ma.mesh.serversOf("bob")]).toEqual([]);
+  ma.mesh.update(servers); // srv-b is live again: srv-a dials it
+  await knowsBob();
   ma.mesh.close();
   mb.mesh.close();
 });

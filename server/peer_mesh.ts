@@ -72,6 +72,8 @@ export class PeerMesh implements Fabric {
   readonly #online = new Map<string, Set<string>>(); // peer -> users
   readonly #where = new Map<string, Set<string>>(); // user -> peers
   readonly #inbound = new Set<PeerLink>();
+  /** Each peer's newest inbound link: what it says about the peer's users stands. */
+  readonly #inboundOf = new Map<string, PeerLink>();
   /** Messages forwarded and not yet acknowledged, as peer/from/id (bounded, oldest dropped). */
   readonly #forwarded = new Set<string>();
   readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
@@ -243,11 +245,25 @@ export class PeerMesh implements Fabric {
               error: err.message,
             });
           }
-          if (peerId) this.#forgetPeer(peerId);
+          // A link the peer has since replaced (it dialled again after a
+          // cut) may close late, after the new link's snapshot: that
+          // snapshot stands.
+          if (peerId && this.#inboundOf.get(peerId) === link) {
+            this.#inboundOf.delete(peerId);
+            this.#forgetPeer(peerId);
+          }
         },
       });
       peerId = link.peer;
       this.#inbound.add(link);
+      const older = this.#inboundOf.get(peerId);
+      this.#inboundOf.set(peerId, link);
+      // The peer dialled again, so its old link is dead (a half-open TCP
+      // connection after a cut) and it may have forgotten our users (it
+      // dropped us while we looked dead): close the old link and tell it our
+      // users again on our own link (a snapshot replaces what it knew).
+      older?.close();
+      this.#out.get(peerId)?.link?.send({ t: "snapshot", users: this.#h.localUsers() });
     } catch (e) {
       this.#log.warn("peer_accept_failed", { error: String((e as FastChatError).message ?? e) });
     } finally {
