@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import type { Logger } from "@fastchat/lib/logger";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 
 /**
@@ -108,8 +109,32 @@ export interface Fabric {
   announce(users: string[], online: boolean): Promise<void>;
   /** Other servers reached right now (for metrics). */
   readonly linkedPeers: string[];
-  /** Stops the fabric. */
-  close(): void;
+  /** Stops the fabric (resolves once it has let go of its connections). */
+  close(): void | Promise<void>;
+}
+
+/**
+ * The sink of a fabric before its router attached: what arrives from other
+ * servers is dropped (logged).
+ *
+ * @example
+ * ```ts
+ * import { detachedSink } from "@fastchat/server/fabric";
+ * import { nullLogger } from "@fastchat/lib/logger";
+ * detachedSink(nullLogger).localUsers(); // []
+ * ```
+ */
+export function detachedSink(log: Logger): FabricSink {
+  const drop = (what: string) => () => log.warn("peer_frame_dropped", { what, reason: "no sink" });
+  return {
+    deliverForwarded: drop("fwd"),
+    deliverGroupForwarded: drop("gfwd"),
+    ackRouted: drop("ack"),
+    receiptsRouted: drop("rcpt"),
+    flush: () => Promise.resolve(),
+    localUsers: () => [],
+    resync: () => {},
+  };
 }
 
 const NOWHERE: readonly string[] = [];

@@ -24,6 +24,7 @@ export * from "./assert_code.ts";
 export * from "./event_log.ts";
 export * from "./fake_registry.ts";
 export * from "./in_process.ts";
+export * from "./nats.ts";
 export * from "./raw_peer.ts";
 export * from "./server_process.ts";
 export * from "./test_db.ts";
