@@ -35,6 +35,7 @@ import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
+import { NatsFabric } from "./nats_fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
@@ -81,6 +82,11 @@ export interface ChatServerOptions {
     peerHost?: string;
     peerPort?: number;
     heartbeatMs?: number;
+    /**
+     * Reach the other servers through NATS (server/nats_fabric.ts) instead
+     * of direct peer links; every server of the cluster must use the same.
+     */
+    nats?: { servers: string[]; namespace?: string };
   };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
@@ -194,13 +200,18 @@ export class ChatServer {
     }
     // The fabric exists before the router, which attaches itself to it.
     let peers: { mesh: PeerMesh; keys: CryptoKeyPair } | null = null;
+    let nats: NatsFabric | null = null;
     try {
-      if (opts.cluster) peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+      if (opts.cluster?.nats) {
+        nats = await NatsFabric.connect({ id: serverId, ...opts.cluster.nats, logger });
+      } else if (opts.cluster) {
+        peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+      }
     } catch (e) {
       listener.close();
       throw e;
     }
-    const fabric: Fabric = peers?.mesh ?? new LocalFabric();
+    const fabric: Fabric = nats ?? peers?.mesh ?? new LocalFabric();
     const store = new ChatStore(opts.sql);
     const groupLog = new GroupLog(opts.sql);
     const fileStore = new FileStore(opts.sql, {
@@ -242,8 +253,14 @@ export class ChatServer {
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    if (peers && opts.cluster) {
-      const { mesh, keys } = peers;
+    if (opts.cluster) {
+      const mesh = peers?.mesh;
+      // Over NATS no peer dials this server: it publishes no peer port (0), and a key nobody uses.
+      const keys = peers?.keys ??
+        await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
+          "sign",
+          "verify",
+        ]) as CryptoKeyPair;
       const advertise = opts.cluster.advertiseHost ?? host;
       try {
         const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
@@ -254,18 +271,20 @@ export class ChatServer {
             host: advertise,
             port: bound,
             peerHost: advertise,
-            peerPort: mesh.port,
+            peerPort: mesh?.port ?? 0,
             publicKey: pub,
           },
           () => server.connections,
           { heartbeatMs: opts.cluster.heartbeatMs, logger },
         );
         server.#registry = registry;
-        // The registry's live list is who the mesh links with.
-        registry.onLive = (live) => mesh.update(live);
-        mesh.update(await ServerRegistry.liveServers(opts.sql));
+        if (mesh) {
+          // The registry's live list is who the mesh links with.
+          registry.onLive = (live) => mesh.update(live);
+          mesh.update(await ServerRegistry.liveServers(opts.sql));
+        }
       } catch (e) {
-        mesh.close();
+        await fabric.close();
         listener.close();
         throw e;
       }
@@ -452,7 +471,7 @@ export class ChatServer {
     }
     await this.router.flush();
     clearInterval(this.#fileExpiry);
-    this.#fabric.close();
+    await this.#fabric.close();
     this.router.close();
     await this.#registry?.deregister().catch((e) =>
       this.#ctx.logger.warn("deregister_failed", { error: String(e) })

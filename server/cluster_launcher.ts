@@ -150,6 +150,7 @@ export class ClusterLauncher {
       dbUrl: this.dbUrl,
       id,
       host: this.#opts.host,
+      fabric: this.#opts.fabric,
       args,
     });
     const s = await this.processes.spawn("server", spec, opts.args ?? []);
@@ -263,6 +264,7 @@ export class ClusterLauncher {
         id: s.id,
         host: this.#opts.host,
         port: s.port,
+        fabric: this.#opts.fabric,
         args: [...this.#opts.serverArgs ?? [], ...s.args],
       }),
     );

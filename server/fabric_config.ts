@@ -146,3 +146,16 @@ export function fabricServerArgs(cfg: FabricConfig): string[] {
 export function natsUrlEnv(cfg: FabricConfig): Record<string, string> {
   return cfg.kind === "direct" ? {} : { NATS_URL: cfg.servers.join(",") };
 }
+
+/**
+ * A NATS URL fit for logs and messages: a user and password in it are masked.
+ *
+ * @example
+ * ```ts
+ * import { redactNatsUrl } from "@fastchat/server/fabric_config";
+ * redactNatsUrl("nats://app:s3cret@nats:4222"); // "nats://***@nats:4222"
+ * ```
+ */
+export function redactNatsUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)?[^@/]*@/i, (_, scheme) => `${scheme ?? ""}***@`);
+}

@@ -1,5 +1,5 @@
 /**
- * `deno task server -- --port P [--host H] [--id ID] [--db URL] [--tls-cert F --tls-key F]`
+ * `deno task server -- --port P [--host H] [--id ID] [--db URL] [--tls-cert F --tls-key F] [--fabric nats --nats URL]`
  *
  * Starts one chat server against the store at `--db` / `DATABASE_URL` (the
  * embedded database of `deno task db` by default), applies migrations, and
@@ -15,6 +15,7 @@ import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { ChatServer } from "./chat_server.ts";
+import { parseFabricFlags } from "./fabric_config.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 
 /** Default client port of a chat server. */
@@ -26,6 +27,9 @@ const HELP = `Usage: deno task server -- [options]
   --advertise-host H  address published to load balancers and peers (default: --host)
   --peer-host H       bind address for server-to-server links (default: --host)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
+  --fabric F          how servers reach each other: direct (peer links, default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
@@ -73,6 +77,9 @@ async function main(args: string[]): Promise<void> {
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
       "metrics-port": { type: "string" },
+      fabric: { type: "string" },
+      nats: { type: "string", multiple: true },
+      "nats-namespace": { type: "string" },
       id: { type: "string" },
       db: { type: "string" },
       "tls-cert": { type: "string" },
@@ -100,6 +107,10 @@ async function main(args: string[]): Promise<void> {
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
   }
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -146,11 +157,19 @@ async function main(args: string[]): Promise<void> {
       advertiseHost: values["advertise-host"] ?? advertiseDefault(values.host),
       peerHost: values["peer-host"] ?? values.host,
       peerPort: positiveInt("peer-port", values["peer-port"], 0),
+      nats: fabric.kind === "nats"
+        ? { servers: fabric.servers, namespace: fabric.namespace }
+        : undefined,
     },
     requireTicket: values["require-ticket"],
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
   });
-  logger.info("listening", { id: server.id, address: server.address, tls: !!values["tls-cert"] });
+  logger.info("listening", {
+    id: server.id,
+    address: server.address,
+    tls: !!values["tls-cert"],
+    fabric: fabric.kind,
+  });
   const metricsHttp = values["metrics-port"] !== undefined
     ? serveMetrics(server.metrics(), {
       port: positiveInt("metrics-port", values["metrics-port"], 0),

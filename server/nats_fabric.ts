@@ -39,6 +39,7 @@ import {
   type RoutedReceipt,
 } from "./fabric.ts";
 import { FabricBatches } from "./fabric_batches.ts";
+import { redactNatsUrl } from "./fabric_config.ts";
 import { fragment, NatsSubjects, Reassembly } from "./nats_wire.ts";
 import { PeerDirectory } from "./peer_directory.ts";
 import {
@@ -82,6 +83,39 @@ const MAX_UNCONFIRMED = 64 * 1024 * 1024;
 const MAX_FORWARDED = 200_000;
 const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Connects to NATS; `CONNECT_FAILED` naming the URLs if no server answers. */
+async function natsConnect(servers: string[], name: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers,
+      name,
+      noEcho: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      timeout: 5000,
+    });
+  } catch (e) {
+    throw new FastChatError(
+      "CONNECT_FAILED",
+      `NATS unreachable at ${servers.map(redactNatsUrl).join(", ")}: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Checks that NATS answers at `servers` (before starting a cluster on it);
+ * `CONNECT_FAILED` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { probeNats } from "@fastchat/server/nats_fabric";
+ * await probeNats(["nats://127.0.0.1:4222"]);
+ * ```
+ */
+export async function probeNats(servers: string[]): Promise<void> {
+  await (await natsConnect(servers, "fastchat-probe")).close();
+}
 
 /**
  * Presence, routing and batching over NATS subjects.
@@ -156,22 +190,7 @@ export class NatsFabric implements Fabric {
    */
   static async connect(opts: NatsFabricOptions): Promise<NatsFabric> {
     const subjects = new NatsSubjects(opts.namespace ?? "default", opts.id);
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: opts.servers,
-        name: `fastchat-${opts.id}`,
-        noEcho: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        timeout: 5000,
-      });
-    } catch (e) {
-      throw new FastChatError(
-        "CONNECT_FAILED",
-        `NATS unreachable at ${opts.servers.join(", ")}: ${(e as Error).message}`,
-      );
-    }
+    const nc = await natsConnect(opts.servers, `fastchat-${opts.id}`);
     const fabric = new NatsFabric(nc, subjects, opts);
     fabric.#beat(); // others learn of us now, not a heartbeat later
     await nc.flush();

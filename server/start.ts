@@ -1,5 +1,5 @@
 /**
- * `deno task start -- [--servers N] [--algorithm A]` — the whole system on
+ * `deno task start -- [--servers N] [--algorithm A] [--fabric nats --nats URL]` — the whole system on
  * one machine with one command: the embedded database (unless
  * `--db`/`DATABASE_URL` names a PostgreSQL), N chat servers and the load
  * balancer, as separate processes with prefixed logs. Waits until all are
@@ -13,6 +13,8 @@
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
+import { parseFabricFlags, redactNatsUrl } from "./fabric_config.ts";
+import { probeNats } from "./nats_fabric.ts";
 
 const HELP = `Usage: deno task start -- [options]
   --servers N         chat servers to run (default 3)
@@ -23,7 +25,10 @@ const HELP = `Usage: deno task start -- [options]
   --db-port P         embedded database port (default 7432)
   --data DIR          data directory: embedded database and LB key (default ./data)
   --max-file-bytes N  largest file a user may send (default 100 MiB)
-  --max-group-members N  largest group (default 1000)`;
+  --max-group-members N  largest group (default 1000)
+  --fabric F          how servers reach each other: direct (peer links, default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -46,6 +51,9 @@ async function main(args: string[]): Promise<void> {
       data: { type: "string", default: "./data" },
       "max-file-bytes": { type: "string" },
       "max-group-members": { type: "string" },
+      fabric: { type: "string" },
+      nats: { type: "string", multiple: true },
+      "nats-namespace": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -54,6 +62,11 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
+  if (fabric.kind === "nats") await probeNats(fabric.servers);
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their
     // environment: a command line is visible to every user of the machine.
@@ -61,6 +74,7 @@ async function main(args: string[]): Promise<void> {
     dbDataDir: `${values.data}/pglite`,
     dbPort: count("db-port", values["db-port"], 0),
     servers,
+    fabric,
     idPrefix: null, // fc-<port>: a restarted server registers anew at its new port
     host: values.host,
     algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
@@ -103,7 +117,10 @@ async function main(args: string[]): Promise<void> {
     throw e;
   }
   console.log(
-    `\nFastChat is running: ${servers} server(s) behind the load balancer at ${cluster.lbAddress}`,
+    `\nFastChat is running: ${servers} server(s) behind the load balancer at ${cluster.lbAddress}` +
+      (fabric.kind === "nats"
+        ? `, linked through NATS at ${fabric.servers.map(redactNatsUrl).join(", ")}`
+        : ""),
   );
   for (const c of [...cluster.db ? [cluster.db] : [], ...cluster.lbs]) {
     console.log(`  ${c.name} (pid ${c.pid})`);
