@@ -24,6 +24,7 @@ import {
   parseRate,
   parseSize,
 } from "./flag_values.ts";
+import { type FabricConfig, parseFabricFlags } from "@fastchat/server/fabric_config";
 import type { RunConfig, SendModel } from "./run_schema.ts";
 
 /**
@@ -123,6 +124,8 @@ other:
                       it only spares RSA key generation (~0.2 s per user) when
                       registering thousands of users
   --no-analyze        do not run perf/analyze.ts on the run directory at the end
+  --fabric F          how the servers perf starts reach each other: direct (default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (e.g. nats://127.0.0.1:4222)
   --cpu-prof          write V8 CPU profiles of every process (servers, LB, database, workers)
                       to DIR/profiles/*.cpuprofile (open in Chrome DevTools)
 
@@ -207,6 +210,8 @@ export function parseRunArgs(
         "no-warmup": { type: "boolean", default: false },
         "identity-pool": { type: "string" },
         "cpu-prof": { type: "boolean", default: false },
+        fabric: { type: "string" },
+        nats: { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -283,6 +288,9 @@ export function parseRunArgs(
     if (values["kill-one"]) {
       throw invalid("--kill-one kills a server perf started, so it cannot be used with --lb");
     }
+    if (values.fabric !== undefined || values.nats !== undefined) {
+      throw invalid("--fabric and --nats only apply to the cluster perf starts");
+    }
   }
   const servers = lb
     ? null
@@ -299,6 +307,12 @@ export function parseRunArgs(
   if (!USERNAME_RE.test(longest)) {
     throw invalid(`--seed is too long: user names like ${longest} must be at most 32 characters`);
   }
+
+  // One NATS namespace per seed: runs sharing a NATS server stay apart.
+  const parsed = parseFabricFlags({ fabric: values.fabric, nats: values.nats }, undefined);
+  const fabric: FabricConfig = parsed.kind === "nats"
+    ? { ...parsed, namespace: `perf-${seed.replaceAll(".", "_")}` }
+    : parsed;
 
   const cores = Math.max(1, env.cores ?? 1);
   const workers = values.workers !== undefined
@@ -346,6 +360,7 @@ export function parseRunArgs(
     warmup: !values["no-warmup"],
     identityPool,
     cpuProf: values["cpu-prof"],
+    fabric,
     args: argv,
   };
 }

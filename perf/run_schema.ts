@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import type { FabricConfig } from "@fastchat/server/fabric_config";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
@@ -109,6 +110,8 @@ export interface RunConfig {
   identityPool: number;
   /** Write V8 CPU profiles of all processes to `<run>/profiles/`. */
   cpuProf: boolean;
+  /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
+  fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */
   args: string[];
 }
