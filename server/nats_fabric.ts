@@ -150,6 +150,7 @@ export class NatsFabric implements Fabric {
   #confirming: Promise<void> | null = null;
   #dropped = 0;
   readonly #timer: ReturnType<typeof setInterval>;
+  #lastBeat = Date.now();
   readonly #statusLoop: Promise<void>;
   #closing: Promise<void> | null = null;
 
@@ -328,6 +329,10 @@ export class NatsFabric implements Fabric {
   #beat(): void {
     this.#publish(this.#subjects.heartbeat, this.#incarnation);
     const now = Date.now();
+    const late = now - this.#lastBeat > 2 * this.#heartbeatMs;
+    this.#lastBeat = now;
+    // A late timer means this process stalled: the others' heartbeats may still be unread.
+    if (late) return;
     for (const [peer, p] of [...this.#peers]) {
       if (now - p.seen > this.#livenessMs) this.#lost(peer, "silent");
     }
@@ -425,7 +430,12 @@ export class NatsFabric implements Fabric {
     if (bytes.length <= this.#maxPayload) return this.#publish(this.#subjects.to(peer), bytes);
     if (bytes.length > MAX_FRAME || !this.#canSend()) return this.#drop(f.t);
     const subject = this.#subjects.fragmentsTo(peer);
-    for (const part of fragment(bytes, this.#maxPayload)) this.#nc.publish(subject, part);
+    try {
+      for (const part of fragment(bytes, this.#maxPayload)) this.#nc.publish(subject, part);
+    } catch (e) {
+      this.#log.debug("nats_publish_failed", { error: String(e) });
+      return this.#drop(f.t); // a partial frame is discarded by the receiver's reassembly
+    }
     this.#sent(bytes.length);
     return true;
   }
