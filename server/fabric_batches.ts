@@ -50,9 +50,15 @@ const tripleBytes = (t: Triple) => t[0].length + t[1].length + t[2].length + 8;
  * @example
  * ```ts
  * import { FabricBatches } from "@fastchat/server/fabric_batches";
- * declare const batches: FabricBatches;
+ * const sent: string[] = [];
+ * const batches = new FabricBatches("srv-1", {
+ *   budget: 1 << 20,
+ *   reachable: (peer) => peer === "srv-2",
+ *   send: (peer, f) => (sent.push(`${peer} ${f.t}`), true),
+ * });
  * batches.of("srv-2").fwd.push(["m-00000001", "alice", "bob", new Uint8Array([1])]);
- * batches.flushNow();
+ * batches.of("srv-3").fwd.push(["m-00000002", "alice", "carol", new Uint8Array([1])]);
+ * batches.flushNow(); // sent: ["srv-2 fwd"]; srv-3 is unreachable, its message stays stored
  * ```
  */
 export class FabricBatches {
