@@ -27,8 +27,6 @@
  * ```
  * @module
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { HEARTBEAT_MS, LIVENESS_MS } from "@fastchat/lib/cluster/timing";
 import {
@@ -39,8 +37,8 @@ import {
   type RoutedReceipt,
 } from "./fabric.ts";
 import { FabricBatches } from "./fabric_batches.ts";
-import { redactNatsUrl } from "./fabric_config.ts";
-import { fragment, NatsSubjects, Reassembly } from "./nats_wire.ts";
+import { NatsLink } from "./nats_link.ts";
+import { NatsSubjects, Reassembly } from "./nats_wire.ts";
 import { PeerDirectory } from "./peer_directory.ts";
 import {
   decodePeerFrame,
@@ -73,49 +71,16 @@ export interface NatsFabricOptions {
   /** Longest wait of announcing a user online (default 2 s). */
   announceTimeoutMs?: number;
   logger?: Logger;
+  /** Attached at once (else see {@link NatsFabric.attach}): nothing heard is dropped. */
+  sink?: FabricSink;
 }
 
 /** Largest frame, fragments included (as a direct link's). */
 const MAX_FRAME = 64 * 1024 * 1024;
-/** Bytes published and not yet confirmed by a NATS round trip, at most; past it, sends are dropped. */
-const MAX_UNCONFIRMED = 64 * 1024 * 1024;
 /** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */
 const MAX_FORWARDED = 200_000;
 const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-/** Connects to NATS; `CONNECT_FAILED` naming the URLs if no server answers. */
-async function natsConnect(servers: string[], name: string): Promise<NatsConnection> {
-  try {
-    return await connect({
-      servers,
-      name,
-      noEcho: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      timeout: 5000,
-    });
-  } catch (e) {
-    throw new FastChatError(
-      "CONNECT_FAILED",
-      `NATS unreachable at ${servers.map(redactNatsUrl).join(", ")}: ${(e as Error).message}`,
-    );
-  }
-}
-
-/**
- * Checks that NATS answers at `servers` (before starting a cluster on it);
- * `CONNECT_FAILED` otherwise.
- *
- * @example
- * ```ts
- * import { probeNats } from "@fastchat/server/nats_fabric";
- * await probeNats(["nats://127.0.0.1:4222"]);
- * ```
- */
-export async function probeNats(servers: string[]): Promise<void> {
-  await (await natsConnect(servers, "fastchat-probe")).close();
-}
 
 /**
  * Presence, routing and batching over NATS subjects.
@@ -128,60 +93,51 @@ export async function probeNats(servers: string[]): Promise<void> {
  * ```
  */
 export class NatsFabric implements Fabric {
-  readonly #nc: NatsConnection;
+  readonly #link: NatsLink;
   readonly #subjects: NatsSubjects;
   readonly #log: Logger;
   readonly #heartbeatMs: number;
   readonly #livenessMs: number;
   readonly #announceTimeoutMs: number;
-  readonly #maxPayload: number;
   #sink: FabricSink;
   readonly #dir = new PeerDirectory();
   /** Servers heard from: when last, and their incarnation. */
   readonly #peers = new Map<string, { seen: number; incarnation: string }>();
   #incarnation = crypto.getRandomValues(new Uint8Array(8));
-  #connected = true;
   readonly #forwarded = new Set<string>();
   readonly #batches: FabricBatches;
   readonly #reassembly = new Reassembly({ maxBytes: MAX_FRAME, maxFragments: 1024 });
   #seq = 0;
   readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
-  #unconfirmed = 0;
-  #confirming: Promise<void> | null = null;
-  #dropped = 0;
   readonly #timer: ReturnType<typeof setInterval>;
   #lastBeat = Date.now();
-  readonly #statusLoop: Promise<void>;
   #closing: Promise<void> | null = null;
 
-  private constructor(nc: NatsConnection, subjects: NatsSubjects, opts: NatsFabricOptions) {
-    this.#nc = nc;
+  private constructor(link: NatsLink, subjects: NatsSubjects, opts: NatsFabricOptions) {
+    this.#link = link;
     this.#subjects = subjects;
     this.#log = opts.logger ?? nullLogger;
     this.#heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
     this.#livenessMs = opts.livenessMs ?? LIVENESS_MS;
     this.#announceTimeoutMs = opts.announceTimeoutMs ?? 2000;
-    this.#maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-    this.#sink = detachedSink(this.#log);
+    this.#sink = opts.sink ?? detachedSink(this.#log);
     this.#batches = new FabricBatches(subjects.me, {
-      budget: this.#maxPayload - 4096,
+      budget: link.maxPayload - 4096,
       reachable: (peer) => this.#peers.has(peer),
       send: (peer, f) => this.#sendTo(peer, f),
     });
     const l = subjects.listen;
-    this.#on(l.heartbeat, (from, data) => this.#onHeartbeat(from, data));
-    this.#on(l.bye, (from) => this.#lost(from, "said bye (shutting down)"));
-    this.#on(l.presence, (from, data) => this.#onPresence(from, decodePeerFrame(data)));
-    this.#on(
-      l.hello,
-      (from) => void this.#sendTo(from, { t: "snapshot", users: this.#sink.localUsers() }),
-    );
-    this.#on(l.direct, (from, data) => this.#onDirect(from, data));
-    this.#on(l.fragment, (from, data) => {
+    const on = (subject: string, handle: (from: string, data: Uint8Array) => unknown) =>
+      link.subscribe(subject, (s) => subjects.sender(s), (from, data) => void handle(from, data));
+    on(l.heartbeat, (from, data) => this.#onHeartbeat(from, data));
+    on(l.bye, (from) => this.#lost(from, "said bye (shutting down)"));
+    on(l.presence, (from, data) => this.#onPresence(from, decodePeerFrame(data)));
+    on(l.hello, (from) => this.#sendTo(from, { t: "snapshot", users: this.#sink.localUsers() }));
+    on(l.direct, (from, data) => this.#onDirect(from, data));
+    on(l.fragment, (from, data) => {
       const whole = this.#reassembly.add(from, data);
       if (whole) this.#onDirect(from, whole);
     });
-    this.#statusLoop = this.#watchStatus();
     this.#timer = setInterval(() => this.#beat(), this.#heartbeatMs);
   }
 
@@ -191,10 +147,13 @@ export class NatsFabric implements Fabric {
    */
   static async connect(opts: NatsFabricOptions): Promise<NatsFabric> {
     const subjects = new NatsSubjects(opts.namespace ?? "default", opts.id);
-    const nc = await natsConnect(opts.servers, `fastchat-${opts.id}`);
-    const fabric = new NatsFabric(nc, subjects, opts);
+    const events = { disconnected: () => {}, reconnected: () => {} };
+    const link = await NatsLink.connect(opts.servers, `fastchat-${opts.id}`, events, opts.logger);
+    const fabric = new NatsFabric(link, subjects, opts);
+    events.disconnected = () => fabric.#disconnected();
+    events.reconnected = () => fabric.#reconnected();
     fabric.#beat(); // others learn of us now, not a heartbeat later
-    await nc.flush();
+    await link.flush();
     return fabric;
   }
 
@@ -210,7 +169,7 @@ export class NatsFabric implements Fabric {
 
   /** Frames not sent (NATS down or too far behind); what they carried is stored. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#link.dropped;
   }
 
   serversOf(user: string): Iterable<string> {
@@ -237,21 +196,21 @@ export class NatsFabric implements Fabric {
   }
 
   sendReceipt(server: string, item: RoutedReceipt, stored: boolean): boolean {
-    if (!this.#peers.has(server) || !this.#canSend()) return false;
+    if (!this.#peers.has(server) || !this.#link.canSend) return false;
     const b = this.#batches.of(server);
     (stored ? b.srcpt : b.rcpt).push(item);
     return true;
   }
 
   async announce(users: string[], online: boolean): Promise<void> {
-    if (!this.#connected) return;
+    if (!this.#link.canSend) return;
     const waitFor = new Set(this.#peers.keys());
-    const perFrame = Math.max(1, Math.floor((this.#maxPayload - 256) / 40));
+    const perFrame = Math.max(1, Math.floor((this.#link.maxPayload - 256) / 40));
     const seqs: number[] = [];
     for (let i = 0; i < users.length; i += perFrame) {
       const seq = ++this.#seq;
       const f: PeerFrame = { t: "presence", seq, online, users: users.slice(i, i + perFrame) };
-      if (this.#publish(this.#subjects.presence, encodePeerFrame(f))) seqs.push(seq);
+      if (this.#link.publish(this.#subjects.presence, encodePeerFrame(f))) seqs.push(seq);
     }
     if (!online || waitFor.size === 0 || seqs.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -270,64 +229,27 @@ export class NatsFabric implements Fabric {
     this.#closing ??= (async () => {
       clearInterval(this.#timer);
       this.#batches.flushNow();
-      if (this.#connected) this.#publish(this.#subjects.bye, new Uint8Array(0));
-      this.#connected = false;
+      this.#link.publish(this.#subjects.bye, new Uint8Array(0));
       for (const w of this.#ackWaiters.values()) w.done();
-      try {
-        await this.#nc.drain();
-      } catch (e) {
-        this.#log.debug("nats_drain_failed", { error: String(e) });
-      }
-      await this.#nc.closed();
-      await this.#statusLoop;
-      await this.#confirming;
+      await this.#link.close();
     })();
     return this.#closing;
   }
 
-  /** Subscribes `subject`; a handler that throws refuses that one message. */
-  #on(subject: string, handle: (from: string, data: Uint8Array) => void | Promise<void>): void {
-    this.#nc.subscribe(subject, {
-      callback: (err, m) => {
-        if (err) return this.#log.warn("nats_subscription_error", { subject, error: err.message });
-        const from = this.#subjects.sender(m.subject);
-        if (from === null) return;
-        const refuse = (e: unknown) =>
-          this.#log.warn("peer_frame_refused", {
-            peer: from,
-            subject: m.subject.slice(0, 200),
-            error: String((e as Error).message ?? e),
-          });
-        try {
-          if (m.data.length > this.#maxPayload) throw new Error("payload over max_payload");
-          handle(from, m.data)?.catch(refuse);
-        } catch (e) {
-          refuse(e);
-        }
-      },
-    });
+  /** Our NATS connection is down: nobody can be reached, and we miss what they say. */
+  #disconnected(): void {
+    for (const peer of [...this.#peers.keys()]) this.#forget(peer, "NATS disconnected");
   }
 
-  async #watchStatus(): Promise<void> {
-    for await (const s of this.#nc.status()) {
-      if (this.#closing) continue;
-      if (s.type === "disconnect") {
-        this.#connected = false;
-        for (const peer of [...this.#peers.keys()]) this.#forget(peer, "NATS disconnected");
-      } else if (s.type === "reconnect") {
-        this.#connected = true;
-        this.#unconfirmed = 0;
-        // A new incarnation: every server sends us its snapshot, and asks for ours, again.
-        this.#incarnation = crypto.getRandomValues(new Uint8Array(8));
-        this.#log.info("nats_reconnected", { server: s.server });
-        this.#beat();
-      }
-    }
+  /** Back on NATS: a new incarnation, so every server exchanges snapshots with us again. */
+  #reconnected(): void {
+    this.#incarnation = crypto.getRandomValues(new Uint8Array(8));
+    this.#beat();
   }
 
   /** Publishes a heartbeat; forgets servers silent for the liveness interval. */
   #beat(): void {
-    this.#publish(this.#subjects.heartbeat, this.#incarnation);
+    this.#link.publish(this.#subjects.heartbeat, this.#incarnation);
     const now = Date.now();
     const late = now - this.#lastBeat > 2 * this.#heartbeatMs;
     this.#lastBeat = now;
@@ -349,7 +271,7 @@ export class NatsFabric implements Fabric {
     if (p) this.#forget(from, "restarted");
     this.#peers.set(from, { seen: Date.now(), incarnation });
     this.#log.info("peer_link_up", { peer: from });
-    this.#publish(this.#subjects.helloTo(from), new Uint8Array(0)); // its snapshot, please
+    this.#link.publish(this.#subjects.helloTo(from), new Uint8Array(0)); // its snapshot, please
     this.#sink.resync(`link to ${from} up`);
   }
 
@@ -420,61 +342,17 @@ export class NatsFabric implements Fabric {
     }
   }
 
-  #canSend(): boolean {
-    return this.#connected && this.#unconfirmed < MAX_UNCONFIRMED;
-  }
-
-  /** Sends `f` to `peer`, in fragments if NATS needs them; false if dropped. */
+  /** Sends `f` to `peer` (in fragments if NATS needs them); false if dropped. */
   #sendTo(peer: string, f: PeerFrame): boolean {
     const bytes = encodePeerFrame(f);
-    if (bytes.length <= this.#maxPayload) return this.#publish(this.#subjects.to(peer), bytes);
-    if (bytes.length > MAX_FRAME || !this.#canSend()) return this.#drop(f.t);
-    const subject = this.#subjects.fragmentsTo(peer);
-    try {
-      for (const part of fragment(bytes, this.#maxPayload)) this.#nc.publish(subject, part);
-    } catch (e) {
-      this.#log.debug("nats_publish_failed", { error: String(e) });
-      return this.#drop(f.t); // a partial frame is discarded by the receiver's reassembly
+    if (bytes.length > MAX_FRAME) {
+      this.#log.warn("peer_frame_too_large", { peer, t: f.t, bytes: bytes.length });
+      return false;
     }
-    this.#sent(bytes.length);
-    return true;
-  }
-
-  #publish(subject: string, bytes: Uint8Array): boolean {
-    if (!this.#canSend()) return this.#drop(subject);
-    try {
-      this.#nc.publish(subject, bytes);
-    } catch (e) {
-      this.#log.debug("nats_publish_failed", { error: String(e) });
-      return this.#drop(subject);
-    }
-    this.#sent(bytes.length);
-    return true;
-  }
-
-  #drop(what: string): false {
-    if (this.#dropped++ % 1000 === 0) {
-      this.#log.warn("nats_send_dropped", {
-        what,
-        dropped: this.#dropped,
-        connected: this.#connected,
-        unconfirmedBytes: this.#unconfirmed,
-      });
-    }
-    return false;
-  }
-
-  /** Counts `n` bytes until a NATS round trip confirms the server has them (bounds the client's buffer). */
-  #sent(n: number): void {
-    this.#unconfirmed += n;
-    if (this.#confirming) return;
-    const pending = this.#unconfirmed;
-    this.#confirming = this.#nc.flush().then(
-      () => void (this.#unconfirmed = Math.max(0, this.#unconfirmed - pending)),
-      () => void (this.#unconfirmed = 0), // disconnected: the reconnect starts afresh
-    ).finally(() => {
-      this.#confirming = null;
-      if (this.#unconfirmed > 0 && this.#connected && !this.#closing) this.#sent(0);
-    });
+    return this.#link.publishFrame(
+      this.#subjects.to(peer),
+      this.#subjects.fragmentsTo(peer),
+      bytes,
+    );
   }
 }

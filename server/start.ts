@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 import { parseFabricFlags, redactNatsUrl } from "./fabric_config.ts";
-import { probeNats } from "./nats_fabric.ts";
+import { probeNats } from "./nats_link.ts";
 
 const HELP = `Usage: deno task start -- [options]
   --servers N         chat servers to run (default 3)
