@@ -128,7 +128,10 @@ export class NatsFabric implements Fabric {
     });
     const l = subjects.listen;
     const on = (subject: string, handle: (from: string, data: Uint8Array) => unknown) =>
-      link.subscribe(subject, (s) => subjects.sender(s), (from, data) => void handle(from, data));
+      link.subscribe(subject, (s) => subjects.sender(s), (from, data) => {
+        const done = handle(from, data);
+        return done instanceof Promise ? done.then(() => {}) : undefined; // a rejection is logged
+      });
     on(l.heartbeat, (from, data) => this.#onHeartbeat(from, data));
     on(l.bye, (from) => this.#lost(from, "said bye (shutting down)"));
     on(l.presence, (from, data) => this.#onPresence(from, decodePeerFrame(data)));
