@@ -4,7 +4,8 @@
  * asks of it (where a user is online, forward, route acknowledgements and
  * receipts, announce presence); {@link FabricSink} is what the fabric hands
  * back to the router (messages, acknowledgements and receipts that arrived
- * from other servers). The peer mesh (server/peer_mesh.ts) is one fabric;
+ * from other servers). The peer mesh (server/peer_mesh.ts, direct links)
+ * and the NATS fabric (server/nats_fabric.ts) are the fabrics of a cluster;
  * {@link LocalFabric} is the fabric of a server on its own. Another fabric
  * is a new module implementing both directions, injected in
  * server/chat_server.ts.
