@@ -28,7 +28,7 @@ import {
   type DbKind,
   EventLog,
   NATS_TEST_URL,
-  natsReachable,
+  natsTestsIgnored,
   openTestDb,
   testNamespace,
 } from "@fastchat/testing";
@@ -43,7 +43,7 @@ type Lb = { host: string; port: number };
 const password = (user: string) => `${user}-password-1`;
 
 type FabricKind = "direct" | "nats";
-const NATS_UP = await natsReachable();
+const NATS_UP = !await natsTestsIgnored();
 /** The fabrics a test runs over with database `kind`: NATS on PGlite only (cost). */
 const fabricsFor = (kind: DbKind): FabricKind[] =>
   kind === "pglite" ? ["direct", "nats"] : ["direct"];

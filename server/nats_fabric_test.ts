@@ -8,7 +8,7 @@ import { expect } from "expect";
 import { connect } from "@nats-io/transport-node";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import type { Logger } from "@fastchat/lib/logger";
-import { assertCode, NATS_TEST_URL, natsReachable, testNamespace } from "@fastchat/testing";
+import { assertCode, NATS_TEST_URL, natsTestsIgnored, testNamespace } from "@fastchat/testing";
 import type { FabricSink, RoutedAck, RoutedReceipt } from "./fabric.ts";
 import { NatsFabric, type NatsFabricOptions } from "./nats_fabric.ts";
 import {
@@ -17,7 +17,7 @@ import {
   type ForwardedMessage,
 } from "./peer_protocol.ts";
 
-const ignore = !await natsReachable();
+const ignore = await natsTestsIgnored();
 const name = (what: string) =>
   `NatsFabric: ${what}${ignore ? " (needs NATS at 127.0.0.1:4222)" : ""}`;
 

@@ -1,11 +1,11 @@
 /** The bounded NATS connection of the fabric, against the real NATS server. */
 import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
-import { assertCode, NATS_TEST_URL, natsReachable, testNamespace } from "@fastchat/testing";
+import { assertCode, NATS_TEST_URL, natsTestsIgnored, testNamespace } from "@fastchat/testing";
 import { NatsLink, probeNats } from "./nats_link.ts";
 import { Reassembly } from "./nats_wire.ts";
 
-const ignore = !await natsReachable();
+const ignore = await natsTestsIgnored();
 const name = (what: string) =>
   `NatsLink: ${what}${ignore ? " (needs NATS at 127.0.0.1:4222)" : ""}`;
 const events = { disconnected: () => {}, reconnected: () => {} };

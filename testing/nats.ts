@@ -2,14 +2,15 @@
  * The NATS server tests use: every development and CI machine runs one at
  * 127.0.0.1:4222 (`$FASTCHAT_TEST_NATS_URL` overrides). Tests of the NATS
  * fabric are ignored, under a name that says so, only when it does not
- * answer; each test takes a fresh namespace so tests sharing it never meet.
+ * answer outside CI; each test takes a fresh namespace so tests sharing it
+ * never meet.
  *
  * @example
  * ```ts
- * import { NATS_TEST_URL, natsReachable, testNamespace } from "@fastchat/testing";
+ * import { NATS_TEST_URL, natsTestsIgnored, testNamespace } from "@fastchat/testing";
  * Deno.test({
  *   name: "something over NATS",
- *   ignore: !await natsReachable(),
+ *   ignore: await natsTestsIgnored(),
  *   fn: () => console.log(NATS_TEST_URL, testNamespace()),
  * });
  * ```
@@ -35,6 +36,15 @@ export function natsReachable(): Promise<boolean> {
     }
   })();
   return reachable;
+}
+
+/**
+ * Whether tests that need the test NATS server are ignored: only when it
+ * does not answer and this is not CI (`CI=true`), where every machine runs
+ * one, so a NATS that is down there fails those tests instead.
+ */
+export async function natsTestsIgnored(): Promise<boolean> {
+  return !await natsReachable() && Deno.env.get("CI") !== "true";
 }
 
 /** A namespace no other test uses (NATS subjects are shared by everything on the server). */
