@@ -12,7 +12,9 @@
  * for the first time (or with a new incarnation) is asked for its snapshot
  * of online users and triggers a resync; one silent for the liveness
  * interval, or that said `bye` while shutting down, is forgotten and
- * triggers a resync. Losing our own NATS connection forgets everybody; the
+ * triggers a resync; one whose heartbeat is late is probed with a request,
+ * and is gone at once if NATS says nobody answers on its subject (a killed
+ * process's subscriptions go with its connection). Losing our own NATS connection forgets everybody; the
  * reconnect starts a new incarnation, so every server exchanges snapshots
  * with us again. Frames are the peer mesh's, batched per server per tick,
  * split to NATS's `max_payload`, and decoded as hostile input. Subjects:
@@ -102,7 +104,7 @@ export class NatsFabric implements Fabric {
   #sink: FabricSink;
   readonly #dir = new PeerDirectory();
   /** Servers heard from: when last, and their incarnation. */
-  readonly #peers = new Map<string, { seen: number; incarnation: string }>();
+  readonly #peers = new Map<string, { seen: number; incarnation: string; probing?: boolean }>();
   #incarnation = crypto.getRandomValues(new Uint8Array(8));
   readonly #forwarded = new Set<string>();
   readonly #batches: FabricBatches;
@@ -136,6 +138,7 @@ export class NatsFabric implements Fabric {
     on(l.bye, (from) => this.#lost(from, "said bye (shutting down)"));
     on(l.presence, (from, data) => this.#onPresence(from, decodePeerFrame(data)));
     on(l.hello, (from) => this.#sendTo(from, { t: "snapshot", users: this.#sink.localUsers() }));
+    link.answer(l.ping);
     on(l.direct, (from, data) => this.#onDirect(from, data));
     on(l.fragment, (from, data) => {
       const whole = this.#reassembly.add(from, data);
@@ -260,7 +263,24 @@ export class NatsFabric implements Fabric {
     if (late) return;
     for (const [peer, p] of [...this.#peers]) {
       if (now - p.seen > this.#livenessMs) this.#lost(peer, "silent");
+      else if (now - p.seen > this.#heartbeatMs * 1.5) this.#probe(peer, p);
     }
+  }
+
+  /**
+   * A heartbeat is late: ask NATS whether `peer` still subscribes. A killed
+   * server is gone at once (no waiting for the liveness interval); a slow
+   * one answers and counts as heard.
+   */
+  #probe(peer: string, p: { seen: number; probing?: boolean }): void {
+    if (p.probing) return;
+    p.probing = true;
+    this.#link.probe(this.#subjects.pingTo(peer), this.#livenessMs).then((r) => {
+      p.probing = false;
+      if (this.#closing || this.#peers.get(peer) !== p) return; // forgotten or restarted meanwhile
+      if (r === "answered") p.seen = Math.max(p.seen, Date.now() - this.#heartbeatMs);
+      else if (r === "gone") this.#lost(peer, "gone from NATS");
+    });
   }
 
   #onHeartbeat(from: string, data: Uint8Array): void {

@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, NoRespondersError } from "@nats-io/transport-node";
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { redactNatsUrl } from "./fabric_config.ts";
@@ -184,6 +184,29 @@ export class NatsLink {
     }
     this.#sent(bytes);
     return true;
+  }
+
+  /** Answers every request on `subject` (at once, empty). */
+  answer(subject: string): void {
+    this.#nc.subscribe(subject, { callback: (_err, m) => void m.respond() });
+  }
+
+  /**
+   * Asks whoever answers on `subject`: `answered`; `gone` if NATS says at
+   * once that nobody subscribes (a process killed drops its subscriptions
+   * with its connection); `silent` if nothing came within `timeoutMs` (or
+   * NATS is down).
+   */
+  async probe(subject: string, timeoutMs: number): Promise<"answered" | "gone" | "silent"> {
+    if (!this.#connected) return "silent";
+    try {
+      await this.#nc.request(subject, new Uint8Array(0), { timeout: timeoutMs });
+      return "answered";
+    } catch (e) {
+      const noOne = e instanceof NoRespondersError ||
+        (e as Error).cause instanceof NoRespondersError;
+      return noOne ? "gone" : "silent";
+    }
   }
 
   /** Resolves once NATS has everything published so far. */

@@ -59,6 +59,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: name("probes: answered, gone (nobody subscribes) or silent (nobody answers)"),
+  ignore,
+  async fn() {
+    const ns = testNamespace();
+    const a = await NatsLink.connect([NATS_TEST_URL], "a", events);
+    const b = await NatsLink.connect([NATS_TEST_URL], "b", events);
+    try {
+      b.answer(`${ns}.ping.b`);
+      b.subscribe(`${ns}.mute.b`, () => "x", () => {}); // subscribed, never answers
+      await b.flush();
+      expect(await a.probe(`${ns}.ping.b`, 2000)).toBe("answered");
+      expect(await a.probe(`${ns}.ping.nobody`, 2000)).toBe("gone");
+      expect(await a.probe(`${ns}.mute.b`, 200)).toBe("silent");
+      await b.close();
+      expect(await a.probe(`${ns}.ping.b`, 2000)).toBe("gone"); // its subscriptions went with it
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
   name: name("an unreachable NATS is CONNECT_FAILED, its URL named without credentials"),
   ignore,
   async fn() {

@@ -10,6 +10,7 @@
  * - `fastchat.<ns>.bye.<from>`: the sender is shutting down (drain);
  * - `fastchat.<ns>.presence.<from>`: users online / offline at the sender;
  * - `fastchat.<ns>.hello.<from>.<to>`: asks `to` for its snapshot of users;
+ * - `fastchat.<ns>.ping.<to>`: a request `to` answers (NATS says at once when nobody subscribes: it is gone);
  * - `fastchat.<ns>.srv.<to>.<from>`: frames for one server (fwd, gfwd, ack, rcpt, snapshot, presence_ack);
  * - `fastchat.<ns>.frag.<to>.<from>`: fragments of one such frame.
  *
@@ -48,6 +49,7 @@ export class NatsSubjects {
     bye: string;
     presence: string;
     hello: string;
+    ping: string;
     direct: string;
     fragment: string;
   };
@@ -72,6 +74,7 @@ export class NatsSubjects {
       bye: `${root}.bye.*`,
       presence: `${root}.presence.*`,
       hello: `${root}.hello.*.${me}`,
+      ping: `${root}.ping.${me}`,
       direct: `${root}.srv.${me}.*`,
       fragment: `${root}.frag.${me}.*`,
     };
@@ -85,6 +88,11 @@ export class NatsSubjects {
   /** Fragments of a frame for server `peer`. */
   fragmentsTo(peer: string): string {
     return `${this.#root}.frag.${peer}.${this.me}`;
+  }
+
+  /** Liveness requests to `peer`. */
+  pingTo(peer: string): string {
+    return `${this.#root}.ping.${peer}`;
   }
 
   /** Asks `peer` for its snapshot. */

@@ -9,11 +9,13 @@ Deno.test("NatsSubjects: per-server subjects; the sender is the subject's token"
   expect(s.to("srv-2")).toBe("fastchat.blue.srv.srv-2.srv-1");
   expect(s.fragmentsTo("srv-2")).toBe("fastchat.blue.frag.srv-2.srv-1");
   expect(s.helloTo("srv-2")).toBe("fastchat.blue.hello.srv-1.srv-2");
+  expect(s.pingTo("srv-2")).toBe("fastchat.blue.ping.srv-2");
   expect(s.listen).toEqual({
     heartbeat: "fastchat.blue.hb.*",
     bye: "fastchat.blue.bye.*",
     presence: "fastchat.blue.presence.*",
     hello: "fastchat.blue.hello.*.srv-1",
+    ping: "fastchat.blue.ping.srv-1",
     direct: "fastchat.blue.srv.srv-1.*",
     fragment: "fastchat.blue.frag.srv-1.*",
   });
