@@ -176,13 +176,14 @@ export class LoadRun {
     log(
       `starting ${
         this.cfg.db ? "" : "embedded in-memory database, "
-      }${this.cfg.servers} server(s), load balancer`,
+      }${this.cfg.servers} server(s) (${this.cfg.fabric.kind} fabric), load balancer`,
     );
     this.#pendingCluster = withTraceGc(this.cfg.traceGc === true, () =>
       startPerfCluster({
         servers: this.cfg.servers!,
         db: this.cfg.db,
         scryptN: this.cfg.scryptN,
+        fabric: this.cfg.fabric,
         logDir: `${this.dir}/logs`,
         cpuProfDir: this.cfg.cpuProf ? `${this.dir}/profiles` : undefined,
         onUnexpectedExit: (name, code) =>

@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import type { FabricConfig } from "@fastchat/server/fabric_config";
 import { ClusterLauncher } from "@fastchat/server/cluster_launcher";
 import { readCpuSeconds, readVmRssKb } from "./idle_mode.ts";
 
@@ -57,6 +58,8 @@ export interface PerfClusterOptions {
   meshTimeoutMs?: number;
   /** Write V8 CPU profiles of every process (`deno run --cpu-prof`) into this directory. */
   cpuProfDir?: string;
+  /** How the servers reach each other (default direct peer links). */
+  fabric?: FabricConfig;
 }
 
 /**
@@ -74,6 +77,7 @@ export function startPerfCluster(o: PerfClusterOptions): Promise<ClusterLauncher
   return ClusterLauncher.start({
     dbUrl: o.db ?? undefined,
     servers: o.servers,
+    fabric: o.fabric,
     serverArgs: [
       "--scrypt-n",
       String(o.scryptN),

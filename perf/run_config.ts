@@ -23,6 +23,7 @@ import {
   parseRate,
   parseSize,
 } from "./flag_values.ts";
+import { type FabricConfig, parseFabricFlags } from "@fastchat/server/fabric_config";
 import type { RunConfig, SendModel } from "./run_schema.ts";
 import { parseFileSize } from "./file_mode.ts";
 
@@ -132,6 +133,8 @@ other:
                       it only spares RSA key generation (~0.2 s per user) when
                       registering thousands of users
   --no-analyze        do not run perf/analyze.ts on the run directory at the end
+  --fabric F          how the servers perf starts reach each other: direct (default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (e.g. nats://127.0.0.1:4222)
   --cpu-prof          write V8 CPU profiles of every process (servers, LB, database, workers)
                       to DIR/profiles/*.cpuprofile (open in Chrome DevTools)
   --trace-gc          run the database, servers and LB with V8's --trace-gc: the analysis
@@ -222,6 +225,8 @@ export function parseRunArgs(
         "identity-pool": { type: "string" },
         "cpu-prof": { type: "boolean", default: false },
         "trace-gc": { type: "boolean", default: false },
+        fabric: { type: "string" },
+        nats: { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -300,6 +305,9 @@ export function parseRunArgs(
     if (values["kill-one"]) {
       throw invalid("--kill-one kills a server perf started, so it cannot be used with --lb");
     }
+    if (values.fabric !== undefined || values.nats !== undefined) {
+      throw invalid("--fabric and --nats only apply to the cluster perf starts");
+    }
   }
   const servers = lb
     ? null
@@ -316,6 +324,12 @@ export function parseRunArgs(
   if (!USERNAME_RE.test(longest)) {
     throw invalid(`--seed is too long: user names like ${longest} must be at most 32 characters`);
   }
+
+  // One NATS namespace per seed: runs sharing a NATS server stay apart.
+  const parsed = parseFabricFlags({ fabric: values.fabric, nats: values.nats }, undefined);
+  const fabric: FabricConfig = parsed.kind === "nats"
+    ? { ...parsed, namespace: `perf-${seed.replaceAll(".", "_")}` }
+    : parsed;
 
   const cores = Math.max(1, env.cores ?? 1);
   const workers = values.workers !== undefined
@@ -365,6 +379,7 @@ export function parseRunArgs(
     identityPool,
     cpuProf: values["cpu-prof"],
     traceGc: values["trace-gc"],
+    fabric,
     args: argv,
   };
 }

@@ -190,6 +190,33 @@ Deno.test("parseRunArgs: --lb excludes what only applies to perf's own cluster",
   rejects(() => parseRunArgs(["--idle", "5", "--lb", "h:1"]), /--idle reads the servers' memory/);
 });
 
+Deno.test("parseRunArgs: --fabric direct|nats and --nats for the servers perf starts", () => {
+  expect(parseRunArgs(base).fabric).toEqual({ kind: "direct" });
+  const c = parseRunArgs([
+    ...base,
+    "--servers",
+    "2",
+    "--seed",
+    "s.1",
+    "--fabric",
+    "nats",
+    "--nats",
+    "nats://127.0.0.1:4222",
+  ]);
+  // One namespace per seed, so runs sharing a NATS server stay apart.
+  expect(c.fabric).toEqual({
+    kind: "nats",
+    servers: ["nats://127.0.0.1:4222"],
+    namespace: "perf-s_1",
+  });
+  rejects(() => parseRunArgs([...base, "--fabric", "nats"]), /--fabric nats needs --nats/);
+  rejects(() => parseRunArgs([...base, "--fabric", "udp"]), /--fabric must be direct or nats/);
+  rejects(
+    () => parseRunArgs([...base, "--lb", "h:1", "--fabric", "nats"]),
+    /only apply to the cluster/,
+  );
+});
+
 Deno.test("parseRunArgs: --kill-one needs two servers", () => {
   rejects(() => parseRunArgs([...base, "--kill-one"]), /--servers 2 or more/);
   expect(parseRunArgs([...base, "--kill-one", "--servers", "2"]).killOne).toBe(true);

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import type { FabricConfig } from "@fastchat/server/fabric_config";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
@@ -123,6 +124,8 @@ export interface RunConfig {
   cpuProf: boolean;
   /** Run the cluster's processes with V8's `--trace-gc` (absent in older runs: false). */
   traceGc?: boolean;
+  /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
+  fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */
   args: string[];
 }

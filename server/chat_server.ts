@@ -35,6 +35,7 @@ import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
+import { NatsFabric } from "./nats_fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
@@ -87,6 +88,11 @@ export interface ChatServerOptions {
     heartbeatMs?: number;
     /** Registry rows of servers dead this long are deleted (default 10 liveness windows). */
     forgetAfterMs?: number;
+    /**
+     * Reach the other servers through NATS (server/nats_fabric.ts) instead
+     * of direct peer links; every server of the cluster must use the same.
+     */
+    nats?: { servers: string[]; namespace?: string };
   };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
@@ -200,13 +206,18 @@ export class ChatServer {
     }
     // The fabric exists before the router, which attaches itself to it.
     let peers: { mesh: PeerMesh; keys: CryptoKeyPair } | null = null;
+    let nats: NatsFabric | null = null;
     try {
-      if (opts.cluster) peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+      if (opts.cluster?.nats) {
+        nats = await NatsFabric.connect({ id: serverId, ...opts.cluster.nats, logger });
+      } else if (opts.cluster) {
+        peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+      }
     } catch (e) {
       listener.close();
       throw e;
     }
-    const fabric: Fabric = peers?.mesh ?? new LocalFabric();
+    const fabric: Fabric = nats ?? peers?.mesh ?? new LocalFabric();
     const store = new ChatStore(opts.sql);
     const groupLog = new GroupLog(opts.sql);
     const fileStore = new FileStore(opts.sql, {
@@ -248,8 +259,14 @@ export class ChatServer {
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    if (peers && opts.cluster) {
-      const { mesh, keys } = peers;
+    if (opts.cluster) {
+      const mesh = peers?.mesh;
+      // Over NATS no peer dials this server: it publishes no peer port (0), and a key nobody uses.
+      const keys = peers?.keys ??
+        await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
+          "sign",
+          "verify",
+        ]) as CryptoKeyPair;
       const advertise = opts.cluster.advertiseHost ?? host;
       try {
         const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
@@ -261,7 +278,7 @@ export class ChatServer {
             port: opts.cluster.advertisePort ?? bound,
             tls: opts.tls !== undefined,
             peerHost: opts.cluster.advertisePeer?.host ?? advertise,
-            peerPort: opts.cluster.advertisePeer?.port ?? mesh.port,
+            peerPort: opts.cluster.advertisePeer?.port ?? mesh?.port ?? 0,
             publicKey: pub,
           },
           () => server.connections,
@@ -272,11 +289,13 @@ export class ChatServer {
           },
         );
         server.#registry = registry;
-        // The registry's live list is who the mesh links with.
-        registry.onLive = (live) => mesh.update(live);
-        mesh.update(await ServerRegistry.liveServers(opts.sql));
+        if (mesh) {
+          // The registry's live list is who the mesh links with.
+          registry.onLive = (live) => mesh.update(live);
+          mesh.update(await ServerRegistry.liveServers(opts.sql));
+        }
       } catch (e) {
-        mesh.close();
+        await fabric.close();
         listener.close();
         throw e;
       }
@@ -463,7 +482,7 @@ export class ChatServer {
     }
     await this.router.flush();
     clearInterval(this.#fileExpiry);
-    this.#fabric.close();
+    await this.#fabric.close();
     this.router.close();
     await this.#registry?.deregister().catch((e) =>
       this.#ctx.logger.warn("deregister_failed", { error: String(e) })

@@ -151,6 +151,7 @@ export class ClusterLauncher {
       dbUrl: this.dbUrl,
       id,
       host: this.#opts.host,
+      fabric: this.#opts.fabric,
       args,
     });
     const s = await this.processes.spawn("server", spec, own);
@@ -264,6 +265,7 @@ export class ClusterLauncher {
         id: s.id,
         host: this.#opts.host,
         port: s.port,
+        fabric: this.#opts.fabric,
         args: [...this.#opts.serverArgs ?? [], ...s.args],
       }),
     );

@@ -19,6 +19,7 @@ import { DB_READY, LB_READY, SERVER_READY } from "@fastchat/lib/cluster/ready_li
 import type { SpawnOptions } from "@fastchat/lib/managed_process";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { selfCommand } from "@fastchat/lib/self_command";
+import { type FabricConfig, fabricServerArgs, natsUrlEnv } from "./fabric_config.ts";
 
 /** The `fastchat` subcommands the cluster runs. */
 const MAINS = { db: "db", server: "server", lb: "lb" } as const;
@@ -106,8 +107,8 @@ export function embeddedDbSpec(
 
 /**
  * A chat server (`server/main.ts --port P --require-ticket`), admitting new
- * sessions only with a load-balancer ticket; `id` and `host` when given,
- * then `args` (later flags win).
+ * sessions only with a load-balancer ticket; `id`, `host` and `fabric` when
+ * given, then `args` (later flags win). NATS URLs go in `$NATS_URL`.
  *
  * @example
  * ```ts
@@ -118,14 +119,23 @@ export function embeddedDbSpec(
  * ```
  */
 export function serverSpec(
-  o: CommonSpec & { dbUrl: string; id?: string; host?: string; port?: number; args?: string[] },
+  o: CommonSpec & {
+    dbUrl: string;
+    id?: string;
+    host?: string;
+    port?: number;
+    fabric?: FabricConfig;
+    args?: string[];
+  },
 ): SpawnOptions {
   const args = ["--port", String(o.port ?? 0), "--require-ticket"];
   if (o.host !== undefined) args.push("--host", o.host);
   if (o.id !== undefined) args.push("--id", o.id);
+  if (o.fabric) args.push(...fabricServerArgs(o.fabric));
   args.push(...o.args ?? []);
   return spawnOptions(o, [SERVER_V8_FLAGS], MAINS.server, args, SERVER_READY, {
     DATABASE_URL: o.dbUrl,
+    ...(o.fabric ? natsUrlEnv(o.fabric) : {}),
   });
 }
 
@@ -196,6 +206,8 @@ export interface ClusterOptions {
   idPrefix?: string | null;
   /** Bind address of servers and load balancers (default: theirs, 127.0.0.1). */
   host?: string;
+  /** How the servers reach each other (default direct peer links). */
+  fabric?: FabricConfig;
   /** Extra arguments of every server (e.g. `--scrypt-n 1024`). */
   serverArgs?: string[];
   /** Extra arguments of the n-th server started (1-based), after `serverArgs`; kept on restart. */

@@ -4,7 +4,11 @@
  * and, with `FASTCHAT_TEST_DATABASE_URL`, real PostgreSQL; real clients
  * going through the load balancer. Covers the balancing algorithms,
  * cross-server messages (live and offline), a server joining at runtime on
- * another loopback address, kill -9 failover and graceful shutdown.
+ * another loopback address, kill -9 failover and graceful shutdown. Cross-server
+ * messages, groups and kill -9 also run with the servers linked through NATS
+ * (`--fabric nats`, the NATS server at 127.0.0.1:4222 that every development
+ * and CI machine runs; ignored, under a name that says so, only if it does
+ * not answer), on PGlite.
  *
  * `FASTCHAT_CLUSTER_ECHO=1` echoes the processes' logs.
  */
@@ -17,8 +21,17 @@ import {
   ClusterLauncher as Cluster,
   type ClusterMember as ClusterServer,
 } from "./cluster_launcher.ts";
+import { waitUntil } from "@fastchat/lib/wait_until";
 import { waitForClients, waitForLive } from "./registry_waits.ts";
-import { DB_KINDS, type DbKind, EventLog, openTestDb } from "@fastchat/testing";
+import {
+  DB_KINDS,
+  type DbKind,
+  EventLog,
+  NATS_TEST_URL,
+  natsTestsIgnored,
+  openTestDb,
+  testNamespace,
+} from "@fastchat/testing";
 
 const KDF = 100_000;
 /** Deadline for events that follow a crash (liveness is 3.5 s, reconnect backoff up to 5 s). */
@@ -28,6 +41,17 @@ type Ev<K extends ClientEvent["event"]> = Extract<ClientEvent, { event: K }>;
 type Lb = { host: string; port: number };
 
 const password = (user: string) => `${user}-password-1`;
+
+type FabricKind = "direct" | "nats";
+const NATS_UP = !await natsTestsIgnored();
+/** The fabrics a test runs over with database `kind`: NATS on PGlite only (cost). */
+const fabricsFor = (kind: DbKind): FabricKind[] =>
+  kind === "pglite" ? ["direct", "nats"] : ["direct"];
+/** The test name's suffix: nothing for direct links (the names they always had). */
+const over = (kind: DbKind, fabric: FabricKind) =>
+  fabric === "direct"
+    ? `(${kind})`
+    : `(${kind}, over NATS${NATS_UP ? "" : ": needs NATS at 127.0.0.1:4222"})`;
 
 /** `p`, or a rejection naming `what` after `ms`: nothing in this file may hang. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -194,7 +218,7 @@ type Step = (name: string, fn: () => void | Promise<void>) => Promise<boolean>;
 async function withCluster(
   t: Deno.TestContext,
   kind: DbKind,
-  opts: { servers?: number; algorithm?: Algorithm },
+  opts: { servers?: number; algorithm?: Algorithm; fabric?: FabricKind },
   fn: (cluster: Cluster, home: string, step: Step) => Promise<void>,
 ): Promise<void> {
   const db = await openTestDb(kind);
@@ -209,8 +233,21 @@ async function withCluster(
       dbUrl: db.url,
       serverArgs: ["--scrypt-n", "1024"],
       echo: Deno.env.get("FASTCHAT_CLUSTER_ECHO") === "1",
-      ...opts,
+      servers: opts.servers,
+      algorithm: opts.algorithm,
+      fabric: opts.fabric === "nats"
+        ? { kind: "nats", servers: [NATS_TEST_URL], namespace: testNamespace() }
+        : undefined,
     });
+    // Every server says which fabric it runs (its `listening` log event).
+    for (const s of cluster.servers) {
+      const listening = await waitUntil(
+        () => s.proc.stderr.find((l) => l.includes('"event":"listening"')),
+        10_000,
+        `${s.id}'s listening event`,
+      );
+      expect(JSON.parse(listening).fabric).toBe(opts.fabric ?? "direct");
+    }
     const step: Step = (name, body) =>
       t.step(name, async () => {
         try {
@@ -423,54 +460,102 @@ for (const kind of DB_KINDS) {
     },
   });
 
-  Deno.test({
-    name: `cluster (${kind}): direct messages across servers, live and offline`,
-    async fn(t) {
-      await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
-        const alice = await join(cluster.lb, home, "alice", "register");
-        let bob = await join(cluster.lb, home, "bob", "register");
-        try {
-          await step("alice and bob are on different servers", () => {
-            expect(bob.server).not.toBe(alice.server);
-            expect(cluster.running().map((s) => s.id)).toContain(alice.server);
-            expect(cluster.running().map((s) => s.id)).toContain(bob.server);
-          });
+  for (const fabric of fabricsFor(kind)) {
+    Deno.test({
+      name: `cluster ${over(kind, fabric)}: direct messages across servers, live and offline`,
+      ignore: fabric === "nats" && !NATS_UP,
+      async fn(t) {
+        await withCluster(t, kind, { servers: 3, fabric }, async (cluster, home, step) => {
+          const alice = await join(cluster.lb, home, "alice", "register");
+          let bob = await join(cluster.lb, home, "bob", "register");
+          try {
+            await step("alice and bob are on different servers", () => {
+              expect(bob.server).not.toBe(alice.server);
+              expect(cluster.running().map((s) => s.id)).toContain(alice.server);
+              expect(cluster.running().map((s) => s.id)).toContain(bob.server);
+            });
 
-          await step("live both ways with sent and delivered receipts", async () => {
-            await exchange(alice, bob, "live");
-            // Key lookups cross servers too: both see the same safety number.
-            expect(await alice.client.verify("bob")).toBe(await bob.client.verify("alice"));
-          });
+            await step("live both ways with sent and delivered receipts", async () => {
+              await exchange(alice, bob, "live");
+              // Key lookups cross servers too: both see the same safety number.
+              expect(await alice.client.verify("bob")).toBe(await bob.client.verify("alice"));
+            });
 
-          await step("offline: stored, delivered in order at the next login", async () => {
-            await bob.client.close();
-            const sent: string[] = [];
-            for (let i = 0; i < 5; i++) sent.push(await alice.client.send("bob", `offline ${i}`));
-            await within(alice.client.idle(), 20_000, "alice's outbox to empty");
-            for (const id of sent) {
-              expect(alice.log.events).toContainEqual({ event: "sent", id });
-            }
-            bob = await join(cluster.lb, home, "bob", "login"); // on any server
-            const got = await bob.log.waitForCount(
-              (e) => e.event === "message" && e.text.startsWith("offline "),
-              5,
-            );
-            expect(got.map((e) => (e as Ev<"message">).id)).toEqual(sent);
-            expect(got.map((e) => (e as Ev<"message">).text)).toEqual(
-              sent.map((_, i) => `offline ${i}`),
-            );
-            for (const id of sent) {
-              await alice.log.waitFor((e) =>
-                e.event === "delivered" && e.id === id && e.to === "bob"
+            await step("offline: stored, delivered in order at the next login", async () => {
+              await bob.client.close();
+              const sent: string[] = [];
+              for (let i = 0; i < 5; i++) sent.push(await alice.client.send("bob", `offline ${i}`));
+              await within(alice.client.idle(), 20_000, "alice's outbox to empty");
+              for (const id of sent) {
+                expect(alice.log.events).toContainEqual({ event: "sent", id });
+              }
+              bob = await join(cluster.lb, home, "bob", "login"); // on any server
+              const got = await bob.log.waitForCount(
+                (e) => e.event === "message" && e.text.startsWith("offline "),
+                5,
               );
-            }
-          });
-        } finally {
-          await closeAll([alice, bob]);
-        }
-      });
-    },
-  });
+              expect(got.map((e) => (e as Ev<"message">).id)).toEqual(sent);
+              expect(got.map((e) => (e as Ev<"message">).text)).toEqual(
+                sent.map((_, i) => `offline ${i}`),
+              );
+              for (const id of sent) {
+                await alice.log.waitFor((e) =>
+                  e.event === "delivered" && e.id === id && e.to === "bob"
+                );
+              }
+            });
+          } finally {
+            await closeAll([alice, bob]);
+          }
+        });
+      },
+    });
+
+    Deno.test({
+      name: `cluster ${over(kind, fabric)}: a group spans three servers, online and offline`,
+      ignore: fabric === "nats" && !NATS_UP,
+      async fn(t) {
+        await withCluster(t, kind, { servers: 3, fabric }, async (cluster, home, step) => {
+          let peers = await joinAll(cluster.lb, home, ["ann", "ben", "cat"], "register");
+          try {
+            await step("one member per server", () => {
+              expect(new Set(peers.map((p) => p.server)).size).toBe(3);
+            });
+            const [ann, ben, cat] = peers;
+            const texts = (p: Peer) =>
+              p.log.events.flatMap((e) =>
+                e.event === "message" && "group" in e && e.group === "crew" ? [e.text] : []
+              );
+            await step("created and posted: every member gets every post once", async () => {
+              await ann.client.group("create", "crew", ["ben", "cat"]);
+              for (const p of peers) {
+                await p.log.waitFor((e) => e.event === "group" && e.change === "created");
+              }
+              await ann.client.send("#crew", "from ann");
+              await ben.client.send("#crew", "from ben");
+              for (const p of peers) {
+                const want = ["from ann", "from ben"].filter((x) => x !== `from ${p.user}`);
+                await p.log.waitFor(() => want.every((w) => texts(p).includes(w)), FAILOVER_MS);
+                expect(texts(p).sort()).toEqual(want);
+              }
+            });
+            await step("a member offline gets the posts at its next login", async () => {
+              await cat.client.close();
+              await ann.client.send("#crew", "while cat is away");
+              await within(ann.client.idle(), 20_000, "ann's outbox to empty");
+              const cat2 = await join(cluster.lb, home, "cat", "login");
+              peers = [ann, ben, cat2];
+              await cat2.log.waitFor(() => texts(cat2).includes("while cat is away"), FAILOVER_MS);
+              await ben.log.waitFor(() => texts(ben).includes("while cat is away"));
+              expect(texts(ben).filter((x) => x === "while cat is away")).toHaveLength(1);
+            });
+          } finally {
+            await closeAll(peers);
+          }
+        });
+      },
+    });
+  }
 
   Deno.test({
     name: `cluster (${kind}): a server joins at runtime on 127.0.0.2`,
@@ -526,105 +611,129 @@ for (const kind of DB_KINDS) {
     },
   });
 
-  Deno.test({
-    name: `cluster (${kind}): kill -9 mid-conversation loses and duplicates nothing`,
-    async fn(t) {
-      await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
-        const peers: Peer[] = [];
-        try {
-          let same: Stream | undefined;
-          await step("both on the killed server: all sent, each received once", async () => {
-            const alice = await join(cluster.lb, home, "alice", "register");
-            peers.push(alice);
-            // Round-robin over 3 servers: two more tickets bring the rotation back to alice's.
-            await requestTicket(cluster.lb);
-            await requestTicket(cluster.lb);
-            const bob = await join(cluster.lb, home, "bob", "register");
-            peers.push(bob);
-            expect(bob.server).toBe(alice.server);
-            await exchange(alice, bob, "warm-up");
-            same = await streamThroughCrash(
-              cluster,
-              alice,
-              bob,
-              cluster.server(alice.server),
-              "same",
-            );
-            // The survivors see the dead server leave the registry.
-            await waitForLive(cluster.sql, cluster.running().map((s) => s.id));
-          });
+  for (const fabric of fabricsFor(kind)) {
+    Deno.test({
+      name: `cluster ${over(kind, fabric)}: kill -9 mid-conversation loses and duplicates nothing`,
+      ignore: fabric === "nats" && !NATS_UP,
+      async fn(t) {
+        await withCluster(t, kind, { servers: 3, fabric }, async (cluster, home, step) => {
+          const peers: Peer[] = [];
+          try {
+            let same: Stream | undefined;
+            await step("both on the killed server: all sent, each received once", async () => {
+              const alice = await join(cluster.lb, home, "alice", "register");
+              peers.push(alice);
+              // Round-robin over 3 servers: two more tickets bring the rotation back to alice's.
+              await requestTicket(cluster.lb);
+              await requestTicket(cluster.lb);
+              const bob = await join(cluster.lb, home, "bob", "register");
+              peers.push(bob);
+              expect(bob.server).toBe(alice.server);
+              await exchange(alice, bob, "warm-up");
+              same = await streamThroughCrash(
+                cluster,
+                alice,
+                bob,
+                cluster.server(alice.server),
+                "same",
+              );
+              // The survivors see the dead server leave the registry.
+              await waitForLive(cluster.sql, cluster.running().map((s) => s.id));
+            });
 
-          await step("both on the killed server: a delivered receipt for each", async () => {
-            if (!same) throw new Error("skipped: the previous step failed");
-            await expectAllReceipts(cluster, same);
-          });
+            await step("both on the killed server: a delivered receipt for each", async () => {
+              if (!same) throw new Error("skipped: the previous step failed");
+              await expectAllReceipts(cluster, same);
+            });
 
-          let cross: Stream | undefined;
-          await step("recipient's server killed: all sent, each received once", async () => {
-            // Fresh users on two different servers: consecutive round-robin picks differ.
-            const carol = await join(cluster.lb, home, "carol", "register");
-            peers.push(carol);
-            const dave = await join(cluster.lb, home, "dave", "register");
-            peers.push(dave);
-            expect(dave.server).not.toBe(carol.server);
-            await exchange(carol, dave, "warm-up");
-            cross = await streamThroughCrash(
-              cluster,
-              carol,
-              dave,
-              cluster.server(dave.server),
-              "x",
-            );
-          });
+            let cross: Stream | undefined;
+            await step("recipient's server killed: all sent, each received once", async () => {
+              // Fresh users on two different servers: consecutive round-robin picks differ.
+              const carol = await join(cluster.lb, home, "carol", "register");
+              peers.push(carol);
+              const dave = await join(cluster.lb, home, "dave", "register");
+              peers.push(dave);
+              expect(dave.server).not.toBe(carol.server);
+              await exchange(carol, dave, "warm-up");
+              cross = await streamThroughCrash(
+                cluster,
+                carol,
+                dave,
+                cluster.server(dave.server),
+                "x",
+              );
+            });
 
-          await step("recipient's server killed: a delivered receipt for each", async () => {
-            if (!cross) throw new Error("skipped: the previous step failed");
-            await expectAllReceipts(cluster, cross);
-          });
-        } finally {
-          await closeAll(peers);
-        }
-      });
-    },
-  });
+            await step("recipient's server killed: a delivered receipt for each", async () => {
+              if (!cross) throw new Error("skipped: the previous step failed");
+              await expectAllReceipts(cluster, cross);
+            });
+          } finally {
+            await closeAll(peers);
+          }
+        });
+      },
+    });
+  }
 
-  Deno.test({
-    name: `cluster (${kind}): SIGTERM drains a server, its clients move, it leaves the registry`,
-    async fn(t) {
-      await withCluster(t, kind, { servers: 3 }, async (cluster, home, step) => {
-        // Round-robin: a, b, c on the three servers, d back on a's server.
-        const peers = await joinAll(cluster.lb, home, ["a", "b", "c", "d"], "register");
-        try {
-          const [a, b, , d] = peers;
-          const victim = cluster.server(a.server);
-          expect(d.server).toBe(victim.id);
-          const moving = [a, d];
-          const before = moving.map((p) => count(p.log, "reconnected"));
+  for (const fabric of fabricsFor(kind)) {
+    Deno.test({
+      name: `cluster ${
+        over(kind, fabric)
+      }: SIGTERM drains a server, its clients move, it leaves the registry`,
+      ignore: fabric === "nats" && !NATS_UP,
+      async fn(t) {
+        await withCluster(t, kind, { servers: 3, fabric }, async (cluster, home, step) => {
+          // Round-robin: a, b, c on the three servers, d back on a's server.
+          const peers = await joinAll(cluster.lb, home, ["a", "b", "c", "d"], "register");
+          try {
+            const [a, b, , d] = peers;
+            const victim = cluster.server(a.server);
+            expect(d.server).toBe(victim.id);
+            const moving = [a, d];
+            const before = moving.map((p) => count(p.log, "reconnected"));
 
-          await step("SIGTERM: exits cleanly and deregisters", async () => {
-            const status = await cluster.terminate(victim);
-            expect(status.code).toBe(0);
-            const rest = cluster.running().map((s) => s.id);
-            expect(rest).not.toContain(victim.id);
-            const live = await waitForLive(cluster.sql, rest);
-            expect(live.map((s) => s.id)).not.toContain(victim.id);
-          });
+            await step("SIGTERM: exits cleanly and deregisters", async () => {
+              const status = await cluster.terminate(victim);
+              expect(status.code).toBe(0);
+              const rest = cluster.running().map((s) => s.id);
+              expect(rest).not.toContain(victim.id);
+              const live = await waitForLive(cluster.sql, rest);
+              expect(live.map((s) => s.id)).not.toContain(victim.id);
+              if (fabric === "nats") {
+                // The others heard its drain signal (bye) on NATS, not only its heartbeats stop.
+                for (const s of cluster.running()) {
+                  await waitUntil(
+                    () =>
+                      s.proc.stderr.some((l) =>
+                        l.includes('"peer_link_down"') && l.includes(`"peer":"${victim.id}"`) &&
+                        l.includes("said bye")
+                      ),
+                    10_000,
+                    `${s.id} to log ${victim.id}'s bye`,
+                  );
+                }
+              }
+            });
 
-          await step("its clients are told and reconnect elsewhere", async () => {
-            const rest = cluster.running().map((s) => s.id);
-            for (const [i, p] of moving.entries()) {
-              await p.log.waitFor((e) => e.event === "error" && e.code === "SERVER_SHUTTING_DOWN");
-              const r = await nextReconnect(p, before[i]);
-              expect(r.server).not.toBe(victim.id);
-              expect(rest).toContain(r.server);
-            }
-            await exchange(a, b, "after drain");
-            await exchange(d, a, "after drain");
-          });
-        } finally {
-          await closeAll(peers);
-        }
-      });
-    },
-  });
+            await step("its clients are told and reconnect elsewhere", async () => {
+              const rest = cluster.running().map((s) => s.id);
+              for (const [i, p] of moving.entries()) {
+                await p.log.waitFor((e) =>
+                  e.event === "error" && e.code === "SERVER_SHUTTING_DOWN"
+                );
+                const r = await nextReconnect(p, before[i]);
+                expect(r.server).not.toBe(victim.id);
+                expect(rest).toContain(r.server);
+              }
+              await exchange(a, b, "after drain");
+              await exchange(d, a, "after drain");
+            });
+          } finally {
+            await closeAll(peers);
+          }
+        });
+      },
+    });
+  }
 }

@@ -4,7 +4,8 @@
  * asks of it (where a user is online, forward, route acknowledgements and
  * receipts, announce presence); {@link FabricSink} is what the fabric hands
  * back to the router (messages, acknowledgements and receipts that arrived
- * from other servers). The peer mesh (server/peer_mesh.ts) is one fabric;
+ * from other servers). The peer mesh (server/peer_mesh.ts, direct links)
+ * and the NATS fabric (server/nats_fabric.ts) are the fabrics of a cluster;
  * {@link LocalFabric} is the fabric of a server on its own. Another fabric
  * is a new module implementing both directions, injected in
  * server/chat_server.ts.
@@ -17,6 +18,7 @@
  * ```
  * @module
  */
+import type { Logger } from "@fastchat/lib/logger";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 
 /**
@@ -108,8 +110,32 @@ export interface Fabric {
   announce(users: string[], online: boolean): Promise<void>;
   /** Other servers reached right now (for metrics). */
   readonly linkedPeers: string[];
-  /** Stops the fabric. */
-  close(): void;
+  /** Stops the fabric (resolves once it has let go of its connections). */
+  close(): void | Promise<void>;
+}
+
+/**
+ * The sink of a fabric before its router attached: what arrives from other
+ * servers is dropped (logged).
+ *
+ * @example
+ * ```ts
+ * import { detachedSink } from "@fastchat/server/fabric";
+ * import { nullLogger } from "@fastchat/lib/logger";
+ * detachedSink(nullLogger).localUsers(); // []
+ * ```
+ */
+export function detachedSink(log: Logger): FabricSink {
+  const drop = (what: string) => () => log.warn("peer_frame_dropped", { what, reason: "no sink" });
+  return {
+    deliverForwarded: drop("fwd"),
+    deliverGroupForwarded: drop("gfwd"),
+    ackRouted: drop("ack"),
+    receiptsRouted: drop("rcpt"),
+    flush: () => Promise.resolve(),
+    localUsers: () => [],
+    resync: () => {},
+  };
 }
 
 const NOWHERE: readonly string[] = [];

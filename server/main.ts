@@ -1,5 +1,5 @@
 /**
- * `deno task server -- --port P [--host H] [--id ID] [--db URL] [--tls-cert F --tls-key F]`
+ * `deno task server -- --port P [--host H] [--id ID] [--db URL] [--tls-cert F --tls-key F] [--fabric nats --nats URL]`
  *
  * Starts one chat server against the store at `--db` / `DATABASE_URL` (the
  * embedded database of `deno task db` by default), applies migrations, and
@@ -16,6 +16,7 @@ import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { advertisedAddresses } from "./advertise.ts";
 import { ChatServer } from "./chat_server.ts";
+import { parseFabricFlags } from "./fabric_config.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
 import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
@@ -33,6 +34,9 @@ const HELP = `Usage: deno task server -- [options]
   --advertise-peer H:P  peer address published to other servers (default: --peer-host when
                       given, else the --advertise host; the bound peer port)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
+  --fabric F          how servers reach each other: direct (peer links, default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
@@ -88,6 +92,9 @@ export async function main(args: string[]): Promise<void> {
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
       "metrics-port": { type: "string" },
+      fabric: { type: "string" },
+      nats: { type: "string", multiple: true },
+      "nats-namespace": { type: "string" },
       id: { type: "string" },
       db: { type: "string" },
       "tls-cert": { type: "string" },
@@ -126,6 +133,10 @@ export async function main(args: string[]): Promise<void> {
     peerHost: values["peer-host"],
     advertisePeer: values["advertise-peer"],
   });
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -173,11 +184,19 @@ export async function main(args: string[]): Promise<void> {
       peerHost: values["peer-host"] ?? values.host,
       peerPort: positiveInt("peer-port", values["peer-port"], 0),
       forgetAfterMs,
+      nats: fabric.kind === "nats"
+        ? { servers: fabric.servers, namespace: fabric.namespace }
+        : undefined,
     },
     requireTicket: values["require-ticket"],
     logger: new JsonLogger("server", { server: values.id }, values["log-level"] as LogLevel),
   });
-  logger.info("listening", { id: server.id, address: server.address, tls: !!values["tls-cert"] });
+  logger.info("listening", {
+    id: server.id,
+    address: server.address,
+    tls: !!values["tls-cert"],
+    fabric: fabric.kind,
+  });
   const metricsHttp = values["metrics-port"] !== undefined
     ? serveMetrics(server.metrics(), {
       port: positiveInt("metrics-port", values["metrics-port"], 0),

@@ -17,23 +17,15 @@ import type { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
-import type { Fabric, FabricSink, RoutedAck, RoutedReceipt } from "./fabric.ts";
+import {
+  detachedSink,
+  type Fabric,
+  type FabricSink,
+  type RoutedAck,
+  type RoutedReceipt,
+} from "./fabric.ts";
 import type { ForwardedGroupMessage, ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
-
-/** Until a sink is attached, what arrives from peers is dropped (logged). */
-function detachedSink(log: Logger): FabricSink {
-  const drop = (what: string) => () => log.warn("peer_frame_dropped", { what, reason: "no sink" });
-  return {
-    deliverForwarded: drop("fwd"),
-    deliverGroupForwarded: drop("gfwd"),
-    ackRouted: drop("ack"),
-    receiptsRouted: drop("rcpt"),
-    flush: () => Promise.resolve(),
-    localUsers: () => [],
-    resync: () => {},
-  };
-}
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
 /** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */

@@ -1,5 +1,5 @@
 /**
- * `fastchat start [--servers N] [--algorithm A]` (from a checkout:
+ * `fastchat start [--servers N] [--algorithm A] [--fabric nats --nats URL]` (from a checkout:
  * `deno task start -- …`) — the whole system on
  * one machine with one command: the embedded database (unless
  * `--db`/`DATABASE_URL` names a PostgreSQL), N chat servers and the load
@@ -19,6 +19,8 @@ import { FastChatError } from "@fastchat/lib/errors";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 import { checkReadable, componentArgs } from "./start_flags.ts";
+import { parseFabricFlags, redactNatsUrl } from "./fabric_config.ts";
+import { probeNats } from "./nats_link.ts";
 
 const HELP = `Usage: fastchat start [options]   (from a checkout: deno task start -- [options])
   --servers N         chat servers to run (default 3)
@@ -33,7 +35,10 @@ const HELP = `Usage: fastchat start [options]   (from a checkout: deno task star
   --tls-cert FILE     PEM certificate: servers and load balancer serve TLS (clients: --ca or --tls)
   --tls-key FILE      PEM private key for --tls-cert
   --metrics-port P    Prometheus metrics: the load balancer on http://<host>:P/metrics,
-                      server n on port P+n (0: each picks a free port and prints it)`;
+                      server n on port P+n (0: each picks a free port and prints it)
+  --fabric F          how servers reach each other: direct (peer links, default) | nats
+  --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -69,6 +74,9 @@ export async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "metrics-port": { type: "string" },
+      fabric: { type: "string" },
+      nats: { type: "string", multiple: true },
+      "nats-namespace": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +94,11 @@ export async function main(args: string[]): Promise<void> {
       : count("metrics-port", values["metrics-port"], 0),
   });
   await checkReadable({ "tls-cert": values["tls-cert"], "tls-key": values["tls-key"] });
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
+  if (fabric.kind === "nats") await probeNats(fabric.servers);
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their
     // environment: a command line is visible to every user of the machine.
@@ -93,6 +106,7 @@ export async function main(args: string[]): Promise<void> {
     dbDataDir: `${values.data}/pglite`,
     dbPort: count("db-port", values["db-port"], 0),
     servers,
+    fabric,
     idPrefix: null, // fc-<port>: a restarted server registers anew at its new port
     host: values.host,
     algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
@@ -138,7 +152,10 @@ export async function main(args: string[]): Promise<void> {
     throw e;
   }
   console.log(
-    `\nFastChat is running: ${servers} server(s) behind the load balancer at ${cluster.lbAddress}`,
+    `\nFastChat is running: ${servers} server(s) behind the load balancer at ${cluster.lbAddress}` +
+      (fabric.kind === "nats"
+        ? `, linked through NATS at ${fabric.servers.map(redactNatsUrl).join(", ")}`
+        : ""),
   );
   for (const c of [...cluster.db ? [cluster.db] : [], ...cluster.lbs]) {
     console.log(`  ${c.name} (pid ${c.pid})`);

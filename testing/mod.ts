@@ -25,6 +25,7 @@ export * from "./event_log.ts";
 export * from "./fake_registry.ts";
 export * from "./in_process.ts";
 export * from "./netns.ts";
+export * from "./nats.ts";
 export * from "./raw_peer.ts";
 export * from "./server_process.ts";
 export * from "./test_db.ts";
