@@ -156,6 +156,10 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   #seq = 0;
   /** Messages up to this `seq` are written without lingering (one had no live recipient). */
   #urgentThrough = -1;
+  /** Entries of `#writes` acknowledged before being written: dropped by {@link #compact}. */
+  #skippedInWrites = 0;
+  /** A message batch is being written: `#writes` must keep its order and length until it ends. */
+  #writingMessages = false;
   /** Counters for metrics. */
   readonly stats = {
     written: 0,
@@ -251,10 +255,27 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
       // Never written: confirmed both ways now; the writer skips it.
       this.#pending.delete(p.key);
       this.stats.skipped++;
+      this.#skippedInWrites++;
+      this.#compact();
       this.#events.delivered(ref, false, p.sender);
     }
     // WRITING: the writer completes it after the insert commits.
     return true;
+  }
+
+  /**
+   * Drops acknowledged, never written entries from the write queue once they
+   * are half of it (amortised O(1) per acknowledgement). Left to their
+   * linger, every message of a busy server would stay reachable for
+   * `lingerMs`: long enough for the young generation to promote it, so the
+   * old generation grew by ~1 KiB per message and a full mark-compact
+   * stalled the server every few seconds (measured at 2,000 msgs/s).
+   */
+  #compact(): void {
+    const n = this.#skippedInWrites;
+    if (n < 64 || n * 2 < this.#writes.length || this.#writingMessages) return;
+    this.#writes = this.#writes.filter((p) => !(p.acked && p.state === QUEUED));
+    this.#skippedInWrites = 0;
   }
 
   /** Deletes (or, retaining, marks delivered) a stored message its recipient acknowledged. */
@@ -444,11 +465,17 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     );
     const batch = this.#writes.slice(0, n);
     const rows: PendingMessage<S>[] = [];
+    let skipped = 0;
     for (const p of batch) {
-      if (p.state === SET_ASIDE || (p.acked && !this.#opts.retain)) continue;
+      if (p.state === SET_ASIDE) continue;
+      if (p.acked && !this.#opts.retain) {
+        skipped++;
+        continue;
+      }
       p.state = WRITING;
       rows.push(p);
     }
+    this.#writingMessages = true;
     try {
       await writeIsolatingFailures(
         rows,
@@ -456,12 +483,14 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
         (p, err) => this.#rejectMessage(p, err),
       );
     } finally {
+      this.#writingMessages = false;
       // Rows set aside leave the queue even when a later half failed to write.
       if (this.#writes.some((p) => p.state === SET_ASIDE)) {
         this.#writes = this.#writes.filter((p) => p.state !== SET_ASIDE);
       }
     }
     this.#writes.splice(0, batch.length - batch.filter((p) => p.state === SET_ASIDE).length);
+    this.#skippedInWrites -= skipped;
     for (const p of batch) {
       if (p.state !== WRITING) continue;
       this.stats.written++;

@@ -174,6 +174,44 @@ for (const kind of DB_KINDS) {
       expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual(["rcpt000001"]);
     }));
 
+  Deno.test(`write-behind (${kind}): acknowledged messages leave the queue before their linger`, () =>
+    withStore(kind, async (store) => {
+      const alice = new RecordingSession("alice");
+      const { queue } = queueOn(store, { lingerMs: 3_600_000, batchMax: 50 });
+      let ids: string[] = [];
+      const enqueue = (prefix: string) => {
+        ids = Array.from({ length: 400 }, (_, i) => `${prefix}-${1000 + i}`);
+        for (const id of ids) queue.enqueue(message(id), alice, false);
+      };
+      const ack = (from: number, to: number, step = 1) => {
+        for (let i = from; i < to; i += step) queue.acknowledge(ref(ids[i]));
+      };
+      // Acknowledged (out of order) entries are dropped once they are half the queue.
+      enqueue("drop");
+      ack(1, 80, 2);
+      ack(100, 200);
+      expect(queue.length).toBe(400); // 140 of 400: not yet
+      ack(200, 260);
+      expect(queue.length).toBe(200); // 200 of 400: dropped
+      ack(0, 400);
+      await queue.flush();
+      expect(queue.length).toBe(0);
+      expect(queue.stats.skipped).toBe(400);
+      // Acknowledgements while a batch is written wait for it to end: the batch
+      // (half of it acknowledged already) keeps its place in the queue.
+      enqueue("keep");
+      ack(1, 80, 2);
+      const flushed = queue.flush();
+      ack(100, 400);
+      await flushed;
+      const kept = ids.filter((_, i) => i < 100 && (i >= 80 || i % 2 === 0));
+      expect(queue.length).toBe(0);
+      expect(queue.stats.written).toBe(60);
+      expect(queue.stats.skipped).toBe(740);
+      expect(alice.sent.sort()).toEqual(kept);
+      expect(await storedIds(store)).toEqual(kept);
+    }));
+
   Deno.test(`write-behind (${kind}): past the high-water mark senders wait for the writer`, () =>
     withStore(kind, async (store) => {
       const alice = new RecordingSession("alice");
