@@ -60,6 +60,22 @@ Deno.test("protocol: the error names the offending field", () => {
   }
 });
 
+Deno.test("protocol: a nested error names its path (built only for the item that fails)", () => {
+  const ok = ["alice", "m-00000001"];
+  const fieldOf = (frame: unknown) => {
+    try {
+      decodeClientFrame(raw.pack(frame));
+    } catch (e) {
+      return (e as FastChatError).details?.field;
+    }
+    return "accepted";
+  };
+  expect(fieldOf({ t: "ack", items: [ok, ok] })).toBe("accepted");
+  expect(fieldOf({ t: "ack", items: [ok, ["alice", "bad id!"]] })).toBe("items[1][1]");
+  expect(fieldOf({ t: "ack", items: [ok, ok, ["alice"]] })).toBe("items[2]");
+  expect(fieldOf({ t: "ack", items: [ok], groups: [["Bob!", "m-00000001"]] })).toBe("groups[0][0]");
+});
+
 Deno.test("protocol fuzz: random and mutated payloads only raise FastChatError", () => {
   let seed = 99;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;

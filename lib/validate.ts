@@ -79,7 +79,13 @@ export function array<T>(item: Validator<T>, min: number, max: number): Validato
   return (v, path = "") => {
     if (!Array.isArray(v)) fail(path, "expected an array");
     if (v.length < min || v.length > max) fail(path, `must have ${min}..${max} items`);
-    for (let i = 0; i < v.length; i++) item(v[i], `${path}[${i}]`);
+    for (let i = 0; i < v.length; i++) {
+      try {
+        item(v[i]);
+      } catch {
+        item(v[i], `${path}[${i}]`); // throws again, now naming where
+      }
+    }
     return v as T[];
   };
 }
@@ -92,7 +98,13 @@ export function tuple<T extends unknown[]>(
     if (!Array.isArray(v) || v.length !== items.length) {
       fail(path, `expected a tuple of ${items.length}`);
     }
-    for (let i = 0; i < items.length; i++) items[i](v[i], `${path}[${i}]`);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        items[i](v[i]);
+      } catch {
+        items[i](v[i], `${path}[${i}]`); // throws again, now naming where
+      }
+    }
     return v as T;
   };
 }
@@ -119,7 +131,16 @@ export function object<S extends Record<string, Validator<unknown>>>(
     for (const k in o) {
       if (!allowed.has(k)) fail(path ? `${path}.${k}` : k, "unknown field");
     }
-    for (const k of keys) shape[k](o[k], path ? `${path}.${k}` : k);
+    for (const k of keys) {
+      if (!path) shape[k](o[k], k);
+      else {
+        try {
+          shape[k](o[k]);
+        } catch {
+          shape[k](o[k], `${path}.${k}`); // throws again, now naming where
+        }
+      }
+    }
     return o as ObjectOf<S>;
   };
 }
