@@ -62,6 +62,8 @@ export class OutboxLog implements OutboxStorage {
   readonly #ensureDir: () => Promise<void>;
   #key: MessageKey | null = null;
   #file: Deno.FsFile | null = null;
+  /** Bytes of the file's first part (the sealed log key) when this object wrote it. */
+  #keyBytes = 0;
 
   constructor(path: string, vaultKey: CryptoKey, ensureDir: () => Promise<void> = async () => {}) {
     this.#path = path;
@@ -113,11 +115,18 @@ export class OutboxLog implements OutboxStorage {
 
   /** Rewrites the file atomically under a fresh log key. */
   async replace(records: OutboxRecord[]): Promise<void> {
+    if (records.length === 0 && this.#file && this.#keyBytes > 0) {
+      // Nothing pending: the log keeps its key and is cut back to it (a
+      // truncation is atomic; either length holds nothing pending).
+      await this.#file.truncate(this.#keyBytes);
+      return;
+    }
     await this.#ensureDir();
     this.close(); // later appends go to the new file
     const raw = randomBytes(32);
     this.#key = importMessageKey(raw);
     const parts = [await sealVault(this.#vaultKey, raw, "outbox-key")];
+    this.#keyBytes = 4 + parts[0].length;
     if (records.length > 0) parts.push(this.#seal(records));
     const tmp = `${this.#path}.tmp-${crypto.randomUUID()}`;
     await Deno.writeFile(tmp, framed(parts), { mode: 0o600 });

@@ -118,6 +118,7 @@ Deno.test("Outbox on a real home: sealed log, mode 0600, torn tail ignored, comp
     });
     await expect(new Outbox().attach(home.outboxStorage(other.vaultKey))).rejects.toThrow();
     // once everything is confirmed and the log is long, it starts over
+    const before = await Deno.stat(path);
     for (let i = 0; i < 300; i++) {
       await second.add(frame(`bulk-${1000 + i}`));
       second.remove(`bulk-${1000 + i}`);
@@ -126,6 +127,15 @@ Deno.test("Outbox on a real home: sealed log, mode 0600, torn tail ignored, comp
     second.remove("visible-id-3");
     await second.flush();
     expect((await Deno.stat(path)).size).toBeLessThan(100); // just the sealed log key
+    // a second time: cut back in place, same sealed key
+    const header = (await Deno.readFile(path)).slice();
+    for (let i = 0; i < 300; i++) {
+      await second.add(frame(`more-${1000 + i}`));
+      second.remove(`more-${1000 + i}`);
+    }
+    await second.flush();
+    expect(await Deno.readFile(path)).toEqual(header);
+    expect((await Deno.stat(path)).ino).toBe(before.ino); // never rewritten
     await second.add(frame("last-0001"));
     expect((await new Outbox().attach(home.outboxStorage(vaultKey))).map((f) => f.id))
       .toEqual(["last-0001"]);
