@@ -4,12 +4,17 @@
  * harnesses and the compiled `fastchat` binary (there for every command: a
  * binary's V8 flags are fixed when it is built).
  *
- * V8 lets the young generation (the semi-spaces) grow to 16 MiB each under
- * a burst of allocation, such as thousands of logins, and keeps it. A chat
- * server's per-message garbage is small and short-lived, so a 1 MiB semi-space
- * costs it nothing measurable in throughput, while a server with 10,000
- * clients measured 234–262 MiB RSS with it (three runs) against 261–298 MiB
- * without (two), 3 s after their logins (`deno task perf -- --idle 10000`).
+ * The young generation (each of its two semi-spaces) may grow to 16 MiB.
+ * Every message in flight keeps some state on a server for 0.1–1 s (until
+ * its acknowledgement, or its write-behind linger): with the 1 MiB used
+ * before, a busy server scavenged every 25–50 ms, so all of it was promoted
+ * and the old generation needed a full mark-compact every few seconds (the
+ * periodic latency stripes at 2,000 msgs/s); GC was a quarter of a server's
+ * CPU at window 64. With 16 MiB, back to back (`deno task perf`, 100 clients,
+ * 2 servers): scavenges 530 → 31 per 20 s at 2,000 msgs/s; at window 64
+ * 390–410 → 25 per 100,000 messages and server CPU per message 21.9–24.0 →
+ * 18.7–19.3 µs. 10,000 idle connections settled at 200.9 MiB RSS against
+ * 208.2 MiB with 1 MiB in the same sitting (`deno task perf -- --idle 10000`).
  *
  * @example
  * ```ts
@@ -21,4 +26,4 @@
  */
 
 /** The `--v8-flags=…` argument for `deno run` / `deno compile` of the server. */
-export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=1";
+export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=16";
