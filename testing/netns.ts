@@ -200,6 +200,10 @@ export class NetLab {
         await run("ip", ["-n", h.ns, "addr", "add", `${h.address}/24`, "dev", "eth0"]);
         await run("ip", ["-n", h.ns, "link", "set", "eth0", "up"]);
       }
+      // The bridge moves a port to forwarding when it sees the carrier,
+      // which the kernel reports asynchronously (link watch, up to ~1 s). A
+      // cut made before that would be undone by it: wait for every port.
+      for (const h of hosts.values()) await self.#awaitPortState(h, "forwarding");
     } catch (e) {
       await self.close();
       throw e;
@@ -250,17 +254,36 @@ export class NetLab {
     await this.#portState(name, "3"); // forwarding
   }
 
-  async #portState(name: string, state: string): Promise<void> {
-    await run("bridge", [
-      "-n",
-      this.#switchNs,
-      "link",
-      "set",
-      "dev",
-      this.host(name).port,
-      "state",
-      state,
-    ]);
+  async #portState(name: string, state: "0" | "3"): Promise<void> {
+    const host = this.host(name);
+    await run("bridge", ["-n", this.#switchNs, "link", "set", "dev", host.port, "state", state]);
+    await this.#awaitPortState(host, state === "0" ? "disabled" : "forwarding");
+  }
+
+  /**
+   * Resolves once the bridge reports `state` for the host's port (polled:
+   * the kernel has no event to await for it); throws after 5 s.
+   */
+  async #awaitPortState(host: LabHost, state: "disabled" | "forwarding"): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const out = await run("bridge", [
+        "-n",
+        this.#switchNs,
+        "-j",
+        "link",
+        "show",
+        "dev",
+        host.port,
+      ]);
+      const [port] = JSON.parse(out) as { state?: string; flags?: string[] }[];
+      const carrier = port?.flags?.includes("LOWER_UP") ?? false;
+      if (port?.state === state && (state === "disabled" || carrier)) return;
+      if (Date.now() > deadline) {
+        throw new Error(`bridge port ${host.port} stayed ${port?.state}, not ${state}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /**
