@@ -179,12 +179,48 @@ export function latencyCdfSpec(runName: string, sortedLatencyMs: ArrayLike<numbe
   const lo = pts.length ? pts[0].latency : NaN;
   const hi = pts.length ? pts[pts.length - 1].latency : NaN;
   const log = lo > 0 && hi / lo >= 100;
+  return cdfChartSpec({
+    title: `Latency CDF — ${runName}`,
+    values: pts,
+    log,
+    lineColor: "#1f77b4",
+  });
+}
+
+/**
+ * A latency CDF chart (step line, fraction axis 0–100 %) of `values`, each
+ * with `latency` (ms) and `fraction`; a log latency axis when `log`. One line
+ * in `lineColor`, or one line per value of the field that `color` encodes.
+ *
+ * @example
+ * ```ts
+ * import { cdfChartSpec } from "@fastchat/perf/charts";
+ * const spec = cdfChartSpec({
+ *   title: "Latency CDF",
+ *   values: [{ latency: 1, fraction: 0.5 }, { latency: 2, fraction: 1 }],
+ *   log: false,
+ *   lineColor: "#1f77b4",
+ * });
+ * ```
+ */
+export function cdfChartSpec(opts: {
+  title: string;
+  values: { latency: number; fraction: number }[];
+  log: boolean;
+  lineColor?: string;
+  color?: Record<string, unknown>;
+}): TopLevelSpec {
+  const { log } = opts;
   return {
-    ...base(`Latency CDF — ${runName}`, log ? "log latency axis" : undefined),
+    ...base(opts.title, log ? "log latency axis" : undefined),
     width: WIDTH,
     height: HEIGHT,
-    data: { values: pts },
-    mark: { type: "line", interpolate: "step-after", color: "#1f77b4" },
+    data: { values: opts.values },
+    mark: {
+      type: "line",
+      interpolate: "step-after",
+      ...(opts.lineColor ? { color: opts.lineColor } : {}),
+    },
     encoding: {
       x: {
         field: "latency",
@@ -199,8 +235,9 @@ export function latencyCdfSpec(runName: string, sortedLatencyMs: ArrayLike<numbe
         scale: { domain: [0, 1] },
         axis: { format: ".0%" },
       },
+      ...(opts.color ? { color: opts.color } : {}),
     },
-  } as TopLevelSpec;
+  } as unknown as TopLevelSpec;
 }
 
 /**

@@ -16,7 +16,7 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { CHART_HEIGHT as HEIGHT, CHART_WIDTH as WIDTH, chartBase as base } from "./chart_render.ts";
+import { cdfChartSpec } from "./charts.ts";
 import type { ProcessRole } from "./process_sampler.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { alignTable, fmtBytes, fmtMs, fmtRate, MISSING } from "./table_format.ts";
@@ -180,33 +180,16 @@ export function overlaidCdfSpec(
   const lats = values.map((v) => v.latency).filter((x) => x > 0);
   const lo = Math.min(...lats), hi = Math.max(...lats);
   const log = lats.length > 0 && hi / lo >= 100;
-  return {
-    ...base("Latency CDF — both runs", log ? "log latency axis" : undefined),
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values },
-    mark: { type: "line", interpolate: "step-after" },
-    encoding: {
-      x: {
-        field: "latency",
-        type: "quantitative",
-        title: "latency (ms)",
-        scale: log ? { type: "log" } : { zero: true },
-      },
-      y: {
-        field: "fraction",
-        type: "quantitative",
-        title: "fraction of messages",
-        scale: { domain: [0, 1] },
-        axis: { format: ".0%" },
-      },
-      color: {
-        field: "run",
-        type: "nominal",
-        title: null,
-        sort: runs.map((r) => r.run),
-        legend: { orient: "bottom", direction: "vertical", labelLimit: 600 },
-      },
+  return cdfChartSpec({
+    title: "Latency CDF — both runs",
+    values,
+    log,
+    color: {
+      field: "run",
+      type: "nominal",
+      title: null,
+      sort: runs.map((r) => r.run),
+      legend: { orient: "bottom", direction: "vertical", labelLimit: 600 },
     },
-  } as unknown as TopLevelSpec;
+  });
 }

@@ -1,19 +1,8 @@
 import { expect } from "expect";
 import { renderSvg } from "./chart_render.ts";
-import { analyzeProcesses } from "./process_analysis.ts";
-import { analyzeRunDir, type RunSummary } from "./run_analysis.ts";
+import { analyzeRunDir } from "./run_analysis.ts";
+import { analyzedTestRun as run, PERF_TESTDATA } from "@fastchat/testing/perf_runs";
 import { compareRows, deltaCells, formatCompareTable, overlaidCdfSpec } from "./run_compare.ts";
-
-const TESTDATA = new URL("./testdata", import.meta.url).pathname;
-
-async function run(name: string): Promise<RunSummary> {
-  const { summary } = await analyzeRunDir(`${TESTDATA}/${name}`);
-  summary.processes = (await analyzeProcesses(`${TESTDATA}/${name}`, {
-    messages: summary.counts.received,
-    info: summary.info,
-  }))?.summary ?? null;
-  return summary;
-}
 
 Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced", async () => {
   const a = await run("procs-s1"), b = await run("procs-s2");
@@ -45,7 +34,7 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
   expect(by("GC pause max, servers (ms)").b).toBeNaN(); // b did not trace GC
 
   // Runs without processes.csv: only the message figures.
-  const clean = (await analyzeRunDir(`${TESTDATA}/clean`)).summary;
+  const clean = (await analyzeRunDir(`${PERF_TESTDATA}/clean`)).summary;
   expect(compareRows(clean, clean).length).toBe(7);
   const text = formatCompareTable(a, b, rows);
   expect(text).toMatch(/^compare a = .*procs-s1\n\s+b = .*procs-s2\n/);

@@ -1,6 +1,6 @@
 import { expect } from "expect";
-import { analyzeProcesses } from "./process_analysis.ts";
-import { analyzeRunDir, type RunSummary } from "./run_analysis.ts";
+import { analyzeRunDir } from "./run_analysis.ts";
+import { analyzedTestRun as run, PERF_TESTDATA } from "@fastchat/testing/perf_runs";
 import {
   formatServerScaling,
   serverScalingNote,
@@ -9,17 +9,6 @@ import {
   serverScalingSpecs,
 } from "./server_scaling.ts";
 import { renderSvg } from "./chart_render.ts";
-
-const TESTDATA = new URL("./testdata", import.meta.url).pathname;
-
-async function run(name: string): Promise<RunSummary> {
-  const { summary } = await analyzeRunDir(`${TESTDATA}/${name}`);
-  summary.processes = (await analyzeProcesses(`${TESTDATA}/${name}`, {
-    messages: summary.counts.received,
-    info: summary.info,
-  }))?.summary ?? null;
-  return summary;
-}
 
 Deno.test("serverScalingPoints: per-message CPU of all servers and of each server's share", async () => {
   const runs = [await run("procs-s2"), await run("procs-s1")];
@@ -59,7 +48,7 @@ Deno.test("serverScalingPoints: per-message CPU of all servers and of each serve
 Deno.test("serverScaling: nothing when servers do not vary or nothing was sampled", async () => {
   const s1 = await run("procs-s1");
   expect(serverScalingPoints([s1, s1])).toEqual([]);
-  const clean = (await analyzeRunDir(`${TESTDATA}/clean`)).summary;
+  const clean = (await analyzeRunDir(`${PERF_TESTDATA}/clean`)).summary;
   expect(formatServerScaling([clean, s1])).toBeNull(); // one run with processes.csv
   expect(serverScalingSpecs([])).toEqual([]);
   expect(serverScalingNote(8)).toContain("beyond the cores");

@@ -1,0 +1,45 @@
+/**
+ * The recorded perf runs under `perf/testdata`, analyzed as `deno task
+ * analyze` does (the run, then its processes' samples), for the perf tests.
+ *
+ * @example
+ * ```ts
+ * import { analyzedTestRun } from "@fastchat/testing/perf_runs";
+ * const summary = await analyzedTestRun("procs-s1");
+ * console.log(summary.counts.received, summary.processes !== null);
+ * ```
+ * @module
+ */
+import { analyzeProcesses } from "../perf/process_analysis.ts";
+import { analyzeRunDir, type RunSummary } from "../perf/run_analysis.ts";
+
+/**
+ * The folder of the recorded perf runs (`perf/testdata`).
+ *
+ * @example
+ * ```ts
+ * import { PERF_TESTDATA } from "@fastchat/testing/perf_runs";
+ * console.log(`${PERF_TESTDATA}/procs-s1`);
+ * ```
+ */
+export const PERF_TESTDATA: string = new URL("../perf/testdata", import.meta.url).pathname;
+
+/**
+ * The summary of recorded run `name`, with its processes' summary (`null`
+ * when the run recorded no process samples).
+ *
+ * @example
+ * ```ts
+ * import { analyzedTestRun } from "@fastchat/testing/perf_runs";
+ * const [a, b] = [await analyzedTestRun("procs-s1"), await analyzedTestRun("procs-s2")];
+ * console.log(a.name, b.name);
+ * ```
+ */
+export async function analyzedTestRun(name: string): Promise<RunSummary> {
+  const { summary } = await analyzeRunDir(`${PERF_TESTDATA}/${name}`);
+  summary.processes = (await analyzeProcesses(`${PERF_TESTDATA}/${name}`, {
+    messages: summary.counts.received,
+    info: summary.info,
+  }))?.summary ?? null;
+  return summary;
+}
