@@ -7,8 +7,7 @@
  */
 import { expect } from "expect";
 import type { Sql } from "postgres";
-import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, insertServer, openTestDb } from "@fastchat/testing";
+import { DB_KINDS, insertServer, withTestSql } from "@fastchat/testing";
 import { allServers } from "@fastchat/lib/cluster/server_directory";
 import { LIVENESS_MS, type Registration, ServerRegistry } from "./server_registry.ts";
 
@@ -35,27 +34,29 @@ async function rows(sql: Sql): Promise<Record<string, unknown>[]> {
   ];
 }
 
+/** The `servers` row that {@link me}(`id`) registers, as {@link rows} reads it. */
+function row(id: string, state: { clients: number; draining: boolean }): Record<string, unknown> {
+  return {
+    id,
+    host: "10.0.0.5",
+    port: 7701,
+    tls: true,
+    peer_host: "10.1.0.5",
+    peer_port: 9701,
+    ...state,
+  };
+}
+
 async function presence(sql: Sql): Promise<string[]> {
   return (await sql`select server_id from presence order by server_id`).map((r) => r.server_id);
 }
 
 for (const kind of DB_KINDS) {
   Deno.test(`server registry (${kind}): registers address and TLS; deregister removes the row`, async () => {
-    const db = await openTestDb(kind);
-    const sql = connectStore(db.url, { max: 2 });
-    try {
+    await withTestSql(kind, async (sql) => {
       let clients = 0;
       const reg = await ServerRegistry.register(sql, me("fc-a"), () => clients, MANUAL);
-      expect(await rows(sql)).toEqual([{
-        id: "fc-a",
-        host: "10.0.0.5",
-        port: 7701,
-        tls: true,
-        peer_host: "10.1.0.5",
-        peer_port: 9701,
-        clients: 0,
-        draining: false,
-      }]);
+      expect(await rows(sql)).toEqual([row("fc-a", { clients: 0, draining: false })]);
       const [listed] = await ServerRegistry.liveServers(sql);
       expect(listed).toMatchObject({ id: "fc-a", host: "10.0.0.5", port: 7701, tls: true });
       clients = 5;
@@ -67,16 +68,11 @@ for (const kind of DB_KINDS) {
       expect(await presence(sql)).toEqual([]);
       await reg.heartbeat(); // stopped: writes nothing back
       expect(await rows(sql)).toEqual([]);
-    } finally {
-      await sql.end();
-      await db.close();
-    }
+    });
   });
 
   Deno.test(`server registry (${kind}): a heartbeat forgets servers dead past the retention`, async () => {
-    const db = await openTestDb(kind);
-    const sql = connectStore(db.url, { max: 2 });
-    try {
+    await withTestSql(kind, async (sql) => {
       const forgetAfterMs = LIVENESS_MS + 10_000;
       const reg = await ServerRegistry.register(sql, me("fc-a", { tls: false }), () => 0, {
         ...MANUAL,
@@ -97,50 +93,28 @@ for (const kind of DB_KINDS) {
         ["fc-dead", false, false],
       ]);
       await reg.deregister();
-    } finally {
-      await sql.end();
-      await db.close();
-    }
+    });
   });
 
   Deno.test(`server registry (${kind}): a live server whose row was forgotten registers again`, async () => {
-    const db = await openTestDb(kind);
-    const sql = connectStore(db.url, { max: 2 });
-    try {
+    await withTestSql(kind, async (sql) => {
       const reg = await ServerRegistry.register(sql, me("fc-a"), () => 2, MANUAL);
       await reg.drain();
       // What another process's sweep does to a server that looked dead (a long store outage).
       await sql`delete from servers where id = 'fc-a'`;
       await reg.heartbeat();
-      expect(await rows(sql)).toEqual([{
-        id: "fc-a",
-        host: "10.0.0.5",
-        port: 7701,
-        tls: true,
-        peer_host: "10.1.0.5",
-        peer_port: 9701,
-        clients: 2,
-        draining: true, // still leaving the rotation
-      }]);
+      expect(await rows(sql)).toEqual([row("fc-a", { clients: 2, draining: true })]); // still leaving the rotation
       await reg.deregister();
       expect(await rows(sql)).toEqual([]);
-    } finally {
-      await sql.end();
-      await db.close();
-    }
+    });
   });
 }
 
 Deno.test("server registry: a retention within the liveness window is refused before registering", async () => {
-  const db = await openTestDb(DB_KINDS[0]);
-  const sql = connectStore(db.url, { max: 1 });
-  try {
+  await withTestSql(DB_KINDS[0], async (sql) => {
     await expect(
       ServerRegistry.register(sql, me("fc-a"), () => 0, { ...MANUAL, forgetAfterMs: LIVENESS_MS }),
     ).rejects.toMatchObject({ code: "INVALID_CONFIG", message: /--forget-after/ });
     expect(await rows(sql)).toEqual([]);
-  } finally {
-    await sql.end();
-    await db.close();
-  }
+  }, { max: 1 });
 });

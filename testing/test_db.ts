@@ -70,6 +70,36 @@ export async function openTestDb(kind: DbKind): Promise<TestDb> {
 }
 
 /**
+ * Runs `fn` with a connection pool (at most `max` connections, default 2) on
+ * a throwaway database of `kind`, then ends the pool and closes the
+ * database whatever `fn` did.
+ *
+ * @example
+ * ```ts
+ * import { withTestSql } from "@fastchat/testing";
+ * const n = await withTestSql("pglite", async (sql) => (await sql`select 1 as n`)[0].n);
+ * console.log(n); // 1
+ * ```
+ */
+export async function withTestSql<T>(
+  kind: DbKind,
+  fn: (sql: postgres.Sql) => Promise<T>,
+  opts: { max?: number } = {},
+): Promise<T> {
+  const db = await openTestDb(kind);
+  try {
+    const sql = connectStore(db.url, { max: opts.max ?? 2 });
+    try {
+      return await fn(sql);
+    } finally {
+      await sql.end();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * Runs `fn` with the URL of a new, empty (not migrated) database on
  * {@link TEST_PG_URL}, then drops it, forcefully. Does nothing when
  * `TEST_PG_URL` is unset.
