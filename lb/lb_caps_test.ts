@@ -6,23 +6,14 @@
  */
 import { expect } from "expect";
 import { encodeFrame } from "@fastchat/lib/frame";
-import { DB_KINDS, openTestDb, RawPeer, withLoadBalancer } from "@fastchat/testing";
-
-async function admitted(host: string, port: number): Promise<RawPeer> {
-  const p = await RawPeer.connect(host, port);
-  await p.send({ t: "hello", v: 1 });
-  const w = await p.waitFrame((f) => f.t === "welcome" || f.t === "error");
-  expect(w.t).toBe("welcome");
-  return p;
-}
-
-async function refused(host: string, port: number): Promise<void> {
-  const p = await RawPeer.connect(host, port);
-  await p.closed;
-  expect(p.frames).toEqual([
-    expect.objectContaining({ t: "error", code: "RATE_LIMITED", retry: 1000 }),
-  ]);
-}
+import {
+  DB_KINDS,
+  expectAdmitted,
+  expectRefused,
+  openTestDb,
+  type RawPeer,
+  withLoadBalancer,
+} from "@fastchat/testing";
 
 /**
  * Has the LB close `p` (an invalid frame): its place is free once the
@@ -46,12 +37,15 @@ for (const kind of DB_KINDS) {
               host: "::",
               limits: { maxPerAddress: 2, maxConnections: 100 },
             }, async (lb) => {
-              const a = [await admitted("::1", lb.port), await admitted("::1", lb.port)];
-              await refused("::1", lb.port);
-              const other = await admitted("127.0.0.1", lb.port); // another address
+              const a = [
+                await expectAdmitted("::1", lb.port),
+                await expectAdmitted("::1", lb.port),
+              ];
+              await expectRefused("::1", lb.port);
+              const other = await expectAdmitted("127.0.0.1", lb.port); // another address
               await kick(a[0]);
-              a[0] = await admitted("::1", lb.port);
-              await refused("::1", lb.port);
+              a[0] = await expectAdmitted("::1", lb.port);
+              await expectRefused("::1", lb.port);
               expect(lb.connectionsRefused).toBe(2);
               for (const p of [...a, other]) await kick(p);
               expect(lb.connections).toBe(0);
@@ -64,11 +58,11 @@ for (const kind of DB_KINDS) {
               host: "::",
               limits: { maxPerAddress: 100, maxConnections: 2 },
             }, async (lb) => {
-              const a = await admitted("::1", lb.port);
-              const b = await admitted("127.0.0.1", lb.port);
-              await refused("127.0.0.1", lb.port);
+              const a = await expectAdmitted("::1", lb.port);
+              const b = await expectAdmitted("127.0.0.1", lb.port);
+              await expectRefused("127.0.0.1", lb.port);
               await kick(a);
-              const c = await admitted("127.0.0.1", lb.port);
+              const c = await expectAdmitted("127.0.0.1", lb.port);
               await kick(b);
               await kick(c);
             }),
@@ -77,7 +71,7 @@ for (const kind of DB_KINDS) {
           "an oversized frame gets FRAME_TOO_LARGE with the limit",
           () =>
             withLoadBalancer(db.url, {}, async (lb) => {
-              const p = await admitted(lb.host, lb.port);
+              const p = await expectAdmitted(lb.host, lb.port);
               await p.write(encodeFrame(new Uint8Array(5000)));
               await p.closed;
               expect(p.frames.at(-1)).toMatchObject({ t: "error", code: "FRAME_TOO_LARGE" });
@@ -88,7 +82,7 @@ for (const kind of DB_KINDS) {
           "2,000 bad frames in one write: one answer, then the close",
           () =>
             withLoadBalancer(db.url, {}, async (lb) => {
-              const p = await admitted(lb.host, lb.port);
+              const p = await expectAdmitted(lb.host, lb.port);
               const one = encodeFrame(new Uint8Array([0xc1]));
               const all = new Uint8Array(one.length * 2000);
               for (let i = 0; i < 2000; i++) all.set(one, i * one.length);

@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { FastChatError } from "@fastchat/lib/errors";
+import { assertCode } from "@fastchat/testing/assert_code";
 import {
   invalidFlag,
   MAX_PAYLOAD_BYTES,
@@ -12,17 +12,8 @@ import {
 } from "./flag_values.ts";
 
 /** Expects `fn` to throw INVALID_CONFIG with a message matching `re`. */
-function rejects(fn: () => unknown, re: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(FastChatError);
-  expect((err as FastChatError).code).toBe("INVALID_CONFIG");
-  expect((err as FastChatError).message).toMatch(re);
-}
+const rejects = (fn: () => unknown, re: RegExp) =>
+  expect(assertCode(fn, "INVALID_CONFIG").message).toMatch(re);
 
 Deno.test("invalidFlag and parseInteger: the flag, its bound and --help", () => {
   expect(invalidFlag("bad").message).toBe("bad; see --help");

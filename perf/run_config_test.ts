@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { FastChatError } from "@fastchat/lib/errors";
+import { assertCode } from "@fastchat/testing/assert_code";
 import {
   IDLE_KDF_ITERATIONS,
   IDLE_SCRYPT_N,
@@ -10,17 +10,8 @@ import {
 } from "./run_config.ts";
 
 /** Expects `fn` to throw INVALID_CONFIG with a message matching `re`. */
-function rejects(fn: () => unknown, re: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(FastChatError);
-  expect((err as FastChatError).code).toBe("INVALID_CONFIG");
-  expect((err as FastChatError).message).toMatch(re);
-}
+const rejects = (fn: () => unknown, re: RegExp) =>
+  expect(assertCode(fn, "INVALID_CONFIG").message).toMatch(re);
 
 const base = ["--clients", "10", "--messages", "5"];
 

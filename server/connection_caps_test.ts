@@ -8,7 +8,15 @@
 import { expect } from "expect";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
+import {
+  DB_KINDS,
+  expectAdmitted,
+  expectRefused,
+  openTestDb,
+  type RawPeer,
+  type TestDb,
+  withChatServer,
+} from "@fastchat/testing";
 
 /** A chat server whose address limiter never gets in the way of these tests. */
 const withServer = (
@@ -16,24 +24,6 @@ const withServer = (
   extra: Partial<ChatServerOptions>,
   fn: (s: ChatServer) => Promise<void>,
 ) => withChatServer(db, { anonRate: 1000, ...extra }, fn);
-
-/** Connects and completes the handshake (proof the connection was admitted). */
-async function admitted(host: string, port: number): Promise<RawPeer> {
-  const p = await RawPeer.connect(host, port);
-  await p.send({ t: "hello", v: 1 });
-  const w = await p.waitFrame((f) => f.t === "welcome" || f.t === "error");
-  expect(w.t).toBe("welcome");
-  return p;
-}
-
-/** Connects, sends nothing, and expects one RATE_LIMITED error and a close. */
-async function refused(host: string, port: number): Promise<void> {
-  const p = await RawPeer.connect(host, port);
-  await p.closed;
-  expect(p.frames).toEqual([
-    expect.objectContaining({ t: "error", code: "RATE_LIMITED", retry: 1000 }),
-  ]);
-}
 
 /** Closes `p` and waits until the server has let go of that anonymous connection. */
 async function closeAnon(server: ChatServer, p: RawPeer): Promise<void> {
@@ -68,41 +58,41 @@ for (const kind of DB_KINDS) {
           const { port } = server;
           await t.step("N+1 raw sockets from one address: the extra one is refused", async () => {
             const peers: RawPeer[] = [];
-            for (let i = 0; i < 3; i++) peers.push(await admitted("::1", port));
-            await refused("::1", port);
+            for (let i = 0; i < 3; i++) peers.push(await expectAdmitted("::1", port));
+            await expectRefused("::1", port);
             // Another address is not affected.
-            const other = await admitted("127.0.0.1", port);
+            const other = await expectAdmitted("127.0.0.1", port);
             await closeAnon(server, other);
             // After one closes, a new one is accepted (and the cap holds again).
             await closeAnon(server, peers.pop()!);
-            peers.push(await admitted("::1", port));
-            await refused("::1", port);
+            peers.push(await expectAdmitted("::1", port));
+            await expectRefused("::1", port);
             for (const p of peers.splice(0)) await closeAnon(server, p);
             // All places are free again.
-            for (let i = 0; i < 3; i++) peers.push(await admitted("::1", port));
+            for (let i = 0; i < 3; i++) peers.push(await expectAdmitted("::1", port));
             for (const p of peers.splice(0)) await closeAnon(server, p);
           });
           await t.step("a logged-in connection is not counted; after logout it is", async () => {
-            const user = await admitted("::1", port);
+            const user = await expectAdmitted("::1", port);
             await register(user, "carol");
-            const anon = [await admitted("::1", port), await admitted("::1", port)];
-            const third = await admitted("::1", port); // carol's session does not count
-            await refused("::1", port);
+            const anon = [await expectAdmitted("::1", port), await expectAdmitted("::1", port)];
+            const third = await expectAdmitted("::1", port); // carol's session does not count
+            await expectRefused("::1", port);
             await closeAnon(server, third);
             // Logout makes carol's connection anonymous again: it takes the free place.
             await user.send({ t: "logout", rid: 2 });
             expect(await user.waitFrame((f) => "rid" in f && f.rid === 2)).toMatchObject({
               t: "ok",
             });
-            await refused("::1", port);
+            await expectRefused("::1", port);
             await closeAnon(server, user);
             for (const p of anon) await closeAnon(server, p);
           });
           await t.step("logout over the cap closes the connection with RATE_LIMITED", async () => {
-            const user = await admitted("::1", port);
+            const user = await expectAdmitted("::1", port);
             await register(user, "dave");
             const anon: RawPeer[] = [];
-            for (let i = 0; i < 3; i++) anon.push(await admitted("::1", port));
+            for (let i = 0; i < 3; i++) anon.push(await expectAdmitted("::1", port));
             await user.send({ t: "logout", rid: 2 });
             await user.closed;
             expect(user.frames.slice(-2)).toEqual([
@@ -128,15 +118,15 @@ for (const kind of DB_KINDS) {
           limits: { maxPreAuthPerAddress: 100, maxPreAuthConnections: 2 },
         }, async (server) => {
           const { port } = server;
-          const a = await admitted("::1", port);
-          const b = await admitted("127.0.0.1", port);
-          await refused("::1", port);
-          await refused("127.0.0.1", port);
+          const a = await expectAdmitted("::1", port);
+          const b = await expectAdmitted("127.0.0.1", port);
+          await expectRefused("::1", port);
+          await expectRefused("127.0.0.1", port);
           const m = server.metrics().render();
           expect(m).toMatch(/fastchat_connections_refused_total\{[^}]*\} 2/);
           expect(m).toMatch(/fastchat_preauth_connections\{[^}]*\} 2/);
           await closeAnon(server, a);
-          const c = await admitted("127.0.0.1", port);
+          const c = await expectAdmitted("127.0.0.1", port);
           await closeAnon(server, b);
           await closeAnon(server, c);
         });

@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+export * from "./admission.ts";
 export * from "./assert_code.ts";
 export * from "./event_log.ts";
 export * from "./fake_registry.ts";
