@@ -11,7 +11,7 @@ import {
 import { loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { migrate } from "./migrate.ts";
-import { TEST_PG_URL, withFreshPostgres } from "@fastchat/testing";
+import { TEST_PG_URL, withFreshPostgresSql } from "@fastchat/testing";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -99,14 +99,9 @@ Deno.test({
   name: "connectStore: same types on PostgreSQL",
   ignore: !TEST_PG_URL,
   fn: () =>
-    withFreshPostgres(async (url) => {
-      const sql = connectStore(url);
-      try {
-        await migrate(sql);
-        await checkTypes(sql);
-      } finally {
-        await sql.end();
-      }
+    withFreshPostgresSql(async (sql) => {
+      await migrate(sql);
+      await checkTypes(sql);
     }),
 });
 

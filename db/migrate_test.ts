@@ -5,7 +5,7 @@ import { connectStore, type Store } from "./connect.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { listMigrations, migrate, type Migration } from "./migrate.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
-import { TEST_PG_URL, withFreshPostgres } from "@fastchat/testing";
+import { TEST_PG_URL, withFreshPostgres, withFreshPostgresSql } from "@fastchat/testing";
 
 const VERSIONS = MIGRATION_FILES.map((_, i) => i + 1);
 
@@ -124,18 +124,13 @@ Deno.test({
   name: "PostgreSQL: migrate applies once and is idempotent",
   ignore: !TEST_PG_URL,
   fn: () =>
-    withFreshPostgres(async (url) => {
-      const sql = connectStore(url);
-      try {
-        expect(await migrate(sql)).toEqual({ applied: VERSIONS });
-        expect(await migrate(sql)).toEqual({ applied: [] });
-        expect(await tables(sql)).toEqual(TABLES);
-        expect(await sql`select count(*) as n from schema_migrations`).toEqual([{
-          n: VERSIONS.length,
-        }]);
-      } finally {
-        await sql.end();
-      }
+    withFreshPostgresSql(async (sql) => {
+      expect(await migrate(sql)).toEqual({ applied: VERSIONS });
+      expect(await migrate(sql)).toEqual({ applied: [] });
+      expect(await tables(sql)).toEqual(TABLES);
+      expect(await sql`select count(*) as n from schema_migrations`).toEqual([{
+        n: VERSIONS.length,
+      }]);
     }),
 });
 
@@ -167,19 +162,14 @@ Deno.test({
   name: "PostgreSQL: checksum mismatch is INVALID_CONFIG naming the file",
   ignore: !TEST_PG_URL,
   fn: () =>
-    withFreshPostgres(async (url) => {
-      const sql = connectStore(url);
-      try {
-        await migrate(sql);
-        await sql`update schema_migrations set checksum = 'tampered' where version = 1`;
-        const err = await migrate(sql).catch((e) => e);
-        expect(err).toBeInstanceOf(FastChatError);
-        expect(err.code).toBe("INVALID_CONFIG");
-        expect(err.message).toContain("0001_init.sql");
-        expect(err.details.file).toBe("0001_init.sql");
-      } finally {
-        await sql.end();
-      }
+    withFreshPostgresSql(async (sql) => {
+      await migrate(sql);
+      await sql`update schema_migrations set checksum = 'tampered' where version = 1`;
+      const err = await migrate(sql).catch((e) => e);
+      expect(err).toBeInstanceOf(FastChatError);
+      expect(err.code).toBe("INVALID_CONFIG");
+      expect(err.message).toContain("0001_init.sql");
+      expect(err.details.file).toBe("0001_init.sql");
     }),
 });
 

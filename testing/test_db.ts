@@ -120,6 +120,30 @@ export async function withFreshPostgres(fn: (url: string) => Promise<void>): Pro
   }
 }
 
+/**
+ * {@link withFreshPostgres} with a connection pool (`connectStore`'s
+ * defaults) on the new, empty database instead of its URL; the pool is ended
+ * before the database is dropped. Does nothing when `TEST_PG_URL` is unset.
+ *
+ * @example
+ * ```ts
+ * import { withFreshPostgresSql } from "@fastchat/testing";
+ * await withFreshPostgresSql(async (sql) => console.log(await sql`select 1 as one`));
+ * ```
+ */
+export async function withFreshPostgresSql(
+  fn: (sql: postgres.Sql) => Promise<void>,
+): Promise<void> {
+  await withFreshPostgres(async (url) => {
+    const sql = connectStore(url);
+    try {
+      await fn(sql);
+    } finally {
+      await sql.end();
+    }
+  });
+}
+
 /** Creates `fc_test_<random>` next to {@link TEST_PG_URL}; `drop` removes it. */
 async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!TEST_PG_URL) throw new Error("FASTCHAT_TEST_DATABASE_URL is not set");
