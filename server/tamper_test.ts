@@ -10,6 +10,7 @@ import { expect } from "expect";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
 import {
+  type CreatedSessionKey,
   createSessionKey,
   encryptText,
   exportPublicKeys,
@@ -94,6 +95,28 @@ class Mallory {
     ).then((f) => {
       if (f.t === "error") throw new Error(`server refused mallory's message: ${f.code}`);
     });
+  }
+
+  /**
+   * Sends bob `text` sealed under session key `sk`, naming mallory as the
+   * sender in the message's AAD; returns the message id.
+   */
+  async sendSealed(sk: CreatedSessionKey, text: string): Promise<string> {
+    const id = newId();
+    const ts = Date.now();
+    const { iv, ct } = encryptText(importMessageKey(sk.key), text, {
+      kind: "dm",
+      from: "mallory",
+      to: "bob",
+      id,
+      sentAt: ts,
+      kid: sk.kid,
+    });
+    await this.send(id, ts, bodyPackr.pack({ k: sk.kid, iv, c: ct }), {
+      kid: sk.kid,
+      env: sk.envelope,
+    });
+    return id;
   }
 
   /** Waits for bob's delivery receipt of `id` (his ack has been processed). */
@@ -211,20 +234,7 @@ for (const kind of DB_KINDS) {
             senderIdentity: m.identity,
             recipientKeys: bobKeys,
           });
-          const id = newId();
-          const ts = Date.now();
-          const { iv, ct } = encryptText(importMessageKey(sk.key), "I am alice", {
-            kind: "dm",
-            from: "mallory",
-            to: "bob",
-            id,
-            sentAt: ts,
-            kid: sk.kid,
-          });
-          await m.send(id, ts, bodyPackr.pack({ k: sk.kid, iv, c: ct }), {
-            kid: sk.kid,
-            env: sk.envelope,
-          });
+          const id = await m.sendSealed(sk, "I am alice");
           await expectRejected(id, "BAD_SIGNATURE");
         });
 
@@ -328,20 +338,7 @@ for (const kind of DB_KINDS) {
             (await mallory.request({ t: "keys", user: "bob" })).keys!,
           ),
         });
-        const id = newId();
-        const ts = Date.now();
-        const { iv, ct } = encryptText(importMessageKey(sk.key), "marker", {
-          kind: "dm",
-          from: "mallory",
-          to: "bob",
-          id,
-          sentAt: ts,
-          kid: sk.kid,
-        });
-        await mallory.send(id, ts, bodyPackr.pack({ k: sk.kid, iv, c: ct }), {
-          kid: sk.kid,
-          env: sk.envelope,
-        });
+        await mallory.sendSealed(sk, "marker");
         await logB2.waitFor(isMsg("marker"));
         expect(logB2.events.filter(aboutId(bad))).toEqual([]);
       } finally {
