@@ -6,7 +6,7 @@
 import { expect } from "expect";
 import { ChatClient, type ClientEvent } from "@fastchat/client";
 import { encodeFrame, FrameDecoder } from "@fastchat/lib/frame";
-import { decodeServerFrame } from "@fastchat/lib/protocol";
+import { decodeServerFrame, type ServerFrame } from "@fastchat/lib/protocol";
 import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { Packr } from "msgpackr";
 import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "@fastchat/testing";
@@ -14,6 +14,32 @@ import { DB_KINDS, EventLog, openTestDb, RawPeer, withChatServer } from "@fastch
 async function hello(p: RawPeer): Promise<void> {
   await p.send({ t: "hello", v: 1 });
   await p.waitFrame((f) => f.t === "welcome");
+}
+
+/**
+ * Registers `user` over the raw protocol on a new connection (rid 1), so the
+ * test knows the auth key; returns the connection, the key and the reply.
+ */
+async function registerRaw(
+  host: string,
+  port: number,
+  user: string,
+): Promise<{ peer: RawPeer; auth: Uint8Array; reply: ServerFrame }> {
+  const auth = crypto.getRandomValues(new Uint8Array(32));
+  const keys = await exportPublicKeys(await generateIdentity());
+  const peer = await RawPeer.connect(host, port);
+  await hello(peer);
+  await peer.send({
+    t: "register",
+    rid: 1,
+    user,
+    auth,
+    keys,
+    backup: new Uint8Array(64),
+    kdf: { salt: new Uint8Array(16), iter: 100_000 },
+  });
+  const reply = await peer.waitFrame((f) => "rid" in f && f.rid === 1);
+  return { peer, auth, reply };
 }
 
 for (const kind of DB_KINDS) {
@@ -124,20 +150,7 @@ for (const kind of DB_KINDS) {
           );
 
           await t.step("a resume token works until /logout revokes it", async () => {
-            const auth = crypto.getRandomValues(new Uint8Array(32));
-            const keys = await exportPublicKeys(await generateIdentity());
-            const p = await RawPeer.connect(host, port);
-            await hello(p);
-            await p.send({
-              t: "register",
-              rid: 1,
-              user: "bob",
-              auth,
-              keys,
-              backup: new Uint8Array(64),
-              kdf: { salt: new Uint8Array(16), iter: 100_000 },
-            });
-            const reg = await p.waitFrame((f) => "rid" in f && f.rid === 1);
+            const { peer: p, reply: reg } = await registerRaw(host, port, "bob");
             const token = (reg as { token?: string }).token!;
             expect(reg).toMatchObject({ t: "ok", user: "bob" });
             // The token resumes a second connection without the password.
@@ -203,20 +216,8 @@ for (const kind of DB_KINDS) {
             });
             await alice.register("alice", "alice-password-1");
             // "bob" registered over the raw protocol, so the test knows his auth key.
-            const auth = crypto.getRandomValues(new Uint8Array(32));
-            const keys = await exportPublicKeys(await generateIdentity());
-            const reg = await RawPeer.connect(host, port);
-            await hello(reg);
-            await reg.send({
-              t: "register",
-              rid: 1,
-              user: "bob",
-              auth,
-              keys,
-              backup: new Uint8Array(64),
-              kdf: { salt: new Uint8Array(16), iter: 100_000 },
-            });
-            await reg.waitFrame((f) => f.t === "ok" && f.rid === 1);
+            const { peer: reg, auth, reply } = await registerRaw(host, port, "bob");
+            expect(reply).toMatchObject({ t: "ok", rid: 1 });
             reg.close();
             // A bob session that logs in and then never reads.
             const slow = await Deno.connect({ hostname: host, port });
