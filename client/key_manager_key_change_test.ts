@@ -10,7 +10,6 @@ import { KeyManager, type KeyState } from "./key_manager.ts";
 import {
   alice,
   bob,
-  carol,
   FakeServer,
   fp,
   openAs,

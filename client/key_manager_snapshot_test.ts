@@ -6,15 +6,7 @@ import { expect } from "expect";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { decryptText, encryptText } from "@fastchat/lib/crypto";
 import { KeyManager, type KeyState } from "./key_manager.ts";
-import {
-  alice,
-  bob,
-  carol,
-  FakeServer,
-  fp,
-  meta,
-  RsaSpy,
-} from "@fastchat/testing/key_manager_fixtures";
+import { alice, bob, FakeServer, meta, RsaSpy } from "@fastchat/testing/key_manager_fixtures";
 
 Deno.test("snapshot/restore: a restored manager reuses the same keys without RSA or fetches", async () => {
   const aliceSrv = new FakeServer(bob);

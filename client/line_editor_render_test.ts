@@ -4,7 +4,7 @@
  */
 import { expect } from "expect";
 import { stripAnsi } from "./ansi.ts";
-import { harness, LEFT, line, settle, UP } from "@fastchat/testing/line_editor_harness";
+import { harness, LEFT, settle, UP } from "@fastchat/testing/line_editor_harness";
 
 Deno.test("readSecret never writes the secret", async () => {
   const h = harness();

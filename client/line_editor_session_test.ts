@@ -3,7 +3,7 @@
  * terminal's raw mode and concurrent reads.
  */
 import { expect } from "expect";
-import { harness, line, settle } from "@fastchat/testing/line_editor_harness";
+import { harness, settle } from "@fastchat/testing/line_editor_harness";
 
 Deno.test("Ctrl-C clears a non-empty line and quits on an empty one", async () => {
   const h = harness();
