@@ -10,6 +10,7 @@
  *
  * `FASTCHAT_START_ECHO=1` echoes the deployments' output.
  */
+import { processAlive } from "@fastchat/testing";
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { ChatClient, viaLoadBalancer } from "@fastchat/client";
@@ -55,15 +56,6 @@ function freePorts(count: number): number {
   throw new Error(`no ${count} consecutive free ports`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT"); // harmless; throws once the process is gone
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `name → pid` from start's summary (`  db (pid 1)`, `  server fc-1 at … (pid 2)`). */
 function summaryPids(stdout: string[]): Map<string, number> {
   const pids = new Map<string, number>();
@@ -95,7 +87,7 @@ async function withStart(
     start.kill("SIGINT");
     expect((await start.exited).code).toBe(0);
     for (const [name, pid] of pids) {
-      expect({ name, alive: alive(pid) }).toEqual({ name, alive: false });
+      expect({ name, alive: processAlive(pid) }).toEqual({ name, alive: false });
     }
   } finally {
     if (!start.done) {

@@ -4,6 +4,7 @@
  * the same address, unexpected exits, supervision, and a stop that leaves
  * no process behind.
  */
+import { processAlive } from "@fastchat/testing";
 import { expect } from "expect";
 import { EmbeddedDatabase } from "@fastchat/db/embedded";
 import { requestTicket } from "@fastchat/client/lb_client";
@@ -21,15 +22,6 @@ const FAST = ["--scrypt-n", "1024"];
 /** `/proc/<pid>/<file>` as NUL-separated strings (Linux). */
 async function procStrings(pid: number, file: "cmdline" | "environ"): Promise<string[]> {
   return (await Deno.readTextFile(`/proc/${pid}/${file}`)).split("\0");
-}
-
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT"); // harmless; throws once the process is gone
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test({
@@ -92,7 +84,7 @@ Deno.test({
       await cluster.stop();
       await db.close();
     }
-    for (const pid of all) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+    for (const pid of all) expect({ pid, alive: processAlive(pid) }).toEqual({ pid, alive: false });
     const logs = [...Deno.readDirSync(logDir)].map((e) => e.name).sort();
     expect(logs).toEqual([
       "lb.stderr.log",

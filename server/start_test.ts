@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client";
 import { requestTicket } from "@fastchat/client/lb_client";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
-import { EventLog } from "@fastchat/testing";
+import { EventLog, processAlive } from "@fastchat/testing";
 
 type Ev<K extends ClientEvent["event"]> = Extract<ClientEvent, { event: K }>;
 
@@ -22,15 +22,6 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT"); // a harmless signal: throws once the process is gone
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface Peer {
@@ -147,7 +138,7 @@ Deno.test({
 
         // The supervisor restarted the server; it registers under a new id and rejoins.
         const [, newPid, newId] = await restarted;
-        expect(alive(Number(newPid))).toBe(true);
+        expect(processAlive(Number(newPid))).toBe(true);
         expect([...servers.keys()]).not.toContain(newId);
         let handedOut = false;
         for (let i = 0; i < 50 && !handedOut; i++) {
@@ -180,7 +171,7 @@ Deno.test({
       if (Deno.build.os === "linux") {
         // No database URL or password on any command line (other users can read them).
         const password = (await Deno.readTextFile(`${data}/pglite/.fastchat-db-password`)).trim();
-        for (const pid of pids.filter(alive)) {
+        for (const pid of pids.filter(processAlive)) {
           const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
           expect({ pid, url: cmdline.includes("postgres://") }).toEqual({ pid, url: false });
           expect({ pid, password: cmdline.includes(password) }).toEqual({ pid, password: false });
@@ -189,7 +180,9 @@ Deno.test({
       // Ctrl-C stops every process of the deployment.
       start.kill("SIGINT");
       expect((await start.exited).code).toBe(0);
-      for (const pid of pids) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+      for (const pid of pids) {
+        expect({ pid, alive: processAlive(pid) }).toEqual({ pid, alive: false });
+      }
     } finally {
       await Promise.all(peers.map((p) => p.client.close()));
       if (!start.done) {

@@ -86,3 +86,22 @@ export async function startServerProcess(
   });
   return { proc, id: proc.match[1], host: proc.match[2], port: Number(proc.match[3]) };
 }
+
+/**
+ * Whether process `pid` still exists (sends it the harmless SIGCONT, which
+ * throws once the process is gone).
+ *
+ * @example
+ * ```ts
+ * import { processAlive } from "@fastchat/testing";
+ * console.log(processAlive(Deno.pid)); // true
+ * ```
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
