@@ -30,6 +30,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { batchLength, writeIsolatingFailures } from "./batch_insert.ts";
+import { MessageKeyMap } from "./message_key_map.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
 /**
@@ -117,14 +118,11 @@ interface PendingMessage<S> {
   at: number;
   /** Acceptance order. */
   seq: number;
-  key: string;
   row: StoredMessage;
   sender: S | null;
   state: number;
   acked: boolean;
 }
-
-const keyOf = (sender: string, id: string): string => sender + "\n" + id;
 
 /**
  * Batched, lingering writer of messages, envelopes, completions and receipts.
@@ -141,7 +139,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   readonly #events: WriteBehindEvents<S>;
   readonly #opts: Required<Omit<WriteBehindOptions, "logger">>;
   readonly #log: Logger;
-  readonly #pending = new Map<string, PendingMessage<S>>();
+  readonly #pending = new MessageKeyMap<PendingMessage<S>>();
   readonly #envelopes = new Map<string, EnvelopeRecord>();
   #writes: PendingMessage<S>[] = [];
   #envWrites: EnvelopeRecord[] = [];
@@ -199,7 +197,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    * sender had gone, `sender` now waits for its `sent`.
    */
   claim(from: string, id: string, sender: S): boolean {
-    const dup = this.#pending.get(keyOf(from, id));
+    const dup = this.#pending.get(from, id);
     if (!dup) return false;
     if (dup.sender === null) dup.sender = sender;
     return true;
@@ -227,13 +225,12 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     const p: PendingMessage<S> = {
       at: performance.now(),
       seq: this.#seq++,
-      key: keyOf(m.sender, m.id),
       row: m,
       sender,
       state: QUEUED,
       acked: false,
     };
-    this.#pending.set(p.key, p);
+    this.#pending.set(m.sender, m.id, p);
     this.#writes.push(p);
     if (urgent) this.#urgentThrough = p.seq;
     this.#schedule();
@@ -247,13 +244,13 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    * queued here (it may be stored: then {@link complete} it).
    */
   acknowledge(ref: MessageRef): boolean {
-    const p = this.#pending.get(keyOf(ref.sender, ref.id));
+    const p = this.#pending.get(ref.sender, ref.id);
     if (!p || p.row.recipient !== ref.recipient) return false;
     if (p.acked) return true;
     p.acked = true;
     if (p.state === QUEUED && !this.#opts.retain) {
       // Never written: confirmed both ways now; the writer skips it.
-      this.#pending.delete(p.key);
+      this.#pending.delete(p.row.sender, p.row.id);
       this.stats.skipped++;
       this.#skippedInWrites++;
       this.#compact();
@@ -494,7 +491,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     for (const p of batch) {
       if (p.state !== WRITING) continue;
       this.stats.written++;
-      this.#pending.delete(p.key);
+      this.#pending.delete(p.row.sender, p.row.id);
       p.sender?.confirmSent(p.row.id);
       if (p.acked) {
         this.#completes.push({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
@@ -509,7 +506,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    */
   #rejectMessage(p: PendingMessage<S>, error: unknown): void {
     p.state = SET_ASIDE;
-    this.#pending.delete(p.key);
+    this.#pending.delete(p.row.sender, p.row.id);
     const { id, sender, recipient } = p.row;
     this.#setAside("message", { id, sender, recipient, bytes: p.row.body.length }, error);
     if (p.acked) {
