@@ -215,11 +215,13 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     urgent: boolean,
     env?: EnvelopeRecord,
   ): Promise<void> | void {
+    let envQueued = false;
     if (env) {
       const ek = env.recipient + "\n" + env.kid;
       if (!this.#envelopes.has(ek)) {
         this.#envelopes.set(ek, env);
         this.#envWrites.push(env);
+        envQueued = true;
       }
     }
     const p: PendingMessage<S> = {
@@ -233,7 +235,9 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     this.#pending.set(m.sender, m.id, p);
     this.#writes.push(p);
     if (urgent) this.#urgentThrough = p.seq;
-    this.#schedule();
+    // An armed timer is due no later than this message's linger (the head is
+    // older): only urgent work can need it sooner.
+    if (urgent || envQueued || this.#timer === undefined) this.#schedule();
     if (this.#writes.length > this.#opts.highWater) {
       return new Promise((resolve) => this.#drainWaiters.push(resolve));
     }
@@ -317,6 +321,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   /** Arms the drain timer for the earliest due work (re-arming it if that is sooner). */
   #schedule(): void {
     if (this.#flushing) return; // a running drain reschedules when done
+    const now = performance.now();
     let delay = 0;
     if (!this.#otherWork()) {
       // Only the head's linger decides, however long the queue: rows younger
@@ -328,9 +333,9 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
       // store round trip, so there is no hurry (and no timer per acknowledgement).
       delay = head.seq <= this.#urgentThrough
         ? 0
-        : Math.max(0, head.at + this.#opts.lingerMs - performance.now());
+        : Math.max(0, head.at + this.#opts.lingerMs - now);
     }
-    const due = performance.now() + delay;
+    const due = now + delay;
     if (this.#timer !== undefined) {
       if (this.#timerDue <= due) return;
       clearTimeout(this.#timer);
