@@ -29,8 +29,9 @@
  */
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
-import { batchLength, writeIsolatingFailures } from "./batch_insert.ts";
+import { batchLength, type BatchLimits, writeIsolatingFailures } from "./batch_insert.ts";
 import { MessageKeyMap } from "./message_key_map.ts";
+import { ROW_OVERHEAD, StoreSideWrites } from "./store_side_writes.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
 /**
@@ -110,8 +111,6 @@ export interface WriteBehindOptions {
 }
 
 const QUEUED = 0, WRITING = 1, SET_ASIDE = 2;
-/** Bytes a stored row costs beyond its body (ids, names, row overhead). */
-const ROW_OVERHEAD = 128;
 
 interface PendingMessage<S> {
   /** When it was accepted (performance.now()). */
@@ -140,12 +139,9 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   readonly #opts: Required<Omit<WriteBehindOptions, "logger">>;
   readonly #log: Logger;
   readonly #pending = new MessageKeyMap<PendingMessage<S>>();
-  readonly #envelopes = new Map<string, EnvelopeRecord>();
+  /** Envelopes, completions and receipts. */
+  readonly #side: StoreSideWrites;
   #writes: PendingMessage<S>[] = [];
-  #envWrites: EnvelopeRecord[] = [];
-  #completes: MessageRef[] = [];
-  #receipts: MessageRef[] = [];
-  #receiptDeletes: MessageRef[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = 0;
   #flushing: Promise<void> | null = null;
@@ -163,6 +159,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     written: 0,
     /** Messages acknowledged before they needed writing. */
     skipped: 0,
+    /** Stored messages completed by acknowledgements. */
     completed: 0,
     /** Store round trips, and their total time. */
     storeBatches: 0,
@@ -185,6 +182,11 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
       batchBytes: opts.batchBytes ?? 8 * 1024 * 1024,
       highWater: opts.highWater ?? 50_000,
     };
+    this.#side = new StoreSideWrites(store, {
+      retain: this.#opts.retain,
+      delivered: (ref) => this.#events.delivered(ref, true, null),
+      setAside: (what, row, error) => this.#setAside(what, row, error),
+    });
   }
 
   /** Messages queued and not yet written, skipped or set aside. */
@@ -215,15 +217,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     urgent: boolean,
     env?: EnvelopeRecord,
   ): Promise<void> | void {
-    let envQueued = false;
-    if (env) {
-      const ek = env.recipient + "\n" + env.kid;
-      if (!this.#envelopes.has(ek)) {
-        this.#envelopes.set(ek, env);
-        this.#envWrites.push(env);
-        envQueued = true;
-      }
-    }
+    const envQueued = env !== undefined && this.#side.addEnvelope(env);
     const p: PendingMessage<S> = {
       at: performance.now(),
       seq: this.#seq++,
@@ -281,19 +275,19 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
 
   /** Deletes (or, retaining, marks delivered) a stored message its recipient acknowledged. */
   complete(ref: MessageRef): void {
-    this.#completes.push(ref);
+    this.#side.complete(ref);
     this.#schedule();
   }
 
   /** Stores a receipt for a sender who is not online anywhere. */
   storeReceipt(ref: MessageRef): void {
-    this.#receipts.push(ref);
+    this.#side.storeReceipt(ref);
     this.#schedule();
   }
 
   /** Deletes stored receipts their sender has shown. */
   deleteReceipts(refs: MessageRef[]): void {
-    for (const r of refs) this.#receiptDeletes.push(r);
+    this.#side.deleteReceipts(refs);
     this.#schedule();
   }
 
@@ -303,9 +297,8 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   }
 
   /** An envelope addressed to `recipient`, from memory or the store. */
-  async envelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
-    return this.#envelopes.get(recipient + "\n" + kid) ??
-      await this.#store.getEnvelope(recipient, kid);
+  envelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
+    return this.#side.envelope(recipient, kid);
   }
 
   /** Writes everything queued so far; resolves when it is committed. */
@@ -358,8 +351,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   }
 
   #otherWork(): boolean {
-    return this.#envWrites.length > 0 || this.#completes.length > 0 || this.#receipts.length > 0 ||
-      this.#receiptDeletes.length > 0;
+    return this.#side.pending;
   }
 
   #hasWork(): boolean {
@@ -408,55 +400,17 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   /** One round of statements: envelopes, due messages, completions, receipts. */
   async #writeBatch(force: boolean): Promise<void> {
     const limits = { maxRows: this.#opts.batchMax, maxBytes: this.#opts.batchBytes };
-    if (this.#envWrites.length > 0) {
-      const n = batchLength(this.#envWrites, (e) => e.envelope.length + ROW_OVERHEAD, limits);
-      const envs = this.#envWrites.slice(0, n);
-      await writeIsolatingFailures(
-        envs,
-        (xs) => this.#store.insertEnvelopes(xs),
-        (e, err) =>
-          this.#setAside("envelope", { recipient: e.recipient, kid: e.kid, sender: e.sender }, err),
-      );
-      this.#envWrites.splice(0, envs.length);
-      for (const e of envs) this.#envelopes.delete(e.recipient + "\n" + e.kid);
-    }
+    await this.#side.writeEnvelopes(limits);
     if (this.#writesReady(force)) await this.#writeMessages(force, limits);
-    if (this.#completes.length > 0) {
-      const refs = this.#completes.slice(0, limits.maxRows);
-      const done = await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.completeMessages(xs, this.#opts.retain),
-        (r, err) => this.#setAside("completion", { ...r }, err),
-      );
-      this.#completes.splice(0, refs.length);
-      this.stats.completed += done.length;
-      for (const r of done) this.#events.delivered(r, true, null); // stored with the completion
-    }
-    if (this.#receipts.length > 0) {
-      const refs = this.#receipts.slice(0, limits.maxRows);
-      await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.insertReceipts(xs),
-        (r, err) => this.#setAside("receipt", { ...r }, err),
-      );
-      this.#receipts.splice(0, refs.length);
-    }
-    if (this.#receiptDeletes.length > 0) {
-      const refs = this.#receiptDeletes.slice(0, limits.maxRows);
-      await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.deleteReceipts(xs),
-        (r, err) => this.#setAside("receipt_delete", { ...r }, err),
-      );
-      this.#receiptDeletes.splice(0, refs.length);
-    }
+    await this.#side.writeRest(limits);
+    this.stats.completed = this.#side.completed;
   }
 
   /**
    * Writes the oldest messages, up to the first one still young enough to be
    * acknowledged, at most one statement's rows and bytes; confirms their senders.
    */
-  async #writeMessages(force: boolean, limits: { maxRows: number; maxBytes: number }) {
+  async #writeMessages(force: boolean, limits: BatchLimits) {
     const cutoff = performance.now() - this.#opts.lingerMs;
     const urgent = this.#urgentThrough;
     const n = batchLength(
@@ -499,7 +453,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
       this.#pending.delete(p.row.sender, p.row.id);
       p.sender?.confirmSent(p.row.id);
       if (p.acked) {
-        this.#completes.push({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
+        this.#side.complete({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
       }
     }
   }
