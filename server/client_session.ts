@@ -14,16 +14,15 @@
  * ```ts
  * import { ClientSession } from "@fastchat/server/client_session";
  * declare const conn: Deno.TcpConn;
- * declare const ctx: import("@fastchat/server/client_session").SessionContext;
+ * declare const ctx: import("@fastchat/server/session_context").SessionContext;
  * new ClientSession(conn, ctx).run();
  * ```
  * @module
  */
-import { type CapSlot, type ConnectionCaps, refuseConnection } from "@fastchat/lib/connection_caps";
+import { type CapSlot, refuseConnection } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
 import { FramedConnection } from "@fastchat/lib/framed_conn";
 import { PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
-import type { Logger } from "@fastchat/lib/logger";
 import {
   type ClientFrame,
   type ClientFrameOf,
@@ -32,73 +31,13 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
 } from "@fastchat/lib/protocol";
-import type { AccountService, SessionGrant } from "./accounts.ts";
+import type { SessionGrant } from "./accounts.ts";
+import { ConfirmationBatch } from "./confirmation_batch.ts";
 import type { FileConnection, FileRequests } from "./file_requests.ts";
-import type { GroupRequests } from "./group_requests.ts";
-import type { TicketGate } from "./ticket_gate.ts";
-import type { MessageRouter, RoutedSession } from "./message_router.ts";
-import type { KeyedTokenBuckets } from "./rate_limiter.ts";
+import type { RoutedSession } from "./message_router.ts";
+import type { SessionContext } from "./session_context.ts";
 
-/**
- * Limits applied to each connection.
- *
- * @example
- * ```ts
- * import type { SessionLimits } from "@fastchat/server/client_session";
- * const tight: Partial<SessionLimits> = { authTimeoutMs: 2000, maxErrorsBeforeAuth: 3 };
- * ```
- */
-export interface SessionLimits {
-  /** Frame limit after login (default 1 MiB). */
-  maxFrame: number;
-  /** Outbound queue limit before a slow reader is disconnected. */
-  maxQueueBytes: number;
-  /** A reader making no progress this long while output waits is disconnected. */
-  writeStallMs: number;
-  /** Time allowed for handshake and login. */
-  authTimeoutMs: number;
-  /** Invalid frames tolerated before login / after login. */
-  maxErrorsBeforeAuth: number;
-  maxErrorsAfterAuth: number;
-  /** Unauthenticated connections at most, in total (default 1,000). */
-  maxPreAuthConnections: number;
-  /** Unauthenticated connections at most from one address (default 32). */
-  maxPreAuthPerAddress: number;
-}
-
-/**
- * Everything a session needs from its server.
- *
- * @example
- * ```ts
- * import type { SessionContext } from "@fastchat/server/client_session";
- * declare const ctx: SessionContext;
- * console.log(ctx.serverId, ctx.sessions.size);
- * ```
- */
-export interface SessionContext {
-  serverId: string;
-  accounts: AccountService;
-  /** Delivery, backlog and acknowledgements (and, through it, other servers). */
-  router: MessageRouter;
-  limits: SessionLimits;
-  /** Counts unauthenticated connections against the caps of `limits`. */
-  preAuth: ConnectionCaps;
-  /** Message sends per user. */
-  sendLimiter: KeyedTokenBuckets;
-  /** Unauthenticated requests per address. */
-  anonLimiter: KeyedTokenBuckets;
-  logger: Logger;
-  sessions: Set<ClientSession>;
-  /** Group membership requests (none: this server has no groups). */
-  groups?: GroupRequests;
-  /** File uploads and downloads (none: this server takes no files). */
-  files?: FileRequests;
-  /** Verifies load-balancer tickets (none: tickets are not checked). */
-  tickets?: TicketGate;
-  /** Called when a connection ends, with the user (if any) and the reason. */
-  onClosed?: (user: string, code: string | undefined) => void;
-}
+export type { SessionContext, SessionLimits } from "./session_context.ts";
 
 const enum Phase {
   Handshake,
@@ -127,10 +66,8 @@ export class ClientSession implements RoutedSession {
   /** Held while unauthenticated: this connection counts against the pre-auth caps. */
   #preAuthSlot: CapSlot | null = null;
   readonly #raw: Deno.Conn;
-  #sent: string[] = [];
-  #delivered: [string, string][] = [];
-  #deliveredStored: [string, string][] = [];
-  #flushQueued = false;
+  /** `sent` and `delivered` confirmations, one frame per kind per burst. */
+  readonly #confirmations = new ConfirmationBatch((f) => this.#send(f));
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
     this.#ctx = ctx;
@@ -211,8 +148,7 @@ export class ClientSession implements RoutedSession {
   }
 
   confirmSent(id: string): void {
-    this.#sent.push(id);
-    this.#queueFlush();
+    this.#confirmations.sent(id);
   }
 
   rejectSent(id: string, err: FastChatError): void {
@@ -220,28 +156,7 @@ export class ClientSession implements RoutedSession {
   }
 
   confirmDelivered(peer: string, id: string, stored: boolean): void {
-    (stored ? this.#deliveredStored : this.#delivered).push([peer, id]);
-    this.#queueFlush();
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      if (this.#sent.length > 0) {
-        this.#send({ t: "sent", ids: this.#sent });
-        this.#sent = [];
-      }
-      if (this.#delivered.length > 0) {
-        this.#send({ t: "delivered", items: this.#delivered });
-        this.#delivered = [];
-      }
-      if (this.#deliveredStored.length > 0) {
-        this.#send({ t: "delivered", items: this.#deliveredStored, stored: true });
-        this.#deliveredStored = [];
-      }
-    });
+    this.#confirmations.delivered(peer, id, stored);
   }
 
   #onClose(err?: FastChatError): void {

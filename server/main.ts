@@ -51,7 +51,7 @@ const HELP = `Usage: deno task server -- [options]
                       connections not logged in from one address, at most (default 32)
   --scrypt-n N        scrypt cost for password hashes (default 32768)
   --linger-ms MS      how long a message delivered live waits for the recipient's acknowledgement
-                      before it is written to the database (default 1000; 0 = write every message)
+                      before it is written to the database (default 2000; 0 = write every message)
   --max-file-bytes N  largest file a user may send (default 104857600 = 100 MiB)
   --max-group-members N  largest group (default 1000)
   --file-retention-hours H  how long a sent file waits for recipients who have not fetched it (default 168)

@@ -38,6 +38,7 @@ import {
 import type { FileStore } from "./file_store.ts";
 import { GroupDelivery } from "./group_delivery.ts";
 import type { GroupLog, GroupLogEntry } from "./group_log.ts";
+import { MessageKeyMap } from "./message_key_map.ts";
 import { msgFrame } from "./msg_frame.ts";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import type { PresenceTracker } from "./presence.ts";
@@ -105,7 +106,7 @@ export class MessageRouter implements FabricSink {
   readonly #backlog: BacklogSync;
   readonly #groups: GroupDelivery | undefined;
   /** Origin server of messages forwarded to us, until their recipient acknowledges (bounded). */
-  readonly #origins = new Map<string, string>();
+  readonly #origins = new MessageKeyMap<string>();
   readonly #live = new Map<string, Set<RoutedSession>>();
   /** Counters for metrics (the queue keeps its own). */
   readonly stats = { accepted: 0, delivered: 0, forwarded: 0 };
@@ -293,10 +294,9 @@ export class MessageRouter implements FabricSink {
     for (const [from, id] of items) {
       const ref = { recipient: by.user, sender: from, id };
       if (this.queue.acknowledge(ref)) continue;
-      const key = keyOf(from, id);
-      const origin = this.#origins.get(key);
+      const origin = this.#origins.get(from, id);
       if (origin !== undefined) {
-        this.#origins.delete(key);
+        this.#origins.delete(from, id);
         this.#fabric.sendAck(origin, [by.user, from, id]);
       } else this.queue.complete(ref);
     }
@@ -321,10 +321,8 @@ export class MessageRouter implements FabricSink {
       const set = this.#live.get(to);
       if (!set) continue;
       const key = keyOf(from, id);
-      if (this.#origins.size >= 200_000) {
-        this.#origins.delete(this.#origins.keys().next().value!);
-      }
-      this.#origins.set(key, origin);
+      if (this.#origins.size >= 200_000) this.#origins.deleteOldest();
+      this.#origins.set(from, id, origin);
       for (const s of set) if (this.#backlog.deliver(s, payload, key)) this.stats.delivered++;
     }
   }

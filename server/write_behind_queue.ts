@@ -29,7 +29,9 @@
  */
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
-import { batchLength, writeIsolatingFailures } from "./batch_insert.ts";
+import { batchLength, type BatchLimits, writeIsolatingFailures } from "./batch_insert.ts";
+import { MessageKeyMap } from "./message_key_map.ts";
+import { ROW_OVERHEAD, StoreSideWrites } from "./store_side_writes.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
 /**
@@ -77,7 +79,7 @@ export interface WriteBehindEvents<S extends QueuedSender> {
  * @example
  * ```ts
  * import type { WriteBehindOptions } from "@fastchat/server/write_behind_queue";
- * const opts: WriteBehindOptions = { lingerMs: 1000, batchMax: 1000, highWater: 50_000 };
+ * const opts: WriteBehindOptions = { lingerMs: 2000, batchMax: 1000, highWater: 50_000 };
  * ```
  */
 export interface WriteBehindOptions {
@@ -85,13 +87,19 @@ export interface WriteBehindOptions {
   retain?: boolean;
   /**
    * A message is written only once it is this old and still unacknowledged
-   * (default 1000 ms): online recipients acknowledge sooner, so their
+   * (default 2000 ms): online recipients acknowledge sooner, so their
    * messages never touch the store. (250 ms was too short under load: at
    * 100 clients with 64 messages in flight each, acknowledgements take
    * 150–700 ms and a third of all messages were written and deleted again;
-   * the database then cost 30 µs of CPU per message, 1 µs at 1 s.) The
-   * sender's `sent` waits for whichever comes first, so a crash in between
-   * loses nothing the sender was told is safe (its client resends).
+   * the database then cost 30 µs of CPU per message, 1 µs at 1 s. On a
+   * busier machine, at 3,700–4,400 msgs/s, 1 s was too short in turn: a
+   * quarter to a third of the messages were written, then deleted with a
+   * stored receipt the sender acknowledged and the store deleted again, at
+   * ~60 µs of database CPU each: 15–22 µs per message delivered; at 2 s,
+   * 3–10 % and 1.4–5 µs.) The sender's `sent` waits for whichever comes
+   * first, so a crash in between loses nothing the sender was told is safe
+   * (its client resends); the price of a longer linger is a later `sent`
+   * for a message whose online recipient does not acknowledge it.
    * `flush()` writes everything.
    */
   lingerMs?: number;
@@ -109,22 +117,17 @@ export interface WriteBehindOptions {
 }
 
 const QUEUED = 0, WRITING = 1, SET_ASIDE = 2;
-/** Bytes a stored row costs beyond its body (ids, names, row overhead). */
-const ROW_OVERHEAD = 128;
 
 interface PendingMessage<S> {
   /** When it was accepted (performance.now()). */
   at: number;
   /** Acceptance order. */
   seq: number;
-  key: string;
   row: StoredMessage;
   sender: S | null;
   state: number;
   acked: boolean;
 }
-
-const keyOf = (sender: string, id: string): string => sender + "\n" + id;
 
 /**
  * Batched, lingering writer of messages, envelopes, completions and receipts.
@@ -141,13 +144,10 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   readonly #events: WriteBehindEvents<S>;
   readonly #opts: Required<Omit<WriteBehindOptions, "logger">>;
   readonly #log: Logger;
-  readonly #pending = new Map<string, PendingMessage<S>>();
-  readonly #envelopes = new Map<string, EnvelopeRecord>();
+  readonly #pending = new MessageKeyMap<PendingMessage<S>>();
+  /** Envelopes, completions and receipts. */
+  readonly #side: StoreSideWrites;
   #writes: PendingMessage<S>[] = [];
-  #envWrites: EnvelopeRecord[] = [];
-  #completes: MessageRef[] = [];
-  #receipts: MessageRef[] = [];
-  #receiptDeletes: MessageRef[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = 0;
   #flushing: Promise<void> | null = null;
@@ -165,6 +165,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     written: 0,
     /** Messages acknowledged before they needed writing. */
     skipped: 0,
+    /** Stored messages completed by acknowledgements. */
     completed: 0,
     /** Store round trips, and their total time. */
     storeBatches: 0,
@@ -182,11 +183,16 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     this.#log = opts.logger ?? nullLogger;
     this.#opts = {
       retain: opts.retain ?? false,
-      lingerMs: opts.lingerMs ?? 1000,
+      lingerMs: opts.lingerMs ?? 2000,
       batchMax: opts.batchMax ?? 1000,
       batchBytes: opts.batchBytes ?? 8 * 1024 * 1024,
       highWater: opts.highWater ?? 50_000,
     };
+    this.#side = new StoreSideWrites(store, {
+      retain: this.#opts.retain,
+      delivered: (ref) => this.#events.delivered(ref, true, null),
+      setAside: (what, row, error) => this.#setAside(what, row, error),
+    });
   }
 
   /** Messages queued and not yet written, skipped or set aside. */
@@ -199,7 +205,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    * sender had gone, `sender` now waits for its `sent`.
    */
   claim(from: string, id: string, sender: S): boolean {
-    const dup = this.#pending.get(keyOf(from, id));
+    const dup = this.#pending.get(from, id);
     if (!dup) return false;
     if (dup.sender === null) dup.sender = sender;
     return true;
@@ -217,26 +223,21 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     urgent: boolean,
     env?: EnvelopeRecord,
   ): Promise<void> | void {
-    if (env) {
-      const ek = env.recipient + "\n" + env.kid;
-      if (!this.#envelopes.has(ek)) {
-        this.#envelopes.set(ek, env);
-        this.#envWrites.push(env);
-      }
-    }
+    const envQueued = env !== undefined && this.#side.addEnvelope(env);
     const p: PendingMessage<S> = {
       at: performance.now(),
       seq: this.#seq++,
-      key: keyOf(m.sender, m.id),
       row: m,
       sender,
       state: QUEUED,
       acked: false,
     };
-    this.#pending.set(p.key, p);
+    this.#pending.set(m.sender, m.id, p);
     this.#writes.push(p);
     if (urgent) this.#urgentThrough = p.seq;
-    this.#schedule();
+    // An armed timer is due no later than this message's linger (the head is
+    // older): only urgent work can need it sooner.
+    if (urgent || envQueued || this.#timer === undefined) this.#schedule();
     if (this.#writes.length > this.#opts.highWater) {
       return new Promise((resolve) => this.#drainWaiters.push(resolve));
     }
@@ -247,13 +248,13 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    * queued here (it may be stored: then {@link complete} it).
    */
   acknowledge(ref: MessageRef): boolean {
-    const p = this.#pending.get(keyOf(ref.sender, ref.id));
+    const p = this.#pending.get(ref.sender, ref.id);
     if (!p || p.row.recipient !== ref.recipient) return false;
     if (p.acked) return true;
     p.acked = true;
     if (p.state === QUEUED && !this.#opts.retain) {
       // Never written: confirmed both ways now; the writer skips it.
-      this.#pending.delete(p.key);
+      this.#pending.delete(p.row.sender, p.row.id);
       this.stats.skipped++;
       this.#skippedInWrites++;
       this.#compact();
@@ -280,19 +281,19 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
 
   /** Deletes (or, retaining, marks delivered) a stored message its recipient acknowledged. */
   complete(ref: MessageRef): void {
-    this.#completes.push(ref);
+    this.#side.complete(ref);
     this.#schedule();
   }
 
   /** Stores a receipt for a sender who is not online anywhere. */
   storeReceipt(ref: MessageRef): void {
-    this.#receipts.push(ref);
+    this.#side.storeReceipt(ref);
     this.#schedule();
   }
 
   /** Deletes stored receipts their sender has shown. */
   deleteReceipts(refs: MessageRef[]): void {
-    for (const r of refs) this.#receiptDeletes.push(r);
+    this.#side.deleteReceipts(refs);
     this.#schedule();
   }
 
@@ -302,9 +303,8 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   }
 
   /** An envelope addressed to `recipient`, from memory or the store. */
-  async envelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
-    return this.#envelopes.get(recipient + "\n" + kid) ??
-      await this.#store.getEnvelope(recipient, kid);
+  envelope(recipient: string, kid: string): Promise<EnvelopeRecord | null> {
+    return this.#side.envelope(recipient, kid);
   }
 
   /** Writes everything queued so far; resolves when it is committed. */
@@ -320,6 +320,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   /** Arms the drain timer for the earliest due work (re-arming it if that is sooner). */
   #schedule(): void {
     if (this.#flushing) return; // a running drain reschedules when done
+    const now = performance.now();
     let delay = 0;
     if (!this.#otherWork()) {
       // Only the head's linger decides, however long the queue: rows younger
@@ -331,9 +332,9 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
       // store round trip, so there is no hurry (and no timer per acknowledgement).
       delay = head.seq <= this.#urgentThrough
         ? 0
-        : Math.max(0, head.at + this.#opts.lingerMs - performance.now());
+        : Math.max(0, head.at + this.#opts.lingerMs - now);
     }
-    const due = performance.now() + delay;
+    const due = now + delay;
     if (this.#timer !== undefined) {
       if (this.#timerDue <= due) return;
       clearTimeout(this.#timer);
@@ -356,8 +357,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   }
 
   #otherWork(): boolean {
-    return this.#envWrites.length > 0 || this.#completes.length > 0 || this.#receipts.length > 0 ||
-      this.#receiptDeletes.length > 0;
+    return this.#side.pending;
   }
 
   #hasWork(): boolean {
@@ -406,55 +406,17 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   /** One round of statements: envelopes, due messages, completions, receipts. */
   async #writeBatch(force: boolean): Promise<void> {
     const limits = { maxRows: this.#opts.batchMax, maxBytes: this.#opts.batchBytes };
-    if (this.#envWrites.length > 0) {
-      const n = batchLength(this.#envWrites, (e) => e.envelope.length + ROW_OVERHEAD, limits);
-      const envs = this.#envWrites.slice(0, n);
-      await writeIsolatingFailures(
-        envs,
-        (xs) => this.#store.insertEnvelopes(xs),
-        (e, err) =>
-          this.#setAside("envelope", { recipient: e.recipient, kid: e.kid, sender: e.sender }, err),
-      );
-      this.#envWrites.splice(0, envs.length);
-      for (const e of envs) this.#envelopes.delete(e.recipient + "\n" + e.kid);
-    }
+    await this.#side.writeEnvelopes(limits);
     if (this.#writesReady(force)) await this.#writeMessages(force, limits);
-    if (this.#completes.length > 0) {
-      const refs = this.#completes.slice(0, limits.maxRows);
-      const done = await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.completeMessages(xs, this.#opts.retain),
-        (r, err) => this.#setAside("completion", { ...r }, err),
-      );
-      this.#completes.splice(0, refs.length);
-      this.stats.completed += done.length;
-      for (const r of done) this.#events.delivered(r, true, null); // stored with the completion
-    }
-    if (this.#receipts.length > 0) {
-      const refs = this.#receipts.slice(0, limits.maxRows);
-      await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.insertReceipts(xs),
-        (r, err) => this.#setAside("receipt", { ...r }, err),
-      );
-      this.#receipts.splice(0, refs.length);
-    }
-    if (this.#receiptDeletes.length > 0) {
-      const refs = this.#receiptDeletes.slice(0, limits.maxRows);
-      await writeIsolatingFailures(
-        refs,
-        (xs) => this.#store.deleteReceipts(xs),
-        (r, err) => this.#setAside("receipt_delete", { ...r }, err),
-      );
-      this.#receiptDeletes.splice(0, refs.length);
-    }
+    await this.#side.writeRest(limits);
+    this.stats.completed = this.#side.completed;
   }
 
   /**
    * Writes the oldest messages, up to the first one still young enough to be
    * acknowledged, at most one statement's rows and bytes; confirms their senders.
    */
-  async #writeMessages(force: boolean, limits: { maxRows: number; maxBytes: number }) {
+  async #writeMessages(force: boolean, limits: BatchLimits) {
     const cutoff = performance.now() - this.#opts.lingerMs;
     const urgent = this.#urgentThrough;
     const n = batchLength(
@@ -494,10 +456,10 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     for (const p of batch) {
       if (p.state !== WRITING) continue;
       this.stats.written++;
-      this.#pending.delete(p.key);
+      this.#pending.delete(p.row.sender, p.row.id);
       p.sender?.confirmSent(p.row.id);
       if (p.acked) {
-        this.#completes.push({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
+        this.#side.complete({ recipient: p.row.recipient, sender: p.row.sender, id: p.row.id });
       }
     }
   }
@@ -509,7 +471,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
    */
   #rejectMessage(p: PendingMessage<S>, error: unknown): void {
     p.state = SET_ASIDE;
-    this.#pending.delete(p.key);
+    this.#pending.delete(p.row.sender, p.row.id);
     const { id, sender, recipient } = p.row;
     this.#setAside("message", { id, sender, recipient, bytes: p.row.body.length }, error);
     if (p.acked) {
