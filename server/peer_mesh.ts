@@ -26,11 +26,9 @@ import {
 } from "./fabric.ts";
 import type { ForwardedGroupMessage, ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
+import { ForwardedSet } from "./forwarded_set.ts";
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
-/** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */
-const MAX_FORWARDED = 200_000;
-const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 /**
  * Peer handshakes in progress at most, in total and per address; a
  * connection to the peer port past them is closed at once, unread.
@@ -67,7 +65,7 @@ export class PeerMesh implements Fabric {
   /** Each peer's newest inbound link: what it says about the peer's users stands. */
   readonly #inboundOf = new Map<string, PeerLink>();
   /** Messages forwarded and not yet acknowledged, as peer/from/id (bounded, oldest dropped). */
-  readonly #forwarded = new Set<string>();
+  readonly #forwarded = new ForwardedSet();
   readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
   readonly #batches = new Map<
     string,
@@ -290,9 +288,7 @@ export class PeerMesh implements Fabric {
         return;
       case "ack": {
         // Only acknowledgements of messages we forwarded to this very peer act on the store.
-        const items = f.items.filter(([, from, id]) =>
-          this.#forwarded.delete(forwardKey(peer, from, id))
-        );
+        const items = f.items.filter(([, from, id]) => this.#forwarded.take(peer, from, id));
         if (items.length < f.items.length) {
           this.#log.warn("peer_ack_refused", { peer, refused: f.items.length - items.length });
         }
@@ -382,13 +378,7 @@ export class PeerMesh implements Fabric {
 
   /** Queues a message for `peer` (dropped if the link is down: it is stored anyway). */
   forward(peer: string, m: ForwardedMessage): void {
-    const key = forwardKey(peer, m[1], m[0]);
-    if (!this.#forwarded.has(key)) {
-      if (this.#forwarded.size >= MAX_FORWARDED) {
-        this.#forwarded.delete(this.#forwarded.values().next().value!);
-      }
-      this.#forwarded.add(key);
-    }
+    this.#forwarded.add(peer, m[1], m[0]);
     this.#batch(peer).fwd.push(m);
   }
 
