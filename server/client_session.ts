@@ -37,6 +37,7 @@ import type { FileConnection, FileRequests } from "./file_requests.ts";
 import type { GroupRequests } from "./group_requests.ts";
 import type { TicketGate } from "./ticket_gate.ts";
 import type { MessageRouter, RoutedSession } from "./message_router.ts";
+import { IdleTimeout } from "./idle_timeout.ts";
 import type { KeyedTokenBuckets } from "./rate_limiter.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface SessionLimits {
   writeStallMs: number;
   /** Time allowed for handshake and login. */
   authTimeoutMs: number;
+  /** A connection that sends no frame this long is closed (0: never; default: none). */
+  idleTimeoutMs?: number;
   /** Invalid frames tolerated before login / after login. */
   maxErrorsBeforeAuth: number;
   maxErrorsAfterAuth: number;
@@ -124,6 +127,7 @@ export class ClientSession implements RoutedSession {
   #grant: SessionGrant | null = null;
   #errors = 0;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
+  #idle: IdleTimeout | null = null;
   /** Held while unauthenticated: this connection counts against the pre-auth caps. */
   #preAuthSlot: CapSlot | null = null;
   readonly #raw: Deno.Conn;
@@ -141,7 +145,10 @@ export class ClientSession implements RoutedSession {
       maxFrame: PRELOGIN_MAX_FRAME,
       maxQueueBytes: ctx.limits.maxQueueBytes,
       writeStallMs: ctx.limits.writeStallMs,
-      onFrame: (p) => this.#onFrame(p),
+      onFrame: (p) => {
+        this.#idle?.seen();
+        return this.#onFrame(p);
+      },
       onClose: (err) => this.#onClose(err),
       onDecodeError: (err) => this.close(err.code, err.message),
     });
@@ -167,6 +174,9 @@ export class ClientSession implements RoutedSession {
     }
     this.#ctx.sessions.add(this);
     this.#armAuthDeadline();
+    this.#idle = new IdleTimeout(this.#ctx.limits.idleTimeoutMs ?? 0, (ms) => {
+      this.close("TIMEOUT", `nothing received for ${ms} ms (not even a ping)`);
+    });
     return this.#conn.start();
   }
 
@@ -246,6 +256,7 @@ export class ClientSession implements RoutedSession {
 
   #onClose(err?: FastChatError): void {
     clearTimeout(this.#authTimer);
+    this.#idle?.stop();
     this.#preAuthSlot?.release();
     this.#preAuthSlot = null;
     this.#ctx.sessions.delete(this);
