@@ -16,7 +16,13 @@ import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import type { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
-import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
+import {
+  acceptPeer,
+  dialPeer,
+  type LinkIdentity,
+  type LinkOptions,
+  type PeerLink,
+} from "./peer_link.ts";
 import {
   detachedSink,
   type Fabric,
@@ -82,14 +88,17 @@ export class PeerMesh implements Fabric {
   readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
   #closed = false;
   #refresh: () => Promise<ServerInfo[]>;
+  readonly #linkOpts: LinkOptions;
 
   private constructor(
     me: LinkIdentity,
     listener: Deno.Listener,
     refresh: () => Promise<ServerInfo[]>,
     log: Logger,
+    linkOpts: LinkOptions,
   ) {
     this.#me = me;
+    this.#linkOpts = linkOpts;
     this.#listener = listener;
     this.#h = detachedSink(log);
     this.#refresh = refresh;
@@ -108,9 +117,13 @@ export class PeerMesh implements Fabric {
     /** Fresh list of live servers (to authenticate a peer that just registered). */
     refresh: () => Promise<ServerInfo[]>;
     logger?: Logger;
+    /** A quiet link is pinged this often, and closed after 3 silent intervals (default 5 s). */
+    linkPingMs?: number;
   }): PeerMesh {
     const listener = Deno.listen({ hostname: opts.host, port: opts.port });
-    return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger);
+    return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger, {
+      pingMs: opts.linkPingMs,
+    });
   }
 
   /** Makes `sink` receive what peers send (call it before {@link update} dials anyone). */
@@ -175,7 +188,7 @@ export class PeerMesh implements Fabric {
             }
             dropped();
           },
-        });
+        }, this.#linkOpts);
         if (entry.stop || this.#closed) {
           link.close();
           return;
@@ -243,7 +256,7 @@ export class PeerMesh implements Fabric {
             this.#forgetPeer(peerId);
           }
         },
-      });
+      }, this.#linkOpts);
       peerId = link.peer;
       this.#inbound.add(link);
       const older = this.#inboundOf.get(peerId);
