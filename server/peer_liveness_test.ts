@@ -111,7 +111,8 @@ class BlackholeRelay {
     } catch {
       // closed by close() or by the other pump
     }
-    for (const c of [from, to]) {
+    // Past a cut nothing crosses, a close included: the other side only hears silence.
+    for (const c of epoch === this.#epoch ? [from, to] : [from]) {
       if (!c || !this.#conns.delete(c)) continue;
       try {
         c.close();
