@@ -320,7 +320,6 @@ export class PeerMesh implements Fabric {
         if (!f.online) return;
         // Everything we accepted before this is durable once acked; later messages get forwarded.
         return this.#h.flush().then(() => {
-          this.#flushBefore();
           this.#out.get(peer)?.link?.send({ t: "presence_ack", seq: f.seq });
         });
       case "presence_ack": {
@@ -365,7 +364,6 @@ export class PeerMesh implements Fabric {
   async announce(users: string[], online: boolean): Promise<void> {
     const seq = ++this.#seq;
     const peers = new Set<string>();
-    this.#flushBefore();
     for (const [id, o] of this.#out) {
       if (o.link && !o.link.closed && o.link.send({ t: "presence", seq, online, users })) {
         peers.add(id);
@@ -385,10 +383,8 @@ export class PeerMesh implements Fabric {
     let b = this.#batches.get(peer);
     if (!b) this.#batches.set(peer, b = { fwd: [], gfwd: [], ack: [], rcpt: [], srcpt: [] });
     if (!this.#flushQueued) {
-      // At the end of the event-loop turn, not of this task: every client
-      // read completed in the turn adds to one frame per peer and kind.
       this.#flushQueued = true;
-      setImmediate(this.#flushLater);
+      queueMicrotask(() => this.#flush());
     }
     return b;
   }
@@ -416,15 +412,6 @@ export class PeerMesh implements Fabric {
     const b = this.#batch(peer);
     (stored ? b.srcpt : b.rcpt).push(item);
     return true;
-  }
-
-  readonly #flushLater = (): void => {
-    if (this.#flushQueued) this.#flush();
-  };
-
-  /** Sends what is batched now, ahead of a frame that must not overtake it. */
-  #flushBefore(): void {
-    if (this.#flushQueued) this.#flush();
   }
 
   #flush(): void {
