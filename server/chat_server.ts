@@ -33,6 +33,7 @@ import { AccountService } from "./accounts.ts";
 import { ClientSession, type SessionContext, type SessionLimits } from "./client_session.ts";
 import { MessageRouter } from "./message_router.ts";
 import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_hasher.ts";
+import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
 import { NatsFabric } from "./nats_fabric.ts";
@@ -187,6 +188,7 @@ export class ChatServer {
       maxFrame: DEFAULT_MAX_FRAME,
       maxQueueBytes: 8 * 1024 * 1024,
       authTimeoutMs: 10_000,
+      idleTimeoutMs: DEFAULT_CLIENT_IDLE_MS,
       writeStallMs: 30_000,
       maxErrorsBeforeAuth: 3,
       maxErrorsAfterAuth: 20,

@@ -35,6 +35,7 @@ import type { SessionGrant } from "./accounts.ts";
 import { ConfirmationBatch } from "./confirmation_batch.ts";
 import type { FileConnection, FileRequests } from "./file_requests.ts";
 import type { RoutedSession } from "./message_router.ts";
+import { IdleTimeout } from "./idle_timeout.ts";
 import type { SessionContext } from "./session_context.ts";
 
 export type { SessionContext, SessionLimits } from "./session_context.ts";
@@ -63,6 +64,7 @@ export class ClientSession implements RoutedSession {
   #grant: SessionGrant | null = null;
   #errors = 0;
   #authTimer: ReturnType<typeof setTimeout> | undefined;
+  #idle: IdleTimeout | null = null;
   /** Held while unauthenticated: this connection counts against the pre-auth caps. */
   #preAuthSlot: CapSlot | null = null;
   readonly #raw: Deno.Conn;
@@ -78,7 +80,10 @@ export class ClientSession implements RoutedSession {
       maxFrame: PRELOGIN_MAX_FRAME,
       maxQueueBytes: ctx.limits.maxQueueBytes,
       writeStallMs: ctx.limits.writeStallMs,
-      onFrame: (p) => this.#onFrame(p),
+      onFrame: (p) => {
+        this.#idle?.seen();
+        return this.#onFrame(p);
+      },
       onClose: (err) => this.#onClose(err),
       onDecodeError: (err) => this.close(err.code, err.message),
     });
@@ -104,6 +109,9 @@ export class ClientSession implements RoutedSession {
     }
     this.#ctx.sessions.add(this);
     this.#armAuthDeadline();
+    this.#idle = new IdleTimeout(this.#ctx.limits.idleTimeoutMs ?? 0, (ms) => {
+      this.close("TIMEOUT", `nothing received for ${ms} ms (not even a ping)`);
+    });
     return this.#conn.start();
   }
 
@@ -161,6 +169,7 @@ export class ClientSession implements RoutedSession {
 
   #onClose(err?: FastChatError): void {
     clearTimeout(this.#authTimer);
+    this.#idle?.stop();
     this.#preAuthSlot?.release();
     this.#preAuthSlot = null;
     this.#ctx.sessions.delete(this);

@@ -16,6 +16,7 @@ import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
 import { advertisedAddresses } from "./advertise.ts";
 import { ChatServer } from "./chat_server.ts";
+import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { parseFabricFlags } from "./fabric_config.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
@@ -46,6 +47,8 @@ const HELP = `Usage: deno task server -- [options]
   --send-rate N       messages per second per user (default 5000)
   --auth-rate N       register/login/resume requests per second per address (default 5, burst 4x)
   --max-frame BYTES   frame limit after login (default 1048576)
+  --idle-timeout-ms MS  close a client connection that sent nothing (not even a ping) for MS
+                      (default ${DEFAULT_CLIENT_IDLE_MS}; 0 = never)
   --max-preauth N     connections not logged in, at most (default 1000; more are refused at once)
   --max-preauth-per-address N
                       connections not logged in from one address, at most (default 32)
@@ -102,6 +105,7 @@ export async function main(args: string[]): Promise<void> {
       "send-rate": { type: "string" },
       "auth-rate": { type: "string" },
       "max-frame": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
       "max-preauth": { type: "string" },
       "max-preauth-per-address": { type: "string" },
       "scrypt-n": { type: "string" },
@@ -157,6 +161,11 @@ export async function main(args: string[]): Promise<void> {
     anonRate: positiveInt("auth-rate", values["auth-rate"], 5),
     limits: {
       maxFrame: positiveInt("max-frame", values["max-frame"], 1024 * 1024),
+      idleTimeoutMs: positiveInt(
+        "idle-timeout-ms",
+        values["idle-timeout-ms"],
+        DEFAULT_CLIENT_IDLE_MS,
+      ),
       maxPreAuthConnections: positiveInt(
         "max-preauth",
         values["max-preauth"],

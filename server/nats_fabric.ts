@@ -39,6 +39,7 @@ import {
   type RoutedReceipt,
 } from "./fabric.ts";
 import { FabricBatches } from "./fabric_batches.ts";
+import { ForwardedSet } from "./forwarded_set.ts";
 import { NatsLink } from "./nats_link.ts";
 import { NatsSubjects, Reassembly } from "./nats_wire.ts";
 import { PeerDirectory } from "./peer_directory.ts";
@@ -79,9 +80,6 @@ export interface NatsFabricOptions {
 
 /** Largest frame, fragments included (as a direct link's). */
 const MAX_FRAME = 64 * 1024 * 1024;
-/** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */
-const MAX_FORWARDED = 200_000;
-const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /**
@@ -106,7 +104,8 @@ export class NatsFabric implements Fabric {
   /** Servers heard from: when last, and their incarnation. */
   readonly #peers = new Map<string, { seen: number; incarnation: string; probing?: boolean }>();
   #incarnation = crypto.getRandomValues(new Uint8Array(8));
-  readonly #forwarded = new Set<string>();
+  /** Messages forwarded and not yet acknowledged (bounded, oldest dropped). */
+  readonly #forwarded = new ForwardedSet();
   readonly #batches: FabricBatches;
   readonly #reassembly = new Reassembly({ maxBytes: MAX_FRAME, maxFragments: 1024 });
   #seq = 0;
@@ -183,13 +182,7 @@ export class NatsFabric implements Fabric {
   }
 
   forward(server: string, m: ForwardedMessage): void {
-    const key = forwardKey(server, m[1], m[0]);
-    if (!this.#forwarded.has(key)) {
-      if (this.#forwarded.size >= MAX_FORWARDED) {
-        this.#forwarded.delete(this.#forwarded.values().next().value!);
-      }
-      this.#forwarded.add(key);
-    }
+    this.#forwarded.add(server, m[1], m[0]);
     this.#batches.of(server).fwd.push(m);
   }
 
@@ -337,9 +330,7 @@ export class NatsFabric implements Fabric {
         return;
       case "ack": {
         // Only acknowledgements of messages we forwarded to this very server act on the store.
-        const items = f.items.filter(([, sender, id]) =>
-          this.#forwarded.delete(forwardKey(from, sender, id))
-        );
+        const items = f.items.filter(([, sender, id]) => this.#forwarded.take(from, sender, id));
         if (items.length < f.items.length) {
           this.#log.warn("peer_ack_refused", {
             peer: from,

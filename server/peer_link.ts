@@ -4,7 +4,10 @@
  * handshake transcript (ids, nonces, X25519 ephemerals) with the Ed25519 key
  * they published in the registry and verify the other's, then seal every
  * frame (server/peer_channel.ts): a frame altered, replayed, reordered or
- * dropped on the path closes the link with `PEER_LINK_TAMPERED`.
+ * dropped on the path closes the link with `PEER_LINK_TAMPERED`. A link
+ * that goes quiet is pinged, and one silent for {@link PEER_DEAD_AFTER_PINGS}
+ * ping intervals (a cut host sends no RST) closes with `TIMEOUT`, so the
+ * mesh dials again and resends what is stored.
  *
  * @example
  * ```ts
@@ -40,6 +43,25 @@ export interface LinkHandlers {
   onFrame: (f: PeerFrame, peer: string) => void | Promise<void>;
   onClose: (err?: FastChatError) => void;
 }
+
+/**
+ * Options of a link.
+ *
+ * @example
+ * ```ts
+ * import type { LinkOptions } from "@fastchat/server/peer_link";
+ * const fast: LinkOptions = { pingMs: 500 }; // dead after 1.5 s of silence
+ * ```
+ */
+export interface LinkOptions {
+  /** A link quiet this long is pinged (default {@link DEFAULT_PEER_PING_MS}; 0: never). */
+  pingMs?: number;
+}
+
+/** Default ping interval of a quiet peer link. */
+export const DEFAULT_PEER_PING_MS = 5000;
+/** Quiet ping intervals in a row after which a link is dead (pings went out after the first). */
+export const PEER_DEAD_AFTER_PINGS = 3;
 
 /** An authenticated link. */
 export interface PeerLink {
@@ -88,8 +110,11 @@ function linkOver(
   conn: Deno.Conn,
   handlers: LinkHandlers,
   handshake: Handshake,
+  opts: LinkOptions,
 ): Promise<PeerLink> {
   let ready = false;
+  let heard = 0;
+  let liveness: ReturnType<typeof setInterval> | undefined;
   let peer = "";
   let codec: SealedFrameCodec | null = null;
   const inbox: PeerFrame[] = [];
@@ -106,11 +131,17 @@ function linkOver(
         fc.close(FastChatError.from(e, "BAD_FRAME"));
         return;
       }
+      heard++;
+      if (f.t === "ping" || f.t === "pong") {
+        if (f.t === "ping" && codec) send({ t: "pong" });
+        return;
+      }
       if (ready) return handlers.onFrame(f, peer);
       inbox.push(f);
       wake?.();
     },
     onClose: (err) => {
+      clearInterval(liveness);
       failed = err ?? new FastChatError("CONNECTION_CLOSED", "peer link closed");
       wake?.();
       if (ready) handlers.onClose(err);
@@ -148,6 +179,25 @@ function linkOver(
     if (!codec) throw new FastChatError("INTERNAL", "peer handshake ended unsealed");
     peer = id;
     ready = true;
+    const pingMs = opts.pingMs ?? DEFAULT_PEER_PING_MS;
+    if (pingMs > 0 && !fc.closed) {
+      let heardAtTick = heard, quiet = 0;
+      liveness = setInterval(() => {
+        if (heard !== heardAtTick) {
+          heardAtTick = heard;
+          quiet = 0;
+          return;
+        }
+        if (++quiet < PEER_DEAD_AFTER_PINGS) return void send({ t: "ping" });
+        clearInterval(liveness);
+        fc.close(
+          new FastChatError(
+            "TIMEOUT",
+            `peer ${peer} silent for ${quiet * pingMs} ms (pings unanswered)`,
+          ),
+        );
+      }, pingMs);
+    }
     // Frames that raced the end of the handshake.
     for (const f of inbox.splice(0)) handlers.onFrame(f, peer);
     return {
@@ -170,6 +220,7 @@ export async function dialPeer(
   me: LinkIdentity,
   peer: ServerInfo,
   handlers: LinkHandlers,
+  opts: LinkOptions = {},
 ): Promise<PeerLink> {
   let conn: Deno.Conn;
   try {
@@ -204,7 +255,7 @@ export async function dialPeer(
     const ready = await next();
     if (ready.t !== "ready") throw new FastChatError("BAD_REQUEST", `peer ${peer.id} refused`);
     return peer.id;
-  });
+  }, opts);
 }
 
 /**
@@ -216,6 +267,7 @@ export async function acceptPeer(
   conn: Deno.Conn,
   lookup: (id: string) => Promise<Uint8Array | null>,
   handlers: LinkHandlers,
+  opts: LinkOptions = {},
 ): Promise<PeerLink> {
   return await linkOver(conn, handlers, async (next, send, secure) => {
     const hello = await next();
@@ -249,5 +301,5 @@ export async function acceptPeer(
     secure(codec);
     send({ t: "ready" });
     return hello.from;
-  });
+  }, opts);
 }

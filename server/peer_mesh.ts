@@ -16,7 +16,13 @@ import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import type { FastChatError } from "@fastchat/lib/errors";
 import { acceptLoop } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
-import { acceptPeer, dialPeer, type LinkIdentity, type PeerLink } from "./peer_link.ts";
+import {
+  acceptPeer,
+  dialPeer,
+  type LinkIdentity,
+  type LinkOptions,
+  type PeerLink,
+} from "./peer_link.ts";
 import {
   detachedSink,
   type Fabric,
@@ -26,11 +32,9 @@ import {
 } from "./fabric.ts";
 import type { ForwardedGroupMessage, ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
+import { ForwardedSet } from "./forwarded_set.ts";
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
-/** Unacknowledged forwarded messages remembered; an older one's ack is refused (it stays stored). */
-const MAX_FORWARDED = 200_000;
-const forwardKey = (peer: string, from: string, id: string) => `${peer}\n${from}\n${id}`;
 /**
  * Peer handshakes in progress at most, in total and per address; a
  * connection to the peer port past them is closed at once, unread.
@@ -67,7 +71,7 @@ export class PeerMesh implements Fabric {
   /** Each peer's newest inbound link: what it says about the peer's users stands. */
   readonly #inboundOf = new Map<string, PeerLink>();
   /** Messages forwarded and not yet acknowledged, as peer/from/id (bounded, oldest dropped). */
-  readonly #forwarded = new Set<string>();
+  readonly #forwarded = new ForwardedSet();
   readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
   readonly #batches = new Map<
     string,
@@ -84,14 +88,17 @@ export class PeerMesh implements Fabric {
   readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
   #closed = false;
   #refresh: () => Promise<ServerInfo[]>;
+  readonly #linkOpts: LinkOptions;
 
   private constructor(
     me: LinkIdentity,
     listener: Deno.Listener,
     refresh: () => Promise<ServerInfo[]>,
     log: Logger,
+    linkOpts: LinkOptions,
   ) {
     this.#me = me;
+    this.#linkOpts = linkOpts;
     this.#listener = listener;
     this.#h = detachedSink(log);
     this.#refresh = refresh;
@@ -110,9 +117,13 @@ export class PeerMesh implements Fabric {
     /** Fresh list of live servers (to authenticate a peer that just registered). */
     refresh: () => Promise<ServerInfo[]>;
     logger?: Logger;
+    /** A quiet link is pinged this often, and closed after 3 silent intervals (default 5 s). */
+    linkPingMs?: number;
   }): PeerMesh {
     const listener = Deno.listen({ hostname: opts.host, port: opts.port });
-    return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger);
+    return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger, {
+      pingMs: opts.linkPingMs,
+    });
   }
 
   /** Makes `sink` receive what peers send (call it before {@link update} dials anyone). */
@@ -177,7 +188,7 @@ export class PeerMesh implements Fabric {
             }
             dropped();
           },
-        });
+        }, this.#linkOpts);
         if (entry.stop || this.#closed) {
           link.close();
           return;
@@ -245,7 +256,7 @@ export class PeerMesh implements Fabric {
             this.#forgetPeer(peerId);
           }
         },
-      });
+      }, this.#linkOpts);
       peerId = link.peer;
       this.#inbound.add(link);
       const older = this.#inboundOf.get(peerId);
@@ -290,9 +301,7 @@ export class PeerMesh implements Fabric {
         return;
       case "ack": {
         // Only acknowledgements of messages we forwarded to this very peer act on the store.
-        const items = f.items.filter(([, from, id]) =>
-          this.#forwarded.delete(forwardKey(peer, from, id))
-        );
+        const items = f.items.filter(([, from, id]) => this.#forwarded.take(peer, from, id));
         if (items.length < f.items.length) {
           this.#log.warn("peer_ack_refused", { peer, refused: f.items.length - items.length });
         }
@@ -382,13 +391,7 @@ export class PeerMesh implements Fabric {
 
   /** Queues a message for `peer` (dropped if the link is down: it is stored anyway). */
   forward(peer: string, m: ForwardedMessage): void {
-    const key = forwardKey(peer, m[1], m[0]);
-    if (!this.#forwarded.has(key)) {
-      if (this.#forwarded.size >= MAX_FORWARDED) {
-        this.#forwarded.delete(this.#forwarded.values().next().value!);
-      }
-      this.#forwarded.add(key);
-    }
+    this.#forwarded.add(peer, m[1], m[0]);
     this.#batch(peer).fwd.push(m);
   }
 

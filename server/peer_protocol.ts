@@ -73,7 +73,10 @@ export type PeerFrame =
   /** All users online on the sending server (sent when a link comes up). */
   | { t: "snapshot"; users: string[] }
   /** The receiving server's `presence` seq has been applied (and its writes flushed). */
-  | { t: "presence_ack"; seq: number };
+  | { t: "presence_ack"; seq: number }
+  /** Liveness of a quiet link: a `ping` is answered with a `pong` on the same link. */
+  | { t: "ping" }
+  | { t: "pong" };
 
 const id = str(1, 128);
 const user = str(1, 32);
@@ -118,6 +121,8 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
   presence: object({ t: oneOf("presence"), seq: int(0, 2 ** 53 - 1), online: boolean(), users }),
   snapshot: object({ t: oneOf("snapshot"), users }),
   presence_ack: object({ t: oneOf("presence_ack"), seq: int(0, 2 ** 53 - 1) }),
+  ping: object({ t: oneOf("ping") }),
+  pong: object({ t: oneOf("pong") }),
 };
 
 const packr = msgpackCodec({ compactMaps: true });

@@ -39,6 +39,8 @@ export interface SessionLimits {
   writeStallMs: number;
   /** Time allowed for handshake and login. */
   authTimeoutMs: number;
+  /** A connection that sends no frame this long is closed (0: never; default: none). */
+  idleTimeoutMs?: number;
   /** Invalid frames tolerated before login / after login. */
   maxErrorsBeforeAuth: number;
   maxErrorsAfterAuth: number;
