@@ -15,11 +15,10 @@ import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
-  messageAad,
+  messageAadView,
   type MessageKey,
-  randomBytes,
+  randomId,
   sealMessage,
-  toBase64Url,
   utf8Encode,
 } from "@fastchat/lib/crypto";
 import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
@@ -222,12 +221,12 @@ export function sealDirectContent(
   content: Uint8Array,
   key: OutgoingKey,
 ): ClientFrameOf<"send"> {
-  const id = toBase64Url(randomBytes(16));
+  const id = randomId(16);
   const ts = Date.now();
   const { iv, ct } = sealMessage(
     key.key,
     content,
-    messageAad({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
+    messageAadView({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
   );
   const frame: ClientFrameOf<"send"> = {
     t: "send",
@@ -264,12 +263,12 @@ export function sealGroupContent(
   kid: string,
   key: MessageKey,
 ): ClientFrameOf<"send"> {
-  const id = toBase64Url(randomBytes(16));
+  const id = randomId(16);
   const ts = Date.now();
   const { iv, ct } = sealMessage(
     key,
     content,
-    messageAad({ kind: "group", from, to: group, id, sentAt: ts, kid }),
+    messageAadView({ kind: "group", from, to: group, id, sentAt: ts, kid }),
   );
   return { t: "send", id, to: group, kind: "group", ts, body: packBody(kid, iv, ct) };
 }
