@@ -47,7 +47,7 @@ const packr = msgpackCodec();
  */
 export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Array {
   const k = kid.length;
-  if (k > 255 || iv.length > 255 || !/^[\x00-\x7f]*$/.test(kid)) {
+  if (k > 255 || iv.length > 255 || !isAscii(kid)) {
     return packr.pack({ k: kid, iv, c: ct }); // never for our ids: the general encoder
   }
   const n = ct.length;
@@ -88,6 +88,11 @@ export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Arra
   }
   out.set(ct, at);
   return out;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**

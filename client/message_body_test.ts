@@ -75,12 +75,13 @@ Deno.test("sealDirectMessage: a send frame whose body opens only with its own na
 
 Deno.test("packBody writes what msgpackr decodes, for short and long ids and ciphertexts", () => {
   const packr = new Packr({ useRecords: false, mapsAsObjects: true });
-  for (const kid of ["kid01234", "k".repeat(31), "k".repeat(32), "k".repeat(64)]) {
+  for (const kid of ["kid01234", "k".repeat(31), "k".repeat(32), "k".repeat(64), "kid-é-0123"]) {
     for (const n of [16, 255, 256, 65535, 65536]) {
       const iv = new Uint8Array(12).fill(3);
       const c = new Uint8Array(n).fill(4);
       const b = packBody(kid, iv, c);
       expect(packr.unpack(b)).toEqual({ k: kid, iv, c });
+      if (kid.includes("é")) continue; // not an id: written by msgpackr, refused by parseBody
       expect(parseBody(b)).toEqual({ k: kid, iv, c });
       // what msgpackr itself writes (older clients) reads the same
       const old = packr.pack({ k: kid, iv, c });
