@@ -116,7 +116,6 @@ function parseCanonicalBody(b: Uint8Array): MessageBody | null {
   else if (t === 0xd9 && at < end) k = b[at++];
   else return null;
   if (k < 8 || k > 64 || at + k > end) return null;
-  let kid = "";
   for (let i = 0; i < k; i++) {
     const ch = b[at + i];
     // [A-Za-z0-9_-]: MESSAGE_ID_RE, byte by byte
@@ -124,8 +123,9 @@ function parseCanonicalBody(b: Uint8Array): MessageBody | null {
       !((ch >= 0x61 && ch <= 0x7a) || (ch >= 0x41 && ch <= 0x5a) || (ch >= 0x30 && ch <= 0x39) ||
         ch === 0x5f || ch === 0x2d)
     ) return null;
-    kid += String.fromCharCode(ch);
   }
+  // One flat string (a string built char by char is a rope that every map lookup flattens).
+  const kid = String.fromCharCode.apply(null, b.subarray(at, at + k) as unknown as number[]);
   at += k;
   if (at + 5 > end || b[at] !== 0xa2 || b[at + 1] !== 0x69 || b[at + 2] !== 0x76) return null;
   if (b[at + 3] !== 0xc4) return null;

@@ -69,6 +69,28 @@ export const DONE_LINGER_MS = 1000;
 /** Stored receipts remembered as shown (the set starts over when full). */
 const MAX_RECEIPTS_SHOWN = 200_000;
 
+/** Writers waiting for the current linger to end: one timer for every outbox of the process. */
+let lingerWaiters: (() => void)[] = [];
+let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Resolves at the end of the current write linger (at most
+ * {@link WRITE_LINGER_MS} from now). A load generator runs many outboxes
+ * in one process: they share one timer instead of starting one each per
+ * batch.
+ */
+function lingerOver(): Promise<void> {
+  return new Promise((resolve) => {
+    lingerWaiters.push(resolve);
+    lingerTimer ??= setTimeout(() => {
+      lingerTimer = undefined;
+      const waiters = lingerWaiters;
+      lingerWaiters = [];
+      for (const w of waiters) w();
+    }, WRITE_LINGER_MS);
+  });
+}
+
 /**
  * Pending messages by id, persisted through an {@link OutboxStorage}.
  *
@@ -328,7 +350,7 @@ export class Outbox {
     try {
       // Sends of the next few ms share one write (the frames go out meanwhile;
       // only the history waits for it).
-      if (linger) await new Promise((r) => setTimeout(r, WRITE_LINGER_MS));
+      if (linger) await lingerOver();
       while ((this.#unwritten.size > 0 || this.#doneDue) && this.#storage) {
         const adds = [...this.#unwritten.values()];
         this.#unwritten.clear();
