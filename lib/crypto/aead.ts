@@ -87,6 +87,8 @@ interface KeyState {
 }
 
 const registry = new WeakMap<MessageKey, KeyState>();
+/** Options of every cipher and decipher (one object, not one per message). */
+const GCM_OPTIONS = { authTagLength: TAG_BYTES };
 
 function decryptFailed(cause?: unknown): FastChatError {
   return new FastChatError("DECRYPT_FAILED", "message authentication failed", undefined, { cause });
@@ -159,7 +161,7 @@ export function sealMessage(
 ): { iv: Uint8Array; ct: Uint8Array } {
   const raw = state(key).raw;
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", raw, iv, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv("aes-256-gcm", raw, iv, GCM_OPTIONS);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   const tail = cipher.final();
@@ -197,7 +199,7 @@ export function openMessage(
   checkLengths(iv, ct);
   const split = ct.length - TAG_BYTES;
   try {
-    const d = createDecipheriv("aes-256-gcm", raw, iv, { authTagLength: TAG_BYTES });
+    const d = createDecipheriv("aes-256-gcm", raw, iv, GCM_OPTIONS);
     d.setAuthTag(ct.subarray(split));
     d.setAAD(aad);
     const body = d.update(ct.subarray(0, split));
