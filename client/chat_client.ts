@@ -166,6 +166,11 @@ export class ChatClient {
     });
     this.#outbox.onError = (e) =>
       emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` });
+    this.#outbox.onWriteFailed = (frames, e) => {
+      for (const f of frames) {
+        emit({ event: "error", code: "INTERNAL", id: f.id, message: `outbox: ${e}` });
+      }
+    };
   }
 
   /** The logged-in user, or null. */
@@ -321,12 +326,10 @@ export class ChatClient {
 
   /** Queues a sealed frame: outbox first (durable), then the wire. */
   async #queue(frame: ClientFrameOf<"send">): Promise<void> {
-    const { written } = await this.#outbox.enqueue(frame);
+    // A failed outbox write is reported by onWriteFailed.
+    if (!this.#outbox.tryEnqueue(frame)) await this.#outbox.enqueue(frame);
     this.#link.send(frame);
-    written.catch((e) =>
-      this.#emit({ event: "error", code: "INTERNAL", id: frame.id, message: `outbox: ${e}` })
-    );
-    await this.#link.writable();
+    if (!this.#link.isWritable) await this.#link.writable();
   }
 
   /** Seals content to `to` and sends it; `text` (when it is a text) goes to the history. */
@@ -348,17 +351,18 @@ export class ChatClient {
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
-    const { written } = await this.#outbox.enqueue(frame);
+    // A failed outbox write is reported by onWriteFailed (one handler per
+    // batch, none per message).
+    const written = this.#outbox.tryEnqueue(frame) ??
+      (await this.#outbox.enqueue(frame)).written;
     this.#link.send(frame);
-    written.then(
-      () => {
-        if (this.#opts.history === false || text === null) return;
+    if (this.#opts.history !== false && text !== null) {
+      written.then(() =>
         s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
-          .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }));
-      },
-      (e) => this.#emit({ event: "error", code: "INTERNAL", id, message: `outbox: ${e}` }),
-    );
-    await this.#link.writable();
+          .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }))
+      ).catch(() => {}); // the failed write itself is reported by onWriteFailed
+    }
+    if (!this.#link.isWritable) await this.#link.writable();
     return id;
   }
 

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { messageAad, openMessage } from "@fastchat/lib/crypto";
+import { messageAadView, openMessage } from "@fastchat/lib/crypto";
 import { decodeGroupEvent, type GroupEventRecord } from "@fastchat/lib/group_event";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
@@ -305,7 +305,7 @@ export class Inbox {
         key,
         body.iv,
         body.c,
-        messageAad({
+        messageAadView({
           kind: "group",
           from: f.from,
           to: f.to,
@@ -388,7 +388,7 @@ export class Inbox {
         key.key,
         body.iv,
         body.c,
-        messageAad({
+        messageAadView({
           kind: f.kind,
           from: f.from,
           to: f.to,

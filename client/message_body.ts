@@ -15,11 +15,10 @@ import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
-  messageAad,
+  messageAadView,
   type MessageKey,
-  randomBytes,
+  randomId,
   sealMessage,
-  toBase64Url,
   utf8Encode,
 } from "@fastchat/lib/crypto";
 import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
@@ -37,7 +36,8 @@ export interface MessageBody {
 const packr = msgpackCodec();
 
 /**
- * Encodes a body.
+ * Encodes a body: the MessagePack map `{k, iv, c}`, written directly (it is
+ * on every send; any MessagePack decoder reads it).
  *
  * @example
  * ```ts
@@ -46,7 +46,108 @@ const packr = msgpackCodec();
  * ```
  */
 export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Array {
-  return packr.pack({ k: kid, iv, c: ct });
+  const k = kid.length;
+  if (k > 255 || iv.length > 255 || !isAscii(kid)) {
+    return packr.pack({ k: kid, iv, c: ct }); // never for our ids: the general encoder
+  }
+  const n = ct.length;
+  const cHead = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(1 + 2 + (k < 32 ? 1 : 2) + k + 3 + 2 + iv.length + 2 + cHead + n);
+  let at = 0;
+  out[at++] = 0x83; // fixmap, 3 entries
+  out[at++] = 0xa1; // "k"
+  out[at++] = 0x6b;
+  if (k < 32) out[at++] = 0xa0 | k;
+  else {
+    out[at++] = 0xd9;
+    out[at++] = k;
+  }
+  for (let i = 0; i < k; i++) out[at++] = kid.charCodeAt(i);
+  out[at++] = 0xa2; // "iv"
+  out[at++] = 0x69;
+  out[at++] = 0x76;
+  out[at++] = 0xc4; // bin8
+  out[at++] = iv.length;
+  out.set(iv, at);
+  at += iv.length;
+  out[at++] = 0xa1; // "c"
+  out[at++] = 0x63;
+  if (n < 0x100) {
+    out[at++] = 0xc4;
+    out[at++] = n;
+  } else if (n < 0x10000) {
+    out[at++] = 0xc5;
+    out[at++] = n >>> 8;
+    out[at++] = n & 0xff;
+  } else {
+    out[at++] = 0xc6;
+    out[at++] = n >>> 24;
+    out[at++] = (n >>> 16) & 0xff;
+    out[at++] = (n >>> 8) & 0xff;
+    out[at++] = n & 0xff;
+  }
+  out.set(ct, at);
+  return out;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * Reads a body laid out exactly as {@link packBody} (or msgpackr) writes
+ * it — map header, then `k` (an id string), `iv` and `c` (binaries), the
+ * last ending with the bytes — with every length checked against the bytes
+ * present; `iv` and `c` are views into `b`. Null for anything else (which
+ * the general decoder then judges).
+ */
+function parseCanonicalBody(b: Uint8Array): MessageBody | null {
+  const end = b.length;
+  let at: number;
+  if (end > 0 && b[0] === 0x83) at = 1;
+  else if (end > 2 && b[0] === 0xde && b[1] === 0 && b[2] === 3) at = 3;
+  else return null;
+  if (at + 3 > end || b[at] !== 0xa1 || b[at + 1] !== 0x6b) return null;
+  at += 2;
+  let k: number;
+  const t = b[at++];
+  if ((t & 0xe0) === 0xa0) k = t & 0x1f;
+  else if (t === 0xd9 && at < end) k = b[at++];
+  else return null;
+  if (k < 8 || k > 64 || at + k > end) return null;
+  for (let i = 0; i < k; i++) {
+    const ch = b[at + i];
+    // [A-Za-z0-9_-]: MESSAGE_ID_RE, byte by byte
+    if (
+      !((ch >= 0x61 && ch <= 0x7a) || (ch >= 0x41 && ch <= 0x5a) || (ch >= 0x30 && ch <= 0x39) ||
+        ch === 0x5f || ch === 0x2d)
+    ) return null;
+  }
+  // One flat string (a string built char by char is a rope that every map lookup flattens).
+  const kid = String.fromCharCode.apply(null, b.subarray(at, at + k) as unknown as number[]);
+  at += k;
+  if (at + 5 > end || b[at] !== 0xa2 || b[at + 1] !== 0x69 || b[at + 2] !== 0x76) return null;
+  if (b[at + 3] !== 0xc4) return null;
+  const ivLen = b[at + 4];
+  at += 5;
+  if (at + ivLen + 3 > end) return null;
+  const iv = b.subarray(at, at + ivLen);
+  at += ivLen;
+  if (b[at] !== 0xa1 || b[at + 1] !== 0x63) return null;
+  at += 2;
+  const ct = b[at++];
+  let n: number;
+  if (ct === 0xc4 && at + 1 <= end) n = b[at++];
+  else if (ct === 0xc5 && at + 2 <= end) {
+    n = (b[at] << 8) | b[at + 1];
+    at += 2;
+  } else if (ct === 0xc6 && at + 4 <= end) {
+    n = ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + (b[at + 2] << 8) + b[at + 3];
+    at += 4;
+  } else return null;
+  if (at + n !== end) return null;
+  return { k: kid, iv, c: b.subarray(at, end) };
 }
 
 /**
@@ -61,6 +162,8 @@ export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Arra
  * ```
  */
 export function parseBody(b: Uint8Array): MessageBody {
+  const fast = parseCanonicalBody(b);
+  if (fast) return fast;
   let v: MessageBody;
   try {
     // A flat map: declared sizes are checked before msgpackr allocates.
@@ -123,12 +226,12 @@ export function sealDirectContent(
   content: Uint8Array,
   key: OutgoingKey,
 ): ClientFrameOf<"send"> {
-  const id = toBase64Url(randomBytes(16));
+  const id = randomId(16);
   const ts = Date.now();
   const { iv, ct } = sealMessage(
     key.key,
     content,
-    messageAad({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
+    messageAadView({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
   );
   const frame: ClientFrameOf<"send"> = {
     t: "send",
@@ -165,12 +268,12 @@ export function sealGroupContent(
   kid: string,
   key: MessageKey,
 ): ClientFrameOf<"send"> {
-  const id = toBase64Url(randomBytes(16));
+  const id = randomId(16);
   const ts = Date.now();
   const { iv, ct } = sealMessage(
     key,
     content,
-    messageAad({ kind: "group", from, to: group, id, sentAt: ts, kid }),
+    messageAadView({ kind: "group", from, to: group, id, sentAt: ts, kid }),
   );
   return { t: "send", id, to: group, kind: "group", ts, body: packBody(kid, iv, ct) };
 }

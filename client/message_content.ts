@@ -71,6 +71,7 @@ export type MessageContent =
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8 = new TextEncoder();
 
 const senderKey = object({
   y: oneOf("k"),
@@ -99,7 +100,7 @@ const fileRecord = object({
  * ```
  */
 export function encodeContent(c: MessageContent): Uint8Array {
-  if (c.type === "text") return new TextEncoder().encode(c.text);
+  if (c.type === "text") return utf8.encode(c.text);
   const rec = c.type === "sender_key"
     ? { y: "k", group: c.group, kid: c.kid, key: c.key }
     : { y: "f", ...c.file };

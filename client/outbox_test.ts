@@ -203,3 +203,44 @@ Deno.test("Outbox: a failed background write of confirmations goes to onError", 
   }
   await outbox.close(); // nothing left to write
 });
+
+Deno.test("Outbox: a message confirmed before its batch is written is never written", async () => {
+  const disk = new MemoryStorage();
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  const early = outbox.tryEnqueue(frame("m-00000001"))!;
+  const kept = outbox.tryEnqueue(frame("m-00000002"))!;
+  expect(kept).toBe(early); // one promise for the batch
+  outbox.remove("m-00000001"); // the server stored it within the write linger
+  await early;
+  expect(disk.records).toEqual([{ add: frame("m-00000002") }]);
+  // A confirmation of a message already on disk is written.
+  outbox.remove("m-00000002");
+  await outbox.flush();
+  expect(disk.records).toEqual([{ add: frame("m-00000002") }, { done: ["m-00000002"] }]);
+  // Only confirmed before the write: no record at all.
+  const writes = disk.appends;
+  outbox.tryEnqueue(frame("m-00000003"));
+  outbox.remove("m-00000003");
+  await outbox.flush();
+  expect(disk.appends).toBe(writes);
+  expect((await new Outbox().attach(disk)).map((f) => f.id)).toEqual([]);
+});
+
+Deno.test("Outbox: a failed batch write reports its messages once, through onWriteFailed", async () => {
+  const disk = new MemoryStorage();
+  disk.append = () => Promise.reject(new Error("disk full"));
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  const failed: string[] = [];
+  outbox.onWriteFailed = (frames) => failed.push(...frames.map((f) => f.id));
+  const written = outbox.tryEnqueue(frame("m-00000001"))!;
+  outbox.tryEnqueue(frame("m-00000002"));
+  await expect(written).rejects.toThrow("disk full");
+  expect(failed).toEqual(["m-00000001", "m-00000002"]);
+  expect(outbox.size).toBe(0);
+  // Full: no room without waiting.
+  const small = new Outbox({ maxPending: 1 });
+  expect(small.tryEnqueue(frame("m-00000003"))).not.toBeNull();
+  expect(small.tryEnqueue(frame("m-00000004"))).toBeNull();
+});

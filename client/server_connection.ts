@@ -89,10 +89,13 @@ export class ServerConnection {
   /** Resolves when the connection has closed. */
   readonly closedPromise: Promise<void> = new Promise((r) => this.#closedResolve = r);
 
+  readonly #maxQueue: number;
+
   private constructor(conn: Deno.Conn, opts: ServerConnectionOptions) {
     this.#opts = opts;
+    this.#maxQueue = opts.maxQueueBytes ?? 4 * 1024 * 1024;
     this.#fc = new FramedConnection(conn, {
-      maxQueueBytes: opts.maxQueueBytes ?? 4 * 1024 * 1024,
+      maxQueueBytes: this.#maxQueue,
       onOverflow: () => this.#overflowed(),
       onFrame: (p) => this.#onFrame(p),
       onClose: (err) => this.#onClose(err),
@@ -171,6 +174,11 @@ export class ServerConnection {
   /** Sends a frame that expects no reply; false if closed. */
   send(frame: ClientFrame): boolean {
     return this.#fc.sendPayload(encodePayload(frame));
+  }
+
+  /** Whether {@link ServerConnection.writable} would resolve at once (no promise needed). */
+  get isWritable(): boolean {
+    return this.#fc.closed || this.#fc.queuedBytes <= this.#maxQueue / 2;
   }
 
   /** Resolves when the outbound queue has room. */

@@ -176,6 +176,11 @@ export class SessionConnector {
     return this.#conn?.send(frame) ?? false;
   }
 
+  /** Whether {@link SessionConnector.writable} would resolve at once. */
+  get isWritable(): boolean {
+    return this.#conn?.isWritable ?? true;
+  }
+
   /** Resolves when the current connection's outbound queue has room. */
   async writable(): Promise<void> {
     if (this.#conn) await this.#conn.writable();

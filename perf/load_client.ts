@@ -411,11 +411,23 @@ export class LoadClient {
     }
   }
 
+  /** Names of the peers sent to so far, by index (one string each, not one per message). */
+  readonly #names = new Map<number, string>();
+
+  #peerName(i: number): string {
+    let name = this.#names.get(i);
+    if (name === undefined) {
+      name = userName(this.#o.seed, i);
+      this.#names.set(i, name);
+    }
+    return name;
+  }
+
   async #sendOne(): Promise<void> {
     const o = this.#o;
     const to = o.group
       ? `#${o.group.group}`
-      : userName(o.seed, pickRecipient(this.#recipients, o.index, o.clients));
+      : this.#peerName(pickRecipient(this.#recipients, o.index, o.clients));
     const file = o.file ? this.#files[this.#fileNext++] : undefined;
     const text = file === undefined ? this.#payload!.next() : "";
     const k = this.counters;

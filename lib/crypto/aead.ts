@@ -87,6 +87,8 @@ interface KeyState {
 }
 
 const registry = new WeakMap<MessageKey, KeyState>();
+/** Options of every cipher and decipher (one object, not one per message). */
+const GCM_OPTIONS = { authTagLength: TAG_BYTES };
 
 function decryptFailed(cause?: unknown): FastChatError {
   return new FastChatError("DECRYPT_FAILED", "message authentication failed", undefined, { cause });
@@ -159,7 +161,7 @@ export function sealMessage(
 ): { iv: Uint8Array; ct: Uint8Array } {
   const raw = state(key).raw;
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", raw, iv, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv("aes-256-gcm", raw, iv, GCM_OPTIONS);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   const tail = cipher.final();
@@ -197,11 +199,13 @@ export function openMessage(
   checkLengths(iv, ct);
   const split = ct.length - TAG_BYTES;
   try {
-    const d = createDecipheriv("aes-256-gcm", raw, iv, { authTagLength: TAG_BYTES });
+    const d = createDecipheriv("aes-256-gcm", raw, iv, GCM_OPTIONS);
     d.setAuthTag(ct.subarray(split));
     d.setAAD(aad);
     const body = d.update(ct.subarray(0, split));
     const tail = d.final(); // throws if the tag does not verify
+    // GCM has no final block: the plaintext is `body` (viewed, not copied).
+    if (tail.length === 0) return new Uint8Array(body.buffer, body.byteOffset, body.length);
     const out = new Uint8Array(body.length + tail.length);
     out.set(body, 0);
     out.set(tail, body.length);

@@ -7,6 +7,7 @@ import {
   fromBase64Url,
   plainBytes,
   randomBytes,
+  randomId,
   toBase64Url,
   toHex,
   utf8Decode,
@@ -107,4 +108,16 @@ Deno.test("plainBytes: a Uint8Array view of a Buffer's bytes, no copy", () => {
   buf[0] = 7; // the same memory
   expect(plain[0]).toBe(7);
   expect(plain.byteOffset).toBe(buf.byteOffset);
+});
+
+Deno.test("randomId: base64url of n fresh random bytes, never the same twice", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) { // several refills of the pool
+    const id = randomId(16);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(fromBase64Url(id).length).toBe(16);
+    seen.add(id);
+  }
+  expect(seen.size).toBe(2000);
+  expect(randomId(100).length).toBe(134); // beyond the pool: still random bytes
 });

@@ -53,6 +53,32 @@ export function canonicalBytes(
   domain: string,
   fields: readonly CanonicalField[],
 ): Uint8Array<ArrayBuffer> {
+  const n = encodeCanonical(domain, fields); // (may grow `scratch`: read it after)
+  return scratch.slice(0, n);
+}
+
+/**
+ * {@link canonicalBytes} without the copy: a view of a scratch buffer that
+ * the next encoding overwrites, for a caller that uses it at once (the AAD
+ * of a message, passed straight to the cipher).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const v = canonicalBytesView("fastchat/example/v1", ["alice", 42]);
+ * assert.deepEqual(v.slice(), canonicalBytes("fastchat/example/v1", ["alice", 42]));
+ * ```
+ */
+export function canonicalBytesView(
+  domain: string,
+  fields: readonly CanonicalField[],
+): Uint8Array<ArrayBuffer> {
+  const n = encodeCanonical(domain, fields); // (may grow `scratch`: read it after)
+  return scratch.subarray(0, n);
+}
+
+/** Writes the encoding into `scratch`; returns its length. */
+function encodeCanonical(domain: string, fields: readonly CanonicalField[]): number {
   // Runs once per message (AAD): writes straight into a reused scratch buffer.
   let at = putString(0, domain);
   at = putU32(at, fields.length);
@@ -76,7 +102,7 @@ export function canonicalBytes(
       throw badRequest("unsupported canonical field type");
     }
   }
-  return scratch.slice(0, at);
+  return at;
 }
 
 let scratch = new Uint8Array(1024);

@@ -1,5 +1,5 @@
 import { expect } from "expect";
-import { BinaryReader, BinaryWriter, canonicalBytes } from "./codec.ts";
+import { BinaryReader, BinaryWriter, canonicalBytes, canonicalBytesView } from "./codec.ts";
 import { codeOf } from "@fastchat/testing/assert_code";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -139,4 +139,12 @@ Deno.test("BinaryReader refuses declared lengths beyond the bytes present, befor
   const outer = new Uint8Array(64).fill(7);
   outer.set([0, 40], 10);
   expect(codeOf(() => new BinaryReader(outer.subarray(10, 20)).bytes16())).toBe("BAD_REQUEST");
+});
+
+Deno.test("canonicalBytesView: the same bytes as canonicalBytes, also when the scratch buffer grows", () => {
+  for (const size of [1, 100, 5000, 70_000]) {
+    const fields = ["dm", "alice", "x".repeat(size), 1700000000000, new Uint8Array(size)];
+    const copy = canonicalBytes("fastchat/test/v1", fields);
+    expect(canonicalBytesView("fastchat/test/v1", fields).slice()).toEqual(copy);
+  }
 });

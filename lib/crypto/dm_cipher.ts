@@ -23,7 +23,7 @@
 
 import { FastChatError } from "../errors.ts";
 import { utf8Encode } from "./bytes.ts";
-import { canonicalBytes } from "./codec.ts";
+import { canonicalBytes, canonicalBytesView } from "./codec.ts";
 import { type MessageKey, openMessage, sealMessage } from "./aead.ts";
 
 /**
@@ -82,6 +82,23 @@ export function messageAad(p: MessageAadFields): Uint8Array {
 }
 
 /**
+ * {@link messageAad} as a view that the next AAD (or any canonical
+ * encoding) overwrites: for passing straight to {@link sealMessage} or
+ * {@link openMessage}, once per message, without a copy.
+ *
+ * @example
+ * ```ts
+ * import { generateMessageKeyBytes, importMessageKey, sealMessage } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * const f = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid: "k1" };
+ * const { iv, ct } = sealMessage(key, new Uint8Array([1]), messageAadView(f));
+ * ```
+ */
+export function messageAadView(p: MessageAadFields): Uint8Array {
+  return canonicalBytesView(MESSAGE_AAD_DOMAIN, [p.kind, p.from, p.to, p.id, p.sentAt, p.kid]);
+}
+
+/**
  * Encrypts UTF-8 text (synchronous, fresh random IV).
  *
  * @example
@@ -97,7 +114,7 @@ export function encryptText(
   text: string,
   aadFields: MessageAadFields,
 ): { iv: Uint8Array; ct: Uint8Array } {
-  return sealMessage(key, utf8Encode(text), messageAad(aadFields));
+  return sealMessage(key, utf8Encode(text), messageAadView(aadFields));
 }
 
 /**
@@ -126,7 +143,7 @@ export function decryptText(
 ): string {
   let aad: Uint8Array;
   try {
-    aad = messageAad(aadFields);
+    aad = messageAadView(aadFields);
   } catch (e) {
     throw new FastChatError("DECRYPT_FAILED", "invalid message metadata", undefined, { cause: e });
   }
