@@ -10,7 +10,8 @@
  * The time is ms since the process's V8 isolate started; the first number
  * after the sizes is the main-thread pause of that collection (incremental
  * marking steps done between collections are not in it). The load workers
- * are not traced: their stdout carries the worker protocol.
+ * are traced too: their stdout carries the worker protocol, so the parent
+ * (`worker_handle.ts`) moves their GC lines to `logs/worker-<k>.stdout.log`.
  *
  * @example
  * ```ts

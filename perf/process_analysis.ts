@@ -308,7 +308,7 @@ function processNotes(info: RunRecord, rows: ProcessRow[], gcTraced: boolean): s
   }
   notes.push(
     gcTraced
-      ? "GC pauses (V8 --trace-gc, main-thread pause per collection, wall time: on a loaded machine it includes waiting for a core) of the database, servers and LB; load workers are not traced"
+      ? "GC pauses (V8 --trace-gc, main-thread pause per collection, wall time: on a loaded machine it includes waiting for a core) of the database, servers, LB and load workers"
       : "GC pauses: not recorded (run perf with --trace-gc)",
   );
   notes.push(
@@ -340,7 +340,7 @@ export async function analyzeProcesses(
   }
   const rows = parseProcessesCsv(text);
   const gcByName = new Map<string, GcEvent[]>();
-  for (const name of new Set(rows.filter((r) => r.role !== "worker").map((r) => r.name))) {
+  for (const name of new Set(rows.map((r) => r.name))) {
     let log: string;
     try {
       log = await Deno.readTextFile(`${dir}/logs/${name}.stdout.log`);

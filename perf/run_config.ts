@@ -137,8 +137,9 @@ other:
   --nats URL[,URL]    NATS server(s) of --fabric nats (e.g. nats://127.0.0.1:4222)
   --cpu-prof          write V8 CPU profiles of every process (servers, LB, database, workers)
                       to DIR/profiles/*.cpuprofile (open in Chrome DevTools)
-  --trace-gc          run the database, servers and LB with V8's --trace-gc: the analysis
-                      reports their GC pauses (count, total, max) in the messaging phase
+  --trace-gc          run the database, servers, LB and load workers with V8's --trace-gc:
+                      the analysis reports their GC pauses (count, total, max) in the
+                      messaging phase
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a

@@ -14,6 +14,7 @@
  */
 import { signalIfRunning } from "@fastchat/lib/already_gone";
 import { selfCommand } from "@fastchat/lib/self_command";
+import { parseGcLine, traceGcEnv } from "./gc_trace.ts";
 import {
   readLines,
   type WorkerCommand,
@@ -46,17 +47,29 @@ export class WorkerHandle {
   readonly #seen = new Map<WorkerMessage["t"], WorkerMessage>();
   #stdoutDone: Promise<void>;
   #stderrDone: Promise<void>;
+  readonly #gcLogPath: string | undefined;
+  #gcLines: string[] = [];
+  #gcWrite: Promise<void> = Promise.resolve();
 
+  /**
+   * `gcLogPath`: run the worker with V8's `--trace-gc` ({@link traceGcEnv})
+   * and append its GC lines (which come on stdout, between the protocol's
+   * JSON lines) to that file, where the analysis reads them.
+   */
   constructor(
     readonly index: number,
     cfg: WorkerConfig,
     readonly logPath: string,
     readonly onMessage: (w: WorkerHandle, m: WorkerMessage) => void,
     denoFlags: string[] = [],
+    gcLogPath?: string,
   ) {
     const { command, args } = selfCommand("perf-worker", [JSON.stringify(cfg)], { denoFlags });
+    const gcEnv = gcLogPath === undefined ? null : traceGcEnv(Deno.env.toObject());
+    this.#gcLogPath = gcEnv ? gcLogPath : undefined;
     this.#child = new Deno.Command(command, {
       args,
+      ...(gcEnv ? { env: gcEnv } : {}),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -75,7 +88,10 @@ export class WorkerHandle {
 
   async #readStdout(): Promise<void> {
     const handle = (line: string) => {
-      if (!line.startsWith("{")) return this.#keep(line);
+      if (!line.startsWith("{")) {
+        if (this.#gcLogPath !== undefined && parseGcLine(line)) return this.#logGc(line);
+        return this.#keep(line);
+      }
       let m: WorkerMessage;
       try {
         m = JSON.parse(line);
@@ -99,6 +115,7 @@ export class WorkerHandle {
       // Not the end of output (that ends the loop): keep it in the tail shown on failure.
       this.#keep(`[reading the worker's stdout failed: ${e}]`);
     }
+    await this.#gcWrite;
   }
 
   async #readStderr(): Promise<void> {
@@ -115,6 +132,17 @@ export class WorkerHandle {
     } finally {
       file.close();
     }
+  }
+
+  /** Appends GC lines in order, a batch per write (about one collection a second). */
+  #logGc(line: string): void {
+    this.#gcLines.push(line + "\n");
+    if (this.#gcLines.length > 1) return; // a write is queued and takes this line too
+    this.#gcWrite = this.#gcWrite.then(() => {
+      const text = this.#gcLines.join("");
+      this.#gcLines = [];
+      return Deno.writeTextFile(this.#gcLogPath!, text, { append: true });
+    }).catch((e) => this.#keep(`[writing ${this.#gcLogPath} failed: ${e}]`));
   }
 
   #keep(line: string): void {

@@ -126,6 +126,8 @@ export class WorkerPool {
         `${this.runDir}/logs/worker-${k}.log`,
         (w, m) => this.#onMessage(w, m),
         workerDenoFlags(this.cfg.cpuProf, this.runDir, k),
+        // GC lines go where the analysis reads every process's (logs/<name>.stdout.log).
+        this.cfg.traceGc ? `${this.runDir}/logs/worker-${k}.stdout.log` : undefined,
       );
       this.handles.push(w);
       w.exited.then((s) => {
