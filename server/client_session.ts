@@ -33,6 +33,7 @@ import {
   type ServerFrame,
 } from "@fastchat/lib/protocol";
 import type { AccountService, SessionGrant } from "./accounts.ts";
+import { isStoreOutage, storeUnavailable } from "./store_outage.ts";
 import type { FileConnection, FileRequests } from "./file_requests.ts";
 import type { GroupRequests } from "./group_requests.ts";
 import type { TicketGate } from "./ticket_gate.ts";
@@ -287,9 +288,12 @@ export class ClientSession implements RoutedSession {
   }
 
   #fail(frame: ClientFrame, e: unknown): void {
-    const err = FastChatError.from(e);
+    // A database outage is no bug: a typed, retryable refusal, not INTERNAL.
+    const err = isStoreOutage(e) ? storeUnavailable(e) : FastChatError.from(e);
     let message = err.message;
-    if (err.code === "INTERNAL") {
+    if (err.code === "STORE_UNAVAILABLE") {
+      this.#ctx.logger.warn("request_store_unavailable", { t: frame.t, error: String(e) });
+    } else if (err.code === "INTERNAL") {
       this.#ctx.logger.error("request_failed", { t: frame.t, error: String(e) });
       message = "internal error";
     }
