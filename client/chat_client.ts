@@ -466,7 +466,8 @@ export class ChatClient {
         return this.#showReceipts(this.#outbox.receipts(f));
       case "error": {
         const frame = f.id === undefined ? undefined : this.#outbox.get(f.id);
-        if (frame && f.code === "RATE_LIMITED") {
+        // Refused for now (too fast, the server's database down): sent again after the hint.
+        if (frame && (f.code === "RATE_LIMITED" || f.code === "STORE_UNAVAILABLE")) {
           setTimeout(() => this.#link.send(frame), f.retry ?? 100);
           return;
         }

@@ -40,6 +40,9 @@ export interface TerminalAppOptions extends Omit<ChatClientOptions, "onEvent"> {
   quitTimeoutMs?: number;
 }
 
+/** How long a stored message waits for its `delivered` before "✓ sent" is shown instead. */
+const SENT_QUIET_MS = 400;
+
 function time(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
@@ -91,7 +94,7 @@ export function formatEvent(e: ClientEvent, st: Style, me: string | null): strin
     case "progress":
       return null;
     case "sent":
-      return null;
+      return null; // shown by TerminalApp when no `delivered` follows soon (see #sent)
     case "delivered":
       return st.gray(`✓✓ delivered to ${e.to} (${e.id.slice(0, 8)})`);
     case "error":
@@ -167,6 +170,12 @@ export class TerminalApp {
   readonly #style: Style;
   #open: string | null = null;
   #lines: AsyncIterator<string> | null = null;
+  /** Where each message this session sent went (id → user or #group), until confirmed. */
+  readonly #targets = new Map<string, string>();
+  /** Ids confirmed as stored whose `delivered` has not come yet (shown as sent after a moment). */
+  readonly #unshownSent = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Uploads running behind the interactive prompt. */
+  readonly #uploads = new Set<Promise<void>>();
 
   constructor(opts: TerminalAppOptions) {
     this.#o = opts;
@@ -190,8 +199,56 @@ export class TerminalApp {
       return;
     }
     if (e.event === "progress") return this.#progress(e);
+    if (e.event === "sent") return this.#sent(e.id);
+    if (e.event === "delivered") this.#forget(e.id);
+    if (e.event === "error" && e.id) this.#forget(e.id);
     const text = formatEvent(e, this.#style, this.#client.user);
     if (text !== null) this.#out(text);
+  }
+
+  /**
+   * A message was stored. Its `delivered` usually follows at once when the
+   * recipient is online; only when none comes within a moment (an offline
+   * recipient, a group) is "✓ sent" shown, so every message gets a receipt
+   * line without doubling the usual one.
+   */
+  #sent(id: string): void {
+    if (this.#unshownSent.has(id)) return;
+    this.#unshownSent.set(
+      id,
+      setTimeout(() => this.#showSent(id), SENT_QUIET_MS),
+    );
+  }
+
+  #showSent(id: string): void {
+    clearTimeout(this.#unshownSent.get(id));
+    this.#unshownSent.delete(id);
+    const to = this.#targets.get(id);
+    this.#targets.delete(id);
+    this.#out(this.#style.gray(`✓ sent${to ? ` to ${to}` : ""} (${id.slice(0, 8)})`));
+  }
+
+  #forget(id: string): void {
+    clearTimeout(this.#unshownSent.get(id));
+    this.#unshownSent.delete(id);
+    this.#targets.delete(id);
+  }
+
+  #sending(id: string, to: string): void {
+    if (this.#o.json) return; // JSON shows `sent` and `delivered` as they come
+    if (this.#targets.size >= 10_000) this.#targets.delete(this.#targets.keys().next().value!);
+    this.#targets.set(id, to);
+  }
+
+  #reportError(e: unknown): void {
+    const err = FastChatError.from(e);
+    const retryMs = err.details?.retryMs;
+    this.#event({
+      event: "error",
+      code: err.code,
+      message: err.message,
+      ...(retryMs === undefined ? {} : { retryMs }),
+    });
   }
 
   /** Transfers in progress, shown as a bar in front of the prompt (redrawn in place). */
@@ -261,14 +318,7 @@ export class TerminalApp {
         if (cmd.cmd === "quit") break;
         await this.#execute(cmd);
       } catch (e) {
-        const err = FastChatError.from(e);
-        const retryMs = err.details?.retryMs;
-        this.#event({
-          event: "error",
-          code: err.code,
-          message: err.message,
-          ...(retryMs === undefined ? {} : { retryMs }),
-        });
+        this.#reportError(e);
       }
     }
     await this.#shutdown();
@@ -276,6 +326,13 @@ export class TerminalApp {
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#uploads.size > 0) {
+      this.#event({
+        event: "info",
+        message: `finishing ${this.#uploads.size} upload(s) before quitting…`,
+      });
+      await Promise.all(this.#uploads);
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const pending = this.#client.unconfirmed;
     const timedOut = await Promise.race([
@@ -285,6 +342,7 @@ export class TerminalApp {
       ),
     ]);
     clearTimeout(timer);
+    for (const id of [...this.#unshownSent.keys()]) this.#showSent(id);
     if (timedOut) {
       this.#event({
         event: "error",
@@ -320,7 +378,7 @@ export class TerminalApp {
         return;
       }
       case "msg":
-        await client.send(c.to, c.text);
+        this.#sending(await client.send(c.to, c.text), c.to);
         return;
       case "open":
         if (!client.user) throw new FastChatError("NOT_AUTHENTICATED", "log in first");
@@ -370,9 +428,15 @@ export class TerminalApp {
         else if ("user" in c) await client.group(c.op, c.group, c.user);
         else await client.group(c.op, c.group);
         return;
-      case "send":
-        await client.sendFile(c.to, c.path);
+      case "send": {
+        const sent = client.sendFile(c.to, c.path).then((id) => this.#sending(id, c.to));
+        if (this.#o.input.kind !== "tty") return await sent; // scripts: in order
+        // Interactive: the prompt comes back at once, with the upload's bar in front.
+        const upload: Promise<void> = sent.catch((e) => this.#reportError(e))
+          .finally(() => this.#uploads.delete(upload));
+        this.#uploads.add(upload);
         return;
+      }
       case "whoami":
         this.#event({ event: "whoami", ...client.whoami() });
         return;

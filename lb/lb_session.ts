@@ -33,6 +33,9 @@ import {
 } from "@fastchat/lib/protocol";
 import type { AddressLimiter } from "./address_limiter.ts";
 import type { ServerPicker } from "./server_picker.ts";
+
+/** The retry hint of a ticket refused because the registry cannot be read, ms. */
+const REGISTRY_RETRY_MS = 1000;
 import type { TicketSigner } from "./ticket_signer.ts";
 
 /**
@@ -263,11 +266,16 @@ export class LbSession {
       ctx.logger.debug("ticket_issued", { addr: this.addr, server: s.id });
       ctx.onTicket?.(s.id);
     } catch (e) {
-      const err = FastChatError.from(e);
+      let err = FastChatError.from(e);
       let message = err.message;
       if (err.code === "INTERNAL") {
         ctx.logger.error("ticket_failed", { error: String(e) });
         message = "internal error";
+      } else if (err.code === "STORE_UNAVAILABLE") {
+        // The cause (logged) names the database's address: not for clients.
+        ctx.logger.warn("ticket_store_unavailable", { error: err.message });
+        message = "the load balancer cannot read the server registry; try again shortly";
+        err = new FastChatError("STORE_UNAVAILABLE", message, { retryMs: REGISTRY_RETRY_MS });
       } else {
         ctx.logger.debug("ticket_refused", { addr: this.addr, code: err.code, message });
       }

@@ -127,6 +127,8 @@ export interface ErrorDetailsByCode {
   DECRYPT_FAILED: { reason?: string; recipientKeyFingerprint?: string };
   WRONG_PASSWORD_LOCAL: { reason: string };
   STORE_UNAVAILABLE: {
+    /** When a client should try again (a request refused during an outage). */
+    retryMs?: number;
     dataDir?: string;
     url?: string;
     timeoutMs?: number;

@@ -68,7 +68,7 @@ export class ManagedProcess {
   readonly #child: Deno.ChildProcess;
   readonly #opts: SpawnOptions;
   #done = false;
-  #lineWaiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  #lineWaiters: { re: RegExp; err: boolean; resolve: (m: RegExpMatchArray) => void }[] = [];
 
   private constructor(child: Deno.ChildProcess, opts: SpawnOptions) {
     this.#child = child;
@@ -146,13 +146,17 @@ export class ManagedProcess {
     return p;
   }
 
-  /** Resolves with the first future (or already seen stdout) line matching `re`. */
-  waitForLine(re: RegExp): Promise<RegExpMatchArray> {
-    for (const l of this.stdout) {
+  /**
+   * Resolves with the first future (or already seen) line of `stream`
+   * (default stdout; logs go to stderr) matching `re`.
+   */
+  waitForLine(re: RegExp, stream: "stdout" | "stderr" = "stdout"): Promise<RegExpMatchArray> {
+    const err = stream === "stderr";
+    for (const l of err ? this.stderr : this.stdout) {
       const m = l.match(re);
       if (m) return Promise.resolve(m);
     }
-    return new Promise((resolve) => this.#lineWaiters.push({ re, resolve }));
+    return new Promise((resolve) => this.#lineWaiters.push({ re, err, resolve }));
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, into: string[], isErr: boolean): Promise<void> {
@@ -187,9 +191,9 @@ export class ManagedProcess {
         // nowhere to echo to, and the line is kept in `into` all the same.
       }
     }
-    if (!isErr && this.#lineWaiters.length > 0) {
+    if (this.#lineWaiters.length > 0) {
       this.#lineWaiters = this.#lineWaiters.filter((w) => {
-        const m = line.match(w.re);
+        const m = w.err === isErr ? line.match(w.re) : null;
         if (m) w.resolve(m);
         return !m;
       });

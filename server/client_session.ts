@@ -33,6 +33,7 @@ import {
 } from "@fastchat/lib/protocol";
 import type { SessionGrant } from "./accounts.ts";
 import { ConfirmationBatch } from "./confirmation_batch.ts";
+import { isStoreOutage, storeUnavailable } from "./store_outage.ts";
 import type { FileConnection, FileRequests } from "./file_requests.ts";
 import type { RoutedSession } from "./message_router.ts";
 import { IdleTimeout } from "./idle_timeout.ts";
@@ -211,9 +212,12 @@ export class ClientSession implements RoutedSession {
   }
 
   #fail(frame: ClientFrame, e: unknown): void {
-    const err = FastChatError.from(e);
+    // A database outage is no bug: a typed, retryable refusal, not INTERNAL.
+    const err = isStoreOutage(e) ? storeUnavailable(e) : FastChatError.from(e);
     let message = err.message;
-    if (err.code === "INTERNAL") {
+    if (err.code === "STORE_UNAVAILABLE") {
+      this.#ctx.logger.warn("request_store_unavailable", { t: frame.t, error: String(e) });
+    } else if (err.code === "INTERNAL") {
       this.#ctx.logger.error("request_failed", { t: frame.t, error: String(e) });
       message = "internal error";
     }
