@@ -45,9 +45,10 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
   expect(idle).toMatchObject({ idle: true, clients: 100, messages: null });
 });
 
-Deno.test("workerDenoFlags: a CPU profile per worker with --cpu-prof only", () => {
-  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual([]);
+Deno.test("workerDenoFlags: the servers' heap setting, a CPU profile per worker with --cpu-prof only", () => {
+  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual(["--v8-flags=--max-semi-space-size=16"]);
   expect(workerDenoFlags(true, "/tmp/run", 1)).toEqual([
+    "--v8-flags=--max-semi-space-size=16",
     "--cpu-prof",
     "--cpu-prof-dir=/tmp/run/profiles",
     "--cpu-prof-name=worker-1.cpuprofile",
