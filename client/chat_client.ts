@@ -136,7 +136,7 @@ export class ChatClient {
       me: () => this.#requireSession().user,
       request: (r) => this.#link.request({ t: "group", ...r }),
       sendDirect: (to, content) => this.#sendDirect(to, content, null, undefined, true),
-      sendFrame: (frame) => this.#queue(frame),
+      sendFrame: async (frame) => void await this.#queue(frame),
       ring: this.#ring,
       onChange: () => this.#saver.schedule(),
     });
@@ -164,13 +164,10 @@ export class ChatClient {
       },
       onError: (e) => emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` }),
     });
-    this.#outbox.onError = (e) =>
-      emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` });
-    this.#outbox.onWriteFailed = (frames, e) => {
-      for (const f of frames) {
-        emit({ event: "error", code: "INTERNAL", id: f.id, message: `outbox: ${e}` });
-      }
-    };
+    const outboxError = (e: unknown, id?: string) =>
+      emit({ event: "error", code: "INTERNAL", id, message: `outbox: ${e}` });
+    this.#outbox.onError = (e) => outboxError(e);
+    this.#outbox.onWriteFailed = (frames, e) => frames.forEach((f) => outboxError(e, f.id));
   }
 
   /** The logged-in user, or null. */
@@ -324,12 +321,16 @@ export class ChatClient {
     this.#internal.add(id);
   }
 
-  /** Queues a sealed frame: outbox first (durable), then the wire. */
-  async #queue(frame: ClientFrameOf<"send">): Promise<void> {
-    // A failed outbox write is reported by onWriteFailed.
-    if (!this.#outbox.tryEnqueue(frame)) await this.#outbox.enqueue(frame);
+  /**
+   * Queues a sealed frame: outbox first (durable), then the wire; resolves
+   * once the link takes more, with the promise of the frame's outbox write
+   * (whose failure is reported by onWriteFailed, once per batch).
+   */
+  async #queue(frame: ClientFrameOf<"send">): Promise<{ written: Promise<void> }> {
+    const written = this.#outbox.tryEnqueue(frame) ?? (await this.#outbox.enqueue(frame)).written;
     this.#link.send(frame);
     if (!this.#link.isWritable) await this.#link.writable();
+    return { written };
   }
 
   /** Seals content to `to` and sends it; `text` (when it is a text) goes to the history. */
@@ -351,18 +352,13 @@ export class ChatClient {
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
-    // A failed outbox write is reported by onWriteFailed (one handler per
-    // batch, none per message).
-    const written = this.#outbox.tryEnqueue(frame) ??
-      (await this.#outbox.enqueue(frame)).written;
-    this.#link.send(frame);
+    const { written } = await this.#queue(frame);
     if (this.#opts.history !== false && text !== null) {
       written.then(() =>
         s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
           .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }))
       ).catch(() => {}); // the failed write itself is reported by onWriteFailed
     }
-    if (!this.#link.isWritable) await this.#link.writable();
     return id;
   }
 

@@ -3,6 +3,7 @@
  * the registry keys, `origin` and acks bound to the authenticated peer.
  */
 import { expect } from "expect";
+import { peerIdentity, peerInfo } from "@fastchat/testing/peer_fixtures";
 import type { FastChatError } from "@fastchat/lib/errors";
 import type { Logger } from "@fastchat/lib/logger";
 import { waitUntil } from "@fastchat/lib/wait_until";
@@ -11,30 +12,6 @@ import type { FabricSink } from "./fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
 import type { ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
-
-async function identity(id: string): Promise<LinkIdentity & { publicKey: Uint8Array }> {
-  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
-  return { id, keys, publicKey };
-}
-
-function info(id: string, publicKey: Uint8Array, peerPort: number): ServerInfo {
-  return {
-    id,
-    host: "127.0.0.1",
-    port: 1,
-    tls: false,
-    peerHost: "127.0.0.1",
-    peerPort,
-    publicKey,
-    clients: 0,
-    draining: false,
-    ageMs: 0,
-  };
-}
 
 /** A TCP proxy that can flip a byte of, or replay, what the connector sends. */
 class Proxy {
@@ -126,10 +103,10 @@ const fwd = (origin: string, id: string): PeerFrame => ({
 });
 
 Deno.test("a byte flipped in a sealed frame closes the link; the frame is not delivered", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   const acc = acceptor(b, new Map([[a.id, a.publicKey]]));
   const proxy = new Proxy(acc.port);
-  const link = await dialPeer(a, info(b.id, b.publicKey, proxy.port), {
+  const link = await dialPeer(a, peerInfo(b.id, b.publicKey, proxy.port), {
     onFrame: () => {},
     onClose: () => {},
   });
@@ -147,10 +124,10 @@ Deno.test("a byte flipped in a sealed frame closes the link; the frame is not de
 });
 
 Deno.test("a replayed sealed frame is refused and closes the link", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   const acc = acceptor(b, new Map([[a.id, a.publicKey]]));
   const proxy = new Proxy(acc.port);
-  const link = await dialPeer(a, info(b.id, b.publicKey, proxy.port), {
+  const link = await dialPeer(a, peerInfo(b.id, b.publicKey, proxy.port), {
     onFrame: () => {},
     onClose: () => {},
   });
@@ -167,10 +144,10 @@ Deno.test("a replayed sealed frame is refused and closes the link", async () => 
 });
 
 Deno.test("knowing a server id without its key does not complete the handshake", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
-  const impostor = await identity("srv-a"); // same id, a key not in the registry
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
+  const impostor = await peerIdentity("srv-a"); // same id, a key not in the registry
   const acc = acceptor(b, new Map([[a.id, a.publicKey]]));
-  const dial = dialPeer(impostor, info(b.id, b.publicKey, acc.port), {
+  const dial = dialPeer(impostor, peerInfo(b.id, b.publicKey, acc.port), {
     onFrame: () => {},
     onClose: () => {},
   });
@@ -180,10 +157,10 @@ Deno.test("knowing a server id without its key does not complete the handshake",
 });
 
 Deno.test("a connector refuses an acceptor that is not the registered key", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
-  const fakeB = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
+  const fakeB = await peerIdentity("srv-b");
   const acc = acceptor(fakeB, new Map([[a.id, a.publicKey]]));
-  const dial = dialPeer(a, info(b.id, b.publicKey, acc.port), {
+  const dial = dialPeer(a, peerInfo(b.id, b.publicKey, acc.port), {
     onFrame: () => {},
     onClose: () => {},
   });
@@ -233,12 +210,14 @@ function recordingMesh(
 }
 
 Deno.test("a fwd claiming another origin and an ack for a message never sent are refused", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b"), c = await identity("srv-c");
+  const a = await peerIdentity("srv-a"),
+    b = await peerIdentity("srv-b"),
+    c = await peerIdentity("srv-c");
   const warnings: string[] = [];
   let servers: ServerInfo[] = [];
   const mb = recordingMesh(b, () => servers, warnings);
-  servers = [info(a.id, a.publicKey, 0), info(b.id, b.publicKey, mb.mesh.port)];
-  servers.push(info(c.id, c.publicKey, 0));
+  servers = [peerInfo(a.id, a.publicKey, 0), peerInfo(b.id, b.publicKey, mb.mesh.port)];
+  servers.push(peerInfo(c.id, c.publicKey, 0));
   // srv-a is a registered server turned hostile: it speaks the protocol by hand.
   const link = await dialPeer(a, servers[1], { onFrame: () => {}, onClose: () => {} });
   link.send(fwd(c.id, "m-000000001")); // claims to come from srv-c
@@ -254,7 +233,7 @@ Deno.test("a fwd claiming another origin and an ack for a message never sent are
 
   // A message srv-b did forward to srv-a: srv-a's ack for it acts, once; srv-c's would not.
   const ma = recordingMesh(a, () => servers, []);
-  servers[0] = info(a.id, a.publicKey, ma.mesh.port);
+  servers[0] = peerInfo(a.id, a.publicKey, ma.mesh.port);
   const arrived = new Promise<void>((resolve) => {
     const poll = () => ma.forwards.length ? resolve() : setTimeout(poll, 5);
     poll();
@@ -290,9 +269,9 @@ Deno.test("a fwd claiming another origin and an ack for a message never sent are
 });
 
 Deno.test("a peer that dials again replaces its old link: a late close of the old one forgets nothing", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   const mb = recordingMesh(b, () => servers, []);
-  const servers = [info(a.id, a.publicKey, 0), info(b.id, b.publicKey, mb.mesh.port)];
+  const servers = [peerInfo(a.id, a.publicKey, 0), peerInfo(b.id, b.publicKey, mb.mesh.port)];
   let oldClosed = false;
   const old = await dialPeer(a, servers[1], { onFrame: () => {}, onClose: () => oldClosed = true });
   old.send({ t: "snapshot", users: ["carol"] });
@@ -316,11 +295,11 @@ Deno.test("a peer that dials again replaces its old link: a late close of the ol
 });
 
 Deno.test("a peer that dials again after dropping us is told our users again", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   let servers: ServerInfo[] = [];
   const ma = recordingMesh(a, () => servers, []);
   const mb = recordingMesh(b, () => servers, [], ["bob"]);
-  servers = [info(a.id, a.publicKey, ma.mesh.port), info(b.id, b.publicKey, mb.mesh.port)];
+  servers = [peerInfo(a.id, a.publicKey, ma.mesh.port), peerInfo(b.id, b.publicKey, mb.mesh.port)];
   const knowsBob = () =>
     waitUntil(() => [...ma.mesh.serversOf("bob")].includes(b.id), 10_000, "srv-a to know bob", 5);
   mb.mesh.update(servers); // srv-b's own link to srv-a carries its snapshot

@@ -5,6 +5,8 @@
  * `TIMEOUT`, and the mesh dials again once the path is back and resyncs.
  */
 import { expect } from "expect";
+import { peerIdentity, peerInfo } from "@fastchat/testing/peer_fixtures";
+import { within } from "@fastchat/testing/cluster_peers";
 import type { FastChatError } from "@fastchat/lib/errors";
 import type { Logger } from "@fastchat/lib/logger";
 import { waitUntil } from "@fastchat/lib/wait_until";
@@ -15,39 +17,6 @@ import type { ForwardedMessage } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 
 const PING_MS = 250;
-
-/** `p`, or a failure after `ms` (a missing close must fail the test, not hang it). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-async function identity(id: string): Promise<LinkIdentity & { publicKey: Uint8Array }> {
-  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
-  return { id, keys, publicKey };
-}
-
-function info(id: string, publicKey: Uint8Array, peerPort: number): ServerInfo {
-  return {
-    id,
-    host: "127.0.0.1",
-    port: 1,
-    tls: false,
-    peerHost: "127.0.0.1",
-    peerPort,
-    publicKey,
-    clients: 0,
-    draining: false,
-    ageMs: 0,
-  };
-}
 
 /**
  * A TCP relay to `target` that can black-hole the path: after {@link cut}
@@ -134,7 +103,7 @@ class BlackholeRelay {
 }
 
 Deno.test("a silent peer link is pinged, then closed with TIMEOUT at both ends", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const relay = new BlackholeRelay((listener.addr as Deno.NetAddr).port);
   let accClosed!: (e?: FastChatError) => void;
@@ -150,7 +119,7 @@ Deno.test("a silent peer link is pinged, then closed with TIMEOUT at both ends",
   })();
   let dialClosed!: (e?: FastChatError) => void;
   const dialClosedWith = new Promise<FastChatError | undefined>((r) => dialClosed = r);
-  const link = await dialPeer(a, info(b.id, b.publicKey, relay.port), {
+  const link = await dialPeer(a, peerInfo(b.id, b.publicKey, relay.port), {
     onFrame: () => {},
     onClose: (e) => dialClosed(e),
   }, { pingMs: PING_MS });
@@ -170,7 +139,7 @@ Deno.test("a silent peer link is pinged, then closed with TIMEOUT at both ends",
 });
 
 Deno.test("a mesh link cut silently is torn down, dialled again once the path is back, and resynced", async () => {
-  const a = await identity("srv-a"), b = await identity("srv-b");
+  const a = await peerIdentity("srv-a"), b = await peerIdentity("srv-b");
   const warnings: string[] = [];
   const log: Logger = {
     debug: () => {},
@@ -203,9 +172,9 @@ Deno.test("a mesh link cut silently is torn down, dialled again once the path is
   ma.attach(sink([], () => resyncs++));
   mb.attach(sink(["bob"]));
   const relay = new BlackholeRelay(mb.port);
-  servers = [info(a.id, a.publicKey, ma.port), info(b.id, b.publicKey, mb.port)];
+  servers = [peerInfo(a.id, a.publicKey, ma.port), peerInfo(b.id, b.publicKey, mb.port)];
   // srv-a reaches srv-b only through the relay.
-  ma.update([servers[0], info(b.id, b.publicKey, relay.port)]);
+  ma.update([servers[0], peerInfo(b.id, b.publicKey, relay.port)]);
   mb.update(servers);
   await waitUntil(() => ma.linkedPeers.includes(b.id), 10_000, "srv-a's link to srv-b", 5);
   await waitUntil(() => [...ma.serversOf("bob")].includes(b.id), 10_000, "srv-a to know bob", 5);
