@@ -185,4 +185,32 @@ for (const kind of DB_KINDS) {
       await db.close();
     }
   });
+
+  Deno.test(`groups end to end (${kind}): a message then leave: the message goes out first`, async () => {
+    const db = await openTestDb(kind);
+    try {
+      await withChatServer(db, {}, async (server) => {
+        await withUsers(server.port, ["alice", "bob", "carol"], async (u) => {
+          const { alice, bob } = u;
+          await alice.client.group("create", "team", ["bob", "carol"]);
+          await bob.log.waitFor((e) => e.event === "group" && e.change === "created");
+          // Removing carol makes alice's key stale: her next message rotates
+          // it first, and the leave right after must not overtake it.
+          await alice.client.group("remove", "team", "carol");
+          const id = await alice.client.send("#team", "last words");
+          await alice.client.group("leave", "team");
+          expect(
+            await alice.log.waitFor((e) =>
+              (e.event === "sent" || e.event === "error") &&
+              "id" in e && e.id === id
+            ),
+          ).toEqual({ event: "sent", id });
+          await bob.log.waitFor((e) => e.event === "group" && e.change === "left");
+          expect(texts(bob.log, "team")).toEqual(["alice: last words"]);
+        });
+      });
+    } finally {
+      await db.close();
+    }
+  });
 }

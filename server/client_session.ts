@@ -393,6 +393,9 @@ export class ClientSession implements RoutedSession {
         retryMs: this.#ctx.sendLimiter.waitMs(this.user),
       });
     }
+    // My group messages read before this request take effect first (a
+    // message then `leave` must not be refused as from a non-member).
+    await this.#ctx.router.groupSendsSettled(this);
     this.#send(await this.#ctx.groups.handle(this.user, f));
   }
 

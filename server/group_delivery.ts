@@ -90,6 +90,12 @@ export class GroupDelivery {
   #running: Promise<void> | null = null;
   #roomWaiters: (() => void)[] = [];
   #closed = false;
+  /** Sends queued and sends settled (stored or refused) so far; batches settle in order. */
+  #seqQueued = 0;
+  #seqSettled = 0;
+  /** The sequence number of each sender's latest queued send. */
+  readonly #lastSeq = new WeakMap<GroupSender, number>();
+  #settleWaiters: { seq: number; resolve: () => void }[] = [];
   /** Counters for metrics. */
   readonly stats = { stored: 0, delivered: 0, forwarded: 0, refused: 0 };
 
@@ -114,9 +120,22 @@ export class GroupDelivery {
       sender,
       file: f.file,
     });
+    this.#lastSeq.set(sender, ++this.#seqQueued);
     this.#kick();
     if (this.#queue.length < this.#maxPending) return;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once every group message `sender` queued so far is stored or
+   * refused (undefined when none is waiting), so a membership request the
+   * sender makes next (say `leave`) takes effect after its earlier messages,
+   * in the order the client sent them.
+   */
+  settled(sender: GroupSender): Promise<void> | undefined {
+    const seq = this.#lastSeq.get(sender);
+    if (seq === undefined || seq <= this.#seqSettled) return undefined;
+    return new Promise((resolve) => this.#settleWaiters.push({ seq, resolve }));
   }
 
   /** Fans out entries already stored (membership events). */
@@ -172,7 +191,18 @@ export class GroupDelivery {
     while (this.#roomWaiters.length && this.#queue.length < this.#maxPending) {
       this.#roomWaiters.shift()!();
     }
-    if (batch.length) await this.#append(batch);
+    if (batch.length) {
+      try {
+        await this.#append(batch);
+      } finally {
+        this.#seqSettled += batch.length;
+        const due = this.#settleWaiters.filter((w) => w.seq <= this.#seqSettled);
+        if (due.length) {
+          this.#settleWaiters = this.#settleWaiters.filter((w) => w.seq > this.#seqSettled);
+          for (const w of due) w.resolve();
+        }
+      }
+    }
     if (acks.length) {
       await this.#retrying("group_ack", () => this.#log.complete(acks)).catch((e) =>
         // Not lost: the entries stay pending and are delivered again at next login.

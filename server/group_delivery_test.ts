@@ -114,4 +114,27 @@ for (const kind of DB_KINDS) {
       return Promise.resolve();
     });
   });
+
+  Deno.test(`group delivery (${kind}): settled(sender) resolves once its queued sends are stored`, async () => {
+    await withDb(kind, async (sql) => {
+      await new GroupStore(sql).create("alice", "team", ["bob"]);
+      const groups = new GroupDelivery(new GroupLog(sql), new LocalFabric(), {
+        deliverLocal: () => 0,
+      });
+      const alice = new Sender("alice");
+      const bob = new Sender("bob");
+      expect(groups.settled(alice)).toBeUndefined(); // nothing queued: no wait
+      groups.accept(alice, send("m-alice-01"));
+      groups.accept(alice, send("m-alice-02", "nope"));
+      const waiting = groups.settled(alice)!;
+      expect(waiting).toBeInstanceOf(Promise);
+      expect(groups.settled(bob)).toBeUndefined(); // only alice's sends count for alice
+      await waiting;
+      // Both settled: one stored, one refused; nothing left to wait for.
+      expect(alice.sent).toEqual(["m-alice-01"]);
+      expect(alice.refused).toEqual([["m-alice-02", "NOT_GROUP_MEMBER"]]);
+      expect(groups.settled(alice)).toBeUndefined();
+      await groups.flush();
+    });
+  });
 }

@@ -253,6 +253,15 @@ export class MessageRouter implements FabricSink {
     return this.#groupDelivery().accept(sender, f);
   }
 
+  /**
+   * Resolves once `sender`'s queued group messages are stored or refused
+   * (undefined when none is queued): group requests wait for it, so they
+   * take effect in the order the client sent them.
+   */
+  groupSendsSettled(sender: RoutedSession): Promise<void> | undefined {
+    return this.#groups?.settled(sender);
+  }
+
   /** Fans out stored membership events. */
   publishGroup(entries: GroupLogEntry[]): void {
     this.#groupDelivery().publish(entries);
