@@ -1,6 +1,7 @@
 /**
  * `deno task db`: runs the embedded FastChat database (PGlite) as a
- * PostgreSQL-protocol server until SIGINT/SIGTERM, then closes it cleanly so
+ * PostgreSQL-protocol server until SIGINT/SIGTERM/SIGHUP (or until the process
+ * that started it is gone), then closes it cleanly so
  * the data directory is consistent, and exits 0.
  *
  * Flags: `--port` (default 7432; 0 = ephemeral), `--host` (default
@@ -28,6 +29,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import { DEFAULT_DATA_DIR } from "./credentials.ts";
 import { EmbeddedDatabase, type EmbeddedOptions } from "./embedded_server.ts";
 import { dbReadyLine } from "@fastchat/lib/cluster/ready_lines";
+import { STOP_SIGNALS, watchLifeline } from "@fastchat/lib/lifeline";
 
 /**
  * Parses the command line of `db/main.ts` into {@link EmbeddedOptions}.
@@ -100,10 +102,11 @@ export async function runDb(args: string[]): Promise<number> {
     );
     return 1;
   }
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const signals = STOP_SIGNALS;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   for (const s of signals) Deno.addSignalListener(s, stop);
+  watchLifeline(stop); // started by `deno task start`: stop when it is gone
   console.log(dbReadyLine(db.publicUrl));
   let code = 0;
   try {

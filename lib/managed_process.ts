@@ -19,6 +19,7 @@
  */
 import { FastChatError } from "./errors.ts";
 import { signalIfRunning } from "./already_gone.ts";
+import { LIFELINE_ENV } from "./lifeline.ts";
 
 /** Options of {@link ManagedProcess.spawn}. */
 export interface SpawnOptions {
@@ -73,8 +74,10 @@ export class ManagedProcess {
   private constructor(child: Deno.ChildProcess, opts: SpawnOptions) {
     this.#child = child;
     this.#opts = opts;
-    this.exited = child.status.then((s) => {
+    this.exited = child.status.then(async (s) => {
       this.#done = true;
+      // The lifeline's write end: nothing to keep open for a process that is gone.
+      await child.stdin.close().catch(() => {/* already broken: the child is gone */});
       return s;
     });
   }
@@ -98,9 +101,11 @@ export class ManagedProcess {
   static async spawn(opts: SpawnOptions): Promise<ManagedProcess> {
     const child = new Deno.Command(opts.command ?? Deno.execPath(), {
       args: opts.args,
-      env: opts.env,
+      // The child's stdin is its lifeline (lib/lifeline.ts): never written,
+      // closed by the kernel when this process ends, however it ends.
+      env: { ...opts.env, [LIFELINE_ENV]: "1" },
       cwd: opts.cwd,
-      stdin: "null",
+      stdin: "piped",
       stdout: "piped",
       stderr: "piped",
       // Own process group: a terminal's Ctrl-C reaches only the parent, which

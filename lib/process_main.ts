@@ -2,8 +2,8 @@
  * What every FastChat process entry point does: run `main`, print a failure
  * as one `fastchat <name>: CODE: message` line (exit 1), exit with the code
  * `main` resolves to if it is a number (a long-running main resolves with
- * nothing once it serves), and on SIGINT or SIGTERM run a graceful shutdown
- * once, then exit 0.
+ * nothing once it serves), and on SIGINT, SIGTERM or SIGHUP (or when its
+ * parent is gone) run a graceful shutdown once, then exit 0.
  *
  * @example
  * ```ts
@@ -16,8 +16,13 @@
  * @module
  */
 import { FastChatError } from "./errors.ts";
+import { STOP_SIGNALS, watchLifeline } from "./lifeline.ts";
 
-/** Runs `shutdown` once on the first SIGINT/SIGTERM, then exits 0. */
+/**
+ * Runs `shutdown` once on the first stop signal (SIGINT, SIGTERM, SIGHUP)
+ * or when the parent that started this process with a lifeline is gone
+ * (lib/lifeline.ts), then exits 0.
+ */
 export function onShutdown(shutdown: () => unknown | Promise<unknown>): void {
   let stopping = false;
   const stop = async () => {
@@ -29,8 +34,8 @@ export function onShutdown(shutdown: () => unknown | Promise<unknown>): void {
       Deno.exit(0);
     }
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, stop);
+  watchLifeline(stop);
 }
 
 /**

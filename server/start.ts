@@ -16,6 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { STOP_SIGNALS, watchLifeline } from "@fastchat/lib/lifeline";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 import { checkReadable, componentArgs } from "./start_flags.ts";
@@ -139,8 +140,9 @@ export async function main(args: string[]): Promise<void> {
     })();
     return stopping;
   };
-  Deno.addSignalListener("SIGINT", () => stopAll(0));
-  Deno.addSignalListener("SIGTERM", () => stopAll(0));
+  // Ctrl-C, kill, and the terminal closing (SIGHUP) stop every process in order.
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, () => stopAll(0));
+  watchLifeline(() => stopAll(0)); // run by another FastChat process (a test, say)
 
   try {
     await cluster.launch();

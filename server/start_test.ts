@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client";
 import { requestTicket } from "@fastchat/client/lb_client";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
+import { waitUntil } from "@fastchat/lib/wait_until";
 import { EventLog, processAlive } from "@fastchat/testing";
 
 type Ev<K extends ClientEvent["event"]> = Extract<ClientEvent, { event: K }>;
@@ -194,3 +195,67 @@ Deno.test({
     }
   },
 });
+
+/** Alive and not a zombie (an orphan's exit is reaped by init, maybe not at once). */
+function running(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  if (Deno.build.os !== "linux") return true;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false; // gone between the two looks
+  }
+}
+
+for (const signal of ["SIGKILL", "SIGHUP"] as const) {
+  Deno.test({
+    name: `deno task start: after ${signal} of the supervisor no process of it lives on`,
+    ignore: Deno.build.os === "windows",
+    async fn() {
+      const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
+      const start = await ManagedProcess.spawn({
+        name: "start",
+        args: [
+          "run",
+          "-A",
+          fileURLToPath(new URL("./start.ts", import.meta.url)),
+          "--servers",
+          "1",
+          "--port",
+          String(freePort()),
+          "--db-port",
+          String(freePort()),
+          "--data",
+          data,
+        ],
+        ready: /FastChat is running/,
+        echo: Deno.env.get("FASTCHAT_START_ECHO") === "1",
+        timeoutMs: 120_000,
+      });
+      try {
+        await start.waitForLine(/^Connect with:/);
+        const pids = start.stdout.flatMap((l) => {
+          const m = l.match(/^ {2}(?:db|lb|server) .*\(pid (\d+)\)$/);
+          return m ? [Number(m[1])] : [];
+        });
+        expect(pids.length).toBe(3); // database, load balancer, server
+        start.kill(signal); // SIGKILL: no handler runs; SIGHUP: the terminal closed
+        const status = await start.exited;
+        if (signal === "SIGHUP") expect(status.code).toBe(0); // stopped in order
+        // The children see their lifeline end (or were stopped) and exit.
+        await waitUntil(
+          () => pids.every((pid) => !running(pid)),
+          30_000,
+          () => `the deployment's processes to exit (alive: ${pids.filter(running).join(", ")})`,
+        );
+      } finally {
+        if (!start.done) {
+          start.kill("SIGKILL");
+          await start.exited;
+        }
+        await Deno.remove(data, { recursive: true });
+      }
+    },
+  });
+}
