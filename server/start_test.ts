@@ -25,6 +25,19 @@ function freePort(): number {
   return port;
 }
 
+/** `deno task start` with `servers` servers, its LB on `lbPort`, its files in `data`. */
+function spawnStart(servers: number, lbPort: number, data: string): Promise<ManagedProcess> {
+  const start = fileURLToPath(new URL("./start.ts", import.meta.url));
+  return ManagedProcess.spawn({
+    name: "start",
+    args: ["run", "-A", start, "--servers", String(servers), "--port", String(lbPort)]
+      .concat(["--db-port", String(freePort()), "--data", data]),
+    ready: /FastChat is running/,
+    echo: Deno.env.get("FASTCHAT_START_ECHO") === "1",
+    timeoutMs: 120_000,
+  });
+}
+
 interface Peer {
   user: string;
   client: ChatClient;
@@ -63,25 +76,7 @@ Deno.test({
     const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
     const home = await Deno.makeTempDir({ prefix: "fastchat-start-home-" });
     const lb = { host: "127.0.0.1", port: freePort() };
-    const start = await ManagedProcess.spawn({
-      name: "start",
-      args: [
-        "run",
-        "-A",
-        fileURLToPath(new URL("./start.ts", import.meta.url)),
-        "--servers",
-        "3",
-        "--port",
-        String(lb.port),
-        "--db-port",
-        String(freePort()),
-        "--data",
-        data,
-      ],
-      ready: /FastChat is running/,
-      echo: Deno.env.get("FASTCHAT_START_ECHO") === "1",
-      timeoutMs: 120_000,
-    });
+    const start = await spawnStart(3, lb.port, data);
     const peers: Peer[] = [];
     try {
       // The summary ends with "Connect with:"; each server line has its id and pid.
@@ -214,25 +209,7 @@ for (const signal of ["SIGKILL", "SIGHUP"] as const) {
     ignore: Deno.build.os === "windows",
     async fn() {
       const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
-      const start = await ManagedProcess.spawn({
-        name: "start",
-        args: [
-          "run",
-          "-A",
-          fileURLToPath(new URL("./start.ts", import.meta.url)),
-          "--servers",
-          "1",
-          "--port",
-          String(freePort()),
-          "--db-port",
-          String(freePort()),
-          "--data",
-          data,
-        ],
-        ready: /FastChat is running/,
-        echo: Deno.env.get("FASTCHAT_START_ECHO") === "1",
-        timeoutMs: 120_000,
-      });
+      const start = await spawnStart(1, freePort(), data);
       try {
         await start.waitForLine(/^Connect with:/);
         const pids = start.stdout.flatMap((l) => {
