@@ -36,6 +36,7 @@ import { userName } from "./run_config.ts";
 import type { RunConfig, SendModel } from "./run_schema.ts";
 import { checkReceivedFile, writeTestFile } from "./file_mode.ts";
 import type { GroupRole } from "./group_plan.ts";
+import { WarmupLedger } from "./warmup_ledger.ts";
 
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
@@ -128,8 +129,8 @@ export class LoadClient {
   #peers = new Map<string, string>();
   /** Acks that arrived before `send()` returned the id (under write backpressure). */
   #earlyAcks = new Set<string>();
-  /** Ids of this client's key warm-up messages whose receipt has not arrived. */
-  #warmIds = new Set<string>();
+  /** Key warm-up messages awaiting receipts, and those displayed (for a timeout's audit). */
+  readonly warmLedger = new WarmupLedger();
   /** Wakes the closed loop's wait for a free window slot (acks and stop). */
   #windowWake: (() => void) | null = null;
   /** Ends the open loop's sleep until the next due time (stop only). */
@@ -228,6 +229,7 @@ export class LoadClient {
         this.#o.onReconnected?.(this, t, e.server);
         return;
       case "disconnected":
+        this.warmLedger.disconnected();
         this.#o.onDisconnected?.(this, t, e.code);
         return;
       default:
@@ -237,10 +239,11 @@ export class LoadClient {
     // (timed payloads are printable ASCII) and by the ids this client sent.
     if (e.event === "message" && e.text === WARMUP_TEXT) {
       this.warm.received++;
+      this.warmLedger.displayed(e.from, e.id);
       return;
     }
-    if (e.event === "sent" && this.#warmIds.has(e.id)) return;
-    if (e.event === "delivered" && this.#warmIds.delete(e.id)) {
+    if (e.event === "sent" && this.warmLedger.has(e.id)) return;
+    if (e.event === "delivered" && this.warmLedger.receipt(e.id)) {
       this.warm.delivered++;
       return;
     }
@@ -343,12 +346,14 @@ export class LoadClient {
     const o = this.#o;
     if (o.group) {
       if (!o.group.sender) return;
-      this.#warmIds.add(await this.#client!.send(`#${o.group.group}`, WARMUP_TEXT));
+      const to = `#${o.group.group}`;
+      this.warmLedger.sent(await this.#client!.send(to, WARMUP_TEXT), to);
       this.warm.sent++;
       return;
     }
     for (const r of plannedRecipients(o.seed, o.index, o.clients, picks)) {
-      this.#warmIds.add(await this.#client!.send(userName(o.seed, r), WARMUP_TEXT));
+      const to = userName(o.seed, r);
+      this.warmLedger.sent(await this.#client!.send(to, WARMUP_TEXT), to);
       this.warm.sent++;
     }
   }

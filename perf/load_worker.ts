@@ -5,9 +5,10 @@
  * by index) and talks to the parent in JSON lines (`worker_protocol.ts`):
  *
  * - stdin, commands: `{"cmd":"register"}`, `{"cmd":"login"}`, `{"cmd":"warmup"}`, `{"cmd":"persist"}`,
- *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop).
+ *   `{"cmd":"go","startMs":…}`, `{"cmd":"stop"}` (EOF on stdin = stop); after a warm-up
+ *   timeout `{"cmd":"warm_missing"}` and `{"cmd":"warm_check","gaps":[…]}` (perf/warmup_audit.ts).
  * - stdout, `WorkerMessage`s: `hello`, `registered`, `ready`, `warmed`, `persisted`,
- *   `progress` (every 250 ms), `disconnected`/`reconnected`, `failed`,
+ *   `progress` (every 250 ms), `disconnected`/`reconnected`, `warm_missing`/`warm_checked`, `failed`,
  *   `flushed` (the last line before exit 0).
  *
  * Register and login run with bounded concurrency and a few retries. After
@@ -37,6 +38,7 @@ import { IdentityPool } from "./identity_pool.ts";
 import { LoadClient } from "./load_client.ts";
 import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
 import { groupRole } from "./group_plan.ts";
+import { checkGaps, missingGaps, type WarmupGap } from "./warmup_audit.ts";
 import {
   readLines,
   type WorkerCommand,
@@ -214,8 +216,19 @@ class Worker {
     emit({ t: "warmed", worker: this.#cfg.worker, sent: this.progress().warmSent });
   }
 
+  /** Reports the warm-up receipts this worker's clients still await (`warm_missing`). */
+  warmMissing(): void {
+    emit({ t: "warm_missing", worker: this.#cfg.worker, gaps: missingGaps(this.#clients) });
+  }
+
+  /** Completes the gaps whose recipients are this worker's clients (`warm_checked`). */
+  warmCheck(gaps: WarmupGap[]): void {
+    emit({ t: "warm_checked", worker: this.#cfg.worker, gaps: checkGaps(this.#clients, gaps) });
+  }
+
   /** Saves every client's key state, then reports `persisted`. */
   async persist(): Promise<void> {
+    for (const c of this.#clients) c.warmLedger.clearShown(); // the warm-up is over
     await pool(this.#clients, 64, (c) => c.persist(), () => this.#stopping);
     if (!this.#stopping) emit({ t: "persisted", worker: this.#cfg.worker });
   }
@@ -310,6 +323,8 @@ export async function main(args: string[]): Promise<void> {
       else if (cmd.cmd === "prepare") w.track(w.prepare());
       else if (cmd.cmd === "warmup") w.track(w.warmUp());
       else if (cmd.cmd === "persist") w.track(w.persist());
+      else if (cmd.cmd === "warm_missing") w.warmMissing();
+      else if (cmd.cmd === "warm_check") w.warmCheck(cmd.gaps);
       else if (cmd.cmd === "go") w.go(cmd.startMs ?? nowMs());
       else if (cmd.cmd === "stop") break;
     }

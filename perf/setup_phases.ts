@@ -24,11 +24,14 @@ import type { RunAbort } from "./run_abort.ts";
 import type { RunConfig } from "./run_schema.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 import { groupWarmupMessages, hasReceipts, receptionsPerMessage } from "./mode_phases.ts";
+import { auditWarmup, describeGaps } from "./warmup_audit.ts";
 
 /** Pause between the key warm-up and the timed phase. */
 const WARMUP_SETTLE_MS = 1_000;
 /** Longest wait for every key warm-up message and receipt to arrive. */
 const WARMUP_TIMEOUT_MS = 300_000;
+/** Longest wait for the workers to list the missing receipts after a warm-up timeout. */
+const AUDIT_TIMEOUT_MS = 20_000;
 
 /**
  * What a phase of the run works with.
@@ -174,6 +177,26 @@ export async function loginPhase(ctx: PhaseContext): Promise<PhaseStats> {
 }
 
 /**
+ * The missing warm-up receipts (perf/warmup_audit.ts), all of them written
+ * to `warmup_gaps.json` in the run directory, summed up in one line.
+ */
+async function warmupGaps(ctx: PhaseContext): Promise<string> {
+  try {
+    const gaps = await ctx.abort.guard(
+      Promise.race([
+        auditWarmup(ctx.pool),
+        sleep(AUDIT_TIMEOUT_MS).then(() => Promise.reject(new Error("workers did not answer"))),
+      ]),
+    );
+    const file = `${ctx.pool.runDir}/warmup_gaps.json`;
+    await Deno.writeTextFile(file, JSON.stringify(gaps, null, 1) + "\n");
+    return `${describeGaps(gaps)} (all in ${file})`;
+  } catch (e) {
+    return `missing receipts not listed: ${e instanceof Error ? e.message : e}`;
+  }
+}
+
+/**
  * Key warm-up: every client messages each peer it will write to, unrecorded;
  * waits until each of those messages and its receipt has arrived, so
  * nothing of it spills into the timed phase.
@@ -207,7 +230,7 @@ export async function warmupPhase(ctx: PhaseContext): Promise<PhaseStats> {
     if (nowMs() - t0 > WARMUP_TIMEOUT_MS) {
       throw new Error(
         `key warm-up: ${p.warmReceived}/${receptions} messages and ${p.warmDelivered}/${receipts} ` +
-          `receipts arrived in ${WARMUP_TIMEOUT_MS / 1000} s`,
+          `receipts arrived in ${WARMUP_TIMEOUT_MS / 1000} s; ${await warmupGaps(ctx)}`,
       );
     }
     await abort.guard(sleep(50));

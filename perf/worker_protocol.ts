@@ -18,6 +18,7 @@
  */
 import { addCounters, type ClientCounters, zeroCounters } from "./client_counters.ts";
 import type { RunConfig } from "./run_schema.ts";
+import type { WarmupGap } from "./warmup_audit.ts";
 
 /**
  * What the parent tells a worker on its command line: the run's settings
@@ -76,6 +77,10 @@ export type WorkerCommand =
   | { cmd: "prepare" }
   | { cmd: "warmup" }
   | { cmd: "persist" }
+  /** The warm-up timed out: report the warm-up receipts still missing. */
+  | { cmd: "warm_missing" }
+  /** Say, for these missing receipts, whether their recipients displayed the message. */
+  | { cmd: "warm_check"; gaps: WarmupGap[] }
   | { cmd: "go"; startMs: number }
   | { cmd: "stop" };
 
@@ -135,6 +140,9 @@ export type WorkerMessage =
   | { t: "prepared"; worker: number }
   /** Every warm-up message of the worker's clients is queued. */
   | { t: "warmed"; worker: number; sent: number }
+  /** Warm-up receipts the worker's clients still await; the answer to `warm_check`. */
+  | { t: "warm_missing"; worker: number; gaps: WarmupGap[] }
+  | { t: "warm_checked"; worker: number; gaps: WarmupGap[] }
   /** Every client's key state is written (nothing left to save during timing). */
   | { t: "persisted"; worker: number }
   | ({ t: "progress"; worker: number } & WorkerProgress)

@@ -2,7 +2,8 @@
  * Offline backlog delivery for the message router: what a session gets
  * when it joins (stored receipts, then stored messages, then the live
  * messages that arrived meanwhile, in that order, each once) and when the
- * router resyncs (every stored message again; clients drop duplicates).
+ * router resyncs (every stored receipt and message again; clients drop
+ * duplicates).
  *
  * While a session's backlog is being sent, live messages for it wait in a
  * bounded buffer; past the bound they are dropped (they are stored) and the
@@ -131,8 +132,7 @@ export class BacklogSync {
     if (!buf) return;
     try {
       // Stored receipts are re-sent at every login until the client acknowledges them.
-      const receipts = await this.#store.pendingReceipts(s.user);
-      for (const r of receipts) s.confirmDelivered(r.recipient, r.id, true);
+      await this.#sendReceipts(s);
       const sent = new Set<string>();
       let after: Cursor = { dm: 0, group: 0 };
       do {
@@ -153,7 +153,7 @@ export class BacklogSync {
   }
 
   /**
-   * Sends `s` all its stored messages again, unless it is catching up
+   * Sends `s` all its stored receipts and messages again, unless it is catching up
    * already; `attached` says whether it still receives messages.
    */
   resend(s: BacklogSession, attached: () => boolean): void {
@@ -161,7 +161,11 @@ export class BacklogSync {
     this.#resending.add(s);
     (async () => {
       await this.#writer.flush();
-      if (attached()) await this.#sendStored(s, { dm: 0, group: 0 }, null);
+      if (!attached()) return;
+      // A receipt stored while its sender was online on another server (the
+      // link there was down) would otherwise wait for the sender's next login.
+      await this.#sendReceipts(s);
+      await this.#sendStored(s, { dm: 0, group: 0 }, null);
     })().catch((e) => this.#log.warn("resync_failed", { user: s.user, error: String(e) }))
       .finally(() => this.#resending.delete(s));
   }
@@ -169,6 +173,13 @@ export class BacklogSync {
   /** Ignores {@link resend} from now on (the server is shutting down). */
   stop(): void {
     this.#stopped = true;
+  }
+
+  /** Sends `s` the receipts stored for its user (the client acknowledges them with `rack`). */
+  async #sendReceipts(s: BacklogSession): Promise<void> {
+    for (const r of await this.#store.pendingReceipts(s.user)) {
+      s.confirmDelivered(r.recipient, r.id, true);
+    }
   }
 
   /**

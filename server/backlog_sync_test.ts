@@ -114,4 +114,19 @@ for (const kind of DB_KINDS) {
       expect(gone.delivered).toEqual([]);
       expect(bob.delivered.length).toBe(3);
     }));
+
+  Deno.test(`backlog (${kind}): a resend sends stored receipts too`, () =>
+    withStore(kind, async (store) => {
+      // A receipt stored while its sender was online elsewhere (the link to
+      // the sender's server was down) reaches it at the next resync, not only
+      // at its next login.
+      await store.insertReceipts([{ sender: "bob", recipient: "alice", id: "rcpt000001" }]);
+      const backlog = new BacklogSync(store, { flush: () => Promise.resolve() }, {
+        bufferBytes: 1 << 20,
+      });
+      const bob = new RecordingSession("bob");
+      backlog.resend(bob, () => true);
+      await bob.waitDelivered(3);
+      expect(bob.storedReceipts).toEqual([["alice", "rcpt000001"]]);
+    }));
 }

@@ -360,9 +360,10 @@ export class MessageRouter implements FabricSink {
   }
 
   /**
-   * Sends every live session its stored messages again (clients drop
-   * duplicates): the safety net after a link came up or a server left, for
-   * messages that were stored but could not be forwarded.
+   * Sends every live session its stored receipts and messages again
+   * (clients drop duplicates): the safety net after a link came up or a
+   * server left, for messages that were stored but could not be forwarded
+   * and receipts stored while their sender's server could not be reached.
    */
   resync(reason: string): void {
     if (this.#backlog.stopped) return;

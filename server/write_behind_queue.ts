@@ -430,7 +430,10 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     let skipped = 0;
     for (const p of batch) {
       if (p.state === SET_ASIDE) continue;
-      if (p.acked && !this.#opts.retain) {
+      // Acknowledged before any attempt: never written. One left WRITING by a
+      // failed attempt may have committed all the same: it is written again
+      // (idempotent) and completed, so its receipt is stored, not lost.
+      if (p.acked && p.state === QUEUED && !this.#opts.retain) {
         skipped++;
         continue;
       }

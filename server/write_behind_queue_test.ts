@@ -18,9 +18,12 @@ class MeasuredStore extends ChatStore {
   statements: number[] = [];
   /** Inserts that fail with a connection error before the real ones run. */
   outages = 0;
+  /** Runs while an insert that is going to fail is in flight. */
+  duringOutage: () => void = () => {};
   override insertMessages(rows: StoredMessage[]): Promise<void> {
     if (this.outages > 0) {
       this.outages--;
+      this.duringOutage();
       return Promise.reject(
         Object.assign(new Error("connection closed"), { code: "CONNECTION_CLOSED" }),
       );
@@ -115,6 +118,22 @@ for (const kind of DB_KINDS) {
       expect(queue.stats.setAside).toBe(0);
       expect(alice.rejected).toEqual([]);
       expect(alice.sent.sort()).toEqual(ids);
+    }));
+
+  Deno.test(`write-behind (${kind}): acknowledged during a failed insert, a message still gets its receipt`, () =>
+    withStore(kind, async (store) => {
+      // The insert may have committed before the connection broke: the row is
+      // written again (idempotent) and completed, so its receipt is stored.
+      store.outages = 1;
+      const { queue, delivered } = queueOn(store, { lingerMs: 0 });
+      const alice = new RecordingSession("alice");
+      store.duringOutage = () => expect(queue.acknowledge(ref("fail000001"))).toBe(true);
+      await queue.enqueue(message("fail000001"), alice, true);
+      await queue.flush();
+      expect(queue.stats.storeErrors).toBe(1);
+      expect(delivered).toEqual([{ id: "fail000001", stored: true, sender: null }]);
+      expect(await storedIds(store)).toEqual([]);
+      expect((await store.pendingReceipts("alice")).map((r) => r.id)).toEqual(["fail000001"]);
     }));
 
   Deno.test(`write-behind (${kind}): a long queue of lingering messages waits for its head, no busy drain`, () =>

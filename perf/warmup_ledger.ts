@@ -1,0 +1,80 @@
+/**
+ * One load client's key warm-up bookkeeping: the warm-up messages it sent
+ * (and to whom) whose receipt has not arrived, the warm-up messages it
+ * displayed, and how often its connection was lost meanwhile. When the
+ * warm-up times out, these answer which receipts are missing and, on the
+ * recipient's side, whether the message was displayed (and so acknowledged)
+ * (perf/warmup_audit.ts).
+ *
+ * @example
+ * ```ts
+ * import { WarmupLedger } from "./warmup_ledger.ts";
+ * const ledger = new WarmupLedger();
+ * ledger.sent("m1", "bob");
+ * ledger.displayed("carol", "m9");
+ * console.log(ledger.missing()); // [["bob", "m1"]]
+ * console.log(ledger.receipt("m1"), ledger.receipt("m1")); // true false
+ * console.log(ledger.shown("carol", "m9")); // true
+ * ```
+ * @module
+ */
+
+/**
+ * Warm-up messages sent without a receipt yet, and warm-up messages shown.
+ *
+ * @example
+ * ```ts
+ * import { WarmupLedger } from "./warmup_ledger.ts";
+ * const ledger = new WarmupLedger();
+ * ledger.disconnected();
+ * console.log(ledger.disconnects); // 1
+ * ```
+ */
+export class WarmupLedger {
+  /** id -> recipient of sent warm-up messages whose receipt has not arrived. */
+  readonly #awaiting = new Map<string, string>();
+  /** `from\nid` of warm-up messages this client displayed. */
+  readonly #shown = new Set<string>();
+  /** Connections lost since the client was made. */
+  disconnects = 0;
+
+  /** Warm-up message `id` went to `to`: its receipt is awaited. */
+  sent(id: string, to: string): void {
+    this.#awaiting.set(id, to);
+  }
+
+  /** Whether `id` is a warm-up message sent and not yet receipted. */
+  has(id: string): boolean {
+    return this.#awaiting.has(id);
+  }
+
+  /** A receipt for `id`: true (and it is no longer awaited) if it was awaited. */
+  receipt(id: string): boolean {
+    return this.#awaiting.delete(id);
+  }
+
+  /** Warm-up message `id` of `from` was displayed. */
+  displayed(from: string, id: string): void {
+    this.#shown.add(from + "\n" + id);
+  }
+
+  /** Whether warm-up message `id` of `from` was displayed. */
+  shown(from: string, id: string): boolean {
+    return this.#shown.has(from + "\n" + id);
+  }
+
+  /** The connection was lost. */
+  disconnected(): void {
+    this.disconnects++;
+  }
+
+  /** [recipient, id] of every warm-up message still awaiting its receipt. */
+  missing(): [string, string][] {
+    return [...this.#awaiting].map(([id, to]) => [to, id]);
+  }
+
+  /** Forgets what was shown (the warm-up is over: nothing more will ask). */
+  clearShown(): void {
+    this.#shown.clear();
+  }
+}

@@ -1,0 +1,27 @@
+import { expect } from "expect";
+import { WarmupLedger } from "./warmup_ledger.ts";
+
+Deno.test("WarmupLedger: a receipt counts once, only for a warm-up message sent", () => {
+  const ledger = new WarmupLedger();
+  ledger.sent("m1", "bob");
+  ledger.sent("m2", "carol");
+  expect(ledger.has("m1")).toBe(true);
+  expect(ledger.receipt("other")).toBe(false);
+  expect(ledger.receipt("m1")).toBe(true);
+  expect(ledger.receipt("m1")).toBe(false); // a stored receipt shown again
+  expect(ledger.has("m1")).toBe(false);
+  expect(ledger.missing()).toEqual([["carol", "m2"]]);
+});
+
+Deno.test("WarmupLedger: what was displayed, until the warm-up is over; disconnects", () => {
+  const ledger = new WarmupLedger();
+  ledger.displayed("alice", "m1");
+  expect(ledger.shown("alice", "m1")).toBe(true);
+  expect(ledger.shown("alice", "m2")).toBe(false);
+  expect(ledger.shown("bob", "m1")).toBe(false);
+  ledger.clearShown();
+  expect(ledger.shown("alice", "m1")).toBe(false);
+  ledger.disconnected();
+  ledger.disconnected();
+  expect(ledger.disconnects).toBe(2);
+});
