@@ -37,6 +37,7 @@ import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
 import { NatsFabric } from "./nats_fabric.ts";
+import { checkPeerPingMs } from "./peer_link.ts";
 import { PeerMesh } from "./peer_mesh.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
@@ -90,6 +91,11 @@ export interface ChatServerOptions {
     /** Registry rows of servers dead this long are deleted (default 10 liveness windows). */
     forgetAfterMs?: number;
     /**
+     * A quiet peer link is pinged this often and closed after 3 silent
+     * intervals (`--peer-ping-ms`; default 5 s; 50 ms to 10 min, else `INVALID_CONFIG`).
+     */
+    peerPingMs?: number;
+    /**
      * Reach the other servers through NATS (server/nats_fabric.ts) instead
      * of direct peer links; every server of the cluster must use the same.
      */
@@ -123,6 +129,7 @@ async function startMesh(
     port: cluster.peerPort ?? 0,
     refresh: () => ServerRegistry.liveServers(sql),
     logger,
+    linkPingMs: cluster.peerPingMs === undefined ? undefined : checkPeerPingMs(cluster.peerPingMs),
   });
   return { mesh, keys };
 }

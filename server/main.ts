@@ -18,6 +18,8 @@ import { advertisedAddresses } from "./advertise.ts";
 import { ChatServer } from "./chat_server.ts";
 import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { parseFabricFlags } from "./fabric_config.ts";
+import { DEFAULT_PEER_PING_MS, MAX_PEER_PING_MS, MIN_PEER_PING_MS } from "./peer_link.ts";
+import { parsePeerPingMs } from "./start_flags.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
 import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
@@ -35,6 +37,9 @@ const HELP = `Usage: deno task server -- [options]
   --advertise-peer H:P  peer address published to other servers (default: --peer-host when
                       given, else the --advertise host; the bound peer port)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
+  --peer-ping-ms MS   ping a quiet peer link every MS and drop it after 3 silent intervals (a
+                      frozen or cut-off peer), then dial again (default ${DEFAULT_PEER_PING_MS};
+                      ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
   --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")
@@ -94,6 +99,7 @@ export async function main(args: string[]): Promise<void> {
       "require-ticket": { type: "boolean", default: false },
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
+      "peer-ping-ms": { type: "string" },
       "metrics-port": { type: "string" },
       fabric: { type: "string" },
       nats: { type: "string", multiple: true },
@@ -141,6 +147,7 @@ export async function main(args: string[]): Promise<void> {
     { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
     Deno.env.get("NATS_URL"),
   );
+  const peerPingMs = parsePeerPingMs(values["peer-ping-ms"], fabric.kind);
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -193,6 +200,7 @@ export async function main(args: string[]): Promise<void> {
       peerHost: values["peer-host"] ?? values.host,
       peerPort: positiveInt("peer-port", values["peer-port"], 0),
       forgetAfterMs,
+      peerPingMs,
       nats: fabric.kind === "nats"
         ? { servers: fabric.servers, namespace: fabric.namespace }
         : undefined,

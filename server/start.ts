@@ -18,7 +18,8 @@ import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
-import { checkReadable, componentArgs } from "./start_flags.ts";
+import { checkReadable, componentArgs, parsePeerPingMs } from "./start_flags.ts";
+import { DEFAULT_PEER_PING_MS, MAX_PEER_PING_MS, MIN_PEER_PING_MS } from "./peer_link.ts";
 import { parseFabricFlags, redactNatsUrl } from "./fabric_config.ts";
 import { probeNats } from "./nats_link.ts";
 
@@ -36,6 +37,9 @@ const HELP = `Usage: fastchat start [options]   (from a checkout: deno task star
   --tls-key FILE      PEM private key for --tls-cert
   --metrics-port P    Prometheus metrics: the load balancer on http://<host>:P/metrics,
                       server n on port P+n (0: each picks a free port and prints it)
+  --peer-ping-ms MS   servers ping a quiet peer link every MS and drop it after 3 silent
+                      intervals (a frozen or cut-off peer), then dial again (default ${DEFAULT_PEER_PING_MS};
+                      ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
   --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")`;
@@ -74,6 +78,7 @@ export async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "metrics-port": { type: "string" },
+      "peer-ping-ms": { type: "string" },
       fabric: { type: "string" },
       nats: { type: "string", multiple: true },
       "nats-namespace": { type: "string" },
@@ -85,7 +90,12 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
   const components = componentArgs({
+    peerPingMs: parsePeerPingMs(values["peer-ping-ms"], fabric.kind),
     servers,
     tlsCert: values["tls-cert"],
     tlsKey: values["tls-key"],
@@ -94,10 +104,6 @@ export async function main(args: string[]): Promise<void> {
       : count("metrics-port", values["metrics-port"], 0),
   });
   await checkReadable({ "tls-cert": values["tls-cert"], "tls-key": values["tls-key"] });
-  const fabric = parseFabricFlags(
-    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
-    Deno.env.get("NATS_URL"),
-  );
   if (fabric.kind === "nats") await probeNats(fabric.servers);
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their

@@ -97,7 +97,13 @@ export type Step = (name: string, fn: () => void | Promise<void>) => Promise<boo
 export async function withCluster(
   t: Deno.TestContext,
   kind: DbKind,
-  opts: { servers?: number; algorithm?: Algorithm; fabric?: FabricKind },
+  opts: {
+    servers?: number;
+    algorithm?: Algorithm;
+    fabric?: FabricKind;
+    /** More arguments of every server, after `--scrypt-n 1024`. */
+    serverArgs?: string[];
+  },
   fn: (cluster: Cluster, home: string, step: Step) => Promise<void>,
 ): Promise<void> {
   const db = await openTestDb(kind);
@@ -110,7 +116,7 @@ export async function withCluster(
   try {
     cluster = await Cluster.start({
       dbUrl: db.url,
-      serverArgs: ["--scrypt-n", "1024"],
+      serverArgs: ["--scrypt-n", "1024", ...opts.serverArgs ?? []],
       echo: Deno.env.get("FASTCHAT_CLUSTER_ECHO") === "1",
       servers: opts.servers,
       algorithm: opts.algorithm,
