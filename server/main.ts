@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { DEFAULT_PREAUTH_CAPS } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkPortFree } from "@fastchat/lib/listener";
 import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
@@ -148,6 +149,16 @@ export async function main(args: string[]): Promise<void> {
     Deno.env.get("NATS_URL"),
   );
   const peerPingMs = parsePeerPingMs(values["peer-ping-ms"], fabric.kind);
+  const peerPort = positiveInt("peer-port", values["peer-port"], 0);
+  const metricsPort = values["metrics-port"] === undefined
+    ? undefined
+    : positiveInt("metrics-port", values["metrics-port"], 0);
+  // A taken port fails now, in one line, rather than after waiting for the database.
+  checkPortFree(values.host, port, "--port");
+  if (fabric.kind === "direct") {
+    checkPortFree(values["peer-host"] ?? values.host, peerPort, "--peer-port");
+  }
+  if (metricsPort !== undefined) checkPortFree(values.host, metricsPort, "--metrics-port");
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -198,7 +209,7 @@ export async function main(args: string[]): Promise<void> {
     cluster: {
       ...advertised,
       peerHost: values["peer-host"] ?? values.host,
-      peerPort: positiveInt("peer-port", values["peer-port"], 0),
+      peerPort,
       forgetAfterMs,
       peerPingMs,
       nats: fabric.kind === "nats"
@@ -214,11 +225,8 @@ export async function main(args: string[]): Promise<void> {
     tls: !!values["tls-cert"],
     fabric: fabric.kind,
   });
-  const metricsHttp = values["metrics-port"] !== undefined
-    ? serveMetrics(server.metrics(), {
-      port: positiveInt("metrics-port", values["metrics-port"], 0),
-      host: values.host,
-    })
+  const metricsHttp = metricsPort !== undefined
+    ? serveMetrics(server.metrics(), { port: metricsPort, host: values.host })
     : null;
   if (metricsHttp) {
     console.log(

@@ -16,6 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkPortFree } from "@fastchat/lib/listener";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 import { checkReadable, componentArgs, parsePeerPingMs } from "./start_flags.ts";
@@ -104,19 +105,24 @@ export async function main(args: string[]): Promise<void> {
       : count("metrics-port", values["metrics-port"], 0),
   });
   await checkReadable({ "tls-cert": values["tls-cert"], "tls-key": values["tls-key"] });
+  const lbPort = count("port", values.port, 0), dbPort = count("db-port", values["db-port"], 0);
+  const dbUrl = values.db ?? Deno.env.get("DATABASE_URL");
+  // Before anything starts: a second `deno task start` says so in one line.
+  checkPortFree(values.host, lbPort, "--port");
+  if (dbUrl === undefined) checkPortFree("127.0.0.1", dbPort, "--db-port");
   if (fabric.kind === "nats") await probeNats(fabric.servers);
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their
     // environment: a command line is visible to every user of the machine.
-    dbUrl: values.db ?? Deno.env.get("DATABASE_URL"),
+    dbUrl,
     dbDataDir: `${values.data}/pglite`,
-    dbPort: count("db-port", values["db-port"], 0),
+    dbPort,
     servers,
     fabric,
     idPrefix: null, // fc-<port>: a restarted server registers anew at its new port
     host: values.host,
     algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
-    lbPort: count("port", values.port, 0),
+    lbPort,
     lbKeyFile: `${values.data}/lb-key.json`,
     lbArgs: components.lbArgs,
     serverArgsFor: components.serverArgsFor,
