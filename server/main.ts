@@ -43,7 +43,8 @@ const HELP = `Usage: deno task server -- [options]
                       ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
-  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default: the
+                      database's cluster id, so servers sharing a database share it)
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
@@ -224,6 +225,7 @@ export async function main(args: string[]): Promise<void> {
     address: server.address,
     tls: !!values["tls-cert"],
     fabric: fabric.kind,
+    ...server.natsNamespace === null ? {} : { natsNamespace: server.natsNamespace },
   });
   const metricsHttp = metricsPort !== undefined
     ? serveMetrics(server.metrics(), { port: metricsPort, host: values.host })

@@ -43,7 +43,8 @@ const HELP = `Usage: fastchat start [options]   (from a checkout: deno task star
                       ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
-  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")`;
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default: the
+                      database's cluster id, so servers sharing a database share it)`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
