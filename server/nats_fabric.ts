@@ -24,7 +24,11 @@
  * @example
  * ```ts
  * import { NatsFabric } from "@fastchat/server/nats_fabric";
- * const fabric = await NatsFabric.connect({ id: "srv-1", servers: ["nats://127.0.0.1:4222"] });
+ * const fabric = await NatsFabric.connect({
+ *   id: "srv-1",
+ *   servers: ["nats://127.0.0.1:4222"],
+ *   namespace: "0123456789abcdef0123456789abcdef", // a chat server uses its cluster id
+ * });
  * await fabric.close();
  * ```
  * @module
