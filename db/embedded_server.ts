@@ -32,6 +32,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { closeIfOpen } from "@fastchat/lib/already_gone";
 import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
+import { addressInUse, isAddressInUse } from "@fastchat/lib/listener";
 import { generatePassword, loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { type ByteCounters, ClientConnection } from "./embedded_connection.ts";
 import { UnitQueue } from "./embedded_queue.ts";
@@ -185,9 +186,10 @@ export class EmbeddedDatabase {
    * creates its password, locks it, starts listening (so a
    * taken port fails fast), opens PGlite and applies migrations in-process;
    * connections accepted meanwhile wait until the schema is ready. Throws
-   * `FastChatError("STORE_UNAVAILABLE")` when the port is taken or the data
-   * directory is in use or unusable, `FastChatError("INVALID_CONFIG")` when
-   * both `dataDir` and `password` are given.
+   * `FastChatError("ADDRESS_IN_USE")` when the port is taken,
+   * `FastChatError("STORE_UNAVAILABLE")` when the data directory is in use
+   * or unusable, `FastChatError("INVALID_CONFIG")` when both `dataDir` and
+   * `password` are given.
    *
    * @example
    * ```ts
@@ -221,6 +223,7 @@ export class EmbeddedDatabase {
       await listen(self.#server, port, self.host);
     } catch (e) {
       await self.#shutdown(undefined);
+      if (isAddressInUse(e)) throw addressInUse(self.host, port, "--port", e);
       throw unavailable(`cannot listen on ${self.host}:${port}`, e, { host: self.host, port });
     }
     const address = self.#server.address();

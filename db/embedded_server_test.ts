@@ -295,11 +295,16 @@ Deno.test("embedded server: close() disconnects clients and persists data", asyn
   }
 });
 
-Deno.test("embedded server: a taken port is STORE_UNAVAILABLE", async () => {
+Deno.test("embedded server: a taken port is ADDRESS_IN_USE, naming it", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const err = await EmbeddedDatabase.start({ port: listener.addr.port }).catch((e) => e);
-    expect(err.code).toBe("STORE_UNAVAILABLE");
+    const port = listener.addr.port;
+    const err = await EmbeddedDatabase.start({ port }).catch((e) => e);
+    expect(err.code).toBe("ADDRESS_IN_USE");
+    expect(err.message).toBe(
+      `127.0.0.1:${port} is already in use (is another FastChat running? choose another port with --port)`,
+    );
+    expect(err.details).toEqual({ host: "127.0.0.1", port, flag: "--port" });
   } finally {
     listener.close();
   }

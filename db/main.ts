@@ -97,9 +97,9 @@ export async function runDb(args: string[]): Promise<number> {
     if (opts.dataDir === undefined) opts.password = takeMemoryPassword();
     db = await EmbeddedDatabase.start(opts);
   } catch (e) {
-    console.error(
-      `FastChat embedded database failed to start: ${e instanceof Error ? e.message : e}`,
-    );
+    // One line, as every FastChat program reports a failed start: `fastchat <name>: CODE: message`.
+    const err = FastChatError.from(e, "STORE_UNAVAILABLE");
+    console.error(`fastchat db: ${err.code}: ${err.message}`);
     return 1;
   }
   const signals = STOP_SIGNALS;

@@ -10,6 +10,7 @@ import { TEST_PG_URL, withFreshPostgres, withFreshPostgresSql } from "@fastchat/
 const VERSIONS = MIGRATION_FILES.map((_, i) => i + 1);
 
 const TABLES = [
+  "cluster_identity",
   "file_chunks",
   "file_grants",
   "files",

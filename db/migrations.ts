@@ -29,6 +29,7 @@ export const MIGRATION_FILES: readonly string[] = Object.freeze([
   "0003_login_guard.sql",
   "0004_groups_files.sql",
   "0005_server_tls.sql",
+  "0006_cluster_id.sql",
 ]);
 
 /** The shape every migration file name must have: `NNNN_snake_name.sql`. */

@@ -179,6 +179,7 @@ export class LoadBalancer {
     try {
       listener = listen({ host, port, tls: opts.tls });
     } catch (e) {
+      if (e instanceof FastChatError) throw e; // ADDRESS_IN_USE
       throw new FastChatError(
         "INVALID_CONFIG",
         `cannot listen on ${host}:${port}: ${(e as Error).message}`,

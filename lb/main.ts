@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkPortFree } from "@fastchat/lib/listener";
 import { MetricsRegistry, serveMetrics } from "@fastchat/lib/metrics";
 import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
@@ -160,6 +161,8 @@ export async function main(args: string[]): Promise<void> {
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new FastChatError("INVALID_CONFIG", "--tls-cert and --tls-key go together");
   }
+  // A taken port fails now, in one line, rather than after waiting for the database.
+  checkPortFree(values.host, port, "--port");
   const level = values["log-level"] as LogLevel;
   const logger = new JsonLogger("lb", {}, level);
   const signer = await loadOrCreateSigner(values.key, { logger });

@@ -73,6 +73,7 @@ export const ERROR_CODES = [
   "STORE_UNAVAILABLE",
   "STORE_FAILED",
   "INVALID_CONFIG",
+  "ADDRESS_IN_USE",
   "INTERNAL",
 ] as const;
 
@@ -135,6 +136,8 @@ export interface ErrorDetailsByCode {
     host?: string;
     port?: number;
   };
+  /** The address a listener could not bind, and the flag that chooses its port. */
+  ADDRESS_IN_USE: { host: string; port: number; flag: string };
   INVALID_CONFIG: {
     path?: string;
     dir?: string;

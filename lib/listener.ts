@@ -1,5 +1,6 @@
 /**
- * Listening for FastChat peers: a TCP or TLS listener, and the accept loop
+ * Listening for FastChat peers: a TCP or TLS listener (a taken port is
+ * `ADDRESS_IN_USE`, naming the flag that picks another), and the accept loop
  * every component runs (no-delay sockets, refusal while closing, errors of
  * one connection never stopping the loop, and accept errors such as EMFILE
  * "too many open files" retried with backoff instead of ending the loop).
@@ -19,6 +20,7 @@
  * ```
  * @module
  */
+import { FastChatError } from "./errors.ts";
 import { type Logger, nullLogger } from "./logger.ts";
 
 /** Where and how to listen. */
@@ -27,10 +29,55 @@ export interface ListenOptions {
   port: number;
   /** PEM certificate and key: serve TLS instead of plain TCP. */
   tls?: { cert: string; key: string };
+  /** The flag that chooses this port, named when it is taken (default `--port`). */
+  flag?: string;
 }
 
 /**
- * Opens a TCP or TLS listener.
+ * The `ADDRESS_IN_USE` error of a listener that cannot bind `host:port`
+ * because something else listens there; `flag` is the option that picks
+ * another port.
+ *
+ * @example
+ * ```ts
+ * import { addressInUse } from "@fastchat/lib/listener";
+ * const e = addressInUse("127.0.0.1", 7700, "--port");
+ * console.log(e.code, e.message); // ADDRESS_IN_USE 127.0.0.1:7700 is already in use (…)
+ * ```
+ */
+export function addressInUse(
+  host: string,
+  port: number,
+  flag = "--port",
+  cause?: unknown,
+): FastChatError<"ADDRESS_IN_USE"> {
+  return new FastChatError(
+    "ADDRESS_IN_USE",
+    `${host}:${port} is already in use (is another FastChat running? choose another port with ${flag})`,
+    { host, port, flag },
+    { cause },
+  );
+}
+
+/**
+ * Whether `e` is a bind failure because the address is taken (Deno's
+ * `AddrInUse`, or Node's `EADDRINUSE` from `node:net`).
+ *
+ * @example
+ * ```ts
+ * import { isAddressInUse } from "@fastchat/lib/listener";
+ * console.log(isAddressInUse(new Deno.errors.AddrInUse("taken"))); // true
+ * ```
+ */
+export function isAddressInUse(e: unknown): boolean {
+  return e instanceof Deno.errors.AddrInUse ||
+    (typeof e === "object" && e !== null && (e as { code?: unknown }).code === "EADDRINUSE");
+}
+
+/**
+ * Opens a TCP or TLS listener. A port something else listens on is
+ * `ADDRESS_IN_USE` (see {@link addressInUse}); other failures are thrown as
+ * they are.
  *
  * @example
  * ```ts
@@ -41,14 +88,36 @@ export interface ListenOptions {
  * ```
  */
 export function listen(opts: ListenOptions): Deno.Listener {
-  return opts.tls
-    ? Deno.listenTls({
-      hostname: opts.host,
-      port: opts.port,
-      cert: opts.tls.cert,
-      key: opts.tls.key,
-    })
-    : Deno.listen({ hostname: opts.host, port: opts.port });
+  try {
+    return opts.tls
+      ? Deno.listenTls({
+        hostname: opts.host,
+        port: opts.port,
+        cert: opts.tls.cert,
+        key: opts.tls.key,
+      })
+      : Deno.listen({ hostname: opts.host, port: opts.port });
+  } catch (e) {
+    if (isAddressInUse(e)) throw addressInUse(opts.host, opts.port, opts.flag, e);
+    throw e;
+  }
+}
+
+/**
+ * Fails with `ADDRESS_IN_USE` now if `host:port` cannot be bound because it
+ * is taken, so a program can say so before it starts anything else (port 0
+ * always passes). The port is released again at once: this is a check, not
+ * a reservation.
+ *
+ * @example
+ * ```ts
+ * import { checkPortFree } from "@fastchat/lib/listener";
+ * checkPortFree("127.0.0.1", 0, "--port"); // any free port: nothing to check
+ * ```
+ */
+export function checkPortFree(host: string, port: number, flag = "--port"): void {
+  if (port === 0) return;
+  listen({ host, port, flag }).close();
 }
 
 /** First wait after an accept error (ms); it doubles per error in a row. */

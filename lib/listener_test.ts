@@ -1,10 +1,19 @@
 /**
  * The accept loop survives accept errors (EMFILE and the like): it retries
  * with backoff (5 ms doubling to 1 s, reset on success) and keeps serving
- * real TCP; it ends only when the listener is closed.
+ * real TCP; it ends only when the listener is closed. A port that is taken
+ * is `ADDRESS_IN_USE`, naming the address and the flag that picks another.
  */
 import { expect } from "expect";
-import { ACCEPT_BACKOFF_MAX_MS, ACCEPT_BACKOFF_MIN_MS, acceptLoop, listen } from "./listener.ts";
+import { assertCode } from "@fastchat/testing/assert_code";
+import {
+  ACCEPT_BACKOFF_MAX_MS,
+  ACCEPT_BACKOFF_MIN_MS,
+  acceptLoop,
+  checkPortFree,
+  isAddressInUse,
+  listen,
+} from "./listener.ts";
 
 /**
  * A real TCP listener whose `accept()` fails as `plan` says: each entry is
@@ -135,4 +144,41 @@ Deno.test("acceptLoop: a connection arriving while closing is closed unserved", 
   expect(served).toBe(0);
   listener.close();
   await loop;
+});
+
+Deno.test("listen: a taken port is ADDRESS_IN_USE with the address and the flag to change", () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  try {
+    const err = assertCode(() => listen({ host: "127.0.0.1", port }), "ADDRESS_IN_USE");
+    expect(err.message).toBe(
+      `127.0.0.1:${port} is already in use (is another FastChat running? choose another port with --port)`,
+    );
+    expect(err.details).toEqual({ host: "127.0.0.1", port, flag: "--port" });
+    expect(isAddressInUse(err.cause)).toBe(true);
+    const peer = assertCode(
+      () => listen({ host: "127.0.0.1", port, flag: "--peer-port" }),
+      "ADDRESS_IN_USE",
+    );
+    expect(peer.message).toContain("choose another port with --peer-port");
+    assertCode(() => checkPortFree("127.0.0.1", port, "--db-port"), "ADDRESS_IN_USE");
+  } finally {
+    taken.close();
+  }
+  // Free again: the check binds and lets go, and port 0 is never checked.
+  checkPortFree("127.0.0.1", port);
+  listen({ host: "127.0.0.1", port }).close();
+  checkPortFree("127.0.0.1", 0);
+});
+
+Deno.test("listen: other bind failures are thrown as they are", () => {
+  let err: unknown;
+  try {
+    listen({ host: "203.0.113.77", port: 0 }); // not an address of this machine
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(Deno.errors.AddrNotAvailable);
+  expect(isAddressInUse(err)).toBe(false);
+  expect(isAddressInUse({ code: "EADDRINUSE" })).toBe(true);
 });

@@ -17,9 +17,31 @@
  * ```
  * @module
  */
-import { FastChatError } from "./errors.ts";
+import { type ErrorCode, FastChatError, isErrorCode } from "./errors.ts";
 import { signalIfRunning } from "./already_gone.ts";
 import { LIFELINE_ENV } from "./lifeline.ts";
+
+/**
+ * The failure a FastChat program reported before it exited: the last of
+ * `lines` of the form `fastchat <name>: CODE: message` (what every entry
+ * point prints, see `./process_main.ts`) whose code is an {@link ErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { reportedFailure } from "@fastchat/lib/managed_process";
+ * reportedFailure(["fastchat lb: ADDRESS_IN_USE: 127.0.0.1:7700 is already in use"]);
+ * // { code: "ADDRESS_IN_USE", message: "127.0.0.1:7700 is already in use" }
+ * ```
+ */
+export function reportedFailure(
+  lines: readonly string[],
+): { code: ErrorCode; message: string } | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = lines[i].match(/^fastchat [a-z][a-z-]*: ([A-Z_]+): (.+)$/);
+    if (m && isErrorCode(m[1])) return { code: m[1], message: m[2] };
+  }
+  return null;
+}
 
 /** Options of {@link ManagedProcess.spawn}. */
 export interface SpawnOptions {
@@ -115,12 +137,19 @@ export class ManagedProcess {
     const p = new ManagedProcess(child, opts);
     const ready = p.waitForLine(opts.ready);
     p.#pump(child.stdout, p.stdout, false);
-    p.#pump(child.stderr, p.stderr, true);
+    const stderrRead = p.#pump(child.stderr, p.stderr, true);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       p.match = await Promise.race([
         ready,
-        p.exited.then((s) => {
+        p.exited.then(async (s) => {
+          // Its last words, unless a process it left behind keeps the pipe open.
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([stderrRead, new Promise((r) => timer = setTimeout(r, 1000))]);
+          clearTimeout(timer);
+          // A FastChat program says why in one line: its code and message are the failure's.
+          const said = reportedFailure(p.stderr.slice(-20));
+          if (said) throw new FastChatError(said.code, `${opts.name}: ${said.message}`);
           throw new FastChatError(
             "INTERNAL",
             `${opts.name} exited with code ${s.code} before it was ready:\n${

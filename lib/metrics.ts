@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { addressInUse, isAddressInUse } from "./listener.ts";
 
 type Kind = "counter" | "gauge";
 
@@ -78,7 +79,8 @@ export class MetricsRegistry {
 }
 
 /**
- * Serves `GET /metrics` (and `/`) on `host:port`.
+ * Serves `GET /metrics` (and `/`) on `host:port` (a taken port is
+ * `ADDRESS_IN_USE`, naming `--metrics-port`).
  *
  * @example
  * ```ts
@@ -91,11 +93,21 @@ export function serveMetrics(
   registry: MetricsRegistry,
   opts: { port: number; host?: string },
 ): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
-    port: opts.port,
-    hostname: opts.host ?? "127.0.0.1",
-    onListen: () => {},
-  }, (req) => {
+  const hostname = opts.host ?? "127.0.0.1";
+  try {
+    return serveOn(registry, opts.port, hostname);
+  } catch (e) {
+    if (isAddressInUse(e)) throw addressInUse(hostname, opts.port, "--metrics-port", e);
+    throw e;
+  }
+}
+
+function serveOn(
+  registry: MetricsRegistry,
+  port: number,
+  hostname: string,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ port, hostname, onListen: () => {} }, (req) => {
     const path = new URL(req.url).pathname;
     if (req.method !== "GET" || (path !== "/metrics" && path !== "/")) {
       return new Response("not found\n", { status: 404 });

@@ -36,8 +36,11 @@ import { DEFAULT_SCRYPT, PasswordHasher, type ScryptParams } from "./password_ha
 import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
-import { NatsFabric } from "./nats_fabric.ts";
-import { PeerMesh } from "./peer_mesh.ts";
+import {
+  type ClusterFabric,
+  type ClusterFabricOptions,
+  startClusterFabric,
+} from "./cluster_fabric.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
@@ -76,24 +79,19 @@ export interface ChatServerOptions {
   /**
    * Join the cluster: register in the live server registry (heartbeats),
    * publish presence, and advertise `advertiseHost` (default: the bind host).
+   * The fabric: direct peer links (`peerHost`, `peerPort`, `peerPingMs`), or
+   * `nats` (namespace default: the database's cluster id); see
+   * server/cluster_fabric.ts.
    */
-  cluster?: {
+  cluster?: ClusterFabricOptions & {
     advertiseHost?: string;
     /** Client port published to load balancers (default: the bound port; differs behind NAT). */
     advertisePort?: number;
     /** Peer address published to other servers (default: `advertiseHost` and the bound peer port). */
     advertisePeer?: { host: string; port?: number };
-    /** Bind address and port of the server-to-server listener (default: host, any free port). */
-    peerHost?: string;
-    peerPort?: number;
     heartbeatMs?: number;
     /** Registry rows of servers dead this long are deleted (default 10 liveness windows). */
     forgetAfterMs?: number;
-    /**
-     * Reach the other servers through NATS (server/nats_fabric.ts) instead
-     * of direct peer links; every server of the cluster must use the same.
-     */
-    nats?: { servers: string[]; namespace?: string };
   };
   /** Refuse logins and registrations without a load-balancer ticket. */
   requireTicket?: boolean;
@@ -103,28 +101,6 @@ export interface ChatServerOptions {
   maxFileBytes?: number;
   /** How long a sent file waits for recipients who have not fetched it (default 7 days). */
   fileRetentionMs?: number;
-}
-
-/** Starts this server's peer mesh with a fresh link identity (cluster mode). */
-async function startMesh(
-  sql: Sql,
-  serverId: string,
-  host: string,
-  cluster: NonNullable<ChatServerOptions["cluster"]>,
-  logger: Logger,
-): Promise<{ mesh: PeerMesh; keys: CryptoKeyPair }> {
-  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const mesh = PeerMesh.start({
-    me: { id: serverId, keys },
-    host: cluster.peerHost ?? host,
-    port: cluster.peerPort ?? 0,
-    refresh: () => ServerRegistry.liveServers(sql),
-    logger,
-  });
-  return { mesh, keys };
 }
 
 /**
@@ -142,6 +118,8 @@ export class ChatServer {
   readonly host: string;
   readonly port: number;
   readonly router: MessageRouter;
+  /** The NATS subject namespace of a server on `--fabric nats`, else null. */
+  natsNamespace: string | null = null;
   readonly #listener: Deno.Listener;
   readonly #ctx: SessionContext;
   #closing = false;
@@ -207,19 +185,16 @@ export class ChatServer {
       throw new FastChatError("INVALID_CONFIG", (e as Error).message);
     }
     // The fabric exists before the router, which attaches itself to it.
-    let peers: { mesh: PeerMesh; keys: CryptoKeyPair } | null = null;
-    let nats: NatsFabric | null = null;
+    let started: ClusterFabric | null = null;
     try {
-      if (opts.cluster?.nats) {
-        nats = await NatsFabric.connect({ id: serverId, ...opts.cluster.nats, logger });
-      } else if (opts.cluster) {
-        peers = await startMesh(opts.sql, serverId, host, opts.cluster, logger);
+      if (opts.cluster) {
+        started = await startClusterFabric(opts.sql, serverId, host, opts.cluster, logger);
       }
     } catch (e) {
       listener.close();
       throw e;
     }
-    const fabric: Fabric = nats ?? peers?.mesh ?? new LocalFabric();
+    const fabric: Fabric = started?.fabric ?? new LocalFabric();
     const store = new ChatStore(opts.sql);
     const groupLog = new GroupLog(opts.sql);
     const fileStore = new FileStore(opts.sql, {
@@ -261,14 +236,10 @@ export class ChatServer {
     ctx.onClosed = (user, code) => {
       for (const l of server.#closeListeners) l(user, code);
     };
-    if (opts.cluster) {
-      const mesh = peers?.mesh;
+    server.natsNamespace = started?.natsNamespace ?? null;
+    if (opts.cluster && started) {
       // Over NATS no peer dials this server: it publishes no peer port (0), and a key nobody uses.
-      const keys = peers?.keys ??
-        await crypto.subtle.generateKey({ name: "Ed25519" }, false, [
-          "sign",
-          "verify",
-        ]) as CryptoKeyPair;
+      const { mesh, keys } = started;
       const advertise = opts.cluster.advertiseHost ?? host;
       try {
         const pub = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));

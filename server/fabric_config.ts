@@ -2,7 +2,9 @@
  * The fabric flags of `deno task server` and `deno task start`:
  * `--fabric direct|nats`, `--nats URL[,URL...]` (or `$NATS_URL`) and
  * `--nats-namespace NS`, checked once into a {@link FabricConfig}; bad
- * values are `INVALID_CONFIG`. {@link fabricServerArgs} turns a config back
+ * values are `INVALID_CONFIG`. Without `--nats-namespace` each server uses
+ * its database's cluster id (`@fastchat/lib/cluster/cluster_id`): servers
+ * sharing a database share subjects, other clusters on the same NATS do not. {@link fabricServerArgs} turns a config back
  * into the server flags the cluster launcher passes on (the URLs, which may
  * hold credentials, travel in `$NATS_URL`, never on a command line).
  *
@@ -10,7 +12,7 @@
  * ```ts
  * import { parseFabricFlags } from "@fastchat/server/fabric_config";
  * const cfg = parseFabricFlags({ fabric: "nats", nats: ["nats://127.0.0.1:4222"] }, undefined);
- * console.log(cfg); // { kind: "nats", servers: ["nats://127.0.0.1:4222"], namespace: "default" }
+ * console.log(cfg); // { kind: "nats", servers: ["nats://127.0.0.1:4222"] }: namespace from the database
  * ```
  * @module
  */
@@ -24,11 +26,13 @@ import { FastChatError } from "@fastchat/lib/errors";
  * import type { FabricConfig } from "@fastchat/server/fabric_config";
  * const direct: FabricConfig = { kind: "direct" };
  * const nats: FabricConfig = { kind: "nats", servers: ["nats://10.0.0.5:4222"], namespace: "prod" };
+ * const ownDb: FabricConfig = { kind: "nats", servers: ["nats://10.0.0.5:4222"] }; // cluster id
  * ```
  */
 export type FabricConfig =
   | { kind: "direct" }
-  | { kind: "nats"; servers: string[]; namespace: string };
+  /** `namespace` absent: each server takes its database's cluster id. */
+  | { kind: "nats"; servers: string[]; namespace?: string };
 
 /**
  * What a NATS subject token of ours may be: server ids and namespaces
@@ -83,8 +87,9 @@ export function parseNatsUrls(values: readonly string[]): string[] {
 /**
  * The fabric from the flags: `fabric` (default `nats` when `nats` URLs are
  * given, else `direct`), the URLs from `nats` or else `envNatsUrl`
- * (`$NATS_URL`), and the namespace (default `default`) that keeps
- * clusters sharing one NATS apart.
+ * (`$NATS_URL`), and the namespace that keeps clusters sharing one NATS
+ * apart (absent unless given: the servers then use their database's
+ * cluster id).
  *
  * @example
  * ```ts
@@ -111,16 +116,18 @@ export function parseFabricFlags(
   }
   const urls = given ? flags.nats! : envNatsUrl ? [envNatsUrl] : [];
   if (urls.length === 0) throw invalid("--fabric nats needs --nats URL (or $NATS_URL)");
-  const namespace = flags.namespace ?? "default";
-  if (!SUBJECT_TOKEN.test(namespace)) {
+  const servers = parseNatsUrls(urls);
+  if (flags.namespace === undefined) return { kind, servers };
+  if (!SUBJECT_TOKEN.test(flags.namespace)) {
     throw invalid("--nats-namespace: 1 to 64 of A-Z a-z 0-9 _ -");
   }
-  return { kind, servers: parseNatsUrls(urls), namespace };
+  return { kind, servers, namespace: flags.namespace };
 }
 
 /**
  * The `server/main.ts` flags that select `cfg` (without the URLs, which go
- * in `$NATS_URL`: see {@link natsUrlEnv}).
+ * in `$NATS_URL`: see {@link natsUrlEnv}; `--nats-namespace` only when
+ * `cfg` names one).
  *
  * @example
  * ```ts
@@ -130,7 +137,12 @@ export function parseFabricFlags(
  * ```
  */
 export function fabricServerArgs(cfg: FabricConfig): string[] {
-  return cfg.kind === "direct" ? [] : ["--fabric", "nats", "--nats-namespace", cfg.namespace];
+  if (cfg.kind === "direct") return [];
+  return [
+    "--fabric",
+    "nats",
+    ...cfg.namespace === undefined ? [] : ["--nats-namespace", cfg.namespace],
+  ];
 }
 
 /**

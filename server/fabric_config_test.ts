@@ -12,10 +12,10 @@ import {
 Deno.test("fabric flags: direct by default, nats when asked or when URLs are given", () => {
   expect(parseFabricFlags({}, "nats://ignored:4222")).toEqual({ kind: "direct" });
   expect(parseFabricFlags({ fabric: "direct" }, undefined)).toEqual({ kind: "direct" });
+  // No namespace given: none chosen here, each server takes its database's cluster id.
   expect(parseFabricFlags({ nats: ["nats://a:4222"] }, undefined)).toEqual({
     kind: "nats",
     servers: ["nats://a:4222"],
-    namespace: "default",
   });
   expect(parseFabricFlags({ fabric: "nats", namespace: "blue" }, "nats://e:4222,tls://f:4443"))
     .toEqual({ kind: "nats", servers: ["nats://e:4222", "tls://f:4443"], namespace: "blue" });
@@ -53,6 +53,8 @@ Deno.test("fabric flags: what the launcher passes to server processes", () => {
   // URLs (credentials) travel in the environment, never on a command line.
   expect(natsUrlEnv(cfg)).toEqual({ NATS_URL: "nats://u:p@a:1,b:2" });
   expect(fabricServerArgs({ kind: "direct" })).toEqual([]);
+  // No namespace: the servers derive it from their (shared) database.
+  expect(fabricServerArgs({ kind: "nats", servers: ["b:2"] })).toEqual(["--fabric", "nats"]);
   expect(natsUrlEnv({ kind: "direct" })).toEqual({});
   expect(redactNatsUrl("nats://u:p@a:1")).toBe("nats://***@a:1");
   expect(redactNatsUrl("b:2")).toBe("b:2");

@@ -40,6 +40,24 @@ Deno.test("deno task server: bad fabric flags are INVALID_CONFIG before anything
   }
 });
 
+Deno.test("deno task server and start: a bad --peer-ping-ms is INVALID_CONFIG before anything starts", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--peer-ping-ms", "0"], /INVALID_CONFIG: --peer-ping-ms must be an integer from 50 to/],
+    [["--peer-ping-ms", "soon"], /INVALID_CONFIG: --peer-ping-ms must be a whole number/],
+    [
+      ["--peer-ping-ms", "500", "--fabric", "nats", "--nats", "a:1"],
+      /INVALID_CONFIG: --peer-ping-ms only applies with --fabric direct/,
+    ],
+  ];
+  for (const which of ["server", "start"] as const) {
+    for (const [args, want] of cases) {
+      const r = await run(which, ["--port", "0", ...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(want);
+    }
+  }
+});
+
 Deno.test("deno task start: a NATS that does not answer is CONNECT_FAILED, nothing started", async () => {
   const port = closedPort();
   const data = await Deno.makeTempDir({ prefix: "fastchat-start-nats-" });

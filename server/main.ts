@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { connectStore, migrate, resolveDatabaseUrl, waitForDatabase } from "@fastchat/db";
 import { DEFAULT_PREAUTH_CAPS } from "@fastchat/lib/connection_caps";
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkPortFree } from "@fastchat/lib/listener";
 import { onShutdown, runMain } from "@fastchat/lib/process_main";
 import { JsonLogger, type LogLevel } from "@fastchat/lib/logger";
 import { serveMetrics } from "@fastchat/lib/metrics";
@@ -18,6 +19,8 @@ import { advertisedAddresses } from "./advertise.ts";
 import { ChatServer } from "./chat_server.ts";
 import { DEFAULT_CLIENT_IDLE_MS } from "./idle_timeout.ts";
 import { parseFabricFlags } from "./fabric_config.ts";
+import { DEFAULT_PEER_PING_MS, MAX_PEER_PING_MS, MIN_PEER_PING_MS } from "./peer_link.ts";
+import { parsePeerPingMs } from "./start_flags.ts";
 import { serverReadyLine } from "@fastchat/lib/cluster/ready_lines";
 import { checkForgetAfterMs } from "@fastchat/lib/cluster/server_directory";
 import { DEFAULT_FORGET_AFTER_MS } from "@fastchat/lib/cluster/timing";
@@ -35,9 +38,13 @@ const HELP = `Usage: deno task server -- [options]
   --advertise-peer H:P  peer address published to other servers (default: --peer-host when
                       given, else the --advertise host; the bound peer port)
   --peer-port P       port for server-to-server links (default 0: any free port, published in the registry)
+  --peer-ping-ms MS   ping a quiet peer link every MS and drop it after 3 silent intervals (a
+                      frozen or cut-off peer), then dial again (default ${DEFAULT_PEER_PING_MS};
+                      ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
-  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default: the
+                      database's cluster id, so servers sharing a database share it)
   --metrics-port P    serve Prometheus metrics on http://<host>:P/metrics
   --require-ticket    admit new sessions only with a load-balancer ticket (resume never needs one)
   --id ID             server id (default fc-<port>)
@@ -94,6 +101,7 @@ export async function main(args: string[]): Promise<void> {
       "require-ticket": { type: "boolean", default: false },
       "peer-host": { type: "string" },
       "peer-port": { type: "string" },
+      "peer-ping-ms": { type: "string" },
       "metrics-port": { type: "string" },
       fabric: { type: "string" },
       nats: { type: "string", multiple: true },
@@ -141,6 +149,17 @@ export async function main(args: string[]): Promise<void> {
     { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
     Deno.env.get("NATS_URL"),
   );
+  const peerPingMs = parsePeerPingMs(values["peer-ping-ms"], fabric.kind);
+  const peerPort = positiveInt("peer-port", values["peer-port"], 0);
+  const metricsPort = values["metrics-port"] === undefined
+    ? undefined
+    : positiveInt("metrics-port", values["metrics-port"], 0);
+  // A taken port fails now, in one line, rather than after waiting for the database.
+  checkPortFree(values.host, port, "--port");
+  if (fabric.kind === "direct") {
+    checkPortFree(values["peer-host"] ?? values.host, peerPort, "--peer-port");
+  }
+  if (metricsPort !== undefined) checkPortFree(values.host, metricsPort, "--metrics-port");
   const logger = new JsonLogger("server", {}, values["log-level"] as LogLevel);
   const url = resolveDatabaseUrl(values.db);
   await waitForDatabase(url, 30_000);
@@ -191,8 +210,9 @@ export async function main(args: string[]): Promise<void> {
     cluster: {
       ...advertised,
       peerHost: values["peer-host"] ?? values.host,
-      peerPort: positiveInt("peer-port", values["peer-port"], 0),
+      peerPort,
       forgetAfterMs,
+      peerPingMs,
       nats: fabric.kind === "nats"
         ? { servers: fabric.servers, namespace: fabric.namespace }
         : undefined,
@@ -205,12 +225,10 @@ export async function main(args: string[]): Promise<void> {
     address: server.address,
     tls: !!values["tls-cert"],
     fabric: fabric.kind,
+    ...server.natsNamespace === null ? {} : { natsNamespace: server.natsNamespace },
   });
-  const metricsHttp = values["metrics-port"] !== undefined
-    ? serveMetrics(server.metrics(), {
-      port: positiveInt("metrics-port", values["metrics-port"], 0),
-      host: values.host,
-    })
+  const metricsHttp = metricsPort !== undefined
+    ? serveMetrics(server.metrics(), { port: metricsPort, host: values.host })
     : null;
   if (metricsHttp) {
     console.log(

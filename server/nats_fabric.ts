@@ -24,7 +24,11 @@
  * @example
  * ```ts
  * import { NatsFabric } from "@fastchat/server/nats_fabric";
- * const fabric = await NatsFabric.connect({ id: "srv-1", servers: ["nats://127.0.0.1:4222"] });
+ * const fabric = await NatsFabric.connect({
+ *   id: "srv-1",
+ *   servers: ["nats://127.0.0.1:4222"],
+ *   namespace: "0123456789abcdef0123456789abcdef", // a chat server uses its cluster id
+ * });
  * await fabric.close();
  * ```
  * @module
@@ -65,8 +69,8 @@ export interface NatsFabricOptions {
   id: string;
   /** NATS server URLs (the client fails over between them). */
   servers: string[];
-  /** Keeps clusters sharing one NATS apart (default `default`). */
-  namespace?: string;
+  /** Keeps clusters sharing one NATS apart: a chat server uses its database's cluster id. */
+  namespace: string;
   /** Heartbeat period (default 1 s). */
   heartbeatMs?: number;
   /** A server not heard from for this long is gone (default 3.5 s). */
@@ -151,7 +155,7 @@ export class NatsFabric implements Fabric {
    * and joins the cluster's subjects. Call {@link attach} before users come online.
    */
   static async connect(opts: NatsFabricOptions): Promise<NatsFabric> {
-    const subjects = new NatsSubjects(opts.namespace ?? "default", opts.id);
+    const subjects = new NatsSubjects(opts.namespace, opts.id);
     const events = { disconnected: () => {}, reconnected: () => {} };
     const link = await NatsLink.connect(opts.servers, `fastchat-${opts.id}`, events, opts.logger);
     const fabric = new NatsFabric(link, subjects, opts);

@@ -456,7 +456,7 @@ Deno.test({
   ignore,
   async fn() {
     await assertCode(
-      NatsFabric.connect({ id: "srv.1", servers: [NATS_TEST_URL] }),
+      NatsFabric.connect({ id: "srv.1", servers: [NATS_TEST_URL], namespace: testNamespace() }),
       "INVALID_CONFIG",
     );
     await assertCode(
@@ -468,7 +468,11 @@ Deno.test({
     const port = (l.addr as Deno.NetAddr).port;
     l.close();
     const err = await assertCode(
-      NatsFabric.connect({ id: "srv-1", servers: [`nats://127.0.0.1:${port}`] }),
+      NatsFabric.connect({
+        id: "srv-1",
+        servers: [`nats://127.0.0.1:${port}`],
+        namespace: testNamespace(),
+      }),
       "CONNECT_FAILED",
     );
     expect(err.message).toContain(`127.0.0.1:${port}`);

@@ -60,6 +60,32 @@ export interface LinkOptions {
 
 /** Default ping interval of a quiet peer link. */
 export const DEFAULT_PEER_PING_MS = 5000;
+/** Shortest ping interval `--peer-ping-ms` accepts (ms). */
+export const MIN_PEER_PING_MS = 50;
+/** Longest ping interval `--peer-ping-ms` accepts (ms): a dead peer is noticed within 30 min. */
+export const MAX_PEER_PING_MS = 600_000;
+
+/**
+ * Checks a configured peer ping interval (`--peer-ping-ms`, the
+ * `cluster.peerPingMs` option): an integer from {@link MIN_PEER_PING_MS} to
+ * {@link MAX_PEER_PING_MS}, else `INVALID_CONFIG`. Returns it.
+ *
+ * @example
+ * ```ts
+ * import { checkPeerPingMs } from "@fastchat/server/peer_link";
+ * checkPeerPingMs(1000); // 1000: a silent peer is dropped after 3 s
+ * ```
+ */
+export function checkPeerPingMs(ms: number): number {
+  if (!Number.isInteger(ms) || ms < MIN_PEER_PING_MS || ms > MAX_PEER_PING_MS) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      `--peer-ping-ms must be an integer from ${MIN_PEER_PING_MS} to ${MAX_PEER_PING_MS} ` +
+        `(ms), not ${String(ms).slice(0, 32)}`,
+    );
+  }
+  return ms;
+}
 /** Quiet ping intervals in a row after which a link is dead (pings went out after the first). */
 export const PEER_DEAD_AFTER_PINGS = 3;
 

@@ -14,7 +14,7 @@
  */
 import { ConnectionCaps } from "@fastchat/lib/connection_caps";
 import type { FastChatError } from "@fastchat/lib/errors";
-import { acceptLoop } from "@fastchat/lib/listener";
+import { acceptLoop, listen } from "@fastchat/lib/listener";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import {
   acceptPeer,
@@ -107,8 +107,9 @@ export class PeerMesh implements Fabric {
   }
 
   /**
-   * Listens for peer links on `host:port` (0 = any free port). What peers
-   * send goes to the sink given to {@link attach} (the server's router).
+   * Listens for peer links on `host:port` (0 = any free port; a taken one
+   * is `ADDRESS_IN_USE`). What peers send goes to the sink given to
+   * {@link attach} (the server's router).
    */
   static start(opts: {
     me: LinkIdentity;
@@ -120,7 +121,7 @@ export class PeerMesh implements Fabric {
     /** A quiet link is pinged this often, and closed after 3 silent intervals (default 5 s). */
     linkPingMs?: number;
   }): PeerMesh {
-    const listener = Deno.listen({ hostname: opts.host, port: opts.port });
+    const listener = listen({ host: opts.host, port: opts.port, flag: "--peer-port" });
     return new PeerMesh(opts.me, listener, opts.refresh, opts.logger ?? nullLogger, {
       pingMs: opts.linkPingMs,
     });

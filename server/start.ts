@@ -17,9 +17,11 @@
 import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { STOP_SIGNALS, watchLifeline } from "@fastchat/lib/lifeline";
+import { checkPortFree } from "@fastchat/lib/listener";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
-import { checkReadable, componentArgs } from "./start_flags.ts";
+import { checkReadable, componentArgs, parsePeerPingMs } from "./start_flags.ts";
+import { DEFAULT_PEER_PING_MS, MAX_PEER_PING_MS, MIN_PEER_PING_MS } from "./peer_link.ts";
 import { parseFabricFlags, redactNatsUrl } from "./fabric_config.ts";
 import { probeNats } from "./nats_link.ts";
 
@@ -37,9 +39,13 @@ const HELP = `Usage: fastchat start [options]   (from a checkout: deno task star
   --tls-key FILE      PEM private key for --tls-cert
   --metrics-port P    Prometheus metrics: the load balancer on http://<host>:P/metrics,
                       server n on port P+n (0: each picks a free port and prints it)
+  --peer-ping-ms MS   servers ping a quiet peer link every MS and drop it after 3 silent
+                      intervals (a frozen or cut-off peer), then dial again (default ${DEFAULT_PEER_PING_MS};
+                      ${MIN_PEER_PING_MS}..${MAX_PEER_PING_MS}; --fabric direct only)
   --fabric F          how servers reach each other: direct (peer links, default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (default $NATS_URL; repeatable)
-  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default "default")`;
+  --nats-namespace NS subject namespace on NATS: one per cluster sharing a NATS (default: the
+                      database's cluster id, so servers sharing a database share it)`;
 
 function count(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -75,6 +81,7 @@ export async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "metrics-port": { type: "string" },
+      "peer-ping-ms": { type: "string" },
       fabric: { type: "string" },
       nats: { type: "string", multiple: true },
       "nats-namespace": { type: "string" },
@@ -86,7 +93,12 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const servers = count("servers", values.servers, 1);
+  const fabric = parseFabricFlags(
+    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
+    Deno.env.get("NATS_URL"),
+  );
   const components = componentArgs({
+    peerPingMs: parsePeerPingMs(values["peer-ping-ms"], fabric.kind),
     servers,
     tlsCert: values["tls-cert"],
     tlsKey: values["tls-key"],
@@ -95,23 +107,24 @@ export async function main(args: string[]): Promise<void> {
       : count("metrics-port", values["metrics-port"], 0),
   });
   await checkReadable({ "tls-cert": values["tls-cert"], "tls-key": values["tls-key"] });
-  const fabric = parseFabricFlags(
-    { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
-    Deno.env.get("NATS_URL"),
-  );
+  const lbPort = count("port", values.port, 0), dbPort = count("db-port", values["db-port"], 0);
+  const dbUrl = values.db ?? Deno.env.get("DATABASE_URL");
+  // Before anything starts: a second `deno task start` says so in one line.
+  checkPortFree(values.host, lbPort, "--port");
+  if (dbUrl === undefined) checkPortFree("127.0.0.1", dbPort, "--db-port");
   if (fabric.kind === "nats") await probeNats(fabric.servers);
   const cluster = new ClusterLauncher({
     // Children read the database URL (which may hold a password) from their
     // environment: a command line is visible to every user of the machine.
-    dbUrl: values.db ?? Deno.env.get("DATABASE_URL"),
+    dbUrl,
     dbDataDir: `${values.data}/pglite`,
-    dbPort: count("db-port", values["db-port"], 0),
+    dbPort,
     servers,
     fabric,
     idPrefix: null, // fc-<port>: a restarted server registers anew at its new port
     host: values.host,
     algorithm: values.algorithm as Algorithm, // the load balancer refuses an unknown one
-    lbPort: count("port", values.port, 0),
+    lbPort,
     lbKeyFile: `${values.data}/lb-key.json`,
     lbArgs: components.lbArgs,
     serverArgsFor: components.serverArgsFor,

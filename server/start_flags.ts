@@ -1,9 +1,10 @@
 /**
  * The flags `fastchat start` passes on to the processes it runs: TLS
  * (`--tls-cert`/`--tls-key`, to every server and the load balancer, so
- * clients use TLS end to end) and Prometheus metrics (`--metrics-port P`:
+ * clients use TLS end to end), Prometheus metrics (`--metrics-port P`:
  * the load balancer on P, server n on P+n; 0 lets each pick a free port,
- * which it prints).
+ * which it prints) and the peer links' ping interval (`--peer-ping-ms`, to
+ * every server; {@link parsePeerPingMs} checks it for `start` and `server`).
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
  * @module
  */
 import { FastChatError } from "@fastchat/lib/errors";
+import { checkPeerPingMs } from "./peer_link.ts";
 
 /**
  * The component flags of `fastchat start`, parsed.
@@ -34,6 +36,8 @@ export interface StartComponentFlags {
   tlsKey?: string;
   /** Metrics port of the load balancer; server n uses this + n (0: every one picks). */
   metricsPort?: number;
+  /** Ping interval of quiet peer links, for every server (see {@link parsePeerPingMs}). */
+  peerPingMs?: number;
 }
 
 /**
@@ -82,8 +86,9 @@ export function componentArgs(flags: StartComponentFlags): ComponentArgs {
         "pass 65535",
     );
   }
+  const ping = flags.peerPingMs === undefined ? [] : ["--peer-ping-ms", String(flags.peerPingMs)];
   return {
-    serverArgs: tls,
+    serverArgs: [...tls, ...ping],
     serverArgsFor: (n) =>
       base === undefined ? [] : ["--metrics-port", String(base === 0 ? 0 : base + n)],
     lbArgs: [...tls, ...(base === undefined ? [] : ["--metrics-port", String(base)])],
@@ -113,4 +118,37 @@ export async function checkReadable(files: Record<string, string | undefined>): 
       );
     }
   }
+}
+
+/**
+ * The `--peer-ping-ms` flag of `server` and `start`: absent gives
+ * `undefined` (the default interval); otherwise an integer of milliseconds
+ * within the bounds of `checkPeerPingMs` (server/peer_link.ts). Peer links
+ * exist only with `--fabric direct`, so with `nats` the flag is refused.
+ * Throws `INVALID_CONFIG`.
+ *
+ * @example
+ * ```ts
+ * import { parsePeerPingMs } from "@fastchat/server/start_flags";
+ * parsePeerPingMs("500", "direct"); // 500: a frozen peer is dropped after 1.5 s
+ * parsePeerPingMs(undefined, "nats"); // undefined
+ * ```
+ */
+export function parsePeerPingMs(
+  value: string | undefined,
+  fabric: "direct" | "nats",
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (fabric !== "direct") {
+    throw new FastChatError("INVALID_CONFIG", "--peer-ping-ms only applies with --fabric direct");
+  }
+  if (!/^\d{1,9}$/.test(value.trim())) {
+    throw new FastChatError(
+      "INVALID_CONFIG",
+      `--peer-ping-ms must be a whole number of milliseconds, not ${
+        JSON.stringify(value.slice(0, 32))
+      }`,
+    );
+  }
+  return checkPeerPingMs(Number(value));
 }

@@ -1,7 +1,8 @@
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { assertCode } from "@fastchat/testing/assert_code";
-import { checkReadable, componentArgs } from "./start_flags.ts";
+import { checkReadable, componentArgs, parsePeerPingMs } from "./start_flags.ts";
+import { checkPeerPingMs, MAX_PEER_PING_MS, MIN_PEER_PING_MS } from "./peer_link.ts";
 
 const CERT = fileURLToPath(new URL("./testdata/tls/server.pem", import.meta.url));
 
@@ -48,4 +49,27 @@ Deno.test("checkReadable: a missing file is named with its flag", async () => {
     "INVALID_CONFIG",
   );
   expect(err.message).toContain("--tls-key /nonexistent/key.pem: cannot read it");
+});
+
+Deno.test("componentArgs: --peer-ping-ms goes to every server, not the load balancer", () => {
+  const a = componentArgs({ servers: 2, peerPingMs: 250 });
+  expect(a.serverArgs).toEqual(["--peer-ping-ms", "250"]);
+  expect(a.lbArgs).toEqual([]);
+  expect(a.serverArgsFor(1)).toEqual([]);
+});
+
+Deno.test("parsePeerPingMs: whole milliseconds within bounds, direct links only", () => {
+  expect(parsePeerPingMs(undefined, "direct")).toBeUndefined();
+  expect(parsePeerPingMs(undefined, "nats")).toBeUndefined();
+  expect(parsePeerPingMs("200", "direct")).toBe(200);
+  expect(parsePeerPingMs(String(MIN_PEER_PING_MS), "direct")).toBe(MIN_PEER_PING_MS);
+  expect(parsePeerPingMs(String(MAX_PEER_PING_MS), "direct")).toBe(MAX_PEER_PING_MS);
+  for (const bad of ["0", "-5", "1.5", "1e3", "", "abc", "49", String(MAX_PEER_PING_MS + 1)]) {
+    const err = assertCode(() => parsePeerPingMs(bad, "direct"), "INVALID_CONFIG");
+    expect(err.message).toContain("--peer-ping-ms");
+  }
+  const err = assertCode(() => parsePeerPingMs("500", "nats"), "INVALID_CONFIG");
+  expect(err.message).toContain("--fabric direct");
+  assertCode(() => checkPeerPingMs(Number.NaN), "INVALID_CONFIG");
+  assertCode(() => checkPeerPingMs(Infinity), "INVALID_CONFIG");
 });

@@ -17,7 +17,8 @@
 import { expect } from "expect";
 import { type Algorithm, ClusterLauncher as Cluster } from "@fastchat/server/cluster_launcher";
 import { waitUntil } from "@fastchat/lib/wait_until";
-import { NATS_TEST_URL, natsTestsIgnored, testNamespace } from "./nats.ts";
+import { readClusterId } from "@fastchat/lib/cluster/cluster_id";
+import { NATS_TEST_URL, natsTestsIgnored } from "./nats.ts";
 import { type DbKind, openTestDb } from "./test_db.ts";
 
 /**
@@ -97,7 +98,13 @@ export type Step = (name: string, fn: () => void | Promise<void>) => Promise<boo
 export async function withCluster(
   t: Deno.TestContext,
   kind: DbKind,
-  opts: { servers?: number; algorithm?: Algorithm; fabric?: FabricKind },
+  opts: {
+    servers?: number;
+    algorithm?: Algorithm;
+    fabric?: FabricKind;
+    /** More arguments of every server, after `--scrypt-n 1024`. */
+    serverArgs?: string[];
+  },
   fn: (cluster: Cluster, home: string, step: Step) => Promise<void>,
 ): Promise<void> {
   const db = await openTestDb(kind);
@@ -110,22 +117,26 @@ export async function withCluster(
   try {
     cluster = await Cluster.start({
       dbUrl: db.url,
-      serverArgs: ["--scrypt-n", "1024"],
+      serverArgs: ["--scrypt-n", "1024", ...opts.serverArgs ?? []],
       echo: Deno.env.get("FASTCHAT_CLUSTER_ECHO") === "1",
       servers: opts.servers,
       algorithm: opts.algorithm,
-      fabric: opts.fabric === "nats"
-        ? { kind: "nats", servers: [NATS_TEST_URL], namespace: testNamespace() }
-        : undefined,
+      // No NATS namespace: the servers take their database's cluster id (a fresh
+      // database per test, so tests sharing the NATS stay apart).
+      fabric: opts.fabric === "nats" ? { kind: "nats", servers: [NATS_TEST_URL] } : undefined,
     });
-    // Every server says which fabric it runs (its `listening` log event).
+    // Every server says which fabric it runs (its `listening` log event), over NATS in
+    // which namespace: all the same, the cluster id.
+    const natsNamespace = opts.fabric === "nats" ? await readClusterId(cluster.sql) : undefined;
     for (const s of cluster.servers) {
       const listening = await waitUntil(
         () => s.proc.stderr.find((l) => l.includes('"event":"listening"')),
         10_000,
         `${s.id}'s listening event`,
       );
-      expect(JSON.parse(listening).fabric).toBe(opts.fabric ?? "direct");
+      const e = JSON.parse(listening);
+      expect(e.fabric).toBe(opts.fabric ?? "direct");
+      expect(e.natsNamespace).toBe(natsNamespace);
     }
     const step: Step = (name, body) =>
       t.step(name, async () => {
