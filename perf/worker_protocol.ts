@@ -39,6 +39,7 @@ export type WorkerConfig =
     RunConfig,
     | "workers"
     | "clients"
+    | "peers"
     | "seed"
     | "kdfIterations"
     | "identityPool"
