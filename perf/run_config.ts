@@ -403,7 +403,9 @@ function peersFlag(
   if (mode !== "dm") throw invalid(`--peers bounds direct messages: it needs --mode dm`);
   const k = integer("peers", value, 1);
   if (k > clients - 1) {
-    throw invalid(`--peers ${k} is more than the ${clients - 1} other clients of --clients ${clients}`);
+    throw invalid(
+      `--peers ${k} is more than the ${clients - 1} other clients of --clients ${clients}`,
+    );
   }
   return k;
 }

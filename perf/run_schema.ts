@@ -309,9 +309,7 @@ function field(
       "INVALID_CONFIG",
       `${where}: ${path}${key} must be ${
         kinds.map((k) => k === "undefined" ? "absent" : k).join(" or ")
-      }, got ${
-        JSON.stringify(v) ?? "nothing"
-      }`,
+      }, got ${JSON.stringify(v) ?? "nothing"}`,
     );
   }
   return v;

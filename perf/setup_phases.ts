@@ -82,8 +82,7 @@ export function plannedWarmupMessages(cfg: RunConfig): number {
   const peers = cfg.peers ? peerSets(cfg.seed, cfg.clients, cfg.peers) : null;
   let planned = 0;
   for (let i = 0; i < cfg.clients; i++) {
-    planned +=
-      warmupRecipients(cfg.seed, i, cfg.clients, cfg.messages, peers?.[i] ?? null).length;
+    planned += warmupRecipients(cfg.seed, i, cfg.clients, cfg.messages, peers?.[i] ?? null).length;
   }
   return planned;
 }
