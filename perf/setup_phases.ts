@@ -16,7 +16,7 @@
  * @module
  */
 import { nowMs, sleep } from "./clock.ts";
-import { WARMUP_PICKS_FOR_DURATION, warmupRecipients } from "./load_plan.ts";
+import { warmupRecipients } from "./load_plan.ts";
 import { peerSets } from "./peer_graph.ts";
 import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type PhaseStats, phaseStats } from "./phase_stats.ts";
@@ -67,8 +67,8 @@ export function rateLimitedNote(n: number): string {
 
 /**
  * Key warm-up messages of the run: one per planned sender/recipient pair
- * (with `--duration`, every `--peers` pair, or without `--peers` those of
- * the first {@link WARMUP_PICKS_FOR_DURATION} picks).
+ * (see {@link warmupRecipients}: with `--duration`, every `--peers` pair, or
+ * without `--peers` those of each client's first 1000 picks).
  *
  * @example
  * ```ts
