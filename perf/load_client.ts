@@ -27,9 +27,9 @@ import { type ClientCounters, zeroCounters } from "./client_counters.ts";
 import {
   PayloadSource,
   pickRecipient,
-  plannedRecipients,
   type Schedule,
   sendSchedule,
+  warmupRecipients,
 } from "./load_plan.ts";
 import { type Rng, streamRng } from "./seeded_rng.ts";
 import { userName } from "./run_config.ts";
@@ -59,6 +59,11 @@ export interface LoadClientOptions {
   index: number;
   /** Clients in the whole run: recipients are drawn among them. */
   clients: number;
+  /**
+   * `--peers`: the only clients this one writes to (its set from
+   * `peer_graph.ts`); absent or null: any other client.
+   */
+  peers?: readonly number[] | null;
   seed: string;
   lb: { host: string; port: number };
   /** Home root for the client's keys (a worker's temp directory). */
@@ -339,10 +344,10 @@ export class LoadClient {
 
   /**
    * Key warm-up: sends one unrecorded message to every peer this client's
-   * first `picks` sends will go to, creating (and delivering) the session
-   * keys the timed phase then reuses. Resolves once they are all queued.
+   * sends will go to ({@link warmupRecipients}), creating (and delivering)
+   * the session keys the timed phase then reuses. Resolves once they are all queued.
    */
-  async warmUp(picks: number): Promise<void> {
+  async warmUp(): Promise<void> {
     const o = this.#o;
     if (o.group) {
       if (!o.group.sender) return;
@@ -351,7 +356,7 @@ export class LoadClient {
       this.warm.sent++;
       return;
     }
-    for (const r of plannedRecipients(o.seed, o.index, o.clients, picks)) {
+    for (const r of warmupRecipients(o.seed, o.index, o.clients, o.messages, o.peers ?? null)) {
       const to = userName(o.seed, r);
       this.warmLedger.sent(await this.#client!.send(to, WARMUP_TEXT), to);
       this.warm.sent++;
@@ -432,7 +437,7 @@ export class LoadClient {
     const o = this.#o;
     const to = o.group
       ? `#${o.group.group}`
-      : this.#peerName(pickRecipient(this.#recipients, o.index, o.clients));
+      : this.#peerName(pickRecipient(this.#recipients, o.index, o.clients, o.peers ?? null));
     const file = o.file ? this.#files[this.#fileNext++] : undefined;
     const text = file === undefined ? this.#payload!.next() : "";
     const k = this.counters;

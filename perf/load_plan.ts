@@ -18,16 +18,29 @@ import type { DelaySpec, SendModel } from "./run_schema.ts";
 import { type Rng, streamRng } from "./seeded_rng.ts";
 
 /**
- * A uniformly random client other than `self` among `clients` (needs at least 2).
+ * A uniformly random client other than `self` among `clients` (needs at
+ * least 2), or with `peers` (its `--peers` set, `peer_graph.ts`) a uniformly
+ * random one of those. Both draw one number: for the sorted set of all
+ * other clients the two agree, so `--peers N-1` replays the default.
  *
  * @example
  * ```ts
  * import { pickRecipient } from "./load_plan.ts";
  * import { mulberry32 } from "./seeded_rng.ts";
  * pickRecipient(mulberry32(1), 0, 2); // always 1
+ * pickRecipient(mulberry32(1), 0, 10, [4, 6]); // 4 or 6
  * ```
  */
-export function pickRecipient(rng: Rng, self: number, clients: number): number {
+export function pickRecipient(
+  rng: Rng,
+  self: number,
+  clients: number,
+  peers: readonly number[] | null = null,
+): number {
+  if (peers !== null) {
+    if (peers.length === 0) throw new RangeError(`client ${self} has no peers`);
+    return peers[Math.floor(rng() * peers.length)];
+  }
   if (clients < 2) throw new RangeError("a recipient needs at least 2 clients");
   const j = Math.floor(rng() * (clients - 1));
   return j >= self ? j + 1 : j;
@@ -47,8 +60,8 @@ export const WARMUP_PICKS_FOR_DURATION = 1000;
 
 /**
  * The distinct recipients client `self` will pick in its first `picks`
- * sends: replays its `recipients` stream, so the key warm-up covers exactly
- * the pairs the timed phase uses.
+ * sends (among `peers` when given): replays its `recipients` stream, so the
+ * key warm-up covers exactly the pairs the timed phase uses.
  *
  * @example
  * ```ts
@@ -61,13 +74,38 @@ export function plannedRecipients(
   self: number,
   clients: number,
   picks: number,
+  peers: readonly number[] | null = null,
 ): number[] {
   const rng = streamRng(seed, self, "recipients");
   const seen = new Set<number>();
-  for (let i = 0; i < picks && seen.size < clients - 1; i++) {
-    seen.add(pickRecipient(rng, self, clients));
+  const all = peers?.length ?? clients - 1;
+  for (let i = 0; i < picks && seen.size < all; i++) {
+    seen.add(pickRecipient(rng, self, clients, peers));
   }
   return [...seen];
+}
+
+/**
+ * The recipients client `self` warms keys up with: those of its `messages`
+ * sends (see {@link plannedRecipients}); with `--duration` (`messages`
+ * null), every one of its `peers`, or without a peer set those of its first
+ * {@link WARMUP_PICKS_FOR_DURATION} picks.
+ *
+ * @example
+ * ```ts
+ * import { warmupRecipients } from "./load_plan.ts";
+ * warmupRecipients("s1", 0, 100, null, [5, 7]); // [5, 7]
+ * ```
+ */
+export function warmupRecipients(
+  seed: string,
+  self: number,
+  clients: number,
+  messages: number | null,
+  peers: readonly number[] | null,
+): number[] {
+  if (messages === null && peers !== null) return [...peers];
+  return plannedRecipients(seed, self, clients, messages ?? WARMUP_PICKS_FOR_DURATION, peers);
 }
 
 const PRINTABLE_FIRST = 0x20;

@@ -36,7 +36,8 @@ import { nowMs, sleep } from "./clock.ts";
 import { addCounters, zeroCounters } from "./client_counters.ts";
 import { IdentityPool } from "./identity_pool.ts";
 import { LoadClient } from "./load_client.ts";
-import { clientsOfWorker, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
+import { clientsOfWorker } from "./load_plan.ts";
+import { peerSets } from "./peer_graph.ts";
 import { groupRole } from "./group_plan.ts";
 import { checkGaps, missingGaps, type WarmupGap } from "./warmup_audit.ts";
 import {
@@ -91,10 +92,12 @@ class Worker {
     this.#homeRoot = homeRoot;
     this.#gate = new AuthGate(cfg.concurrency ?? 32);
     const pool = cfg.identityPool ? new IdentityPool(cfg.identityPool) : null;
+    const peers = cfg.peers ? peerSets(cfg.seed, cfg.clients, cfg.peers) : null;
     this.#clients = clientsOfWorker(cfg.worker, cfg.workers, cfg.clients).map((index) =>
       new LoadClient({
         index,
         clients: cfg.clients,
+        peers: peers?.[index] ?? null,
         seed: cfg.seed,
         lb: cfg.lb,
         homeRoot,
@@ -210,8 +213,7 @@ class Worker {
 
   /** Sends every client's key warm-up messages, then reports `warmed`. */
   async warmUp(): Promise<void> {
-    const picks = this.#cfg.messages ?? WARMUP_PICKS_FOR_DURATION;
-    await pool(this.#clients, 256, (c) => c.warmUp(picks), () => this.#stopping);
+    await pool(this.#clients, 256, (c) => c.warmUp(), () => this.#stopping);
     if (this.#stopping) return;
     emit({ t: "warmed", worker: this.#cfg.worker, sent: this.progress().warmSent });
   }

@@ -2,6 +2,8 @@ import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { analyzeRunDir } from "./run_analysis.ts";
+import { peerSets } from "./peer_graph.ts";
+import { userName } from "./run_config.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -126,6 +128,43 @@ Deno.test({
         expect(log).not.toContain("file_mismatch");
         expect(log).not.toContain("cleanup_failed");
       }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "perf --peers end to end: 8 clients, 2 peers each, 20 messages each",
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-peers-" });
+    const out = `${tmp}/run`;
+    const seed = "peers1"; // perf's own in-memory database: fresh users on every run
+    try {
+      const stdout = await perf([
+        ...["--clients", "8", "--messages", "20", "--peers", "2", "--servers", "2"],
+        ...["--seed", seed, "--out", out],
+      ]);
+      expect(stdout).toContain("sent 160, received 160");
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({ mode: "dm", clients: 8, peers: 2 });
+      // 20 sends over 2 peers reach both here: the warm-up is the 16 pairs of the ring.
+      expect(run.phases.warmup).toMatchObject({ count: 16 });
+      const sets = peerSets(seed, 8, 2);
+      const peersOf = new Map(
+        sets.map((s, i) => [userName(seed, i), s.map((j) => userName(seed, j)).sort()]),
+      );
+      const logs = await rowsOf(out);
+      expect([...logs.keys()].sort()).toEqual([...peersOf.keys()].sort());
+      for (const [user, rows] of logs) {
+        // Every row names one of the user's peers, and both of them show up.
+        const seen = [...new Set(rows.map((r) => r.peer))].sort();
+        expect({ user, seen }).toEqual({ user, seen: peersOf.get(user) });
+        expect(rows.filter((r) => r.event === "sent")).toHaveLength(20);
+      }
+      const { summary } = await analyzeRunDir(out);
+      expect(summary.counts).toMatchObject({ sent: 160, received: 160, lost: 0, duplicated: 0 });
+      expect(summary.counts.errors).toBe(0);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -48,6 +48,7 @@ export function configRows(info: RunRecord): Row[] {
     ["servers", opt(c.servers)],
     ["messages per client", opt(c.messages)],
     ["mode", opt(c.mode)],
+    ["peers per client", peersLabel(c)],
     ["payload", `${c.payload} (${c.payloadBytes} B)`],
     ["send model", sendLabel(c.send)],
     ["duration (ms)", opt(c.durationMs)],
@@ -57,6 +58,22 @@ export function configRows(info: RunRecord): Row[] {
     ["started", info.startedAt],
     ["ended", opt(info.endedAt)],
   ];
+}
+
+/**
+ * The `--peers` setting as shown: K, "all others" for a dm run without it,
+ * or {@link MISSING} for group and file runs (which have no peer set).
+ *
+ * @example
+ * ```ts
+ * import { peersLabel } from "./report.ts";
+ * import { parseRunArgs } from "./run_config.ts";
+ * peersLabel(parseRunArgs(["--clients", "10", "--messages", "1", "--peers", "4"])); // "4"
+ * ```
+ */
+export function peersLabel(c: RunConfig): string {
+  if (c.peers !== undefined && c.peers !== null) return String(c.peers);
+  return (c.mode ?? "dm") === "dm" ? "all others" : MISSING;
 }
 
 /**
@@ -142,6 +159,7 @@ export function configLine(s: RunSummary): string {
   const c = s.info.config;
   const parts = [`clients ${c.clients}`];
   if (c.servers !== null) parts.push(`servers ${c.servers}`);
+  if (c.peers !== undefined && c.peers !== null) parts.push(`peers ${c.peers}`);
   if (c.messages !== null) parts.push(`messages ${c.messages}`);
   parts.push(`payload ${c.payload}`);
   if (c.db !== null) parts.push(`db ${c.db}`);

@@ -1,5 +1,13 @@
 import { expect } from "expect";
-import { configRows, formatComparisonTable, formatRunTable, machineRows } from "./report.ts";
+import {
+  configLine,
+  configRows,
+  formatComparisonTable,
+  formatRunTable,
+  machineRows,
+  peersLabel,
+} from "./report.ts";
+import { parseRunArgs } from "./run_config.ts";
 import { analyzeRunDir } from "./run_analysis.ts";
 import { readRunRecord } from "./run_schema.ts";
 
@@ -28,6 +36,7 @@ Deno.test("configRows and machineRows: run.json as rows", async () => {
     clients: "2",
     servers: "1",
     "messages per client": "5",
+    "peers per client": "all others",
     payload: "100B (100 B)",
     "send model": "delay const:100ms",
     "duration (ms)": "—",
@@ -48,4 +57,17 @@ Deno.test("configRows and machineRows: run.json as rows", async () => {
     hostname: "perf-box",
     deno: "2.9.6",
   });
+});
+
+Deno.test("--peers in the summary: the config line and the configuration rows", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}clean`);
+  summary.info = structuredClone(summary.info);
+  summary.info.config.peers = 8;
+  expect(configLine(summary)).toBe("clients 2, servers 1, peers 8, messages 5, payload 100B");
+  expect(Object.fromEntries(configRows(summary.info))["peers per client"]).toBe("8");
+  expect(formatRunTable(summary)).toContain("peers 8, messages 5");
+  const args = ["--clients", "4", "--messages", "1"];
+  expect(peersLabel(parseRunArgs(args))).toBe("all others");
+  expect(peersLabel(parseRunArgs([...args, "--peers", "2"]))).toBe("2");
+  expect(peersLabel(parseRunArgs([...args, "--mode", "group", "--group-size", "2"]))).toBe("—");
 });

@@ -98,6 +98,9 @@ over worker processes) and records every event per client as CSV.
                       (--mode group; default: every member)
   --file-bytes SIZE   file size: 1MiB, 100MiB, 4096 (--mode file; default 1MiB, at most 100MiB)
   --payload SIZE      message text size: 100B, 1KiB, 64KiB, 1000 (bytes) (default 100B)
+  --peers K           each client writes only to its K peers, fixed by the seed: neighbours
+                      on a seeded ring, symmetric, so the key warm-up is about N*K messages
+                      rather than up to N*(N-1) (--mode dm; 1..N-1; default: every other client)
 send model (one of; default --window 16):
   --window W          closed loop: at most W messages per client not yet acked by the server
   --rate R/s          open loop: R messages per second in total, split evenly over the
@@ -200,6 +203,7 @@ export function parseRunArgs(
       args: argv,
       options: {
         clients: { type: "string" },
+        peers: { type: "string" },
         messages: { type: "string" },
         duration: { type: "string" },
         servers: { type: "string" },
@@ -255,11 +259,14 @@ export function parseRunArgs(
       }
     }
     if (values["kill-one"]) throw invalid("--idle and --kill-one do not go together");
+    if (values.peers !== undefined) throw invalid("--idle clients send nothing: drop --peers");
     clients = integer("idle", values.idle!, 1);
   } else {
     if (values.clients === undefined) throw invalid("--clients N is required (or --idle N)");
     clients = integer("clients", values.clients, 2);
   }
+
+  const peers = peersFlag(values.peers, mode, clients);
 
   let messages: number | null = null;
   let durationMs: number | null = null;
@@ -359,6 +366,7 @@ export function parseRunArgs(
     mode,
     ...modeOptions(mode, values, clients),
     clients,
+    peers,
     messages,
     durationMs,
     servers,
@@ -383,6 +391,23 @@ export function parseRunArgs(
     fabric,
     args: argv,
   };
+}
+
+/** `--peers K`: 1 ≤ K ≤ clients − 1, dm mode only; null when not given. */
+function peersFlag(
+  value: string | undefined,
+  mode: RunConfig["mode"],
+  clients: number,
+): number | null {
+  if (value === undefined) return null;
+  if (mode !== "dm") throw invalid(`--peers bounds direct messages: it needs --mode dm`);
+  const k = integer("peers", value, 1);
+  if (k > clients - 1) {
+    throw invalid(
+      `--peers ${k} is more than the ${clients - 1} other clients of --clients ${clients}`,
+    );
+  }
+  return k;
 }
 
 /** `--group-size`, `--group-senders` and `--file-bytes`, checked against `mode`. */

@@ -20,6 +20,7 @@ Deno.test("parseRunArgs: defaults", () => {
   expect(c).toMatchObject({
     mode: "dm",
     clients: 10,
+    peers: null,
     messages: 5,
     durationMs: null,
     servers: 1,
@@ -130,6 +131,26 @@ Deno.test("parseRunArgs: --mode group and its group size", () => {
   );
   rejects(() => parseRunArgs([...base, "--group-size", "5"]), /need --mode group/);
   rejects(() => parseRunArgs(["--idle", "4", "--mode", "group"]), /its own mode/);
+});
+
+Deno.test("parseRunArgs: --peers K, 1..clients-1, direct messages only", () => {
+  expect(parseRunArgs([...base, "--peers", "4"]).peers).toBe(4);
+  expect(parseRunArgs([...base, "--peers", "1"]).peers).toBe(1);
+  expect(parseRunArgs([...base, "--peers", "9"]).peers).toBe(9);
+  expect(parseRunArgs([...base, "--mode", "dm", "--peers", "2"]).peers).toBe(2);
+  rejects(() => parseRunArgs([...base, "--peers", "0"]), /--peers must be an integer >= 1/);
+  rejects(() => parseRunArgs([...base, "--peers", "2.5"]), /--peers must be an integer/);
+  rejects(
+    () => parseRunArgs([...base, "--peers", "10"]),
+    /--peers 10 is more than the 9 other clients of --clients 10/,
+  );
+  rejects(
+    () => parseRunArgs([...base, "--mode", "group", "--group-size", "5", "--peers", "2"]),
+    /--peers .* needs --mode dm/,
+  );
+  rejects(() => parseRunArgs([...base, "--mode", "file", "--peers", "2"]), /needs --mode dm/);
+  rejects(() => parseRunArgs(["--idle", "10", "--peers", "2"]), /--idle clients send nothing/);
+  rejects(() => parseRunArgs([...base, "--peers"]), /--peers/);
 });
 
 Deno.test("parseRunArgs: --mode file: one 1 MiB file per client by default", () => {

@@ -79,6 +79,11 @@ export interface RunConfig {
   fileBytes?: number | null;
   /** Messaging clients, or the idle connections with `idle`. */
   clients: number;
+  /**
+   * `--peers`: each client writes only to its K peers of a seeded ring
+   * (`peer_graph.ts`, dm mode); null (or absent, in older runs): to any other client.
+   */
+  peers?: number | null;
   /** Messages per client (total = clients × messages); null with `durationMs`. */
   messages: number | null;
   /** Send until this much time after "go"; null with `messages`. */
@@ -279,18 +284,20 @@ function kindOf(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 
-/** Checks `o[key]` against `kinds` (`null` allowed when listed); returns it. */
+/** Checks `o[key]` against `kinds` (`null`, or absent for `undefined`, when listed); returns it. */
 function field(
   o: Record<string, unknown>,
   key: string,
   path: string,
   where: string,
-  ...kinds: (Kind | "null")[]
+  ...kinds: (Kind | "null" | "undefined")[]
 ): unknown {
   const v = o[key];
   const ok = kinds.some((k) =>
     k === "null"
       ? v === null
+      : k === "undefined"
+      ? v === undefined
       : k === "date"
       ? typeof v === "string" && !Number.isNaN(Date.parse(v))
       : k === "number"
@@ -300,17 +307,18 @@ function field(
   if (!ok) {
     throw new FastChatError(
       "INVALID_CONFIG",
-      `${where}: ${path}${key} must be ${kinds.join(" or ")}, got ${
-        JSON.stringify(v) ?? "nothing"
-      }`,
+      `${where}: ${path}${key} must be ${
+        kinds.map((k) => k === "undefined" ? "absent" : k).join(" or ")
+      }, got ${JSON.stringify(v) ?? "nothing"}`,
     );
   }
   return v;
 }
 
-const CONFIG_FIELDS: [string, ...(Kind | "null")[]][] = [
+const CONFIG_FIELDS: [string, ...(Kind | "null" | "undefined")[]][] = [
   ["mode", "string"],
   ["clients", "number"],
+  ["peers", "number", "null", "undefined"],
   ["messages", "number", "null"],
   ["durationMs", "number", "null"],
   ["servers", "number", "null"],

@@ -52,6 +52,14 @@ Deno.test("parseRunRecord: names the first field that does not match", async () 
     'config.send.kind must be window, rate or delay, got "burst"',
   );
   rejects(edit((r) => r.config.lb = true), "config.lb must be string or null, got true");
+  // --peers: a number, null (not given) or absent (runs from before the flag).
+  expect(parseRunRecord(edit((r) => r.config.peers = 8), "run.json").config.peers).toBe(8);
+  expect(parseRunRecord(edit((r) => delete r.config.peers), "run.json").config.peers)
+    .toBeUndefined();
+  rejects(
+    edit((r) => r.config.peers = "8"),
+    'config.peers must be number or null or absent, got "8"',
+  );
   rejects(edit((r) => delete r.versions.v8), "versions.v8 must be string, got nothing");
   rejects(edit((r) => r.machine.cores = null), "machine.cores must be number, got null");
   rejects(edit((r) => r.startedAt = "yesterday"), 'startedAt must be date, got "yesterday"');

@@ -16,7 +16,8 @@
  * @module
  */
 import { nowMs, sleep } from "./clock.ts";
-import { plannedRecipients, WARMUP_PICKS_FOR_DURATION } from "./load_plan.ts";
+import { warmupRecipients } from "./load_plan.ts";
+import { peerSets } from "./peer_graph.ts";
 import type { WorkerProgress } from "./worker_protocol.ts";
 import { cpuDiff, type PhaseStats, phaseStats } from "./phase_stats.ts";
 import { log, PhaseView } from "./progress_view.ts";
@@ -69,7 +70,8 @@ export function rateLimitedNote(n: number): string {
 
 /**
  * Key warm-up messages of the run: one per planned sender/recipient pair
- * (with `--duration`, of the first {@link WARMUP_PICKS_FOR_DURATION} picks).
+ * (see {@link warmupRecipients}: with `--duration`, every `--peers` pair, or
+ * without `--peers` those of each client's first 1000 picks).
  *
  * @example
  * ```ts
@@ -80,10 +82,10 @@ export function rateLimitedNote(n: number): string {
  */
 export function plannedWarmupMessages(cfg: RunConfig): number {
   if (cfg.mode === "group") return groupWarmupMessages(cfg) * receptionsPerMessage(cfg);
+  const peers = cfg.peers ? peerSets(cfg.seed, cfg.clients, cfg.peers) : null;
   let planned = 0;
   for (let i = 0; i < cfg.clients; i++) {
-    planned +=
-      plannedRecipients(cfg.seed, i, cfg.clients, cfg.messages ?? WARMUP_PICKS_FOR_DURATION).length;
+    planned += warmupRecipients(cfg.seed, i, cfg.clients, cfg.messages, peers?.[i] ?? null).length;
   }
   return planned;
 }

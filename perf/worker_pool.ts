@@ -54,6 +54,7 @@ export function workerConfig(
     worker,
     workers: cfg.workers,
     clients: cfg.clients,
+    peers: cfg.peers ?? null,
     seed: cfg.seed,
     lb,
     kdfIterations: cfg.kdfIterations,

@@ -26,6 +26,7 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
     worker: 2,
     workers: 3,
     clients: 10,
+    peers: null,
     seed: "s1",
     lb: LB,
     kdfIterations: cfg.kdfIterations,
@@ -41,6 +42,8 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
     groupSenders: null,
     fileBytes: null,
   });
+  const bounded = parseRunArgs(["--clients", "10", "--messages", "1", "--peers", "3"]);
+  expect(workerConfig(bounded, 0, LB, "/r").peers).toBe(3);
   const idle = workerConfig(parseRunArgs(["--idle", "100", "--workers", "2"]), 0, LB, "/r");
   expect(idle).toMatchObject({ idle: true, clients: 100, messages: null });
 });

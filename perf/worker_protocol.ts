@@ -40,6 +40,7 @@ export type WorkerConfig =
     RunConfig,
     | "workers"
     | "clients"
+    | "peers"
     | "seed"
     | "kdfIterations"
     | "identityPool"
