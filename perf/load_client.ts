@@ -386,7 +386,8 @@ export class LoadClient {
         }
         if (!more(nowMs())) break;
         attempts++;
-        await this.#sendOne();
+        const sending = this.#sendOne();
+        if (sending) await sending;
       }
       return;
     }
@@ -405,7 +406,8 @@ export class LoadClient {
         if (!more(due)) break;
       }
       attempts++;
-      await this.#sendOne();
+      const sending = this.#sendOne();
+      if (sending) await sending;
       // Catch-up: a late timer leaves `due` in the past, so the next sends go at once.
       due += schedule.nextGapMs();
     }
@@ -423,16 +425,55 @@ export class LoadClient {
     return name;
   }
 
-  async #sendOne(): Promise<void> {
+  /**
+   * Sends the next message: at once (no promise) when the client can take
+   * it without waiting ({@link ChatClient.trySend}), else returns the
+   * promise of the send.
+   */
+  #sendOne(): Promise<void> | undefined {
     const o = this.#o;
     const to = o.group
       ? `#${o.group.group}`
       : this.#peerName(pickRecipient(this.#recipients, o.index, o.clients));
     const file = o.file ? this.#files[this.#fileNext++] : undefined;
     const text = file === undefined ? this.#payload!.next() : "";
-    const k = this.counters;
     this.#inflight++;
     const t = nowMs();
+    if (!o.group && !o.file) {
+      let id: string | null;
+      try {
+        id = this.#client!.trySend(to, text);
+      } catch (e) {
+        return this.#sendFailed(t, to, e);
+      }
+      if (id !== null) return this.#sent(id, t, to, text.length);
+    }
+    return this.#sendWaiting(to, file, text, t);
+  }
+
+  async #sendFailed(t: number, to: string, e: unknown): Promise<void> {
+    this.#inflight--;
+    this.counters.errors++;
+    this.#csv?.add("", "error", t, "", to, FastChatError.from(e).code);
+    await sleep(100); // e.g. not connected: do not spin
+  }
+
+  #sent(id: string, t: number, to: string, bytes: number): undefined {
+    const k = this.counters;
+    k.sent++;
+    k.lastSendMs = t;
+    if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
+    this.#csv?.add(id, "sent", t, bytes, to, this.#kind);
+    return undefined;
+  }
+
+  async #sendWaiting(
+    to: string,
+    file: string | undefined,
+    text: string,
+    t: number,
+  ): Promise<void> {
+    const o = this.#o;
     let id: string;
     try {
       if (o.file && file === undefined) throw new Error(`no test file left to send`);
@@ -440,16 +481,9 @@ export class LoadClient {
         ? await this.#client!.sendFile(to, file)
         : await this.#client!.send(to, text);
     } catch (e) {
-      this.#inflight--;
-      k.errors++;
-      this.#csv?.add("", "error", t, "", to, FastChatError.from(e).code);
-      await sleep(100); // e.g. not connected: do not spin
-      return;
+      return await this.#sendFailed(t, to, e);
     }
-    k.sent++;
-    k.lastSendMs = t;
-    if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
-    this.#csv?.add(id, "sent", t, file !== undefined ? o.file!.bytes : text.length, to, this.#kind);
+    this.#sent(id, t, to, file !== undefined ? o.file!.bytes : text.length);
   }
 
   /** Stops the send loop (pending sleeps and window waits return at once). */
