@@ -347,7 +347,7 @@ export class ChatClient {
     const frame = sealDirectContent(s.user, to, content, key);
     if (file !== undefined) frame.file = file;
     if (internal) this.#markInternal(frame.id);
-    // The outbox log is written (batched with the sends of the next 5 ms)
+    // The outbox log is written (batched with the sends of the next 20 ms)
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
