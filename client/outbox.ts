@@ -355,8 +355,11 @@ export class Outbox {
   }
 
   #wake(): void {
-    for (const w of this.#roomWaiters.splice(0)) w();
-    if (this.#frames.size === 0) { for (const w of this.#idleWaiters.splice(0)) w(); }
+    // Runs per confirmed message: no array copied when nobody waits.
+    if (this.#roomWaiters.length > 0) { for (const w of this.#roomWaiters.splice(0)) w(); }
+    if (this.#frames.size === 0 && this.#idleWaiters.length > 0) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    }
   }
 
   /** A failed write of confirmations alone, for {@link Outbox.flush} to report. */

@@ -134,7 +134,7 @@ for (let r = 0; r < rounds; r++) {
     previous = sent;
   }
   const n = turns * clients * SENDS_PER_LINGER;
-  console.log(`round ${r}: ${(((cpu() - c0)) / n).toFixed(2)} µs CPU per message (${n} messages)`);
+  console.log(`round ${r}: ${((cpu() - c0) / n).toFixed(2)} µs CPU per message (${n} messages)`);
 }
 for (const p of pairs) await p.outbox.close();
 await Deno.remove(root, { recursive: true });

@@ -36,7 +36,9 @@ Deno.test("CsvLog: non-ASCII fields, odd times and more rows than the first buff
     log.add("m-neg", "error", -1.5, "", "p", "X");
     log.add("m-frac", "sent", 1.9995, 12, "p", "dm");
     const n = 2000;
-    for (let i = 0; i < n; i++) log.add(`id-${i}`, "acked", 1700000000000 + i / 8, i, "perf-y", "dm");
+    for (let i = 0; i < n; i++) {
+      log.add(`id-${i}`, "acked", 1700000000000 + i / 8, i, "perf-y", "dm");
+    }
     expect(log.pending).toBe(n + 3);
     await log.flush();
     const rows = parse(await Deno.readTextFile(`${dir}/a.csv`)) as string[][];

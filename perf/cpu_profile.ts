@@ -139,7 +139,9 @@ export async function messagingWindow(runDir: string, name: string): Promise<[nu
 
 function table(rows: SelfTime[], busyUs: number, top: number): string {
   return rows.slice(0, top).map((r) =>
-    `${(r.us / 1000).toFixed(1).padStart(9)} ms ${(100 * r.us / busyUs).toFixed(1).padStart(5)} %  ${r.name}`
+    `${(r.us / 1000).toFixed(1).padStart(9)} ms ${
+      (100 * r.us / busyUs).toFixed(1).padStart(5)
+    } %  ${r.name}`
   ).join("\n");
 }
 

@@ -20,7 +20,6 @@
  */
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client/chat_client";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { Identity } from "@fastchat/lib/crypto";
 import { nowMs, sleep } from "./clock.ts";
 import { CsvLog } from "./client_log.ts";
 import { type ClientCounters, zeroCounters } from "./client_counters.ts";
@@ -33,55 +32,13 @@ import {
 } from "./load_plan.ts";
 import { type Rng, streamRng } from "./seeded_rng.ts";
 import { userName } from "./run_config.ts";
-import type { RunConfig, SendModel } from "./run_schema.ts";
 import { checkReceivedFile, writeTestFile } from "./file_mode.ts";
-import type { GroupRole } from "./group_plan.ts";
+import type { LoadClientOptions } from "./load_client_options.ts";
+
+export type { LoadClientOptions } from "./load_client_options.ts";
 
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
-
-/**
- * Options of a {@link LoadClient}.
- *
- * @example
- * ```ts
- * import type { LoadClientOptions } from "./load_client.ts";
- * const opts: LoadClientOptions = {
- *   index: 0, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
- *   homeRoot: "/tmp/perf-home", kdfIterations: 100_000, csvPath: null,
- *   send: { kind: "window", window: 16 }, payloadBytes: 100, messages: 10,
- * };
- * ```
- */
-export interface LoadClientOptions {
-  /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */
-  index: number;
-  /** Clients in the whole run: recipients are drawn among them. */
-  clients: number;
-  seed: string;
-  lb: { host: string; port: number };
-  /** Home root for the client's keys (a worker's temp directory). */
-  homeRoot: string;
-  /** PBKDF2 iterations for registration. */
-  kdfIterations: number;
-  /** Identity of a new user (default: freshly generated). */
-  newIdentity?: () => Promise<Identity>;
-  /** The CSV path, or null to record nothing (idle mode). */
-  csvPath: string | null;
-  send: SendModel;
-  payloadBytes: number;
-  /** Messages to send, or null to send until `endAtMs` (passed to {@link LoadClient.run}). */
-  messages: number | null;
-  /** Conversation kind (default `dm`). */
-  mode?: RunConfig["mode"];
-  /** `--mode group`: this client's group and role in it. */
-  group?: GroupRole;
-  /** `--mode file`: the size of each file, and where this client's files are written. */
-  file?: { bytes: number; dir: string };
-  /** Connection lost / back (for `--kill-one`). */
-  onDisconnected?: (c: LoadClient, timeMs: number, code: string) => void;
-  onReconnected?: (c: LoadClient, timeMs: number, server: string) => void;
-}
 
 /**
  * The fixed password of a perf user (test accounts only).
@@ -103,7 +60,7 @@ export function perfPassword(user: string): string {
  * @example
  * ```ts
  * import { LoadClient } from "./load_client.ts";
- * declare const opts: import("./load_client.ts").LoadClientOptions;
+ * declare const opts: import("./load_client_options.ts").LoadClientOptions;
  * const c = new LoadClient(opts);
  * await c.openCsv();
  * await c.register(true);
