@@ -23,7 +23,6 @@
  * ```
  * @module
  */
-import type { Identity } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ClientFrameOf, ServerFrame } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
@@ -38,42 +37,15 @@ import { downloadsDir, FileTransfers } from "./file_transfers.ts";
 import { SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
 import { checkGroupName } from "@fastchat/lib/group_name";
 import type { ServerConnection } from "./server_connection.ts";
-import { type ServerTarget, SessionConnector } from "./session_connector.ts";
+import { SessionConnector } from "./session_connector.ts";
 import { StateSaver } from "./state_saver.ts";
 import type { HistoryRecord } from "./user_home.ts";
+import type { ChatClientOptions } from "./chat_client_options.ts";
 
 export type { ClientEvent } from "./events.ts";
 export { viaLoadBalancer } from "./lb_client.ts";
 export type { ServerTarget } from "./session_connector.ts";
-
-/** Options of a {@link ChatClient}. */
-export interface ChatClientOptions {
-  /**
-   * The server, or a function choosing one on each (re)connect — e.g.
-   * {@link viaLoadBalancer}, which asks a load balancer for a ticket.
-   */
-  server: ServerTarget | (() => Promise<ServerTarget>);
-  /** TLS with optional extra trusted roots (PEM). */
-  tls?: { caCerts?: string[] };
-  /** Home root; the user's files go to `<root>/<user>` (default `~/.fastchat`). */
-  homeRoot?: string;
-  /** Keep an encrypted local history (default true). */
-  history?: boolean;
-  /** PBKDF2 iterations for new accounts (default 600,000; at least 100,000). */
-  kdfIterations?: number;
-  /** Reconnect and resume automatically after a lost connection (default true). */
-  reconnect?: boolean;
-  /** Ping a quiet server after this long; 3 quiet intervals mean a dead link (default 10 s; 0: off). */
-  pingMs?: number;
-  /** Receives every event. */
-  onEvent?: (e: ClientEvent) => void;
-  /**
-   * Makes the identity of a new account (default: a fresh RSA-OAEP +
-   * Ed25519 identity). Load tests that register thousands of users may hand
-   * out identities from a small pre-generated pool instead.
-   */
-  newIdentity?: () => Promise<Identity>;
-}
+export type { ChatClientOptions } from "./chat_client_options.ts";
 
 type Session = Omit<LoggedIn, "state"> & { keys: KeyManager };
 
@@ -347,19 +319,47 @@ export class ChatClient {
     const frame = sealDirectContent(s.user, to, content, key);
     if (file !== undefined) frame.file = file;
     if (internal) this.#markInternal(frame.id);
-    const { id, ts } = frame;
-    // The outbox log is written (batched with the sends of the next 5 ms)
+    // The outbox log is written (batched with the sends of the next 20 ms)
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
     const { written } = await this.#queue(frame);
-    if (this.#opts.history !== false && text !== null) {
-      written.then(() =>
-        s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
-          .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }))
-      ).catch(() => {}); // the failed write itself is reported by onWriteFailed
-    }
-    return id;
+    this.#toHistory(s, frame, text, written);
+    return frame.id;
+  }
+
+  /** Appends a sent text to the history once its outbox write is done. */
+  #toHistory(s: Session, frame: OutboxFrame, text: string | null, written: Promise<void>): void {
+    if (this.#opts.history === false || text === null) return;
+    const { id, to, ts } = frame;
+    const appended: Promise<void> = written.then(() =>
+      s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
+        .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }))
+    ).catch(() => {}) // the failed write itself is reported by onWriteFailed
+      .finally(() => this.#historyWrites.delete(appended));
+    this.#historyWrites.add(appended);
+  }
+
+  /** Sent texts on their way to the history (they wait for their outbox write). */
+  readonly #historyWrites = new Set<Promise<void>>();
+
+  /**
+   * {@link ChatClient.send} of a direct text, without a promise, when its
+   * session key is ready and the outbox and the link have room: its id, or
+   * null (nothing sent: use `send`). Throws what `send` rejects a bad name with.
+   */
+  trySend(to: string, text: string): string | null {
+    const s = this.#session;
+    if (!s || to.startsWith("#") || !this.#link.isWritable) return null;
+    if (this.#outbox.size >= this.#outbox.maxPending) return null;
+    checkUsername(to);
+    const key = s.keys.outgoingReady(to);
+    if (!key) return null;
+    const frame = sealDirectContent(s.user, to, encodeContent({ type: "text", text }), key);
+    const written = this.#outbox.tryEnqueue(frame)!; // room was checked above
+    this.#link.send(frame);
+    this.#toHistory(s, frame, text, written);
+    return frame.id;
   }
 
   /** Local history with `peer` (decrypted from the home). */
@@ -403,9 +403,10 @@ export class ChatClient {
     return { user: this.user, server: conn?.serverId ?? null, address: conn?.address ?? null };
   }
 
-  /** Resolves when every sent message has been confirmed (`sent`). */
-  idle(): Promise<void> {
-    return this.#outbox.idle();
+  /** Resolves when every sent message has been confirmed (`sent`) and is in the history. */
+  async idle(): Promise<void> {
+    await this.#outbox.idle();
+    while (this.#historyWrites.size > 0) await Promise.all(this.#historyWrites);
   }
 
   /** Writes the key state now (it is otherwise saved at most every 2 s, and on close). */

@@ -196,3 +196,39 @@ Deno.test("ChatClient: a restarted server — disconnected, reconnected, and a m
     await db.close();
   }
 });
+
+Deno.test("ChatClient: trySend sends without a promise once the key is ready, else says null", async () => {
+  const db = await openTestDb("pglite");
+  try {
+    await withChatServer(db, {}, async (server) => {
+      const c = await clients(server.port);
+      try {
+        const alice = c.make();
+        const bob = c.make();
+        expect(alice.client.trySend("bob", "logged out")).toBeNull();
+        await alice.client.register("alice", "alice-password-1");
+        await bob.client.register("bob", "bob-password-1");
+        expect(alice.client.trySend("bob", "no session key yet")).toBeNull();
+        expect(alice.client.trySend("#team", "groups go through send")).toBeNull();
+        expect(await code(() => alice.client.trySend("Not A Name", "hi"))).toBe(
+          "INVALID_USERNAME",
+        );
+        await alice.client.send("bob", "first"); // makes the session key
+        const id = alice.client.trySend("bob", "second");
+        expect(id).not.toBeNull();
+        await bob.log.waitFor((e) => e.event === "message" && e.id === id);
+        await alice.log.waitFor((e) => e.event === "delivered" && e.id === id);
+        await alice.client.idle();
+        expect(bob.log.events.filter((e) => e.event === "message").map((e) => e.text)).toEqual([
+          "first",
+          "second",
+        ]);
+        expect((await alice.client.history("bob")).map((r) => r.text)).toEqual(["first", "second"]);
+      } finally {
+        await c.close();
+      }
+    });
+  } finally {
+    await db.close();
+  }
+});

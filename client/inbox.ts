@@ -27,6 +27,7 @@ import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
 import { decodeContent, type FileDescription } from "./message_content.ts";
 import type { SenderKeyRing } from "./sender_keys.ts";
+import { SeenIds } from "./seen_ids.ts";
 import type { UserHome } from "./user_home.ts";
 
 export { ACK_DELAY_MS } from "./ack_batcher.ts";
@@ -76,7 +77,6 @@ type Msg = ServerFrameOf<"msg">;
  * does not have yet (`UNKNOWN_KEY`) — is left unacknowledged for redelivery.
  */
 const CRYPTO_CODES = new Set(["DECRYPT_FAILED", "BAD_SIGNATURE", "BAD_REQUEST"]);
-const MAX_SEEN = 200_000;
 
 /**
  * Ordered decrypt → show → acknowledge pipeline.
@@ -104,7 +104,7 @@ export class Inbox {
   /** Group messages whose sender key has not arrived yet (unacknowledged, bounded). */
   #awaitingKey: Msg[] = [];
   #ackQueued = false;
-  #seen = new Set<string>();
+  #seen = new SeenIds();
 
   constructor(deps: InboxDeps) {
     this.#d = deps;
@@ -149,7 +149,7 @@ export class Inbox {
 
   /** Marks a message as already shown (e.g. found in the local history). */
   markSeen(from: string, id: string): void {
-    this.#seen.add(from + "\n" + id);
+    this.#seen.add(from, id);
   }
 
   /** Queues a received message. */
@@ -365,20 +365,18 @@ export class Inbox {
   }
 
   #alreadySeen(f: Msg, group: boolean): boolean {
-    if (!this.#seen.has(f.from + "\n" + f.id)) return false;
+    if (!this.#seen.has(f.from, f.id)) return false;
     if (group) this.#groupAck(f.from, f.id);
     else this.#ack(f.from, f.id);
     return true;
   }
 
   #markShown(f: Msg): void {
-    if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
-    this.#seen.add(f.from + "\n" + f.id);
+    this.#seen.add(f.from, f.id);
   }
 
   #finish(s: InboxSession, f: Msg, body: MessageBody, key: IncomingKey): void {
-    const seenKey = f.from + "\n" + f.id;
-    if (this.#seen.has(seenKey)) {
+    if (this.#seen.has(f.from, f.id)) {
       this.#ack(f.from, f.id); // a redelivery of something already shown
       return;
     }
@@ -414,8 +412,7 @@ export class Inbox {
       this.#reject(f, e);
       return;
     }
-    if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
-    this.#seen.add(seenKey);
+    this.#seen.add(f.from, f.id);
     this.#d.emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
     if (!this.#d.history) {
       this.#ack(f.from, f.id);

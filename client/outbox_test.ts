@@ -109,7 +109,7 @@ Deno.test("Outbox on a real home: sealed log, mode 0600, torn tail ignored, comp
     expect(new TextDecoder().decode(bytes)).not.toContain("visible-id"); // sealed
     // a torn final write (a crash in the middle of an append) is ignored
     await Deno.writeFile(path, new Uint8Array([0, 0, 1, 0, 9, 9]), { append: true });
-    const second = new Outbox();
+    const second = new Outbox({ compactAfter: 256 });
     const restored = await second.attach(home.outboxStorage(vaultKey));
     expect(restored.map((f) => f.id)).toEqual(["visible-id-2", "visible-id-3"]);
     // another password's key cannot read it

@@ -27,3 +27,36 @@ Deno.test("CsvLog: header, plain rows and rows that need quoting round-trip thro
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("CsvLog: non-ASCII fields, odd times and more rows than the first buffer holds", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = await CsvLog.create(`${dir}/a.csv`);
+    log.add("m-é", "received", 0.0005, 0, "perf-ü", "dm");
+    log.add("m-neg", "error", -1.5, "", "p", "X");
+    log.add("m-frac", "sent", 1.9995, 12, "p", "dm");
+    const n = 2000;
+    for (let i = 0; i < n; i++) {
+      log.add(`id-${i}`, "acked", 1700000000000 + i / 8, i, "perf-y", "dm");
+    }
+    expect(log.pending).toBe(n + 3);
+    await log.flush();
+    const rows = parse(await Deno.readTextFile(`${dir}/a.csv`)) as string[][];
+    expect(rows.length).toBe(n + 4);
+    expect(rows[1]).toEqual(["m-é", "received", (0.0005).toFixed(3), "0", "perf-ü", "dm"]);
+    expect(rows[2]).toEqual(["m-neg", "error", "-1.500", "", "p", "X"]);
+    expect(rows[3]).toEqual(["m-frac", "sent", "2.000", "12", "p", "dm"]);
+    for (let i = 0; i < n; i++) {
+      expect(rows[i + 4]).toEqual([
+        `id-${i}`,
+        "acked",
+        (1700000000000 + i / 8).toFixed(3),
+        String(i),
+        "perf-y",
+        "dm",
+      ]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

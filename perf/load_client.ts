@@ -20,7 +20,6 @@
  */
 import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client/chat_client";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { Identity } from "@fastchat/lib/crypto";
 import { nowMs, sleep } from "./clock.ts";
 import { CsvLog } from "./client_log.ts";
 import { type ClientCounters, zeroCounters } from "./client_counters.ts";
@@ -33,61 +32,14 @@ import {
 } from "./load_plan.ts";
 import { type Rng, streamRng } from "./seeded_rng.ts";
 import { userName } from "./run_config.ts";
-import type { RunConfig, SendModel } from "./run_schema.ts";
 import { checkReceivedFile, writeTestFile } from "./file_mode.ts";
-import type { GroupRole } from "./group_plan.ts";
 import { WarmupLedger } from "./warmup_ledger.ts";
+import type { LoadClientOptions } from "./load_client_options.ts";
+
+export type { LoadClientOptions } from "./load_client_options.ts";
 
 /** The text of key warm-up messages (not printable ASCII, unlike every timed payload). */
 const WARMUP_TEXT = "\u2668 key warm-up";
-
-/**
- * Options of a {@link LoadClient}.
- *
- * @example
- * ```ts
- * import type { LoadClientOptions } from "./load_client.ts";
- * const opts: LoadClientOptions = {
- *   index: 0, clients: 2, seed: "demo", lb: { host: "127.0.0.1", port: 7700 },
- *   homeRoot: "/tmp/perf-home", kdfIterations: 100_000, csvPath: null,
- *   send: { kind: "window", window: 16 }, payloadBytes: 100, messages: 10,
- * };
- * ```
- */
-export interface LoadClientOptions {
-  /** Client index in the run (0-based); the user is `perf-<seed>-<index>`. */
-  index: number;
-  /** Clients in the whole run: recipients are drawn among them. */
-  clients: number;
-  /**
-   * `--peers`: the only clients this one writes to (its set from
-   * `peer_graph.ts`); absent or null: any other client.
-   */
-  peers?: readonly number[] | null;
-  seed: string;
-  lb: { host: string; port: number };
-  /** Home root for the client's keys (a worker's temp directory). */
-  homeRoot: string;
-  /** PBKDF2 iterations for registration. */
-  kdfIterations: number;
-  /** Identity of a new user (default: freshly generated). */
-  newIdentity?: () => Promise<Identity>;
-  /** The CSV path, or null to record nothing (idle mode). */
-  csvPath: string | null;
-  send: SendModel;
-  payloadBytes: number;
-  /** Messages to send, or null to send until `endAtMs` (passed to {@link LoadClient.run}). */
-  messages: number | null;
-  /** Conversation kind (default `dm`). */
-  mode?: RunConfig["mode"];
-  /** `--mode group`: this client's group and role in it. */
-  group?: GroupRole;
-  /** `--mode file`: the size of each file, and where this client's files are written. */
-  file?: { bytes: number; dir: string };
-  /** Connection lost / back (for `--kill-one`). */
-  onDisconnected?: (c: LoadClient, timeMs: number, code: string) => void;
-  onReconnected?: (c: LoadClient, timeMs: number, server: string) => void;
-}
 
 /**
  * The fixed password of a perf user (test accounts only).
@@ -109,7 +61,7 @@ export function perfPassword(user: string): string {
  * @example
  * ```ts
  * import { LoadClient } from "./load_client.ts";
- * declare const opts: import("./load_client.ts").LoadClientOptions;
+ * declare const opts: import("./load_client_options.ts").LoadClientOptions;
  * const c = new LoadClient(opts);
  * await c.openCsv();
  * await c.register(true);
@@ -396,7 +348,8 @@ export class LoadClient {
         }
         if (!more(nowMs())) break;
         attempts++;
-        await this.#sendOne();
+        const sending = this.#sendOne();
+        if (sending) await sending;
       }
       return;
     }
@@ -415,7 +368,8 @@ export class LoadClient {
         if (!more(due)) break;
       }
       attempts++;
-      await this.#sendOne();
+      const sending = this.#sendOne();
+      if (sending) await sending;
       // Catch-up: a late timer leaves `due` in the past, so the next sends go at once.
       due += schedule.nextGapMs();
     }
@@ -433,16 +387,55 @@ export class LoadClient {
     return name;
   }
 
-  async #sendOne(): Promise<void> {
+  /**
+   * Sends the next message: at once (no promise) when the client can take
+   * it without waiting ({@link ChatClient.trySend}), else returns the
+   * promise of the send.
+   */
+  #sendOne(): Promise<void> | undefined {
     const o = this.#o;
     const to = o.group
       ? `#${o.group.group}`
       : this.#peerName(pickRecipient(this.#recipients, o.index, o.clients, o.peers ?? null));
     const file = o.file ? this.#files[this.#fileNext++] : undefined;
     const text = file === undefined ? this.#payload!.next() : "";
-    const k = this.counters;
     this.#inflight++;
     const t = nowMs();
+    if (!o.group && !o.file) {
+      let id: string | null;
+      try {
+        id = this.#client!.trySend(to, text);
+      } catch (e) {
+        return this.#sendFailed(t, to, e);
+      }
+      if (id !== null) return this.#sent(id, t, to, text.length);
+    }
+    return this.#sendWaiting(to, file, text, t);
+  }
+
+  async #sendFailed(t: number, to: string, e: unknown): Promise<void> {
+    this.#inflight--;
+    this.counters.errors++;
+    this.#csv?.add("", "error", t, "", to, FastChatError.from(e).code);
+    await sleep(100); // e.g. not connected: do not spin
+  }
+
+  #sent(id: string, t: number, to: string, bytes: number): undefined {
+    const k = this.counters;
+    k.sent++;
+    k.lastSendMs = t;
+    if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
+    this.#csv?.add(id, "sent", t, bytes, to, this.#kind);
+    return undefined;
+  }
+
+  async #sendWaiting(
+    to: string,
+    file: string | undefined,
+    text: string,
+    t: number,
+  ): Promise<void> {
+    const o = this.#o;
     let id: string;
     try {
       if (o.file && file === undefined) throw new Error(`no test file left to send`);
@@ -450,16 +443,9 @@ export class LoadClient {
         ? await this.#client!.sendFile(to, file)
         : await this.#client!.send(to, text);
     } catch (e) {
-      this.#inflight--;
-      k.errors++;
-      this.#csv?.add("", "error", t, "", to, FastChatError.from(e).code);
-      await sleep(100); // e.g. not connected: do not spin
-      return;
+      return await this.#sendFailed(t, to, e);
     }
-    k.sent++;
-    k.lastSendMs = t;
-    if (!this.#earlyAcks.delete(id)) this.#peers.set(id, to);
-    this.#csv?.add(id, "sent", t, file !== undefined ? o.file!.bytes : text.length, to, this.#kind);
+    this.#sent(id, t, to, file !== undefined ? o.file!.bytes : text.length);
   }
 
   /** Stops the send loop (pending sleeps and window waits return at once). */
