@@ -38,6 +38,7 @@ import { KeyedTokenBuckets } from "./rate_limiter.ts";
 import { type Fabric, LocalFabric } from "./fabric.ts";
 import { NatsFabric } from "./nats_fabric.ts";
 import { PeerMesh } from "./peer_mesh.ts";
+import { peerIoStats } from "./peer_link.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
@@ -343,6 +344,10 @@ export class ChatServer {
       socketWrites: ioStats.writes,
       framesIn: ioStats.framesIn,
       framesOut: ioStats.framesOut,
+      peerReads: peerIoStats.reads,
+      peerWrites: peerIoStats.writes,
+      peerFramesIn: peerIoStats.framesIn,
+      peerFramesOut: peerIoStats.framesOut,
     };
   }
 
