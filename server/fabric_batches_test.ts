@@ -104,13 +104,19 @@ Deno.test("dispatchBatch: lists in order; only acks of messages forwarded to tha
   const forwarded = new ForwardedSet();
   forwarded.add("srv-2", "alice", "m-00000001");
   forwarded.add("srv-3", "alice", "m-00000002");
-  dispatchBatch("srv-2", {
-    fwd: [msg(7)],
-    gfwd: [["m-00000003", "alice", "team", new Uint8Array([1]), ["c"]]],
-    ack: [["bob", "alice", "m-00000001"], ["bob", "alice", "m-00000002"]],
-    rcpt: [["alice", "bob", "m-00000004"]],
-    srcpt: [["alice", "bob", "m-00000005"]],
-  }, sink, forwarded, nullLogger);
+  dispatchBatch(
+    "srv-2",
+    {
+      fwd: [msg(7)],
+      gfwd: [["m-00000003", "alice", "team", new Uint8Array([1]), ["c"]]],
+      ack: [["bob", "alice", "m-00000001"], ["bob", "alice", "m-00000002"]],
+      rcpt: [["alice", "bob", "m-00000004"]],
+      srcpt: [["alice", "bob", "m-00000005"]],
+    },
+    sink,
+    forwarded,
+    nullLogger,
+  );
   expect(calls).toEqual([
     "fwd srv-2 m-00000007",
     "gfwd srv-2 1",
