@@ -1,5 +1,10 @@
 import { expect } from "expect";
-import { type CpuProfile, phaseBounds, summarizeProfiles, topLines } from "./cpu_profile_summary.ts";
+import {
+  type CpuProfile,
+  phaseBounds,
+  summarizeProfiles,
+  topLines,
+} from "./cpu_profile_summary.ts";
 
 const node = (id: number, functionName: string, url = "") => ({
   id,
@@ -13,7 +18,11 @@ const profile: CpuProfile = {
     node(2, "(idle)"),
     node(3, "accept", "file:///repo/server/message_router.ts"),
     node(4, "op_write"),
-    node(5, "pack", "file:///repo/node_modules/.deno/msgpackr@1.12.1/node_modules/msgpackr/pack.js"),
+    node(
+      5,
+      "pack",
+      "file:///repo/node_modules/.deno/msgpackr@1.12.1/node_modules/msgpackr/pack.js",
+    ),
   ],
   startTime: 1000,
   endTime: 7000,
