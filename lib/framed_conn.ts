@@ -33,7 +33,23 @@ const MAX_READ_SIZE = 64 * 1024;
  * console.log(ioStats.framesOut / Math.max(1, ioStats.writes), "frames per write");
  * ```
  */
-export const ioStats = { reads: 0, writes: 0, framesIn: 0, framesOut: 0 };
+export const ioStats: IoStats = { reads: 0, writes: 0, framesIn: 0, framesOut: 0 };
+
+/**
+ * Counters of socket reads and writes and of frames in and out.
+ *
+ * @example
+ * ```ts
+ * import type { IoStats } from "@fastchat/lib/framed_conn";
+ * const peerLinks: IoStats = { reads: 0, writes: 0, framesIn: 0, framesOut: 0 };
+ * ```
+ */
+export interface IoStats {
+  reads: number;
+  writes: number;
+  framesIn: number;
+  framesOut: number;
+}
 
 /** Options of a {@link FramedConnection}. */
 export interface FramedConnectionOptions {
@@ -65,6 +81,8 @@ export interface FramedConnectionOptions {
   readSize?: number;
   /** Close with `SLOW_CONSUMER` when a `writable()` waiter sees no progress this long (default 30 s). */
   writeStallMs?: number;
+  /** Counters of a kind of connection (e.g. peer links), counted besides {@link ioStats}. */
+  stats?: IoStats;
 }
 
 /**
@@ -129,6 +147,7 @@ export class FramedConnection {
         const n = await this.conn.read(buf);
         if (n === null) break;
         ioStats.reads++;
+        if (this.#opts.stats) this.#opts.stats.reads++;
         if (this.#ending) continue;
         const full = n === buf.length;
         let frames: Uint8Array[];
@@ -142,6 +161,7 @@ export class FramedConnection {
           continue;
         }
         ioStats.framesIn += frames.length;
+        if (this.#opts.stats) this.#opts.stats.framesIn += frames.length;
         // Frames are copies, so the buffer may be replaced.
         if (full) {
           smallReads = 0;
@@ -260,6 +280,10 @@ export class FramedConnection {
       }
       ioStats.writes++;
       ioStats.framesOut += parts.length;
+      if (this.#opts.stats) {
+        this.#opts.stats.writes++;
+        this.#opts.stats.framesOut += parts.length;
+      }
       let off = 0;
       while (off < out.length) {
         const n = await this.conn.write(out.subarray(off));

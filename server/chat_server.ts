@@ -41,6 +41,7 @@ import {
   type ClusterFabricOptions,
   startClusterFabric,
 } from "./cluster_fabric.ts";
+import { peerIoStats } from "./peer_link.ts";
 import { PresenceTracker } from "./presence.ts";
 import { ServerRegistry } from "./server_registry.ts";
 import { ChatStore } from "./store.ts";
@@ -314,6 +315,10 @@ export class ChatServer {
       socketWrites: ioStats.writes,
       framesIn: ioStats.framesIn,
       framesOut: ioStats.framesOut,
+      peerReads: peerIoStats.reads,
+      peerWrites: peerIoStats.writes,
+      peerFramesIn: peerIoStats.framesIn,
+      peerFramesOut: peerIoStats.framesOut,
     };
   }
 

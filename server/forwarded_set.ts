@@ -20,12 +20,17 @@
 /** Unacknowledged forwarded messages remembered by default. */
 export const MAX_FORWARDED = 200_000;
 
-/** Lengths first: no two (server, from, id) triples share a key, whatever characters they hold. */
-const keyOf = (server: string, from: string, id: string) =>
-  `${server.length}:${from.length}:${server}${from}${id}`;
+interface Slot {
+  server: string;
+  from: string;
+  /** Another (server, sender) under the same id. */
+  next: Slot | undefined;
+}
 
 /**
- * A bounded set of forwarded messages, oldest forgotten first.
+ * A bounded set of forwarded messages, oldest forgotten first. Keyed by the
+ * message id alone (a flat string from the decoder, its hash cached), with
+ * server and sender compared on the entry: no key string built per look-up.
  *
  * @example
  * ```ts
@@ -39,8 +44,9 @@ const keyOf = (server: string, from: string, id: string) =>
  * ```
  */
 export class ForwardedSet {
-  readonly #keys = new Set<string>();
+  readonly #slots = new Map<string, Slot>();
   readonly #max: number;
+  #size = 0;
 
   /** Remembers at most `max` messages (at least 1). */
   constructor(max: number = MAX_FORWARDED) {
@@ -49,19 +55,40 @@ export class ForwardedSet {
 
   /** Messages remembered. */
   get size(): number {
-    return this.#keys.size;
+    return this.#size;
   }
 
   /** Remembers that message `id` of `from` was forwarded to `server` (again: no change). */
   add(server: string, from: string, id: string): void {
-    const key = keyOf(server, from, id);
-    if (this.#keys.has(key)) return;
-    if (this.#keys.size >= this.#max) this.#keys.delete(this.#keys.values().next().value!);
-    this.#keys.add(key);
+    const head = this.#slots.get(id);
+    for (let s = head; s !== undefined; s = s.next) {
+      if (s.server === server && s.from === from) return;
+    }
+    if (this.#size >= this.#max) this.#evictOldest();
+    this.#slots.set(id, { server, from, next: this.#slots.get(id) });
+    this.#size++;
   }
 
   /** True (and forgets it) if message `id` of `from` was forwarded to `server` and not yet taken. */
   take(server: string, from: string, id: string): boolean {
-    return this.#keys.delete(keyOf(server, from, id));
+    let prev: Slot | undefined;
+    for (let s = this.#slots.get(id); s !== undefined; prev = s, s = s.next) {
+      if (s.server !== server || s.from !== from) continue;
+      if (prev) prev.next = s.next;
+      else if (s.next) this.#slots.set(id, s.next);
+      else this.#slots.delete(id);
+      this.#size--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets the entries of the oldest id (the order ids were first added in). */
+  #evictOldest(): void {
+    for (const [id, slot] of this.#slots) {
+      this.#slots.delete(id);
+      for (let s: Slot | undefined = slot; s !== undefined; s = s.next) this.#size--;
+      return;
+    }
   }
 }

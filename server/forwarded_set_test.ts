@@ -41,3 +41,18 @@ Deno.test("ForwardedSet: a bound below 1 still remembers the newest", () => {
   expect(s.size).toEqual(1);
   expect(s.take("p", "u", "2")).toEqual(true);
 });
+
+Deno.test("ForwardedSet: one id forwarded to two servers, or sent by two senders, is two entries", () => {
+  const s = new ForwardedSet();
+  s.add("fc-2", "alice", "m-1");
+  s.add("fc-3", "alice", "m-1"); // bob has sessions on both
+  s.add("fc-2", "mallory", "m-1"); // another sender chose the same id
+  expect(s.size).toEqual(3);
+  expect(s.take("fc-3", "alice", "m-1")).toEqual(true);
+  expect(s.take("fc-3", "alice", "m-1")).toEqual(false);
+  expect(s.take("fc-2", "mallory", "m-1")).toEqual(true);
+  expect(s.take("fc-2", "alice", "m-1")).toEqual(true);
+  expect(s.size).toEqual(0);
+  s.add("fc-2", "alice", "m-1"); // the id is free again
+  expect(s.take("fc-2", "alice", "m-1")).toEqual(true);
+});

@@ -42,7 +42,7 @@ import {
   type RoutedAck,
   type RoutedReceipt,
 } from "./fabric.ts";
-import { FabricBatches } from "./fabric_batches.ts";
+import { dispatchBatch, FabricBatches } from "./fabric_batches.ts";
 import { ForwardedSet } from "./forwarded_set.ts";
 import { NatsLink } from "./nats_link.ts";
 import { NatsSubjects, Reassembly } from "./nats_wire.ts";
@@ -126,7 +126,7 @@ export class NatsFabric implements Fabric {
     this.#livenessMs = opts.livenessMs ?? LIVENESS_MS;
     this.#announceTimeoutMs = opts.announceTimeoutMs ?? 2000;
     this.#sink = opts.sink ?? detachedSink(this.#log);
-    this.#batches = new FabricBatches(subjects.me, {
+    this.#batches = new FabricBatches({
       budget: link.maxPayload - 4096,
       reachable: (peer) => this.#peers.has(peer),
       send: (peer, f) => this.#sendTo(peer, f),
@@ -325,6 +325,9 @@ export class NatsFabric implements Fabric {
   #onDirect(from: string, data: Uint8Array): void {
     const f = decodePeerFrame(data);
     switch (f.t) {
+      case "batch":
+        dispatchBatch(from, f, this.#sink, this.#forwarded, this.#log);
+        return;
       case "fwd":
       case "gfwd":
         // The origin is the sending server (its subject), never what a frame claims.

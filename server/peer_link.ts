@@ -20,7 +20,7 @@
  * @module
  */
 import { FastChatError } from "@fastchat/lib/errors";
-import { FramedConnection } from "@fastchat/lib/framed_conn";
+import { FramedConnection, type IoStats } from "@fastchat/lib/framed_conn";
 import { ChannelEphemeral, type SealedFrameCodec } from "./peer_channel.ts";
 import {
   decodePeerFrame,
@@ -97,6 +97,18 @@ export interface PeerLink {
   readonly closed: boolean;
 }
 
+/**
+ * Socket reads and writes and frames in and out of every peer link in this
+ * process (also counted in `ioStats`); the server logs them at shutdown.
+ *
+ * @example
+ * ```ts
+ * import { peerIoStats } from "@fastchat/server/peer_link";
+ * console.log(peerIoStats.framesOut / Math.max(1, peerIoStats.writes), "peer frames per write");
+ * ```
+ */
+export const peerIoStats: IoStats = { reads: 0, writes: 0, framesIn: 0, framesOut: 0 };
+
 const HANDSHAKE_MS = 5000;
 const MAX_LINK_FRAME = 64 * 1024 * 1024;
 const MAX_LINK_QUEUE = 64 * 1024 * 1024;
@@ -149,6 +161,7 @@ function linkOver(
   const fc = new FramedConnection(conn, {
     maxFrame: 4096,
     maxQueueBytes: MAX_LINK_QUEUE,
+    stats: peerIoStats,
     onFrame: (p) => {
       let f: PeerFrame;
       try {

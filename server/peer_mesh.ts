@@ -33,8 +33,11 @@ import {
 import type { ForwardedGroupMessage, ForwardedMessage, PeerFrame } from "./peer_protocol.ts";
 import type { ServerInfo } from "./server_registry.ts";
 import { ForwardedSet } from "./forwarded_set.ts";
+import { dispatchBatch, FabricBatches } from "./fabric_batches.ts";
 
 const ANNOUNCE_TIMEOUT_MS = 2000;
+/** Estimated bytes of one `batch` frame at most (links take frames up to 64 MiB). */
+const BATCH_BUDGET = 8 * 1024 * 1024;
 /**
  * Peer handshakes in progress at most, in total and per address; a
  * connection to the peer port past them is closed at once, unread.
@@ -73,17 +76,12 @@ export class PeerMesh implements Fabric {
   /** Messages forwarded and not yet acknowledged, as peer/from/id (bounded, oldest dropped). */
   readonly #forwarded = new ForwardedSet();
   readonly #handshakes = new ConnectionCaps(PEER_HANDSHAKE_CAPS);
-  readonly #batches = new Map<
-    string,
-    {
-      fwd: ForwardedMessage[];
-      gfwd: ForwardedGroupMessage[];
-      ack: [string, string, string][];
-      rcpt: [string, string, string][];
-      srcpt: [string, string, string][];
-    }
-  >();
-  #flushQueued = false;
+  /** What goes to each peer at the end of this event-loop turn. */
+  readonly #batches = new FabricBatches({
+    budget: BATCH_BUDGET,
+    reachable: (peer) => this.#linkTo(peer) !== null,
+    send: (peer, f) => this.#linkTo(peer)?.send(f) ?? false,
+  });
   #seq = 0;
   readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
   #closed = false;
@@ -285,6 +283,9 @@ export class PeerMesh implements Fabric {
 
   #onInbound(peer: string, f: PeerFrame): void | Promise<void> {
     switch (f.t) {
+      case "batch":
+        dispatchBatch(peer, f, this.#h, this.#forwarded, this.#log);
+        return;
       case "fwd":
         // The origin is the authenticated peer of this link, never what a frame claims.
         if (f.origin !== peer) {
@@ -380,54 +381,34 @@ export class PeerMesh implements Fabric {
     this.#ackWaiters.delete(seq);
   }
 
-  #batch(peer: string) {
-    let b = this.#batches.get(peer);
-    if (!b) this.#batches.set(peer, b = { fwd: [], gfwd: [], ack: [], rcpt: [], srcpt: [] });
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
-    return b;
+  /** The established outbound link to `peer`, if any. */
+  #linkTo(peer: string): PeerLink | null {
+    const link = this.#out.get(peer)?.link;
+    return link && !link.closed ? link : null;
   }
 
   /** Queues a message for `peer` (dropped if the link is down: it is stored anyway). */
   forward(peer: string, m: ForwardedMessage): void {
     this.#forwarded.add(peer, m[1], m[0]);
-    this.#batch(peer).fwd.push(m);
+    this.#batches.of(peer).fwd.push(m);
   }
 
   /** Queues a stored group message for the members connected to `peer` (stored: a lost link loses nothing). */
   forwardGroup(peer: string, m: ForwardedGroupMessage): void {
-    this.#batch(peer).gfwd.push(m);
+    this.#batches.of(peer).gfwd.push(m);
   }
 
   /** Routes an acknowledgement back to the message's origin server. */
   sendAck(peer: string, item: RoutedAck): void {
-    this.#batch(peer).ack.push(item);
+    this.#batches.of(peer).ack.push(item);
   }
 
   /** Sends a delivered receipt to the server where the sender is; `stored` if the store keeps it. */
   sendReceipt(peer: string, item: RoutedReceipt, stored = false): boolean {
-    const link = this.#out.get(peer)?.link;
-    if (!link || link.closed) return false;
-    const b = this.#batch(peer);
+    if (!this.#linkTo(peer)) return false;
+    const b = this.#batches.of(peer);
     (stored ? b.srcpt : b.rcpt).push(item);
     return true;
-  }
-
-  #flush(): void {
-    this.#flushQueued = false;
-    for (const [peer, b] of this.#batches) {
-      const link = this.#out.get(peer)?.link;
-      if (link && !link.closed) {
-        if (b.fwd.length) link.send({ t: "fwd", origin: this.#me.id, msgs: b.fwd });
-        if (b.gfwd.length) link.send({ t: "gfwd", origin: this.#me.id, msgs: b.gfwd });
-        if (b.ack.length) link.send({ t: "ack", items: b.ack });
-        if (b.rcpt.length) link.send({ t: "rcpt", items: b.rcpt });
-        if (b.srcpt.length) link.send({ t: "rcpt", items: b.srcpt, stored: true });
-      }
-    }
-    this.#batches.clear();
   }
 
   /** Closes the listener and every link. */

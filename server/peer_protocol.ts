@@ -53,11 +53,39 @@ export type ForwardedMessage = [string, string, string, Uint8Array];
  */
 export type ForwardedGroupMessage = [string, string, string, Uint8Array, string[]];
 
+/**
+ * The lists of a `batch` peer frame (each absent when empty).
+ *
+ * @example
+ * ```ts
+ * import type { PeerBatchLists } from "@fastchat/server/peer_protocol";
+ * const b: PeerBatchLists = { ack: [["bob", "alice", "m-00000001"]] };
+ * ```
+ */
+export interface PeerBatchLists {
+  fwd?: ForwardedMessage[];
+  gfwd?: ForwardedGroupMessage[];
+  /** Acknowledgements routed back to the origin: [recipient, from, id]. */
+  ack?: [string, string, string][];
+  /** Receipts for senders connected to the receiving server: [sender, recipient, id]. */
+  rcpt?: [string, string, string][];
+  /** Receipts already stored by the sending server. */
+  srcpt?: [string, string, string][];
+}
+
 export type PeerFrame =
   | { t: "hello"; from: string; to: string; nonce: Uint8Array; eph: Uint8Array }
   | { t: "auth"; from: string; nonce: Uint8Array; eph: Uint8Array; sig: Uint8Array }
   | { t: "auth2"; sig: Uint8Array }
   | { t: "ready" }
+  /**
+   * Everything one server had for another at the end of an event-loop turn,
+   * in one frame (one seal, one decode): forwards, group forwards,
+   * acknowledgements, receipts and stored receipts, each as in the frames
+   * of those names; the origin of forwards is the sending server. Handled
+   * in that order. Absent lists are empty.
+   */
+  | { t: "batch" } & PeerBatchLists
   /** Messages for users connected to the receiving server; `origin` stores them. */
   | { t: "fwd"; origin: string; msgs: ForwardedMessage[] }
   | { t: "gfwd"; origin: string; msgs: ForwardedGroupMessage[] }
@@ -83,6 +111,13 @@ const user = str(1, 32);
 const msgId = str(8, 64);
 const users = array(user, 0, 1_000_000);
 const triple = tuple(user, user, msgId) as Validator<[string, string, string]>;
+// A msg frame: body up to 1 MiB, envelope up to 8 KiB, and the fields around them.
+const fwdMsgs = array(tuple(msgId, user, user, bytes(1, (1 << 20) + 16384)), 1, 100_000);
+const gfwdMsgs = array(
+  tuple(msgId, user, user, bytes(1, (1 << 20) + 16384), array(user, 1, 100_000)),
+  1,
+  100_000,
+);
 
 const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
   hello: object({
@@ -101,21 +136,16 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
   }),
   auth2: object({ t: oneOf("auth2"), sig: bytes(64, 64) }),
   ready: object({ t: oneOf("ready") }),
-  fwd: object({
-    t: oneOf("fwd"),
-    origin: id,
-    // A msg frame: body up to 1 MiB, envelope up to 8 KiB, and the fields around them.
-    msgs: array(tuple(msgId, user, user, bytes(1, (1 << 20) + 16384)), 1, 100_000),
+  batch: object({
+    t: oneOf("batch"),
+    fwd: optional(fwdMsgs),
+    gfwd: optional(gfwdMsgs),
+    ack: optional(array(triple, 1, 100_000)),
+    rcpt: optional(array(triple, 1, 100_000)),
+    srcpt: optional(array(triple, 1, 100_000)),
   }),
-  gfwd: object({
-    t: oneOf("gfwd"),
-    origin: id,
-    msgs: array(
-      tuple(msgId, user, user, bytes(1, (1 << 20) + 16384), array(user, 1, 100_000)),
-      1,
-      100_000,
-    ),
-  }),
+  fwd: object({ t: oneOf("fwd"), origin: id, msgs: fwdMsgs }),
+  gfwd: object({ t: oneOf("gfwd"), origin: id, msgs: gfwdMsgs }),
   ack: object({ t: oneOf("ack"), items: array(triple, 1, 100_000) }),
   rcpt: object({ t: oneOf("rcpt"), items: array(triple, 1, 100_000), stored: optional(boolean()) }),
   presence: object({ t: oneOf("presence"), seq: int(0, 2 ** 53 - 1), online: boolean(), users }),
