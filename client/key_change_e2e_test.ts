@@ -75,7 +75,7 @@ class KeySubstitutingProxy {
     } catch (e) {
       if (
         !(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.ConnectionReset ||
-          e instanceof Deno.errors.Interrupted)
+          e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.Interrupted)
       ) {
         throw e;
       }
