@@ -219,13 +219,14 @@ export async function main(args: string[]): Promise<void> {
       `FastChat load balancer ${lb.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
     );
   }
-  console.log(lbReadyLine(lb.id, lb.address));
   onShutdown(async () => {
     logger.info("shutting_down", { id: lb.id, tickets: lb.ticketsIssued });
     await lb.close();
     await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
   });
+  // Ready only once a stop signal is handled: a SIGTERM right after the line must not kill.
+  console.log(lbReadyLine(lb.id, lb.address));
 }
 
 if (import.meta.main) runMain("lb", () => main(Deno.args));

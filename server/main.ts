@@ -235,13 +235,14 @@ export async function main(args: string[]): Promise<void> {
       `FastChat server ${server.id} metrics on http://${values.host}:${metricsHttp.addr.port}/metrics`,
     );
   }
-  console.log(serverReadyLine(server.id, server.address));
   onShutdown(async () => {
     logger.info("shutting_down", { id: server.id, ...server.stats() });
     await server.close();
     await metricsHttp?.shutdown();
     await sql.end({ timeout: 5 });
   });
+  // Ready only once a stop signal is handled: a SIGTERM right after the line must not kill.
+  console.log(serverReadyLine(server.id, server.address));
 }
 
 if (import.meta.main) runMain("server", () => main(Deno.args));
