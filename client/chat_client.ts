@@ -403,6 +403,19 @@ export class ChatClient {
     return { user: this.user, server: conn?.serverId ?? null, address: conn?.address ?? null };
   }
 
+  /** Received files being downloaded now (or waiting for a download slot). */
+  get downloading(): number {
+    return this.#files.downloading;
+  }
+
+  /**
+   * Resolves once every download has ended (written and verified, or failed:
+   * a failed one resumes from its stored chunks at the next login).
+   */
+  downloadsSettled(): Promise<void> {
+    return this.#files.downloadsSettled();
+  }
+
   /** Resolves when every sent message has been confirmed (`sent`) and is in the history. */
   async idle(): Promise<void> {
     await this.#outbox.idle();

@@ -47,7 +47,7 @@ export const HELP_TEXT: string = `Commands:
   /send <user|#group> <path>    send a file (any size up to the server's limit)
   /whoami                       show your user, server id and server address
   /help                         this help
-  /quit                         leave (after pending messages are confirmed)`;
+  /quit                         leave (after pending messages are confirmed and uploads finish)`;
 
 function groupName(s: string | undefined): string {
   if (s === undefined) usage("/group <create|add|remove|promote|leave|members|list> …");

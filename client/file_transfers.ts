@@ -52,6 +52,7 @@ export class FileTransfers {
   readonly #d: FileTransfersDeps;
   readonly #incoming = new Map<string, { idx: number; data: Uint8Array }[]>();
   readonly #downloads = new Semaphore(2);
+  readonly #downloading = new Set<Promise<void>>();
 
   /** Uses `deps` for requests, events and paths. */
   constructor(deps: FileTransfersDeps) {
@@ -100,7 +101,22 @@ export class FileTransfers {
   download(
     m: { id: string; from: string; group?: string; file: FileDescription },
   ): Promise<void> {
-    return this.#downloads.run(() => this.#download(m));
+    const d = this.#downloads.run(() => this.#download(m));
+    const tracked = d.catch(() => {/* reported by the caller */}).finally(() =>
+      this.#downloading.delete(tracked)
+    );
+    this.#downloading.add(tracked);
+    return d;
+  }
+
+  /** Downloads started (running or waiting for a slot) and not yet ended. */
+  get downloading(): number {
+    return this.#downloading.size;
+  }
+
+  /** Resolves once no download is left, including any started meanwhile. */
+  async downloadsSettled(): Promise<void> {
+    while (this.#downloading.size > 0) await Promise.all(this.#downloading);
   }
 
   async #download(

@@ -333,6 +333,21 @@ export class TerminalApp {
       });
       await Promise.all(this.#uploads);
     }
+    const downloading = this.#client.downloading;
+    if (downloading > 0 && this.#o.input.kind === "script") {
+      // A script's files already arriving are finished rather than cut.
+      this.#event({
+        event: "info",
+        message: `finishing ${downloading} download(s) before quitting…`,
+      });
+      await this.#client.downloadsSettled();
+    } else if (downloading > 0) {
+      // A person quitting leaves now; the stored chunks are still on the server.
+      this.#event({
+        event: "info",
+        message: `${downloading} download(s) stopped; they resume at your next login`,
+      });
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const pending = this.#client.unconfirmed;
     const timedOut = await Promise.race([

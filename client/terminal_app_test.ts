@@ -154,3 +154,57 @@ Deno.test("a message nobody receives at once shows ✓ sent; one received shows 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("/quit in script mode finishes a download under way: the file event comes, the file is whole", async () => {
+  const db = await openTestDb("pglite");
+  const root = await Deno.makeTempDir({ prefix: "fastchat-quit-dl-" });
+  try {
+    await withChatServer(db, {}, async (server) => {
+      const opts = {
+        server: { host: "127.0.0.1", port: server.port },
+        homeRoot: root,
+        kdfIterations: KDF,
+      };
+      const alice = new ChatClient({ ...opts, onEvent: () => {} });
+      await alice.register("alice", "alice-password-1");
+      // 8 MiB: 32 chunks, several fetch windows, so /quit lands mid-download.
+      const path = `${root}/big.bin`;
+      const data = new Uint8Array(8 * 1024 * 1024);
+      for (let o = 0; o < data.length; o += 65536) {
+        data.set(crypto.getRandomValues(new Uint8Array(65536)), o);
+      }
+      await Deno.writeFile(path, data);
+
+      const screen = new Screen();
+      let run: Promise<number> = new Promise(() => {});
+      const script = async function* () {
+        yield "/register bob bob-password-1";
+        await screen.waitFor(/"event":"ready"/, run);
+        await alice.sendFile("bob", path);
+        // The download has begun: its first progress event is on screen.
+        await screen.waitFor(/"event":"progress".*"direction":"down"/, run);
+        yield "/quit";
+      };
+      const app = new TerminalApp({
+        ...opts,
+        json: true,
+        input: { kind: "script", lines: script() },
+        print: screen.write,
+      });
+      run = app.run();
+      expect(await run).toBe(0);
+      const events = screen.writes.flatMap((w) => w.split("\n")).filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
+      const file = events.find((e) => e.event === "file");
+      expect(file).toMatchObject({ from: "alice", name: "big.bin", bytes: data.length });
+      const hex = (b: ArrayBuffer) =>
+        [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+      expect(file.sha256).toBe(hex(await crypto.subtle.digest("SHA-256", data)));
+      expect(await Deno.readFile(file.path)).toEqual(data);
+      await alice.close();
+    });
+  } finally {
+    await db.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
