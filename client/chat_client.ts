@@ -121,6 +121,12 @@ export class ChatClient {
           ...(groups ? { groups } : {}),
           ...(files ? { files } : {}),
         }),
+      // Only a full queue is waited for (a closed one resolves at once: no spin;
+      // after a reconnect `#resumed` flushes the acks).
+      ackRoom: () => {
+        const conn = this.#link.connection;
+        return conn && !conn.closed && !conn.isWritable ? conn.writable() : null;
+      },
       history: opts.history !== false,
       senderKeys: this.#ring,
       onChange: () => this.#saver.schedule(),

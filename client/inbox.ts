@@ -66,6 +66,12 @@ export interface InboxDeps {
   history: boolean;
   /** Batches the acknowledgements (default: the one every client of the process shares). */
   acks?: AckBatcher;
+  /**
+   * After `sendAcks` returned false: resolves when the connection's
+   * outbound queue has drained (the acks are then sent again), or null when
+   * there is no connection (they go out after the reconnect instead).
+   */
+  ackRoom?: () => Promise<void> | null;
 }
 
 type Msg = ServerFrameOf<"msg">;
@@ -104,6 +110,8 @@ export class Inbox {
   /** Group messages whose sender key has not arrived yet (unacknowledged, bounded). */
   #awaitingKey: Msg[] = [];
   #ackQueued = false;
+  /** Waiting for the outbound queue to drain before sending the acks again. */
+  #ackRetrying = false;
   #seen = new SeenIds();
 
   constructor(deps: InboxDeps) {
@@ -177,11 +185,26 @@ export class Inbox {
         groups.length ? groups : undefined,
         files.length ? files : undefined,
       );
-      if (!sent) return;
+      if (!sent) return this.#retryAcksWhenRoom();
       this.#acks.splice(0, items.length);
       this.#groupAcks.splice(0, groups.length);
       this.#fileAcks.splice(0, files.length);
     }
+  }
+
+  /**
+   * The acks did not fit the outbound queue: sends them again once it has
+   * drained, not only when the next message is acknowledged (there may be none).
+   */
+  #retryAcksWhenRoom(): void {
+    if (this.#ackRetrying) return;
+    const room = this.#d.ackRoom?.();
+    if (!room) return;
+    this.#ackRetrying = true;
+    room.then(() => {
+      this.#ackRetrying = false;
+      this.flushAcks();
+    });
   }
 
   #kick(): void {

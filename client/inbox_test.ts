@@ -246,3 +246,47 @@ Deno.test("inbox: what the local history holds is not shown again; an unreadable
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("inbox: acks that did not fit the outbound queue go out once it drains, with no further ack", async () => {
+  const sent: [string, string][][] = [];
+  let full = true;
+  let drained!: () => void;
+  const room = new Promise<void>((r) => drained = r);
+  let waits = 0;
+  const i = new Inbox({
+    acks: new AckBatcher(1),
+    emit: () => {},
+    sendAcks: (items) => {
+      if (full) return false;
+      sent.push(items);
+      return true;
+    },
+    ackRoom: () => (waits++, room),
+    history: false,
+  });
+  i.start(session);
+  i.push(garbage("msg0000011"));
+  i.flushAcks(); // the queue is full: nothing goes out
+  i.flushAcks(); // a second failure waits on the same drain
+  expect(sent).toEqual([]);
+  expect(waits).toBe(1);
+  full = false;
+  drained();
+  await room;
+  await Promise.resolve();
+  expect(sent).toEqual([[["alice", "msg0000011"]]]);
+});
+
+Deno.test("inbox: with no connection, failed acks wait for the reconnect (no retry loop)", () => {
+  const i = new Inbox({
+    acks: new AckBatcher(1),
+    emit: () => {},
+    sendAcks: () => false,
+    ackRoom: () => null,
+    history: false,
+  });
+  i.start(session);
+  i.push(garbage("msg0000012"));
+  i.flushAcks();
+  // Nothing pending: the op sanitizer fails the test if a retry timer or promise loop were left.
+});

@@ -83,6 +83,8 @@ export class BacklogSync {
   readonly #groupLog: GroupLog | undefined;
   readonly #syncing = new Map<BacklogSession, SyncBuffer>();
   readonly #resending = new Set<BacklogSession>();
+  /** Resends asked for while one ran (or the session caught up): run once more after it. */
+  readonly #again = new Map<BacklogSession, () => boolean>();
   #stopped = false;
 
   constructor(
@@ -144,20 +146,29 @@ export class BacklogSync {
       for (const b of buf.items) if (!sent.has(b.key)) s.deliver(b.payload);
     } finally {
       this.#syncing.delete(s);
+      this.#resendAgain(s);
     }
   }
 
   /** Ends holding back live messages for `s` (those held are dropped: they are stored). */
   end(s: BacklogSession): void {
     this.#syncing.delete(s);
+    this.#resendAgain(s);
   }
 
   /**
-   * Sends `s` all its stored receipts and messages again, unless it is catching up
-   * already; `attached` says whether it still receives messages.
+   * Sends `s` all its stored receipts and messages again; `attached` says
+   * whether it still receives messages. Asked while `s` catches up or a
+   * resend runs, it runs once after that (what that pass read may predate
+   * what this one is for, such as another server's late write), however
+   * often it was asked meanwhile.
    */
   resend(s: BacklogSession, attached: () => boolean): void {
-    if (this.#stopped || this.#syncing.has(s) || this.#resending.has(s)) return;
+    if (this.#stopped) return;
+    if (this.#syncing.has(s) || this.#resending.has(s)) {
+      this.#again.set(s, attached);
+      return;
+    }
     this.#resending.add(s);
     (async () => {
       await this.#writer.flush();
@@ -167,12 +178,24 @@ export class BacklogSync {
       await this.#sendReceipts(s);
       await this.#sendStored(s, { dm: 0, group: 0 }, null);
     })().catch((e) => this.#log.warn("resync_failed", { user: s.user, error: String(e) }))
-      .finally(() => this.#resending.delete(s));
+      .finally(() => {
+        this.#resending.delete(s);
+        this.#resendAgain(s);
+      });
+  }
+
+  /** Runs the resend asked for while `s` was busy, if any. */
+  #resendAgain(s: BacklogSession): void {
+    const attached = this.#again.get(s);
+    if (!attached) return;
+    this.#again.delete(s);
+    this.resend(s, attached);
   }
 
   /** Ignores {@link resend} from now on (the server is shutting down). */
   stop(): void {
     this.#stopped = true;
+    this.#again.clear();
   }
 
   /** Sends `s` the receipts stored for its user (the client acknowledges them with `rack`). */

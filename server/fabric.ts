@@ -105,9 +105,10 @@ export interface Fabric {
   /**
    * Tells the other servers that `users` came online (or went offline) here.
    * Coming online resolves (bounded) once they have written what they
-   * accepted for those users before, so a backlog query then sees it.
+   * accepted for those users before, so a backlog query then sees it;
+   * with false if some server did not confirm that in time.
    */
-  announce(users: string[], online: boolean): Promise<void>;
+  announce(users: string[], online: boolean): Promise<boolean | void>;
   /** Other servers reached right now (for metrics). */
   readonly linkedPeers: string[];
   /** Stops the fabric (resolves once it has let go of its connections). */

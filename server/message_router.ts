@@ -42,6 +42,7 @@ import { MessageKeyMap } from "./message_key_map.ts";
 import { msgFrame } from "./msg_frame.ts";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import type { PresenceTracker } from "./presence.ts";
+import { PresenceRetry } from "./presence_retry.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 import {
   type QueuedSender,
@@ -108,6 +109,8 @@ export class MessageRouter implements FabricSink {
   /** Origin server of messages forwarded to us, until their recipient acknowledges (bounded). */
   readonly #origins = new MessageKeyMap<string>();
   readonly #live = new Map<string, Set<RoutedSession>>();
+  /** Login announcements other servers did not confirm in time, retried. */
+  readonly #presenceRetry: PresenceRetry;
   /** Counters for metrics (the queue keeps its own). */
   readonly stats = { accepted: 0, delivered: 0, forwarded: 0 };
 
@@ -135,6 +138,13 @@ export class MessageRouter implements FabricSink {
       bufferBytes: opts.syncBufferBytes ?? 4 * 1024 * 1024,
       logger: this.#log,
       groupLog: opts.groupLog,
+    });
+    this.#presenceRetry = new PresenceRetry({
+      announce: (user) => this.#fabric.announce([user], true),
+      online: (user) => this.#live.has(user),
+      // What those servers held for the user is stored now: send the backlog again.
+      confirmed: (user) => this.#resendTo(user),
+      logger: this.#log,
     });
     this.#fabric.attach(this);
   }
@@ -179,7 +189,11 @@ export class MessageRouter implements FabricSink {
     try {
       // First session here: other servers flush what they accepted for this user
       // and forward from now on, so the backlog below is complete.
-      if (set.size === 1) await this.#fabric.announce([s.user], true);
+      if (set.size === 1 && await this.#fabric.announce([s.user], true) === false) {
+        // Not confirmed in time: the backlog below may miss what a slow server still
+        // held; announced again until confirmed, then sent the backlog again.
+        this.#presenceRetry.start(s.user);
+      }
       await this.#backlog.catchUp(s);
     } finally {
       this.#backlog.end(s);
@@ -368,8 +382,13 @@ export class MessageRouter implements FabricSink {
   resync(reason: string): void {
     if (this.#backlog.stopped) return;
     this.#log.info("resync", { reason });
-    for (const set of this.#live.values()) {
-      for (const s of set) this.#backlog.resend(s, () => this.#live.get(s.user)?.has(s) === true);
+    for (const user of this.#live.keys()) this.#resendTo(user);
+  }
+
+  /** Sends every live session of `user` its stored receipts and messages again. */
+  #resendTo(user: string): void {
+    for (const s of this.#live.get(user) ?? []) {
+      this.#backlog.resend(s, () => this.#live.get(s.user)?.has(s) === true);
     }
   }
 
@@ -381,6 +400,7 @@ export class MessageRouter implements FabricSink {
   /** Stops background work (resyncs, presence batching); queued writes need {@link flush}. */
   close(): void {
     this.#backlog.stop();
+    this.#presenceRetry.close();
     this.#groups?.close();
     this.#presence?.close();
   }

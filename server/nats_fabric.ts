@@ -205,8 +205,8 @@ export class NatsFabric implements Fabric {
     return true;
   }
 
-  async announce(users: string[], online: boolean): Promise<void> {
-    if (!this.#link.canSend) return;
+  async announce(users: string[], online: boolean): Promise<boolean> {
+    if (!this.#link.canSend) return true; // nobody reached: nothing to wait for
     const waitFor = new Set(this.#peers.keys());
     const perFrame = Math.max(1, Math.floor((this.#link.maxPayload - 256) / 40));
     const seqs: number[] = [];
@@ -215,16 +215,20 @@ export class NatsFabric implements Fabric {
       const f: PeerFrame = { t: "presence", seq, online, users: users.slice(i, i + perFrame) };
       if (this.#link.publish(this.#subjects.presence, encodePeerFrame(f))) seqs.push(seq);
     }
-    if (!online || waitFor.size === 0 || seqs.length === 0) return;
+    if (!online || waitFor.size === 0 || seqs.length === 0) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const all = Promise.all(
       seqs.map((seq) =>
         new Promise<void>((done) => this.#ackWaiters.set(seq, { peers: new Set(waitFor), done }))
       ),
-    );
-    await Promise.race([all, new Promise((r) => timer = setTimeout(r, this.#announceTimeoutMs))]);
+    ).then(() => true);
+    const confirmed = await Promise.race([
+      all,
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), this.#announceTimeoutMs)),
+    ]);
     clearTimeout(timer);
     for (const seq of seqs) this.#ackWaiters.delete(seq);
+    return confirmed;
   }
 
   /** Tells the others this server leaves (they resync), then closes the NATS connection. */

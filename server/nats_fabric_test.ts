@@ -155,17 +155,47 @@ Deno.test({
       let release!: () => void;
       b.sink.gate = new Promise((r) => release = r);
       let announced = false;
-      const announcing = a.fabric.announce(["alice"], true).then(() => announced = true);
+      const announcing = a.fabric.announce(["alice"], true).then((ok) => {
+        announced = true;
+        return ok;
+      });
       await waitUntil(() => b.sink.flushes === 1, 5000, "srv-b to start flushing");
       // srv-b routes alice's messages to srv-a from now on, but srv-a waits for its flush.
       expect([...b.fabric.serversOf("alice")]).toEqual(["srv-a"]);
       expect(announced).toBe(false);
       release();
-      await announcing;
+      expect(await announcing).toBe(true); // confirmed (false would have timed out)
       expect(b.sink.flushDone).toBe(1);
       await a.fabric.announce(["alice"], false); // offline: nothing to wait for
       await waitUntil(() => [...b.fabric.serversOf("alice")].length === 0, 5000, "alice offline");
     }),
+});
+
+Deno.test({
+  name: name("an announcement not confirmed in time resolves false (the router retries it)"),
+  ignore,
+  async fn() {
+    const ns = testNamespace();
+    const a = await node(ns, "srv-a", { announceTimeoutMs: 50 });
+    const b = await node(ns, "srv-b");
+    let release!: () => void;
+    b.sink.gate = new Promise((r) => release = r);
+    try {
+      await waitUntil(
+        () => a.fabric.linkedPeers.includes("srv-b") && b.fabric.linkedPeers.includes("srv-a"),
+        5000,
+        "srv-a and srv-b to hear each other",
+      );
+      expect(await a.fabric.announce(["alice"], true)).toBe(false); // srv-b's flush is held
+      release();
+      await waitUntil(() => b.sink.flushDone === 1, 5000, "srv-b's flush to end");
+      expect(await a.fabric.announce(["alice"], true)).toBe(true);
+    } finally {
+      release();
+      await a.fabric.close();
+      await b.fabric.close();
+    }
+  },
 });
 
 Deno.test({

@@ -361,9 +361,10 @@ export class PeerMesh implements Fabric {
    * Tells every linked peer that `users` came online (or went offline) here.
    * Coming online waits (bounded) until each peer has flushed its writes, so
    * the caller's backlog query then sees every message accepted elsewhere
-   * before, and peers forward everything after.
+   * before, and peers forward everything after. Resolves false if some
+   * peer did not confirm within the bound.
    */
-  async announce(users: string[], online: boolean): Promise<void> {
+  async announce(users: string[], online: boolean): Promise<boolean> {
     const seq = ++this.#seq;
     const peers = new Set<string>();
     for (const [id, o] of this.#out) {
@@ -371,14 +372,15 @@ export class PeerMesh implements Fabric {
         peers.add(id);
       }
     }
-    if (!online || peers.size === 0) return;
+    if (!online || peers.size === 0) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#ackWaiters.set(seq, { peers, done: resolve });
-      timer = setTimeout(resolve, ANNOUNCE_TIMEOUT_MS);
+    const confirmed = await new Promise<boolean>((resolve) => {
+      this.#ackWaiters.set(seq, { peers, done: () => resolve(true) });
+      timer = setTimeout(() => resolve(false), ANNOUNCE_TIMEOUT_MS);
     });
     clearTimeout(timer);
     this.#ackWaiters.delete(seq);
+    return confirmed;
   }
 
   /** The established outbound link to `peer`, if any. */

@@ -1,0 +1,158 @@
+/**
+ * PresenceRetry: a login announcement another server confirms too late (its
+ * write of a message for the user is held up) is repeated until confirmed,
+ * and the user then gets what that server held. Two in-process chat servers
+ * linked server to server over real PostgreSQL (a table lock holds the slow
+ * server's write: PGlite serves one connection at a time, so it cannot);
+ * raw protocol clients. The loop itself on its own below.
+ */
+import { expect } from "expect";
+import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+import { waitUntil } from "@fastchat/lib/wait_until";
+import { connectStore } from "@fastchat/db/connect";
+import { openTestDb, RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import { ChatServer } from "./chat_server.ts";
+import { PresenceRetry } from "./presence_retry.ts";
+
+async function registerOn(s: ChatServer, user: string): Promise<{ p: RawPeer; token: string }> {
+  const p = await RawPeer.connect(s.host, s.port);
+  await p.send({ t: "hello", v: 1 });
+  await p.send({
+    t: "register",
+    rid: 1,
+    user,
+    auth: crypto.getRandomValues(new Uint8Array(32)),
+    keys: await exportPublicKeys(await generateIdentity()),
+    backup: new Uint8Array(64),
+    kdf: { salt: new Uint8Array(16), iter: 100_000 },
+  });
+  const ok = await p.waitFrame((f) => f.t === "ok") as { token: string };
+  await p.waitFrame((f) => f.t === "synced");
+  return { p, token: ok.token };
+}
+
+Deno.test({
+  name:
+    "presence retry (postgres): a login confirmed late by a slow server still gets what it held",
+  ignore: !TEST_PG_URL,
+  async fn() {
+    const db = await openTestDb("postgres");
+    const pools = [0, 1, 2].map(() => connectStore(db.url, { max: 4 }));
+    const servers: ChatServer[] = [];
+    const peers: RawPeer[] = [];
+    let release = () => {};
+    try {
+      for (const sql of pools.slice(0, 2)) {
+        servers.push(
+          await ChatServer.start({
+            sql,
+            port: 0,
+            scrypt: { N: 1024, r: 8, p: 1 },
+            anonRate: 1000,
+            cluster: { heartbeatMs: 100 },
+          }),
+        );
+      }
+      const [a, b] = servers;
+      await waitUntil(
+        () => a.linkedPeers.length === 1 && b.linkedPeers.length === 1,
+        15_000,
+        "the two servers to link",
+      );
+      const { p: bob, token } = await registerOn(a, "bob");
+      const bobGone = a.sessionClosed((u) => u === "bob");
+      bob.close();
+      await bobGone;
+      const { p: alice } = await registerOn(b, "alice");
+      peers.push(alice);
+
+      // b's write of alice's message is held up: b cannot confirm bob's login in time.
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => locked = r);
+      const held = new Promise<void>((r) => release = r);
+      const lock = pools[2].begin(async (tx) => {
+        await tx`lock table messages in exclusive mode`;
+        locked();
+        await held;
+      });
+      await isLocked;
+      await alice.send({
+        t: "send",
+        id: "held000001",
+        to: "bob",
+        kind: "dm",
+        ts: 1000,
+        body: new TextEncoder().encode("ct-held"),
+      });
+      // Accepted by b (its write waits for the lock), not yet stored.
+      await waitUntil(() => b.router.stats.accepted === 1, 15_000, "b to accept the message");
+
+      // bob logs in on a: a gives up waiting for b, so bob's backlog misses the message.
+      const bob2 = await RawPeer.connect(a.host, a.port);
+      peers.push(bob2);
+      await bob2.send({ t: "hello", v: 1 });
+      await bob2.send({ t: "resume", rid: 1, token });
+      const reply = await bob2.waitFrame((f) => "rid" in f && f.rid === 1);
+      expect(reply.t).toBe("ok");
+      await bob2.waitFrame((f) => f.t === "synced");
+      expect(bob2.frames.some((f) => f.t === "msg")).toBe(false);
+
+      // b's write goes through: bob gets the message while still online, once.
+      release();
+      await lock;
+      const msg = await bob2.waitFrame((f) => f.t === "msg");
+      expect(msg).toMatchObject({ id: "held000001", from: "alice", to: "bob" });
+      await bob2.send({ t: "ack", items: [["alice", "held000001"]] });
+      await alice.waitFrame((f) => f.t === "delivered");
+    } finally {
+      release();
+      for (const p of peers) {
+        p.close();
+        await p.closed;
+      }
+      for (const s of servers) await s.close();
+      for (const sql of pools) await sql.end();
+      await db.close();
+    }
+  },
+});
+
+Deno.test("presence retry: repeats with backoff until confirmed, then once; stops when the user left", async () => {
+  const calls: string[] = [];
+  let answers = [false, false, true];
+  let online = true;
+  let confirmed!: (u: string) => void;
+  const done = new Promise<string>((r) => confirmed = r);
+  const retry = new PresenceRetry({
+    announce: (u) => (calls.push(u), Promise.resolve(answers.shift())),
+    online: () => online,
+    confirmed: (u) => confirmed(u),
+    firstDelayMs: 1,
+    maxDelayMs: 4,
+  });
+  retry.start("bob");
+  retry.start("bob"); // one loop per user
+  expect(await done).toBe("bob");
+  expect(calls).toEqual(["bob", "bob", "bob"]);
+  await waitUntil(() => retry.retrying === 0, 1_000, "the loop to end");
+
+  // Gone before confirmation: it stops, nothing confirmed.
+  answers = [false];
+  let stopped = false;
+  const retry2 = new PresenceRetry({
+    announce: () => {
+      online = false;
+      return Promise.resolve(answers.shift() ?? false);
+    },
+    online: () => online,
+    confirmed: () => stopped = true,
+    firstDelayMs: 1,
+  });
+  online = true;
+  retry2.start("carol");
+  await waitUntil(() => retry2.retrying === 0, 1_000, "the loop to stop");
+  expect(stopped).toBe(false);
+  retry2.start("dave");
+  retry2.close(); // no timer left behind (the op sanitizer checks)
+  retry.close();
+});
