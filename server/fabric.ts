@@ -73,8 +73,12 @@ export interface FabricSink {
   flush(): Promise<void>;
   /** Users online here (sent to a server when the fabric reaches it). */
   localUsers(): string[];
-  /** Messages may have been missed (a server came or went): send stored ones again. */
-  resync(reason: string): void;
+  /**
+   * Messages may have been missed (a server came or went): send stored ones
+   * again; `afterFlush` (a link came up): once the linked servers confirmed
+   * they wrote what they accepted before.
+   */
+  resync(reason: string, afterFlush?: boolean): void;
 }
 
 /**

@@ -86,6 +86,8 @@ export interface MessageRouterOptions extends WriteBehindOptions {
   files?: FileStore;
 }
 
+/** Key of the one retry loop of link-up flush confirmations (not a user name). */
+const LINK_UP = " link up";
 const keyOf = (sender: string, id: string): string => sender + "\n" + id;
 
 /**
@@ -111,6 +113,8 @@ export class MessageRouter implements FabricSink {
   readonly #live = new Map<string, Set<RoutedSession>>();
   /** Login announcements other servers did not confirm in time, retried. */
   readonly #presenceRetry: PresenceRetry;
+  /** Flush confirmations after a link came up that other servers did not give in time, retried. */
+  readonly #linkUpRetry: PresenceRetry;
   /** Counters for metrics (the queue keeps its own). */
   readonly stats = { accepted: 0, delivered: 0, forwarded: 0 };
 
@@ -144,6 +148,13 @@ export class MessageRouter implements FabricSink {
       online: (user) => this.#live.has(user),
       // What those servers held for the user is stored now: send the backlog again.
       confirmed: (user) => this.#resendTo(user),
+      logger: this.#log,
+    });
+    this.#linkUpRetry = new PresenceRetry({
+      // An empty announcement: every linked server writes what it accepted, then confirms.
+      announce: () => this.#fabric.announce([], true),
+      online: () => !this.#backlog.stopped,
+      confirmed: () => this.#resyncAll("link up: flush confirmed"),
       logger: this.#log,
     });
     this.#fabric.attach(this);
@@ -378,8 +389,25 @@ export class MessageRouter implements FabricSink {
    * (clients drop duplicates): the safety net after a link came up or a
    * server left, for messages that were stored but could not be forwarded
    * and receipts stored while their sender's server could not be reached.
+   * With `afterFlush` (a link came up), first asks the linked servers to
+   * write what they accepted (an empty announcement), so the query sees
+   * what they acknowledged while the link was down; if some server does
+   * not confirm in time, it resyncs with what is stored and asks again with
+   * backoff, resyncing once more when confirmed.
    */
-  resync(reason: string): void {
+  resync(reason: string, afterFlush = false): void {
+    if (this.#backlog.stopped) return;
+    if (!afterFlush) return this.#resyncAll(reason);
+    this.#fabric.announce([], true).then((confirmed) => {
+      this.#resyncAll(reason);
+      if (confirmed === false) this.#linkUpRetry.start(LINK_UP);
+    }).catch((e) => {
+      this.#log.warn("resync_flush_failed", { reason, error: String(e) });
+      this.#resyncAll(reason);
+    });
+  }
+
+  #resyncAll(reason: string): void {
     if (this.#backlog.stopped) return;
     this.#log.info("resync", { reason });
     for (const user of this.#live.keys()) this.#resendTo(user);
@@ -401,6 +429,7 @@ export class MessageRouter implements FabricSink {
   close(): void {
     this.#backlog.stop();
     this.#presenceRetry.close();
+    this.#linkUpRetry.close();
     this.#groups?.close();
     this.#presence?.close();
   }

@@ -210,7 +210,8 @@ export class NatsFabric implements Fabric {
     const waitFor = new Set(this.#peers.keys());
     const perFrame = Math.max(1, Math.floor((this.#link.maxPayload - 256) / 40));
     const seqs: number[] = [];
-    for (let i = 0; i < users.length; i += perFrame) {
+    // No users (a link came up): one empty frame still asks every server to flush.
+    for (let i = 0; i < Math.max(1, users.length); i += perFrame) {
       const seq = ++this.#seq;
       const f: PeerFrame = { t: "presence", seq, online, users: users.slice(i, i + perFrame) };
       if (this.#link.publish(this.#subjects.presence, encodePeerFrame(f))) seqs.push(seq);
@@ -296,7 +297,7 @@ export class NatsFabric implements Fabric {
     this.#peers.set(from, { seen: Date.now(), incarnation });
     this.#log.info("peer_link_up", { peer: from });
     this.#link.publish(this.#subjects.helloTo(from), new Uint8Array(0)); // its snapshot, please
-    this.#sink.resync(`link to ${from} up`);
+    this.#sink.resync(`link to ${from} up`, true);
   }
 
   /** `peer` left or went silent: forget it, and resend what may have been missed. */

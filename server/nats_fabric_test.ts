@@ -29,6 +29,8 @@ class RecordingSink implements FabricSink {
   acks: RoutedAck[] = [];
   receipts: [RoutedReceipt[], boolean][] = [];
   resyncs: string[] = [];
+  /** Reasons of the resyncs asked for after the peers' flush (a link came up). */
+  afterFlush: string[] = [];
   flushes = 0;
   flushDone = 0;
   /** Holds `flush` open until released (to see that announce waits for it). */
@@ -53,8 +55,9 @@ class RecordingSink implements FabricSink {
   localUsers() {
     return this.users;
   }
-  resync(reason: string) {
+  resync(reason: string, afterFlush?: boolean) {
     this.resyncs.push(reason);
+    if (afterFlush) this.afterFlush.push(reason);
   }
 }
 
@@ -196,6 +199,28 @@ Deno.test({
       await b.fabric.close();
     }
   },
+});
+
+Deno.test({
+  name: name("a link coming up resyncs after a flush; an empty announcement waits for it"),
+  ignore,
+  fn: () =>
+    withPair(async (a, b) => {
+      // The router resyncs a link that came up only once the peers flushed (server/message_router.ts).
+      expect(a.sink.afterFlush).toContain("link to srv-b up");
+      expect(b.sink.afterFlush).toContain("link to srv-a up");
+      let release!: () => void;
+      b.sink.gate = new Promise((r) => release = r);
+      const before = b.sink.flushes;
+      let confirmed: boolean | undefined;
+      const asking = a.fabric.announce([], true).then((ok) => confirmed = ok);
+      await waitUntil(() => b.sink.flushes === before + 1, 5000, "srv-b to start flushing");
+      expect(confirmed).toBe(undefined); // waits for srv-b's flush
+      release();
+      await asking;
+      expect(confirmed).toBe(true);
+      expect(b.sink.flushDone).toBe(before + 1);
+    }),
 });
 
 Deno.test({

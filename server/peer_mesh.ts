@@ -196,7 +196,7 @@ export class PeerMesh implements Fabric {
         attempt = 0;
         link.send({ t: "snapshot", users: this.#h.localUsers() });
         this.#log.info("peer_link_up", { peer: id });
-        this.#h.resync(`link to ${id} up`);
+        this.#h.resync(`link to ${id} up`, true);
         await gone; // closing the link (stop/close) also resolves it
         entry.link = null;
         if (!entry.stop) this.#log.warn("peer_link_down", { peer: id });
@@ -426,5 +426,7 @@ export class PeerMesh implements Fabric {
       o.link?.close();
     }
     for (const l of this.#inbound) l.close();
+    // Pending announcements (a link-up resync waits on one) end now, not at their timeout.
+    for (const w of this.#ackWaiters.values()) w.done();
   }
 }
