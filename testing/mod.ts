@@ -31,3 +31,4 @@ export * from "./raw_peer.ts";
 export * from "./raw_register.ts";
 export * from "./server_process.ts";
 export * from "./test_db.ts";
+export * from "./test_store.ts";
