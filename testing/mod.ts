@@ -29,6 +29,7 @@ export * from "./nats.ts";
 export * from "./netns.ts";
 export * from "./raw_peer.ts";
 export * from "./raw_register.ts";
+export * from "./script_run.ts";
 export * from "./server_process.ts";
 export * from "./test_db.ts";
 export * from "./test_store.ts";
