@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { runScript } from "@fastchat/testing";
- * const r = await runScript("fastchat/main.ts", ["--help"], { env: Deno.env.toObject() });
+ * const r = await runScript("fastchat/main.ts", ["--help"]); // the test's environment
  * console.log(r.code, r.stdout.split("\n")[0]);
  * ```
  * @module
@@ -23,9 +23,9 @@ export interface ScriptResult {
 }
 
 /**
- * Runs `deno run -A <script> <args>` with `env` replacing the inherited
- * environment (nothing else leaks in), stdin closed, in `cwd` if given, and
- * resolves when it exits.
+ * Runs `deno run -A <script> <args>` with `env`, if given, replacing the
+ * inherited environment (nothing else leaks in), stdin closed, in `cwd` if
+ * given, and resolves when it exits.
  *
  * @example
  * ```ts
@@ -37,12 +37,12 @@ export interface ScriptResult {
 export async function runScript(
   script: string,
   args: string[],
-  opts: { env: Record<string, string>; cwd?: string },
+  opts: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<ScriptResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
     cwd: opts.cwd,
-    clearEnv: true,
+    clearEnv: opts.env !== undefined,
     env: opts.env,
     stdin: "null",
     stdout: "piped",
