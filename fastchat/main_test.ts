@@ -20,20 +20,15 @@ import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { FASTCHAT_BINARY_ENV } from "@fastchat/lib/self_command";
 import { FASTCHAT_VERSION } from "@fastchat/lib/version";
 import { codeOf } from "@fastchat/testing/assert_code";
+import { runScript } from "@fastchat/testing";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const TLS_DIR = fileURLToPath(new URL("../server/testdata/tls/", import.meta.url));
 const echo = Deno.env.get("FASTCHAT_START_ECHO") === "1";
 
 async function fastchat(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+  const r = await runScript(MAIN, args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** `count` consecutive ports that were free a moment ago (the first of them). */

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MIGRATION_FILES } from "@fastchat/db/migrations";
+import { runScript } from "@fastchat/testing";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { BINARY_DENO_FLAGS } from "@fastchat/lib/self_command";
 import {
@@ -184,19 +185,8 @@ function expectOneSentence(text: string): void {
 }
 
 /** Runs the script as `deno task compile` would, with `env` replacing the inherited environment. */
-async function runScript(args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const runCompile = (args: string[], env: Record<string, string>) =>
+  runScript(SCRIPT, args, { env, cwd: ROOT });
 
 /** The inherited environment without the variables a test controls. */
 function baseEnv(): Record<string, string> {
@@ -235,7 +225,7 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
     try {
-      const r = await runScript(["--out", out], {
+      const r = await runCompile(["--out", out], {
         ...baseEnv(),
         DENORT_BIN: "/nonexistent/fastchat-test/denort",
       });
@@ -264,7 +254,7 @@ Deno.test({
     const out = await Deno.makeTempDir({ prefix: "fastchat_compile_test_" });
     try {
       const target = "aarch64-unknown-linux-gnu";
-      const r = await runScript(["--out", out, "--target", target], {
+      const r = await runCompile(["--out", out, "--target", target], {
         ...baseEnv(),
         DENO_DIR: denoDir,
         HTTPS_PROXY: deadProxy,
@@ -289,12 +279,12 @@ Deno.test({
 Deno.test({
   name: "compile script: usage errors exit 2",
   async fn() {
-    const r = await runScript(["--target", "bogus"], baseEnv());
+    const r = await runCompile(["--target", "bogus"], baseEnv());
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown target "bogus"');
     expect(r.stderr).toContain("Usage: deno task compile");
     expectNoStackTrace(r.stderr);
-    const two = await runScript(
+    const two = await runCompile(
       ["--target", "aarch64-apple-darwin", "--target", "x86_64-apple-darwin"],
       { ...baseEnv(), DENORT_BIN: "/x/denort" },
     );

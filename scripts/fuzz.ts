@@ -20,6 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
+import { mulberry32 } from "@fastchat/perf/seeded_rng";
 import { DECODER_TARGETS, type DecoderTarget } from "./fuzz_targets.ts";
 
 /**
@@ -49,27 +50,6 @@ export interface FuzzReport {
   slowestBytes: number;
   /** The largest input fed, in bytes. */
   maxBytes: number;
-}
-
-/**
- * A small, fast, seeded PRNG (mulberry32) returning floats in [0, 1).
- *
- * @example
- * ```ts
- * import { prng } from "./fuzz.ts";
- * const rnd = prng(42);
- * console.log(rnd() === prng(42)()); // true
- * ```
- */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Headers that lie about what follows (MessagePack, frame and wire lengths). */
@@ -111,8 +91,9 @@ const BOUNDARIES = [
  * @example
  * ```ts
  * import { DECODER_TARGETS } from "./fuzz_targets.ts";
- * import { makeInput, prng } from "./fuzz.ts";
- * const input = makeInput(DECODER_TARGETS[0], prng(1), []);
+ * import { mulberry32 } from "@fastchat/perf/seeded_rng";
+ * import { makeInput } from "./fuzz.ts";
+ * const input = makeInput(DECODER_TARGETS[0], mulberry32(1), []);
  * ```
  */
 export function makeInput(t: DecoderTarget, rnd: () => number, bombs: Uint8Array[]): Uint8Array {
@@ -174,7 +155,7 @@ export function fuzzDecoder(
   target: DecoderTarget,
   opts: { inputs: number; seed: number },
 ): FuzzReport {
-  const rnd = prng(opts.seed);
+  const rnd = mulberry32(opts.seed);
   const bombs = [...msgpackBombs().values()];
   const report: FuzzReport = {
     name: target.name,

@@ -2,7 +2,8 @@
 import { expect } from "expect";
 import { FastChatError } from "@fastchat/lib/errors";
 import { DECODER_TARGETS } from "./fuzz_targets.ts";
-import { fuzzDecoder, fuzzTable, makeInput, prng } from "./fuzz.ts";
+import { mulberry32 } from "@fastchat/perf/seeded_rng";
+import { fuzzDecoder, fuzzTable, makeInput } from "./fuzz.ts";
 
 Deno.test("fuzz (20,000 inputs per decoder): no decoder crashes, each refuses with its typed error", () => {
   const reports = DECODER_TARGETS.map((t) => fuzzDecoder(t, { inputs: 20_000, seed: 20261204 }));
@@ -51,6 +52,6 @@ Deno.test("fuzz: a decoder that throws an untyped error is counted as a crash", 
 
 Deno.test("fuzz: inputs are reproducible from the seed", () => {
   const t = DECODER_TARGETS[0];
-  const a = prng(9), b = prng(9);
+  const a = mulberry32(9), b = mulberry32(9);
   for (let i = 0; i < 200; i++) expect(makeInput(t, a, [])).toEqual(makeInput(t, b, []));
 });

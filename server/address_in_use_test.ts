@@ -6,6 +6,7 @@
  */
 import { expect } from "expect";
 import { fileURLToPath } from "node:url";
+import { runScript } from "@fastchat/testing";
 
 const FASTCHAT = fileURLToPath(new URL("../fastchat/main.ts", import.meta.url));
 
@@ -18,15 +19,8 @@ async function fastchat(args: string[]) {
   const env = Deno.env.toObject();
   delete env.DATABASE_URL;
   if (args[0] !== "start") env.DATABASE_URL = "postgres://nobody@127.0.0.1:1/none";
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", FASTCHAT, ...args],
-    clearEnv: true,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const lines = new TextDecoder().decode(out.stderr).split("\n").filter((l) => l !== "");
+  const out = await runScript(FASTCHAT, args, { env });
+  const lines = out.stderr.split("\n").filter((l) => l !== "");
   return { code: out.code, lines };
 }
 

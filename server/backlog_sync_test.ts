@@ -1,10 +1,9 @@
 /** BacklogSync against PGlite and (when configured) PostgreSQL: pacing and resends. */
 import { expect } from "expect";
-import { connectStore } from "@fastchat/db/connect";
 import { BacklogSync } from "./backlog_sync.ts";
 import { RecordingSession } from "./recording_session.ts";
-import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
+import type { ChatStore, StoredMessage } from "./store.ts";
+import { DB_KINDS, type DbKind, withTestStore } from "@fastchat/testing";
 import { waitUntil } from "@fastchat/lib/wait_until";
 
 const msg = (id: string): StoredMessage => ({
@@ -44,22 +43,12 @@ function gatedWriter() {
   };
 }
 
-async function withStore(
-  kind: (typeof DB_KINDS)[number],
-  fn: (store: ChatStore) => Promise<void>,
-): Promise<void> {
-  const db = await openTestDb(kind);
-  const sql = connectStore(db.url, { max: 2 });
-  try {
-    await insertTestUsers(sql, ["alice", "bob"]);
-    const store = new ChatStore(sql);
+/** Runs `fn` on a store of a new database of `kind` in which alice has sent bob three messages. */
+const withStore = (kind: DbKind, fn: (store: ChatStore) => Promise<void>) =>
+  withTestStore(kind, ["alice", "bob"], async (store) => {
     await store.insertMessages([msg("back000001"), msg("back000002"), msg("back000003")]);
     await fn(store);
-  } finally {
-    await sql.end();
-    await db.close();
-  }
-}
+  });
 
 for (const kind of DB_KINDS) {
   Deno.test(`backlog (${kind}): the backlog waits for a congested connection`, () =>

@@ -10,7 +10,14 @@ import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { encodeFrame, PRELOGIN_MAX_FRAME } from "@fastchat/lib/frame";
 import { ServerConnection } from "@fastchat/client/server_connection";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
-import { DB_KINDS, openTestDb, RawPeer, type TestDb, withChatServer } from "@fastchat/testing";
+import {
+  DB_KINDS,
+  openTestDb,
+  RawPeer,
+  registerRaw,
+  type TestDb,
+  withChatServer,
+} from "@fastchat/testing";
 
 const POST_LOGIN_MAX = 256 * 1024;
 
@@ -32,22 +39,6 @@ function badFrames(n: number): Uint8Array {
 async function hello(p: RawPeer): Promise<void> {
   await p.send({ t: "hello", v: 1 });
   await p.waitFrame((f) => f.t === "welcome");
-}
-
-/** Registers `user` over the raw protocol; resolves with the `ok` reply. */
-async function register(p: RawPeer, user: string, rid = 1) {
-  await p.send({
-    t: "register",
-    rid,
-    user,
-    auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
-    backup: new Uint8Array(64),
-    kdf: { salt: new Uint8Array(16), iter: 100_000 },
-  });
-  const ok = await p.waitFrame((f) => "rid" in f && f.rid === rid);
-  expect(ok).toMatchObject({ t: "ok", user });
-  return ok;
 }
 
 async function logout(p: RawPeer, rid: number): Promise<void> {
@@ -89,7 +80,7 @@ for (const kind of DB_KINDS) {
             async () => {
               const p = await RawPeer.connect(host, port);
               await hello(p);
-              await register(p, "erin");
+              await registerRaw(p, "erin");
               await p.write(badFrames(2000));
               await p.closed;
               const errors = errorsIn(p);
@@ -115,7 +106,7 @@ for (const kind of DB_KINDS) {
             async () => {
               const p = await RawPeer.connect(host, port);
               await hello(p);
-              await register(p, "frank");
+              await registerRaw(p, "frank");
               // 64 KiB + 1 passes the frame limit now (it is only not MessagePack)...
               await p.write(encodeFrame(new Uint8Array(PRELOGIN_MAX_FRAME + 1)));
               const e = await p.waitFrame((f) => f.t === "error");
@@ -190,7 +181,7 @@ for (const kind of DB_KINDS) {
           await t.step("log in, log out, then silence: TIMEOUT at the login deadline", async () => {
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            await register(p, "hank");
+            await registerRaw(p, "hank");
             await logout(p, 2);
             const closedByServer = server.sessionClosed((u) => u === "");
             // The deadline is 1.5 s; the wait is bounded so a missing deadline fails, not hangs.
@@ -202,7 +193,7 @@ for (const kind of DB_KINDS) {
           await t.step("after logout the pre-login frame limit applies again", async () => {
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            await register(p, "ivy");
+            await registerRaw(p, "ivy");
             await logout(p, 2);
             await p.write(new Uint8Array([0, 1, 0, 1])); // 65,537 bytes announced
             await p.closed;
@@ -211,7 +202,7 @@ for (const kind of DB_KINDS) {
           await t.step("after logout the pre-login error budget applies again", async () => {
             const p = await RawPeer.connect(host, port);
             await hello(p);
-            await register(p, "jack");
+            await registerRaw(p, "jack");
             await logout(p, 2);
             await p.write(badFrames(2000));
             await p.closed;

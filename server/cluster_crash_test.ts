@@ -16,6 +16,7 @@ import { requestTicket } from "@fastchat/client/lb_client";
 import { waitForLive } from "./registry_waits.ts";
 import { DB_KINDS } from "@fastchat/testing";
 import { closeAll, exchange, join, type Peer } from "@fastchat/testing/cluster_peers";
+import { joinApart } from "@fastchat/testing/cluster_pair";
 import { fabricsFor, NATS_UP, over, withCluster } from "@fastchat/testing/cluster_run";
 import { expectAllReceipts, type Stream, streamThroughCrash } from "@fastchat/testing/crash_stream";
 
@@ -58,12 +59,7 @@ for (const kind of DB_KINDS) {
             let cross: Stream | undefined;
             await step("recipient's server killed: all sent, each received once", async () => {
               // Fresh users on two different servers: consecutive round-robin picks differ.
-              const carol = await join(cluster.lb, home, "carol", "register");
-              peers.push(carol);
-              const dave = await join(cluster.lb, home, "dave", "register");
-              peers.push(dave);
-              expect(dave.server).not.toBe(carol.server);
-              await exchange(carol, dave, "warm-up");
+              const [carol, dave] = await joinApart(cluster.lb, home, "carol", "dave", peers);
               cross = await streamThroughCrash(
                 cluster,
                 carol,

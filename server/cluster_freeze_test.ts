@@ -18,9 +18,9 @@ import {
   type Ev,
   exchange,
   FAILOVER_MS,
-  join,
   type Peer,
 } from "@fastchat/testing/cluster_peers";
+import { joinApart } from "@fastchat/testing/cluster_pair";
 import { withCluster } from "@fastchat/testing/cluster_run";
 
 const PEER_PING_MS = 200;
@@ -54,13 +54,8 @@ Deno.test("cluster (pglite): a peer frozen with SIGSTOP is dropped by pings; its
   }, async (cluster, home, step) => {
     const peers: Peer[] = [];
     try {
-      const alice = await join(cluster.lb, home, "alice", "register");
-      peers.push(alice);
-      const bob = await join(cluster.lb, home, "bob", "register");
-      peers.push(bob);
       // Round-robin over two servers: consecutive picks differ.
-      expect(bob.server).not.toBe(alice.server);
-      await exchange(alice, bob, "warm-up");
+      const [alice, bob] = await joinApart(cluster.lb, home, "alice", "bob", peers);
       const frozen = cluster.server(bob.server), other = cluster.server(alice.server);
       const ids: string[] = [];
       const otherMark = other.proc.stderr.length, frozenMark = frozen.proc.stderr.length;

@@ -6,7 +6,6 @@
  * logout.
  */
 import { expect } from "expect";
-import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import type { ChatServer, ChatServerOptions } from "./chat_server.ts";
 import {
   DB_KINDS,
@@ -14,6 +13,7 @@ import {
   expectRefused,
   openTestDb,
   type RawPeer,
+  registerRaw,
   type TestDb,
   withChatServer,
 } from "@fastchat/testing";
@@ -30,19 +30,6 @@ async function closeAnon(server: ChatServer, p: RawPeer): Promise<void> {
   const gone = server.sessionClosed((user) => user === "");
   p.close();
   await gone;
-}
-
-async function register(p: RawPeer, user: string): Promise<void> {
-  await p.send({
-    t: "register",
-    rid: 1,
-    user,
-    auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
-    backup: new Uint8Array(64),
-    kdf: { salt: new Uint8Array(16), iter: 100_000 },
-  });
-  expect(await p.waitFrame((f) => "rid" in f && f.rid === 1)).toMatchObject({ t: "ok", user });
 }
 
 for (const kind of DB_KINDS) {
@@ -74,7 +61,7 @@ for (const kind of DB_KINDS) {
           });
           await t.step("a logged-in connection is not counted; after logout it is", async () => {
             const user = await expectAdmitted("::1", port);
-            await register(user, "carol");
+            await registerRaw(user, "carol");
             const anon = [await expectAdmitted("::1", port), await expectAdmitted("::1", port)];
             const third = await expectAdmitted("::1", port); // carol's session does not count
             await expectRefused("::1", port);
@@ -90,7 +77,7 @@ for (const kind of DB_KINDS) {
           });
           await t.step("logout over the cap closes the connection with RATE_LIMITED", async () => {
             const user = await expectAdmitted("::1", port);
-            await register(user, "dave");
+            await registerRaw(user, "dave");
             const anon: RawPeer[] = [];
             for (let i = 0; i < 3; i++) anon.push(await expectAdmitted("::1", port));
             await user.send({ t: "logout", rid: 2 });

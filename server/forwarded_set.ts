@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { unlinkSlot } from "./message_key_map.ts";
 
 /** Unacknowledged forwarded messages remembered by default. */
 export const MAX_FORWARDED = 200_000;
@@ -31,6 +32,8 @@ interface Slot {
  * A bounded set of forwarded messages, oldest forgotten first. Keyed by the
  * message id alone (a flat string from the decoder, its hash cached), with
  * server and sender compared on the entry: no key string built per look-up.
+ * The chains of entries sharing an id are `MessageKeyMap`'s (its
+ * `unlinkSlot`), with the server compared too.
  *
  * @example
  * ```ts
@@ -71,12 +74,9 @@ export class ForwardedSet {
 
   /** True (and forgets it) if message `id` of `from` was forwarded to `server` and not yet taken. */
   take(server: string, from: string, id: string): boolean {
-    let prev: Slot | undefined;
-    for (let s = this.#slots.get(id); s !== undefined; prev = s, s = s.next) {
+    for (let s = this.#slots.get(id), prev; s !== undefined; prev = s, s = s.next) {
       if (s.server !== server || s.from !== from) continue;
-      if (prev) prev.next = s.next;
-      else if (s.next) this.#slots.set(id, s.next);
-      else this.#slots.delete(id);
+      unlinkSlot(this.#slots, id, prev, s);
       this.#size--;
       return true;
     }

@@ -4,25 +4,21 @@
  * hello (the login deadline). Real loopback TCP against a real chat server.
  */
 import { expect } from "expect";
-import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
-import { openTestDb, RawPeer, withChatServer } from "@fastchat/testing";
+import {
+  expectAdmitted,
+  openTestDb,
+  RawPeer,
+  registerRaw,
+  withChatServer,
+} from "@fastchat/testing";
 import { IdleTimeout } from "./idle_timeout.ts";
 
 const IDLE_MS = 1500;
 
+/** A connection logged in as a new user `user`, its backlog synced. */
 async function registered(host: string, port: number, user: string): Promise<RawPeer> {
-  const p = await RawPeer.connect(host, port);
-  await p.send({ t: "hello", v: 1 });
-  await p.waitFrame((f) => f.t === "welcome");
-  await p.send({
-    t: "register",
-    rid: 1,
-    user,
-    auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
-    backup: new Uint8Array(64),
-    kdf: { salt: new Uint8Array(16), iter: 100_000 },
-  });
+  const p = await expectAdmitted(host, port);
+  await registerRaw(p, user);
   await p.waitFrame((f) => f.t === "synced");
   return p;
 }

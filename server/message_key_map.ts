@@ -32,6 +32,39 @@ interface Slot<V> {
   next: Slot<V> | undefined;
 }
 
+/** An entry of a chain of entries that share a message id; `next`, the following one. */
+export interface ChainedSlot<S> {
+  next: S | undefined;
+}
+
+/**
+ * Removes `slot`, found after `prev` (undefined: `slot` is the head) on the
+ * chain of `id` in `slots`: the chain a map keyed by message id keeps of
+ * entries that share the id. Used by {@link MessageKeyMap} and by
+ * `ForwardedSet`, which compares more than the sender on its entries.
+ *
+ * @example
+ * ```ts
+ * import { unlinkSlot } from "@fastchat/server/message_key_map";
+ * type Slot = { sender: string; next: Slot | undefined };
+ * const tail: Slot = { sender: "bob", next: undefined };
+ * const slots = new Map<string, Slot>([["m-1", { sender: "alice", next: tail }]]);
+ * unlinkSlot(slots, "m-1", slots.get("m-1"), tail); // bob's entry
+ * unlinkSlot(slots, "m-1", undefined, slots.get("m-1")!); // alice's, the last
+ * console.log(slots.size); // 0
+ * ```
+ */
+export function unlinkSlot<S extends ChainedSlot<S>>(
+  slots: Map<string, S>,
+  id: string,
+  prev: S | undefined,
+  slot: S,
+): void {
+  if (prev) prev.next = slot.next;
+  else if (slot.next) slots.set(id, slot.next);
+  else slots.delete(id);
+}
+
 /**
  * Values keyed by (sender, message id).
  *
@@ -84,12 +117,9 @@ export class MessageKeyMap<V> {
 
   /** Removes (`sender`, `id`); returns whether it was there. */
   delete(sender: string, id: string): boolean {
-    let prev: Slot<V> | undefined;
-    for (let s = this.#slots.get(id); s !== undefined; prev = s, s = s.next) {
+    for (let s = this.#slots.get(id), prev; s !== undefined; prev = s, s = s.next) {
       if (s.sender !== sender) continue;
-      if (prev) prev.next = s.next;
-      else if (s.next) this.#slots.set(id, s.next);
-      else this.#slots.delete(id);
+      unlinkSlot(this.#slots, id, prev, s);
       this.#size--;
       return true;
     }

@@ -1,26 +1,14 @@
 /** StoreSideWrites against PGlite and (when configured) PostgreSQL. */
 import { expect } from "expect";
-import { connectStore } from "@fastchat/db/connect";
-import { DB_KINDS, insertTestUsers, openTestDb } from "@fastchat/testing";
-import { ChatStore, type MessageRef } from "./store.ts";
+import { DB_KINDS, type DbKind, withTestStore } from "@fastchat/testing";
+import type { ChatStore, MessageRef } from "./store.ts";
 import { StoreSideWrites } from "./store_side_writes.ts";
 
 const LIMITS = { maxRows: 1000, maxBytes: 8 * 1024 * 1024 };
 
-async function withStore(
-  kind: (typeof DB_KINDS)[number],
-  fn: (store: ChatStore) => Promise<void>,
-): Promise<void> {
-  const db = await openTestDb(kind);
-  const sql = connectStore(db.url, { max: 2 });
-  try {
-    await insertTestUsers(sql, ["alice", "bob"]);
-    await fn(new ChatStore(sql));
-  } finally {
-    await sql.end();
-    await db.close();
-  }
-}
+/** Runs `fn` on a store of a new database of `kind` with users alice and bob. */
+const withStore = (kind: DbKind, fn: (store: ChatStore) => Promise<void>) =>
+  withTestStore(kind, ["alice", "bob"], fn);
 
 /** Side writes on `store` whose events are recorded. */
 function sideOn(store: ChatStore) {

@@ -1,9 +1,8 @@
 /** ChatStore against PGlite and (when configured) real PostgreSQL. */
 import { expect } from "expect";
 import type { Sql } from "postgres";
-import { connectStore } from "@fastchat/db/connect";
-import { ChatStore, type StoredMessage } from "./store.ts";
-import { DB_KINDS, openTestDb } from "@fastchat/testing";
+import type { ChatStore, StoredMessage } from "./store.ts";
+import { DB_KINDS, type DbKind, withTestStore } from "@fastchat/testing";
 
 function user(name: string) {
   return {
@@ -30,20 +29,9 @@ function msg(id: string, sender = "alice", recipient = "bob"): StoredMessage {
   };
 }
 
-/** Runs `fn` against a fresh database of `kind` with a ChatStore on it. */
-async function withStore(
-  kind: (typeof DB_KINDS)[number],
-  fn: (store: ChatStore, sql: Sql) => Promise<void>,
-): Promise<void> {
-  const db = await openTestDb(kind);
-  const sql = connectStore(db.url, { max: 2 });
-  try {
-    await fn(new ChatStore(sql), sql);
-  } finally {
-    await sql.end();
-    await db.close();
-  }
-}
+/** Runs `fn` against a fresh database of `kind` (no users yet) with a ChatStore on it. */
+const withStore = (kind: DbKind, fn: (store: ChatStore, sql: Sql) => Promise<void>) =>
+  withTestStore(kind, [], fn);
 
 for (const kind of DB_KINDS) {
   Deno.test({

@@ -28,5 +28,8 @@ export * from "./in_process.ts";
 export * from "./netns.ts";
 export * from "./nats.ts";
 export * from "./raw_peer.ts";
+export * from "./raw_register.ts";
+export * from "./script_run.ts";
 export * from "./server_process.ts";
 export * from "./test_db.ts";
+export * from "./test_store.ts";
