@@ -11,14 +11,17 @@ import {
   registerRaw,
   withChatServer,
 } from "@fastchat/testing";
+import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { IdleTimeout } from "./idle_timeout.ts";
 
 const IDLE_MS = 1500;
 
 /** A connection logged in as a new user `user`, its backlog synced. */
 async function registered(host: string, port: number, user: string): Promise<RawPeer> {
+  // Keys first: the 1 s login deadline runs from the connection, not from RSA key generation.
+  const keys = await exportPublicKeys(await generateIdentity());
   const p = await expectAdmitted(host, port);
-  await registerRaw(p, user);
+  await registerRaw(p, user, 1, keys);
   await p.waitFrame((f) => f.t === "synced");
   return p;
 }

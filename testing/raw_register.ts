@@ -15,14 +15,16 @@
  * @module
  */
 import { expect } from "expect";
-import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
+import { exportPublicKeys, generateIdentity, type PublicKeys } from "@fastchat/lib/crypto";
 import type { ServerFrame } from "@fastchat/lib/protocol";
 import type { RawPeer } from "./raw_peer.ts";
 
 /**
- * Sends `register` for `user` as request `rid` (random auth, a new identity's
- * public keys, an empty backup) and expects the `ok` reply for `user`, which
- * it returns.
+ * Sends `register` for `user` as request `rid` (random auth, `keys` or a new
+ * identity's public keys, an empty backup) and expects the `ok` reply for
+ * `user`, which it returns. Pass `keys` made before connecting when the
+ * server's login deadline is short: RSA key generation can take a second on
+ * a loaded machine.
  *
  * @example
  * ```ts
@@ -33,13 +35,18 @@ import type { RawPeer } from "./raw_peer.ts";
  * console.log(ok.t); // "ok"
  * ```
  */
-export async function registerRaw(p: RawPeer, user: string, rid = 1): Promise<ServerFrame> {
+export async function registerRaw(
+  p: RawPeer,
+  user: string,
+  rid = 1,
+  keys?: PublicKeys,
+): Promise<ServerFrame> {
   await p.send({
     t: "register",
     rid,
     user,
     auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
+    keys: keys ?? await exportPublicKeys(await generateIdentity()),
     backup: new Uint8Array(64),
     kdf: { salt: new Uint8Array(16), iter: 100_000 },
   });
