@@ -7,10 +7,10 @@
  * a time, so it cannot); raw protocol clients.
  */
 import { expect } from "expect";
-import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
-import { openTestDb, RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import { connectRegistered, openTestDb, type RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import { holdTableWrites, type TableHold } from "@fastchat/testing/table_lock";
 import { ChatServer } from "./chat_server.ts";
 
 /** A TCP relay to `127.0.0.1:target` whose connections can be cut. */
@@ -79,23 +79,6 @@ function freePort(): number {
   return port;
 }
 
-async function registerOn(s: ChatServer, user: string): Promise<RawPeer> {
-  const p = await RawPeer.connect(s.host, s.port);
-  await p.send({ t: "hello", v: 1 });
-  await p.send({
-    t: "register",
-    rid: 1,
-    user,
-    auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
-    backup: new Uint8Array(64),
-    kdf: { salt: new Uint8Array(16), iter: 100_000 },
-  });
-  await p.waitFrame((f) => f.t === "ok");
-  await p.waitFrame((f) => f.t === "synced");
-  return p;
-}
-
 Deno.test({
   name:
     "link-up resync (postgres): a message the other server wrote late reaches the online recipient",
@@ -106,7 +89,7 @@ Deno.test({
     const servers: ChatServer[] = [];
     const relays: CuttableRelay[] = [];
     const peers: RawPeer[] = [];
-    let release = () => {};
+    let hold: TableHold | undefined;
     try {
       for (const sql of pools.slice(0, 2)) {
         const relay = new CuttableRelay(freePort());
@@ -128,9 +111,9 @@ Deno.test({
       const [a, b] = servers;
       const linked = () => a.linkedPeers.length === 1 && b.linkedPeers.length === 1;
       await waitUntil(linked, 15_000, "the two servers to link");
-      const alice = await registerOn(a, "alice");
+      const { peer: alice } = await connectRegistered(a.host, a.port, "alice");
       peers.push(alice);
-      const bob = await registerOn(b, "bob");
+      const { peer: bob } = await connectRegistered(b.host, b.port, "bob");
       peers.push(bob);
 
       // The link drops: a stores what alice sends bob.
@@ -157,15 +140,7 @@ Deno.test({
       );
 
       // a accepts the second one, but its write is held up.
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => locked = r);
-      const held = new Promise<void>((r) => release = r);
-      const lock = pools[2].begin(async (tx) => {
-        await tx`lock table messages in exclusive mode`;
-        locked();
-        await held;
-      });
-      await isLocked;
+      hold = await holdTableWrites(pools[2], "messages");
       await send("held000001");
       await waitUntil(() => a.router.stats.accepted === 2, 15_000, "a to accept the message");
 
@@ -176,8 +151,7 @@ Deno.test({
       expect(bob.frames.some((f) => f.t === "msg" && f.id === "held000001")).toBe(false);
 
       // a's write goes through: bob, still online, gets the message without logging in again.
-      release();
-      await lock;
+      await hold.release();
       const msg = await bob.waitFrame((f) => f.t === "msg" && f.id === "held000001");
       expect(msg).toMatchObject({ from: "alice", to: "bob" });
       await bob.send({ t: "ack", items: [["alice", "held000001"]] });
@@ -185,7 +159,7 @@ Deno.test({
         f.t === "delivered" && f.items.some(([, id]) => id === "held000001")
       );
     } finally {
-      release();
+      await hold?.release();
       for (const p of peers) {
         p.close();
         await p.closed;

@@ -7,29 +7,12 @@
  * raw protocol clients. The loop itself on its own below.
  */
 import { expect } from "expect";
-import { exportPublicKeys, generateIdentity } from "@fastchat/lib/crypto";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
-import { openTestDb, RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import { connectRegistered, openTestDb, RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import { holdTableWrites, type TableHold } from "@fastchat/testing/table_lock";
 import { ChatServer } from "./chat_server.ts";
 import { PresenceRetry } from "./presence_retry.ts";
-
-async function registerOn(s: ChatServer, user: string): Promise<{ p: RawPeer; token: string }> {
-  const p = await RawPeer.connect(s.host, s.port);
-  await p.send({ t: "hello", v: 1 });
-  await p.send({
-    t: "register",
-    rid: 1,
-    user,
-    auth: crypto.getRandomValues(new Uint8Array(32)),
-    keys: await exportPublicKeys(await generateIdentity()),
-    backup: new Uint8Array(64),
-    kdf: { salt: new Uint8Array(16), iter: 100_000 },
-  });
-  const ok = await p.waitFrame((f) => f.t === "ok") as { token: string };
-  await p.waitFrame((f) => f.t === "synced");
-  return { p, token: ok.token };
-}
 
 Deno.test({
   name:
@@ -40,7 +23,7 @@ Deno.test({
     const pools = [0, 1, 2].map(() => connectStore(db.url, { max: 4 }));
     const servers: ChatServer[] = [];
     const peers: RawPeer[] = [];
-    let release = () => {};
+    let hold: TableHold | undefined;
     try {
       for (const sql of pools.slice(0, 2)) {
         servers.push(
@@ -59,23 +42,15 @@ Deno.test({
         15_000,
         "the two servers to link",
       );
-      const { p: bob, token } = await registerOn(a, "bob");
+      const { peer: bob, token } = await connectRegistered(a.host, a.port, "bob");
       const bobGone = a.sessionClosed((u) => u === "bob");
       bob.close();
       await bobGone;
-      const { p: alice } = await registerOn(b, "alice");
+      const { peer: alice } = await connectRegistered(b.host, b.port, "alice");
       peers.push(alice);
 
       // b's write of alice's message is held up: b cannot confirm bob's login in time.
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => locked = r);
-      const held = new Promise<void>((r) => release = r);
-      const lock = pools[2].begin(async (tx) => {
-        await tx`lock table messages in exclusive mode`;
-        locked();
-        await held;
-      });
-      await isLocked;
+      hold = await holdTableWrites(pools[2], "messages");
       await alice.send({
         t: "send",
         id: "held000001",
@@ -98,14 +73,13 @@ Deno.test({
       expect(bob2.frames.some((f) => f.t === "msg")).toBe(false);
 
       // b's write goes through: bob gets the message while still online, once.
-      release();
-      await lock;
+      await hold.release();
       const msg = await bob2.waitFrame((f) => f.t === "msg");
       expect(msg).toMatchObject({ id: "held000001", from: "alice", to: "bob" });
       await bob2.send({ t: "ack", items: [["alice", "held000001"]] });
       await alice.waitFrame((f) => f.t === "delivered");
     } finally {
-      release();
+      await hold?.release();
       for (const p of peers) {
         p.close();
         await p.closed;

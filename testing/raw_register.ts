@@ -18,6 +18,7 @@ import { expect } from "expect";
 import { exportPublicKeys, generateIdentity, type PublicKeys } from "@fastchat/lib/crypto";
 import type { ServerFrame } from "@fastchat/lib/protocol";
 import type { RawPeer } from "./raw_peer.ts";
+import { expectAdmitted } from "./admission.ts";
 
 /**
  * Sends `register` for `user` as request `rid` (random auth, `keys` or a new
@@ -53,4 +54,29 @@ export async function registerRaw(
   const ok = await p.waitFrame((f) => "rid" in f && f.rid === rid);
   expect(ok).toMatchObject({ t: "ok", user });
   return ok;
+}
+
+/**
+ * Connects to the chat server at `host:port`, completes the handshake,
+ * registers `user` and waits until its (empty) backlog is synced: a
+ * logged-in raw connection and its resume token.
+ *
+ * @example
+ * ```ts
+ * import { connectRegistered } from "@fastchat/testing";
+ * declare const host: string, port: number;
+ * const { peer, token } = await connectRegistered(host, port, "alice");
+ * console.log(token.length > 0);
+ * peer.close();
+ * ```
+ */
+export async function connectRegistered(
+  host: string,
+  port: number,
+  user: string,
+): Promise<{ peer: RawPeer; token: string }> {
+  const peer = await expectAdmitted(host, port);
+  const ok = await registerRaw(peer, user);
+  await peer.waitFrame((f) => f.t === "synced");
+  return { peer, token: (ok as { token: string }).token };
 }
