@@ -9,9 +9,15 @@
 import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
-import { connectRegistered, openTestDb, type RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import {
+  connectRegistered,
+  openTestDb,
+  type RawPeer,
+  startLinkedServers,
+  TEST_PG_URL,
+} from "@fastchat/testing";
 import { holdTableWrites, type TableHold } from "@fastchat/testing/table_lock";
-import { ChatServer } from "./chat_server.ts";
+import type { ChatServer } from "./chat_server.ts";
 
 /** A TCP relay to `127.0.0.1:target` whose connections can be cut. */
 class CuttableRelay {
@@ -91,26 +97,13 @@ Deno.test({
     const peers: RawPeer[] = [];
     let hold: TableHold | undefined;
     try {
-      for (const sql of pools.slice(0, 2)) {
-        const relay = new CuttableRelay(freePort());
-        relays.push(relay);
-        servers.push(
-          await ChatServer.start({
-            sql,
-            port: 0,
-            scrypt: { N: 1024, r: 8, p: 1 },
-            anonRate: 1000,
-            cluster: {
-              heartbeatMs: 100,
-              peerPort: relay.target,
-              advertisePeer: { host: "127.0.0.1", port: relay.port },
-            },
-          }),
-        );
-      }
+      for (let i = 0; i < 2; i++) relays.push(new CuttableRelay(freePort()));
+      await startLinkedServers(pools.slice(0, 2), servers, (i) => ({
+        peerPort: relays[i].target,
+        advertisePeer: { host: "127.0.0.1", port: relays[i].port },
+      }));
       const [a, b] = servers;
       const linked = () => a.linkedPeers.length === 1 && b.linkedPeers.length === 1;
-      await waitUntil(linked, 15_000, "the two servers to link");
       const { peer: alice } = await connectRegistered(a.host, a.port, "alice");
       peers.push(alice);
       const { peer: bob } = await connectRegistered(b.host, b.port, "bob");

@@ -9,9 +9,15 @@
 import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
-import { connectRegistered, openTestDb, RawPeer, TEST_PG_URL } from "@fastchat/testing";
+import {
+  connectRegistered,
+  openTestDb,
+  RawPeer,
+  startLinkedServers,
+  TEST_PG_URL,
+} from "@fastchat/testing";
 import { holdTableWrites, type TableHold } from "@fastchat/testing/table_lock";
-import { ChatServer } from "./chat_server.ts";
+import type { ChatServer } from "./chat_server.ts";
 import { PresenceRetry } from "./presence_retry.ts";
 
 Deno.test({
@@ -25,23 +31,8 @@ Deno.test({
     const peers: RawPeer[] = [];
     let hold: TableHold | undefined;
     try {
-      for (const sql of pools.slice(0, 2)) {
-        servers.push(
-          await ChatServer.start({
-            sql,
-            port: 0,
-            scrypt: { N: 1024, r: 8, p: 1 },
-            anonRate: 1000,
-            cluster: { heartbeatMs: 100 },
-          }),
-        );
-      }
+      await startLinkedServers(pools.slice(0, 2), servers);
       const [a, b] = servers;
-      await waitUntil(
-        () => a.linkedPeers.length === 1 && b.linkedPeers.length === 1,
-        15_000,
-        "the two servers to link",
-      );
       const { peer: bob, token } = await connectRegistered(a.host, a.port, "bob");
       const bobGone = a.sessionClosed((u) => u === "bob");
       bob.close();

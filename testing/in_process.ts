@@ -21,6 +21,7 @@ import { LoadBalancer, type LoadBalancerOptions } from "@fastchat/lb/lb_server";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { ChatServer, type ChatServerOptions } from "@fastchat/server/chat_server";
 import type { TestDb } from "./test_db.ts";
+import { waitUntil } from "@fastchat/lib/wait_until";
 
 /**
  * Runs `fn` with an in-process chat server on a free port over `db` (cheap
@@ -92,4 +93,48 @@ export async function withLoadBalancer(
     await lb?.close();
     await sql.end();
   }
+}
+
+/**
+ * Starts one in-process chat server per connection pool in `pools` (cheap
+ * scrypt cost, no login rate limit, 100 ms heartbeats, plus `cluster(i)` for
+ * server i), pushing each onto `started` as it starts (so the caller's
+ * cleanup closes the ones that did), and resolves once every server has a
+ * peer link to every other.
+ *
+ * @example
+ * ```ts
+ * import { startLinkedServers } from "@fastchat/testing";
+ * import type { ChatServer } from "@fastchat/server/chat_server";
+ * import type { Sql } from "postgres";
+ * declare const pools: Sql[];
+ * const servers: ChatServer[] = [];
+ * try {
+ *   await startLinkedServers(pools, servers);
+ * } finally {
+ *   for (const s of servers) await s.close();
+ * }
+ * ```
+ */
+export async function startLinkedServers(
+  pools: Sql[],
+  started: ChatServer[],
+  cluster: (i: number) => ChatServerOptions["cluster"] = () => ({}),
+): Promise<void> {
+  for (const [i, sql] of pools.entries()) {
+    started.push(
+      await ChatServer.start({
+        sql,
+        port: 0,
+        scrypt: { N: 1024, r: 8, p: 1 },
+        anonRate: 1000,
+        cluster: { heartbeatMs: 100, ...cluster(i) },
+      }),
+    );
+  }
+  await waitUntil(
+    () => started.every((s) => s.linkedPeers.length === pools.length - 1),
+    15_000,
+    `the ${pools.length} servers to link`,
+  );
 }
