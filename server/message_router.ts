@@ -155,6 +155,7 @@ export class MessageRouter implements FabricSink {
       announce: () => this.#fabric.announce([], true),
       online: () => !this.#backlog.stopped,
       confirmed: () => this.#resyncAll("link up: flush confirmed"),
+      subject: "link_up_flush",
       logger: this.#log,
     });
     this.#fabric.attach(this);

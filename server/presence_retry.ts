@@ -50,6 +50,12 @@ export interface PresenceRetryDeps {
   firstDelayMs?: number;
   /** Longest wait between announcements (default 30 s). */
   maxDelayMs?: number;
+  /**
+   * What is announced, for the log: `presence` (default; events
+   * `presence_unconfirmed`/`presence_confirmed` name the user) or another
+   * prefix such as `link_up_flush`, whose keys are not user names.
+   */
+  subject?: string;
   logger?: Logger;
 }
 
@@ -84,9 +90,9 @@ export class PresenceRetry {
   start(user: string): void {
     if (this.#closed || this.#users.has(user)) return;
     this.#users.add(user);
-    this.#log.warn("presence_unconfirmed", { user });
+    this.#log.warn(`${this.#subject}_unconfirmed`, this.#fields(user));
     this.#run(user).catch((e) =>
-      this.#log.warn("presence_retry_failed", { user, error: String(e) })
+      this.#log.warn(`${this.#subject}_retry_failed`, { ...this.#fields(user), error: String(e) })
     ).finally(() => this.#users.delete(user));
   }
 
@@ -108,8 +114,16 @@ export class PresenceRetry {
       if (await this.#d.announce(user) !== false) break;
     }
     if (this.#closed || !this.#d.online(user)) return;
-    this.#log.info("presence_confirmed", { user });
+    this.#log.info(`${this.#subject}_confirmed`, this.#fields(user));
     this.#d.confirmed(user);
+  }
+
+  get #subject(): string {
+    return this.#d.subject ?? "presence";
+  }
+
+  #fields(user: string): Record<string, string> {
+    return this.#d.subject === undefined ? { user } : {};
   }
 
   #sleep(ms: number): Promise<void> {

@@ -121,3 +121,34 @@ Deno.test("presence retry: repeats with backoff until confirmed, then once; stop
   retry2.close(); // no timer left behind (the op sanitizer checks)
   retry.close();
 });
+
+Deno.test("presence retry: logs users under presence_*, other subjects without a user field", async () => {
+  const events: [string, Record<string, unknown> | undefined][] = [];
+  const logger = {
+    debug: (e: string, f?: Record<string, unknown>) => events.push([e, f]),
+    info: (e: string, f?: Record<string, unknown>) => events.push([e, f]),
+    warn: (e: string, f?: Record<string, unknown>) => events.push([e, f]),
+    error: (e: string, f?: Record<string, unknown>) => events.push([e, f]),
+  };
+  for (const subject of [undefined, "link_up_flush"]) {
+    let confirmed!: () => void;
+    const done = new Promise<void>((r) => confirmed = r);
+    const retry = new PresenceRetry({
+      announce: () => Promise.resolve(true),
+      online: () => true,
+      confirmed: () => confirmed(),
+      firstDelayMs: 1,
+      subject,
+      logger,
+    });
+    retry.start(subject ? " link up" : "bob");
+    await done;
+    retry.close();
+  }
+  expect(events).toEqual([
+    ["presence_unconfirmed", { user: "bob" }],
+    ["presence_confirmed", { user: "bob" }],
+    ["link_up_flush_unconfirmed", {}],
+    ["link_up_flush_confirmed", {}],
+  ]);
+});
