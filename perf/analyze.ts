@@ -28,6 +28,7 @@ import { processChartSpecs } from "./process_charts.ts";
 import { formatProcessTable } from "./process_report.ts";
 import { compareRows, formatCompareTable, overlaidCdfSpec } from "./run_compare.ts";
 import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
+import { formatServerCounters, readServerCounters } from "./server_counters.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
 import { formatComparisonTable, formatRunTable } from "./report.ts";
@@ -141,6 +142,7 @@ export async function analyzeRuns(
       info: run.summary.info,
     });
     run.summary.processes = procs?.summary ?? null;
+    run.summary.serverCounters = await readServerCounters(dir);
     cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
     if (chartsOn) {
@@ -278,6 +280,7 @@ export async function main(args: string[]): Promise<number> {
       for (const s of result.runs) {
         console.log(formatRunTable(s) + "\n");
         if (s.processes) console.log(formatProcessTable(s.processes) + "\n");
+        if (s.serverCounters) console.log(formatServerCounters(s.serverCounters) + "\n");
       }
       if (result.runs.length > 1) console.log(formatComparisonTable(result.runs) + "\n");
       const scaling = formatServerScaling(result.runs);

@@ -35,6 +35,7 @@ import { userName } from "./run_config.ts";
 import { checkReceivedFile, writeTestFile } from "./file_mode.ts";
 import { WarmupLedger } from "./warmup_ledger.ts";
 import type { LoadClientOptions } from "./load_client_options.ts";
+import { WireChatClient } from "./wire_chat_client.ts";
 
 export type { LoadClientOptions } from "./load_client_options.ts";
 
@@ -77,7 +78,7 @@ export class LoadClient {
   server = "";
   address = "";
   readonly #o: LoadClientOptions;
-  #client: ChatClient | null = null;
+  #client: ChatClient | WireChatClient | null = null;
   #csv: CsvLog | null = null;
   #recording = false;
   #stopped = false;
@@ -127,7 +128,15 @@ export class LoadClient {
     if (this.#o.csvPath) this.#csv = await CsvLog.create(this.#o.csvPath);
   }
 
-  #newClient(): ChatClient {
+  #newClient(): ChatClient | WireChatClient {
+    if (this.#o.driver === "wire") {
+      return new WireChatClient({
+        lb: this.#o.lb,
+        payloadBytes: this.#o.payloadBytes,
+        kdfIterations: this.#o.kdfIterations,
+        onEvent: (e) => this.#onEvent(e),
+      });
+    }
     return new ChatClient({
       server: viaLoadBalancer(this.#o.lb),
       homeRoot: this.#o.homeRoot,
@@ -273,7 +282,7 @@ export class LoadClient {
     const o = this.#o;
     if (o.group?.admin) {
       try {
-        await this.#client!.group("create", o.group.group, o.group.others);
+        await this.#chat().group("create", o.group.group, o.group.others);
       } catch (e) {
         // A seed reused against a running cluster (--lb): the group is there from before.
         if (FastChatError.from(e).code !== "GROUP_EXISTS") throw e;
@@ -301,6 +310,7 @@ export class LoadClient {
    */
   async warmUp(): Promise<void> {
     const o = this.#o;
+    if (o.driver === "wire") return; // no keys to share: bodies are replayed, never opened
     if (o.group) {
       if (!o.group.sender) return;
       const to = `#${o.group.group}`;
@@ -440,12 +450,19 @@ export class LoadClient {
     try {
       if (o.file && file === undefined) throw new Error(`no test file left to send`);
       id = file !== undefined
-        ? await this.#client!.sendFile(to, file)
+        ? await this.#chat().sendFile(to, file)
         : await this.#client!.send(to, text);
     } catch (e) {
       return await this.#sendFailed(t, to, e);
     }
     this.#sent(id, t, to, file !== undefined ? o.file!.bytes : text.length);
+  }
+
+  /** The ChatClient (groups and files need the real client, not `--driver wire`). */
+  #chat(): ChatClient {
+    const c = this.#client;
+    if (!(c instanceof ChatClient)) throw new Error("groups and files need the real client");
+    return c;
   }
 
   /** Stops the send loop (pending sleeps and window waits return at once). */

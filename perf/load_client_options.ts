@@ -52,6 +52,11 @@ export interface LoadClientOptions {
   payloadBytes: number;
   /** Messages to send, or null to send until `endAtMs` (passed to {@link LoadClient.run}). */
   messages: number | null;
+  /**
+   * `client` (default): a real ChatClient; `wire`: the protocol-level
+   * {@link import("./wire_chat_client.ts").WireChatClient} (dm mode only).
+   */
+  driver?: RunConfig["driver"];
   /** Conversation kind (default `dm`). */
   mode?: RunConfig["mode"];
   /** `--mode group`: this client's group and role in it. */

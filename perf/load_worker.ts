@@ -108,6 +108,7 @@ class Worker {
         payloadBytes: cfg.payloadBytes,
         messages: cfg.messages,
         mode: cfg.mode,
+        driver: cfg.driver,
         group: cfg.mode === "group"
           ? groupRole({
             seed: cfg.seed,

@@ -170,3 +170,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "perf --driver wire end to end: 6 clients over 2 servers, 30 messages each, counted by id",
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-wire-" });
+    const out = `${tmp}/run`;
+    try {
+      const stdout = await perf([
+        ...["--clients", "6", "--messages", "30", "--servers", "2", "--driver", "wire"],
+        ...["--window", "8", "--out", out],
+      ]);
+      expect(stdout).toContain("sent 180, received 180");
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({ mode: "dm", driver: "wire" });
+      expect(run.phases.warmup?.count ?? 0).toBe(0); // no keys to share
+      const logs = await rowsOf(out);
+      for (const [user, rows] of logs) {
+        const count = (e: string) => rows.filter((r) => r.event === e).length;
+        // Every send confirmed ("sent" or a receipt) and receipted, once.
+        expect({ user, sent: count("sent"), acked: count("acked"), delivered: count("delivered") })
+          .toEqual({ user, sent: 30, acked: 30, delivered: 30 });
+      }
+      const { summary } = await analyzeRunDir(out);
+      expect(summary.counts).toMatchObject({ sent: 180, received: 180, lost: 0, duplicated: 0 });
+      expect(summary.counts.errors).toBe(0);
+      // Both servers logged their counters; some messages crossed between them.
+      const { readServerCounters } = await import("./server_counters.ts");
+      const c = await readServerCounters(out);
+      expect(c).toMatchObject({ servers: 2, accepted: 180 });
+      expect(c!.forwarded).toBeGreaterThan(0);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});

@@ -31,6 +31,7 @@
  * @module
  */
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
+import type { ServerCounters } from "./server_counters.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
@@ -143,6 +144,11 @@ export interface RunSummary {
    * has no `processes.csv`.
    */
   processes?: ProcessSummary | null;
+  /**
+   * The servers' shutdown counters (`server_counters.ts`); set by `deno
+   * task analyze`; null when no server logged them.
+   */
+  serverCounters?: ServerCounters | null;
 }
 
 /**

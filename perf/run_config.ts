@@ -135,6 +135,10 @@ other:
                       (default 0; 16 with --idle). Messages stay end-to-end encrypted;
                       it only spares RSA key generation (~0.2 s per user) when
                       registering thousands of users
+  --driver D          client (default): real ChatClients, end-to-end encryption and all;
+                      wire: protocol-level clients (perf/wire_chat_client.ts) that replay one
+                      real sealed body and never open what they receive, so the servers can
+                      be loaded to saturation on one machine (dm mode; no --kill-one)
   --no-analyze        do not run perf/analyze.ts on the run directory at the end
   --fabric F          how the servers perf starts reach each other: direct (default) | nats
   --nats URL[,URL]    NATS server(s) of --fabric nats (e.g. nats://127.0.0.1:4222)
@@ -232,6 +236,7 @@ export function parseRunArgs(
         "trace-gc": { type: "boolean", default: false },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
+        driver: { type: "string", default: "client" },
       },
       strict: true,
       allowPositionals: false,
@@ -248,6 +253,22 @@ export function parseRunArgs(
   }
   if (mode === "file" && values.messages === undefined && values.duration === undefined) {
     values.messages = "1"; // a small number of files by default
+  }
+
+  const driver = values.driver;
+  if (driver !== "client" && driver !== "wire") {
+    throw invalid(`--driver must be client or wire; got ${JSON.stringify(driver)}`);
+  }
+  if (driver === "wire") {
+    if (mode !== "dm") {
+      throw invalid(`--driver wire sends direct messages only: drop --mode ${mode}`);
+    }
+    if (values.idle !== undefined) {
+      throw invalid("--driver wire is for load; --idle uses real clients");
+    }
+    if (values["kill-one"]) {
+      throw invalid("--driver wire does not reconnect: --kill-one needs the real client");
+    }
   }
 
   const idle = values.idle !== undefined;
@@ -386,6 +407,7 @@ export function parseRunArgs(
     analyze: !values["no-analyze"],
     warmup: !values["no-warmup"],
     identityPool,
+    driver,
     cpuProf: values["cpu-prof"],
     traceGc: values["trace-gc"],
     fabric,

@@ -269,3 +269,18 @@ Deno.test("runDirName: timestamp, clients and servers", () => {
   expect(runDirName(parseRunArgs(["--idle", "50"]), at)).toBe("20250102T030405Z-idle50-s1");
   expect(runDirName(parseRunArgs([...base, "--lb", "h:1"]), at)).toBe("20250102T030405Z-c10-slb");
 });
+
+Deno.test("parseRunArgs: --driver client|wire; wire is for direct messages without --kill-one", () => {
+  expect(parseRunArgs(base).driver).toBe("client");
+  expect(parseRunArgs([...base, "--driver", "wire"]).driver).toBe("wire");
+  rejects(() => parseRunArgs([...base, "--driver", "raw"]), /--driver must be client or wire/);
+  rejects(
+    () => parseRunArgs([...base, "--driver", "wire", "--mode", "group", "--group-size", "5"]),
+    /direct messages only/,
+  );
+  rejects(
+    () => parseRunArgs([...base, "--driver", "wire", "--kill-one", "--servers", "2"]),
+    /does not reconnect/,
+  );
+  rejects(() => parseRunArgs(["--idle", "10", "--driver", "wire"]), /--idle uses real clients/);
+});

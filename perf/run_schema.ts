@@ -125,6 +125,12 @@ export interface RunConfig {
   warmup: boolean;
   /** Identities per worker reused across new users (0: each user generates its own). */
   identityPool: number;
+  /**
+   * `--driver`: `client` (the real ChatClient, end-to-end encryption and all)
+   * or `wire` (perf/wire_chat_client.ts: protocol frames with a replayed
+   * sealed body, to load the servers to saturation). Absent in older runs: client.
+   */
+  driver?: "client" | "wire";
   /** Write V8 CPU profiles of all processes to `<run>/profiles/`. */
   cpuProf: boolean;
   /** Run the cluster's processes with V8's `--trace-gc` (absent in older runs: false). */

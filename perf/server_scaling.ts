@@ -15,6 +15,13 @@
  *   over the servers: flat means no server pays for having peers beyond
  *   forwarding (a DM between clients on two servers crosses the mesh, for
  *   (S−1)/S of messages).
+ * - **µs/visit**: all servers' CPU ÷ the servers a message passed through
+ *   (messages × (1 + the share forwarded to another server), the share
+ *   from the servers' shutdown counters, `server_counters.ts`): a message
+ *   that crosses is handled twice, so this is what one server's handling
+ *   of one message costs. Flat means adding servers adds no per-message
+ *   work beyond the hop; what still moves it is batching, shown as socket
+ *   writes per message (client connections and peer links).
  *
  * @example
  * ```ts
@@ -27,6 +34,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { CHART_WIDTH as WIDTH, chartBase as base } from "./chart_render.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { alignTable, fmtRate, MISSING } from "./table_format.ts";
+import { batchingFigures } from "./server_counters.ts";
 
 /**
  * One run's figures.
@@ -57,6 +65,12 @@ export interface ServerScalingPoint {
   lbUsPerMsg: number;
   workerUsPerMsg: number;
   machineCores: number;
+  /** Share of messages forwarded to another server (whole run; NaN without counters). */
+  crossed: number;
+  /** All servers' CPU µs ÷ (messages × (1 + crossed)). */
+  usPerVisit: number;
+  /** Socket writes (client and peer) per message accepted (whole run). */
+  writesPerMsg: number;
 }
 
 /**
@@ -77,12 +91,16 @@ export function serverScalingPoints(runs: RunSummary[]): ServerScalingPoint[] {
     const role = (x: string) => p.roles.find((q) => q.role === x);
     const servers = p.processes.filter((q) => q.role === "server");
     const share = p.messages / S;
+    const b = r.serverCounters
+      ? batchingFigures(r.serverCounters)
+      : { crossed: NaN, writesPerMsg: NaN };
+    const serversUs = role("server")?.cpuUsPerMsg ?? NaN;
     return {
       run: r.name,
       servers: S,
       clients: r.info.config.clients,
       messagesPerSec: r.throughput.messagesPerSec,
-      serversUsPerMsg: role("server")?.cpuUsPerMsg ?? NaN,
+      serversUsPerMsg: serversUs,
       perServerUsPerMsg: servers.map((q) => ({
         name: q.name,
         us: share > 0 ? Math.round((q.cpuMs * 1000 * 100) / share) / 100 : NaN,
@@ -96,6 +114,9 @@ export function serverScalingPoints(runs: RunSummary[]): ServerScalingPoint[] {
       lbUsPerMsg: role("lb")?.cpuUsPerMsg ?? NaN,
       workerUsPerMsg: role("worker")?.cpuUsPerMsg ?? NaN,
       machineCores: r.info.machine.cores,
+      crossed: b.crossed,
+      usPerVisit: serversUs / (1 + (S === 1 ? 0 : b.crossed)),
+      writesPerMsg: b.writesPerMsg,
     };
   }).sort((a, b) => a.servers - b.servers || a.clients - b.clients);
 }
@@ -124,6 +145,9 @@ export function serverScalingRows(points: ServerScalingPoint[]): string[][] {
       "msg/s",
       "servers µs/msg",
       "per server µs/msg",
+      "crossed",
+      "µs/visit",
+      "writes/msg",
       "CPU s/server",
       "server cores",
       "all cores",
@@ -138,6 +162,9 @@ export function serverScalingRows(points: ServerScalingPoint[]): string[][] {
       fmtRate(p.messagesPerSec),
       fmtRate(p.serversUsPerMsg),
       range(p.perServerUsPerMsg.map((s) => s.us)),
+      Number.isFinite(p.crossed) ? `${(p.crossed * 100).toFixed(0)} %` : MISSING,
+      fmtRate(p.usPerVisit),
+      Number.isFinite(p.writesPerMsg) ? p.writesPerMsg.toFixed(2) : MISSING,
       Number.isFinite(p.cpuSecPerServer) ? p.cpuSecPerServer.toFixed(2) : MISSING,
       fmtRate(p.serverCores),
       fmtRate(p.totalCores),
@@ -163,7 +190,10 @@ export function serverScalingNote(cores: number): string {
     `${cores <= 2 ? " here" : " beyond the cores"}. What must stay flat is the CPU a message ` +
     `costs: servers µs/msg (all servers' CPU ÷ messages) and per server µs/msg (each server's ` +
     `CPU ÷ its share, messages ÷ servers; range over the servers). A DM between clients on ` +
-    `different servers crosses the mesh, (S−1)/S of them with S servers.`;
+    `different servers crosses the mesh (crossed: the share forwarded, from the servers' ` +
+    `counters) and is handled by two servers: µs/visit = servers' CPU ÷ (messages × ` +
+    `(1 + crossed)) is what one server's handling of one message costs; writes/msg shows ` +
+    `the batching (fewer messages per server and turn as servers are added).`;
 }
 
 /**

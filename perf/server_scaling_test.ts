@@ -9,6 +9,7 @@ import {
   serverScalingSpecs,
 } from "./server_scaling.ts";
 import { renderSvg } from "./chart_render.ts";
+import { emptyServerCounters } from "./server_counters.ts";
 
 Deno.test("serverScalingPoints: per-message CPU of all servers and of each server's share", async () => {
   const runs = [await run("procs-s2"), await run("procs-s1")];
@@ -29,15 +30,32 @@ Deno.test("serverScalingPoints: per-message CPU of all servers and of each serve
     { name: "srv-2", us: 20_000 },
   ]);
   expect(pts[1].cpuSecPerServer).toBeCloseTo(0.11);
-  expect(serverScalingRows(pts)[2].slice(0, 7)).toEqual([
+  expect(serverScalingRows(pts)[2].slice(0, 10)).toEqual([
     "procs-s2",
     "2",
     "2",
     "11.0",
     "22000",
     "20000–24000",
+    "—", // no server counters in this run's logs: crossed, µs/visit, writes/msg unknown
+    "—",
+    "—",
     "0.11",
   ]);
+  // With the servers' counters: half the messages crossed, so each was handled 1.5 times.
+  runs[0].serverCounters = {
+    ...emptyServerCounters(),
+    servers: 2,
+    accepted: 10,
+    forwarded: 5,
+    socketWrites: 12,
+    peerWrites: 3,
+  };
+  const [, two] = serverScalingPoints(runs);
+  expect(two.crossed).toBe(0.5);
+  expect(two.usPerVisit).toBeCloseTo(22_000 / 1.5);
+  expect(two.writesPerMsg).toBe(1.5);
+  expect(serverScalingRows([two])[1].slice(6, 9)).toEqual(["50 %", "14667", "1.50"]);
   const text = formatServerScaling(runs)!;
   expect(text).toContain("note: on 2 cores");
   const [chart] = serverScalingSpecs(runs);

@@ -69,6 +69,7 @@ export function workerConfig(
     groupSize: cfg.groupSize ?? null,
     groupSenders: cfg.groupSenders ?? null,
     fileBytes: cfg.fileBytes ?? null,
+    driver: cfg.driver ?? "client",
   };
 }
 

@@ -53,6 +53,7 @@ export type WorkerConfig =
     | "groupSize"
     | "groupSenders"
     | "fileBytes"
+    | "driver"
   >
   & {
     worker: number;

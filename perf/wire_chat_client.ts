@@ -1,0 +1,298 @@
+/**
+ * `perf --driver wire`: a load client that speaks the wire protocol itself
+ * and does no end-to-end crypto per message, so that a run on one machine
+ * can load the servers to saturation (the real client spends 3–4× the
+ * servers' CPU per message on sealing, opening, its outbox and receipts,
+ * and on 2 cores that caps what the servers ever see).
+ *
+ * The servers get exactly what the real client sends them: a `hello` with
+ * the load balancer's ticket, `register`/`login` with a 32-byte
+ * authenticator (hashed by the server with scrypt, as always), `send`
+ * frames whose body is a real sealed message of the payload size (sealed
+ * once per process and replayed: the servers never open bodies, so their
+ * work is the same), acknowledgements batched every 5 ms as the real
+ * client's {@link AckBatcher} does, and `rack` for stored receipts. What it
+ * leaves out is the clients' own work: no sealing or opening, no outbox on
+ * disk, no key handling, no reconnect (a lost connection ends the client:
+ * `--kill-one` needs the real client). Received messages are not decrypted,
+ * so their text is not checked; ids are, as in every run (lost and
+ * duplicated messages are counted by id).
+ *
+ * It emits the {@link ClientEvent}s a `LoadClient` reads from a
+ * `ChatClient` (`ready`, `sent`, `message`, `delivered`, `error`,
+ * `disconnected`), so the send loop, the CSV logs and the analysis are the
+ * same for both drivers.
+ *
+ * @example
+ * ```ts
+ * import { WireChatClient } from "./wire_chat_client.ts";
+ * const c = new WireChatClient({
+ *   lb: { host: "127.0.0.1", port: 7700 },
+ *   payloadBytes: 100,
+ *   onEvent: (e) => console.log(e.event),
+ * });
+ * await c.register("perf-x-0", "password of perf-x-0");
+ * const id = c.trySend("perf-x-1", "ignored: a sealed body of 100 bytes is sent");
+ * await c.close();
+ * ```
+ * @module
+ */
+import type { ClientEvent } from "@fastchat/client/chat_client";
+import { requestTicket } from "@fastchat/client/lb_client";
+import { ServerConnection } from "@fastchat/client/server_connection";
+import { sealDirectContent } from "@fastchat/client/message_body";
+import { AckBatcher, type AckSource } from "@fastchat/client/ack_batcher";
+import {
+  exportPublicKeys,
+  generateIdentity,
+  generateMessageKeyBytes,
+  importMessageKey,
+  type PublicKeys,
+  randomId,
+} from "@fastchat/lib/crypto";
+import { FastChatError } from "@fastchat/lib/errors";
+import type { ServerFrame } from "@fastchat/lib/protocol";
+
+/** Options of a {@link WireChatClient}. */
+export interface WireChatClientOptions {
+  lb: { host: string; port: number };
+  /** Size of the text each message stands for (its sealed body is that of such a text). */
+  payloadBytes: number;
+  onEvent: (e: ClientEvent) => void;
+  /** PBKDF2 iterations recorded with a new account (the server checks the range only). */
+  kdfIterations?: number;
+}
+
+/** One identity's public keys for every wire client of the process (never used to encrypt). */
+let sharedKeys: Promise<PublicKeys> | null = null;
+/** One sealed body per payload size, replayed by every message of that size. */
+const bodies = new Map<number, Uint8Array>();
+/** The acknowledgement timer shared by the process's clients, as in the real client. */
+const acks = new AckBatcher();
+/** A text of each payload size, for the `message` events (one string, not one per message). */
+const texts = new Map<number, string>();
+
+function sealedBody(payloadBytes: number): Uint8Array {
+  let body = bodies.get(payloadBytes);
+  if (!body) {
+    const raw = generateMessageKeyBytes();
+    const key = {
+      kid: randomId(12),
+      raw,
+      key: importMessageKey(raw),
+      count: 0,
+      created: Date.now(),
+      fp: "",
+      env: null,
+    };
+    const content = new TextEncoder().encode("x".repeat(payloadBytes));
+    body = sealDirectContent("perf-a", "perf-b", content, key).body;
+    bodies.set(payloadBytes, body);
+  }
+  return body;
+}
+
+/** The authenticator of `password`: fixed per user, so a later run can log in. */
+async function authOf(password: string): Promise<Uint8Array> {
+  const data = new TextEncoder().encode("fastchat perf wire driver\n" + password);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+}
+
+/**
+ * A protocol-level perf client (see the module doc): the subset of
+ * `ChatClient` that `LoadClient` uses for direct messages.
+ *
+ * @example
+ * ```ts
+ * import { WireChatClient } from "./wire_chat_client.ts";
+ * declare const c: WireChatClient;
+ * const id = c.trySend("perf-x-1", "hello") ?? await c.send("perf-x-1", "hello");
+ * ```
+ */
+export class WireChatClient implements AckSource {
+  readonly #o: WireChatClientOptions;
+  #conn: ServerConnection | null = null;
+  #user = "";
+  /** Ids are this prefix and a counter: unique, and cheaper than 16 random bytes each. */
+  readonly #idPrefix = randomId(9);
+  #next = 0;
+  readonly #body: Uint8Array;
+  /** Sent and not yet confirmed (`sent`, or a receipt, confirms: as in the real client's outbox). */
+  readonly #pending = new Set<string>();
+  #acks: [string, string][] = [];
+  #racks: [string, string][] = [];
+  #closing = false;
+
+  constructor(opts: WireChatClientOptions) {
+    this.#o = opts;
+    this.#body = sealedBody(opts.payloadBytes);
+  }
+
+  /** Creates the account (throws `USER_EXISTS` if it is there) and stays logged in. */
+  async register(user: string, password: string): Promise<void> {
+    sharedKeys ??= generateIdentity().then(exportPublicKeys);
+    const keys = await sharedKeys;
+    await this.#session(user, async (conn, ticket) =>
+      await conn.request({
+        t: "register",
+        user,
+        auth: await authOf(password),
+        kdf: {
+          salt: crypto.getRandomValues(new Uint8Array(16)),
+          iter: this.#o.kdfIterations ?? 100_000,
+        },
+        keys,
+        backup: crypto.getRandomValues(new Uint8Array(64)),
+        ticket,
+      }));
+  }
+
+  /** Logs in an account that {@link WireChatClient.register} created. */
+  async login(user: string, password: string): Promise<void> {
+    await this.#session(
+      user,
+      async (conn, ticket) =>
+        await conn.request({ t: "login", user, auth: await authOf(password), ticket }),
+    );
+  }
+
+  async #session(
+    user: string,
+    auth: (conn: ServerConnection, ticket: string) => Promise<unknown>,
+  ): Promise<void> {
+    const t = await requestTicket(this.#o.lb);
+    let synced!: () => void;
+    const isSynced = new Promise<void>((r) => synced = r);
+    const conn = await ServerConnection.connect({
+      host: t.host,
+      port: t.port,
+      onPush: (f) => f.t === "synced" ? synced() : this.#onPush(f),
+      onClose: (err) => this.#onClose(err),
+    });
+    try {
+      await auth(conn, t.ticket);
+      await isSynced;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    this.#conn = conn;
+    this.#user = user;
+    this.#o.onEvent({
+      event: "ready",
+      user,
+      server: conn.serverId,
+      address: `${t.host}:${t.port}`,
+    });
+  }
+
+  #frame(to: string) {
+    return {
+      t: "send" as const,
+      id: this.#idPrefix + (this.#next++).toString(36),
+      to,
+      kind: "dm" as const,
+      ts: Date.now(),
+      body: this.#body,
+    };
+  }
+
+  /** Sends at once and returns the id, or null when the connection's queue is full. */
+  trySend(to: string, _text: string): string | null {
+    const conn = this.#open();
+    if (!conn.isWritable) return null;
+    const f = this.#frame(to);
+    conn.send(f);
+    this.#pending.add(f.id);
+    return f.id;
+  }
+
+  /** Sends once the connection's queue has room. */
+  async send(to: string, text: string): Promise<string> {
+    for (;;) {
+      const id = this.trySend(to, text);
+      if (id !== null) return id;
+      await this.#open().writable();
+    }
+  }
+
+  /** Nothing to save: the wire driver keeps no state. */
+  persist(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #open(): ServerConnection {
+    const conn = this.#conn;
+    if (!conn || conn.closed) throw new FastChatError("NOT_CONNECTED", "not connected");
+    return conn;
+  }
+
+  #onPush(f: ServerFrame): void {
+    const emit = this.#o.onEvent;
+    switch (f.t) {
+      case "msg": {
+        if (f.kind !== "dm") return;
+        let text = texts.get(this.#o.payloadBytes);
+        if (text === undefined) {
+          texts.set(this.#o.payloadBytes, text = "x".repeat(this.#o.payloadBytes));
+        }
+        emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+        this.#acks.push([f.from, f.id]);
+        acks.schedule(this);
+        return;
+      }
+      case "sent":
+        for (const id of f.ids) if (this.#pending.delete(id)) emit({ event: "sent", id });
+        return;
+      case "delivered":
+        for (const [to, id] of f.items) {
+          if (this.#pending.delete(id)) emit({ event: "sent", id }); // delivered first
+          emit({ event: "delivered", id, to });
+        }
+        if (f.stored) {
+          for (const item of f.items) this.#racks.push(item);
+          acks.schedule(this);
+        }
+        return;
+      case "error":
+        emit({ event: "error", code: f.code, message: f.message, id: f.id });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Sends the acknowledgements and receipt acknowledgements queued (AckBatcher's timer). */
+  flushAcks(): void {
+    const conn = this.#conn;
+    if (!conn || conn.closed) return;
+    for (let i = 0; i < this.#acks.length; i += 4096) {
+      conn.send({ t: "ack", items: this.#acks.slice(i, i + 4096) });
+    }
+    for (let i = 0; i < this.#racks.length; i += 4096) {
+      conn.send({ t: "rack", items: this.#racks.slice(i, i + 4096) });
+    }
+    this.#acks = [];
+    this.#racks = [];
+  }
+
+  #onClose(err?: FastChatError): void {
+    if (this.#closing || !this.#conn) return;
+    const e = err ?? new FastChatError("CONNECTION_CLOSED", "connection closed");
+    this.#o.onEvent({ event: "disconnected", code: e.code, message: e.message });
+  }
+
+  /** Sends the last acknowledgements, then closes. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    acks.cancel(this);
+    this.flushAcks();
+    await this.#conn?.end();
+    this.#conn = null;
+  }
+
+  /** The logged-in user ("" before). */
+  get user(): string {
+    return this.#user;
+  }
+}
