@@ -49,7 +49,14 @@ export interface EmbeddedOptions {
   host?: string;
   /** TCP port (default 0: an ephemeral port, see {@link EmbeddedDatabase.port}). */
   port?: number;
-  /** Close a connection idle in a transaction (holding the backend) this long; default 60 s, 0 = never. */
+  /**
+   * Close a connection idle in a transaction (holding the backend) this
+   * long; default 5 s, 0 = never. PGlite has one backend, so while a
+   * client sits in a transaction every other connection waits: a chat
+   * server frozen mid-transaction (SIGSTOP, a paused VM) would stall every
+   * other server's writes until this ends. FastChat's own transactions
+   * never wait on the client for more than a few milliseconds.
+   */
   idleInTransactionTimeoutMs?: number;
   /**
    * Password clients must prove, only without `dataDir` (default: a fresh
@@ -97,6 +104,20 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 /** Lock file that keeps a second process off the same data directory. */
 const LOCK_FILE = ".fastchat-embedded.lock";
+
+/**
+ * Default of {@link EmbeddedOptions.idleInTransactionTimeoutMs}: shorter
+ * than the store's 10 s connect timeout (`db/connect.ts`; a new connection's
+ * start-up also waits for the backend), so one frozen server does not make
+ * the others' connections time out.
+ *
+ * @example
+ * ```ts
+ * import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from "@fastchat/db/embedded";
+ * console.log(IDLE_IN_TRANSACTION_TIMEOUT_MS); // 5000
+ * ```
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
 
 async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
   const file = await Deno.open(`${dataDir}/${LOCK_FILE}`, {
@@ -175,7 +196,7 @@ export class EmbeddedDatabase {
     // (a test) must not die of an unhandled rejection.
     this.closed.catch(() => {});
     this.#queue = new UnitQueue({
-      idleLockTimeoutMs: opts.idleInTransactionTimeoutMs ?? 60_000,
+      idleLockTimeoutMs: opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
       onFatal: (e) => void this.#shutdown(e),
     });
     this.#server = createServer((socket: Socket) => this.#accept(socket));

@@ -2,7 +2,7 @@ import { expect } from "expect";
 import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { connectStore, type Store } from "./connect.ts";
-import { EmbeddedDatabase } from "./embedded_server.ts";
+import { EmbeddedDatabase, IDLE_IN_TRANSACTION_TIMEOUT_MS } from "./embedded_server.ts";
 import { MIGRATION_FILES } from "./migrations.ts";
 import { bindExecute, errorCode, RawPgClient, types } from "./test_util.ts";
 import { message, parseMessage, queryMessage, SSL_REQUEST_CODE, syncMessage } from "./wire.ts";
@@ -261,6 +261,28 @@ Deno.test("embedded server: idle-in-transaction connection is closed and rolled 
     const rest = await x.closedByServer();
     expect(errorCode(rest[0].body)).toBe("25P03");
     expect(await count(sql, "idle")).toBe(0);
+  } finally {
+    await sql.end();
+    await db.close();
+  }
+});
+
+Deno.test("embedded server: by default a client frozen in a transaction holds the others up for 5 s, not longer", async () => {
+  const db = await EmbeddedDatabase.start({ port: 0 });
+  const sql = connectStore(db.url);
+  try {
+    const frozen = await RawPgClient.connect(db.port, db.password);
+    await frozen.query("BEGIN");
+    await frozen.query("insert into receipts values ('frozen', 'p', 'm')");
+    // Another server's write waits for the backend, then gets it when the frozen one is cut off.
+    const t0 = performance.now();
+    await sql`insert into receipts values ('other', 'p', 'm')`;
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(IDLE_IN_TRANSACTION_TIMEOUT_MS - 1_000);
+    expect(waited).toBeLessThan(IDLE_IN_TRANSACTION_TIMEOUT_MS + 15_000); // a loaded machine's slack
+    expect(errorCode((await frozen.closedByServer())[0].body)).toBe("25P03");
+    expect(await count(sql, "frozen")).toBe(0); // rolled back
+    expect(await count(sql, "other")).toBe(1);
   } finally {
     await sql.end();
     await db.close();

@@ -142,7 +142,7 @@ Deno.test("analyze CLI: two runs → processes, deltas, servers table; compare.h
   expect(r.stdout).toMatch(/CPU µs\/msg database\s+2000\s+2000\s+±0\.00\s+\+0\.0 %/);
   expect(r.stdout).toMatch(/GC pause total, servers \(ms\)\s+4\.500\s+—/);
   // Servers table: each server's CPU over its share of the messages.
-  expect(r.stdout).toMatch(/procs-s2\s+2\s+2\s+11\.0\s+22000\s+20000–24000\s+0\.11/);
+  expect(r.stdout).toMatch(/procs-s2\s+2\s+2\s+11\.0\s+22000\s+20000–24000\s+—\s+—\s+—\s+0\.11/);
   expect(r.stdout).toContain("on 2 cores");
   expect(r.stdout).toContain(`compare report: ${tmp}/compare.html`);
   const cmp = await Deno.readTextFile(`${tmp}/compare.html`);

@@ -41,6 +41,7 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
     groupSize: null,
     groupSenders: null,
     fileBytes: null,
+    driver: "client",
   });
   const bounded = parseRunArgs(["--clients", "10", "--messages", "1", "--peers", "3"]);
   expect(workerConfig(bounded, 0, LB, "/r").peers).toBe(3);
