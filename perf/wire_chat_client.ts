@@ -16,7 +16,9 @@
  * disk, no key handling, no reconnect (a lost connection ends the client:
  * `--kill-one` needs the real client). Received messages are not decrypted,
  * so their text is not checked; ids are, as in every run (lost and
- * duplicated messages are counted by id).
+ * duplicated messages are counted by id). Its authenticator is a hash of
+ * the password, not the client's PBKDF2 derivation: users a real client
+ * registered (a seed reused with `--lb`) cannot log in through it.
  *
  * It emits the {@link ClientEvent}s a `LoadClient` reads from a
  * `ChatClient` (`ready`, `sent`, `message`, `delivered`, `error`,
