@@ -297,6 +297,9 @@ export class ChatClient {
   #markInternal(id: string): void {
     if (this.#internal.size >= 10_000) this.#internal.delete(this.#internal.values().next().value!);
     this.#internal.add(id);
+    // Its receipt may come in a later session: the saved ring remembers it.
+    this.#ring.noteHandover(id);
+    this.#saver.schedule();
   }
 
   /**
@@ -501,7 +504,9 @@ export class ChatClient {
     const stored: [string, string][] = [];
     for (const r of receipts) {
       if (r.confirmed) this.#confirmed(r.confirmed); // a receipt also confirms a pending message
-      if (r.show && !this.#internal.has(r.id)) {
+      const handover = this.#ring.takeHandover(r.id);
+      if (handover) this.#saver.schedule();
+      if (r.show && !handover && !this.#internal.has(r.id)) {
         this.#emit({ event: "delivered", id: r.id, to: r.to });
       }
       if (r.stored) stored.push([r.to, r.id]);

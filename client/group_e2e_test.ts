@@ -214,3 +214,38 @@ for (const kind of DB_KINDS) {
     }
   });
 }
+
+for (const kind of DB_KINDS) {
+  Deno.test(`groups end to end (${kind}): a key handover receipted in a later session is not shown as a delivery`, async () => {
+    const db = await openTestDb(kind);
+    try {
+      await withChatServer(db, {}, async (server) => {
+        await withUsers(server.port, ["alice", "carol"], async (u, reopen) => {
+          const { alice, carol } = u;
+          await carol.client.close(); // offline: what alice sends her is stored
+          await alice.client.group("create", "crew", ["carol"]);
+          // Posting hands alice's sender key to carol first, in a direct message of its own.
+          const post = await alice.client.send("#crew", "hello crew");
+          const dm = await alice.client.send("carol", "a direct one");
+          for (const id of [post, dm]) {
+            await alice.log.waitFor((e) => e.event === "sent" && "id" in e && e.id === id);
+          }
+          await alice.client.close(); // the receipts will be stored for her
+
+          const carol2 = await reopen("carol");
+          await carol2.log.waitFor((e) => e.event === "message" && e.text === "a direct one");
+          expect(texts(carol2.log, "crew")).toEqual(["alice: hello crew"]);
+
+          // A new process for alice: only the message she sent is shown delivered; the
+          // handover's receipt (acknowledged by carol before the DM's) is not.
+          const alice2 = await reopen("alice");
+          await alice2.log.waitFor((e) => e.event === "delivered" && e.id === dm);
+          const delivered = alice2.log.events.filter((e) => e.event === "delivered");
+          expect(delivered).toEqual([{ event: "delivered", id: dm, to: "carol" }]);
+        });
+      });
+    } finally {
+      await db.close();
+    }
+  });
+}

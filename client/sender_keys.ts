@@ -64,7 +64,20 @@ export interface SenderKeySnapshot {
   mine: Record<string, [string, Uint8Array, string[], boolean]>;
   /** Received keys: group → member → [kid, raw][] (oldest first). */
   theirs: Record<string, Record<string, [string, Uint8Array][]>>;
+  /** Ids of key handovers not yet receipted (absent in files from before). */
+  handovers?: string[];
 }
+
+/**
+ * Key handovers remembered until their receipt (the oldest are forgotten past this).
+ *
+ * @example
+ * ```ts
+ * import { MAX_HANDOVERS } from "@fastchat/client/sender_keys";
+ * console.log(MAX_HANDOVERS); // 4096
+ * ```
+ */
+export const MAX_HANDOVERS = 4096;
 
 function makeKey(kid: string, raw: Uint8Array): SenderKey {
   return { kid, raw, key: importMessageKey(raw) };
@@ -74,6 +87,23 @@ function makeKey(kid: string, raw: Uint8Array): SenderKey {
 export class SenderKeyRing {
   readonly #mine = new Map<string, MyKey>();
   readonly #theirs = new Map<string, Map<string, SenderKey[]>>();
+  readonly #handovers = new Set<string>();
+
+  /**
+   * Remembers `id` as the message that handed one of my keys to a member:
+   * its receipt, which may come in a later session, is not the user's news.
+   */
+  noteHandover(id: string): void {
+    if (this.#handovers.size >= MAX_HANDOVERS) {
+      this.#handovers.delete(this.#handovers.values().next().value!);
+    }
+    this.#handovers.add(id);
+  }
+
+  /** Whether `id` is a key handover awaiting its receipt; forgets it (the receipt came). */
+  takeHandover(id: string): boolean {
+    return this.#handovers.delete(id);
+  }
 
   /** My current key for `group`, made fresh when there is none or it is stale. */
   sendingKey(group: string): SenderKey {
@@ -155,7 +185,7 @@ export class SenderKeyRing {
       theirs[g] = {};
       for (const [m, keys] of byMember) theirs[g][m] = keys.map((k) => [k.kid, k.raw]);
     }
-    return { mine, theirs };
+    return { mine, theirs, handovers: [...this.#handovers] };
   }
 
   /** Rebuilds a ring from {@link snapshot} data. */
@@ -169,7 +199,11 @@ export class SenderKeyRing {
   load(s: SenderKeySnapshot | null): void {
     this.#mine.clear();
     this.#theirs.clear();
+    this.#handovers.clear();
     if (!s) return;
+    for (const id of Array.isArray(s.handovers) ? s.handovers : []) {
+      if (typeof id === "string") this.noteHandover(id);
+    }
     for (const [g, [kid, raw, sentTo, stale]] of Object.entries(s.mine ?? {})) {
       this.#mine.set(g, { ...makeKey(kid, raw), sentTo: new Set(sentTo), stale });
     }

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { decryptText, encryptText, type MessageAadFields } from "@fastchat/lib/crypto";
 import type { FastChatError } from "@fastchat/lib/errors";
-import { SenderKeyRing } from "./sender_keys.ts";
+import { MAX_HANDOVERS, SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
 
 const meta = (kid: string, id: string): MessageAadFields => ({
   kind: "group",
@@ -88,4 +88,25 @@ Deno.test("a snapshot restores every key and what was handed to whom", () => {
   expect(back.lookup("team", "bob", "kid-bob-0001")).toBeDefined();
   ring.forgetGroup("team");
   expect(ring.lookup("team", "bob", "kid-bob-0001")).toBeUndefined();
+});
+
+Deno.test("key handovers: remembered across a snapshot until their receipt, bounded, absent in old files", () => {
+  const ring = new SenderKeyRing();
+  ring.noteHandover("h-1");
+  ring.noteHandover("h-2");
+  const again = SenderKeyRing.restore(ring.snapshot());
+  expect(again.takeHandover("h-1")).toBe(true);
+  expect(again.takeHandover("h-1")).toBe(false); // taken once: the receipt came
+  expect(again.takeHandover("other")).toBe(false);
+  expect(again.snapshot().handovers).toEqual(["h-2"]);
+
+  for (let i = 0; i <= MAX_HANDOVERS; i++) again.noteHandover(`x-${i}`);
+  const snap = again.snapshot();
+  expect(snap.handovers).toHaveLength(MAX_HANDOVERS);
+  expect(snap.handovers![0]).toBe("x-1"); // the two oldest, h-2 and x-0, were dropped
+  // A file written before handovers were saved, or with junk in their place.
+  const old: SenderKeySnapshot = { mine: {}, theirs: {} };
+  expect(SenderKeyRing.restore(old).takeHandover("h-2")).toBe(false);
+  const junk = { mine: {}, theirs: {}, handovers: [7, "ok"] } as unknown as SenderKeySnapshot;
+  expect(SenderKeyRing.restore(junk).snapshot().handovers).toEqual(["ok"]);
 });
