@@ -102,7 +102,7 @@ export class SenderKeyRing {
 
   /** Whether `id` is a key handover awaiting its receipt; forgets it (the receipt came). */
   takeHandover(id: string): boolean {
-    return this.#handovers.delete(id);
+    return this.#handovers.size > 0 && this.#handovers.delete(id);
   }
 
   /** My current key for `group`, made fresh when there is none or it is stale. */

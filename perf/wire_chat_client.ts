@@ -71,8 +71,6 @@ let sharedKeys: Promise<PublicKeys> | null = null;
 const bodies = new Map<number, Uint8Array>();
 /** The acknowledgement timer shared by the process's clients, as in the real client. */
 const acks = new AckBatcher();
-/** A text of each payload size, for the `message` events (one string, not one per message). */
-const texts = new Map<number, string>();
 
 function sealedBody(payloadBytes: number): Uint8Array {
   let body = bodies.get(payloadBytes);
@@ -114,11 +112,12 @@ async function authOf(password: string): Promise<Uint8Array> {
 export class WireChatClient implements AckSource {
   readonly #o: WireChatClientOptions;
   #conn: ServerConnection | null = null;
-  #user = "";
   /** Ids are this prefix and a counter: unique, and cheaper than 16 random bytes each. */
   readonly #idPrefix = randomId(9);
   #next = 0;
   readonly #body: Uint8Array;
+  /** The text each received message stands for, in `message` events (one string, not one per message). */
+  readonly #text: string;
   /** Sent and not yet confirmed (`sent`, or a receipt, confirms: as in the real client's outbox). */
   readonly #pending = new Set<string>();
   #acks: [string, string][] = [];
@@ -128,6 +127,7 @@ export class WireChatClient implements AckSource {
   constructor(opts: WireChatClientOptions) {
     this.#o = opts;
     this.#body = sealedBody(opts.payloadBytes);
+    this.#text = "x".repeat(opts.payloadBytes);
   }
 
   /** Creates the account (throws `USER_EXISTS` if it is there) and stays logged in. */
@@ -179,7 +179,6 @@ export class WireChatClient implements AckSource {
       throw e;
     }
     this.#conn = conn;
-    this.#user = user;
     this.#o.onEvent({
       event: "ready",
       user,
@@ -234,11 +233,14 @@ export class WireChatClient implements AckSource {
     switch (f.t) {
       case "msg": {
         if (f.kind !== "dm") return;
-        let text = texts.get(this.#o.payloadBytes);
-        if (text === undefined) {
-          texts.set(this.#o.payloadBytes, text = "x".repeat(this.#o.payloadBytes));
-        }
-        emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+        emit({
+          event: "message",
+          id: f.id,
+          from: f.from,
+          to: f.to,
+          text: this.#text,
+          sent_at: f.ts,
+        });
         this.#acks.push([f.from, f.id]);
         acks.schedule(this);
         return;
@@ -291,10 +293,5 @@ export class WireChatClient implements AckSource {
     this.flushAcks();
     await this.#conn?.end();
     this.#conn = null;
-  }
-
-  /** The logged-in user ("" before). */
-  get user(): string {
-    return this.#user;
   }
 }
