@@ -31,6 +31,9 @@ import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
 import { Outbox, type OutboxFrame, type Receipt } from "./outbox.ts";
 import { sealDirectContent } from "./message_body.ts";
+import { DirectSender, type SealedText } from "./direct_sender.ts";
+import { batchMembers } from "./message_batch.ts";
+import { SentHistory } from "./sent_history.ts";
 import { encodeContent } from "./message_content.ts";
 import { GroupChat } from "./group_chat.ts";
 import { downloadsDir, FileTransfers } from "./file_transfers.ts";
@@ -72,6 +75,10 @@ export class ChatClient {
   /** Ids of messages the client sends for itself (group keys): no sent/delivered events. */
   readonly #internal = new Set<string>();
   readonly #files: FileTransfers;
+  /** Direct texts of this tick, sealed together per contact. */
+  readonly #direct = new DirectSender((frame, texts) => this.#deliverDirect(frame, texts));
+  /** Sent texts waiting for their outbox write before they enter the history. */
+  readonly #sent: SentHistory;
   #session: Session | null = null;
 
   constructor(opts: ChatClientOptions) {
@@ -142,10 +149,14 @@ export class ChatClient {
       },
       onError: (e) => emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` }),
     });
+    this.#sent = new SentHistory((e) =>
+      emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
+    );
     const outboxError = (e: unknown, id?: string) =>
       emit({ event: "error", code: "INTERNAL", id, message: `outbox: ${e}` });
     this.#outbox.onError = (e) => outboxError(e);
-    this.#outbox.onWriteFailed = (frames, e) => frames.forEach((f) => outboxError(e, f.id));
+    this.#outbox.onWriteFailed = (frames, e) =>
+      frames.forEach((f) => batchMembers(f.id).forEach((id) => outboxError(e, id)));
   }
 
   /** The logged-in user, or null. */
@@ -153,9 +164,9 @@ export class ChatClient {
     return this.#session?.user ?? null;
   }
 
-  /** Messages sent but not yet confirmed as stored. */
+  /** Message frames sent (or about to be sealed) but not yet confirmed as stored. */
   get unconfirmed(): number {
-    return this.#outbox.size;
+    return this.#outbox.size + this.#direct.frames;
   }
 
   #emit(e: ClientEvent): void {
@@ -225,6 +236,7 @@ export class ChatClient {
   /** Revokes the resume token and ends the session. */
   async logout(): Promise<void> {
     this.#requireSession();
+    this.#direct.flush();
     await this.#saver.saveNow();
     await this.#link.request({ t: "logout" });
     this.#session = null;
@@ -234,10 +246,13 @@ export class ChatClient {
 
   /**
    * Encrypts and sends a message to a user, or to a group written `#name`;
-   * resolves with its id once queued.
+   * resolves with its id once queued (direct texts of one tick to one
+   * contact are sealed together when the tick ends).
    */
   async send(to: string, text: string): Promise<string> {
     this.#requireSession();
+    const id = this.trySend(to, text);
+    if (id !== null) return id;
     if (to.startsWith("#")) {
       return await this.#groups.send(
         checkGroupName(to.slice(1)),
@@ -308,6 +323,7 @@ export class ChatClient {
    * (whose failure is reported by onWriteFailed, once per batch).
    */
   async #queue(frame: ClientFrameOf<"send">): Promise<{ written: Promise<void> }> {
+    this.#direct.flush(); // texts of this tick go first, in order
     const written = this.#outbox.tryEnqueue(frame) ?? (await this.#outbox.enqueue(frame)).written;
     this.#link.send(frame);
     if (!this.#link.isWritable) await this.#link.writable();
@@ -333,24 +349,21 @@ export class ChatClient {
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
     const { written } = await this.#queue(frame);
-    this.#toHistory(s, frame, text, written);
+    if (text !== null) this.#toHistory(s, frame, [{ id: frame.id, text, ts: frame.ts }], written);
     return frame.id;
   }
 
-  /** Appends a sent text to the history once its outbox write is done. */
-  #toHistory(s: Session, frame: OutboxFrame, text: string | null, written: Promise<void>): void {
-    if (this.#opts.history === false || text === null) return;
-    const { id, to, ts } = frame;
-    const appended: Promise<void> = written.then(() =>
-      s.home.appendHistory(s.vaultKey, { id, peer: to, from: s.user, to, text, sentAt: ts })
-        .catch((e) => this.#emit({ event: "error", code: "INTERNAL", message: `history: ${e}` }))
-    ).catch(() => {}) // the failed write itself is reported by onWriteFailed
-      .finally(() => this.#historyWrites.delete(appended));
-    this.#historyWrites.add(appended);
+  /** Appends sent texts to the history once their frame's outbox write is done. */
+  #toHistory(s: Session, frame: OutboxFrame, texts: SealedText[], written: Promise<void>): void {
+    if (this.#opts.history === false) return;
+    const to = frame.to;
+    this.#sent.add(
+      s.home,
+      s.vaultKey,
+      texts.map(({ id, text, ts }) => ({ id, peer: to, from: s.user, to, text, sentAt: ts })),
+      written,
+    );
   }
-
-  /** Sent texts on their way to the history (they wait for their outbox write). */
-  readonly #historyWrites = new Set<Promise<void>>();
 
   /**
    * {@link ChatClient.send} of a direct text, without a promise, when its
@@ -360,15 +373,27 @@ export class ChatClient {
   trySend(to: string, text: string): string | null {
     const s = this.#session;
     if (!s || to.startsWith("#") || !this.#link.isWritable) return null;
-    if (this.#outbox.size >= this.#outbox.maxPending) return null;
+    if (this.#outbox.size + this.#direct.frames >= this.#outbox.maxPending) return null;
     checkUsername(to);
     const key = s.keys.outgoingReady(to);
     if (!key) return null;
-    const frame = sealDirectContent(s.user, to, encodeContent({ type: "text", text }), key);
-    const written = this.#outbox.tryEnqueue(frame)!; // room was checked above
-    this.#link.send(frame);
-    this.#toHistory(s, frame, text, written);
-    return frame.id;
+    return this.#direct.add(s.user, to, text, key);
+  }
+
+  /** A frame of direct texts is sealed: outbox (durable) and wire, then the history. */
+  #deliverDirect(frame: ClientFrameOf<"send">, texts: SealedText[]): void {
+    const s = this.#session;
+    const written = this.#outbox.tryEnqueue(frame); // room was counted by trySend
+    if (written) {
+      this.#link.send(frame);
+      if (s) this.#toHistory(s, frame, texts, written);
+      return;
+    }
+    // Only if something else filled the outbox meanwhile: it waits for room.
+    this.#outbox.enqueue(frame).then(({ written }) => {
+      this.#link.send(frame);
+      if (s) this.#toHistory(s, frame, texts, written);
+    }, (e) => this.#emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` }));
   }
 
   /** Local history with `peer` (decrypted from the home). */
@@ -427,8 +452,9 @@ export class ChatClient {
 
   /** Resolves when every sent message has been confirmed (`sent`) and is in the history. */
   async idle(): Promise<void> {
+    this.#direct.flush();
     await this.#outbox.idle();
-    while (this.#historyWrites.size > 0) await Promise.all(this.#historyWrites);
+    await this.#sent.settled();
   }
 
   /** Writes the key state now (it is otherwise saved at most every 2 s, and on close). */
@@ -438,10 +464,12 @@ export class ChatClient {
 
   /** Persists state and closes the connection. */
   async close(): Promise<void> {
+    this.#direct.flush(); // into the outbox: what is not confirmed is sent again next time
     this.#link.stop();
     await this.#saver.saveNow();
-    await this.#session?.home.flush();
     await this.#outbox.close(); // confirmations so far; what is pending stays on disk
+    await this.#sent.settled();
+    await this.#session?.home.flush();
     this.#inbox.flushAcks();
     await this.#link.end();
   }
@@ -491,7 +519,9 @@ export class ChatClient {
           return;
         }
         if (frame) this.#outbox.remove(frame.id); // refused: it will never be stored
-        this.#emit({ event: "error", code: f.code, message: f.message, id: f.id });
+        for (const id of f.id === undefined ? [undefined] : batchMembers(f.id)) {
+          this.#emit({ event: "error", code: f.code, message: f.message, id });
+        }
         return;
       }
       default:
@@ -507,7 +537,7 @@ export class ChatClient {
       const handover = this.#ring.takeHandover(r.id);
       if (handover) this.#saver.schedule();
       if (r.show && !handover && !this.#internal.has(r.id)) {
-        this.#emit({ event: "delivered", id: r.id, to: r.to });
+        for (const id of batchMembers(r.id)) this.#emit({ event: "delivered", id, to: r.to });
       }
       if (r.stored) stored.push([r.to, r.id]);
     }
@@ -519,6 +549,7 @@ export class ChatClient {
   /** The server took responsibility for `frame` (stored it, or it was delivered). */
   #confirmed(frame: OutboxFrame): void {
     if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
-    if (!this.#internal.has(frame.id)) this.#emit({ event: "sent", id: frame.id });
+    if (this.#internal.has(frame.id)) return;
+    for (const id of batchMembers(frame.id)) this.#emit({ event: "sent", id });
   }
 }

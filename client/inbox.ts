@@ -25,10 +25,11 @@ import { type AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 import type { ClientEvent } from "./events.ts";
 import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
-import { decodeContent, type FileDescription } from "./message_content.ts";
+import { type BatchItem, decodeContent, type FileDescription } from "./message_content.ts";
+import { batchSize, firstMember, memberId } from "./message_batch.ts";
 import type { SenderKeyRing } from "./sender_keys.ts";
 import { SeenIds } from "./seen_ids.ts";
-import type { UserHome } from "./user_home.ts";
+import type { HistoryRecord, UserHome } from "./user_home.ts";
 
 export { ACK_DELAY_MS } from "./ack_batcher.ts";
 
@@ -338,7 +339,9 @@ export class Inbox {
         }),
       );
       const c = decodeContent(plain);
-      if (c.type === "sender_key") throw new FastChatError("DECRYPT_FAILED", "a key in a group");
+      if (c.type === "sender_key" || c.type === "batch") {
+        throw new FastChatError("DECRYPT_FAILED", `a ${c.type} in a group`);
+      }
       this.#markShown(f);
       if (c.type === "file") {
         this.#file(f, c.file, f.to, () => this.#groupAck(f.from, f.id));
@@ -399,11 +402,13 @@ export class Inbox {
   }
 
   #finish(s: InboxSession, f: Msg, body: MessageBody, key: IncomingKey): void {
-    if (this.#seen.has(f.from, f.id)) {
+    // A batch is remembered by its first text's id (what the history holds).
+    const first = firstMember(f.id);
+    if (this.#seen.has(f.from, first)) {
       this.#ack(f.from, f.id); // a redelivery of something already shown
       return;
     }
-    let text: string;
+    let texts: BatchItem[];
     try {
       const c = decodeContent(openMessage(
         key.key,
@@ -418,6 +423,10 @@ export class Inbox {
           kid: body.k,
         }),
       ));
+      // The id (authenticated) announces how many texts the frame holds.
+      if ((c.type === "batch" ? c.items.length : 1) !== batchSize(f.id)) {
+        throw new FastChatError("DECRYPT_FAILED", `message ${f.id} does not hold what its id says`);
+      }
       if (c.type === "sender_key") {
         this.#d.senderKeys?.addReceived(c.group, f.from, c.kid, c.key);
         this.#d.onChange?.();
@@ -430,25 +439,27 @@ export class Inbox {
         this.#file(f, c.file, undefined, () => this.#ack(f.from, f.id));
         return;
       }
-      text = c.text;
+      texts = c.type === "batch" ? c.items : [{ ts: f.ts, text: c.text }];
     } catch (e) {
       this.#reject(f, e);
       return;
     }
-    this.#seen.add(f.from, f.id);
-    this.#d.emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+    this.#seen.add(f.from, first);
+    const records: HistoryRecord[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const { ts, text } = texts[i];
+      const id = memberId(first, i);
+      this.#d.emit({ event: "message", id, from: f.from, to: f.to, text, sent_at: ts });
+      if (this.#d.history) {
+        records.push({ id, peer: f.from, from: f.from, to: f.to, text, sentAt: ts });
+      }
+    }
     if (!this.#d.history) {
       this.#ack(f.from, f.id);
       return;
     }
-    s.home.appendHistory(s.vaultKey, {
-      id: f.id,
-      peer: f.from,
-      from: f.from,
-      to: f.to,
-      text,
-      sentAt: f.ts,
-    }).then(() => this.#ack(f.from, f.id)).catch((e) =>
+    // One append (one write) for the frame: a batch is in the history whole or not at all.
+    s.home.appendHistory(s.vaultKey, ...records).then(() => this.#ack(f.from, f.id)).catch((e) =>
       this.#d.emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
     );
   }

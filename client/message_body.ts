@@ -210,7 +210,8 @@ export function sealDirectMessage(
 
 /**
  * Like {@link sealDirectMessage} for encoded content (client/message_content.ts):
- * text, a group sender key, or a file's description.
+ * text, a batch of texts, a group sender key, or a file's description; `id`
+ * and `ts` default to a fresh random id and the time now.
  *
  * @example
  * ```ts
@@ -225,9 +226,9 @@ export function sealDirectContent(
   to: string,
   content: Uint8Array,
   key: OutgoingKey,
+  id: string = randomId(16),
+  ts: number = Date.now(),
 ): ClientFrameOf<"send"> {
-  const id = randomId(16);
-  const ts = Date.now();
   const { iv, ct } = sealMessage(
     key.key,
     content,

@@ -1,6 +1,7 @@
 /**
- * What an end-to-end-encrypted message says, once decrypted: text, a group
- * sender key handed to one member, or a file's key and description. Text is
+ * What an end-to-end-encrypted message says, once decrypted: text, several
+ * texts sealed together (client/message_batch.ts), a group sender key
+ * handed to one member, or a file's key and description. Text is
  * its UTF-8 bytes, as it always was; the other contents start with the byte
  * 0xFF (which never occurs in UTF-8) followed by a MessagePack record, so
  * the server cannot tell them apart from text and a receiver cannot confuse
@@ -19,10 +20,16 @@ import { Packr } from "msgpackr";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import { GROUP_NAME_RE, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
-import { bytes, int, object, oneOf, str } from "@fastchat/lib/validate";
+import { array, bytes, int, object, oneOf, str, tuple } from "@fastchat/lib/validate";
 
 /** Marks a record (0xFF never starts valid UTF-8). */
 const RECORD = 0xff;
+
+/** Most texts one batch record may carry. */
+export const MAX_BATCH_ITEMS = 64;
+
+/** Longest text (UTF-16 units) one batch item may carry (a frame bounds the total). */
+export const MAX_BATCH_ITEM_CHARS = 65_536;
 
 /** Largest file a record may describe (1 TiB; servers set the real limit). */
 export const MAX_DESCRIBED_FILE_BYTES = 2 ** 40;
@@ -66,8 +73,23 @@ export interface FileDescription {
  */
 export type MessageContent =
   | { type: "text"; text: string }
+  | { type: "batch"; items: BatchItem[] }
   | { type: "sender_key"; group: string; kid: string; key: Uint8Array }
   | { type: "file"; file: FileDescription };
+
+/**
+ * One text of a batch: when its sender wrote it, and what it says.
+ *
+ * @example
+ * ```ts
+ * const item: BatchItem = { ts: Date.now(), text: "hi" };
+ * ```
+ */
+export interface BatchItem {
+  /** Sender's clock (ms since the epoch) when the text was written. */
+  ts: number;
+  text: string;
+}
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -78,6 +100,15 @@ const senderKey = object({
   group: str(1, 32, GROUP_NAME_RE),
   kid: str(8, 64, MESSAGE_ID_RE),
   key: bytes(32, 32),
+});
+
+const batchRecord = object({
+  y: oneOf("b"),
+  m: array(
+    tuple(int(0, Number.MAX_SAFE_INTEGER), str(0, MAX_BATCH_ITEM_CHARS)),
+    2,
+    MAX_BATCH_ITEMS,
+  ),
 });
 
 const fileRecord = object({
@@ -103,6 +134,8 @@ export function encodeContent(c: MessageContent): Uint8Array {
   if (c.type === "text") return utf8.encode(c.text);
   const rec = c.type === "sender_key"
     ? { y: "k", group: c.group, kid: c.kid, key: c.key }
+    : c.type === "batch"
+    ? { y: "b", m: c.items.map((i) => [i.ts, i.text]) }
     : { y: "f", ...c.file };
   const packed = packr.pack(rec);
   const out = new Uint8Array(packed.length + 1);
@@ -134,7 +167,8 @@ export function decodeContent(b: Uint8Array): MessageContent {
   let v: unknown;
   try {
     const rec = b.subarray(1);
-    checkMsgpack(rec, { maxDepth: 1 });
+    // A batch is a map of an array of pairs: 3 deep; the others are flat.
+    checkMsgpack(rec, { maxDepth: 3 });
     v = packr.unpack(rec);
   } catch (e) {
     throw bad("is not a valid record", e);
@@ -144,6 +178,10 @@ export function decodeContent(b: Uint8Array): MessageContent {
     if (y === "k") {
       const k = senderKey(v);
       return { type: "sender_key", group: k.group, kid: k.kid, key: k.key };
+    }
+    if (y === "b") {
+      const { m } = batchRecord(v);
+      return { type: "batch", items: m.map(([ts, text]) => ({ ts, text })) };
     }
     if (y === "f") {
       const { y: _y, ...file } = fileRecord(v);
