@@ -280,7 +280,9 @@ export async function main(args: string[]): Promise<number> {
       for (const s of result.runs) {
         console.log(formatRunTable(s) + "\n");
         if (s.processes) console.log(formatProcessTable(s.processes) + "\n");
-        if (s.serverCounters) console.log(formatServerCounters(s.serverCounters) + "\n");
+        if (s.serverCounters) {
+          console.log(formatServerCounters(s.serverCounters, s.counts.sent) + "\n");
+        }
       }
       if (result.runs.length > 1) console.log(formatComparisonTable(result.runs) + "\n");
       const scaling = formatServerScaling(result.runs);

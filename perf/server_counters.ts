@@ -156,14 +156,19 @@ export function batchingFigures(c: ServerCounters): {
  * ```ts
  * import { emptyServerCounters, formatServerCounters } from "./server_counters.ts";
  * const c = { ...emptyServerCounters(), servers: 1, accepted: 100, socketWrites: 120, framesOut: 240 };
- * console.log(formatServerCounters(c));
+ * console.log(formatServerCounters(c, 250)); // … accepted 100 message frames (2.50 messages per frame) …
  * ```
  */
-export function formatServerCounters(c: ServerCounters): string {
+export function formatServerCounters(c: ServerCounters, messages?: number): string {
   const f = batchingFigures(c);
   const n = (x: number, d = 2) => Number.isFinite(x) ? x.toFixed(d) : "—";
-  return `servers (${c.servers}, whole run, from their shutdown counters): accepted ${c.accepted}, ` +
+  // Clients seal a tick's texts to one contact into one frame: the server counts frames.
+  const perFrame = messages !== undefined && c.accepted > 0
+    ? ` (${n(messages / c.accepted)} messages per frame)`
+    : "";
+  return `servers (${c.servers}, whole run, from their shutdown counters): accepted ` +
+    `${c.accepted} message frames${perFrame}, ` +
     `forwarded to another server ${c.forwarded} (${n(f.crossed * 100, 1)} %); socket writes per ` +
-    `message ${n(f.writesPerMsg)} (client frames per write ${n(f.framesPerWrite)}, peer frames ` +
+    `frame ${n(f.writesPerMsg)} (client frames per write ${n(f.framesPerWrite)}, peer frames ` +
     `per write ${n(f.peerFramesPerWrite)})`;
 }

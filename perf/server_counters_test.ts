@@ -46,6 +46,9 @@ Deno.test("server counters: sums the shutdown lines of every server log, skips t
     expect(f.framesPerWrite).toBe(3);
     expect(f.peerFramesPerWrite).toBeCloseTo(1.8);
     expect(formatServerCounters(c!)).toContain("forwarded to another server 50 (50.0 %)");
+    expect(formatServerCounters(c!, 4 * c!.accepted)).toContain(
+      `accepted ${c!.accepted} message frames (4.00 messages per frame)`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
