@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { Packr, REUSE_BUFFER_MODE } from "msgpackr";
+import { Packr } from "msgpackr";
 
 /** Options of {@link msgpackCodec}. */
 export interface MsgpackCodecOptions {
@@ -45,30 +45,4 @@ export function msgpackCodec(opts: MsgpackCodecOptions = {}): Packr {
     mapsAsObjects: true,
     ...(opts.compactMaps ? { variableMapSize: true } : {}),
   });
-}
-
-/**
- * `codec.pack(value)` as a plain `Uint8Array` view of the encoder's buffer:
- * the same bytes, without the cost of a Node `Buffer` slice (in Deno a
- * `Buffer.subarray` takes several times as long as a typed-array view, and
- * every frame on the wire is one). msgpackr never writes over what it
- * returned before: each call starts after the previous one, and a full
- * buffer is replaced, not reused.
- *
- * @example
- * ```ts
- * import { msgpackCodec, packView } from "@fastchat/lib/msgpack_codec";
- * const codec = msgpackCodec({ compactMaps: true });
- * const a = packView(codec, { t: "ping", rid: 1 });
- * const b = packView(codec, { t: "ping", rid: 2 });
- * codec.unpack(a); // { t: "ping", rid: 1 }: still intact
- * ```
- */
-export function packView(codec: Packr, value: unknown): Uint8Array {
-  // In this mode msgpackr returns its whole buffer, with where the value starts and ends.
-  const t = codec.pack(value, REUSE_BUFFER_MODE) as unknown as Uint8Array & {
-    start: number;
-    end: number;
-  };
-  return new Uint8Array(t.buffer, t.byteOffset + t.start, t.end - t.start);
 }

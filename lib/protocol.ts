@@ -19,7 +19,7 @@
  */
 import { FastChatError } from "./errors.ts";
 import { checkMsgpack } from "./msgpack_guard.ts";
-import { msgpackCodec, packView } from "./msgpack_codec.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
 import {
   array,
   boolean,
@@ -377,7 +377,7 @@ const packr = msgpackCodec({ compactMaps: true });
  * ```
  */
 export function encodePayload(frame: ClientFrame | ServerFrame): Uint8Array {
-  return packView(packr, frame);
+  return packr.pack(frame);
 }
 
 const FRAME_LIMITS = { maxDepth: 3 };

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { msgpackCodec, packView } from "@fastchat/lib/msgpack_codec";
+import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
@@ -159,7 +159,7 @@ const packr = msgpackCodec({ compactMaps: true });
 
 /** Encodes a peer frame payload. */
 export function encodePeerFrame(f: PeerFrame): Uint8Array {
-  return packView(packr, f);
+  return packr.pack(f);
 }
 
 /** Decodes and validates a peer frame; throws `BAD_FRAME` / `BAD_REQUEST`. */
