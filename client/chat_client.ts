@@ -31,8 +31,9 @@ import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
 import { Outbox, type OutboxFrame, type Receipt } from "./outbox.ts";
 import { sealDirectContent } from "./message_body.ts";
-import { DirectSender, type SealedText } from "./direct_sender.ts";
-import { batchMembers } from "./message_batch.ts";
+import { DirectSender } from "./direct_sender.ts";
+import type { BatchItem } from "./message_content.ts";
+import { batchMembers, memberId } from "./message_batch.ts";
 import { SentHistory } from "./sent_history.ts";
 import { encodeContent } from "./message_content.ts";
 import { GroupChat } from "./group_chat.ts";
@@ -76,7 +77,9 @@ export class ChatClient {
   readonly #internal = new Set<string>();
   readonly #files: FileTransfers;
   /** Direct texts of this tick, sealed together per contact. */
-  readonly #direct = new DirectSender((frame, texts) => this.#deliverDirect(frame, texts));
+  readonly #direct = new DirectSender((frame, first, items) =>
+    this.#deliverDirect(frame, first, items)
+  );
   /** Sent texts waiting for their outbox write before they enter the history. */
   readonly #sent: SentHistory;
   #session: Session | null = null;
@@ -349,18 +352,31 @@ export class ChatClient {
     // the history shows is pending on disk until confirmed, so a crash
     // loses none of them (the next login resends what is pending).
     const { written } = await this.#queue(frame);
-    if (text !== null) this.#toHistory(s, frame, [{ id: frame.id, text, ts: frame.ts }], written);
+    if (text !== null) this.#toHistory(s, frame, frame.id, [{ text, ts: frame.ts }], written);
     return frame.id;
   }
 
   /** Appends sent texts to the history once their frame's outbox write is done. */
-  #toHistory(s: Session, frame: OutboxFrame, texts: SealedText[], written: Promise<void>): void {
+  #toHistory(
+    s: Session,
+    frame: OutboxFrame,
+    first: string,
+    items: BatchItem[],
+    written: Promise<void>,
+  ): void {
     if (this.#opts.history === false) return;
     const to = frame.to;
     this.#sent.add(
       s.home,
       s.vaultKey,
-      texts.map(({ id, text, ts }) => ({ id, peer: to, from: s.user, to, text, sentAt: ts })),
+      items.map(({ text, ts }, i) => ({
+        id: memberId(first, i),
+        peer: to,
+        from: s.user,
+        to,
+        text,
+        sentAt: ts,
+      })),
       written,
     );
   }
@@ -381,18 +397,18 @@ export class ChatClient {
   }
 
   /** A frame of direct texts is sealed: outbox (durable) and wire, then the history. */
-  #deliverDirect(frame: ClientFrameOf<"send">, texts: SealedText[]): void {
+  #deliverDirect(frame: ClientFrameOf<"send">, first: string, items: BatchItem[]): void {
     const s = this.#session;
     const written = this.#outbox.tryEnqueue(frame); // room was counted by trySend
     if (written) {
       this.#link.send(frame);
-      if (s) this.#toHistory(s, frame, texts, written);
+      if (s) this.#toHistory(s, frame, first, items, written);
       return;
     }
     // Only if something else filled the outbox meanwhile: it waits for room.
     this.#outbox.enqueue(frame).then(({ written }) => {
       this.#link.send(frame);
-      if (s) this.#toHistory(s, frame, texts, written);
+      if (s) this.#toHistory(s, frame, first, items, written);
     }, (e) => this.#emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` }));
   }
 

@@ -13,7 +13,7 @@
  * import { DirectSender } from "@fastchat/client/direct_sender";
  * import type { OutgoingKey } from "@fastchat/client/key_manager";
  * declare const key: OutgoingKey;
- * const sender = new DirectSender((frame, texts) => console.log(frame.id, texts.length));
+ * const sender = new DirectSender((frame, first, items) => console.log(frame.id, first, items.length));
  * sender.add("alice", "bob", "one", key);
  * sender.add("alice", "bob", "two", key); // both leave in one frame at the end of the tick
  * ```
@@ -33,16 +33,10 @@ import {
 import { type BatchItem, encodeContent } from "./message_content.ts";
 
 /**
- * A text as it was sealed: its own id, and the time it was written.
- *
- * @example
- * ```ts
- * const t: SealedText = { id: "AAAAAAAAAAAAAAAAAAAAAA", text: "hi", ts: 0 };
- * ```
+ * Takes a sealed frame with the texts it carries, in order: the `i`-th has
+ * the id `memberId(first, i)` (client/message_batch.ts).
  */
-export interface SealedText extends BatchItem {
-  id: string;
-}
+export type Deliver = (frame: ClientFrameOf<"send">, first: string, items: BatchItem[]) => void;
 
 /** Texts to one contact, not sealed yet. */
 interface OpenBatch {
@@ -65,12 +59,12 @@ interface OpenBatch {
  * ```
  */
 export class DirectSender {
-  readonly #deliver: (frame: ClientFrameOf<"send">, texts: SealedText[]) => void;
+  readonly #deliver: Deliver;
   readonly #open = new Map<string, OpenBatch>();
   #scheduled = false;
 
   /** `deliver` takes each sealed frame with the texts it carries, in order. */
-  constructor(deliver: (frame: ClientFrameOf<"send">, texts: SealedText[]) => void) {
+  constructor(deliver: Deliver) {
     this.#deliver = deliver;
   }
 
@@ -97,9 +91,9 @@ export class DirectSender {
     if (text.length > MAX_BATCHED_TEXT) {
       if (open) this.#seal(open);
       const id = randomId(16);
-      this.#deliver(sealDirectContent(from, to, encodeContent({ type: "text", text }), key, id), [
-        { id, text, ts: Date.now() },
-      ]);
+      const ts = Date.now();
+      const frame = sealDirectContent(from, to, encodeContent({ type: "text", text }), key, id, ts);
+      this.#deliver(frame, id, [{ ts, text }]);
       return id;
     }
     if (!open) {
@@ -143,10 +137,6 @@ export class DirectSender {
         batchWireId(first, n),
         items[0].ts,
       );
-    const texts = new Array<SealedText>(n);
-    for (let i = 0; i < n; i++) {
-      texts[i] = { id: memberId(first, i), text: items[i].text, ts: items[i].ts };
-    }
-    this.#deliver(frame, texts);
+    this.#deliver(frame, first, items);
   }
 }

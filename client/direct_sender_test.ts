@@ -6,10 +6,10 @@ import {
   openMessage,
 } from "@fastchat/lib/crypto";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
-import { DirectSender, type SealedText } from "./direct_sender.ts";
+import { DirectSender } from "./direct_sender.ts";
 import type { OutgoingKey } from "./key_manager.ts";
 import { parseBody } from "./message_body.ts";
-import { batchMembers, MAX_BATCH_MESSAGES, MAX_BATCHED_TEXT } from "./message_batch.ts";
+import { batchMembers, MAX_BATCH_MESSAGES, MAX_BATCHED_TEXT, memberId } from "./message_batch.ts";
 import { decodeContent, type MessageContent } from "./message_content.ts";
 
 function outgoingKey(kid = "kid-0123456789"): OutgoingKey {
@@ -17,11 +17,14 @@ function outgoingKey(kid = "kid-0123456789"): OutgoingKey {
   return { kid, raw, key: importMessageKey(raw), count: 0, created: 0, fp: "fp", env: null };
 }
 
-type Sealed = { frame: ClientFrameOf<"send">; texts: SealedText[] };
+type Sealed = { frame: ClientFrameOf<"send">; texts: { id: string; text: string; ts: number }[] };
 
 function recorder(): { sender: DirectSender; out: Sealed[] } {
   const out: Sealed[] = [];
-  return { sender: new DirectSender((frame, texts) => out.push({ frame, texts })), out };
+  const sender = new DirectSender((frame, first, items) =>
+    out.push({ frame, texts: items.map((it, i) => ({ id: memberId(first, i), ...it })) })
+  );
+  return { sender, out };
 }
 
 /** Opens a frame as its recipient would. */

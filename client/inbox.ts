@@ -408,7 +408,8 @@ export class Inbox {
       this.#ack(f.from, f.id); // a redelivery of something already shown
       return;
     }
-    let texts: BatchItem[];
+    let texts: BatchItem[] | null;
+    let text = "";
     try {
       const c = decodeContent(openMessage(
         key.key,
@@ -439,26 +440,48 @@ export class Inbox {
         this.#file(f, c.file, undefined, () => this.#ack(f.from, f.id));
         return;
       }
-      texts = c.type === "batch" ? c.items : [{ ts: f.ts, text: c.text }];
+      if (c.type === "batch") texts = c.items;
+      else {
+        texts = null; // one text (the common case: no arrays)
+        text = c.text;
+      }
     } catch (e) {
       this.#reject(f, e);
       return;
     }
     this.#seen.add(f.from, first);
+    if (texts === null) {
+      this.#d.emit({ event: "message", id: f.id, from: f.from, to: f.to, text, sent_at: f.ts });
+      if (!this.#d.history) return this.#ack(f.from, f.id);
+      this.#historyThenAck(s, f, [{
+        id: f.id,
+        peer: f.from,
+        from: f.from,
+        to: f.to,
+        text,
+        sentAt: f.ts,
+      }]);
+      return;
+    }
     const records: HistoryRecord[] = [];
     for (let i = 0; i < texts.length; i++) {
       const { ts, text } = texts[i];
       const id = memberId(first, i);
       this.#d.emit({ event: "message", id, from: f.from, to: f.to, text, sent_at: ts });
-      if (this.#d.history) {
-        records.push({ id, peer: f.from, from: f.from, to: f.to, text, sentAt: ts });
-      }
+      records.push({ id, peer: f.from, from: f.from, to: f.to, text, sentAt: ts });
     }
+    this.#historyThenAck(s, f, records);
+  }
+
+  /**
+   * Acknowledges `f` once `records` (its texts) are in the history, in one
+   * append (a batch is there whole or not at all); at once without history.
+   */
+  #historyThenAck(s: InboxSession, f: Msg, records: HistoryRecord[]): void {
     if (!this.#d.history) {
       this.#ack(f.from, f.id);
       return;
     }
-    // One append (one write) for the frame: a batch is in the history whole or not at all.
     s.home.appendHistory(s.vaultKey, ...records).then(() => this.#ack(f.from, f.id)).catch((e) =>
       this.#d.emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
     );
