@@ -3,7 +3,6 @@ import { expect } from "expect";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
 import {
   derivePasswordKeys,
-  encryptText,
   generateMessageKeyBytes,
   importMessageKey,
   messageAadView,
@@ -20,12 +19,8 @@ import { UserHome } from "./user_home.ts";
 const E = "AbCdEfGhIjKlMnOpQrStUv";
 const key = { kid: "kid0000002", from: "alice", key: importMessageKey(generateMessageKeyBytes()) };
 
-/** A frame from alice to bob with id `id` holding `texts` as one batch record. */
-function batchFrame(id: string, texts: string[]): ServerFrameOf<"msg"> {
-  const content = encodeContent({
-    type: "batch",
-    items: texts.map((text, i) => ({ ts: 100 + i, text })),
-  });
+/** A frame from alice to bob with id `id` sealing `content`. */
+function frame(id: string, content: Uint8Array): ServerFrameOf<"msg"> {
   const aad = messageAadView({
     kind: "dm",
     from: "alice",
@@ -44,6 +39,14 @@ function batchFrame(id: string, texts: string[]): ServerFrameOf<"msg"> {
     ts: 100,
     body: packBody(key.kid, iv, ct),
   };
+}
+
+/** A frame from alice to bob with id `id` holding `texts` as one batch record. */
+function batchFrame(id: string, texts: string[]): ServerFrameOf<"msg"> {
+  return frame(
+    id,
+    encodeContent({ type: "batch", items: texts.map((text, i) => ({ ts: 100 + i, text })) }),
+  );
 }
 
 async function withInbox(
@@ -128,19 +131,7 @@ Deno.test("inbox: a batch is shown as its texts, in order, with their ids and ti
 
 Deno.test("inbox: a frame whose id does not announce what it holds is DECRYPT_FAILED and acknowledged", async () => {
   await withInbox(async (i, events, acks) => {
-    const lone = (id: string): ServerFrameOf<"msg"> => {
-      const aad = { kind: "dm", from: "alice", to: "bob", id, sentAt: 1, kid: key.kid };
-      const { iv, ct } = encryptText(key.key, "hi", aad);
-      return {
-        t: "msg",
-        id,
-        from: "alice",
-        to: "bob",
-        kind: "dm",
-        ts: 1,
-        body: packBody(key.kid, iv, ct),
-      };
-    };
+    const lone = (id: string) => frame(id, encodeContent({ type: "text", text: "hi" }));
     const bad = [
       batchFrame(batchWireId(E, 2), ["one", "two", "three"]), // says 2, holds 3
       batchFrame("msg00000001", ["one", "two"]), // a batch under a plain id
