@@ -35,6 +35,7 @@ import { AuthGate, retryAuth } from "./auth_gate.ts";
 import { nowMs, sleep } from "./clock.ts";
 import { addCounters, zeroCounters } from "./client_counters.ts";
 import { IdentityPool } from "./identity_pool.ts";
+import { HeapSampler } from "./heap_sampler.ts";
 import { LoadClient } from "./load_client.ts";
 import { clientsOfWorker } from "./load_plan.ts";
 import { peerSets } from "./peer_graph.ts";
@@ -84,6 +85,8 @@ class Worker {
   #progressTimer: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setInterval> | undefined;
   #finished: Promise<void> | null = null;
+  /** With `heapSample`: the sampling started at "go". */
+  #heap: Promise<HeapSampler> | null = null;
   readonly #gate: AuthGate;
   readonly #phases: Promise<void>[] = [];
 
@@ -238,6 +241,15 @@ class Worker {
 
   go(startMs: number): void {
     if (this.#cfg.idle) return;
+    if (!this.#cfg.heapSample) return this.#send(startMs);
+    this.#heap = HeapSampler.start().then((sampler) => {
+      this.#send(startMs);
+      return sampler;
+    });
+    this.#heap.catch((e) => this.fail(`heap sampling: ${e}`));
+  }
+
+  #send(startMs: number): void {
     // Each client's CSV is appended to once a second, a twentieth of the
     // clients every 50 ms: flushing all at once stalled message handling for
     // a burst of file writes every second (visible in the p99 latency).
@@ -255,6 +267,16 @@ class Worker {
       this.#doneSending = true;
       emit({ t: "progress", worker: this.#cfg.worker, ...this.progress() });
     }, (e) => this.fail(`sending: ${e}`));
+  }
+
+  async #writeHeapProfile(heap: Promise<HeapSampler>): Promise<void> {
+    const dir = `${this.#cfg.runDir}/profiles`;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await (await heap).stopTo(`${dir}/worker-${this.#cfg.worker}.heapprofile`);
+    } catch (e) {
+      console.error(JSON.stringify({ event: "heap_profile_failed", error: String(e) }));
+    }
   }
 
   fail(message: string): void {
@@ -283,6 +305,7 @@ class Worker {
       // and the home directory they write to is removed.
       await Promise.race([Promise.allSettled(this.#phases), sleep(20_000)]);
       clearInterval(this.#flushTimer);
+      if (this.#heap) await this.#writeHeapProfile(this.#heap);
       await pool(this.#clients, 256, (c) => c.close(), () => false);
       clearInterval(this.#progressTimer);
       // Batching on the clients' sockets, for the worker log (frames per read and per write).

@@ -147,6 +147,9 @@ other:
   --trace-gc          run the database, servers, LB and load workers with V8's --trace-gc:
                       the analysis reports their GC pauses (count, total, max) in the
                       messaging phase
+  --heap-sample       sample the load workers' JS heap allocations while they send, to
+                      DIR/profiles/worker-<k>.heapprofile (Chrome DevTools, Memory tab);
+                      perf/heap_profile.ts DIR sums them (bytes per message, by function)
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
@@ -234,6 +237,7 @@ export function parseRunArgs(
         "identity-pool": { type: "string" },
         "cpu-prof": { type: "boolean", default: false },
         "trace-gc": { type: "boolean", default: false },
+        "heap-sample": { type: "boolean", default: false },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
         driver: { type: "string", default: "client" },
@@ -410,6 +414,7 @@ export function parseRunArgs(
     driver,
     cpuProf: values["cpu-prof"],
     traceGc: values["trace-gc"],
+    heapSample: values["heap-sample"],
     fabric,
     args: argv,
   };

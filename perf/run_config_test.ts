@@ -39,6 +39,7 @@ Deno.test("parseRunArgs: defaults", () => {
     analyze: true,
     cpuProf: false,
     traceGc: false,
+    heapSample: false,
     args: base,
   });
   expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
@@ -78,6 +79,7 @@ Deno.test("parseRunArgs: every flag", () => {
     "--no-analyze",
     "--cpu-prof",
     "--trace-gc",
+    "--heap-sample",
   ]);
   expect(c).toMatchObject({
     clients: 6,
@@ -97,6 +99,7 @@ Deno.test("parseRunArgs: every flag", () => {
     analyze: false,
     cpuProf: true,
     traceGc: true,
+    heapSample: true,
   });
 });
 

@@ -135,6 +135,12 @@ export interface RunConfig {
   cpuProf: boolean;
   /** Run the cluster's processes with V8's `--trace-gc` (absent in older runs: false). */
   traceGc?: boolean;
+  /**
+   * Sample the load workers' heap allocations while they send (from "go" to
+   * the end of the drain) into `<run>/profiles/worker-<k>.heapprofile`
+   * (absent in older runs: false).
+   */
+  heapSample?: boolean;
   /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
   fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */

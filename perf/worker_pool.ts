@@ -70,6 +70,7 @@ export function workerConfig(
     groupSenders: cfg.groupSenders ?? null,
     fileBytes: cfg.fileBytes ?? null,
     driver: cfg.driver ?? "client",
+    heapSample: cfg.heapSample ?? false,
   };
 }
 

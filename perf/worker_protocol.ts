@@ -54,6 +54,7 @@ export type WorkerConfig =
     | "groupSenders"
     | "fileBytes"
     | "driver"
+    | "heapSample"
   >
   & {
     worker: number;
