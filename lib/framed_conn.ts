@@ -286,7 +286,7 @@ export class FramedConnection {
       }
       let off = 0;
       while (off < out.length) {
-        const n = await this.conn.write(out.subarray(off));
+        const n = await this.conn.write(off === 0 ? out : out.subarray(off));
         off += n;
         this.#written += n;
       }

@@ -93,6 +93,8 @@ export class LoadClient {
   #windowWake: (() => void) | null = null;
   /** Ends the open loop's sleep until the next due time (stop only). */
   #timerWake: (() => void) | null = null;
+  /** The send loop's timer while it waits for the next message's time. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #recipients: Rng;
   readonly #payload: PayloadSource | null;
   readonly #timing: Rng;
@@ -363,26 +365,33 @@ export class LoadClient {
       }
       return;
     }
+    // One timer per message and no promise: at 2,000 msgs/s a promise and
+    // two closures per send were ~5 % of what the load workers allocated.
     let due = startMs + schedule.firstMs;
-    while (more(due)) {
-      const wait = due - nowMs();
-      if (wait > 0) {
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, wait);
-          this.#timerWake = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
+    await new Promise<void>((done) => {
+      const step = (): void => {
         this.#timerWake = null;
-        if (!more(due)) break;
-      }
-      attempts++;
-      const sending = this.#sendOne();
-      if (sending) await sending;
-      // Catch-up: a late timer leaves `due` in the past, so the next sends go at once.
-      due += schedule.nextGapMs();
-    }
+        while (more(due)) {
+          const wait = due - nowMs();
+          if (wait > 0) {
+            this.#timer = setTimeout(step, wait);
+            this.#timerWake = wakeEarly;
+            return;
+          }
+          attempts++;
+          // Catch-up: a late timer leaves `due` in the past, so the next sends go at once.
+          due += schedule.nextGapMs();
+          const sending = this.#sendOne();
+          if (sending) return void sending.then(step);
+        }
+        done();
+      };
+      const wakeEarly = (): void => {
+        clearTimeout(this.#timer);
+        step();
+      };
+      step();
+    });
   }
 
   /** Names of the peers sent to so far, by index (one string each, not one per message). */

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { parseGcLog } from "./gc_trace.ts";
 import { parseProcessesCsv } from "./process_analysis.ts";
+import { summarizeHeapProfiles } from "./heap_profile.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -97,6 +98,54 @@ Deno.test({
         expect({ phase, names: names(phase) }).toEqual({ phase, names: all });
       }
       expect(procs.filter((r) => r.phase === "messaging").every((r) => r.rssBytes > 0)).toBe(true);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "perf/main.ts open loop: sends wait for their time; --heap-sample writes each worker's profile",
+  // Real processes, as above; 4 clients at 100 msgs/s in all: each sends every 40 ms.
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-rate-" });
+    const out = `${tmp}/run`;
+    try {
+      const args = ["--clients", "4", "--messages", "10", "--rate", "100/s", "--servers", "1"];
+      const res = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, ...args, "--out", out, "--no-analyze", "--heap-sample"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(res.stdout);
+      if (res.code !== 0) console.error(stdout, new TextDecoder().decode(res.stderr));
+      expect(res.code).toBe(0);
+      expect(stdout).toContain("sent 40, received 40");
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      expect(run.config).toMatchObject({
+        send: { kind: "rate", perSecond: 100 },
+        heapSample: true,
+      });
+      // A send is never early: each client's 10th is due 9 gaps (360 ms) after the start at least.
+      for (const e of Deno.readDirSync(`${out}/clients`)) {
+        const rows = parse(await Deno.readTextFile(`${out}/clients/${e.name}`), {
+          columns: true,
+        }) as Record<string, string>[];
+        const sent = rows.filter((r) => r.event === "sent").map((r) => Number(r.time_ms));
+        expect(sent).toHaveLength(10);
+        expect(Math.max(...sent) - run.phases.messaging.startMs).toBeGreaterThanOrEqual(9 * 40 - 1);
+      }
+      const profiles = [...Deno.readDirSync(`${out}/profiles`)].map((e) => e.name).sort();
+      expect(profiles).toEqual(
+        Array.from({ length: run.config.workers }, (_, k) => `worker-${k}.heapprofile`),
+      );
+      const s = summarizeHeapProfiles(
+        profiles.map((f) => JSON.parse(Deno.readTextFileSync(`${out}/profiles/${f}`))),
+      );
+      expect(s.totalBytes).toBeGreaterThan(0);
+      expect(s.byProjectModule.map((r) => r.name)).toContain("lib/crypto/aead.ts");
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
