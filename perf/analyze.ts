@@ -29,6 +29,7 @@ import { formatProcessTable } from "./process_report.ts";
 import { compareRows, formatCompareTable, overlaidCdfSpec } from "./run_compare.ts";
 import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
 import { formatServerCounters, readServerCounters } from "./server_counters.ts";
+import { formatHeapAllocation, readHeapAllocation } from "./heap_profile.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
 import { formatComparisonTable, formatRunTable } from "./report.ts";
@@ -143,6 +144,7 @@ export async function analyzeRuns(
     });
     run.summary.processes = procs?.summary ?? null;
     run.summary.serverCounters = await readServerCounters(dir);
+    run.summary.heapAllocation = await readHeapAllocation(dir, run.summary.counts.received);
     cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
     if (chartsOn) {
@@ -283,6 +285,7 @@ export async function main(args: string[]): Promise<number> {
         if (s.serverCounters) {
           console.log(formatServerCounters(s.serverCounters, s.counts.sent) + "\n");
         }
+        if (s.heapAllocation) console.log(formatHeapAllocation(s.heapAllocation) + "\n");
       }
       if (result.runs.length > 1) console.log(formatComparisonTable(result.runs) + "\n");
       const scaling = formatServerScaling(result.runs);

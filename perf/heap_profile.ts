@@ -121,6 +121,127 @@ export function summarizeHeapProfiles(profiles: SamplingHeapProfile[]): HeapProf
   };
 }
 
+/**
+ * What the load workers of one run allocated while they sent, for
+ * `deno task analyze`: total, per message received and the largest
+ * project frames.
+ *
+ * @example
+ * ```ts
+ * import type { HeapAllocation } from "./heap_profile.ts";
+ * const h: HeapAllocation = {
+ *   profiles: 2, totalBytes: 8e8, bytesPerMessage: 27_000,
+ *   top: [{ name: "sealMessage lib/crypto/aead.ts:128", bytes: 1e8 }],
+ * };
+ * console.log(h.bytesPerMessage);
+ * ```
+ */
+export interface HeapAllocation {
+  /** Profiles read (one per load worker). */
+  profiles: number;
+  totalBytes: number;
+  /** `totalBytes` ÷ messages received; null when none was received. */
+  bytesPerMessage: number | null;
+  /** The largest {@link HeapProfileSummary.byProjectFrame} rows. */
+  top: AllocationRow[];
+}
+
+/**
+ * The `.heapprofile` files of `<runDir>/profiles/`, sorted by name (none
+ * when the directory does not exist).
+ *
+ * @example
+ * ```ts
+ * import { runHeapProfileFiles } from "./heap_profile.ts";
+ * console.log(await runHeapProfileFiles("/nonexistent")); // []
+ * ```
+ */
+export async function runHeapProfileFiles(runDir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${runDir}/profiles`)) {
+      if (e.isFile && e.name.endsWith(".heapprofile")) files.push(`${runDir}/profiles/${e.name}`);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return files.sort();
+}
+
+/**
+ * Sums the heap profiles of run `runDir` (`perf --heap-sample`) over
+ * `messages` received; null when the run has none.
+ *
+ * @example
+ * ```ts
+ * import { readHeapAllocation } from "./heap_profile.ts";
+ * console.log(await readHeapAllocation("perf/testdata/clean", 10)); // null: not sampled
+ * ```
+ */
+export async function readHeapAllocation(
+  runDir: string,
+  messages: number,
+  top = 8,
+): Promise<HeapAllocation | null> {
+  const files = await runHeapProfileFiles(runDir);
+  if (files.length === 0) return null;
+  const profiles: SamplingHeapProfile[] = await Promise.all(
+    files.map(async (f) => JSON.parse(await Deno.readTextFile(f))),
+  );
+  const s = summarizeHeapProfiles(profiles);
+  return {
+    profiles: files.length,
+    totalBytes: s.totalBytes,
+    bytesPerMessage: messages > 0 ? s.totalBytes / messages : null,
+    top: s.byProjectFrame.slice(0, top),
+  };
+}
+
+/**
+ * Rows of a heap allocation for tables: `[label, value]`, the first the
+ * total.
+ *
+ * @example
+ * ```ts
+ * import { heapAllocationRows } from "./heap_profile.ts";
+ * heapAllocationRows({ profiles: 1, totalBytes: 2e6, bytesPerMessage: 2000, top: [] });
+ * // [["allocated (1 profile)", "2.0 MB, 2000 B per message"]]
+ * ```
+ */
+export function heapAllocationRows(h: HeapAllocation): [string, string][] {
+  const per = (bytes: number) =>
+    h.bytesPerMessage === null
+      ? ""
+      : `, ${(bytes / h.totalBytes * h.bytesPerMessage).toFixed(0)} B per message`;
+  return [
+    [
+      `allocated (${h.profiles} profile${h.profiles === 1 ? "" : "s"})`,
+      `${(h.totalBytes / 1e6).toFixed(1)} MB${per(h.totalBytes)}`,
+    ],
+    ...h.top.map((r): [string, string] => [
+      r.name,
+      `${(100 * r.bytes / h.totalBytes).toFixed(1)} %${per(r.bytes)}`,
+    ]),
+  ];
+}
+
+/**
+ * The text block `deno task analyze` prints for a sampled run.
+ *
+ * @example
+ * ```ts
+ * import { formatHeapAllocation } from "./heap_profile.ts";
+ * console.log(formatHeapAllocation({ profiles: 2, totalBytes: 4e6, bytesPerMessage: 4000, top: [] }));
+ * ```
+ */
+export function formatHeapAllocation(h: HeapAllocation): string {
+  const rows = heapAllocationRows(h);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return "load workers' JS heap allocations while sending (--heap-sample), by nearest project frame\n" +
+    rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join("\n");
+}
+
 function table(r: AllocationRow[], total: number, top: number, per: number | null): string {
   return r.slice(0, top).map((x) =>
     `${(x.bytes / 1e6).toFixed(2).padStart(9)} MB ${
@@ -141,13 +262,8 @@ if (import.meta.main) {
   let files = args;
   let messages: number | null = null;
   if (args.length === 1 && (await Deno.stat(args[0])).isDirectory) {
-    const dir = args[0];
-    files = [];
-    for await (const e of Deno.readDir(`${dir}/profiles`)) {
-      if (e.name.endsWith(".heapprofile")) files.push(`${dir}/profiles/${e.name}`);
-    }
-    files.sort();
-    const run = JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
+    files = await runHeapProfileFiles(args[0]);
+    const run = JSON.parse(await Deno.readTextFile(`${args[0]}/run.json`));
     messages = run.results?.received ?? null;
   }
   const profiles = await Promise.all(

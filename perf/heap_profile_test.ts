@@ -1,6 +1,11 @@
 import { expect } from "expect";
 import { HeapSampler } from "./heap_sampler.ts";
-import { summarizeHeapProfiles } from "./heap_profile.ts";
+import {
+  formatHeapAllocation,
+  readHeapAllocation,
+  runHeapProfileFiles,
+  summarizeHeapProfiles,
+} from "./heap_profile.ts";
 import type { SamplingHeapProfile } from "./heap_sampler.ts";
 
 /** Allocates `n` small records, keeping at most a thousand at a time (they escape, so V8 must allocate them). */
@@ -85,4 +90,63 @@ Deno.test("summarizeHeapProfiles: library allocations are charged to the nearest
     "Cipheriv ext:deno_node:1",
     "pack msgpackr:10",
   ]);
+});
+
+Deno.test("readHeapAllocation: a run's worker profiles per message received; null when not sampled", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    expect(await runHeapProfileFiles(dir)).toEqual([]);
+    expect(await readHeapAllocation(dir, 100)).toBeNull();
+    await Deno.mkdir(`${dir}/profiles`);
+    await Deno.writeTextFile(`${dir}/profiles/worker-0.cpuprofile`, "not a heap profile");
+    expect(await readHeapAllocation(dir, 100)).toBeNull();
+    const profile = (bytes: number): SamplingHeapProfile => ({
+      head: {
+        id: 1,
+        callFrame: { functionName: "(root)", url: "", lineNumber: -1 },
+        selfSize: 0,
+        children: [{
+          id: 2,
+          callFrame: {
+            functionName: "openMessage",
+            url: "file:///p/lib/crypto/aead.ts",
+            lineNumber: 4,
+          },
+          selfSize: bytes,
+          children: [],
+        }, {
+          id: 3,
+          callFrame: { functionName: "read", url: "ext:deno_net/01_net.js", lineNumber: 0 },
+          selfSize: bytes,
+          children: [],
+        }],
+      },
+      samples: [{ size: 3 * bytes, nodeId: 2, ordinal: 1 }, { size: bytes, nodeId: 3, ordinal: 2 }],
+    });
+    await Deno.writeTextFile(`${dir}/profiles/worker-1.heapprofile`, JSON.stringify(profile(1000)));
+    await Deno.writeTextFile(`${dir}/profiles/worker-0.heapprofile`, JSON.stringify(profile(500)));
+    expect(await runHeapProfileFiles(dir)).toEqual([
+      `${dir}/profiles/worker-0.heapprofile`,
+      `${dir}/profiles/worker-1.heapprofile`,
+    ]);
+    const h = await readHeapAllocation(dir, 3);
+    expect(h).toEqual({
+      profiles: 2,
+      totalBytes: 6000,
+      bytesPerMessage: 2000,
+      top: [
+        { name: "openMessage lib/crypto/aead.ts:5", bytes: 4500 },
+        { name: "(runtime)", bytes: 1500 },
+      ],
+    });
+    expect(formatHeapAllocation(h!).split("\n")).toEqual([
+      "load workers' JS heap allocations while sending (--heap-sample), by nearest project frame",
+      "  allocated (2 profiles)            0.0 MB, 2000 B per message",
+      "  openMessage lib/crypto/aead.ts:5  75.0 %, 1500 B per message",
+      "  (runtime)                         25.0 %, 500 B per message",
+    ]);
+    expect((await readHeapAllocation(dir, 0))!.bytesPerMessage).toBeNull();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

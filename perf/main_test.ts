@@ -4,6 +4,7 @@ import { parse } from "csv-parse/sync";
 import { parseGcLog } from "./gc_trace.ts";
 import { parseProcessesCsv } from "./process_analysis.ts";
 import { summarizeHeapProfiles } from "./heap_profile.ts";
+import { analyzeRuns } from "./analyze.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -146,6 +147,14 @@ Deno.test({
       );
       expect(s.totalBytes).toBeGreaterThan(0);
       expect(s.byProjectModule.map((r) => r.name)).toContain("lib/crypto/aead.ts");
+      // The analysis reports them per message received, in its summary and report.html.
+      const { runs, reports } = await analyzeRuns([out], { charts: false });
+      expect(runs[0].heapAllocation).toMatchObject({
+        profiles: run.config.workers,
+        totalBytes: s.totalBytes,
+        bytesPerMessage: s.totalBytes / 40,
+      });
+      expect(await Deno.readTextFile(reports[0])).toContain("Load workers' heap allocations");
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -23,6 +23,7 @@ import {
   type Row,
 } from "./report.ts";
 import type { RunSummary } from "./run_analysis.ts";
+import { heapAllocationRows } from "./heap_profile.ts";
 import { MISSING } from "./table_format.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
@@ -160,7 +161,15 @@ function runSections(s: RunSummary, headingLevel: 2 | 3): string {
 <div><${h}>Machine</${h}>\n${kvTable(machineRows(s.info))}</div>
 <div><${h}>Results</${h}>\n${kvTable(resultRows(s))}</div>
 </div>
-${processSection(s, h)}`;
+${processSection(s, h)}${heapSection(s, h)}`;
+}
+
+function heapSection(s: RunSummary, h: string): string {
+  if (!s.heapAllocation) return "";
+  return `
+<${h}>Load workers' heap allocations</${h}>
+<p class="meta">JS heap allocated by the load workers while sending (perf --heap-sample), by nearest project frame.</p>
+${kvTable(heapAllocationRows(s.heapAllocation))}`;
 }
 
 /**

@@ -31,6 +31,25 @@ Deno.test("renderRunReport: self-contained, escaped, with the table", async () =
   expect(html).not.toMatch(/<(link|script|img|iframe)\b/);
 });
 
+Deno.test("renderRunReport: the load workers' heap allocations when the run was sampled", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}clean`);
+  expect(renderRunReport(summary, [])).not.toContain("heap allocations");
+  summary.heapAllocation = {
+    profiles: 2,
+    totalBytes: 4_000_000,
+    bytesPerMessage: 40_000,
+    top: [{ name: "sealMessage <lib/crypto/aead.ts:128>", bytes: 1_000_000 }],
+  };
+  const html = renderRunReport(summary, []);
+  expect(html).toContain("<h2>Load workers' heap allocations</h2>");
+  expect(html).toContain(
+    '<th scope="row">allocated (2 profiles)</th><td class="num">4.0 MB, 40000 B per message</td>',
+  );
+  expect(html).toContain(
+    '<th scope="row">sealMessage &lt;lib/crypto/aead.ts:128&gt;</th><td class="num">25.0 %, 10000 B per message</td>',
+  );
+});
+
 Deno.test("renderCombinedReport: comparison rows link to run reports", async () => {
   const a = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
   const b = (await analyzeRunDir(`${TESTDATA}lossy`)).summary;

@@ -32,6 +32,7 @@
  */
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import type { ServerCounters } from "./server_counters.ts";
+import type { HeapAllocation } from "./heap_profile.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
 import type { RunRecord } from "./run_schema.ts";
@@ -149,6 +150,11 @@ export interface RunSummary {
    * task analyze`; null when no server logged them.
    */
   serverCounters?: ServerCounters | null;
+  /**
+   * What the load workers allocated while sending (`perf --heap-sample`,
+   * `heap_profile.ts`); set by `deno task analyze`; null when not sampled.
+   */
+  heapAllocation?: HeapAllocation | null;
 }
 
 /**
