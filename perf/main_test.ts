@@ -1,12 +1,10 @@
 import { expect } from "expect";
-import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { parseGcLog } from "./gc_trace.ts";
 import { parseProcessesCsv } from "./process_analysis.ts";
 import { summarizeHeapProfiles } from "./heap_profile.ts";
 import { analyzeRuns } from "./analyze.ts";
-
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+import { runPerfMain } from "@fastchat/testing/perf_runs";
 
 Deno.test({
   name: "perf/main.ts end to end: 4 clients x 20 messages over 2 servers",
@@ -15,32 +13,20 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "fastchat-perf-e2e-" });
     const out = `${tmp}/run`;
     try {
-      const res = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          MAIN,
-          "--clients",
-          "4",
-          "--messages",
-          "20",
-          "--servers",
-          "2",
-          "--out",
-          out,
-          // The analysis is its own component with its own tests.
-          "--no-analyze",
-          // GC lines on the cluster's stdout must leave the ready lines whole.
-          "--trace-gc",
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stdout = new TextDecoder().decode(res.stdout);
-      const stderr = new TextDecoder().decode(res.stderr);
-      if (res.code !== 0) console.error(stdout, stderr);
-      expect(res.code).toBe(0);
+      const stdout = await runPerfMain([
+        "--clients",
+        "4",
+        "--messages",
+        "20",
+        "--servers",
+        "2",
+        "--out",
+        out,
+        // The analysis is its own component with its own tests.
+        "--no-analyze",
+        // GC lines on the cluster's stdout must leave the ready lines whole.
+        "--trace-gc",
+      ]);
       expect(stdout).toContain("sent 80, received 80");
       expect(stdout).toContain(`run directory: ${out}`);
 
@@ -114,15 +100,7 @@ Deno.test({
     const out = `${tmp}/run`;
     try {
       const args = ["--clients", "4", "--messages", "10", "--rate", "100/s", "--servers", "1"];
-      const res = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", MAIN, ...args, "--out", out, "--no-analyze", "--heap-sample"],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stdout = new TextDecoder().decode(res.stdout);
-      if (res.code !== 0) console.error(stdout, new TextDecoder().decode(res.stderr));
-      expect(res.code).toBe(0);
+      const stdout = await runPerfMain([...args, "--out", out, "--no-analyze", "--heap-sample"]);
       expect(stdout).toContain("sent 40, received 40");
       const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
       expect(run.config).toMatchObject({

@@ -1,36 +1,22 @@
 import { expect } from "expect";
-import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { analyzeRunDir } from "./run_analysis.ts";
 import { peerSets } from "./peer_graph.ts";
 import { userName } from "./run_config.ts";
-
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+import { runPerfMain } from "@fastchat/testing/perf_runs";
 
 /** Runs perf/main.ts with `args` (cheap password costs, no analysis); returns stdout. */
 async function perf(args: string[]): Promise<string> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      ...args,
-      "--kdf-iterations",
-      "100000",
-      "--scrypt-n",
-      "1024",
-      "--workers",
-      "2",
-      "--no-analyze",
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(res.stdout);
-  if (res.code !== 0) console.error(stdout, new TextDecoder().decode(res.stderr));
-  expect(res.code).toBe(0);
-  return stdout;
+  return await runPerfMain([
+    ...args,
+    "--kdf-iterations",
+    "100000",
+    "--scrypt-n",
+    "1024",
+    "--workers",
+    "2",
+    "--no-analyze",
+  ]);
 }
 
 async function rowsOf(out: string): Promise<Map<string, Record<string, string>[]>> {

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { analyzeProcesses } from "../perf/process_analysis.ts";
 import { analyzeRunDir, type RunSummary } from "../perf/run_analysis.ts";
 
@@ -42,4 +43,31 @@ export async function analyzedTestRun(name: string): Promise<RunSummary> {
     info: summary.info,
   }))?.summary ?? null;
   return summary;
+}
+
+/**
+ * Runs the load generator (`perf/main.ts`) with `args` as its own process
+ * (stdin closed) and returns its stdout; prints stdout and stderr and
+ * throws when it exits with another code than 0.
+ *
+ * @example
+ * ```ts
+ * import { runPerfMain } from "@fastchat/testing/perf_runs";
+ * const out = await runPerfMain(["--clients", "2", "--messages", "1", "--out", "/tmp/run", "--no-analyze"]);
+ * console.log(out.includes("sent 2, received 2"));
+ * ```
+ */
+export async function runPerfMain(args: string[]): Promise<string> {
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fileURLToPath(new URL("../perf/main.ts", import.meta.url)), ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(res.stdout);
+  if (res.code !== 0) {
+    console.error(stdout, new TextDecoder().decode(res.stderr));
+    throw new Error(`perf/main.ts ${args.join(" ")} exited with ${res.code}`);
+  }
+  return stdout;
 }
