@@ -30,6 +30,7 @@ import { compareRows, formatCompareTable, overlaidCdfSpec } from "./run_compare.
 import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
 import { formatServerCounters, readServerCounters } from "./server_counters.ts";
 import { formatHeapAllocation, readHeapAllocation } from "./heap_profile.ts";
+import { formatWorkerSockets, readWorkerSockets } from "./worker_socket_stats.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
 import { formatComparisonTable, formatRunTable } from "./report.ts";
@@ -145,6 +146,7 @@ export async function analyzeRuns(
     run.summary.processes = procs?.summary ?? null;
     run.summary.serverCounters = await readServerCounters(dir);
     run.summary.heapAllocation = await readHeapAllocation(dir, run.summary.counts.received);
+    run.summary.workerSockets = await readWorkerSockets(dir);
     cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
     if (chartsOn) {
@@ -284,6 +286,9 @@ export async function main(args: string[]): Promise<number> {
         if (s.processes) console.log(formatProcessTable(s.processes) + "\n");
         if (s.serverCounters) {
           console.log(formatServerCounters(s.serverCounters, s.counts.sent) + "\n");
+        }
+        if (s.workerSockets) {
+          console.log(formatWorkerSockets(s.workerSockets, s.counts.received) + "\n");
         }
         if (s.heapAllocation) console.log(formatHeapAllocation(s.heapAllocation) + "\n");
       }

@@ -85,6 +85,8 @@ class Worker {
   #progressTimer: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setInterval> | undefined;
   #finished: Promise<void> | null = null;
+  /** The socket counters at "go" (the messaging phase starts). */
+  #ioAtGo: typeof ioStats | null = null;
   /** With `heapSample`: the sampling started at "go". */
   #heap: Promise<HeapSampler> | null = null;
   readonly #gate: AuthGate;
@@ -241,6 +243,7 @@ class Worker {
 
   go(startMs: number): void {
     if (this.#cfg.idle) return;
+    this.#ioAtGo = { ...ioStats };
     if (!this.#cfg.heapSample) return this.#send(startMs);
     this.#heap = HeapSampler.start().then((sampler) => {
       this.#send(startMs);
@@ -306,10 +309,18 @@ class Worker {
       await Promise.race([Promise.allSettled(this.#phases), sleep(20_000)]);
       clearInterval(this.#flushTimer);
       if (this.#heap) await this.#writeHeapProfile(this.#heap);
+      // Batching on the clients' sockets, for the worker log (frames per read and per write):
+      // the whole run, and from "go" until now (perf/worker_socket_stats.ts).
+      const at = this.#ioAtGo;
+      const messaging = at && {
+        reads: ioStats.reads - at.reads,
+        writes: ioStats.writes - at.writes,
+        framesIn: ioStats.framesIn - at.framesIn,
+        framesOut: ioStats.framesOut - at.framesOut,
+      };
+      console.error(JSON.stringify({ event: "socket_stats", ...ioStats, messaging }));
       await pool(this.#clients, 256, (c) => c.close(), () => false);
       clearInterval(this.#progressTimer);
-      // Batching on the clients' sockets, for the worker log (frames per read and per write).
-      console.error(JSON.stringify({ event: "socket_stats", ...ioStats }));
       emit({ t: "flushed", worker: this.#cfg.worker, ...this.progress() });
       await Deno.remove(this.#homeRoot, { recursive: true }).catch((e) =>
         console.error(JSON.stringify({

@@ -133,6 +133,12 @@ Deno.test({
         bytesPerMessage: s.totalBytes / 40,
       });
       expect(await Deno.readTextFile(reports[0])).toContain("Load workers' heap allocations");
+      // Every message sent took a socket write of its sender's, from "go" on.
+      expect(runs[0].workerSockets?.workers).toBe(run.config.workers);
+      expect(runs[0].workerSockets?.writes).toBeGreaterThanOrEqual(40);
+      expect(runs[0].workerSockets?.framesOut).toBeGreaterThanOrEqual(
+        runs[0].workerSockets!.writes,
+      );
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
