@@ -107,6 +107,8 @@ export class FramedConnection {
   #queue: Uint8Array[] = [];
   #queued = 0;
   #writing = false;
+  /** The scheduled flush that has not started yet. */
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
   #waiters: (() => void)[] = [];
   #closeReason?: FastChatError;
@@ -219,12 +221,36 @@ export class FramedConnection {
    */
   #scheduleFlush(): void {
     this.#writing = true;
-    setImmediate(this.#flushNow);
+    this.#immediate = setImmediate(this.#flushNow);
   }
 
   readonly #flushNow = (): void => {
+    this.#immediate = undefined;
     this.#flush();
   };
+
+  /**
+   * Writes what is queued now instead of after the current turn, for a
+   * caller that runs at the end of a turn already (a batch built in an
+   * immediate): its frames leave in this loop iteration rather than the
+   * next. Does nothing while a write is in progress (what is queued follows
+   * it) or when nothing is queued.
+   *
+   * @example
+   * ```ts
+   * import { FramedConnection } from "@fastchat/lib/framed_conn";
+   * declare const fc: FramedConnection;
+   * setImmediate(() => {
+   *   fc.sendPayload(new Uint8Array([1, 2, 3]));
+   *   fc.flushQueued(); // written now, not in the next iteration's immediates
+   * });
+   * ```
+   */
+  flushQueued(): void {
+    if (this.#immediate === undefined) return;
+    clearImmediate(this.#immediate);
+    this.#flushNow();
+  }
 
   /**
    * Resolves when the outbound queue is below half its limit (or the

@@ -64,6 +64,29 @@ Deno.test("FramedConnection: frames queued in one task go out in one write", asy
   expect(b.closed).toBe(true);
 });
 
+Deno.test("FramedConnection: flushQueued writes at once what would wait for the next iteration", async () => {
+  const { a, b, received, frames, bDone } = await pair();
+  a.flushQueued(); // nothing queued: nothing written
+  await new Promise<void>((resolve) =>
+    setImmediate(() => {
+      const writes0 = ioStats.writes;
+      a.sendPayload(payload(10, 1));
+      a.sendPayload(payload(20, 2));
+      expect(ioStats.writes).toBe(writes0); // scheduled, not written
+      a.flushQueued();
+      expect(ioStats.writes).toBe(writes0 + 1); // both frames, one write, now
+      a.sendPayload(payload(30, 3)); // the write is in progress: this one follows it
+      a.flushQueued();
+      expect(ioStats.writes).toBe(writes0 + 1);
+      resolve();
+    })
+  );
+  await frames(3);
+  expect(received).toEqual([payload(10, 1), payload(20, 2), payload(30, 3)]);
+  a.close();
+  await bDone;
+});
+
 Deno.test("FramedConnection: a queue over its bound closes with SLOW_CONSUMER", async () => {
   const { a, b, bDone } = await pair({ maxQueueBytes: 10_000 });
   expect(a.sendPayload(payload(6_000, 1))).toBe(true);

@@ -91,6 +91,11 @@ export class FabricBatches {
       /** Forwards to a server that is not reachable are dropped (they are stored). */
       reachable: (peer: string) => boolean;
       send: (peer: string, f: PeerFrame) => boolean;
+      /**
+       * Called once `peer`'s batch frames are sent at the end of a turn:
+       * a link may write them at once rather than one loop iteration later.
+       */
+      sent?: (peer: string) => void;
     },
   ) {}
 
@@ -119,6 +124,7 @@ export class FabricBatches {
         b.gfwd = [];
       }
       this.#send(peer, b);
+      this.io.sent?.(peer);
     }
     this.#batches.clear();
   }

@@ -8,11 +8,12 @@ import type { ForwardedMessage, PeerBatchLists, PeerFrame } from "./peer_protoco
 import { decodePeerFrame, encodePeerFrame } from "./peer_protocol.ts";
 
 function recorder(reachable: (peer: string) => boolean = () => true, budget = 1 << 20) {
-  const sent: [string, PeerFrame][] = [];
+  const sent: [string, PeerFrame | "flushed"][] = [];
   const batches = new FabricBatches({
     budget,
     reachable,
     send: (peer, f) => (sent.push([peer, f]), true),
+    sent: (peer) => sent.push([peer, "flushed"]),
   });
   return { sent, batches };
 }
@@ -43,15 +44,17 @@ Deno.test("FabricBatches: what one turn queued leaves at its end, one frame per 
       rcpt: [["alice", "bob", "m-00000007"]],
       srcpt: [["alice", "bob", "m-00000008"]],
     }],
+    ["srv-2", "flushed"], // its link may write now: the turn's batch is complete
     ["srv-3", {
       t: "batch",
       gfwd: [["m-00000003", "alice", "team", new Uint8Array([1]), ["carol"]]],
     }],
+    ["srv-3", "flushed"],
   ]);
   // The frame passes the peer frame validator unchanged.
-  expect(decodePeerFrame(encodePeerFrame(sent[0][1]))).toEqual(sent[0][1]);
+  expect(decodePeerFrame(encodePeerFrame(sent[0][1] as PeerFrame))).toEqual(sent[0][1]);
   batches.flushNow(); // nothing left
-  expect(sent.length).toBe(2);
+  expect(sent.length).toBe(4);
 });
 
 Deno.test("FabricBatches: frames stay under the byte budget and 10,000 items", () => {
@@ -66,8 +69,8 @@ Deno.test("FabricBatches: frames stay under the byte budget and 10,000 items", (
   small.batches.of("srv-3").srcpt.push(["a", "b", "m-00000001"]);
   batches.flushNow();
   small.batches.flushNow();
-  const sizes = (xs: [string, PeerFrame][]) =>
-    xs.map(([, f]) => {
+  const sizes = (xs: [string, PeerFrame | "flushed"][]) =>
+    xs.filter(([, f]) => f !== "flushed").map(([, f]) => {
       const b = f as PeerBatchLists;
       return [b.fwd?.length ?? 0, b.ack?.length ?? 0, b.srcpt?.length ?? 0];
     });
@@ -85,7 +88,9 @@ Deno.test("FabricBatches: forwards to an unreachable server are dropped, acks st
   batches.flushNow();
   expect(sent).toEqual([
     ["srv-gone", { t: "batch", ack: [["bob", "alice", "m-00000001"]] }],
+    ["srv-gone", "flushed"],
     ["srv-gone2", { t: "batch", fwd: [msg(2)] }],
+    ["srv-gone2", "flushed"],
   ]);
 });
 

@@ -93,6 +93,8 @@ export const PEER_DEAD_AFTER_PINGS = 3;
 export interface PeerLink {
   readonly peer: string;
   send(f: PeerFrame): boolean;
+  /** Writes what `send` queued now rather than after this turn (at the end of a turn only). */
+  flush(): void;
   close(): void;
   readonly closed: boolean;
 }
@@ -242,6 +244,7 @@ function linkOver(
     return {
       peer,
       send,
+      flush: () => fc.flushQueued(),
       close: () => fc.close(),
       get closed() {
         return fc.closed;

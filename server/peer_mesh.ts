@@ -81,6 +81,8 @@ export class PeerMesh implements Fabric {
     budget: BATCH_BUDGET,
     reachable: (peer) => this.#linkTo(peer) !== null,
     send: (peer, f) => this.#linkTo(peer)?.send(f) ?? false,
+    // The batch is built at the end of a turn: write it now, not an iteration later.
+    sent: (peer) => this.#linkTo(peer)?.flush(),
   });
   #seq = 0;
   readonly #ackWaiters = new Map<number, { peers: Set<string>; done: () => void }>();
