@@ -85,6 +85,7 @@ Deno.test("FramedConnection: flushQueued writes at once what would wait for the 
   expect(received).toEqual([payload(10, 1), payload(20, 2), payload(30, 3)]);
   a.close();
   await bDone;
+  expect(b.closed).toBe(true);
 });
 
 Deno.test("FramedConnection: a queue over its bound closes with SLOW_CONSUMER", async () => {
