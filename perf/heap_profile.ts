@@ -210,10 +210,12 @@ export async function readHeapAllocation(
  * ```
  */
 export function heapAllocationRows(h: HeapAllocation): [string, string][] {
+  // Profiles without a sample (a run too short to sample) have no shares.
+  const share = (bytes: number) => h.totalBytes > 0 ? bytes / h.totalBytes : 0;
   const per = (bytes: number) =>
     h.bytesPerMessage === null
       ? ""
-      : `, ${(bytes / h.totalBytes * h.bytesPerMessage).toFixed(0)} B per message`;
+      : `, ${(share(bytes) * h.bytesPerMessage).toFixed(0)} B per message`;
   return [
     [
       `allocated (${h.profiles} profile${h.profiles === 1 ? "" : "s"})`,
@@ -221,7 +223,7 @@ export function heapAllocationRows(h: HeapAllocation): [string, string][] {
     ],
     ...h.top.map((r): [string, string] => [
       r.name,
-      `${(100 * r.bytes / h.totalBytes).toFixed(1)} %${per(r.bytes)}`,
+      `${(100 * share(r.bytes)).toFixed(1)} %${per(r.bytes)}`,
     ]),
   ];
 }

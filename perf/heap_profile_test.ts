@@ -2,6 +2,7 @@ import { expect } from "expect";
 import { HeapSampler } from "./heap_sampler.ts";
 import {
   formatHeapAllocation,
+  heapAllocationRows,
   readHeapAllocation,
   runHeapProfileFiles,
   summarizeHeapProfiles,
@@ -149,4 +150,10 @@ Deno.test("readHeapAllocation: a run's worker profiles per message received; nul
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("heapAllocationRows: profiles without a sample read as zero, not NaN", () => {
+  expect(heapAllocationRows({ profiles: 1, totalBytes: 0, bytesPerMessage: 0, top: [] })).toEqual([
+    ["allocated (1 profile)", "0.0 MB, 0 B per message"],
+  ]);
 });

@@ -93,8 +93,6 @@ export class LoadClient {
   #windowWake: (() => void) | null = null;
   /** Ends the open loop's sleep until the next due time (stop only). */
   #timerWake: (() => void) | null = null;
-  /** The send loop's timer while it waits for the next message's time. */
-  #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #recipients: Rng;
   readonly #payload: PayloadSource | null;
   readonly #timing: Rng;
@@ -368,13 +366,14 @@ export class LoadClient {
     // One timer per message and no promise: at 2,000 msgs/s a promise and
     // two closures per send were ~5 % of what the load workers allocated.
     let due = startMs + schedule.firstMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((done) => {
       const step = (): void => {
         this.#timerWake = null;
         while (more(due)) {
           const wait = due - nowMs();
           if (wait > 0) {
-            this.#timer = setTimeout(step, wait);
+            timer = setTimeout(step, wait);
             this.#timerWake = wakeEarly;
             return;
           }
@@ -387,7 +386,7 @@ export class LoadClient {
         done();
       };
       const wakeEarly = (): void => {
-        clearTimeout(this.#timer);
+        clearTimeout(timer);
         step();
       };
       step();
