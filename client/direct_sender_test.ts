@@ -3,7 +3,7 @@ import {
   generateMessageKeyBytes,
   importMessageKey,
   messageAadView,
-  openMessage,
+  openChatMessage,
 } from "@fastchat/lib/crypto";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
 import { DirectSender } from "./direct_sender.ts";
@@ -30,7 +30,7 @@ function recorder(): { sender: DirectSender; out: Sealed[] } {
 /** Opens a frame as its recipient would. */
 function open(frame: ClientFrameOf<"send">, key: OutgoingKey): MessageContent {
   const body = parseBody(frame.body);
-  return decodeContent(openMessage(
+  return decodeContent(openChatMessage(
     key.key,
     body.iv,
     body.c,

@@ -5,7 +5,7 @@
  */
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
-import { derivePasswordKeys, messageAad, openMessage } from "@fastchat/lib/crypto";
+import { derivePasswordKeys, messageAad, openChatMessage } from "@fastchat/lib/crypto";
 import { DB_KINDS, EventLog, openTestDb, withChatServer } from "@fastchat/testing";
 import { ChatClient, type ClientEvent } from "./chat_client.ts";
 import { parseBody } from "./message_body.ts";
@@ -140,7 +140,7 @@ for (const kind of DB_KINDS) {
               kid: body.k,
             });
             for (const raw of carolKeys) {
-              expect(() => openMessage(importMessageKey(raw), body.iv, body.c, aad)).toThrow();
+              expect(() => openChatMessage(importMessageKey(raw), body.iv, body.c, aad)).toThrow();
             }
           } finally {
             await sql.end();

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { messageAadView, openMessage } from "@fastchat/lib/crypto";
+import { messageAadView, openChatMessage } from "@fastchat/lib/crypto";
 import { decodeGroupEvent, type GroupEventRecord } from "@fastchat/lib/group_event";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
@@ -325,7 +325,7 @@ export class Inbox {
     }
     let plain: Uint8Array;
     try {
-      plain = openMessage(
+      plain = openChatMessage(
         key,
         body.iv,
         body.c,
@@ -411,7 +411,7 @@ export class Inbox {
     let texts: BatchItem[] | null;
     let text = "";
     try {
-      const c = decodeContent(openMessage(
+      const c = decodeContent(openChatMessage(
         key.key,
         body.iv,
         body.c,

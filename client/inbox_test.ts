@@ -5,6 +5,9 @@ import {
   encryptText,
   generateMessageKeyBytes,
   importMessageKey,
+  messageAadView,
+  sealMessage,
+  utf8Encode,
 } from "@fastchat/lib/crypto";
 import { UserHome } from "./user_home.ts";
 import { FastChatError } from "@fastchat/lib/errors";
@@ -289,4 +292,53 @@ Deno.test("inbox: with no connection, failed acks wait for the reconnect (no ret
   i.push(garbage("msg0000012"));
   i.flushAcks();
   // Nothing pending: the op sanitizer fails the test if a retry timer or promise loop were left.
+});
+
+Deno.test("inbox: shows XChaCha20-Poly1305 bodies and the AES-256-GCM bodies of earlier versions", async () => {
+  const sent: [string, [string, string][]][] = [];
+  const events: ClientEvent[] = [];
+  const key = {
+    kid: "kid0000002",
+    from: "alice",
+    key: importMessageKey(generateMessageKeyBytes()),
+  };
+  const meta = (id: string) => ({
+    kind: "dm",
+    from: "alice",
+    to: "bob",
+    id,
+    sentAt: 1,
+    kid: key.kid,
+  });
+  const frame = (id: string, iv: Uint8Array, ct: Uint8Array): ServerFrameOf<"msg"> => ({
+    t: "msg",
+    id,
+    from: "alice",
+    to: "bob",
+    kind: "dm",
+    ts: 1,
+    body: packBody(key.kid, iv, ct),
+  });
+  const now = encryptText(key.key, "new cipher", meta("msg0000010"));
+  expect(now.iv.length).toBe(24);
+  // A body an earlier version sealed, still held by the server for bob.
+  const old = sealMessage(key.key, utf8Encode("old cipher"), messageAadView(meta("msg0000011")));
+  expect(old.iv.length).toBe(12);
+  const keys = { incomingReady: () => key, incoming: () => Promise.resolve(key) };
+  const i = new Inbox({
+    acks: new AckBatcher(),
+    emit: (e) => events.push(e),
+    sendAcks: (items) => {
+      sent.push(["b", items]);
+      return true;
+    },
+    history: false,
+  });
+  i.start({ user: "bob", keys } as unknown as InboxSession);
+  i.push(frame("msg0000010", now.iv, now.ct));
+  i.push(frame("msg0000011", old.iv, old.ct));
+  await i.idle();
+  i.flushAcks();
+  expect(events.map((e) => "text" in e ? e.text : e.event)).toEqual(["new cipher", "old cipher"]);
+  expect(sent).toEqual([["b", [["alice", "msg0000010"], ["alice", "msg0000011"]]]]);
 });

@@ -18,7 +18,7 @@ import {
   messageAadView,
   type MessageKey,
   randomId,
-  sealMessage,
+  sealChatMessage,
   utf8Encode,
 } from "@fastchat/lib/crypto";
 import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
@@ -229,7 +229,7 @@ export function sealDirectContent(
   id: string = randomId(16),
   ts: number = Date.now(),
 ): ClientFrameOf<"send"> {
-  const { iv, ct } = sealMessage(
+  const { iv, ct } = sealChatMessage(
     key.key,
     content,
     messageAadView({ kind: "dm", from, to, id, sentAt: ts, kid: key.kid }),
@@ -271,7 +271,7 @@ export function sealGroupContent(
 ): ClientFrameOf<"send"> {
   const id = randomId(16);
   const ts = Date.now();
-  const { iv, ct } = sealMessage(
+  const { iv, ct } = sealChatMessage(
     key,
     content,
     messageAadView({ kind: "group", from, to: group, id, sentAt: ts, kid }),

@@ -2,8 +2,9 @@
  * The file behind a user's `Outbox`: `outbox.log` in the home
  * directory, mode 0600. It opens with a random 256-bit log key sealed under
  * the password-derived vault key (one `crypto.subtle` operation per file);
- * each appended batch is then sealed with that key through `node:crypto`
- * AES-256-GCM (µs, not tens of µs: it is on the send path) and written
+ * each appended batch is then sealed with that key by `sealChatMessage`
+ * (XChaCha20-Poly1305, µs, not tens of µs: it is on the send path; logs of
+ * earlier versions, sealed with AES-256-GCM, are still read) and written
  * with one synchronous write. Records are length-prefixed; a torn final
  * write is ignored on load.
  *
@@ -19,19 +20,21 @@
  */
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import {
+  CHAT_NONCE_BYTES,
   importMessageKey,
   type MessageKey,
-  openMessage,
+  openChatMessage,
   openVault,
   randomBytes,
-  sealMessage,
+  sealChatMessage,
   sealVault,
 } from "@fastchat/lib/crypto";
 import type { OutboxRecord, OutboxStorage } from "./outbox.ts";
 
 const packr = msgpackCodec();
 const AAD = new TextEncoder().encode("fastchat/outbox/v1");
-const IV_BYTES = 12;
+/** Nonce bytes of a batch an earlier version sealed (AES-256-GCM). */
+const GCM_IV_BYTES = 12;
 
 function framed(parts: Uint8Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + 4 + p.length, 0);
@@ -44,6 +47,23 @@ function framed(parts: Uint8Array[]): Uint8Array {
     at += 4 + p.length;
   }
   return out;
+}
+
+/**
+ * Opens a sealed batch: `nonce ‖ ciphertext`, XChaCha20-Poly1305 or, from
+ * an earlier version, AES-256-GCM. A part verifies under one reading only,
+ * so the second is tried when the first fails.
+ */
+function openPart(key: MessageKey, p: Uint8Array): Uint8Array {
+  try {
+    return openChatMessage(key, p.subarray(0, CHAT_NONCE_BYTES), p.subarray(CHAT_NONCE_BYTES), AAD);
+  } catch (e) {
+    try {
+      return openChatMessage(key, p.subarray(0, GCM_IV_BYTES), p.subarray(GCM_IV_BYTES), AAD);
+    } catch {
+      throw e;
+    }
+  }
 }
 
 /**
@@ -73,7 +93,7 @@ export class OutboxLog implements OutboxStorage {
   }
 
   #seal(records: OutboxRecord[]): Uint8Array {
-    const { iv, ct } = sealMessage(this.#key!, packr.pack(records), AAD);
+    const { iv, ct } = sealChatMessage(this.#key!, packr.pack(records), AAD);
     const out = new Uint8Array(iv.length + ct.length);
     out.set(iv);
     out.set(ct, iv.length);
@@ -115,8 +135,7 @@ export class OutboxLog implements OutboxStorage {
     const key = importMessageKey(await openVault(this.#vaultKey, parts[0], "outbox-key"));
     const out: OutboxRecord[] = [];
     for (const p of parts.slice(1)) {
-      const pt = openMessage(key, p.subarray(0, IV_BYTES), p.subarray(IV_BYTES), AAD);
-      out.push(...(packr.unpack(pt) as OutboxRecord[]));
+      out.push(...(packr.unpack(openPart(key, p)) as OutboxRecord[]));
     }
     return out;
   }

@@ -26,7 +26,7 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { FastChatError } from "../errors.ts";
 import { bufferSource, randomBytes } from "./bytes.ts";
 
@@ -142,6 +142,24 @@ export function importMessageKey(raw: Uint8Array): MessageKey {
   const key: MessageKey = Object.freeze({ algorithm: "AES-256-GCM" as const });
   registry.set(key, { raw: raw.slice() });
   return key;
+}
+
+/**
+ * A 32-byte subkey of `key` for another algorithm or purpose, named by
+ * `info` (HKDF-SHA-256 of the key's bytes), so that one key never serves
+ * two ciphers. Deterministic: the same key and label give the same bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * assert.deepEqual(deriveMessageSubkey(key, "a"), deriveMessageSubkey(key, "a"));
+ * assert.notDeepEqual(deriveMessageSubkey(key, "a"), deriveMessageSubkey(key, "b"));
+ * ```
+ */
+export function deriveMessageSubkey(key: MessageKey, info: string): Uint8Array {
+  const raw = state(key).raw;
+  return new Uint8Array(hkdfSync("sha256", raw, new Uint8Array(0), info, MESSAGE_KEY_BYTES));
 }
 
 /**

@@ -24,7 +24,8 @@
 import { FastChatError } from "../errors.ts";
 import { utf8Encode } from "./bytes.ts";
 import { canonicalBytes, canonicalBytesView } from "./codec.ts";
-import { type MessageKey, openMessage, sealMessage } from "./aead.ts";
+import type { MessageKey } from "./aead.ts";
+import { openChatMessage, sealChatMessage } from "./chat_aead.ts";
 
 /**
  * Domain separator of message AAD.
@@ -83,15 +84,15 @@ export function messageAad(p: MessageAadFields): Uint8Array {
 
 /**
  * {@link messageAad} as a view that the next AAD (or any canonical
- * encoding) overwrites: for passing straight to {@link sealMessage} or
- * {@link openMessage}, once per message, without a copy.
+ * encoding) overwrites: for passing straight to {@link sealChatMessage} or
+ * {@link openChatMessage}, once per message, without a copy.
  *
  * @example
  * ```ts
- * import { generateMessageKeyBytes, importMessageKey, sealMessage } from "@fastchat/lib/crypto";
+ * import { generateMessageKeyBytes, importMessageKey, sealChatMessage } from "@fastchat/lib/crypto";
  * const key = importMessageKey(generateMessageKeyBytes());
  * const f = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: 1, kid: "k1" };
- * const { iv, ct } = sealMessage(key, new Uint8Array([1]), messageAadView(f));
+ * const { iv, ct } = sealChatMessage(key, new Uint8Array([1]), messageAadView(f));
  * ```
  */
 export function messageAadView(p: MessageAadFields): Uint8Array {
@@ -114,7 +115,7 @@ export function encryptText(
   text: string,
   aadFields: MessageAadFields,
 ): { iv: Uint8Array; ct: Uint8Array } {
-  return sealMessage(key, utf8Encode(text), messageAadView(aadFields));
+  return sealChatMessage(key, utf8Encode(text), messageAadView(aadFields));
 }
 
 /**
@@ -147,7 +148,7 @@ export function decryptText(
   } catch (e) {
     throw new FastChatError("DECRYPT_FAILED", "invalid message metadata", undefined, { cause: e });
   }
-  const pt = openMessage(key, iv, ct, aad);
+  const pt = openChatMessage(key, iv, ct, aad);
   try {
     return strictDecoder.decode(pt);
   } catch (e) {

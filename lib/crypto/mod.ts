@@ -15,6 +15,7 @@ export * from "./bytes.ts";
 export * from "./ed25519_weak_keys.ts";
 export * from "./codec.ts";
 export * from "./aead.ts";
+export * from "./chat_aead.ts";
 export * from "./password.ts";
 export * from "./vault.ts";
 export * from "./public_keys.ts";
