@@ -1,10 +1,6 @@
 import { expect } from "expect";
-import {
-  generateMessageKeyBytes,
-  importMessageKey,
-  messageAadView,
-  openChatMessage,
-} from "@fastchat/lib/crypto";
+import { generateMessageKeyBytes, importMessageKey, messageAadView } from "@fastchat/lib/crypto";
+import { openChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import type { ClientFrameOf } from "@fastchat/lib/protocol";
 import { DirectSender } from "./direct_sender.ts";
 import type { OutgoingKey } from "./key_manager.ts";

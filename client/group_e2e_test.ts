@@ -5,7 +5,8 @@
  */
 import { expect } from "expect";
 import { connectStore } from "@fastchat/db/connect";
-import { derivePasswordKeys, messageAad, openChatMessage } from "@fastchat/lib/crypto";
+import { derivePasswordKeys, messageAad } from "@fastchat/lib/crypto";
+import { openChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import { DB_KINDS, EventLog, openTestDb, withChatServer } from "@fastchat/testing";
 import { ChatClient, type ClientEvent } from "./chat_client.ts";
 import { parseBody } from "./message_body.ts";

@@ -17,7 +17,8 @@
  * ```
  * @module
  */
-import { messageAadView, openChatMessage } from "@fastchat/lib/crypto";
+import { messageAadView } from "@fastchat/lib/crypto";
+import { openChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import { decodeGroupEvent, type GroupEventRecord } from "@fastchat/lib/group_event";
 import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";

@@ -2,13 +2,13 @@ import { expect } from "expect";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
 import {
   derivePasswordKeys,
-  encryptText,
   generateMessageKeyBytes,
   importMessageKey,
   messageAadView,
   sealMessage,
   utf8Encode,
 } from "@fastchat/lib/crypto";
+import { encryptText } from "@fastchat/lib/crypto/chat_aead";
 import { UserHome } from "./user_home.ts";
 import { FastChatError } from "@fastchat/lib/errors";
 import { packBody } from "./message_body.ts";

@@ -4,7 +4,8 @@
  * Fixtures: `@fastchat/testing/key_manager_fixtures`.
  */
 import { expect } from "expect";
-import { createSessionKey, decryptText, encryptText, importPublicKeys } from "@fastchat/lib/crypto";
+import { createSessionKey, importPublicKeys } from "@fastchat/lib/crypto";
+import { decryptText, encryptText } from "@fastchat/lib/crypto/chat_aead";
 import { KeyManager } from "./key_manager.ts";
 import {
   alice,

@@ -4,7 +4,7 @@
  */
 import { expect } from "expect";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
-import { decryptText, encryptText } from "@fastchat/lib/crypto";
+import { decryptText, encryptText } from "@fastchat/lib/crypto/chat_aead";
 import { KeyManager, type KeyState } from "./key_manager.ts";
 import { alice, bob, FakeServer, meta, RsaSpy } from "@fastchat/testing/key_manager_fixtures";
 

@@ -14,13 +14,8 @@
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
-import {
-  messageAadView,
-  type MessageKey,
-  randomId,
-  sealChatMessage,
-  utf8Encode,
-} from "@fastchat/lib/crypto";
+import { messageAadView, type MessageKey, randomId, utf8Encode } from "@fastchat/lib/crypto";
+import { sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import { type ClientFrameOf, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
 import type { OutgoingKey } from "./key_manager.ts";
 

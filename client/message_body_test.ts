@@ -3,7 +3,8 @@ import { Packr } from "msgpackr";
 import { msgpackBombs } from "@fastchat/lib/msgpack_bombs";
 import { packBody, parseBody } from "./message_body.ts";
 import { sealDirectMessage } from "./message_body.ts";
-import { decryptText, generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+import { decryptText } from "@fastchat/lib/crypto/chat_aead";
 import { codeOf } from "@fastchat/testing";
 
 const u32 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];

@@ -20,15 +20,13 @@
  */
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import {
-  CHAT_NONCE_BYTES,
   importMessageKey,
   type MessageKey,
-  openChatMessage,
   openVault,
   randomBytes,
-  sealChatMessage,
   sealVault,
 } from "@fastchat/lib/crypto";
+import { CHAT_NONCE_BYTES, openChatMessage, sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import type { OutboxRecord, OutboxStorage } from "./outbox.ts";
 
 const packr = msgpackCodec();

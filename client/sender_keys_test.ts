@@ -1,5 +1,6 @@
 import { expect } from "expect";
-import { decryptText, encryptText, type MessageAadFields } from "@fastchat/lib/crypto";
+import type { MessageAadFields } from "@fastchat/lib/crypto";
+import { decryptText, encryptText } from "@fastchat/lib/crypto/chat_aead";
 import type { FastChatError } from "@fastchat/lib/errors";
 import { MAX_HANDOVERS, SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
 

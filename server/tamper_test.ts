@@ -12,7 +12,6 @@ import { ChatClient, type ClientEvent } from "@fastchat/client";
 import {
   type CreatedSessionKey,
   createSessionKey,
-  encryptText,
   exportPublicKeys,
   generateIdentity,
   type Identity,
@@ -21,6 +20,7 @@ import {
   randomBytes,
   toBase64Url,
 } from "@fastchat/lib/crypto";
+import { encryptText } from "@fastchat/lib/crypto/chat_aead";
 import type { ServerFrame, ServerFrameOf } from "@fastchat/lib/protocol";
 import {
   DB_KINDS,

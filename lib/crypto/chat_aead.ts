@@ -19,7 +19,8 @@
  *
  * @example
  * ```ts
- * import { generateMessageKeyBytes, importMessageKey, openChatMessage, sealChatMessage } from "@fastchat/lib/crypto";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * import { openChatMessage, sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
  * const key = importMessageKey(generateMessageKeyBytes());
  * const aad = new TextEncoder().encode("context");
  * const { iv, ct } = sealChatMessage(key, new TextEncoder().encode("hi"), aad);
@@ -31,7 +32,8 @@
 import sodium from "libsodium-wrappers";
 import { FastChatError } from "../errors.ts";
 import { deriveMessageSubkey, IV_BYTES, type MessageKey, openMessage, TAG_BYTES } from "./aead.ts";
-import { randomBytes } from "./bytes.ts";
+import { randomBytes, utf8Encode } from "./bytes.ts";
+import { type MessageAadFields, messageAadView } from "./message_aad.ts";
 
 await sodium.ready;
 
@@ -41,7 +43,8 @@ await sodium.ready;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { CHAT_NONCE_BYTES, generateMessageKeyBytes, importMessageKey, sealChatMessage } from "@fastchat/lib/crypto";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * import { CHAT_NONCE_BYTES, sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
  * const { iv } = sealChatMessage(importMessageKey(generateMessageKeyBytes()), new Uint8Array(1), new Uint8Array(0));
  * assert.equal(iv.length, CHAT_NONCE_BYTES);
  * ```
@@ -71,7 +74,8 @@ function decryptFailed(cause?: unknown): FastChatError {
  *
  * @example
  * ```ts
- * import { generateMessageKeyBytes, importMessageKey, sealChatMessage } from "@fastchat/lib/crypto";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * import { sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
  * const key = importMessageKey(generateMessageKeyBytes());
  * const { iv, ct } = sealChatMessage(key, new TextEncoder().encode("hi"), new Uint8Array(0));
  * console.log(iv.length, ct.length); // 24 18
@@ -102,7 +106,8 @@ export function sealChatMessage(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateMessageKeyBytes, importMessageKey, openChatMessage, sealChatMessage, sealMessage } from "@fastchat/lib/crypto";
+ * import { generateMessageKeyBytes, importMessageKey, sealMessage } from "@fastchat/lib/crypto";
+ * import { openChatMessage, sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
  * const key = importMessageKey(generateMessageKeyBytes());
  * const aad = new Uint8Array([1]);
  * const a = sealChatMessage(key, new Uint8Array([7]), aad);
@@ -127,5 +132,66 @@ export function openChatMessage(
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, iv, k);
   } catch (e) {
     throw decryptFailed(e);
+  }
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Encrypts UTF-8 text (synchronous, fresh random IV).
+ *
+ * @example
+ * ```ts
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes()); // from createSessionKey/openSessionKey
+ * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid: "k1" };
+ * const { iv, ct } = encryptText(key, "hello", meta);
+ * ```
+ */
+export function encryptText(
+  key: MessageKey,
+  text: string,
+  aadFields: MessageAadFields,
+): { iv: Uint8Array; ct: Uint8Array } {
+  return sealChatMessage(key, utf8Encode(text), messageAadView(aadFields));
+}
+
+/**
+ * Decrypts text from {@link encryptText}. Throws
+ * `FastChatError("DECRYPT_FAILED")` if authentication fails (wrong key,
+ * tampered iv/ct, any different metadata field) or the plaintext is not
+ * valid UTF-8.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateMessageKeyBytes, importMessageKey } from "@fastchat/lib/crypto";
+ * const key = importMessageKey(generateMessageKeyBytes()); // from createSessionKey/openSessionKey
+ * const meta = { kind: "dm", from: "alice", to: "bob", id: "m1", sentAt: Date.now(), kid: "k1" };
+ * const { iv, ct } = encryptText(key, "hello", meta);
+ * assert.equal(decryptText(key, iv, ct, meta), "hello");
+ * const moved = { ...meta, to: "carol" }; // e.g. a server replaying it into another conversation
+ * assert.throws(() => decryptText(key, iv, ct, moved), { code: "DECRYPT_FAILED" });
+ * ```
+ */
+export function decryptText(
+  key: MessageKey,
+  iv: Uint8Array,
+  ct: Uint8Array,
+  aadFields: MessageAadFields,
+): string {
+  let aad: Uint8Array;
+  try {
+    aad = messageAadView(aadFields);
+  } catch (e) {
+    throw new FastChatError("DECRYPT_FAILED", "invalid message metadata", undefined, { cause: e });
+  }
+  const pt = openChatMessage(key, iv, ct, aad);
+  try {
+    return strictDecoder.decode(pt);
+  } catch (e) {
+    throw new FastChatError("DECRYPT_FAILED", "message is not valid UTF-8", undefined, {
+      cause: e,
+    });
   }
 }

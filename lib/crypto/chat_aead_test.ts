@@ -2,7 +2,14 @@ import { expect } from "expect";
 import { hkdfSync } from "node:crypto";
 import sodium from "libsodium-wrappers";
 import { generateMessageKeyBytes, importMessageKey, openMessage, sealMessage } from "./aead.ts";
-import { CHAT_NONCE_BYTES, openChatMessage, sealChatMessage } from "./chat_aead.ts";
+import {
+  CHAT_NONCE_BYTES,
+  decryptText,
+  encryptText,
+  openChatMessage,
+  sealChatMessage,
+} from "./chat_aead.ts";
+import { messageAad, type MessageAadFields } from "./message_aad.ts";
 import { codeOf } from "@fastchat/testing/assert_code";
 
 const enc = new TextEncoder();
@@ -83,4 +90,84 @@ Deno.test("openChatMessage: DECRYPT_FAILED on tampering, wrong key or AAD, and a
   stretched.set(gcm.iv);
   expect(codeOf(() => openChatMessage(key, stretched, gcm.ct, aad))).toBe("DECRYPT_FAILED");
   expect(codeOf(() => openMessage(key, iv, ct, aad))).toBe("DECRYPT_FAILED");
+});
+
+const textKey = importMessageKey(generateMessageKeyBytes());
+const meta: MessageAadFields = {
+  kind: "dm",
+  from: "alice",
+  to: "bob",
+  id: "msg-1",
+  sentAt: 1_700_000_000_000,
+  kid: "AAAAAAAAAAAAAAAAAAAAAA",
+};
+
+Deno.test("encryptText/decryptText round trip", () => {
+  for (const text of ["", "hi", "héllo 👋 \u0000 مرحبا", "x".repeat(10_000)]) {
+    const { iv, ct } = encryptText(textKey, text, meta);
+    expect(decryptText(textKey, iv, ct, meta)).toBe(text);
+  }
+});
+
+Deno.test("flipping any byte of ct or iv fails", () => {
+  const { iv, ct } = encryptText(textKey, "attack at dawn", meta);
+  for (let i = 0; i < ct.length; i++) {
+    const bad = ct.slice();
+    bad[i] ^= 0x20;
+    expect(codeOf(() => decryptText(textKey, iv, bad, meta))).toBe("DECRYPT_FAILED");
+  }
+  for (let i = 0; i < iv.length; i++) {
+    const bad = iv.slice();
+    bad[i] ^= 0x20;
+    expect(codeOf(() => decryptText(textKey, bad, ct, meta))).toBe("DECRYPT_FAILED");
+  }
+});
+
+Deno.test("changing any AAD field fails", () => {
+  const { iv, ct } = encryptText(textKey, "hello", meta);
+  const changes: Partial<MessageAadFields>[] = [
+    { kind: "group" },
+    { from: "mallory" },
+    { to: "carol" },
+    { from: "bob", to: "alice" },
+    { id: "msg-2" },
+    { sentAt: meta.sentAt + 1 },
+    { kid: "AAAAAAAAAAAAAAAAAAAAAB" },
+  ];
+  for (const c of changes) {
+    expect(codeOf(() => decryptText(textKey, iv, ct, { ...meta, ...c }))).toBe("DECRYPT_FAILED");
+  }
+  expect(codeOf(() => decryptText(textKey, iv, ct, { ...meta, sentAt: -1 }))).toBe(
+    "DECRYPT_FAILED",
+  );
+});
+
+Deno.test("wrong key fails", () => {
+  const { iv, ct } = encryptText(textKey, "hello", meta);
+  const other = importMessageKey(generateMessageKeyBytes());
+  expect(codeOf(() => decryptText(other, iv, ct, meta))).toBe("DECRYPT_FAILED");
+});
+
+Deno.test("authentic but invalid UTF-8 fails with DECRYPT_FAILED", () => {
+  const { iv, ct } = sealMessage(textKey, new Uint8Array([0x68, 0xff, 0x69]), messageAad(meta));
+  expect(codeOf(() => decryptText(textKey, iv, ct, meta))).toBe("DECRYPT_FAILED");
+});
+
+Deno.test("libsodium stays out of the servers, the load balancer and @fastchat/lib/crypto; the client loads it", async () => {
+  const loads = async (entry: string) => {
+    const url = new URL(`../../${entry}`, import.meta.url);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", url.pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    expect(out.code).toBe(0);
+    const { modules } = JSON.parse(new TextDecoder().decode(out.stdout));
+    expect(modules.length).toBeGreaterThan(5);
+    return modules.some((m: unknown) => JSON.stringify(m).includes("libsodium"));
+  };
+  expect(await loads("server/main.ts")).toBe(false);
+  expect(await loads("lb/main.ts")).toBe(false);
+  expect(await loads("lib/crypto/mod.ts")).toBe(false);
+  expect(await loads("client/main.ts")).toBe(true);
 });

@@ -1,5 +1,6 @@
 import { expect } from "expect";
 import * as fc from "./mod.ts";
+import { decryptText, encryptText } from "./chat_aead.ts";
 
 Deno.test("end to end: register, back up, restore, exchange a message", async () => {
   const weak = { allowWeak: true };
@@ -38,7 +39,7 @@ Deno.test("end to end: register, back up, restore, exchange a message", async ()
     sentAt: Date.now(),
     kid: sk.kid,
   };
-  const { iv, ct } = fc.encryptText(fc.importMessageKey(sk.key), "hi bob", meta);
+  const { iv, ct } = encryptText(fc.importMessageKey(sk.key), "hi bob", meta);
 
   // bob receives envelope + message
   const info = fc.peekEnvelope(sk.envelope);
@@ -50,7 +51,7 @@ Deno.test("end to end: register, back up, restore, exchange a message", async ()
     recipientIdentity: bobId,
     senderKeys: alicePub,
   });
-  expect(fc.decryptText(fc.importMessageKey(opened.key), iv, ct, meta)).toBe("hi bob");
+  expect(decryptText(fc.importMessageKey(opened.key), iv, ct, meta)).toBe("hi bob");
 
   // both compare safety numbers
   const sa = await fc.safetyNumber({ user: "alice", keys: a.pub }, { user: "bob", keys: b.pub });
