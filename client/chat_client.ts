@@ -29,7 +29,7 @@ import type { ClientEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
-import { Outbox, type OutboxFrame, type Receipt } from "./outbox.ts";
+import { Outbox, type OutboxFrame } from "./outbox.ts";
 import { sealDirectContent } from "./message_body.ts";
 import { DirectSender } from "./direct_sender.ts";
 import type { BatchItem } from "./message_content.ts";
@@ -42,6 +42,7 @@ import { SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
 import { checkGroupName } from "@fastchat/lib/group_name";
 import type { ServerConnection } from "./server_connection.ts";
 import { SessionConnector } from "./session_connector.ts";
+import { ReceiptEvents } from "./receipt_events.ts";
 import { StateSaver } from "./state_saver.ts";
 import type { HistoryRecord } from "./user_home.ts";
 import type { ChatClientOptions } from "./chat_client_options.ts";
@@ -73,8 +74,8 @@ export class ChatClient {
   readonly #saver: StateSaver;
   readonly #ring = new SenderKeyRing();
   readonly #groups: GroupChat;
-  /** Ids of messages the client sends for itself (group keys): no sent/delivered events. */
-  readonly #internal = new Set<string>();
+  /** `sent` and `delivered` events of what this client sends. */
+  readonly #receipts: ReceiptEvents;
   readonly #files: FileTransfers;
   /** Direct texts of this tick, sealed together per contact. */
   readonly #direct = new DirectSender((frame, first, items) =>
@@ -151,6 +152,13 @@ export class ChatClient {
         await s.home.writeGroupKeys(s.vaultKey, this.#ring.snapshot());
       },
       onError: (e) => emit({ event: "error", code: "INTERNAL", message: `saving state: ${e}` }),
+    });
+    this.#receipts = new ReceiptEvents({
+      emit,
+      ackStored: (items) => this.#link.send({ t: "rack", items }),
+      envelopeStored: (to, kid) => this.#session?.keys.envelopeStored(to, kid),
+      handovers: this.#ring,
+      onChange: () => this.#saver.schedule(),
     });
     this.#sent = new SentHistory((e) =>
       emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
@@ -229,7 +237,7 @@ export class ChatClient {
     }
     const conn = this.#link.connection!;
     this.#emit({ event: "ready", user: s.user, server: conn.serverId, address: conn.address });
-    this.#showReceipts(this.#outbox.releaseReceipts());
+    this.#receipts.show(this.#outbox.releaseReceipts());
     this.#inbox.start(this.#session);
     // Resolves once the stored backlog was sent and all of it was processed.
     await this.#link.synced();
@@ -312,14 +320,6 @@ export class ChatClient {
     return await this.#sendDirect(to, content, null, description.file);
   }
 
-  #markInternal(id: string): void {
-    if (this.#internal.size >= 10_000) this.#internal.delete(this.#internal.values().next().value!);
-    this.#internal.add(id);
-    // Its receipt may come in a later session: the saved ring remembers it.
-    this.#ring.noteHandover(id);
-    this.#saver.schedule();
-  }
-
   /**
    * Queues a sealed frame: outbox first (durable), then the wire; resolves
    * once the link takes more, with the promise of the frame's outbox write
@@ -346,7 +346,7 @@ export class ChatClient {
     const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
     const frame = sealDirectContent(s.user, to, content, key);
     if (file !== undefined) frame.file = file;
-    if (internal) this.#markInternal(frame.id);
+    if (internal) this.#receipts.markInternal(frame.id);
     // The outbox log is written (batched with the sends of the next 20 ms)
     // while the frame goes out, and the history only after it: a message
     // the history shows is pending on disk until confirmed, so a crash
@@ -523,10 +523,10 @@ export class ChatClient {
       case "chunk":
         return this.#files.onChunk(f);
       case "sent":
-        for (const frame of this.#outbox.confirm(f.ids)) this.#confirmed(frame);
+        for (const frame of this.#outbox.confirm(f.ids)) this.#receipts.confirmed(frame);
         return;
       case "delivered": // held by the outbox until "ready"
-        return this.#showReceipts(this.#outbox.receipts(f));
+        return this.#receipts.show(this.#outbox.receipts(f));
       case "error": {
         const frame = f.id === undefined ? undefined : this.#outbox.get(f.id);
         // Refused for now (too fast, the server's database down): sent again after the hint.
@@ -543,29 +543,5 @@ export class ChatClient {
       default:
         return;
     }
-  }
-
-  /** Emits `sent` and `delivered` for `receipts` and acknowledges the stored ones. */
-  #showReceipts(receipts: Receipt[]): void {
-    const stored: [string, string][] = [];
-    for (const r of receipts) {
-      if (r.confirmed) this.#confirmed(r.confirmed); // a receipt also confirms a pending message
-      const handover = this.#ring.takeHandover(r.id);
-      if (handover) this.#saver.schedule();
-      if (r.show && !handover && !this.#internal.has(r.id)) {
-        for (const id of batchMembers(r.id)) this.#emit({ event: "delivered", id, to: r.to });
-      }
-      if (r.stored) stored.push([r.to, r.id]);
-    }
-    for (let i = 0; i < stored.length; i += 4096) {
-      this.#link.send({ t: "rack", items: stored.slice(i, i + 4096) });
-    }
-  }
-
-  /** The server took responsibility for `frame` (stored it, or it was delivered). */
-  #confirmed(frame: OutboxFrame): void {
-    if (frame.env && frame.kid) this.#session?.keys.envelopeStored(frame.to, frame.kid);
-    if (this.#internal.has(frame.id)) return;
-    for (const id of batchMembers(frame.id)) this.#emit({ event: "sent", id });
   }
 }
