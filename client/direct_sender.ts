@@ -1,6 +1,6 @@
 /**
  * Direct texts on their way to the wire. Texts a client sends to one
- * contact within the same tick are sealed together — one AES-GCM operation,
+ * contact within the same tick are sealed together — one AEAD operation,
  * one frame, one store write and one receipt for up to
  * {@link MAX_BATCH_MESSAGES} texts — when the tick ends (a microtask); a
  * lone text is sealed as it always was. Ids are handed out at once

@@ -1,6 +1,6 @@
 /**
  * Client-side key management for direct messages: pinned contact keys
- * (trust on first use, loud warning on change) and per-peer AES-256-GCM
+ * (trust on first use, loud warning on change) and per-peer 256-bit
  * session keys. One RSA operation per session key, never per message: a
  * sender key rotates after 1,000 messages, after 24 hours, or when the
  * recipient's key changes; received keys are cached by key id.

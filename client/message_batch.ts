@@ -1,6 +1,6 @@
 /**
  * Ids of direct texts sealed together. A client that sends several texts to
- * one contact in the same tick seals them into one frame (one AES-GCM
+ * one contact in the same tick seals them into one frame (one AEAD
  * operation, one frame, one receipt): the frame's id is `E-n`, where `E` is
  * a fresh random 22-character id and `n` (2..64) the number of texts, and
  * the texts' own ids are `E`, `E_1` … `E_(n-1)`. A lone text keeps its

@@ -1,7 +1,8 @@
 /**
  * The opaque body of a chat message as servers store and forward it: the
- * session key id, the IV and the AES-GCM ciphertext, MessagePack-encoded;
- * and {@link sealDirectMessage}, which makes the `send` frame carrying one.
+ * session key id, the nonce and the XChaCha20-Poly1305 ciphertext (AES-GCM
+ * under a 12-byte nonce from earlier versions), MessagePack-encoded; and
+ * {@link sealDirectMessage}, which makes the `send` frame carrying one.
  *
  * @example
  * ```ts

@@ -69,7 +69,7 @@ export interface Receipt {
 const COMPACT_AFTER = 4096;
 /**
  * How long the first record of a batch waits for others to share its write.
- * Each write seals its batch (one AES-GCM operation, as costly as sealing
+ * Each write seals its batch (one AEAD operation, as costly as sealing
  * the message itself) and a busy sender sends one message every few ms: at
  * 5 ms nearly every message had a write of its own; at 20 ms about four
  * share one, and messages the server confirms within the linger are never

@@ -1,6 +1,6 @@
 /**
  * Sender keys for groups. Each member encrypts its group messages with its
- * own AES-256-GCM sending key for that group, once per message whatever the
+ * own 256-bit sending key (XChaCha20-Poly1305) for that group, once per message whatever the
  * group's size; the key reaches the other members inside ordinary pairwise
  * end-to-end-encrypted messages (so RSA is used only where a pair has no
  * session yet, never per group message). The ring remembers, per group:
@@ -39,7 +39,7 @@ export const KEYS_PER_MEMBER = 8;
 export interface SenderKey {
   /** Key id, bound into every message's authenticated data. */
   kid: string;
-  /** Raw AES-256 key. */
+  /** Raw 256-bit key. */
   raw: Uint8Array;
   /** Imported key. */
   key: MessageKey;
