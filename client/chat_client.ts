@@ -24,17 +24,14 @@
  * @module
  */
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ClientFrameOf, ServerFrame } from "@fastchat/lib/protocol";
+import type { ServerFrame } from "@fastchat/lib/protocol";
 import type { ClientEvent } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import { KeyManager } from "./key_manager.ts";
 import { checkUsername, type LoggedIn, LoginFlow } from "./login_flow.ts";
-import { Outbox, type OutboxFrame } from "./outbox.ts";
-import { sealDirectContent } from "./message_body.ts";
-import { DirectSender } from "./direct_sender.ts";
-import type { BatchItem } from "./message_content.ts";
-import { batchMembers, memberId } from "./message_batch.ts";
-import { SentHistory } from "./sent_history.ts";
+import { Outbox } from "./outbox.ts";
+import { batchMembers } from "./message_batch.ts";
+import { OutgoingMessages, type SendingSession } from "./outgoing_messages.ts";
 import { encodeContent } from "./message_content.ts";
 import { GroupChat } from "./group_chat.ts";
 import { downloadsDir, FileTransfers } from "./file_transfers.ts";
@@ -52,7 +49,7 @@ export { viaLoadBalancer } from "./lb_client.ts";
 export type { ServerTarget } from "./session_connector.ts";
 export type { ChatClientOptions } from "./chat_client_options.ts";
 
-type Session = Omit<LoggedIn, "state"> & { keys: KeyManager };
+type Session = SendingSession;
 
 /**
  * One user's connection to FastChat.
@@ -77,12 +74,8 @@ export class ChatClient {
   /** `sent` and `delivered` events of what this client sends. */
   readonly #receipts: ReceiptEvents;
   readonly #files: FileTransfers;
-  /** Direct texts of this tick, sealed together per contact. */
-  readonly #direct = new DirectSender((frame, first, items) =>
-    this.#deliverDirect(frame, first, items)
-  );
-  /** Sent texts waiting for their outbox write before they enter the history. */
-  readonly #sent: SentHistory;
+  /** Direct messages on their way out: outbox, wire, history. */
+  readonly #out: OutgoingMessages;
   #session: Session | null = null;
 
   constructor(opts: ChatClientOptions) {
@@ -118,8 +111,8 @@ export class ChatClient {
     this.#groups = new GroupChat({
       me: () => this.#requireSession().user,
       request: (r) => this.#link.request({ t: "group", ...r }),
-      sendDirect: (to, content) => this.#sendDirect(to, content, null, undefined, true),
-      sendFrame: async (frame) => void await this.#queue(frame),
+      sendDirect: (to, content) => this.#out.sendDirect(to, content, null, undefined, true),
+      sendFrame: async (frame) => void await this.#out.queue(frame),
       ring: this.#ring,
       onChange: () => this.#saver.schedule(),
     });
@@ -160,9 +153,14 @@ export class ChatClient {
       handovers: this.#ring,
       onChange: () => this.#saver.schedule(),
     });
-    this.#sent = new SentHistory((e) =>
-      emit({ event: "error", code: "INTERNAL", message: `history: ${e}` })
-    );
+    this.#out = new OutgoingMessages({
+      outbox: this.#outbox,
+      link: this.#link,
+      session: () => this.#session,
+      markInternal: (id) => this.#receipts.markInternal(id),
+      history: opts.history !== false,
+      emit,
+    });
     const outboxError = (e: unknown, id?: string) =>
       emit({ event: "error", code: "INTERNAL", id, message: `outbox: ${e}` });
     this.#outbox.onError = (e) => outboxError(e);
@@ -177,7 +175,7 @@ export class ChatClient {
 
   /** Message frames sent (or about to be sealed) but not yet confirmed as stored. */
   get unconfirmed(): number {
-    return this.#outbox.size + this.#direct.frames;
+    return this.#outbox.size + this.#out.frames;
   }
 
   #emit(e: ClientEvent): void {
@@ -247,7 +245,7 @@ export class ChatClient {
   /** Revokes the resume token and ends the session. */
   async logout(): Promise<void> {
     this.#requireSession();
-    this.#direct.flush();
+    this.#out.flush();
     await this.#saver.saveNow();
     await this.#link.request({ t: "logout" });
     this.#session = null;
@@ -262,7 +260,7 @@ export class ChatClient {
    */
   async send(to: string, text: string): Promise<string> {
     this.#requireSession();
-    const id = this.trySend(to, text);
+    const id = this.#out.trySend(to, text);
     if (id !== null) return id;
     if (to.startsWith("#")) {
       return await this.#groups.send(
@@ -270,7 +268,7 @@ export class ChatClient {
         encodeContent({ type: "text", text }),
       );
     }
-    return await this.#sendDirect(to, encodeContent({ type: "text", text }), text);
+    return await this.#out.sendDirect(to, encodeContent({ type: "text", text }), text);
   }
 
   /**
@@ -317,68 +315,7 @@ export class ChatClient {
     const { description } = await this.#files.upload(path);
     const content = encodeContent({ type: "file", file: description });
     if (group) return await this.#groups.send(group, content, description.file);
-    return await this.#sendDirect(to, content, null, description.file);
-  }
-
-  /**
-   * Queues a sealed frame: outbox first (durable), then the wire; resolves
-   * once the link takes more, with the promise of the frame's outbox write
-   * (whose failure is reported by onWriteFailed, once per batch).
-   */
-  async #queue(frame: ClientFrameOf<"send">): Promise<{ written: Promise<void> }> {
-    this.#direct.flush(); // texts of this tick go first, in order
-    const written = this.#outbox.tryEnqueue(frame) ?? (await this.#outbox.enqueue(frame)).written;
-    this.#link.send(frame);
-    if (!this.#link.isWritable) await this.#link.writable();
-    return { written };
-  }
-
-  /** Seals content to `to` and sends it; `text` (when it is a text) goes to the history. */
-  async #sendDirect(
-    to: string,
-    content: Uint8Array,
-    text: string | null,
-    file?: string,
-    internal = false,
-  ): Promise<string> {
-    const s = this.#requireSession();
-    checkUsername(to);
-    const key = s.keys.outgoingReady(to) ?? await s.keys.outgoing(to);
-    const frame = sealDirectContent(s.user, to, content, key);
-    if (file !== undefined) frame.file = file;
-    if (internal) this.#receipts.markInternal(frame.id);
-    // The outbox log is written (batched with the sends of the next 20 ms)
-    // while the frame goes out, and the history only after it: a message
-    // the history shows is pending on disk until confirmed, so a crash
-    // loses none of them (the next login resends what is pending).
-    const { written } = await this.#queue(frame);
-    if (text !== null) this.#toHistory(s, frame, frame.id, [{ text, ts: frame.ts }], written);
-    return frame.id;
-  }
-
-  /** Appends sent texts to the history once their frame's outbox write is done. */
-  #toHistory(
-    s: Session,
-    frame: OutboxFrame,
-    first: string,
-    items: BatchItem[],
-    written: Promise<void>,
-  ): void {
-    if (this.#opts.history === false) return;
-    const to = frame.to;
-    this.#sent.add(
-      s.home,
-      s.vaultKey,
-      items.map(({ text, ts }, i) => ({
-        id: memberId(first, i),
-        peer: to,
-        from: s.user,
-        to,
-        text,
-        sentAt: ts,
-      })),
-      written,
-    );
+    return await this.#out.sendDirect(to, content, null, description.file);
   }
 
   /**
@@ -387,29 +324,7 @@ export class ChatClient {
    * null (nothing sent: use `send`). Throws what `send` rejects a bad name with.
    */
   trySend(to: string, text: string): string | null {
-    const s = this.#session;
-    if (!s || to.startsWith("#") || !this.#link.isWritable) return null;
-    if (this.#outbox.size + this.#direct.frames >= this.#outbox.maxPending) return null;
-    checkUsername(to);
-    const key = s.keys.outgoingReady(to);
-    if (!key) return null;
-    return this.#direct.add(s.user, to, text, key);
-  }
-
-  /** A frame of direct texts is sealed: outbox (durable) and wire, then the history. */
-  #deliverDirect(frame: ClientFrameOf<"send">, first: string, items: BatchItem[]): void {
-    const s = this.#session;
-    const written = this.#outbox.tryEnqueue(frame); // room was counted by trySend
-    if (written) {
-      this.#link.send(frame);
-      if (s) this.#toHistory(s, frame, first, items, written);
-      return;
-    }
-    // Only if something else filled the outbox meanwhile: it waits for room.
-    this.#outbox.enqueue(frame).then(({ written }) => {
-      this.#link.send(frame);
-      if (s) this.#toHistory(s, frame, first, items, written);
-    }, (e) => this.#emit({ event: "error", code: "INTERNAL", message: `outbox: ${e}` }));
+    return this.#out.trySend(to, text);
   }
 
   /** Local history with `peer` (decrypted from the home). */
@@ -468,9 +383,9 @@ export class ChatClient {
 
   /** Resolves when every sent message has been confirmed (`sent`) and is in the history. */
   async idle(): Promise<void> {
-    this.#direct.flush();
+    this.#out.flush();
     await this.#outbox.idle();
-    await this.#sent.settled();
+    await this.#out.settled();
   }
 
   /** Writes the key state now (it is otherwise saved at most every 2 s, and on close). */
@@ -480,11 +395,11 @@ export class ChatClient {
 
   /** Persists state and closes the connection. */
   async close(): Promise<void> {
-    this.#direct.flush(); // into the outbox: what is not confirmed is sent again next time
+    this.#out.flush(); // into the outbox: what is not confirmed is sent again next time
     this.#link.stop();
     await this.#saver.saveNow();
     await this.#outbox.close(); // confirmations so far; what is pending stays on disk
-    await this.#sent.settled();
+    await this.#out.settled();
     await this.#session?.home.flush();
     this.#inbox.flushAcks();
     await this.#link.end();
