@@ -6,9 +6,12 @@
  *
  * {@link ChatClient} wires the parts, each the one owner of its concept:
  * `SessionConnector` (server choice, tickets, reconnect and resume),
- * `LoginFlow` (password, KDF, identity), `Outbox` (pending sends and their
- * receipts), `Inbox` (received messages and acknowledgements), `KeyManager`
- * (contact and session keys) and `StateSaver` (saving the key state).
+ * `LoginFlow` (password, KDF, identity), `OutgoingMessages` (sealing direct
+ * sends into the outbox, onto the wire and into the history), `Outbox`
+ * (pending sends and their receipts), `ReceiptEvents` (their `sent` and
+ * `delivered` events), `Inbox` (received messages and acknowledgements),
+ * `KeyManager` (contact and session keys) and `StateSaver` (saving the key
+ * state).
  *
  * @example
  * ```ts
