@@ -24,6 +24,39 @@ function garbage(id: string, from = "alice"): ServerFrameOf<"msg"> {
   return { t: "msg", id, from, to: "bob", kind: "dm", ts: 1, body: new Uint8Array([0xc1]) };
 }
 
+/** alice's session key `kid` as bob's inbox holds it. */
+function aliceKey(kid: string) {
+  return { kid, from: "alice", key: importMessageKey(generateMessageKeyBytes()) };
+}
+
+/** The AAD fields of alice's DM `id` to bob under `kid`. */
+const dmMeta = (kid: string, id: string) => ({
+  kind: "dm",
+  from: "alice",
+  to: "bob",
+  id,
+  sentAt: 1,
+  kid,
+});
+
+/** The `msg` frame of alice's DM `id` to bob sealed as `iv`, `ct` under `kid`. */
+function dmFrame(kid: string, id: string, iv: Uint8Array, ct: Uint8Array): ServerFrameOf<"msg"> {
+  return { t: "msg", id, from: "alice", to: "bob", kind: "dm", ts: 1, body: packBody(kid, iv, ct) };
+}
+
+/** An inbox of bob's recording its acknowledgements (as `["b", items]`) and events. */
+function recordingInbox(sent: [string, [string, string][]][], events: ClientEvent[]): Inbox {
+  return new Inbox({
+    acks: new AckBatcher(),
+    emit: (e) => events.push(e),
+    sendAcks: (items) => {
+      sent.push(["b", items]);
+      return true;
+    },
+    history: false,
+  });
+}
+
 function inbox(
   sent: [string, [string, string][]][],
   name: string,
@@ -96,29 +129,9 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
     new FastChatError("UNKNOWN_KEY", "envelope not stored yet"),
     new FastChatError("STORE_UNAVAILABLE", "store down"),
   ];
-  const key = {
-    kid: "kid0000001",
-    from: "alice",
-    key: importMessageKey(generateMessageKeyBytes()),
-  };
-  const aad = (id: string) => ({
-    kind: "dm",
-    from: "alice",
-    to: "bob",
-    id,
-    sentAt: 1,
-    kid: key.kid,
-  });
-  const { iv, ct } = encryptText(key.key, "hello", aad("msg0000009"));
-  const frame: ServerFrameOf<"msg"> = {
-    t: "msg",
-    id: "msg0000009",
-    from: "alice",
-    to: "bob",
-    kind: "dm",
-    ts: 1,
-    body: packBody(key.kid, iv, ct),
-  };
+  const key = aliceKey("kid0000001");
+  const { iv, ct } = encryptText(key.key, "hello", dmMeta(key.kid, "msg0000009"));
+  const frame = dmFrame(key.kid, "msg0000009", iv, ct);
   // The key manager boundary: fails transiently three times, then yields the key.
   const keys = {
     incomingReady: () => null,
@@ -127,15 +140,7 @@ Deno.test("inbox: transient key failures are not acknowledged; the redelivery is
       return e ? Promise.reject(e) : Promise.resolve(key);
     },
   };
-  const i = new Inbox({
-    acks: new AckBatcher(),
-    emit: (e) => events.push(e),
-    sendAcks: (items) => {
-      sent.push(["b", items]);
-      return true;
-    },
-    history: false,
-  });
+  const i = recordingInbox(sent, events);
   i.start({ user: "bob", keys } as unknown as InboxSession);
   for (let n = 0; n < 3; n++) {
     i.push(frame); // the server redelivers what was not acknowledged
@@ -297,46 +302,21 @@ Deno.test("inbox: with no connection, failed acks wait for the reconnect (no ret
 Deno.test("inbox: shows XChaCha20-Poly1305 bodies and the AES-256-GCM bodies of earlier versions", async () => {
   const sent: [string, [string, string][]][] = [];
   const events: ClientEvent[] = [];
-  const key = {
-    kid: "kid0000002",
-    from: "alice",
-    key: importMessageKey(generateMessageKeyBytes()),
-  };
-  const meta = (id: string) => ({
-    kind: "dm",
-    from: "alice",
-    to: "bob",
-    id,
-    sentAt: 1,
-    kid: key.kid,
-  });
-  const frame = (id: string, iv: Uint8Array, ct: Uint8Array): ServerFrameOf<"msg"> => ({
-    t: "msg",
-    id,
-    from: "alice",
-    to: "bob",
-    kind: "dm",
-    ts: 1,
-    body: packBody(key.kid, iv, ct),
-  });
-  const now = encryptText(key.key, "new cipher", meta("msg0000010"));
+  const key = aliceKey("kid0000002");
+  const now = encryptText(key.key, "new cipher", dmMeta(key.kid, "msg0000010"));
   expect(now.iv.length).toBe(24);
   // A body an earlier version sealed, still held by the server for bob.
-  const old = sealMessage(key.key, utf8Encode("old cipher"), messageAadView(meta("msg0000011")));
+  const old = sealMessage(
+    key.key,
+    utf8Encode("old cipher"),
+    messageAadView(dmMeta(key.kid, "msg0000011")),
+  );
   expect(old.iv.length).toBe(12);
   const keys = { incomingReady: () => key, incoming: () => Promise.resolve(key) };
-  const i = new Inbox({
-    acks: new AckBatcher(),
-    emit: (e) => events.push(e),
-    sendAcks: (items) => {
-      sent.push(["b", items]);
-      return true;
-    },
-    history: false,
-  });
+  const i = recordingInbox(sent, events);
   i.start({ user: "bob", keys } as unknown as InboxSession);
-  i.push(frame("msg0000010", now.iv, now.ct));
-  i.push(frame("msg0000011", old.iv, old.ct));
+  i.push(dmFrame(key.kid, "msg0000010", now.iv, now.ct));
+  i.push(dmFrame(key.kid, "msg0000011", old.iv, old.ct));
   await i.idle();
   i.flushAcks();
   expect(events.map((e) => "text" in e ? e.text : e.event)).toEqual(["new cipher", "old cipher"]);

@@ -34,7 +34,16 @@ const AAD = new TextEncoder().encode("fastchat/outbox/v1");
 /** Nonce bytes of a batch an earlier version sealed (AES-256-GCM). */
 const GCM_IV_BYTES = 12;
 
-function framed(parts: Uint8Array[]): Uint8Array {
+/**
+ * `parts` as the log lays them out: each after its 4-byte big-endian length.
+ *
+ * @example
+ * ```ts
+ * import { framed } from "@fastchat/client/outbox_log";
+ * framed([new Uint8Array([7])]); // Uint8Array [0, 0, 0, 1, 7]
+ * ```
+ */
+export function framed(parts: Uint8Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + 4 + p.length, 0);
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);

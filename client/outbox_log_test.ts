@@ -8,23 +8,11 @@ import {
   sealVault,
 } from "@fastchat/lib/crypto";
 import type { OutboxRecord } from "./outbox.ts";
-import { OutboxLog } from "./outbox_log.ts";
+import { framed, OutboxLog } from "./outbox_log.ts";
 
 const record = (id: string): OutboxRecord => ({
   add: { t: "send", id, to: "bob", kind: "dm", ts: 1, body: new Uint8Array([1, 2, 3]) },
 });
-
-function framed(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
-  const dv = new DataView(out.buffer);
-  let at = 0;
-  for (const p of parts) {
-    dv.setUint32(at, p.length);
-    out.set(p, at + 4);
-    at += 4 + p.length;
-  }
-  return out;
-}
 
 Deno.test("OutboxLog: batches sealed by an earlier version (AES-256-GCM) are read, then carried over", async () => {
   const dir = await Deno.makeTempDir();
