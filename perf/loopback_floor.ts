@@ -79,8 +79,14 @@ export async function measureLoopbackFloor(
   }).spawn();
   const reader = child.stdout.getReader();
   try {
-    const first = await reader.read();
-    const port = Number(new TextDecoder().decode(first.value).trim());
+    let line = "";
+    const text = new TextDecoder();
+    while (!line.includes("\n")) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      line += text.decode(chunk.value, { stream: true });
+    }
+    const port = Number(line.trim());
     if (!Number.isSafeInteger(port) || port <= 0) throw new Error(`echo server said ${port}`);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
