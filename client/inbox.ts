@@ -24,6 +24,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
 import { type AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 import type { ClientEvent } from "./events.ts";
+import { type GroupContent, openGroupMessage } from "./group_message_open.ts";
 import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
 import { type BatchItem, decodeContent, type FileDescription } from "./message_content.ts";
@@ -221,7 +222,7 @@ export class Inbox {
       }
       if (f.kind === "group") {
         this.#queue.shift();
-        this.#groupMessage(s, f);
+        this.#groupMessage(f);
         continue;
       }
       let body: MessageBody;
@@ -308,60 +309,36 @@ export class Inbox {
   }
 
   /** A group message: opened with its sender's key for the group, or held until the key comes. */
-  #groupMessage(s: InboxSession, f: Msg): void {
+  #groupMessage(f: Msg): void {
     if (this.#alreadySeen(f, true)) return;
-    let body: MessageBody;
+    let c: GroupContent | null;
     try {
-      body = parseBody(f.body);
+      c = openGroupMessage(
+        f,
+        (group, member, kid) => this.#d.senderKeys?.lookup(group, member, kid),
+      );
     } catch (e) {
       this.#groupAck(f.from, f.id);
-      this.#reject(f, e, true);
-      return;
+      return this.#reject(f, e, true);
     }
-    const key = this.#d.senderKeys?.lookup(f.to, f.from, body.k);
-    if (!key) {
+    if (c === null) {
       // Its key is on the way (keys travel as direct messages): keep it unacknowledged.
       if (this.#awaitingKey.length < 10_000) this.#awaitingKey.push(f);
       return;
     }
-    let plain: Uint8Array;
-    try {
-      plain = openChatMessage(
-        key,
-        body.iv,
-        body.c,
-        messageAadView({
-          kind: "group",
-          from: f.from,
-          to: f.to,
-          id: f.id,
-          sentAt: f.ts,
-          kid: body.k,
-        }),
-      );
-      const c = decodeContent(plain);
-      if (c.type === "sender_key" || c.type === "batch") {
-        throw new FastChatError("DECRYPT_FAILED", `a ${c.type} in a group`);
-      }
-      this.#markShown(f);
-      if (c.type === "file") {
-        this.#file(f, c.file, f.to, () => this.#groupAck(f.from, f.id));
-        return;
-      }
-      this.#d.emit({
-        event: "message",
-        id: f.id,
-        from: f.from,
-        group: f.to,
-        text: c.text,
-        sent_at: f.ts,
-      });
-      this.#groupAck(f.from, f.id);
-    } catch (e) {
-      this.#groupAck(f.from, f.id);
-      this.#reject(f, e, true);
+    this.#markShown(f);
+    if (c.type === "file") {
+      return this.#file(f, c.file, f.to, () => this.#groupAck(f.from, f.id));
     }
-    void s;
+    this.#d.emit({
+      event: "message",
+      id: f.id,
+      from: f.from,
+      group: f.to,
+      text: c.text,
+      sent_at: f.ts,
+    });
+    this.#groupAck(f.from, f.id);
   }
 
   /** Sender keys that arrived: messages waiting for them go round again. */
