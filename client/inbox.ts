@@ -24,7 +24,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import type { ServerFrameOf } from "@fastchat/lib/protocol";
 import { type AckBatcher, processAckBatcher } from "./ack_batcher.ts";
 import type { ClientEvent } from "./events.ts";
-import { type GroupContent, openGroupMessage } from "./group_message_open.ts";
+import { type GroupContent, openGroupMessage, type SenderKeyLookup } from "./group_message_open.ts";
 import type { IncomingKey, KeyManager } from "./key_manager.ts";
 import { type MessageBody, parseBody } from "./message_body.ts";
 import { type BatchItem, decodeContent, type FileDescription } from "./message_content.ts";
@@ -116,6 +116,9 @@ export class Inbox {
   /** Waiting for the outbound queue to drain before sending the acks again. */
   #ackRetrying = false;
   #seen = new SeenIds();
+  /** Group members' sender keys (none without a ring: group messages then wait). */
+  readonly #senderKey: SenderKeyLookup = (group, member, kid) =>
+    this.#d.senderKeys?.lookup(group, member, kid);
 
   constructor(deps: InboxDeps) {
     this.#d = deps;
@@ -313,10 +316,7 @@ export class Inbox {
     if (this.#alreadySeen(f, true)) return;
     let c: GroupContent | null;
     try {
-      c = openGroupMessage(
-        f,
-        (group, member, kid) => this.#d.senderKeys?.lookup(group, member, kid),
-      );
+      c = openGroupMessage(f, this.#senderKey);
     } catch (e) {
       this.#groupAck(f.from, f.id);
       return this.#reject(f, e, true);

@@ -20,6 +20,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseProcStat, readProcUnits } from "./process_sampler.ts";
 
 /** CPU per round trip of one side, in µs. */
 export interface SideCpu {
@@ -38,23 +39,12 @@ export interface LoopbackFloor {
 }
 
 const FRAME_BYTES = 100;
-/** Linux reports CPU times in clock ticks of 10 ms (USER_HZ 100). */
-const TICK_MS = 10;
 
-/**
- * User and system CPU of process `pid` so far, in ms (`/proc/<pid>/stat`).
- *
- * @example
- * ```ts
- * import { processCpuMs } from "./loopback_floor.ts";
- * console.log(processCpuMs(Deno.pid)); // { user: …, sys: … }
- * ```
- */
-export function processCpuMs(pid: number): { user: number; sys: number } {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // Fields after the command name (which may hold spaces) start at "state".
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS };
+/** User and system CPU ticks of process `pid` so far (`/proc/<pid>/stat`). */
+function cpuTicks(pid: number): { user: number; sys: number } {
+  const st = parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  if (!st) throw new Error(`/proc/${pid}/stat is not readable as a process's stat`);
+  return { user: st.userTicks, sys: st.sysTicks };
 }
 
 /**
@@ -101,18 +91,19 @@ export async function measureLoopbackFloor(
       }
     };
     for (let i = 0; i < 200; i++) await roundTrip(); // JIT warm-up, not timed
-    const c0 = processCpuMs(Deno.pid);
-    const s0 = processCpuMs(child.pid);
+    const { ticksPerSec } = await readProcUnits();
+    const c0 = cpuTicks(Deno.pid);
+    const s0 = cpuTicks(child.pid);
     const t0 = performance.now();
     for (let i = 0; i < opts.roundTrips; i++) {
       await roundTrip();
       if (opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }
     const wallMs = performance.now() - t0;
-    const c1 = processCpuMs(Deno.pid);
-    const s1 = processCpuMs(child.pid);
+    const c1 = cpuTicks(Deno.pid);
+    const s1 = cpuTicks(child.pid);
     conn.close();
-    const per = (ms: number): number => ms * 1000 / opts.roundTrips;
+    const per = (ticks: number): number => ticks * 1e6 / ticksPerSec / opts.roundTrips;
     return {
       roundTrips: opts.roundTrips,
       pauseMs: opts.pauseMs,

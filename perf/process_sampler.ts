@@ -73,10 +73,14 @@ export const PROCESSES_CSV_HEADER = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rs
  * @example
  * ```ts
  * import type { ProcStat } from "./process_sampler.ts";
- * const s: ProcStat = { cpuTicks: 150, startTicks: 1000, rssPages: 2560 };
+ * const s: ProcStat = { userTicks: 100, sysTicks: 50, cpuTicks: 150, startTicks: 1000, rssPages: 2560 };
  * ```
  */
 export interface ProcStat {
+  /** utime: user CPU, clock ticks. */
+  userTicks: number;
+  /** stime: system (kernel) CPU, clock ticks. */
+  sysTicks: number;
   /** utime + stime, clock ticks. */
   cpuTicks: number;
   /** Start time, clock ticks after boot. */
@@ -93,7 +97,7 @@ export interface ProcStat {
  * ```ts
  * import { parseProcStat } from "./process_sampler.ts";
  * const line = "42 (de no) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0 20 0 9 0 777 999 2560";
- * parseProcStat(line); // { cpuTicks: 200, startTicks: 777, rssPages: 2560 }
+ * parseProcStat(line); // { userTicks: 150, sysTicks: 50, cpuTicks: 200, startTicks: 777, rssPages: 2560 }
  * ```
  */
 export function parseProcStat(text: string): ProcStat | null {
@@ -102,7 +106,13 @@ export function parseProcStat(text: string): ProcStat | null {
   const utime = Number(rest[11]), stime = Number(rest[12]);
   const start = Number(rest[19]), rss = Number(rest[21]);
   if (![utime, stime, start, rss].every(Number.isFinite) || rest.length < 22) return null;
-  return { cpuTicks: utime + stime, startTicks: start, rssPages: rss };
+  return {
+    userTicks: utime,
+    sysTicks: stime,
+    cpuTicks: utime + stime,
+    startTicks: start,
+    rssPages: rss,
+  };
 }
 
 async function getconf(name: string, fallback: number): Promise<number> {

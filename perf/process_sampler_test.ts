@@ -3,7 +3,13 @@ import { parseProcStat, PROCESSES_CSV_HEADER, ProcessSampler } from "./process_s
 
 Deno.test("parseProcStat: fields after the last parenthesis", () => {
   const line = "42 (a) b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0 20 0 9 0 777 999 2560 rest";
-  expect(parseProcStat(line)).toEqual({ cpuTicks: 200, startTicks: 777, rssPages: 2560 });
+  expect(parseProcStat(line)).toEqual({
+    userTicks: 150,
+    sysTicks: 50,
+    cpuTicks: 200,
+    startTicks: 777,
+    rssPages: 2560,
+  });
   expect(parseProcStat("42 (deno) S 1 2")).toBeNull();
 });
 
