@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { ByteSlab } from "@fastchat/lib/byte_slab";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
@@ -30,6 +31,8 @@ export interface MessageBody {
 }
 
 const packr = msgpackCodec();
+/** Bodies are ciphertext on their way out: short-lived, public (see `ByteSlab`). */
+const bodies = new ByteSlab();
 
 /**
  * Encodes a body: the MessagePack map `{k, iv, c}`, written directly (it is
@@ -48,7 +51,7 @@ export function packBody(kid: string, iv: Uint8Array, ct: Uint8Array): Uint8Arra
   }
   const n = ct.length;
   const cHead = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-  const out = new Uint8Array(1 + 2 + (k < 32 ? 1 : 2) + k + 3 + 2 + iv.length + 2 + cHead + n);
+  const out = bodies.take(1 + 2 + (k < 32 ? 1 : 2) + k + 3 + 2 + iv.length + 2 + cHead + n);
   let at = 0;
   out[at++] = 0x83; // fixmap, 3 entries
   out[at++] = 0xa1; // "k"

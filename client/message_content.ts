@@ -17,6 +17,7 @@
  * @module
  */
 import { Packr } from "msgpackr";
+import { ByteSlab } from "@fastchat/lib/byte_slab";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import { GROUP_NAME_RE, MESSAGE_ID_RE } from "@fastchat/lib/protocol";
@@ -94,6 +95,16 @@ export interface BatchItem {
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8 = new TextEncoder();
+/** Short texts are encoded into a scratch array, then copied into a slab of plaintexts. */
+const SHORT_TEXT = 1024;
+const scratch = new Uint8Array(SHORT_TEXT * 3);
+const texts = new ByteSlab();
+
+function encodeText(text: string): Uint8Array {
+  if (text.length > SHORT_TEXT) return utf8.encode(text);
+  const { written } = utf8.encodeInto(text, scratch); // 3 bytes per UTF-16 unit at most: all of it
+  return texts.copy(scratch.subarray(0, written));
+}
 
 const senderKey = object({
   y: oneOf("k"),
@@ -131,7 +142,7 @@ const fileRecord = object({
  * ```
  */
 export function encodeContent(c: MessageContent): Uint8Array {
-  if (c.type === "text") return utf8.encode(c.text);
+  if (c.type === "text") return encodeText(c.text);
   const rec = c.type === "sender_key"
     ? { y: "k", group: c.group, kid: c.kid, key: c.key }
     : c.type === "batch"

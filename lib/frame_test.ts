@@ -131,3 +131,17 @@ Deno.test("frame: the buffer a split frame needed is released once it completes"
   expect(dec.push(small.subarray(5)).map((f) => [...f])).toEqual([[1, 2, 3]]);
   expect(dec.reserved).toBe(0);
 });
+
+Deno.test("frame: the frames of one push share one copy, apart from the chunk", () => {
+  const dec = new FrameDecoder(100);
+  const chunk = concat([encodeFrame(new Uint8Array([1])), encodeFrame(new Uint8Array([2, 3]))]);
+  const tail = encodeFrame(new Uint8Array([4, 5, 6]));
+  const frames = dec.push(concat([chunk, tail.subarray(0, 5)]));
+  expect(frames.length).toBe(2);
+  expect(frames[0].buffer).toBe(frames[1].buffer);
+  expect(frames[0].buffer).not.toBe(chunk.buffer);
+  // the split third frame comes out of the decoder's own buffer, copied as well
+  const [third] = dec.push(tail.subarray(5));
+  expect([...third]).toEqual([4, 5, 6]);
+  expect([...frames[0], ...frames[1]]).toEqual([1, 2, 3]);
+});

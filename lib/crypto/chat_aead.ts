@@ -29,13 +29,12 @@
  * @module
  */
 
-import sodium from "libsodium-wrappers";
+import { ByteSlab } from "../byte_slab.ts";
 import { FastChatError } from "../errors.ts";
 import { deriveMessageSubkey, IV_BYTES, type MessageKey, openMessage, TAG_BYTES } from "./aead.ts";
-import { randomBytes, utf8Encode } from "./bytes.ts";
+import { utf8Encode } from "./bytes.ts";
 import { type MessageAadFields, messageAadView } from "./message_aad.ts";
-
-await sodium.ready;
+import { xchachaOpen, xchachaSeal } from "./xchacha_arena.ts";
 
 /**
  * Nonce length of an XChaCha20-Poly1305 body (an AES-256-GCM body's is 12).
@@ -53,6 +52,21 @@ export const CHAT_NONCE_BYTES = 24;
 /** HKDF label of the XChaCha20-Poly1305 subkey of a message key. */
 const SUBKEY_INFO = "fastchat chat message xchacha20poly1305 v1";
 const subkeys = new WeakMap<MessageKey, Uint8Array>();
+/** Ciphertexts (public) and plaintexts (not) never share a slab. */
+const sealed = new ByteSlab();
+const opened = new ByteSlab();
+/** Nonces come out of fresh CSPRNG blocks, each byte handed out once. */
+const NONCE_BLOCK = 4080; // 170 nonces
+let nonces = new Uint8Array(0);
+let nonceAt = 0;
+
+function freshNonce(): Uint8Array {
+  if (nonceAt + CHAT_NONCE_BYTES > nonces.length) {
+    nonces = crypto.getRandomValues(new Uint8Array(NONCE_BLOCK));
+    nonceAt = 0;
+  }
+  return nonces.subarray(nonceAt, nonceAt += CHAT_NONCE_BYTES);
+}
 
 function subkeyOf(key: MessageKey): Uint8Array {
   let k = subkeys.get(key);
@@ -86,15 +100,8 @@ export function sealChatMessage(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): { iv: Uint8Array; ct: Uint8Array } {
-  const iv = randomBytes(CHAT_NONCE_BYTES);
-  const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-    plaintext,
-    aad,
-    null,
-    iv,
-    subkeyOf(key),
-  );
-  return { iv, ct };
+  const iv = freshNonce();
+  return { iv, ct: xchachaSeal(sealed, plaintext, aad, iv, subkeyOf(key)) };
 }
 
 /**
@@ -127,12 +134,9 @@ export function openChatMessage(
     !(iv instanceof Uint8Array) || iv.length !== CHAT_NONCE_BYTES ||
     !(ct instanceof Uint8Array) || ct.length < TAG_BYTES
   ) throw decryptFailed();
-  const k = subkeyOf(key);
-  try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, iv, k);
-  } catch (e) {
-    throw decryptFailed(e);
-  }
+  const pt = xchachaOpen(opened, ct, aad, iv, subkeyOf(key));
+  if (pt === null) throw decryptFailed();
+  return pt;
 }
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
