@@ -18,6 +18,7 @@
  * @module
  */
 import { FastChatError } from "./errors.ts";
+import { FlatMapDecoder } from "./flat_map_decoder.ts";
 import { checkMsgpack } from "./msgpack_guard.ts";
 import { msgpackCodec } from "./msgpack_codec.ts";
 import {
@@ -382,6 +383,57 @@ export function encodePayload(frame: ClientFrame | ServerFrame): Uint8Array {
 
 const FRAME_LIMITS = { maxDepth: 3 };
 
+/**
+ * The keys of frames of up to 6 characters: frames made of these alone (the
+ * hot ones: `send`, `msg`, `ack`, `sent`, `delivered`) are decoded without
+ * msgpackr (lib/flat_map_decoder.ts), into the same objects.
+ */
+const FLAT_FRAME_KEYS = [
+  "t",
+  "v",
+  "rid",
+  "id",
+  "to",
+  "from",
+  "kind",
+  "ts",
+  "body",
+  "kid",
+  "env",
+  "file",
+  "items",
+  "groups",
+  "files",
+  "ids",
+  "stored",
+  "user",
+  "auth",
+  "ticket",
+  "token",
+  "avoid",
+  "op",
+  "group",
+  "users",
+  "bytes",
+  "chunks",
+  "idx",
+  "data",
+  "count",
+  "server",
+  "max",
+  "keys",
+  "backup",
+  "kdf",
+  "host",
+  "port",
+  "tls",
+  "have",
+  "code",
+  "retry",
+  "agent",
+];
+const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS);
+
 function decodeWith<F>(
   validators: Record<string, Validator<unknown>>,
   payload: Uint8Array,
@@ -389,11 +441,13 @@ function decodeWith<F>(
   // Sizes and counts are checked against the bytes present before msgpackr
   // allocates anything; no frame nests deeper than a map of arrays of tuples.
   checkMsgpack(payload, FRAME_LIMITS);
-  let value: unknown;
-  try {
-    value = packr.unpack(payload);
-  } catch {
-    throw new FastChatError("BAD_FRAME", "frame is not valid MessagePack");
+  let value: unknown = flatFrames.decode(payload);
+  if (value === null) {
+    try {
+      value = packr.unpack(payload);
+    } catch {
+      throw new FastChatError("BAD_FRAME", "frame is not valid MessagePack");
+    }
   }
   if (
     typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype

@@ -1,0 +1,136 @@
+import { expect } from "expect";
+import { Packr } from "msgpackr";
+import { FlatMapDecoder } from "./flat_map_decoder.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
+
+const codec = msgpackCodec();
+const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "stored", "n", "a"];
+const dec = new FlatMapDecoder(KEYS);
+const reference = (b: Uint8Array) =>
+  new Packr({ useRecords: false, mapsAsObjects: true }).unpack(b);
+
+/** Deterministic PRNG so failures reproduce. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+
+const msg = {
+  t: "msg",
+  id: "AAAAAAAAAAAAAAAAAAAAAA",
+  from: "alice",
+  to: "bob",
+  kind: "dm",
+  ts: 1765000000123,
+  body: new Uint8Array(160).fill(7),
+};
+const frames: Record<string, unknown>[] = [
+  msg,
+  { ...msg, t: "send", body: new Uint8Array(10) },
+  { t: "ack", items: [["alice", "AAAAAAAAAAAAAAAAAAAAAA"], ["carol", "BBBBBBBBBBBBBBBBBBBBBB-2"]] },
+  { t: "sent", ids: ["a", "b", "c"] },
+  { t: "delivered", items: [["bob", "x"]], stored: true },
+  { t: "ping" },
+  {
+    t: "n",
+    n: [
+      0,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      4294967295,
+      -1,
+      -32,
+      -33,
+      -128,
+      -129,
+      -32768,
+      -32769,
+      -2147483648,
+      0.5,
+      -1e300,
+      null,
+      true,
+      false,
+    ],
+  },
+  { t: "", a: "x".repeat(31), id: "y".repeat(32), to: "z".repeat(255), from: "w".repeat(256) },
+  { t: "a", a: [[1, [2]].slice(0, 1), []] },
+];
+
+Deno.test("FlatMapDecoder: protocol-shaped frames decode to exactly what msgpackr gives", () => {
+  for (const f of frames) {
+    const bytes = codec.pack(f);
+    const got = dec.decode(bytes);
+    expect(got).not.toBeNull();
+    expect(got).toEqual(reference(bytes));
+  }
+  // a large frame (msgpackr's fresh-key path) with a binary: a view of the input, like msgpackr's
+  const bytes = codec.pack(msg);
+  expect(bytes.length).toBeGreaterThan(180);
+  const body = dec.decode(bytes)!.body as Uint8Array;
+  expect(body.buffer).toBe(bytes.buffer);
+});
+
+Deno.test("FlatMapDecoder: map16 headers and the three binary widths", () => {
+  const many: Record<string, unknown> = { t: "x" };
+  const big = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: false });
+  for (const [k, n] of [["a", 5], ["n", 300], ["body", 70_000]] as const) {
+    many[k] = new Uint8Array(n).fill(1);
+  }
+  const bytes = big.pack(many);
+  expect(dec.decode(bytes)).toEqual(reference(bytes));
+  // map16 written by hand: {"t": "m"}
+  const m16 = new Uint8Array([0xde, 0x00, 0x01, 0xa1, 0x74, 0xa1, 0x6d]);
+  expect(dec.decode(m16)).toEqual({ t: "m" });
+});
+
+Deno.test("FlatMapDecoder: anything else is null, for msgpackr to judge", () => {
+  const no = (v: unknown) => expect(dec.decode(codec.pack(v))).toBeNull();
+  no({ t: "x", user: "u" }); // key not listed
+  no({ t: "x", a: { b: 1 } }); // nested map
+  no({ t: "x", a: "é" }); // not ASCII
+  no({ t: "x", a: "x".repeat(257) }); // long string
+  expect(dec.decode(codec.pack({ t: "x", a: 2 ** 40 }))).toEqual({ t: "x", a: 2 ** 40 }); // msgpackr: float64
+  no({ t: "x", a: [[[1]]] }); // arrays three deep
+  no(["t", "x"]); // not a map
+  no("t");
+  expect(dec.decode(new Uint8Array(0))).toBeNull();
+  const ok = codec.pack({ t: "x" });
+  expect(dec.decode(new Uint8Array([...ok, 0xc0]))).toBeNull(); // trailing bytes
+  expect(dec.decode(ok.subarray(0, ok.length - 1))).toBeNull(); // truncated
+  expect(dec.decode(new Uint8Array([0x81, 0xa1, 0x74, 0xca, 0, 0, 0, 0]))).toBeNull(); // float32
+  expect(dec.decode(new Uint8Array([0x81, 0xa1, 0x74, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0]))).toBeNull(); // uint64
+  expect(dec.decode(new Uint8Array([0x81, 0xa1, 0x74, 0xd4, 0, 0]))).toBeNull(); // extension
+  expect(dec.decode(new Uint8Array([0x81, 0x01, 0xa1, 0x74]))).toBeNull(); // a key that is no string
+  expect(() => new FlatMapDecoder(["toolong"])).toThrow(RangeError);
+  expect(() => new FlatMapDecoder([""])).toThrow(RangeError);
+});
+
+Deno.test("FlatMapDecoder fuzz: changed and cut frames decode as msgpackr does, or not at all", () => {
+  const r = rng(42);
+  let decoded = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const src = codec.pack(frames[Math.floor(r() * frames.length)]);
+    const b = src.slice(0, r() < 0.2 ? Math.floor(r() * src.length) : src.length);
+    for (let k = 1 + Math.floor(r() * 3); k > 0 && b.length > 0; k--) {
+      b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+    }
+    const got = dec.decode(b);
+    if (got === null) continue;
+    decoded++;
+    let want: unknown;
+    try {
+      want = reference(b);
+    } catch (e) {
+      throw new Error(`decoded what msgpackr refuses (${e}): ${[...b]}`);
+    }
+    expect(got).toEqual(want);
+  }
+  expect(decoded).toBeGreaterThan(1000); // the property was exercised
+});
