@@ -13,7 +13,14 @@
  * ```
  * @module
  */
+import { ByteSlab } from "./byte_slab.ts";
 import { FastChatError } from "./errors.ts";
+
+/**
+ * Copies of the frames of one read: up to 1 KiB from 8 KiB slabs. A frame
+ * kept for long keeps its slab alive, so at most 8 KiB per kept frame.
+ */
+const readBlocks = new ByteSlab(8_192);
 
 /** Size of the length prefix in bytes. */
 export const FRAME_HEADER_BYTES = 4;
@@ -47,7 +54,8 @@ function frameLength(b: Uint8Array, at: number): number {
 /**
  * Incremental decoder for length-prefixed frames. Returned payloads are
  * copies owned by the caller: the frames completed by one `push` are views
- * of one copy, never of the caller's chunk or the decoder's buffer. A frame longer than {@link maxFrame} throws
+ * of one copy (small copies share 8 KiB slabs), never of the caller's
+ * chunk or the decoder's buffer. A frame longer than {@link maxFrame} throws
  * `FRAME_TOO_LARGE` as soon as its header is seen (nothing is buffered for
  * it); the stream cannot be resynchronised after that, so close the peer.
  *
@@ -105,10 +113,11 @@ export class FrameDecoder {
       off += FRAME_HEADER_BYTES + len;
     }
     if (off > 0) {
-      // One copy for every frame this chunk completes (a fresh ArrayBuffer
-      // costs 1.5–3 µs here, see byte_slab.ts): the frames are views of it,
-      // so a frame kept for longer keeps at most one read's worth alive.
-      const block = data.slice(0, off);
+      // One copy for every frame this chunk completes, from a slab when
+      // small (a fresh ArrayBuffer costs 1.5–3 µs here, see byte_slab.ts):
+      // the frames are views of it, so a frame kept for longer keeps at most
+      // one slab (8 KiB) or one read's worth alive.
+      const block = readBlocks.copy(data.subarray(0, off));
       for (let at = 0; at < off;) {
         const len = frameLength(block, at);
         frames.push(block.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len));

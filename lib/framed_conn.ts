@@ -16,11 +16,17 @@
  * ```
  * @module
  */
+import { ByteSlab } from "./byte_slab.ts";
 import { FastChatError } from "./errors.ts";
 import { closeIfOpen } from "./already_gone.ts";
 import { DEFAULT_MAX_FRAME, FRAME_HEADER_BYTES, FrameDecoder } from "./frame.ts";
 
 const MAX_READ_SIZE = 64 * 1024;
+/**
+ * The bytes of a write (up to 8 KiB) come from a shared slab: each region is
+ * written once and let go when the write is done (see byte_slab.ts).
+ */
+const writeBuffers = new ByteSlab(65_536);
 
 /**
  * Socket reads and writes and frames in and out of every
@@ -293,7 +299,7 @@ export class FramedConnection {
       const parts = this.#queue;
       const total = this.#queued;
       this.#queue = [];
-      const out = new Uint8Array(total);
+      const out = writeBuffers.take(total); // written before the next flush of this connection
       let o = 0;
       for (const p of parts) {
         const n = p.length;
