@@ -438,11 +438,13 @@ function decodeWith<F>(
   validators: Record<string, Validator<unknown>>,
   payload: Uint8Array,
 ): F {
-  // Sizes and counts are checked against the bytes present before msgpackr
-  // allocates anything; no frame nests deeper than a map of arrays of tuples.
-  checkMsgpack(payload, FRAME_LIMITS);
+  // The flat decoder checks every length against the bytes present before
+  // it allocates (and nests arrays two deep at most). For anything else,
+  // sizes and counts are checked before msgpackr allocates anything; no
+  // frame nests deeper than a map of arrays of tuples.
   let value: unknown = flatFrames.decode(payload);
   if (value === null) {
+    checkMsgpack(payload, FRAME_LIMITS);
     try {
       value = packr.unpack(payload);
     } catch {
