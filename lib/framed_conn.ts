@@ -77,7 +77,9 @@ export interface FramedConnectionOptions {
   /** Called when a send would exceed `maxQueueBytes`; default closes with `SLOW_CONSUMER`. */
   onOverflow?: () => void;
   /**
-   * Initial read buffer size (default 2 KiB). It doubles, up to 64 KiB, each
+   * Initial read buffer size (default 512 B: every connection holds one
+   * while its read is pending, 5 MiB for 10,000 idle ones; a ping, a pong
+   * or a direct message fits). It doubles, up to 64 KiB, each
    * time a read fills it. During a connection's first 16 reads (handshake and
    * login, after which most connections go quiet) any read that does not
    * fill it puts it back to this size; later it drops back only after 32
@@ -146,7 +148,7 @@ export class FramedConnection {
    * frames still being written.
    */
   async start(): Promise<void> {
-    const initial = this.#opts.readSize ?? 2048;
+    const initial = this.#opts.readSize ?? 512;
     let buf = new Uint8Array(initial);
     let smallReads = 0;
     let reads = 0;

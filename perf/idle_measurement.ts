@@ -25,12 +25,12 @@ import type { ConnectionLedger } from "./connection_ledger.ts";
 import {
   formatIdleReport,
   IDLE_LOGIN_READ_MS,
-  IDLE_SETTLE_MS,
   type IdleReport,
   idleReport,
   type RssSample,
   type ServerRss,
 } from "./idle_mode.ts";
+import { IDLE_SETTLE_RULE, IdleSettle, type IdleSettleRule } from "./idle_settle.ts";
 import type { WorkerProgress } from "./worker_protocol.ts";
 import { log } from "./progress_view.ts";
 import type { RunAbort } from "./run_abort.ts";
@@ -139,8 +139,10 @@ export interface IdleContext {
 
 /**
  * With every idle client connected: reads the servers' RSS after
- * {@link IDLE_LOGIN_READ_MS} and again after {@link IDLE_SETTLE_MS}, and
- * reports the cost per connection from the second (settled) reading.
+ * {@link IDLE_LOGIN_READ_MS}, then every second until each server's RSS has
+ * settled ({@link IdleSettle}: the login burst's garbage given back and the
+ * RSS flat, or {@link IDLE_SETTLE_RULE}'s limit), and reports the cost per
+ * connection from the settled reading.
  *
  * @example
  * ```ts
@@ -154,26 +156,45 @@ export async function measureIdle(
   ctx: IdleContext,
   before: ReadonlyMap<string, number>,
   samples: RssSample[],
+  rule: IdleSettleRule = IDLE_SETTLE_RULE,
 ): Promise<IdleReport> {
   log(
     `all ${ctx.clients} idle clients connected; reading RSS after ${
       IDLE_LOGIN_READ_MS / 1000
-    } s and, settled, after ${IDLE_SETTLE_MS / 1000} s`,
+    } s and every second until it settles (${rule.minMs / 1000}–${rule.maxMs / 1000} s)`,
   );
-  await ctx.abort.guard(sleep(IDLE_LOGIN_READ_MS));
-  const atLogin = await serverRss(ctx.cluster);
-  await ctx.abort.guard(sleep(IDLE_SETTLE_MS - IDLE_LOGIN_READ_MS));
-  const after = await serverRss(ctx.cluster);
-  return idleReport(
-    idleServerReadings(
-      ctx.cluster.servers,
-      before,
-      after,
-      ctx.connections.clientsPerServer(),
-      atLogin,
+  const t0 = nowMs();
+  const settle = new IdleSettle(rule);
+  let atLogin: ReadonlyMap<string, number> | undefined;
+  let after: ReadonlyMap<string, number> = new Map();
+  while (true) {
+    const t = nowMs() - t0;
+    after = await serverRss(ctx.cluster);
+    if (!atLogin && t >= IDLE_LOGIN_READ_MS) atLogin = after;
+    for (const [id, kb] of after) settle.add(id, t, kb);
+    if (atLogin && settle.settled()) break;
+    await ctx.abort.guard(sleep(1000 - ((nowMs() - t0) % 1000)));
+  }
+  const settledMs = Math.round(nowMs() - t0);
+  const given = ctx.cluster.servers.filter((s) => settle.reclaimed(s.id)).length;
+  log(
+    `settled ${
+      (settledMs / 1000).toFixed(0)
+    } s after the last login; ${given} of ${ctx.cluster.servers.length} server(s) gave the login burst's heap back`,
+  );
+  return {
+    ...idleReport(
+      idleServerReadings(
+        ctx.cluster.servers,
+        before,
+        after,
+        ctx.connections.clientsPerServer(),
+        atLogin,
+      ),
+      samples,
     ),
-    samples,
-  );
+    settledMs,
+  };
 }
 
 /**

@@ -2,10 +2,10 @@
  * `--idle N`: what an idle connection costs a server. The run logs N
  * clients in (spread over the workers) and keeps them connected without
  * traffic; the servers' resident set size (VmRSS from /proc/<pid>/status)
- * is read before the first client and again after all are logged in and a
- * settling pause, and the growth is divided by the connections each server
- * holds. That average includes heap the login burst left behind (scrypt
- * buffers, V8 heap growth), so the total RSS is also sampled every 500 ms
+ * is read before the first client and again after all are logged in and
+ * the RSS has settled (idle_settle.ts: the login burst's garbage given back),
+ * and the growth is divided by the connections each server holds. The
+ * heap may still hold some of the burst, so the total RSS is also sampled every 500 ms
  * during the ramp and the marginal cost is reported as the least-squares
  * slope of RSS over connections ({@link rssSlope}).
  *
@@ -35,21 +35,6 @@
  * ```
  */
 export const IDLE_LOGIN_READ_MS = 3_000;
-
-/**
- * Pause between the last login and the reading that counts. V8 keeps the
- * garbage of the login burst on its heap until its memory reducer runs,
- * about ten seconds after the burst: measured with 10,000 clients, RSS
- * was 272.6 MiB 3 s after the last login, 273 MiB at 8 s, 207 MiB at 13 s
- * and flat from there to 33 s. An idle server is measured once it is idle.
- *
- * @example
- * ```ts
- * import { IDLE_SETTLE_MS } from "./idle_mode.ts";
- * const settledAt = performance.now() + IDLE_SETTLE_MS;
- * ```
- */
-export const IDLE_SETTLE_MS = 30_000;
 
 /**
  * The VmRSS value in KiB of a /proc/<pid>/status text (NaN if absent).
@@ -133,7 +118,7 @@ export interface ServerRss {
   before: number;
   /** VmRSS (KiB) {@link IDLE_LOGIN_READ_MS} after the last login. */
   atLogin?: number;
-  /** VmRSS (KiB) with the idle clients connected, {@link IDLE_SETTLE_MS} after the last login. */
+  /** VmRSS (KiB) with the idle clients connected, once settled (see idle_settle.ts). */
   after: number;
   /** Idle connections it holds. */
   clients: number;
@@ -171,6 +156,8 @@ export interface IdleReport {
   slopeKbPerConnection?: number | null;
   /** The samples: connected clients and total server VmRSS (KiB). */
   samples?: RssSample[];
+  /** When the settled reading was taken, in ms after the last login (see idle_settle.ts). */
+  settledMs?: number;
 }
 
 /**
@@ -276,9 +263,9 @@ function round2(x: number): number {
  */
 export function formatIdleReport(r: IdleReport): string {
   const lines = [
-    `server     clients  RSS before  at login+${IDLE_LOGIN_READ_MS / 1000}s  settled+${
-      IDLE_SETTLE_MS / 1000
-    }s    KiB/conn`,
+    `server     clients  RSS before  at login+${IDLE_LOGIN_READ_MS / 1000}s  ${
+      `settled+${r.settledMs === undefined ? "?" : Math.round(r.settledMs / 1000)}s`.padStart(11)
+    }    KiB/conn`,
   ];
   for (const s of r.servers) {
     lines.push(

@@ -94,3 +94,32 @@ Deno.test("IdleTimeout: fires once after silence, never when stopped or disabled
   await new Promise((r) => setTimeout(r, 20));
   expect(fired).toBe(1);
 });
+
+Deno.test("IdleTimeout: timeouts of one length share a timer; each fires on its own silence", async () => {
+  const fired: string[] = [];
+  let resolveQuiet!: () => void;
+  const quietFired = new Promise<void>((r) => resolveQuiet = r);
+  const quiet = new IdleTimeout(400, () => {
+    fired.push("quiet");
+    resolveQuiet();
+  });
+  const stopped = new IdleTimeout(400, () => fired.push("stopped"));
+  const busy = new IdleTimeout(400, () => fired.push("busy"));
+  stopped.stop();
+  // busy is seen every 5 ms until quiet has fired: it never nears 400 ms of silence.
+  const keepAlive = setInterval(() => busy.seen(), 5);
+  await quietFired;
+  clearInterval(keepAlive);
+  expect(fired).toEqual(["quiet"]);
+  // Now busy goes silent too, and fires once.
+  await new Promise<void>((r) => {
+    const check = setInterval(() => {
+      if (fired.length === 2) {
+        clearInterval(check);
+        r();
+      }
+    }, 5);
+  });
+  expect(fired).toEqual(["quiet", "busy"]);
+  quiet.stop(); // already fired: harmless
+});
