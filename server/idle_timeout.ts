@@ -43,7 +43,7 @@ export class IdleTimeout {
   readonly #onIdle: (silentMs: number) => void;
   readonly #group: IdleGroup | null;
   /** performance.now() of the last frame. */
-  last = performance.now();
+  last: number = performance.now();
 
   /** Starts the clock now; `ms` ≤ 0 (or not finite) disables the timeout. */
   constructor(ms: number, onIdle: (silentMs: number) => void) {
