@@ -55,7 +55,7 @@ const HELP = `Usage: deno task server -- [options]
   --auth-rate N       register/login/resume requests per second per address (default 5, burst 4x)
   --max-frame BYTES   frame limit after login (default 1048576)
   --idle-timeout-ms MS  close a client connection that sent nothing (not even a ping) for MS
-                      (default ${DEFAULT_CLIENT_IDLE_MS}; 0 = never)
+                      (checked every MS/4; default ${DEFAULT_CLIENT_IDLE_MS}; 0 = never)
   --max-preauth N     connections not logged in, at most (default 1000; more are refused at once)
   --max-preauth-per-address N
                       connections not logged in from one address, at most (default 32)
