@@ -97,7 +97,11 @@ export class IdleSettle {
   /** Whether `server`'s RSS fell by the rule's fraction from its peak (the reducer ran). */
   reclaimed(server: string): boolean {
     const list = this.#readings.get(server);
-    if (!list?.length) return false;
+    return list ? this.#gaveBack(list) : false;
+  }
+
+  /** The last reading is the rule's fraction under the peak. */
+  #gaveBack(list: { tMs: number; rssKB: number }[]): boolean {
     const peak = Math.max(...list.map((r) => r.rssKB));
     return list[list.length - 1].rssKB <= (1 - this.#rule.reclaimed) * peak;
   }
@@ -116,7 +120,6 @@ export class IdleSettle {
       min = Math.min(min, list[i].rssKB);
     }
     if (max - min > Math.max(FLAT_FLOOR_KB, r.flat * max)) return false;
-    const peak = Math.max(...list.map((x) => x.rssKB));
-    return last.rssKB <= (1 - r.reclaimed) * peak;
+    return this.#gaveBack(list);
   }
 }
