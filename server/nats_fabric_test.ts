@@ -137,9 +137,11 @@ Deno.test({
       try {
         await waitUntil(
           () =>
-            [...c.fabric.serversOf("alice")].length === 1 && [...a.fabric.serversOf("carol")][0],
+            [...c.fabric.serversOf("alice")].length === 1 &&
+            [...a.fabric.serversOf("carol")][0] !== undefined &&
+            c.fabric.linkedPeers.length === 2, // srv-b's hello may come after srv-a's snapshot
           5000,
-          "srv-a's and srv-c's snapshots",
+          "srv-a's and srv-c's snapshots, and srv-c linked to both",
         );
         expect([...c.fabric.serversOf("alice")]).toEqual(["srv-a"]);
         expect([...a.fabric.serversOf("carol")]).toEqual(["srv-c"]);
