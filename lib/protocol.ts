@@ -21,6 +21,7 @@ import { FastChatError } from "./errors.ts";
 import { FlatMapDecoder } from "./flat_map_decoder.ts";
 import { checkMsgpack } from "./msgpack_guard.ts";
 import { msgpackCodec } from "./msgpack_codec.ts";
+import { FlatMapEncoder } from "./flat_map_encoder.ts";
 import {
   array,
   boolean,
@@ -378,7 +379,7 @@ const packr = msgpackCodec({ compactMaps: true });
  * ```
  */
 export function encodePayload(frame: ClientFrame | ServerFrame): Uint8Array {
-  return packr.pack(frame);
+  return flatEncoder.encode(frame) ?? packr.pack(frame);
 }
 
 const FRAME_LIMITS = { maxDepth: 3 };
@@ -433,6 +434,8 @@ const FLAT_FRAME_KEYS = [
   "agent",
 ];
 const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS);
+/** The same frames are encoded without msgpackr, into msgpackr's bytes (lib/flat_map_encoder.ts). */
+const flatEncoder = new FlatMapEncoder(FLAT_FRAME_KEYS, { compactMaps: true });
 
 function decodeWith<F>(
   validators: Record<string, Validator<unknown>>,

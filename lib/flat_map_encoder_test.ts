@@ -1,0 +1,173 @@
+import { expect } from "expect";
+import { FlatMapEncoder, MAX_FLAT_FRAME_BYTES } from "./flat_map_encoder.ts";
+import { msgpackCodec } from "./msgpack_codec.ts";
+
+const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "stored", "n", "a"];
+const compact = new FlatMapEncoder(KEYS, { compactMaps: true });
+const fixed = new FlatMapEncoder(KEYS);
+const packCompact = msgpackCodec({ compactMaps: true });
+const packFixed = msgpackCodec();
+
+/** Deterministic PRNG so failures reproduce. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+
+const hex = (b: Uint8Array | null) =>
+  b && Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Both encoders give msgpackr's bytes for `frame`. */
+function expectSameAsMsgpackr(frame: Record<string, unknown>): void {
+  expect(hex(compact.encode(frame))).toBe(hex(packCompact.pack(frame)));
+  expect(hex(fixed.encode(frame))).toBe(hex(packFixed.pack(frame)));
+}
+
+const msg = {
+  t: "msg",
+  id: "AAAAAAAAAAAAAAAAAAAAAA",
+  from: "alice",
+  to: "bob",
+  kind: "dm",
+  ts: 1765000000123,
+  body: new Uint8Array(160).fill(7),
+};
+const NUMBERS = [
+  0,
+  -0,
+  31,
+  32,
+  127,
+  128,
+  255,
+  256,
+  65535,
+  65536,
+  4294967295,
+  4294967296,
+  2 ** 53 - 1,
+  -1,
+  -32,
+  -33,
+  -128,
+  -129,
+  -32768,
+  -32769,
+  -2147483648,
+  -2147483649,
+  0.5,
+  -1e300,
+  NaN,
+  Infinity,
+];
+
+Deno.test("FlatMapEncoder writes msgpackr's bytes for the hot frames and every scalar", () => {
+  expectSameAsMsgpackr(msg);
+  expectSameAsMsgpackr({ ...msg, t: "send", body: new Uint8Array(0) });
+  expectSameAsMsgpackr({
+    t: "ack",
+    items: [["alice", "AAAAAAAAAAAAAAAAAAAAAA"], ["carol", "B-2"]],
+  });
+  expectSameAsMsgpackr({ t: "sent", ids: ["a", "b", "c"] });
+  expectSameAsMsgpackr({ t: "delivered", items: [["bob", "x"]], stored: true });
+  expectSameAsMsgpackr({ t: "ping" });
+  expectSameAsMsgpackr({});
+  expectSameAsMsgpackr({ t: "n", n: [...NUMBERS, null, true, false] });
+  for (const n of NUMBERS) expectSameAsMsgpackr({ n });
+  for (const len of [0, 31, 32, 255, 256, 4000]) {
+    expectSameAsMsgpackr({ t: "x".repeat(len), body: new Uint8Array(len).fill(len & 0xff) });
+    if (len <= 256) expectSameAsMsgpackr({ ids: Array.from({ length: len }, (_, i) => i) });
+  }
+});
+
+Deno.test("FlatMapEncoder returns null for what msgpackr must encode, and changes nothing", () => {
+  const before = hex(compact.encode(msg));
+  const refused: unknown[] = [
+    { t: "msg", user: "x" }, // a key not listed
+    { t: "msg", a: { nested: 1 } },
+    { t: "héllo" }, // non-ASCII
+    { t: "msg", id: undefined },
+    { t: "msg", n: 10n },
+    { t: "msg", n: new Date(0) },
+    { t: "msg", n: new Map() },
+    { t: "msg", n: new Uint16Array(2) },
+    { n: [[[1]]] }, // arrays three deep
+    { n: [1, , 3] }, // a hole is undefined
+    { body: new Uint8Array(MAX_FLAT_FRAME_BYTES) }, // too large
+    { ids: Array.from({ length: 2000 }, () => "x".repeat(8)) }, // too large, item by item
+    Object.create(null),
+    new (class Frame {
+      t = "msg";
+    })(),
+    [1, 2],
+  ];
+  for (const frame of refused) {
+    expect(compact.encode(frame as object)).toBeNull();
+    expect(fixed.encode(frame as object)).toBeNull();
+    packCompact.pack(frame); // msgpackr takes each of them
+  }
+  const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]));
+  const many = new FlatMapEncoder(Object.keys(sixteen), { compactMaps: true });
+  expect(many.encode(sixteen)).toBeNull(); // more than a fixmap holds
+  expect(hex(new FlatMapEncoder(Object.keys(sixteen)).encode(sixteen))).toBe(
+    hex(packFixed.pack(sixteen)),
+  );
+  expect(hex(compact.encode(msg))).toBe(before);
+});
+
+Deno.test("FlatMapEncoder results are never written again", () => {
+  const first = compact.encode({ t: "a", ids: ["x"] })!;
+  const copy = first.slice();
+  for (let i = 0; i < 1000; i++) compact.encode({ t: "b".repeat(i % 40), ids: ["y", "z"] });
+  expect(first).toEqual(copy);
+});
+
+Deno.test("FlatMapEncoder agrees with msgpackr on 20,000 random frames", () => {
+  const rand = rng(42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const ascii = () =>
+    Array.from(
+      { length: pick([0, 1, 5, 22, 31, 32, 40, 255, 256]) },
+      () => String.fromCharCode(32 + Math.floor(rand() * 95)),
+    ).join("");
+  const scalar = (): unknown => {
+    switch (Math.floor(rand() * 6)) {
+      case 0:
+        return pick(NUMBERS);
+      case 1:
+        return Math.floor((rand() - 0.5) * 2 ** (1 + Math.floor(rand() * 52)));
+      case 2:
+        return ascii();
+      case 3:
+        return new Uint8Array(pick([0, 1, 100, 255, 256, 3000])).fill(9);
+      case 4:
+        return pick([null, true, false]);
+      default:
+        return rand() < 0.05 ? "ünïcode" : rand() * 1e6;
+    }
+  };
+  const value = (depth: number): unknown =>
+    depth < 3 && rand() < 0.25
+      ? Array.from({ length: pick([0, 1, 2, 15, 16]) }, () => value(depth + 1))
+      : scalar();
+  let encoded = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const frame: Record<string, unknown> = {};
+    for (let k = pick([0, 1, 3, 7]); k > 0; k--) frame[pick(KEYS)] = value(0);
+    const mine = compact.encode(frame);
+    const theirs = packCompact.pack(frame);
+    if (mine === null) continue;
+    encoded++;
+    expect(hex(mine)).toBe(hex(theirs));
+    expect(hex(fixed.encode(frame))).toBe(hex(packFixed.pack(frame)));
+  }
+  expect(encoded).toBeGreaterThan(5000); // most shapes are encoded here, not left to msgpackr
+});
+
+Deno.test("FlatMapEncoder refuses keys it cannot list", () => {
+  expect(() => new FlatMapEncoder([""])).toThrow(RangeError);
+  expect(() => new FlatMapEncoder(["x".repeat(32)])).toThrow(RangeError);
+  expect(() => new FlatMapEncoder(["ké"])).toThrow(RangeError);
+});
