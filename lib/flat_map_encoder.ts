@@ -5,7 +5,7 @@
  * arrays and arrays of those (nested up to two deep). It writes the bytes
  * msgpackr writes for the same object, with FastChat's options; anything
  * else (a key not listed, a nested object, a non-ASCII string, `undefined`,
- * a frame over 8 KiB) gives `null`, and the caller packs the frame with
+ * a frame over 8 KiB unless told otherwise) gives `null`, and the caller packs the frame with
  * msgpackr as before.
  *
  * Why: msgpackr is general (records, extensions, references, growing
@@ -32,7 +32,7 @@
  */
 import { ByteSlab } from "./byte_slab.ts";
 
-/** Frames larger than this are left to msgpackr. */
+/** Frames larger than this are left to msgpackr (by default: see {@link FlatMapEncoderOptions.maxBytes}). */
 export const MAX_FLAT_FRAME_BYTES = 8192;
 /** Arrays nest at most this deep inside the map (a list of tuples is 2). */
 const MAX_ARRAY_DEPTH = 2;
@@ -47,6 +47,11 @@ export interface FlatMapEncoderOptions {
    * writes by default. Default false.
    */
   compactMaps?: boolean;
+  /**
+   * Larger frames are left to msgpackr; the encoder keeps a scratch array
+   * of this size. Default {@link MAX_FLAT_FRAME_BYTES}, at most 16 MiB.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -65,8 +70,9 @@ export class FlatMapEncoder {
   readonly #keys = new Map<string, Uint8Array>();
   readonly #compact: boolean;
   readonly #slab: ByteSlab;
-  readonly #buf = new Uint8Array(MAX_FLAT_FRAME_BYTES + SLACK);
-  readonly #view = new DataView(this.#buf.buffer);
+  readonly #max: number;
+  readonly #buf: Uint8Array;
+  readonly #view: DataView;
   #at = 0;
 
   /** `slab`: where results are copied to (default: a slab of this encoder's own). */
@@ -81,6 +87,13 @@ export class FlatMapEncoder {
       );
     }
     this.#compact = opts.compactMaps ?? false;
+    const max = opts.maxBytes ?? MAX_FLAT_FRAME_BYTES;
+    if (!(Number.isInteger(max) && max >= 16 && max <= 1 << 24)) {
+      throw new RangeError(`bad maxBytes ${max}`);
+    }
+    this.#max = max;
+    this.#buf = new Uint8Array(max + SLACK);
+    this.#view = new DataView(this.#buf.buffer);
     this.#slab = slab ?? new ByteSlab();
   }
 
@@ -97,7 +110,7 @@ export class FlatMapEncoder {
       this.#at = at + kb.length;
       if (!this.#value((frame as Record<string, unknown>)[key], 0)) return null;
       at = this.#at;
-      if (at > MAX_FLAT_FRAME_BYTES) return null;
+      if (at > this.#max) return null;
       n++;
     }
     if (this.#compact) {
@@ -176,16 +189,20 @@ export class FlatMapEncoder {
   #string(s: string): boolean {
     const n = s.length;
     let at = this.#at;
-    if (at + n > MAX_FLAT_FRAME_BYTES) return false;
+    if (at + n > this.#max) return false;
     const b = this.#buf;
     if (n < 0x20) b[at++] = 0xa0 | n;
     else if (n < 0x100) {
       b[at++] = 0xd9;
       b[at++] = n;
-    } else {
+    } else if (n < 0x10000) {
       b[at++] = 0xda;
       b[at++] = n >> 8;
       b[at++] = n & 0xff;
+    } else {
+      b[at++] = 0xdb;
+      this.#view.setUint32(at, n);
+      at += 4;
     }
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
@@ -199,15 +216,19 @@ export class FlatMapEncoder {
   #bytes(v: Uint8Array): boolean {
     const n = v.length;
     let at = this.#at;
-    if (at + n > MAX_FLAT_FRAME_BYTES) return false;
+    if (at + n > this.#max) return false;
     const b = this.#buf;
     if (n < 0x100) {
       b[at++] = 0xc4;
       b[at++] = n;
-    } else {
+    } else if (n < 0x10000) {
       b[at++] = 0xc5;
       b[at++] = n >> 8;
       b[at++] = n & 0xff;
+    } else {
+      b[at++] = 0xc6;
+      this.#view.setUint32(at, n);
+      at += 4;
     }
     b.set(v, at);
     this.#at = at + n;
@@ -217,16 +238,20 @@ export class FlatMapEncoder {
   #array(v: unknown[], depth: number): boolean {
     if (depth >= MAX_ARRAY_DEPTH || Object.getPrototypeOf(v) !== Array.prototype) return false;
     const n = v.length;
-    if (this.#at + n > MAX_FLAT_FRAME_BYTES) return false; // every item takes a byte at least
+    if (this.#at + n > this.#max) return false; // every item takes a byte at least
     const b = this.#buf;
     if (n < 0x10) b[this.#at++] = 0x90 | n;
-    else {
+    else if (n < 0x10000) {
       b[this.#at++] = 0xdc;
       b[this.#at++] = n >> 8;
       b[this.#at++] = n & 0xff;
+    } else {
+      b[this.#at] = 0xdd;
+      this.#view.setUint32(this.#at + 1, n);
+      this.#at += 5;
     }
     for (let i = 0; i < n; i++) {
-      if (!this.#value(v[i], depth + 1) || this.#at > MAX_FLAT_FRAME_BYTES) return false;
+      if (!this.#value(v[i], depth + 1) || this.#at > this.#max) return false;
     }
     return true;
   }

@@ -166,6 +166,23 @@ Deno.test("FlatMapEncoder agrees with msgpackr on 20,000 random frames", () => {
   expect(encoded).toBeGreaterThan(5000); // most shapes are encoded here, not left to msgpackr
 });
 
+Deno.test("FlatMapEncoder with a larger maxBytes writes msgpackr's 32-bit headers too", () => {
+  const big = new FlatMapEncoder(KEYS, { compactMaps: true, maxBytes: 1 << 20 });
+  for (
+    const frame of [
+      { t: "x".repeat(70_000) },
+      { body: new Uint8Array(70_000).fill(5) },
+      { ids: Array.from({ length: 70_000 }, (_, i) => i & 0x7f) },
+      { items: [["a", new Uint8Array(300)], ["b", new Uint8Array(20_000)]] },
+    ]
+  ) {
+    expect(hex(big.encode(frame))).toBe(hex(packCompact.pack(frame)));
+    expect(compact.encode(frame)).toBeNull(); // over the default 8 KiB
+  }
+  expect(big.encode({ body: new Uint8Array((1 << 20) + 1) })).toBeNull();
+  expect(() => new FlatMapEncoder(KEYS, { maxBytes: 2 ** 25 })).toThrow(RangeError);
+});
+
 Deno.test("FlatMapEncoder refuses keys it cannot list", () => {
   expect(() => new FlatMapEncoder([""])).toThrow(RangeError);
   expect(() => new FlatMapEncoder(["x".repeat(32)])).toThrow(RangeError);

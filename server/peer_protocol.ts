@@ -18,6 +18,8 @@
  * @module
  */
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
+import { FlatMapDecoder } from "@fastchat/lib/flat_map_decoder";
+import { FlatMapEncoder } from "@fastchat/lib/flat_map_encoder";
 import { FastChatError } from "@fastchat/lib/errors";
 import { checkMsgpack } from "@fastchat/lib/msgpack_guard";
 import {
@@ -156,22 +158,53 @@ const VALIDATORS: Record<PeerFrame["t"], Validator<unknown>> = {
 };
 
 const packr = msgpackCodec({ compactMaps: true });
+/** Every key of a peer frame: frames of scalars and (arrays of) tuples go without msgpackr both ways. */
+const PEER_KEYS = [
+  "t",
+  "from",
+  "to",
+  "nonce",
+  "eph",
+  "sig",
+  "origin",
+  "msgs",
+  "fwd",
+  "gfwd",
+  "ack",
+  "rcpt",
+  "srcpt",
+  "items",
+  "stored",
+  "seq",
+  "online",
+  "users",
+];
+const flatEncoder = new FlatMapEncoder(PEER_KEYS, { compactMaps: true, maxBytes: 256 * 1024 });
+const flatDecoder = new FlatMapDecoder(PEER_KEYS);
 
-/** Encodes a peer frame payload. */
+/**
+ * Encodes a peer frame payload: a `batch` of forwards, acknowledgements and
+ * receipts (the hot one) without msgpackr, into the bytes msgpackr writes
+ * (lib/flat_map_encoder.ts); other shapes and frames over 256 KiB through it.
+ */
 export function encodePeerFrame(f: PeerFrame): Uint8Array {
-  return packr.pack(f);
+  return flatEncoder.encode(f) ?? packr.pack(f);
 }
 
 /** Decodes and validates a peer frame; throws `BAD_FRAME` / `BAD_REQUEST`. */
 export function decodePeerFrame(payload: Uint8Array): PeerFrame {
-  // Declared sizes are checked against the bytes before msgpackr allocates:
+  // A flat frame (every `batch` without group forwards) is decoded without
+  // msgpackr, every length checked before it allocates. For the rest,
+  // declared sizes are checked against the bytes before msgpackr allocates:
   // the deepest frame is a map of arrays of tuples holding arrays (gfwd).
-  checkMsgpack(payload, { maxDepth: 4 });
-  let v: unknown;
-  try {
-    v = packr.unpack(payload);
-  } catch {
-    throw new FastChatError("BAD_FRAME", "peer frame is not valid MessagePack");
+  let v: unknown = flatDecoder.decode(payload);
+  if (v === null) {
+    checkMsgpack(payload, { maxDepth: 4 });
+    try {
+      v = packr.unpack(payload);
+    } catch {
+      throw new FastChatError("BAD_FRAME", "peer frame is not valid MessagePack");
+    }
   }
   const t = (v as { t?: unknown } | null)?.t;
   if (typeof t !== "string" || !Object.hasOwn(VALIDATORS, t)) {
