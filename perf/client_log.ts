@@ -206,20 +206,32 @@ export class CsvLog {
 
   /** A non-negative integer's digits and a comma. */
   #digits(n: number): void {
-    this.#room(17);
+    this.#room(18);
+    if (n < 1e8) {
+      this.#len = this.#int32(n, 0) + 1;
+    } else {
+      // Two int32 halves: integer division by 10 of an int32 is a multiply,
+      // of a double a division (an epoch time in µs has 16 digits).
+      const hi = Math.floor(n / 1e8);
+      this.#len = this.#int32(n - hi * 1e8, 8, this.#int32(hi, 0)) + 1;
+    }
+    this.#buf[this.#len - 1] = COMMA;
+  }
+
+  /** Writes `n` (0 ≤ n < 10⁸) at `at` (default: the end), zero-padded to `width`; returns the end. */
+  #int32(n: number, width: number, at: number = this.#len): number {
+    let k = n | 0;
+    let len = 1;
+    for (let m = k; m >= 10; m = (m / 10) | 0) len++;
+    if (len < width) len = width;
     const b = this.#buf;
-    let end = this.#len;
-    let k = n;
-    do {
-      k = Math.floor(k / 10);
-      end++;
-    } while (k > 0);
-    this.#len = end + 1;
-    b[end] = COMMA;
-    do {
-      b[--end] = 0x30 + (n % 10);
-      n = Math.floor(n / 10);
-    } while (n > 0);
+    const end = at + len;
+    for (let i = end - 1; i >= at; i--) {
+      const q = (k / 10) | 0;
+      b[i] = 0x30 + k - q * 10;
+      k = q;
+    }
+    return end;
   }
 
   /** `time` with three decimals (as {@link formatMs}) and a comma; false for what it cannot write. */

@@ -60,3 +60,32 @@ Deno.test("CsvLog: non-ASCII fields, odd times and more rows than the first buff
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("CsvLog: integers and times at every width, across the 10⁸ split, as String and toFixed write them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = await CsvLog.create(`${dir}/a.csv`);
+    const counts = [
+      0,
+      9,
+      10,
+      99,
+      1e7 - 1,
+      1e8 - 1,
+      1e8,
+      1e8 + 1,
+      1e8 + 10,
+      123456789012,
+      2 ** 53 - 1,
+    ];
+    const times = [0, 9.999, 99999.999, 99999999.9994, 100000000, 100000000.001, 1765000000123.456];
+    for (const c of counts) log.add("c", "sent", 1, c, "p", "dm");
+    for (const t of times) log.add("t", "sent", t, 1, "p", "dm");
+    await log.flush();
+    const rows = parse(await Deno.readTextFile(`${dir}/a.csv`)) as string[][];
+    expect(rows.slice(1, 1 + counts.length).map((r) => r[3])).toEqual(counts.map(String));
+    expect(rows.slice(1 + counts.length).map((r) => r[2])).toEqual(times.map((t) => t.toFixed(3)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
