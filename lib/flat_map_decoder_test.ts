@@ -6,6 +6,8 @@ import { msgpackCodec } from "./msgpack_codec.ts";
 const codec = msgpackCodec();
 const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "stored", "n", "a"];
 const dec = new FlatMapDecoder(KEYS);
+/** The same keys, with the values of some interned. */
+const idec = new FlatMapDecoder(KEYS, ["t", "from", "to", "kind", "a"]);
 const reference = (b: Uint8Array) =>
   new Packr({ useRecords: false, mapsAsObjects: true }).unpack(b);
 
@@ -122,6 +124,7 @@ Deno.test("FlatMapDecoder fuzz: changed and cut frames decode as msgpackr does, 
       b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
     }
     const got = dec.decode(b);
+    expect(idec.decode(b)).toEqual(got); // interning changes no value
     if (got === null) continue;
     decoded++;
     let want: unknown;
@@ -133,4 +136,31 @@ Deno.test("FlatMapDecoder fuzz: changed and cut frames decode as msgpackr does, 
     expect(got).toEqual(want);
   }
   expect(decoded).toBeGreaterThan(1000); // the property was exercised
+});
+
+Deno.test("FlatMapDecoder: interned values are one internalized instance, whatever collides", () => {
+  const bytes = codec.pack(msg);
+  const a = idec.decode(bytes)!, b = idec.decode(bytes.slice())!;
+  expect(a).toEqual(reference(bytes));
+  for (const k of ["t", "from", "to", "kind"]) expect(Object.is(a[k], b[k])).toBe(true);
+  expect(a.id).toBe(b.id); // equal, but not interned: ids do not repeat
+  // More distinct values than slots: every one still decodes to itself.
+  for (let i = 0; i < 3000; i++) {
+    const name = `user-${i}`;
+    expect(idec.decode(codec.pack({ t: "x", from: name, a: i }))).toEqual({
+      t: "x",
+      from: name,
+      a: i,
+    });
+  }
+  // Interned keys whose values are no short ASCII string decode as usual.
+  for (const v of [7, null, "", "é", "y".repeat(40), new Uint8Array(3), ["a"]]) {
+    const f = { t: "x", a: v };
+    const p = codec.pack(f);
+    expect(idec.decode(p)).toEqual(dec.decode(p));
+  }
+  // A cut after an interned value's header is no frame.
+  const cut = codec.pack({ t: "x", from: "alice" });
+  expect(idec.decode(cut.subarray(0, cut.length - 2))).toBeNull();
+  expect(() => new FlatMapDecoder(["t"], ["from"])).toThrow(RangeError); // not listed
 });

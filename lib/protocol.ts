@@ -433,7 +433,9 @@ const FLAT_FRAME_KEYS = [
   "retry",
   "agent",
 ];
-const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS);
+/** Values that repeat frame after frame (types, names, key ids), interned by the decoder. */
+const INTERNED_KEYS = ["t", "from", "to", "kind", "kid", "user", "group", "op", "code"];
+const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS, INTERNED_KEYS);
 /** The same frames are encoded without msgpackr, into msgpackr's bytes (lib/flat_map_encoder.ts). */
 const flatEncoder = new FlatMapEncoder(FLAT_FRAME_KEYS, { compactMaps: true });
 

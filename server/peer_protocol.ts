@@ -180,7 +180,7 @@ const PEER_KEYS = [
   "users",
 ];
 const flatEncoder = new FlatMapEncoder(PEER_KEYS, { compactMaps: true, maxBytes: 256 * 1024 });
-const flatDecoder = new FlatMapDecoder(PEER_KEYS);
+const flatDecoder = new FlatMapDecoder(PEER_KEYS, ["t", "from", "to", "origin"]);
 
 /**
  * Encodes a peer frame payload: a `batch` of forwards, acknowledgements and
