@@ -40,10 +40,24 @@ const f64Bytes = new Uint8Array(8);
 const f64 = new Float64Array(f64Bytes.buffer);
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A listed key: its string and bytes, and the hit rate of its interned values. */
+interface ListedKey {
+  key: string;
+  bytes: Uint8Array;
+  intern: boolean;
+  probes: number;
+  hits: number;
+  /** Values still to decode without the cache (it missed too often). */
+  paused: number;
+}
+
 /** Reused arrays of char codes, by string length. */
 const charCodes: number[][] = [];
 /** Slots of the cache of interned values (a power of two). */
-const INTERN_SLOTS = 1024;
+const INTERN_SLOTS = 4096;
+/** Look-ups per check of the cache's hit rate, and those skipped when it is under half. */
+const INTERN_PROBES = 4096;
+const INTERN_PAUSE = 65_536;
 
 function u32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + (b[at + 2] << 8) + b[at + 3];
@@ -64,7 +78,7 @@ function u32(b: Uint8Array, at: number): number {
  */
 export class FlatMapDecoder {
   /** Listed keys by length and first byte: [key, its bytes, intern its string value] triples. */
-  readonly #keys: ([string, Uint8Array, boolean][] | undefined)[] = new Array(
+  readonly #keys: (ListedKey[] | undefined)[] = new Array(
     256 * (MAX_KEY_BYTES + 1),
   );
   /** Interned string values by a hash of their bytes (one per slot, the latest). */
@@ -74,13 +88,16 @@ export class FlatMapDecoder {
 
   /**
    * `intern`: listed keys whose string values repeat (type tags, user
-   * names, key ids): each such value is returned as one internalized
-   * string, the same instance every time, so that property and `Map`
-   * look-ups with it compare pointers instead of hashing a fresh string
-   * (measured here: `Map.get` with a fresh 4-character string 81–87 ns,
-   * with an internalized one 23–26 ns). Values of 1–31 ASCII bytes (a
-   * fixstr); the cache holds 1,024 of them, one per slot, so a peer sending
-   * ever new values only makes it miss.
+   * names): each such value is returned as the same string instance every
+   * time, whose hash V8 has computed and kept (and which it internalizes on
+   * its first use as a property name), so that property and `Map`
+   * look-ups with it do not hash a fresh string again (measured here:
+   * `Map.get` with a fresh 4-character string 81–87 ns, with an
+   * internalized one 23–26 ns). Values of 1–31 ASCII bytes (a fixstr); the
+   * cache holds 4,096 of them, one per slot. When fewer than half of a
+   * key's look-ups hit (more distinct values than that, or a peer sending
+   * ever new ones) the cache is left alone for that key's next 65,536
+   * values.
    */
   constructor(keys: readonly string[], intern: readonly string[] = []) {
     for (const k of keys) {
@@ -88,7 +105,8 @@ export class FlatMapDecoder {
         throw new RangeError(`key ${JSON.stringify(k)} cannot be listed`);
       }
       const bytes = Uint8Array.from(k, (c) => c.charCodeAt(0));
-      (this.#keys[k.length * 256 + bytes[0]] ??= []).push([k, bytes, intern.includes(k)]);
+      const entry = { key: k, bytes, intern: intern.includes(k), probes: 0, hits: 0, paused: 0 };
+      (this.#keys[k.length * 256 + bytes[0]] ??= []).push(entry);
     }
     for (const k of intern) {
       if (!keys.includes(k)) throw new RangeError(`key ${JSON.stringify(k)} is not listed`);
@@ -126,20 +144,20 @@ export class FlatMapDecoder {
       const entry = this.#key(at + 1, len);
       if (entry === null) return null;
       this.#at = at + 1 + len;
-      const value = entry[2] ? this.#internedValue() : this.#value(0);
+      const value = entry.intern ? this.#internedValue(entry) : this.#value(0);
       if (value === FAIL) return null;
-      out[entry[0]] = value;
+      out[entry.key] = value;
       at = this.#at;
     }
     return at === end ? out : null;
   }
 
-  #key(at: number, len: number): [string, Uint8Array, boolean] | null {
+  #key(at: number, len: number): ListedKey | null {
     const b = this.#b;
     const candidates = this.#keys[len * 256 + b[at]];
     if (candidates === undefined) return null;
     next: for (const entry of candidates) {
-      const bytes = entry[1];
+      const bytes = entry.bytes;
       for (let i = 1; i < len; i++) if (b[at + i] !== bytes[i]) continue next;
       return entry;
     }
@@ -147,7 +165,17 @@ export class FlatMapDecoder {
   }
 
   /** A value of an interned key: a short ASCII string from the cache; anything else as usual. */
-  #internedValue(): unknown {
+  #internedValue(k: ListedKey): unknown {
+    if (k.paused > 0) {
+      k.paused--;
+      return this.#value(0);
+    }
+    if (++k.probes === INTERN_PROBES) {
+      // More distinct values of this key than the cache holds (a server with
+      // many users online): a miss costs more than a hit saves, so pause.
+      if (k.hits < INTERN_PROBES / 2) k.paused = INTERN_PAUSE;
+      k.probes = k.hits = 0;
+    }
     const b = this.#b, at = this.#at;
     const h0 = at < b.length ? b[at] : 0;
     const n = h0 & 0x1f;
@@ -163,15 +191,13 @@ export class FlatMapDecoder {
       while (i < n && cached.charCodeAt(i) === b[at + 1 + i]) i++;
       if (i === n) {
         this.#at = at + 1 + n;
+        k.hits++;
         return cached;
       }
     }
     const s = this.#string(at + 1, n);
-    if (s === FAIL) return FAIL;
-    // The internalized instance: a key of an object literal is one.
-    const internalized = Object.keys({ [s]: 0 })[0];
-    this.#interned[slot] = internalized;
-    return internalized;
+    if (s !== FAIL) this.#interned[slot] = s;
+    return s;
   }
 
   #value(depth: number): unknown {
