@@ -2,6 +2,7 @@ import { expect } from "expect";
 import { Packr } from "msgpackr";
 import { FlatMapDecoder } from "./flat_map_decoder.ts";
 import { msgpackCodec } from "./msgpack_codec.ts";
+import { msgFrameFixture, MSGPACK_NUMBERS, seededRandom } from "@fastchat/testing/frame_fixtures";
 
 const codec = msgpackCodec();
 const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "stored", "n", "a"];
@@ -11,23 +12,7 @@ const idec = new FlatMapDecoder(KEYS, ["t", "from", "to", "kind", "a"]);
 const reference = (b: Uint8Array) =>
   new Packr({ useRecords: false, mapsAsObjects: true }).unpack(b);
 
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
-
-const msg = {
-  t: "msg",
-  id: "AAAAAAAAAAAAAAAAAAAAAA",
-  from: "alice",
-  to: "bob",
-  kind: "dm",
-  ts: 1765000000123,
-  body: new Uint8Array(160).fill(7),
-};
+const msg = msgFrameFixture();
 const frames: Record<string, unknown>[] = [
   msg,
   { ...msg, t: "send", body: new Uint8Array(10) },
@@ -37,29 +22,7 @@ const frames: Record<string, unknown>[] = [
   { t: "ping" },
   {
     t: "n",
-    n: [
-      0,
-      127,
-      128,
-      255,
-      256,
-      65535,
-      65536,
-      4294967295,
-      -1,
-      -32,
-      -33,
-      -128,
-      -129,
-      -32768,
-      -32769,
-      -2147483648,
-      0.5,
-      -1e300,
-      null,
-      true,
-      false,
-    ],
+    n: [...MSGPACK_NUMBERS, null, true, false],
   },
   { t: "", a: "x".repeat(31), id: "y".repeat(32), to: "z".repeat(255), from: "w".repeat(256) },
   { t: "a", a: [[1, [2]].slice(0, 1), []] },
@@ -115,7 +78,7 @@ Deno.test("FlatMapDecoder: anything else is null, for msgpackr to judge", () => 
 });
 
 Deno.test("FlatMapDecoder fuzz: changed and cut frames decode as msgpackr does, or not at all", () => {
-  const r = rng(42);
+  const r = seededRandom(42);
   let decoded = 0;
   for (let i = 0; i < 20_000; i++) {
     const src = codec.pack(frames[Math.floor(r() * frames.length)]);

@@ -185,6 +185,29 @@ export class FlatMapEncoder {
     }
   }
 
+  /**
+   * Writes at `at` the header of a length `n` in its smallest form: `c8`
+   * with one byte (none if 0), `c16` with two, `c32` with four; returns the
+   * end.
+   */
+  #header(at: number, n: number, c8: number, c16: number, c32: number): number {
+    const b = this.#buf;
+    if (n < 0x100 && c8 !== 0) {
+      b[at] = c8;
+      b[at + 1] = n;
+      return at + 2;
+    }
+    if (n < 0x10000) {
+      b[at] = c16;
+      b[at + 1] = n >> 8;
+      b[at + 2] = n & 0xff;
+      return at + 3;
+    }
+    b[at] = c32;
+    this.#view.setUint32(at + 1, n);
+    return at + 5;
+  }
+
   /** An ASCII string (anything else is left to msgpackr, whose UTF-8 paths differ by length). */
   #string(s: string): boolean {
     const n = s.length;
@@ -192,18 +215,7 @@ export class FlatMapEncoder {
     if (at + n > this.#max) return false;
     const b = this.#buf;
     if (n < 0x20) b[at++] = 0xa0 | n;
-    else if (n < 0x100) {
-      b[at++] = 0xd9;
-      b[at++] = n;
-    } else if (n < 0x10000) {
-      b[at++] = 0xda;
-      b[at++] = n >> 8;
-      b[at++] = n & 0xff;
-    } else {
-      b[at++] = 0xdb;
-      this.#view.setUint32(at, n);
-      at += 4;
-    }
+    else at = this.#header(at, n, 0xd9, 0xda, 0xdb);
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) return false;
@@ -217,20 +229,8 @@ export class FlatMapEncoder {
     const n = v.length;
     let at = this.#at;
     if (at + n > this.#max) return false;
-    const b = this.#buf;
-    if (n < 0x100) {
-      b[at++] = 0xc4;
-      b[at++] = n;
-    } else if (n < 0x10000) {
-      b[at++] = 0xc5;
-      b[at++] = n >> 8;
-      b[at++] = n & 0xff;
-    } else {
-      b[at++] = 0xc6;
-      this.#view.setUint32(at, n);
-      at += 4;
-    }
-    b.set(v, at);
+    at = this.#header(at, n, 0xc4, 0xc5, 0xc6);
+    this.#buf.set(v, at);
     this.#at = at + n;
     return true;
   }
@@ -239,17 +239,8 @@ export class FlatMapEncoder {
     if (depth >= MAX_ARRAY_DEPTH || Object.getPrototypeOf(v) !== Array.prototype) return false;
     const n = v.length;
     if (this.#at + n > this.#max) return false; // every item takes a byte at least
-    const b = this.#buf;
-    if (n < 0x10) b[this.#at++] = 0x90 | n;
-    else if (n < 0x10000) {
-      b[this.#at++] = 0xdc;
-      b[this.#at++] = n >> 8;
-      b[this.#at++] = n & 0xff;
-    } else {
-      b[this.#at] = 0xdd;
-      this.#view.setUint32(this.#at + 1, n);
-      this.#at += 5;
-    }
+    if (n < 0x10) this.#buf[this.#at++] = 0x90 | n;
+    else this.#at = this.#header(this.#at, n, 0, 0xdc, 0xdd);
     for (let i = 0; i < n; i++) {
       if (!this.#value(v[i], depth + 1) || this.#at > this.#max) return false;
     }

@@ -1,6 +1,12 @@
 import { expect } from "expect";
 import { FlatMapEncoder, MAX_FLAT_FRAME_BYTES } from "./flat_map_encoder.ts";
 import { msgpackCodec } from "./msgpack_codec.ts";
+import {
+  hexOf,
+  msgFrameFixture,
+  MSGPACK_NUMBERS,
+  seededRandom,
+} from "@fastchat/testing/frame_fixtures";
 
 const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "stored", "n", "a"];
 const compact = new FlatMapEncoder(KEYS, { compactMaps: true });
@@ -8,16 +14,7 @@ const fixed = new FlatMapEncoder(KEYS);
 const packCompact = msgpackCodec({ compactMaps: true });
 const packFixed = msgpackCodec();
 
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
-
-const hex = (b: Uint8Array | null) =>
-  b && Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = hexOf;
 
 /** Both encoders give msgpackr's bytes for `frame`. */
 function expectSameAsMsgpackr(frame: Record<string, unknown>): void {
@@ -25,43 +22,8 @@ function expectSameAsMsgpackr(frame: Record<string, unknown>): void {
   expect(hex(fixed.encode(frame))).toBe(hex(packFixed.pack(frame)));
 }
 
-const msg = {
-  t: "msg",
-  id: "AAAAAAAAAAAAAAAAAAAAAA",
-  from: "alice",
-  to: "bob",
-  kind: "dm",
-  ts: 1765000000123,
-  body: new Uint8Array(160).fill(7),
-};
-const NUMBERS = [
-  0,
-  -0,
-  31,
-  32,
-  127,
-  128,
-  255,
-  256,
-  65535,
-  65536,
-  4294967295,
-  4294967296,
-  2 ** 53 - 1,
-  -1,
-  -32,
-  -33,
-  -128,
-  -129,
-  -32768,
-  -32769,
-  -2147483648,
-  -2147483649,
-  0.5,
-  -1e300,
-  NaN,
-  Infinity,
-];
+const msg = msgFrameFixture();
+const NUMBERS = MSGPACK_NUMBERS;
 
 Deno.test("FlatMapEncoder writes msgpackr's bytes for the hot frames and every scalar", () => {
   expectSameAsMsgpackr(msg);
@@ -125,7 +87,7 @@ Deno.test("FlatMapEncoder results are never written again", () => {
 });
 
 Deno.test("FlatMapEncoder agrees with msgpackr on 20,000 random frames", () => {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const ascii = () =>
     Array.from(

@@ -1,4 +1,5 @@
 import { expect } from "expect";
+import { seededRandom } from "@fastchat/testing/frame_fixtures";
 import { FastChatError } from "./errors.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 
@@ -13,12 +14,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
+const rng = seededRandom;
 
 Deno.test("frame: one frame, several in one chunk, and empty payloads", () => {
   const dec = new FrameDecoder(100);

@@ -1,10 +1,11 @@
 import { expect } from "expect";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
+import { hexOf } from "@fastchat/testing/frame_fixtures";
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from "./peer_protocol.ts";
 
 const packr = msgpackCodec({ compactMaps: true });
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = hexOf;
 const payload = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
 const FRAMES: PeerFrame[] = [
