@@ -77,7 +77,7 @@ function u32(b: Uint8Array, at: number): number {
  * ```
  */
 export class FlatMapDecoder {
-  /** Listed keys by length and first byte: [key, its bytes, intern its string value] triples. */
+  /** Listed keys by length and first byte. */
   readonly #keys: (ListedKey[] | undefined)[] = new Array(
     256 * (MAX_KEY_BYTES + 1),
   );
