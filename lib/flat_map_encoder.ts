@@ -5,8 +5,8 @@
  * arrays and arrays of those (nested up to two deep). It writes the bytes
  * msgpackr writes for the same object, with FastChat's options; anything
  * else (a key not listed, a nested object, a non-ASCII string, `undefined`,
- * a frame over 8 KiB unless told otherwise) gives `null`, and the caller packs the frame with
- * msgpackr as before.
+ * a frame over `maxBytes`, 8 KiB by default) gives `null`, and the caller
+ * packs the frame with msgpackr as before.
  *
  * Why: msgpackr is general (records, extensions, references, growing
  * buffers) and hands out `Buffer` views, which this runtime builds through
@@ -15,9 +15,9 @@
  * `FastBuffer`), ~14 % of its busy time; here, with the keys' bytes written
  * once at construction, it is about half of that.
  *
- * The result is a view into a shared slab (see byte_slab.ts): it stays
- * valid and is never written again, and it keeps its 16 KiB slab alive, as
- * msgpackr's results keep its buffer alive.
+ * The result is a view into the encoder's slab (see byte_slab.ts): it
+ * stays valid and is never written again, and it keeps its 16 KiB slab
+ * alive, as msgpackr's results keep its buffer alive.
  *
  * @example
  * ```ts
@@ -32,7 +32,7 @@
  */
 import { ByteSlab } from "./byte_slab.ts";
 
-/** Frames larger than this are left to msgpackr (by default: see {@link FlatMapEncoderOptions.maxBytes}). */
+/** Default {@link FlatMapEncoderOptions.maxBytes}. */
 export const MAX_FLAT_FRAME_BYTES = 8192;
 /** Arrays nest at most this deep inside the map (a list of tuples is 2). */
 const MAX_ARRAY_DEPTH = 2;
@@ -75,8 +75,7 @@ export class FlatMapEncoder {
   readonly #view: DataView;
   #at = 0;
 
-  /** `slab`: where results are copied to (default: a slab of this encoder's own). */
-  constructor(keys: readonly string[], opts: FlatMapEncoderOptions = {}, slab?: ByteSlab) {
+  constructor(keys: readonly string[], opts: FlatMapEncoderOptions = {}) {
     for (const k of keys) {
       if (!/^[\x20-\x7e]{1,31}$/.test(k)) {
         throw new RangeError(`key ${JSON.stringify(k)} cannot be listed`);
@@ -94,7 +93,7 @@ export class FlatMapEncoder {
     this.#max = max;
     this.#buf = new Uint8Array(max + SLACK);
     this.#view = new DataView(this.#buf.buffer);
-    this.#slab = slab ?? new ByteSlab();
+    this.#slab = new ByteSlab();
   }
 
   /** The MessagePack bytes of `frame`, or null when it is not of the shape encoded here. */

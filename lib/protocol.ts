@@ -386,57 +386,18 @@ const FRAME_LIMITS = { maxDepth: 3 };
 
 /**
  * The keys of frames of up to 6 characters: frames made of these alone (the
- * hot ones: `send`, `msg`, `ack`, `sent`, `delivered`) are decoded without
- * msgpackr (lib/flat_map_decoder.ts), into the same objects.
+ * hot ones: `send`, `msg`, `ack`, `sent`, `delivered`) are decoded and
+ * encoded without msgpackr (lib/flat_map_decoder.ts, lib/flat_map_encoder.ts),
+ * into the same objects and bytes.
  */
-const FLAT_FRAME_KEYS = [
-  "t",
-  "v",
-  "rid",
-  "id",
-  "to",
-  "from",
-  "kind",
-  "ts",
-  "body",
-  "kid",
-  "env",
-  "file",
-  "items",
-  "groups",
-  "files",
-  "ids",
-  "stored",
-  "user",
-  "auth",
-  "ticket",
-  "token",
-  "avoid",
-  "op",
-  "group",
-  "users",
-  "bytes",
-  "chunks",
-  "idx",
-  "data",
-  "count",
-  "server",
-  "max",
-  "keys",
-  "backup",
-  "kdf",
-  "host",
-  "port",
-  "tls",
-  "have",
-  "code",
-  "retry",
-  "agent",
-];
+const FLAT_FRAME_KEYS = (
+  "t v rid id to from kind ts body kid env file items groups files ids stored user auth ticket " +
+  "token avoid op group users bytes chunks idx data count server max keys backup kdf host port " +
+  "tls have code retry agent"
+).split(" ");
 /** Values that repeat frame after frame (types, names, key ids), interned by the decoder. */
 const INTERNED_KEYS = ["t", "from", "to", "kind", "kid", "user", "group", "op", "code"];
 const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS, INTERNED_KEYS);
-/** The same frames are encoded without msgpackr, into msgpackr's bytes (lib/flat_map_encoder.ts). */
 const flatEncoder = new FlatMapEncoder(FLAT_FRAME_KEYS, { compactMaps: true });
 
 function decodeWith<F>(
