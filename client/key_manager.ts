@@ -75,6 +75,16 @@ export interface KeyManagerDeps {
   rotateAfterMs?: number;
 }
 
+/**
+ * Contacts whose imported public keys (WebCrypto keys, ~20 heap objects a
+ * contact) are kept, the most recently used. They are needed only to wrap
+ * a new session key or to check a received one, both rare: a client with
+ * thousands of contacts (a bot, a bridge, a load generator's hundreds of
+ * clients) kept them all, which was half of a load worker's heap and made
+ * each full collection that much longer.
+ */
+export const IMPORTED_KEYS_KEPT = 16;
+
 const keyChanged = (user: string) =>
   new FastChatError(
     "KEY_CHANGED",
@@ -213,7 +223,9 @@ export class KeyManager {
     const pinned = this.#pins.get(user);
     if (pinned && !refresh) {
       let p = this.#imported.get(user);
-      if (!p) this.#imported.set(user, p = importPublicKeys(pinned));
+      if (p) this.#imported.delete(user); // re-inserted below: most recent last
+      else p = importPublicKeys(pinned);
+      this.#keepImported(user, p);
       return p;
     }
     const fresh = await this.#d.fetchKeys(user);
@@ -232,8 +244,21 @@ export class KeyManager {
       this.#pins.set(user, fresh);
       this.#d.onChange?.();
     }
-    this.#imported.set(user, Promise.resolve(imported));
+    this.#keepImported(user, Promise.resolve(imported));
     return imported;
+  }
+
+  /** Keeps `user`'s imported keys, forgetting the least recently used past {@link IMPORTED_KEYS_KEPT}. */
+  #keepImported(user: string, keys: Promise<ImportedPublicKeys>): void {
+    this.#imported.set(user, keys);
+    if (this.#imported.size > IMPORTED_KEYS_KEPT) {
+      this.#imported.delete(this.#imported.keys().next().value!);
+    }
+  }
+
+  /** Contacts whose imported public keys are kept (at most {@link IMPORTED_KEYS_KEPT}). */
+  get importedKeys(): number {
+    return this.#imported.size;
   }
 
   /** The sending key for `to` if it needs no rotation; counts one use. */

@@ -5,7 +5,7 @@
  */
 import { expect } from "expect";
 import { peekEnvelope } from "@fastchat/lib/crypto";
-import { KeyManager } from "./key_manager.ts";
+import { IMPORTED_KEYS_KEPT, KeyManager } from "./key_manager.ts";
 import {
   alice,
   bob,
@@ -113,4 +113,24 @@ Deno.test("outgoing: a key older than rotateAfterMs (24 h by default) is rotated
   const s1 = await short.outgoing("bob");
   expect(short.outgoingReady("bob", s1.created + 59_999)?.kid).toBe(s1.kid);
   expect(short.outgoingReady("bob", s1.created + 60_000)).toBeNull();
+});
+
+Deno.test("outgoing: imported contact keys are kept for the most recent contacts only; the pins stay", async () => {
+  const srv = new FakeServer();
+  const contacts = Array.from({ length: IMPORTED_KEYS_KEPT + 6 }, (_, i) => `c${i}`);
+  for (const c of contacts) srv.keys.set(c, bob.pub);
+  const km = new KeyManager(srv.deps(alice));
+  for (const c of contacts) await km.outgoing(c);
+  expect(srv.calls.fetchKeys).toBe(contacts.length);
+  expect(km.importedKeys).toBe(IMPORTED_KEYS_KEPT);
+  // The last contact's imported keys were kept; c0's were forgotten and
+  // are imported again from its pin, without a fetch.
+  const last = contacts.at(-1)!;
+  expect(await km.contactKeys(last)).toBe(await km.contactKeys(last));
+  const c0 = await km.contactKeys("c0");
+  expect(c0.raw).toEqual(bob.pub);
+  expect(await km.contactKeys("c0")).toBe(c0);
+  expect(srv.calls.fetchKeys).toBe(contacts.length);
+  expect(km.importedKeys).toBe(IMPORTED_KEYS_KEPT);
+  expect(Object.keys(km.snapshot().pins)).toHaveLength(contacts.length);
 });

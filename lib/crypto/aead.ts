@@ -68,7 +68,7 @@ export const TAG_BYTES = 16;
 
 /**
  * An opaque AES-256-GCM message key. The raw bytes are held in a private
- * registry, not on the object, so they do not leak through logging or
+ * field, not in a property, so they do not leak through logging or
  * serialization. Create with {@link importMessageKey}.
  *
  * @example
@@ -81,12 +81,60 @@ export interface MessageKey {
   readonly algorithm: "AES-256-GCM";
 }
 
-interface KeyState {
-  raw: Uint8Array;
-  subtle?: Promise<CryptoKey>;
+/** The raw bytes of a key from {@link importMessageKey} (module-private). */
+let rawOf: (key: MessageKey) => Uint8Array;
+/** A subkey derived from a key, cached on it (module-private). */
+let cachedSubkey: (key: MessageKey, info: string) => Uint8Array;
+
+/**
+ * What {@link importMessageKey} returns: the bytes, the WebCrypto key made
+ * from them on first use, and the last subkey derived. Private fields on
+ * the key itself, not entries of a `WeakMap`: a client holds a key per
+ * contact and direction (a load generator tens of thousands), and every
+ * `WeakMap` entry is an ephemeron that each full collection must process
+ * in its final, stop-the-world pause.
+ */
+class OpaqueMessageKey implements MessageKey {
+  readonly algorithm = "AES-256-GCM" as const;
+  readonly #raw: Uint8Array;
+  #subtle: Promise<CryptoKey> | undefined;
+  #subkeyInfo = "";
+  #subkey: Uint8Array | undefined;
+
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+    Object.freeze(this);
+  }
+
+  static {
+    rawOf = (key) => {
+      if (!(key instanceof OpaqueMessageKey)) {
+        throw new FastChatError("BAD_REQUEST", "not a MessageKey from importMessageKey");
+      }
+      return key.#raw;
+    };
+    cachedSubkey = (key, info) => {
+      const k = key as OpaqueMessageKey;
+      if (k.#subkey === undefined || k.#subkeyInfo !== info) {
+        k.#subkey = deriveMessageSubkey(key, info);
+        k.#subkeyInfo = info;
+      }
+      return k.#subkey;
+    };
+  }
+
+  /** The WebCrypto form of the key, imported once. */
+  static subtle(key: MessageKey): Promise<CryptoKey> {
+    const raw = rawOf(key);
+    const k = key as OpaqueMessageKey;
+    k.#subtle ??= crypto.subtle.importKey("raw", bufferSource(raw), { name: "AES-GCM" }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    return k.#subtle;
+  }
 }
 
-const registry = new WeakMap<MessageKey, KeyState>();
 /** Options of every cipher and decipher (one object, not one per message). */
 const GCM_OPTIONS = { authTagLength: TAG_BYTES };
 
@@ -98,20 +146,6 @@ function checkLengths(iv: Uint8Array, ct: Uint8Array): void {
   const ok = iv instanceof Uint8Array && iv.length === IV_BYTES &&
     ct instanceof Uint8Array && ct.length >= TAG_BYTES;
   if (!ok) throw decryptFailed();
-}
-
-function state(key: MessageKey): KeyState {
-  const s = registry.get(key);
-  if (!s) throw new FastChatError("BAD_REQUEST", "not a MessageKey from importMessageKey");
-  return s;
-}
-
-function subtleKey(s: KeyState): Promise<CryptoKey> {
-  s.subtle ??= crypto.subtle.importKey("raw", bufferSource(s.raw), { name: "AES-GCM" }, false, [
-    "encrypt",
-    "decrypt",
-  ]);
-  return s.subtle;
 }
 
 /**
@@ -139,9 +173,7 @@ export function importMessageKey(raw: Uint8Array): MessageKey {
   if (!(raw instanceof Uint8Array) || raw.length !== MESSAGE_KEY_BYTES) {
     throw new FastChatError("BAD_REQUEST", "message key must be 32 bytes");
   }
-  const key: MessageKey = Object.freeze({ algorithm: "AES-256-GCM" as const });
-  registry.set(key, { raw: raw.slice() });
-  return key;
+  return new OpaqueMessageKey(raw.slice());
 }
 
 /**
@@ -158,8 +190,26 @@ export function importMessageKey(raw: Uint8Array): MessageKey {
  * ```
  */
 export function deriveMessageSubkey(key: MessageKey, info: string): Uint8Array {
-  const raw = state(key).raw;
+  const raw = rawOf(key);
   return new Uint8Array(hkdfSync("sha256", raw, new Uint8Array(0), info, MESSAGE_KEY_BYTES));
+}
+
+/**
+ * {@link deriveMessageSubkey}, kept on the key: the subkey of the last
+ * `info` asked for is derived once, not per message. The bytes returned
+ * are shared with later calls: read them, never change them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const key = importMessageKey(generateMessageKeyBytes());
+ * assert.equal(messageSubkey(key, "a"), messageSubkey(key, "a")); // the same bytes, derived once
+ * assert.deepEqual(messageSubkey(key, "a"), deriveMessageSubkey(key, "a"));
+ * ```
+ */
+export function messageSubkey(key: MessageKey, info: string): Uint8Array {
+  rawOf(key); // a forged key fails here, as everywhere
+  return cachedSubkey(key, info);
 }
 
 /**
@@ -177,7 +227,7 @@ export function sealMessage(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): { iv: Uint8Array; ct: Uint8Array } {
-  const raw = state(key).raw;
+  const raw = rawOf(key);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", raw, iv, GCM_OPTIONS);
   cipher.setAAD(aad);
@@ -213,7 +263,7 @@ export function openMessage(
   ct: Uint8Array,
   aad: Uint8Array,
 ): Uint8Array {
-  const raw = state(key).raw;
+  const raw = rawOf(key);
   checkLengths(iv, ct);
   const split = ct.length - TAG_BYTES;
   try {
@@ -250,7 +300,7 @@ export async function sealMessageSubtle(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Promise<{ iv: Uint8Array; ct: Uint8Array }> {
-  const k = await subtleKey(state(key));
+  const k = await OpaqueMessageKey.subtle(key);
   const iv = randomBytes(IV_BYTES);
   const ct = await crypto.subtle.encrypt(
     {
@@ -284,7 +334,7 @@ export async function openMessageSubtle(
   ct: Uint8Array,
   aad: Uint8Array,
 ): Promise<Uint8Array> {
-  const k = await subtleKey(state(key));
+  const k = await OpaqueMessageKey.subtle(key);
   checkLengths(iv, ct);
   try {
     const pt = await crypto.subtle.decrypt(

@@ -1,7 +1,9 @@
 import { expect } from "expect";
 import {
+  deriveMessageSubkey,
   generateMessageKeyBytes,
   importMessageKey,
+  messageSubkey,
   openMessage,
   openMessageSubtle,
   sealMessage,
@@ -65,6 +67,9 @@ Deno.test("importMessageKey validates, copies and hides the raw key", () => {
   raw.fill(0); // caller mutation must not affect the key
   expect(openMessage(key, iv, ct, new Uint8Array(0))).toEqual(enc.encode("x"));
   expect(JSON.stringify(key)).toBe('{"algorithm":"AES-256-GCM"}');
+  expect(Deno.inspect(key, { showHidden: true })).toBe(
+    'OpaqueMessageKey { algorithm: "AES-256-GCM" }',
+  );
   const forged = { algorithm: "AES-256-GCM" as const };
   expect(codeOf(() => sealMessage(forged, enc.encode("x"), new Uint8Array(0)))).toBe(
     "BAD_REQUEST",
@@ -112,4 +117,19 @@ Deno.test("known-answer test against an independent WebCrypto encryption", async
     await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, ck, pt),
   );
   expect(openMessage(importMessageKey(raw), iv, ct, aad)).toEqual(pt);
+});
+
+Deno.test("messageSubkey: derived once per key and label, equal to deriveMessageSubkey", () => {
+  const key = importMessageKey(generateMessageKeyBytes());
+  const a = messageSubkey(key, "a");
+  expect(messageSubkey(key, "a")).toBe(a);
+  expect(a).toEqual(deriveMessageSubkey(key, "a"));
+  const b = messageSubkey(key, "b");
+  expect(b).toEqual(deriveMessageSubkey(key, "b"));
+  expect(b).not.toEqual(a);
+  expect(messageSubkey(key, "a")).toEqual(a);
+  const other = importMessageKey(generateMessageKeyBytes());
+  expect(messageSubkey(other, "a")).not.toEqual(a);
+  const forged = { algorithm: "AES-256-GCM" as const };
+  expect(codeOf(() => messageSubkey(forged, "a"))).toBe("BAD_REQUEST");
 });

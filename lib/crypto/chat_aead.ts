@@ -34,7 +34,7 @@
 
 import { ByteSlab } from "../byte_slab.ts";
 import { FastChatError } from "../errors.ts";
-import { deriveMessageSubkey, IV_BYTES, type MessageKey, openMessage, TAG_BYTES } from "./aead.ts";
+import { IV_BYTES, type MessageKey, messageSubkey, openMessage, TAG_BYTES } from "./aead.ts";
 import { utf8Encode } from "./bytes.ts";
 import { type MessageAadFields, messageAadView } from "./message_aad.ts";
 import { xchachaOpen, xchachaSeal } from "./xchacha_arena.ts";
@@ -54,7 +54,6 @@ import { xchachaOpen, xchachaSeal } from "./xchacha_arena.ts";
 export const CHAT_NONCE_BYTES = 24;
 /** HKDF label of the XChaCha20-Poly1305 subkey of a message key. */
 const SUBKEY_INFO = "fastchat chat message xchacha20poly1305 v1";
-const subkeys = new WeakMap<MessageKey, Uint8Array>();
 /** Ciphertexts (public) and plaintexts (not) never share a slab. */
 const sealed = new ByteSlab();
 const opened = new ByteSlab();
@@ -72,12 +71,7 @@ function freshNonce(): Uint8Array {
 }
 
 function subkeyOf(key: MessageKey): Uint8Array {
-  let k = subkeys.get(key);
-  if (k === undefined) {
-    k = deriveMessageSubkey(key, SUBKEY_INFO);
-    subkeys.set(key, k);
-  }
-  return k;
+  return messageSubkey(key, SUBKEY_INFO);
 }
 
 function decryptFailed(cause?: unknown): FastChatError {
