@@ -26,6 +26,7 @@ import {
   type PublicKeys,
   safetyNumber,
 } from "@fastchat/lib/crypto";
+import { keyBytes } from "@fastchat/lib/crypto/bytes";
 import { FastChatError } from "@fastchat/lib/errors";
 
 /** A session key this client sends with. */
@@ -122,8 +123,9 @@ export class KeyManager {
     this.rotateEvery = deps.rotateEvery ?? 1000;
     this.rotateAfterMs = deps.rotateAfterMs ?? 24 * 3600_000;
     if (state) {
-      // Decoders may hand back Buffer views: keep plain, owned Uint8Arrays.
-      const own = (b: Uint8Array) => Uint8Array.from(b);
+      // Decoders may hand back Buffer views: keep plain, owned Uint8Arrays
+      // (views into this process's key slab: no ArrayBuffer per key).
+      const own = keyBytes;
       for (const [u, k] of Object.entries(state.pins ?? {})) {
         this.#pins.set(u, { enc: own(k.enc), sign: own(k.sign) });
       }
@@ -241,7 +243,7 @@ export class KeyManager {
       throw keyChanged(user);
     }
     if (!current) {
-      this.#pins.set(user, fresh);
+      this.#pins.set(user, { enc: keyBytes(fresh.enc), sign: keyBytes(fresh.sign) });
       this.#d.onChange?.();
     }
     this.#keepImported(user, Promise.resolve(imported));
@@ -293,7 +295,7 @@ export class KeyManager {
     });
     const k: OutgoingKey = {
       kid: sk.kid,
-      raw: sk.key,
+      raw: keyBytes(sk.key),
       key: importMessageKey(sk.key),
       count: 0,
       created: sk.createdAt,
@@ -360,7 +362,7 @@ export class KeyManager {
     const k: IncomingKey = {
       kid,
       from,
-      raw: opened.key,
+      raw: keyBytes(opened.key),
       key: importMessageKey(opened.key),
       created: opened.createdAt,
     };

@@ -28,7 +28,7 @@
 
 import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { FastChatError } from "../errors.ts";
-import { bufferSource, randomBytes } from "./bytes.ts";
+import { bufferSource, keyBytes, randomBytes } from "./bytes.ts";
 
 /**
  * AES-256 key length in bytes.
@@ -116,7 +116,7 @@ class OpaqueMessageKey implements MessageKey {
     cachedSubkey = (key, info) => {
       const k = key as OpaqueMessageKey;
       if (k.#subkey === undefined || k.#subkeyInfo !== info) {
-        k.#subkey = deriveMessageSubkey(key, info);
+        k.#subkey = keyBytes(deriveMessageSubkey(key, info));
         k.#subkeyInfo = info;
       }
       return k.#subkey;
@@ -173,7 +173,7 @@ export function importMessageKey(raw: Uint8Array): MessageKey {
   if (!(raw instanceof Uint8Array) || raw.length !== MESSAGE_KEY_BYTES) {
     throw new FastChatError("BAD_REQUEST", "message key must be 32 bytes");
   }
-  return new OpaqueMessageKey(raw.slice());
+  return new OpaqueMessageKey(keyBytes(raw));
 }
 
 /**

@@ -17,6 +17,7 @@
 
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
+import { ByteSlab } from "../byte_slab.ts";
 import { FastChatError } from "../errors.ts";
 
 const encoder = new TextEncoder();
@@ -245,4 +246,29 @@ export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
     crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
   }
   return out;
+}
+
+/** Key material only: never ciphertext or plaintext (see {@link keyBytes}). */
+const keySlab = new ByteSlab(4096);
+
+/**
+ * A copy of the key material `b` (a session key, a derived subkey, a
+ * contact's public key) that shares its `ArrayBuffer` with other keys of
+ * this process, up to 4 KiB of them, and with nothing else. A client holds
+ * keys per contact and direction, long-lived: as arrays of their own they
+ * were three objects each (view, buffer, backing store) that every full
+ * collection visits and every collection of their generation sweeps; a
+ * load worker held 44,000. Honour `byteOffset` with the result (it is a view).
+ *
+ * @example
+ * ```ts
+ * import { keyBytes } from "@fastchat/lib/crypto/bytes";
+ * const a = keyBytes(new Uint8Array(32).fill(1));
+ * const b = keyBytes(new Uint8Array(32).fill(2));
+ * a.buffer === b.buffer; // true
+ * a[0]; // 1
+ * ```
+ */
+export function keyBytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return keySlab.copy(b);
 }
