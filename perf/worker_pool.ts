@@ -76,14 +76,15 @@ export function workerConfig(
 
 /**
  * Deno flags of worker `worker`: the servers' V8 heap setting (a 16 MiB
- * young generation: at 2,000 msgs/s it cut the workers' longest GC pause
- * and the run's p99, see README "Performance"), and with `--cpu-prof` a V8
+ * young generation and an old one that grows 4× between full collections:
+ * at 2,000 msgs/s each cut the workers' longest GC pause and the run's p99,
+ * see `lib/runtime_flags.ts` and README "Performance"), and with `--cpu-prof` a V8
  * CPU profile `<runDir>/profiles/worker-<k>.cpuprofile`.
  *
  * @example
  * ```ts
  * import { workerDenoFlags } from "./worker_pool.ts";
- * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16"]
+ * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300"]
  * ```
  */
 export function workerDenoFlags(cpuProf: boolean, runDir: string, worker: number): string[] {
