@@ -16,19 +16,6 @@
  * 18.7–19.3 µs. 10,000 idle connections settled at 200.9 MiB RSS against
  * 208.2 MiB with 1 MiB in the same sitting (`deno task perf -- --idle 10000`).
  *
- * The old generation may grow to four times what the last full collection
- * left (`--heap-growing-percent=300`) before the next one starts. V8 starts
- * marking once the old generation comes within a young generation's size of
- * its limit, and with 16 MiB semi-spaces that was ~20 MB on a server whose
- * live heap is ~14 MB: a mark-compact every ~3 s at 2,000 msgs/s (its
- * marking steps and 2–5 ms final pause one of the last stripes of slow
- * messages). With it, alternating runs (`deno task perf -- --clients 100
- * --messages 600 --servers 2 --rate 2000/s`, 3 each): p99 2.84 · 2.86 ·
- * 2.67 ms against 3.84 · 4.49 · 5.24 ms, max 12.4 · 12.1 · 14.6 ms against
- * 42.5 · 26.7 · 21.7 ms; servers' peak RSS 166–173 MiB against 134–152 MiB,
- * CPU per message unchanged. An idle process still shrinks (V8's memory
- * reducer).
- *
  * @example
  * ```ts
  * import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
@@ -39,4 +26,27 @@
  */
 
 /** The `--v8-flags=…` argument for `deno run` / `deno compile` of the server. */
-export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300";
+export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=16";
+
+/**
+ * The `--v8-flags=…` argument of the load generator's workers
+ * (`deno task perf`): the servers' young generation, and an old
+ * generation that may grow to four times what the last full collection
+ * left (`--heap-growing-percent=300`) before the next one starts. V8
+ * starts marking once the old generation comes within a young
+ * generation's size of its limit: with 16 MiB semi-spaces a worker ran a
+ * full collection every few seconds, each 20–40 ms of marking steps on
+ * the thread that timestamps 50 clients' messages, the largest stripes of
+ * slow messages at 2,000 msgs/s. The servers keep V8's own growth: the
+ * same setting there took p99 at 2,000 msgs/s from 3.8–5.2 to 2.7–2.9 ms
+ * but kept 10,000 idle connections at 308 MiB instead of 237 MiB once
+ * settled (V8's memory reducer then shrinks the heap only to that limit).
+ *
+ * @example
+ * ```ts
+ * import { LOAD_WORKER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+ * console.log(["run", "-A", LOAD_WORKER_V8_FLAGS, "perf/load_worker.ts"].join(" "));
+ * ```
+ */
+export const LOAD_WORKER_V8_FLAGS =
+  "--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300";

@@ -51,7 +51,9 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
 });
 
 Deno.test("workerDenoFlags: the servers' heap setting, a CPU profile per worker with --cpu-prof only", () => {
-  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual(["--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300"]);
+  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual([
+    "--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300",
+  ]);
   expect(workerDenoFlags(true, "/tmp/run", 1)).toEqual([
     "--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300",
     "--cpu-prof",
