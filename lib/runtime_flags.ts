@@ -27,26 +27,3 @@
 
 /** The `--v8-flags=…` argument for `deno run` / `deno compile` of the server. */
 export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=16";
-
-/**
- * The `--v8-flags=…` argument of the load generator's workers
- * (`deno task perf`): the servers' young generation, and an old
- * generation that may grow to four times what the last full collection
- * left (`--heap-growing-percent=300`) before the next one starts. V8
- * starts marking once the old generation comes within a young
- * generation's size of its limit: with 16 MiB semi-spaces a worker ran a
- * full collection every few seconds, each 20–40 ms of marking steps on
- * the thread that timestamps 50 clients' messages, the largest stripes of
- * slow messages at 2,000 msgs/s. The servers keep V8's own growth: the
- * same setting there took p99 at 2,000 msgs/s from 3.8–5.2 to 2.7–2.9 ms
- * but kept 10,000 idle connections at 308 MiB instead of 237 MiB once
- * settled (V8's memory reducer then shrinks the heap only to that limit).
- *
- * @example
- * ```ts
- * import { LOAD_WORKER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
- * console.log(["run", "-A", LOAD_WORKER_V8_FLAGS, "perf/load_worker.ts"].join(" "));
- * ```
- */
-export const LOAD_WORKER_V8_FLAGS =
-  "--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300";

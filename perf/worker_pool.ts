@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { LOAD_WORKER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
+import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { readCpuSeconds } from "./idle_mode.ts";
 import type {
   WorkerCommand,
@@ -75,27 +75,26 @@ export function workerConfig(
 }
 
 /**
- * Deno flags of worker `worker`: {@link LOAD_WORKER_V8_FLAGS} (a 16 MiB
- * young generation and an old one that grows 4× between full collections:
- * at 2,000 msgs/s each cut the workers' longest GC pause and the run's p99,
- * see `lib/runtime_flags.ts`), and with `--cpu-prof` a V8
+ * Deno flags of worker `worker`: the servers' V8 heap setting (a 16 MiB
+ * young generation: at 2,000 msgs/s it cut the workers' longest GC pause
+ * and the run's p99, see README "Performance"), and with `--cpu-prof` a V8
  * CPU profile `<runDir>/profiles/worker-<k>.cpuprofile`.
  *
  * @example
  * ```ts
  * import { workerDenoFlags } from "./worker_pool.ts";
- * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16,--heap-growing-percent=300"]
+ * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16"]
  * ```
  */
 export function workerDenoFlags(cpuProf: boolean, runDir: string, worker: number): string[] {
   return cpuProf
     ? [
-      LOAD_WORKER_V8_FLAGS,
+      SERVER_V8_FLAGS,
       "--cpu-prof",
       `--cpu-prof-dir=${runDir}/profiles`,
       `--cpu-prof-name=worker-${worker}.cpuprofile`,
     ]
-    : [LOAD_WORKER_V8_FLAGS];
+    : [SERVER_V8_FLAGS];
 }
 
 /**
