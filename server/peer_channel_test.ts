@@ -49,6 +49,23 @@ Deno.test("an altered, replayed, reordered or foreign frame is PEER_LINK_TAMPERE
   expect(code(() => pair()[1].open(new Uint8Array(3)))).toBe("PEER_LINK_TAMPERED"); // short
 });
 
+Deno.test("small frames (libsodium) and large ones (node:crypto) share one counter and one cipher", () => {
+  const [c, a] = pair();
+  // Around the 4 KiB switch-over, interleaved: each side's counter moves with every frame.
+  for (const n of [0, 100, 4096, 4097, 60_000, 5, 4095, 9000, 1]) {
+    const m = crypto.getRandomValues(new Uint8Array(n));
+    const s = c.seal(m);
+    expect(s.length).toBe(n + SEAL_OVERHEAD);
+    expect(a.open(s)).toEqual(m);
+  }
+  // A large frame altered in transit fails like a small one, and nothing opens after it.
+  const big = c.seal(new Uint8Array(10_000));
+  const bad = big.slice();
+  bad[5000] ^= 1;
+  expect(code(() => a.open(bad))).toBe("PEER_LINK_TAMPERED");
+  expect(code(() => a.open(big))).toBe("PEER_LINK_TAMPERED");
+});
+
 Deno.test("a frame sealed for one direction does not open in the other", () => {
   const [c, a] = pair();
   expect(code(() => c.open(c.seal(new Uint8Array([1]))))).toBe("PEER_LINK_TAMPERED");

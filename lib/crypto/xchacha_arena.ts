@@ -1,5 +1,6 @@
 /**
- * XChaCha20-Poly1305 (IETF) through libsodium's WebAssembly exports and one
+ * XChaCha20-Poly1305 (IETF), and ChaCha20-Poly1305 as RFC 8439 defines it
+ * (the servers' peer links), through libsodium's WebAssembly exports and one
  * scratch region of its memory, with the output written into a
  * {@link ByteSlab} view.
  *
@@ -52,6 +53,10 @@ interface SodiumExports {
     npub: number,
     k: number,
   ): number;
+  _crypto_aead_chacha20poly1305_ietf_encrypt:
+    SodiumExports["_crypto_aead_xchacha20poly1305_ietf_encrypt"];
+  _crypto_aead_chacha20poly1305_ietf_decrypt:
+    SodiumExports["_crypto_aead_xchacha20poly1305_ietf_decrypt"];
   _crypto_aead_xchacha20poly1305_ietf_decrypt(
     m: number,
     mlenP: number,
@@ -72,7 +77,9 @@ const lib = (sodium as unknown as { libsodium: SodiumExports }).libsodium;
 export const XCHACHA_TAG_BYTES = 16;
 const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
-/** Key and nonce sit at the start of the region, inputs and output after them. */
+/** Nonce bytes of the IETF ChaCha20-Poly1305 (RFC 8439) of {@link chachaSeal}. */
+export const CHACHA_NONCE_BYTES = 12;
+/** Key and nonce (room for the longer one) sit at the start of the region, inputs and output after them. */
 const HEAD = KEY_BYTES + NONCE_BYTES;
 let regionSize = 65_536;
 let region = lib._malloc(regionSize);
@@ -90,9 +97,68 @@ function reserve(n: number): number {
   return region;
 }
 
-function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
+function checkSizes(key: Uint8Array, nonce: Uint8Array, nonceBytes = NONCE_BYTES): void {
   if (key.length !== KEY_BYTES) throw new RangeError(`key of ${key.length} bytes, not 32`);
-  if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce of ${nonce.length} bytes, not 24`);
+  if (nonce.length !== nonceBytes) {
+    throw new RangeError(`nonce of ${nonce.length} bytes, not ${nonceBytes}`);
+  }
+}
+
+type Encrypt = SodiumExports["_crypto_aead_xchacha20poly1305_ietf_encrypt"];
+type Decrypt = SodiumExports["_crypto_aead_xchacha20poly1305_ietf_decrypt"];
+
+function seal(
+  encrypt: Encrypt,
+  out: ByteSlab,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  nonce: Uint8Array,
+  key: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  const m = plaintext.length, a = aad.length, c = m + XCHACHA_TAG_BYTES;
+  const base = reserve(a + m + c);
+  const heap = lib.HEAPU8; // read after reserve: a malloc may grow the memory
+  const pk = base, pn = base + KEY_BYTES, pa = base + HEAD, pm = pa + a, pc = pm + m;
+  heap.set(key, pk);
+  heap.set(nonce, pn);
+  heap.set(aad, pa);
+  heap.set(plaintext, pm);
+  encrypt(pc, 0, pm, m, 0, pa, a, 0, 0, pn, pk);
+  heap.fill(0, pk, pk + KEY_BYTES);
+  const ct = out.take(c);
+  ct.set(heap.subarray(pc, pc + c));
+  heap.fill(0, pm, pm + m);
+  return ct;
+}
+
+function open(
+  decrypt: Decrypt,
+  out: ByteSlab,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  nonce: Uint8Array,
+  key: Uint8Array,
+): Uint8Array<ArrayBuffer> | null {
+  const c = ciphertext.length;
+  if (c < XCHACHA_TAG_BYTES) return null;
+  const a = aad.length, m = c - XCHACHA_TAG_BYTES;
+  const base = reserve(a + c + m);
+  const heap = lib.HEAPU8;
+  const pk = base, pn = base + KEY_BYTES, pa = base + HEAD, pc = pa + a, pm = pc + c;
+  heap.set(key, pk);
+  heap.set(nonce, pn);
+  heap.set(aad, pa);
+  heap.set(ciphertext, pc);
+  const rc = decrypt(pm, 0, 0, pc, c, 0, pa, a, 0, pn, pk);
+  heap.fill(0, pk, pk + KEY_BYTES);
+  if (rc !== 0) {
+    heap.fill(0, pm, pm + m);
+    return null;
+  }
+  const pt = out.take(m);
+  pt.set(heap.subarray(pm, pm + m));
+  heap.fill(0, pm, pm + m);
+  return pt;
 }
 
 /**
@@ -115,20 +181,7 @@ export function xchachaSeal(
   key: Uint8Array,
 ): Uint8Array<ArrayBuffer> {
   checkSizes(key, nonce);
-  const m = plaintext.length, a = aad.length, c = m + XCHACHA_TAG_BYTES;
-  const base = reserve(a + m + c);
-  const heap = lib.HEAPU8; // read after reserve: a malloc may grow the memory
-  const pk = base, pn = base + KEY_BYTES, pa = base + HEAD, pm = pa + a, pc = pm + m;
-  heap.set(key, pk);
-  heap.set(nonce, pn);
-  heap.set(aad, pa);
-  heap.set(plaintext, pm);
-  lib._crypto_aead_xchacha20poly1305_ietf_encrypt(pc, 0, pm, m, 0, pa, a, 0, 0, pn, pk);
-  heap.fill(0, pk, pk + KEY_BYTES);
-  const ct = out.take(c);
-  ct.set(heap.subarray(pc, pc + c));
-  heap.fill(0, pm, pm + m);
-  return ct;
+  return seal(lib._crypto_aead_xchacha20poly1305_ietf_encrypt, out, plaintext, aad, nonce, key);
 }
 
 /**
@@ -151,24 +204,52 @@ export function xchachaOpen(
   key: Uint8Array,
 ): Uint8Array<ArrayBuffer> | null {
   checkSizes(key, nonce);
-  const c = ciphertext.length;
-  if (c < XCHACHA_TAG_BYTES) return null;
-  const a = aad.length, m = c - XCHACHA_TAG_BYTES;
-  const base = reserve(a + c + m);
-  const heap = lib.HEAPU8;
-  const pk = base, pn = base + KEY_BYTES, pa = base + HEAD, pc = pa + a, pm = pc + c;
-  heap.set(key, pk);
-  heap.set(nonce, pn);
-  heap.set(aad, pa);
-  heap.set(ciphertext, pc);
-  const rc = lib._crypto_aead_xchacha20poly1305_ietf_decrypt(pm, 0, 0, pc, c, 0, pa, a, 0, pn, pk);
-  heap.fill(0, pk, pk + KEY_BYTES);
-  if (rc !== 0) {
-    heap.fill(0, pm, pm + m);
-    return null;
-  }
-  const pt = out.take(m);
-  pt.set(heap.subarray(pm, pm + m));
-  heap.fill(0, pm, pm + m);
-  return pt;
+  return open(lib._crypto_aead_xchacha20poly1305_ietf_decrypt, out, ciphertext, aad, nonce, key);
+}
+
+/**
+ * Seals `plaintext` with ChaCha20-Poly1305 as RFC 8439 defines it (the
+ * IETF construction, 12-byte `nonce`, what `node:crypto` calls
+ * `chacha20-poly1305`): ciphertext ‖ 16-byte tag, as a view from `out`.
+ *
+ * @example
+ * ```ts
+ * import { ByteSlab } from "@fastchat/lib/byte_slab";
+ * import { chachaSeal } from "@fastchat/lib/crypto/xchacha_arena";
+ * const ct = chachaSeal(new ByteSlab(), new Uint8Array(5), new Uint8Array(0), new Uint8Array(12), new Uint8Array(32));
+ * ct.length; // 21
+ * ```
+ */
+export function chachaSeal(
+  out: ByteSlab,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  nonce: Uint8Array,
+  key: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  checkSizes(key, nonce, CHACHA_NONCE_BYTES);
+  return seal(lib._crypto_aead_chacha20poly1305_ietf_encrypt, out, plaintext, aad, nonce, key);
+}
+
+/**
+ * Opens what {@link chachaSeal} (or `node:crypto`'s `chacha20-poly1305`)
+ * sealed: the plaintext as a view from `out`, or null when the tag does not
+ * verify.
+ *
+ * @example
+ * ```ts
+ * import { ByteSlab } from "@fastchat/lib/byte_slab";
+ * import { chachaOpen } from "@fastchat/lib/crypto/xchacha_arena";
+ * chachaOpen(new ByteSlab(), new Uint8Array(20), new Uint8Array(0), new Uint8Array(12), new Uint8Array(32)); // null
+ * ```
+ */
+export function chachaOpen(
+  out: ByteSlab,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  nonce: Uint8Array,
+  key: Uint8Array,
+): Uint8Array<ArrayBuffer> | null {
+  checkSizes(key, nonce, CHACHA_NONCE_BYTES);
+  return open(lib._crypto_aead_chacha20poly1305_ietf_decrypt, out, ciphertext, aad, nonce, key);
 }
