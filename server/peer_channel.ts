@@ -105,8 +105,10 @@ export class SealedFrameCodec {
     this.#recvKey = recvKey;
   }
 
+  readonly #nonceView = new DataView(this.#nonce.buffer);
+
   #nonceFor(counter: number): Uint8Array {
-    const v = new DataView(this.#nonce.buffer);
+    const v = this.#nonceView;
     v.setUint32(4, Math.floor(counter / 2 ** 32));
     v.setUint32(8, counter >>> 0);
     return this.#nonce;
