@@ -162,13 +162,10 @@ export class SealedFrameCodec {
       this.#broken = true;
       throw new FastChatError("PEER_LINK_TAMPERED", "sealed peer frame shorter than its tag");
     }
-    const body = chachaOpen(
-      openedFrames,
-      sealed,
-      NO_AAD,
-      this.#nonceFor(this.#received),
-      this.#recvKey,
-    );
+    const nonce = this.#nonceFor(this.#received);
+    const body = sealed.length - SEAL_OVERHEAD <= ARENA_MAX_PAYLOAD
+      ? chachaOpen(openedFrames, sealed, NO_AAD, nonce, this.#recvKey)
+      : this.#openLarge(sealed, nonce);
     if (body === null) {
       this.#broken = true;
       throw new FastChatError(
