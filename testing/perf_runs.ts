@@ -71,3 +71,25 @@ export async function runPerfMain(args: string[]): Promise<string> {
   }
   return stdout;
 }
+
+/**
+ * The bare relay beside the project (`../shared/bench`: `relay.ts`,
+ * `load.ts`), as on the development machine and in CI; null where it is
+ * not (a user's clone), and the tests that drive it are skipped.
+ *
+ * @example
+ * ```ts
+ * import { BENCH_DIR } from "@fastchat/testing/perf_runs";
+ * console.log(BENCH_DIR ?? "no bench here");
+ * ```
+ */
+export const BENCH_DIR: string | null = (() => {
+  const dir = fileURLToPath(new URL("../../shared/bench", import.meta.url));
+  try {
+    return Deno.statSync(`${dir}/relay.ts`).isFile && Deno.statSync(`${dir}/load.ts`).isFile
+      ? dir
+      : null;
+  } catch {
+    return null;
+  }
+})();
