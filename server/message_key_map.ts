@@ -10,7 +10,10 @@
  * Here the id alone is the `Map` key (a flat string straight from the
  * decoder, its hash cached in the string) and the sender is compared on
  * the entry; ids two senders share (clients choose them, so a hostile one
- * may copy another's) chain on the same slot.
+ * may copy another's) chain on the same slot. The hottest such map, the
+ * write-behind queue's pending messages, is now a `MessageKeyTable`
+ * (message_key_table.ts: open addressing, faster under churn); this one
+ * stays where the oldest entry must be found (`deleteOldest`).
  *
  * @example
  * ```ts

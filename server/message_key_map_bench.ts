@@ -12,6 +12,7 @@
 import { Packr } from "msgpackr";
 import { randomId } from "@fastchat/lib/crypto";
 import { MessageKeyMap } from "./message_key_map.ts";
+import { MessageKeyTable } from "./message_key_table.ts";
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const senders = Array.from({ length: 100 }, (_, i) => `perf-a1xcazkd-${i}`);
@@ -25,6 +26,7 @@ type Ref = { from: string; id: string };
 
 let i = 0;
 const keyMap = new MessageKeyMap<number>();
+const keyTable = new MessageKeyTable<number>();
 const idMap = new Map<string, number>();
 
 Deno.bench("decode only (two frames)", { group: "per message", baseline: true }, () => {
@@ -40,6 +42,16 @@ Deno.bench("MessageKeyMap: get + set, then get + delete", { group: "per message"
   const g = packr.unpack(frames[(n + FRAMES - LIVE) & (FRAMES - 1)]) as Ref;
   keyMap.get(g.from, g.id);
   keyMap.delete(g.from, g.id);
+});
+
+Deno.bench("MessageKeyTable: the same four", { group: "per message" }, () => {
+  const n = i++ & (FRAMES - 1);
+  const f = packr.unpack(frames[n]) as Ref;
+  keyTable.get(f.from, f.id);
+  keyTable.set(f.from, f.id, n);
+  const g = packr.unpack(frames[(n + FRAMES - LIVE) & (FRAMES - 1)]) as Ref;
+  keyTable.get(g.from, g.id);
+  keyTable.delete(g.from, g.id);
 });
 
 Deno.bench("Map by id alone (no sender check): the same four", { group: "per message" }, () => {

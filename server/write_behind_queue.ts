@@ -30,7 +30,7 @@
 import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { batchLength, type BatchLimits, writeIsolatingFailures } from "./batch_insert.ts";
-import { MessageKeyMap } from "./message_key_map.ts";
+import { MessageKeyTable } from "./message_key_table.ts";
 import { ROW_OVERHEAD, StoreSideWrites } from "./store_side_writes.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
@@ -144,7 +144,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   readonly #events: WriteBehindEvents<S>;
   readonly #opts: Required<Omit<WriteBehindOptions, "logger">>;
   readonly #log: Logger;
-  readonly #pending = new MessageKeyMap<PendingMessage<S>>();
+  readonly #pending = new MessageKeyTable<PendingMessage<S>>();
   /** Envelopes, completions and receipts. */
   readonly #side: StoreSideWrites;
   #writes: PendingMessage<S>[] = [];
