@@ -147,7 +147,8 @@ for (let r = 0; r < rounds; r++) {
   const stats = router.queue.stats;
   console.log(
     `round ${r}: ${((cpu.user + cpu.system) / messages).toFixed(2)} µs CPU per message ` +
-      `(${messages} messages; queued now ${router.queue.length}, skipped in all ${stats.skipped})`,
+      `(${messages} messages; queued now ${router.queue.length}, skipped in all ${stats.skipped}; ` +
+      `heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB)`,
   );
 }
 const stored = await sql`select count(*)::int as n from messages`;
