@@ -25,21 +25,18 @@ import { percentile } from "./percentiles.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
+const DEFAULT_PERF = (
+  "--clients 100 --messages 1000 --servers 2 --window 64 " +
+  "--kdf-iterations 100000 --scrypt-n 1024 --identity-pool 16"
+).split(" ");
+
 const HELP = `Usage: deno task perf:relay -- --bench DIR [--pairs N] [--relay-frames F] [--out DIR]
                               [any deno task perf flag]
 Measures the bare relay of DIR (relay.ts + load.ts, e.g. ../shared/bench) and a deno task perf
 run alternately, N times (default 3), and prints FastChat's msgs/s as a share of the relay's.
 Default perf flags: ${
-  [
-    "--clients 100 --messages 1000 --servers 2 --window 64",
-    "--kdf-iterations 100000 --scrypt-n 1024 --identity-pool 16",
-  ].join(" ")
+  DEFAULT_PERF.join(" ")
 }; the relay gets load.ts <clients> <F, default 5000> <payload bytes> <window>.`;
-
-const DEFAULT_PERF = (
-  "--clients 100 --messages 1000 --servers 2 --window 64 " +
-  "--kdf-iterations 100000 --scrypt-n 1024 --identity-pool 16"
-).split(" ");
 
 /** The command line of {@link runRelayRatio}, parsed. */
 export interface RelayRatioArgs {
