@@ -4,11 +4,11 @@
  * messages, which sees a look-up and an insert when a message arrives and a
  * look-up and a delete when it is acknowledged.
  *
- * Why not `MessageKeyMap` (a `Map` by id): with thousands of messages in
- * flight and every key a fresh string, that pattern cost ~0.2 µs per
- * operation in `Map`, whose deleted entries stay on their hash chains until
- * the next rehash (measured here, 6,400 in flight, two decodes included:
- * 2.1–2.3 µs per message against 1.3 µs in this table). Here slots are
+ * Why not a `Map` by id (with a chain of entries per id): with thousands
+ * of messages in flight and every key a fresh string, that pattern cost
+ * ~0.2 µs per operation in `Map`, whose deleted entries stay on their hash
+ * chains until the next rehash (measured here, 6,400 in flight, two decodes
+ * included: 2.1–2.3 µs per message against 1.3 µs in this table). Here slots are
  * parallel arrays probed linearly, a delete shifts the following entries
  * back (no tombstones), and the table doubles past half full and halves
  * below an eighth.
@@ -17,7 +17,8 @@
  * and mixes after every character; a probe longer than {@link MAX_PROBE}
  * (ids crafted to collide, or bad luck) rebuilds the table under a new
  * seed (once per insert: ids that collide under every seed would only make
- * probes long). No insertion order is kept (use `MessageKeyMap` for that).
+ * probes long). No insertion order is kept (`RecentMessageKeys` bounds a
+ * table by dropping its older half).
  *
  * @example
  * ```ts

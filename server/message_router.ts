@@ -38,11 +38,11 @@ import {
 import type { FileStore } from "./file_store.ts";
 import { GroupDelivery } from "./group_delivery.ts";
 import type { GroupLog, GroupLogEntry } from "./group_log.ts";
-import { MessageKeyMap } from "./message_key_map.ts";
 import { msgFrame } from "./msg_frame.ts";
 import type { ForwardedGroupMessage, ForwardedMessage } from "./peer_protocol.ts";
 import type { PresenceTracker } from "./presence.ts";
 import { PresenceRetry } from "./presence_retry.ts";
+import { RecentMessageKeys } from "./recent_message_keys.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 import {
   type QueuedSender,
@@ -108,8 +108,12 @@ export class MessageRouter implements FabricSink {
   readonly #log: Logger;
   readonly #backlog: BacklogSync;
   readonly #groups: GroupDelivery | undefined;
-  /** Origin server of messages forwarded to us, until their recipient acknowledges (bounded). */
-  readonly #origins = new MessageKeyMap<string>();
+  /**
+   * Origin server of messages forwarded to us, until their recipient
+   * acknowledges (the most recent 200,000; an acknowledgement whose origin
+   * was forgotten completes the message in the shared store instead).
+   */
+  readonly #origins = new RecentMessageKeys<string>(200_000);
   readonly #live = new Map<string, Set<RoutedSession>>();
   /** Login announcements other servers did not confirm in time, retried. */
   readonly #presenceRetry: PresenceRetry;
@@ -356,7 +360,6 @@ export class MessageRouter implements FabricSink {
       const set = this.#live.get(to);
       if (!set) continue;
       const key = keyOf(from, id);
-      if (this.#origins.size >= 200_000) this.#origins.deleteOldest();
       this.#origins.set(from, id, origin);
       for (const s of set) if (this.#backlog.deliver(s, payload, key)) this.stats.delivered++;
     }

@@ -4,15 +4,15 @@
  * when it is acknowledged) with 6,400 messages in flight (100 clients,
  * window 64), on id strings fresh from the decoder as on the wire (their
  * hash is computed at the first look-up): `deno bench
- * server/message_key_map_bench.ts`. The decode itself is in both rows and in
+ * server/message_key_table_bench.ts`. The decode itself is in every row and in
  * the "decode only" baseline, so the difference is the map's.
  *
  * @module
  */
 import { Packr } from "msgpackr";
 import { randomId } from "@fastchat/lib/crypto";
-import { MessageKeyMap } from "./message_key_map.ts";
 import { MessageKeyTable } from "./message_key_table.ts";
+import { RecentMessageKeys } from "./recent_message_keys.ts";
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 const senders = Array.from({ length: 100 }, (_, i) => `perf-a1xcazkd-${i}`);
@@ -25,7 +25,7 @@ const frames = Array.from(
 type Ref = { from: string; id: string };
 
 let i = 0;
-const keyMap = new MessageKeyMap<number>();
+const recent = new RecentMessageKeys<number>(200_000);
 const keyTable = new MessageKeyTable<number>();
 const idMap = new Map<string, number>();
 
@@ -34,17 +34,7 @@ Deno.bench("decode only (two frames)", { group: "per message", baseline: true },
   packr.unpack(frames[(i + FRAMES - LIVE) & (FRAMES - 1)]);
 });
 
-Deno.bench("MessageKeyMap: get + set, then get + delete", { group: "per message" }, () => {
-  const n = i++ & (FRAMES - 1);
-  const f = packr.unpack(frames[n]) as Ref;
-  keyMap.get(f.from, f.id);
-  keyMap.set(f.from, f.id, n);
-  const g = packr.unpack(frames[(n + FRAMES - LIVE) & (FRAMES - 1)]) as Ref;
-  keyMap.get(g.from, g.id);
-  keyMap.delete(g.from, g.id);
-});
-
-Deno.bench("MessageKeyTable: the same four", { group: "per message" }, () => {
+Deno.bench("MessageKeyTable: get + set, then get + delete", { group: "per message" }, () => {
   const n = i++ & (FRAMES - 1);
   const f = packr.unpack(frames[n]) as Ref;
   keyTable.get(f.from, f.id);
@@ -52,6 +42,16 @@ Deno.bench("MessageKeyTable: the same four", { group: "per message" }, () => {
   const g = packr.unpack(frames[(n + FRAMES - LIVE) & (FRAMES - 1)]) as Ref;
   keyTable.get(g.from, g.id);
   keyTable.delete(g.from, g.id);
+});
+
+Deno.bench("RecentMessageKeys (bounded, 200,000): the same four", { group: "per message" }, () => {
+  const n = i++ & (FRAMES - 1);
+  const f = packr.unpack(frames[n]) as Ref;
+  recent.get(f.from, f.id);
+  recent.set(f.from, f.id, n);
+  const g = packr.unpack(frames[(n + FRAMES - LIVE) & (FRAMES - 1)]) as Ref;
+  recent.get(g.from, g.id);
+  recent.delete(g.from, g.id);
 });
 
 Deno.bench("Map by id alone (no sender check): the same four", { group: "per message" }, () => {
