@@ -105,7 +105,8 @@ export class FlatMapEncoder {
     for (const key in frame) {
       const kb = this.#keys.get(key);
       if (kb === undefined) return null;
-      b.set(kb, at);
+      // Keys are a few bytes: a loop beats `set`'s call.
+      for (let j = 0; j < kb.length; j++) b[at + j] = kb[j];
       this.#at = at + kb.length;
       if (!this.#value((frame as Record<string, unknown>)[key], 0)) return null;
       at = this.#at;
