@@ -134,7 +134,7 @@ Deno.test("analyze CLI: two runs → processes, deltas, servers table; compare.h
   expect(r.code).toBe(0);
   // Per process: CPU s, cores, µs/msg, RSS, GC of the traced server.
   expect(r.stdout).toMatch(
-    /srv-1\s+server\s+0\.20\s+0\.20\s+20000\s+100\.0 MiB\s+120\.0 MiB\s+2\s+4\.500\s+3\.000/,
+    /srv-1\s+server\s+0\.20\s+0\.20\s+20000\s+—\s+100\.0 MiB\s+120\.0 MiB\s+2\s+4\.500\s+3\.000/,
   );
   expect(r.stdout).toMatch(/all servers \(2\)\s+server\s+0\.22\s+0\.22\s+22000/);
   // Deltas of b against a.

@@ -7,7 +7,9 @@
  *   `cpu_ms` minus the first (0 for a pid started during the phase);
  *   summed over the pids of a name (a restarted server, the PostgreSQL
  *   backends). **µs per message** is that CPU ÷ the messages received
- *   (unique); **cores** is it ÷ the phase's wall time.
+ *   (unique); **cores** is it ÷ the phase's wall time; **sys share** is
+ *   the part of it spent in the kernel (`sys_ms`: system calls, and on
+ *   loopback the network stack's work for the other end too).
  * - **RSS** min and max over the whole run (pids of a name summed per tick).
  * - **GC pauses** in the messaging phase: count, total, max.
  *
@@ -20,7 +22,11 @@
  * @module
  */
 import { type GcEvent, type GcPauses, gcPausesIn, parseGcLog } from "./gc_trace.ts";
-import { PROCESSES_CSV_HEADER, type ProcessRole } from "./process_sampler.ts";
+import {
+  PROCESSES_CSV_HEADER,
+  PROCESSES_CSV_HEADER_V1,
+  type ProcessRole,
+} from "./process_sampler.ts";
 import type { RunRecord } from "./run_schema.ts";
 
 /**
@@ -29,7 +35,7 @@ import type { RunRecord } from "./run_schema.ts";
  * @example
  * ```ts
  * import type { ProcessRow } from "./process_analysis.ts";
- * const r: ProcessRow = { tMs: 1, phase: "messaging", role: "server", name: "srv-1", pid: 9, startMs: 0, cpuMs: 5, rssBytes: 1 };
+ * const r: ProcessRow = { tMs: 1, phase: "messaging", role: "server", name: "srv-1", pid: 9, startMs: 0, cpuMs: 5, rssBytes: 1, sysMs: 1 };
  * ```
  */
 export interface ProcessRow {
@@ -41,28 +47,33 @@ export interface ProcessRow {
   startMs: number;
   cpuMs: number;
   rssBytes: number;
+  /** The part of `cpuMs` in the kernel; NaN in runs written before it was sampled. */
+  sysMs: number;
 }
 
 /**
- * Parses `processes.csv` text; throws `Error` naming the first bad line.
+ * Parses `processes.csv` text (also of runs written before `sys_ms` was
+ * sampled: their `sysMs` is NaN); throws `Error` naming the first bad line.
  *
  * @example
  * ```ts
  * import { parseProcessesCsv } from "./process_analysis.ts";
- * parseProcessesCsv("t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes\n5,start,perf,perf,1,0,10,4096\n")[0].cpuMs; // 10
+ * parseProcessesCsv("t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes,sys_ms\n5,start,perf,perf,1,0,10,4096,3\n")[0].sysMs; // 3
  * ```
  */
 export function parseProcessesCsv(text: string): ProcessRow[] {
   const lines = text.split("\n");
-  if (lines[0].trim() !== PROCESSES_CSV_HEADER) {
+  const header = lines[0].trim();
+  if (header !== PROCESSES_CSV_HEADER && header !== PROCESSES_CSV_HEADER_V1) {
     throw new Error(`processes.csv: unexpected header ${JSON.stringify(lines[0].slice(0, 80))}`);
   }
+  const columns = header.split(",").length;
   const out: ProcessRow[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === "") continue;
     const f = lines[i].split(",");
-    const nums = [f[0], f[4], f[5], f[6], f[7]].map(Number);
-    if (f.length !== 8 || !nums.every(Number.isFinite)) {
+    const nums = [f[0], f[4], f[5], f[6], f[7], columns > 8 ? f[8] : "0"].map(Number);
+    if (f.length !== columns || !nums.every(Number.isFinite)) {
       throw new Error(
         `processes.csv line ${i + 1}: bad row ${JSON.stringify(lines[i].slice(0, 80))}`,
       );
@@ -76,6 +87,7 @@ export function parseProcessesCsv(text: string): ProcessRow[] {
       startMs: nums[2],
       cpuMs: nums[3],
       rssBytes: nums[4],
+      sysMs: columns > 8 ? nums[5] : NaN,
     });
   }
   return out;
@@ -102,6 +114,10 @@ export interface ProcessUsage {
   cpuUsPerMsg: number;
   /** Average cores busy during the messaging phase. */
   cores: number;
+  /** CPU ms of it in the kernel (NaN: not sampled, as in runs before `sys_ms`). */
+  sysMs: number;
+  /** The kernel's part of `cpuMs`, 0–1 (NaN: not sampled). */
+  sysShare: number;
   rssMinBytes: number;
   rssMaxBytes: number;
   /** GC pauses in the messaging phase; null: not traced. */
@@ -124,6 +140,10 @@ export interface RoleUsage {
   cpuMs: number;
   cpuUsPerMsg: number;
   cores: number;
+  /** CPU ms of it in the kernel (NaN: not sampled). */
+  sysMs: number;
+  /** The kernel's part of `cpuMs`, 0–1 (NaN: not sampled). */
+  sysShare: number;
   /** The largest RSS of one process of the role. */
   rssMaxBytes: number;
 }
@@ -148,7 +168,7 @@ export interface ProcessSummary {
   processes: ProcessUsage[];
   roles: RoleUsage[];
   /** Every process together. */
-  total: { cpuMs: number; cpuUsPerMsg: number; cores: number };
+  total: { cpuMs: number; cpuUsPerMsg: number; cores: number; sysShare: number };
   /** Whether GC lines were found. */
   gcTraced: boolean;
   /** What is and is not measured. */
@@ -174,6 +194,9 @@ const ROLE_ORDER: ProcessRole[] = ["server", "db", "lb", "worker", "perf"];
 /** Most points per name in the RSS chart. */
 const MAX_RSS_POINTS = 400;
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** `part` ÷ `whole` to three decimals; NaN when either is unknown or the whole is 0. */
+const share = (part: number, whole: number) =>
+  whole > 0 && Number.isFinite(part) ? Math.round((part / whole) * 1000) / 1000 : NaN;
 
 /**
  * Summarizes parsed rows: `messages` divides the CPU; `gcByName` holds the
@@ -216,9 +239,11 @@ export function summarizeProcesses(
       if (!first.has(r.pid)) first.set(r.pid, r);
       last.set(r.pid, r);
     }
-    let cpuMs = first.size ? 0 : NaN;
+    let cpuMs = first.size ? 0 : NaN, sysMs = cpuMs;
     for (const [pid, a] of first) {
-      cpuMs += last.get(pid)!.cpuMs - (a.startMs >= from ? 0 : a.cpuMs);
+      const started = a.startMs >= from;
+      cpuMs += last.get(pid)!.cpuMs - (started ? 0 : a.cpuMs);
+      sysMs += last.get(pid)!.sysMs - (started ? 0 : a.sysMs);
     }
     // RSS: pids of the name summed per tick.
     // (Two samples may fall in one millisecond at a phase boundary: one value per pid.)
@@ -249,6 +274,8 @@ export function summarizeProcesses(
       cpuMs,
       cpuUsPerMsg: perMsg(cpuMs),
       cores: cores(cpuMs),
+      sysMs,
+      sysShare: share(sysMs, cpuMs),
       rssMinBytes: Math.min(...sizes),
       rssMaxBytes: Math.max(...sizes),
       gc,
@@ -264,17 +291,21 @@ export function summarizeProcesses(
     if (!ps.length) continue;
     const sampled = ps.filter((p) => !Number.isNaN(p.cpuMs)); // NaN: none was in the phase
     const cpuMs = sampled.length ? sampled.reduce((s, p) => s + p.cpuMs, 0) : NaN;
+    const sysMs = sampled.length ? sampled.reduce((s, p) => s + p.sysMs, 0) : NaN;
     roles.push({
       role,
       processes: ps.length,
       cpuMs,
       cpuUsPerMsg: perMsg(cpuMs),
       cores: cores(cpuMs),
+      sysMs,
+      sysShare: share(sysMs, cpuMs),
       rssMaxBytes: Math.max(...ps.map((p) => p.rssMaxBytes)),
     });
   }
   const known = roles.filter((r) => !Number.isNaN(r.cpuMs));
   const totalMs = known.length ? known.reduce((s, r) => s + r.cpuMs, 0) : NaN;
+  const totalSys = known.length ? known.reduce((s, r) => s + r.sysMs, 0) : NaN;
   return {
     summary: {
       messages: o.messages,
@@ -282,7 +313,12 @@ export function summarizeProcesses(
       ticks: new Set(rows.map((r) => r.tMs)).size,
       processes,
       roles,
-      total: { cpuMs: totalMs, cpuUsPerMsg: perMsg(totalMs), cores: cores(totalMs) },
+      total: {
+        cpuMs: totalMs,
+        cpuUsPerMsg: perMsg(totalMs),
+        cores: cores(totalMs),
+        sysShare: share(totalSys, totalMs),
+      },
       gcTraced: processes.some((p) => p.gc !== null),
       notes: o.notes ?? [],
     },

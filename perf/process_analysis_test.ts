@@ -29,7 +29,9 @@ Deno.test("analyzeProcesses: CPU in the messaging phase, µs/msg, cores, RSS, GC
   expect(srv.gc).toEqual({ count: 2, totalMs: 4.5, maxMs: 3, majorCount: 1 });
   expect(s.processes.find((x) => x.name === "db")!.gc).toBeNull(); // no log
   expect(s.gcTraced).toBe(true);
-  expect(s.total).toEqual({ cpuMs: 340, cpuUsPerMsg: 34_000, cores: 0.34 });
+  // A run written before sys_ms was sampled: no kernel share.
+  expect(s.total).toEqual({ cpuMs: 340, cpuUsPerMsg: 34_000, cores: 0.34, sysShare: NaN });
+  expect(srv.sysShare).toBeNaN();
   expect(s.roles.map((r) => r.role)).toEqual(["server", "db", "lb", "worker", "perf"]);
   expect(s.notes[0]).toMatch(/^GC pauses \(V8 --trace-gc/);
   expect(p.rss.messaging).toEqual([1, 2]);
@@ -61,6 +63,7 @@ const row = (
   startMs: 0,
   cpuMs,
   rssBytes: MiB,
+  sysMs: NaN,
   ...o,
 });
 
@@ -99,6 +102,38 @@ Deno.test("parseProcessesCsv: header and rows are checked", () => {
   const h = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes\n";
   expect(() => parseProcessesCsv(h + "1,x,db,db,1,0,abc,5\n")).toThrow(/line 2: bad row/);
   expect(parseProcessesCsv(h + "1,x,db,db,1,0,7,5\n")).toEqual([
-    { tMs: 1, phase: "x", role: "db", name: "db", pid: 1, startMs: 0, cpuMs: 7, rssBytes: 5 },
+    {
+      tMs: 1,
+      phase: "x",
+      role: "db",
+      name: "db",
+      pid: 1,
+      startMs: 0,
+      cpuMs: 7,
+      rssBytes: 5,
+      sysMs: NaN,
+    },
   ]);
+  expect(() => parseProcessesCsv(h + "1,x,db,db,1,0,7,5,2\n")).toThrow(/line 2: bad row/);
+  const h9 = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes,sys_ms\n";
+  expect(parseProcessesCsv(h9 + "1,x,db,db,1,0,7,5,2\n")[0].sysMs).toBe(2);
+  expect(() => parseProcessesCsv(h9 + "1,x,db,db,1,0,7,5\n")).toThrow(/line 2: bad row/);
+  expect(() => parseProcessesCsv(h9 + "1,x,db,db,1,0,7,5,x\n")).toThrow(/line 2: bad row/);
+});
+
+Deno.test("summarizeProcesses: the kernel's share, per process, role and in total", () => {
+  const rows = [
+    row(1000, "messaging", 1, 50, { sysMs: 10 }),
+    row(1500, "messaging", 2, 30, { startMs: 1200, sysMs: 5 }), // born in the phase: from 0
+    row(2000, "messaging", 2, 70, { startMs: 1200, sysMs: 20 }),
+    row(2000, "messaging", 1, 90, { sysMs: 16 }),
+    row(1000, "messaging", 3, 0, { role: "server", name: "srv-1", sysMs: 0 }),
+    row(2000, "messaging", 3, 100, { role: "server", name: "srv-1", sysMs: 30 }),
+  ];
+  const { summary } = summarizeProcesses(rows, { messages: 100 });
+  const by = new Map(summary.processes.map((p) => [p.name, p]));
+  expect([by.get("postgres")!.sysMs, by.get("postgres")!.sysShare]).toEqual([6 + 20, 0.236]);
+  expect([by.get("srv-1")!.sysMs, by.get("srv-1")!.sysShare]).toEqual([30, 0.3]);
+  expect(summary.roles.map((r) => [r.role, r.sysShare])).toEqual([["server", 0.3], ["db", 0.236]]);
+  expect(summary.total.sysShare).toBe(0.267); // 56 of 210 ms
 });

@@ -1,6 +1,7 @@
 /**
  * The processes of a run as a table (`process_analysis.ts`): per process
- * CPU seconds, cores and CPU µs per message in the messaging phase, RSS
+ * CPU seconds, cores, CPU µs per message and the kernel's share of the CPU
+ * in the messaging phase, RSS
  * min/max, GC pauses; then one row per role and the total. Shared by the
  * text output of `deno task analyze` and the HTML report.
  *
@@ -30,6 +31,7 @@ export const PROCESS_TABLE_HEADER: readonly string[] = [
   "CPU s",
   "cores",
   "CPU µs/msg",
+  "sys %",
   "RSS min",
   "RSS max",
   "GCs",
@@ -38,6 +40,7 @@ export const PROCESS_TABLE_HEADER: readonly string[] = [
 ];
 
 const fmtSec = (ms: number) => Number.isFinite(ms) ? (ms / 1000).toFixed(2) : MISSING;
+const fmtShare = (x: number) => Number.isFinite(x) ? (x * 100).toFixed(1) : MISSING;
 
 /**
  * The table's body rows: each process, then `all <role>` for roles with
@@ -57,6 +60,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
     fmtSec(p.cpuMs),
     fmtRate(p.cores),
     fmtRate(p.cpuUsPerMsg),
+    fmtShare(p.sysShare),
     fmtBytes(p.rssMinBytes),
     fmtBytes(p.rssMaxBytes),
     p.gc ? fmtCount(p.gc.count) : MISSING,
@@ -71,6 +75,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
       fmtSec(r.cpuMs),
       fmtRate(r.cores),
       fmtRate(r.cpuUsPerMsg),
+      fmtShare(r.sysShare),
       "",
       fmtBytes(r.rssMaxBytes),
       "",
@@ -84,6 +89,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
     fmtSec(s.total.cpuMs),
     fmtRate(s.total.cores),
     fmtRate(s.total.cpuUsPerMsg),
+    fmtShare(s.total.sysShare),
     "",
     "",
     "",
@@ -105,7 +111,8 @@ export function processTableRows(s: ProcessSummary): string[][] {
  */
 export function processCaption(s: ProcessSummary): string {
   return `messaging phase: ${fmtSec(s.phaseMs)} s wall, ${s.messages} messages received; ` +
-    `CPU µs/msg = CPU ÷ messages received; cores = CPU ÷ wall time`;
+    `CPU µs/msg = CPU ÷ messages received; cores = CPU ÷ wall time; ` +
+    `sys % = the part of the CPU in the kernel`;
 }
 
 /**

@@ -26,14 +26,17 @@ Deno.test("processTableRows: each process, role totals for several, total", asyn
     "0.12",
     "0.12",
     "12000",
+    "20.0",
     "100.0 MiB",
     "110.0 MiB",
     "—",
     "—",
     "—",
   ]);
-  expect(rows[7].slice(2, 5)).toEqual(["0.36", "0.36", "36000"]);
+  expect(rows[6].slice(2, 6)).toEqual(["0.22", "0.22", "22000", "20.0"]); // all servers
+  expect(rows[7].slice(2, 6)).toEqual(["0.36", "0.36", "36000", "18.1"]);
   const text = formatProcessTable(summary);
   expect(text).toMatch(/^processes \(messaging phase: 1\.00 s wall, 10 messages received/);
+  expect(text).toContain("sys % = the part of the CPU in the kernel");
   expect(text).toContain("note: GC pauses: not recorded (run perf with --trace-gc)");
 });

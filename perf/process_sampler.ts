@@ -1,13 +1,17 @@
 /**
  * Samples CPU time and resident memory of every process of a load run
  * (servers, database, load balancer, load workers, perf itself) from
- * `/proc/<pid>/stat` — utime + stime (fields 14, 15, in clock ticks of
- * `getconf CLK_TCK`), rss (field 24, in pages of `getconf PAGESIZE`) and
+ * `/proc/<pid>/stat` — utime + stime, and stime alone (fields 14, 15, in
+ * clock ticks of `getconf CLK_TCK`), rss (field 24, in pages of `getconf PAGESIZE`) and
  * the start time (field 22, ticks since boot, plus `btime` of /proc/stat) —
  * every 250 ms and at every phase boundary, into `processes.csv` of the
  * run directory:
  *
- * `t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes`
+ * `t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes,sys_ms`
+ *
+ * (`sys_ms`, the part of `cpu_ms` spent in the kernel, was added later:
+ * runs written before it have the first eight columns,
+ * {@link PROCESSES_CSV_HEADER_V1}.)
  *
  * One read of one small file per process and tick; rows of a tick share
  * `t_ms`. `phase` is the phase the run was in ({@link ProcessSampler.phase}
@@ -62,10 +66,21 @@ export interface SampledProcess {
  * @example
  * ```ts
  * import { PROCESSES_CSV_HEADER } from "./process_sampler.ts";
- * PROCESSES_CSV_HEADER.split(",").length; // 8
+ * PROCESSES_CSV_HEADER.split(",").length; // 9
  * ```
  */
-export const PROCESSES_CSV_HEADER = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes";
+export const PROCESSES_CSV_HEADER = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes,sys_ms";
+
+/**
+ * The header of `processes.csv` in runs written before `sys_ms` was sampled.
+ *
+ * @example
+ * ```ts
+ * import { PROCESSES_CSV_HEADER, PROCESSES_CSV_HEADER_V1 } from "./process_sampler.ts";
+ * PROCESSES_CSV_HEADER.startsWith(PROCESSES_CSV_HEADER_V1 + ","); // true
+ * ```
+ */
+export const PROCESSES_CSV_HEADER_V1 = "t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes";
 
 /**
  * The fields of `/proc/<pid>/stat` the sampler uses, in the kernel's units.
@@ -265,9 +280,10 @@ export class ProcessSampler {
       if (!st) continue;
       const startMs = Math.round(bootMs + (st.startTicks * 1000) / ticksPerSec);
       const cpuMs = Math.round((st.cpuTicks * 1000) / ticksPerSec);
+      const sysMs = Math.round((st.sysTicks * 1000) / ticksPerSec);
       out += `${t},${this.#phase},${p.role},${csvSafe(p.name)},${p.pid},${startMs},${cpuMs},${
         st.rssPages * pageBytes
-      }\n`;
+      },${sysMs}\n`;
       this.rows++;
     }
     if (out) await this.file.write(this.#enc.encode(out));

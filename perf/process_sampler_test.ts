@@ -44,7 +44,7 @@ Deno.test("ProcessSampler: samples itself and a spawned process, by phase, until
     expect(lines[0]).toBe(PROCESSES_CSV_HEADER);
     const rows = lines.slice(1).map((l) => l.split(","));
     expect(rows.length).toBe(sampler.rows);
-    expect(rows.every((r) => r.length === 8)).toBe(true);
+    expect(rows.every((r) => r.length === 9)).toBe(true);
     expect(rows.some((r) => r[3] === "gone")).toBe(false);
     const phases = new Set(rows.map((r) => r[1]));
     expect(phases).toEqual(new Set(["start", "messaging", "end"]));
@@ -54,8 +54,11 @@ Deno.test("ProcessSampler: samples itself and a spawned process, by phase, until
     expect(Number(own[0][7])).toBeGreaterThan(10 * 1024 * 1024);
     for (let i = 1; i < own.length; i++) {
       expect(Number(own[i][6])).toBeGreaterThanOrEqual(Number(own[i - 1][6]));
+      expect(Number(own[i][8])).toBeGreaterThanOrEqual(Number(own[i - 1][8]));
       expect(Number(own[i][0])).toBeGreaterThanOrEqual(Number(own[i - 1][0]));
     }
+    // The kernel's part of the CPU is a part of it.
+    expect(own.every((r) => Number(r[8]) >= 0 && Number(r[8]) <= Number(r[6]))).toBe(true);
     // The child's start time is on the run's clock (epoch ms, 10 ms ticks).
     const kid = rows.filter((r) => r[4] === String(child.pid));
     expect(kid.length).toBeGreaterThan(0);
