@@ -110,16 +110,18 @@ export class BacklogSync {
   }
 
   /**
-   * Hands a live message to `s`, or holds it back while `s` catches up
-   * (true: it will be sent, or it is stored and the backlog sends it).
+   * Hands live message `id` of `sender` to `s`, or holds it back while `s`
+   * catches up (true: it will be sent, or it is stored and the backlog
+   * sends it).
    */
-  deliver(s: BacklogSession, payload: Uint8Array, key: string): boolean {
+  deliver(s: BacklogSession, payload: Uint8Array, sender: string, id: string): boolean {
     const buf = this.#syncing.size > 0 ? this.#syncing.get(s) : undefined;
     if (!buf) return s.deliver(payload);
     // Past the bound, drop: the message is stored and the next backlog pass sends it.
     if (buf.bytes + payload.length > this.#bufferBytes) buf.overflow = true;
     else {
-      buf.items.push({ key, payload });
+      // The key is built only here: most deliveries find no catch-up in progress.
+      buf.items.push({ key: sender + "\n" + id, payload });
       buf.bytes += payload.length;
     }
     return true;

@@ -58,7 +58,7 @@ for (const kind of DB_KINDS) {
       });
       const bob = new CongestedSession("bob");
       backlog.begin(bob);
-      expect(backlog.deliver(bob, new Uint8Array([1]), "alice\nlive000001")).toBe(true);
+      expect(backlog.deliver(bob, new Uint8Array([1]), "alice", "live000001")).toBe(true);
       expect(bob.delivered).toEqual([]); // held back
       let waiting = bob.waiting();
       const done = backlog.catchUp(bob);
@@ -71,7 +71,7 @@ for (const kind of DB_KINDS) {
       await done;
       // The held live message comes last; from now on live messages go straight out.
       expect(bob.delivered.length).toBe(4);
-      backlog.deliver(bob, new Uint8Array([2]), "alice\nlive000002");
+      backlog.deliver(bob, new Uint8Array([2]), "alice", "live000002");
       expect(bob.delivered.length).toBe(5);
     }));
 

@@ -54,7 +54,7 @@ export interface GroupSender extends QueuedSender {
  */
 export interface GroupDeliveryOptions {
   /** Delivers an encoded `msg` frame to `user`'s live sessions here; returns how many. */
-  deliverLocal(user: string, payload: Uint8Array, key: string): number;
+  deliverLocal(user: string, payload: Uint8Array, sender: string, id: string): number;
   /** Files, attached to group messages that carry one and released on acks. */
   files?: FileStore;
   /** Queued sends before senders are paused (default 10,000). */
@@ -153,8 +153,9 @@ export class GroupDelivery {
   /** Group messages another server forwarded for members connected here. */
   deliverForwarded(msgs: ForwardedGroupMessage[]): void {
     for (const [id, from, , payload, recipients] of msgs) {
-      const key = from + "\n" + id;
-      for (const r of recipients) this.stats.delivered += this.#opts.deliverLocal(r, payload, key);
+      for (const r of recipients) {
+        this.stats.delivered += this.#opts.deliverLocal(r, payload, from, id);
+      }
     }
   }
 
@@ -271,10 +272,9 @@ export class GroupDelivery {
       body: e.body,
       sentAt: e.sentAt,
     }));
-    const key = e.sender + "\n" + e.id;
     const remote = new Map<string, string[]>();
     for (const r of e.recipients) {
-      this.stats.delivered += this.#opts.deliverLocal(r, payload, key);
+      this.stats.delivered += this.#opts.deliverLocal(r, payload, e.sender, e.id);
       for (const server of this.#fabric.serversOf(r)) {
         let list = remote.get(server);
         if (!list) remote.set(server, list = []);

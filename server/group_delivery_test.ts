@@ -61,9 +61,9 @@ for (const kind of DB_KINDS) {
       const fabric = new TwoServers();
       const local: [string, string][] = [];
       const groups = new GroupDelivery(new GroupLog(sql), fabric, {
-        deliverLocal: (user, _payload, key) => {
+        deliverLocal: (user, _payload, sender, id) => {
           if (user !== "bob") return 0;
-          local.push([user, key]);
+          local.push([user, `${sender}\n${id}`]);
           return 1;
         },
       });

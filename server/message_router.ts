@@ -88,7 +88,6 @@ export interface MessageRouterOptions extends WriteBehindOptions {
 
 /** Key of the one retry loop of link-up flush confirmations (not a user name). */
 const LINK_UP = " link up";
-const keyOf = (sender: string, id: string): string => sender + "\n" + id;
 
 /**
  * Live sessions, fan-out, acknowledgement and receipt routing, backlogs.
@@ -135,7 +134,7 @@ export class MessageRouter implements FabricSink {
     this.#fabric = opts.fabric ?? new LocalFabric();
     this.#groups = opts.groupLog
       ? new GroupDelivery(opts.groupLog, this.#fabric, {
-        deliverLocal: (user, payload, key) => this.#deliverLocal(user, payload, key),
+        deliverLocal: (user, payload, sender, id) => this.#deliverLocal(user, payload, sender, id),
         files: opts.files,
         logger: this.#log,
       })
@@ -253,9 +252,8 @@ export class MessageRouter implements FabricSink {
     const set = this.#live.get(m.recipient);
     if (set) {
       payload = encodePayload(msgFrame(m, f.kid, f.env));
-      const key = keyOf(from, f.id);
       for (const s of set) {
-        if (this.#backlog.deliver(s, payload, key)) {
+        if (this.#backlog.deliver(s, payload, from, f.id)) {
           this.stats.delivered++;
           live = true;
         }
@@ -320,11 +318,11 @@ export class MessageRouter implements FabricSink {
     return this.#groups;
   }
 
-  #deliverLocal(user: string, payload: Uint8Array, key: string): number {
+  #deliverLocal(user: string, payload: Uint8Array, sender: string, id: string): number {
     const set = this.#live.get(user);
     if (!set) return 0;
     let n = 0;
-    for (const s of set) if (this.#backlog.deliver(s, payload, key)) n++;
+    for (const s of set) if (this.#backlog.deliver(s, payload, sender, id)) n++;
     return n;
   }
 
@@ -359,9 +357,8 @@ export class MessageRouter implements FabricSink {
     for (const [id, from, to, payload] of msgs) {
       const set = this.#live.get(to);
       if (!set) continue;
-      const key = keyOf(from, id);
       this.#origins.set(from, id, origin);
-      for (const s of set) if (this.#backlog.deliver(s, payload, key)) this.stats.delivered++;
+      for (const s of set) if (this.#backlog.deliver(s, payload, from, id)) this.stats.delivered++;
     }
   }
 
