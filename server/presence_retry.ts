@@ -11,6 +11,11 @@
  * online here; once confirmed, the user's sessions get their backlog again
  * (clients drop duplicates). Nothing runs unless an announcement timed out.
  *
+ * A first timeout is logged at info level (`<subject>_unconfirmed`): when
+ * servers start together, a link can come up before the link back, and the
+ * first retry confirms. Only an announcement still unconfirmed after a retry
+ * is a warning (`<subject>_still_unconfirmed`, once per loop).
+ *
  * @example
  * ```ts
  * import { PresenceRetry } from "@fastchat/server/presence_retry";
@@ -52,8 +57,9 @@ export interface PresenceRetryDeps {
   maxDelayMs?: number;
   /**
    * What is announced, for the log: `presence` (default; events
-   * `presence_unconfirmed`/`presence_confirmed` name the user) or another
-   * prefix such as `link_up_flush`, whose keys are not user names.
+   * `presence_unconfirmed`, `presence_still_unconfirmed` and
+   * `presence_confirmed` name the user) or another prefix such as
+   * `link_up_flush`, whose keys are not user names.
    */
   subject?: string;
   logger?: Logger;
@@ -90,7 +96,7 @@ export class PresenceRetry {
   start(user: string): void {
     if (this.#closed || this.#users.has(user)) return;
     this.#users.add(user);
-    this.#log.warn(`${this.#subject}_unconfirmed`, this.#fields(user));
+    this.#log.info(`${this.#subject}_unconfirmed`, this.#fields(user));
     this.#run(user).catch((e) =>
       this.#log.warn(`${this.#subject}_retry_failed`, { ...this.#fields(user), error: String(e) })
     ).finally(() => this.#users.delete(user));
@@ -108,10 +114,17 @@ export class PresenceRetry {
 
   async #run(user: string): Promise<void> {
     const max = this.#d.maxDelayMs ?? 30_000;
+    let retries = 0;
     for (let delay = this.#d.firstDelayMs ?? 500;; delay = Math.min(max, delay * 2)) {
       await this.#sleep(delay);
       if (this.#closed || !this.#d.online(user)) return;
       if (await this.#d.announce(user) !== false) break;
+      if (++retries === 1) {
+        this.#log.warn(`${this.#subject}_still_unconfirmed`, {
+          ...this.#fields(user),
+          retryingEveryMsUpTo: max,
+        });
+      }
     }
     if (this.#closed || !this.#d.online(user)) return;
     this.#log.info(`${this.#subject}_confirmed`, this.#fields(user));

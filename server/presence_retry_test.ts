@@ -152,3 +152,31 @@ Deno.test("presence retry: logs users under presence_*, other subjects without a
     ["link_up_flush_confirmed", {}],
   ]);
 });
+
+Deno.test("presence retry: a first timeout is info; a warning only once a retry is unconfirmed too", async () => {
+  const events: string[] = [];
+  const at = (level: string) => (e: string) => events.push(`${level} ${e}`);
+  const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  let calls = 0;
+  let confirmed!: () => void;
+  const done = new Promise<void>((r) => confirmed = r);
+  const retry = new PresenceRetry({
+    // Unconfirmed twice more, then confirmed.
+    announce: () => Promise.resolve(++calls > 2),
+    online: () => true,
+    confirmed: () => confirmed(),
+    firstDelayMs: 1,
+    maxDelayMs: 4,
+    subject: "link_up_flush",
+    logger,
+  });
+  retry.start(" link up");
+  await done;
+  retry.close();
+  expect(calls).toBe(3);
+  expect(events).toEqual([
+    "info link_up_flush_unconfirmed",
+    "warn link_up_flush_still_unconfirmed", // once, not per retry
+    "info link_up_flush_confirmed",
+  ]);
+});
