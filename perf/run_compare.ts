@@ -1,7 +1,7 @@
 /**
  * Two runs side by side (`deno task analyze <runA> <runB>`): a deltas
- * table — throughput, latency percentiles, CPU µs per message by role, the
- * largest RSS by role, GC pauses — with B − A and the change in percent,
+ * table — throughput, latency percentiles, CPU µs per message by role and
+ * the kernel's part of it, the largest RSS by role, GC pauses — with B − A and the change in percent,
  * and the latency CDFs of both runs overlaid. Written as `compare.html`
  * (and `charts/compare-latency-cdf.svg|png`) in the output directory.
  *
@@ -47,7 +47,8 @@ const ROLES: [ProcessRole, string][] = [
 
 /**
  * The figures compared, in table order. Process rows appear when either
- * run has `processes.csv`; GC rows when either traced GC.
+ * run has `processes.csv`; kernel rows when either sampled `sys_ms`; GC
+ * rows when either traced GC.
  *
  * @example
  * ```ts
@@ -79,6 +80,16 @@ export function compareRows(a: RunSummary, b: RunSummary): CompareRow[] {
     add(`CPU µs/msg ${label}`, (s) => role(s, r)?.cpuUsPerMsg ?? NaN, "us", "lower");
   }
   add("CPU µs/msg total", (s) => s.processes?.total.cpuUsPerMsg ?? NaN, "us", "lower");
+  // The kernel's part of it (system calls, loopback TCP), where a run sampled it.
+  const kernel = (u: { cpuUsPerMsg: number; sysShare: number } | undefined) =>
+    u && Number.isFinite(u.sysShare) ? Math.round(u.cpuUsPerMsg * u.sysShare * 100) / 100 : NaN;
+  if ([a, b].some((s) => Number.isFinite(s.processes?.total.sysShare))) {
+    for (const [r, label] of ROLES) {
+      if (!role(a, r) && !role(b, r)) continue;
+      add(`kernel µs/msg ${label}`, (s) => kernel(role(s, r)), "us", "lower");
+    }
+    add("kernel µs/msg total", (s) => kernel(s.processes?.total), "us", "lower");
+  }
   for (const [r, label] of ROLES) {
     if (!role(a, r) && !role(b, r)) continue;
     add(`RSS max ${label}`, (s) => role(s, r)?.rssMaxBytes ?? NaN, "bytes", "lower");

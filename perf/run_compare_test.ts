@@ -21,6 +21,11 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
     "CPU µs/msg load balancer",
     "CPU µs/msg load workers",
     "CPU µs/msg total",
+    "kernel µs/msg servers",
+    "kernel µs/msg database",
+    "kernel µs/msg load balancer",
+    "kernel µs/msg load workers",
+    "kernel µs/msg total",
     "RSS max servers",
     "RSS max database",
     "RSS max load balancer",
@@ -29,6 +34,10 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
     "GC pause max, servers (ms)",
   ]);
   expect([by("CPU µs/msg servers").a, by("CPU µs/msg servers").b]).toEqual([20_000, 22_000]);
+  // a was written before sys_ms was sampled; b's servers spent 20 % of 22,000 µs in the kernel.
+  expect([by("kernel µs/msg servers").a, by("kernel µs/msg servers").b]).toEqual([NaN, 4_400]);
+  expect(by("kernel µs/msg total").b).toBe(6_516); // 18.1 % of 36,000
+  expect(compareRows(a, a).some((r) => r.label.startsWith("kernel"))).toBe(false);
   expect(by("RSS max servers").b).toBe(110 * 2 ** 20);
   expect(by("GC pause max, servers (ms)").a).toBe(3);
   expect(by("GC pause max, servers (ms)").b).toBeNaN(); // b did not trace GC
