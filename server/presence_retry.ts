@@ -114,15 +114,16 @@ export class PresenceRetry {
 
   async #run(user: string): Promise<void> {
     const max = this.#d.maxDelayMs ?? 30_000;
-    let retries = 0;
+    let warned = false;
     for (let delay = this.#d.firstDelayMs ?? 500;; delay = Math.min(max, delay * 2)) {
       await this.#sleep(delay);
       if (this.#closed || !this.#d.online(user)) return;
       if (await this.#d.announce(user) !== false) break;
-      if (++retries === 1) {
+      if (!warned) {
+        warned = true;
         this.#log.warn(`${this.#subject}_still_unconfirmed`, {
           ...this.#fields(user),
-          retryingEveryMsUpTo: max,
+          maxDelayMs: max,
         });
       }
     }
