@@ -352,11 +352,15 @@ export class LoadClient {
     const schedule: Schedule | null = sendSchedule(o.send, o.index, o.clients, this.#timing);
     if (schedule === null) {
       const window = o.send.kind === "window" ? o.send.window : 1;
-      while (more(nowMs())) {
-        while (this.#inflight >= window && !this.#stopped) {
-          await new Promise<void>((r) => this.#windowWake = r);
+      // One clock read per send, and none when a count bounds the run.
+      const going = () => more(o.messages !== null ? 0 : nowMs());
+      while (going()) {
+        if (this.#inflight >= window) {
+          while (this.#inflight >= window && !this.#stopped) {
+            await new Promise<void>((r) => this.#windowWake = r);
+          }
+          if (!going()) break;
         }
-        if (!more(nowMs())) break;
         attempts++;
         const sending = this.#sendOne();
         if (sending) await sending;
