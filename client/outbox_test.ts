@@ -227,6 +227,24 @@ Deno.test("Outbox: a message confirmed before its batch is written is never writ
   expect((await new Outbox().attach(disk)).map((f) => f.id)).toEqual([]);
 });
 
+Deno.test("Outbox: a batch keeps its order around a confirmed message, and a re-added id goes at most once", async () => {
+  const disk = new MemoryStorage();
+  const outbox = new Outbox();
+  await outbox.attach(disk);
+  for (const id of ["m-00000001", "m-00000002", "m-00000003"]) outbox.tryEnqueue(frame(id));
+  outbox.remove("m-00000002");
+  await outbox.flush();
+  expect(disk.records).toEqual([{ add: frame("m-00000001") }, { add: frame("m-00000003") }]);
+  // The same id queued twice within one linger, then confirmed: no record of either.
+  outbox.tryEnqueue(frame("m-00000004"));
+  outbox.tryEnqueue(frame("m-00000004"));
+  expect(outbox.size).toBe(3);
+  outbox.remove("m-00000004");
+  await outbox.flush();
+  expect(disk.records.length).toBe(2);
+  expect((await new Outbox().attach(disk)).map((f) => f.id)).toEqual(["m-00000001", "m-00000003"]);
+});
+
 Deno.test("Outbox: a failed batch write reports its messages once, through onWriteFailed", async () => {
   const disk = new MemoryStorage();
   disk.append = () => Promise.reject(new Error("disk full"));
