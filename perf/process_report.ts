@@ -1,9 +1,9 @@
 /**
  * The processes of a run as a table (`process_analysis.ts`): per process
  * CPU seconds, cores, CPU µs per message and the kernel's share of the CPU
- * in the messaging phase, RSS
- * min/max, GC pauses; then one row per role and the total. Shared by the
- * text output of `deno task analyze` and the HTML report.
+ * in the messaging phase, RSS min/max, GC pauses; then one row per role and
+ * the total. Shared by the text output of `deno task analyze` and the HTML
+ * report.
  *
  * @example
  * ```ts

@@ -2,10 +2,10 @@
  * Samples CPU time and resident memory of every process of a load run
  * (servers, database, load balancer, load workers, perf itself) from
  * `/proc/<pid>/stat` — utime + stime, and stime alone (fields 14, 15, in
- * clock ticks of `getconf CLK_TCK`), rss (field 24, in pages of `getconf PAGESIZE`) and
- * the start time (field 22, ticks since boot, plus `btime` of /proc/stat) —
- * every 250 ms and at every phase boundary, into `processes.csv` of the
- * run directory:
+ * clock ticks of `getconf CLK_TCK`), rss (field 24, in pages of
+ * `getconf PAGESIZE`) and the start time (field 22, ticks since boot, plus
+ * `btime` of /proc/stat) — every 250 ms and at every phase boundary, into
+ * `processes.csv` of the run directory:
  *
  * `t_ms,phase,role,name,pid,start_ms,cpu_ms,rss_bytes,sys_ms`
  *

@@ -1,8 +1,8 @@
 /**
  * Two runs side by side (`deno task analyze <runA> <runB>`): a deltas
  * table — throughput, latency percentiles, CPU µs per message by role and
- * the kernel's part of it, the largest RSS by role, GC pauses — with B − A and the change in percent,
- * and the latency CDFs of both runs overlaid. Written as `compare.html`
+ * the kernel's part of it, the largest RSS by role, GC pauses — with B − A
+ * and the change in percent, and the latency CDFs of both runs overlaid. Written as `compare.html`
  * (and `charts/compare-latency-cdf.svg|png`) in the output directory.
  *
  * @example
