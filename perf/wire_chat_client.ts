@@ -53,7 +53,7 @@ import {
   randomId,
 } from "@fastchat/lib/crypto";
 import { FastChatError } from "@fastchat/lib/errors";
-import type { ServerFrame } from "@fastchat/lib/protocol";
+import { WireInbox } from "./wire_inbox.ts";
 
 /** Options of a {@link WireChatClient}. */
 export interface WireChatClientOptions {
@@ -116,18 +116,15 @@ export class WireChatClient implements AckSource {
   readonly #idPrefix = randomId(9);
   #next = 0;
   readonly #body: Uint8Array;
-  /** The text each received message stands for, in `message` events (one string, not one per message). */
-  readonly #text: string;
-  /** Sent and not yet confirmed (`sent`, or a receipt, confirms: as in the real client's outbox). */
-  readonly #pending = new Set<string>();
-  #acks: [string, string][] = [];
-  #racks: [string, string][] = [];
+  /** What was sent and received; each message and receipt is reported once. */
+  readonly #inbox: WireInbox;
   #closing = false;
 
   constructor(opts: WireChatClientOptions) {
     this.#o = opts;
     this.#body = sealedBody(opts.payloadBytes);
-    this.#text = "x".repeat(opts.payloadBytes);
+    // The text each received message stands for (one string, not one per message).
+    this.#inbox = new WireInbox("x".repeat(opts.payloadBytes), opts.onEvent);
   }
 
   /** Creates the account (throws `USER_EXISTS` if it is there) and stays logged in. */
@@ -168,7 +165,10 @@ export class WireChatClient implements AckSource {
     const conn = await ServerConnection.connect({
       host: t.host,
       port: t.port,
-      onPush: (f) => f.t === "synced" ? synced() : this.#onPush(f),
+      onPush: (f) => {
+        if (f.t === "synced") synced();
+        else if (this.#inbox.push(f)) acks.schedule(this);
+      },
       onClose: (err) => this.#onClose(err),
     });
     try {
@@ -204,7 +204,7 @@ export class WireChatClient implements AckSource {
     if (!conn.isWritable) return null;
     const f = this.#frame(to);
     conn.send(f);
-    this.#pending.add(f.id);
+    this.#inbox.sent(f.id);
     return f.id;
   }
 
@@ -228,56 +228,17 @@ export class WireChatClient implements AckSource {
     return conn;
   }
 
-  #onPush(f: ServerFrame): void {
-    const emit = this.#o.onEvent;
-    switch (f.t) {
-      case "msg": {
-        if (f.kind !== "dm") return;
-        emit({
-          event: "message",
-          id: f.id,
-          from: f.from,
-          to: f.to,
-          text: this.#text,
-          sent_at: f.ts,
-        });
-        this.#acks.push([f.from, f.id]);
-        acks.schedule(this);
-        return;
-      }
-      case "sent":
-        for (const id of f.ids) if (this.#pending.delete(id)) emit({ event: "sent", id });
-        return;
-      case "delivered":
-        for (const [to, id] of f.items) {
-          if (this.#pending.delete(id)) emit({ event: "sent", id }); // delivered first
-          emit({ event: "delivered", id, to });
-        }
-        if (f.stored) {
-          for (const item of f.items) this.#racks.push(item);
-          acks.schedule(this);
-        }
-        return;
-      case "error":
-        emit({ event: "error", code: f.code, message: f.message, id: f.id });
-        return;
-      default:
-        return;
-    }
-  }
-
   /** Sends the acknowledgements and receipt acknowledgements queued (AckBatcher's timer). */
   flushAcks(): void {
     const conn = this.#conn;
     if (!conn || conn.closed) return;
-    for (let i = 0; i < this.#acks.length; i += 4096) {
-      conn.send({ t: "ack", items: this.#acks.slice(i, i + 4096) });
+    const { acks, racks } = this.#inbox.takeAcks();
+    for (let i = 0; i < acks.length; i += 4096) {
+      conn.send({ t: "ack", items: acks.slice(i, i + 4096) });
     }
-    for (let i = 0; i < this.#racks.length; i += 4096) {
-      conn.send({ t: "rack", items: this.#racks.slice(i, i + 4096) });
+    for (let i = 0; i < racks.length; i += 4096) {
+      conn.send({ t: "rack", items: racks.slice(i, i + 4096) });
     }
-    this.#acks = [];
-    this.#racks = [];
   }
 
   #onClose(err?: FastChatError): void {
