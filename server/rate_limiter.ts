@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { turnNow } from "@fastchat/lib/turn_clock";
 
 /**
  * Classic token bucket: `rate` tokens per second, at most `burst`.
@@ -26,13 +27,13 @@
 export class TokenBucket {
   #tokens: number;
   #last: number;
-  constructor(readonly rate: number, readonly burst: number, now: number = performance.now()) {
+  constructor(readonly rate: number, readonly burst: number, now: number = turnNow()) {
     this.#tokens = burst;
     this.#last = now;
   }
 
   /** Takes `n` tokens if available. */
-  take(n = 1, now: number = performance.now()): boolean {
+  take(n = 1, now: number = turnNow()): boolean {
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.rate);
     this.#last = now;
     if (this.#tokens < n) return false;

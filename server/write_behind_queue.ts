@@ -31,6 +31,7 @@ import { FastChatError } from "@fastchat/lib/errors";
 import { type Logger, nullLogger } from "@fastchat/lib/logger";
 import { batchLength, type BatchLimits, writeIsolatingFailures } from "./batch_insert.ts";
 import { MessageKeyTable } from "./message_key_table.ts";
+import { turnNow } from "@fastchat/lib/turn_clock";
 import { ROW_OVERHEAD, StoreSideWrites } from "./store_side_writes.ts";
 import type { ChatStore, EnvelopeRecord, MessageRef, StoredMessage } from "./store.ts";
 
@@ -119,7 +120,7 @@ export interface WriteBehindOptions {
 const QUEUED = 0, WRITING = 1, SET_ASIDE = 2;
 
 interface PendingMessage<S> {
-  /** When it was accepted (performance.now()). */
+  /** When it was accepted (performance.now() as first read in its turn: `turnNow`). */
   at: number;
   /** Acceptance order. */
   seq: number;
@@ -225,7 +226,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
   ): Promise<void> | void {
     const envQueued = env !== undefined && this.#side.addEnvelope(env);
     const p: PendingMessage<S> = {
-      at: performance.now(),
+      at: turnNow(), // one clock read per socket read, not per message
       seq: this.#seq++,
       row: m,
       sender,
