@@ -51,9 +51,11 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
 });
 
 Deno.test("workerDenoFlags: the servers' heap setting, a CPU profile per worker with --cpu-prof only", () => {
-  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual(["--v8-flags=--max-semi-space-size=16"]);
+  expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual([
+    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128",
+  ]);
   expect(workerDenoFlags(true, "/tmp/run", 1)).toEqual([
-    "--v8-flags=--max-semi-space-size=16",
+    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128",
     "--cpu-prof",
     "--cpu-prof-dir=/tmp/run/profiles",
     "--cpu-prof-name=worker-1.cpuprofile",
