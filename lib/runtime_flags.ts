@@ -21,12 +21,14 @@
  * at 1,000 msgs/s promotes ~1.1 MiB a second (state a message keeps past
  * two scavenges); against its ~15 MiB live heap, V8's own limit called a
  * mark-compact every ~4 s (1–6 ms pauses), each a burst of late messages.
- * With the floor, one comes every ~100 s, and a live heap that grows still
- * sets its own limit. Measured at 2,000 msgs/s, 100 clients, 2 servers, 20 s
- * (`deno task perf`, 3 runs alternating, same sitting): p99 1.82 · 1.78 ·
- * 2.11 ms and max 7.6 · 5.7 · 8.1 ms, against 2.56 · 2.43 · 3.97 ms and
- * 12.0 · 13.2 · 27.9 ms without it; the servers' RSS after 20 s 188 against
- * 147 MiB. Memory is committed only as the heap grows into it.
+ * With the floor, one comes every ~80–100 s, and a live heap that grows
+ * still sets its own limit. Measured at 2,000 msgs/s, 100 clients, 2
+ * servers (`deno task perf`, alternating in one sitting): over 20 s, p99
+ * 2.04 · 1.93 ms and max 8.2 · 6.9 ms against 2.29 · 2.94 ms and 13.6 ·
+ * 14.6 ms without it (servers' RSS at most 188–190 against 139–176 MiB);
+ * over 10 minutes with 1,000 clients, p99 2.52 against 4.53 ms and 7–9
+ * mark-compacts per server against 154–163 (RSS at most 320 against 201
+ * MiB). Memory is committed only as the heap grows into it.
  *
  * @example
  * ```ts
