@@ -44,10 +44,8 @@ import type { ServerFrame } from "@fastchat/lib/protocol";
 export class WireInbox {
   readonly #text: string;
   readonly #emit: (e: ClientEvent) => void;
-  /** Sent and not yet confirmed (`sent`, or a receipt, confirms). */
-  readonly #unconfirmed = new Set<string>();
-  /** Sent and not yet receipted. */
-  readonly #unreceipted = new Set<string>();
+  /** Sent and not yet receipted, by id: whether `sent` (or a receipt) confirmed it yet. */
+  readonly #unreceipted = new Map<string, boolean>();
   readonly #seen = new SeenIds();
   #acks: [string, string][] = [];
   #racks: [string, string][] = [];
@@ -60,8 +58,7 @@ export class WireInbox {
 
   /** Message `id` was sent: its confirmation and receipt are awaited. */
   sent(id: string): void {
-    this.#unconfirmed.add(id);
-    this.#unreceipted.add(id);
+    this.#unreceipted.set(id, false);
   }
 
   /** Sent messages not yet receipted. */
@@ -88,12 +85,19 @@ export class WireInbox {
         this.#acks.push([f.from, f.id]); // every copy: the server forgets it
         return true;
       case "sent":
-        for (const id of f.ids) if (this.#unconfirmed.delete(id)) this.#emit({ event: "sent", id });
+        for (const id of f.ids) {
+          if (this.#unreceipted.get(id) !== false) continue; // confirmed, or not ours
+          this.#unreceipted.set(id, true);
+          this.#emit({ event: "sent", id });
+        }
         return false;
       case "delivered":
         for (const [to, id] of f.items) {
-          if (this.#unconfirmed.delete(id)) this.#emit({ event: "sent", id }); // delivered first
-          if (this.#unreceipted.delete(id)) this.#emit({ event: "delivered", id, to });
+          const confirmed = this.#unreceipted.get(id);
+          if (confirmed === undefined) continue; // a copy of a receipt already shown
+          this.#unreceipted.delete(id);
+          if (!confirmed) this.#emit({ event: "sent", id }); // delivered first
+          this.#emit({ event: "delivered", id, to });
         }
         if (!f.stored) return false;
         for (const item of f.items) this.#racks.push(item);
