@@ -38,7 +38,8 @@ export interface AckSource {
  */
 export class AckBatcher {
   readonly delayMs: number;
-  readonly #waiting = new Set<AckSource>();
+  /** A fresh set per flush, never `clear()`ed (V8 then allocates each new table in the old generation). */
+  #waiting = new Set<AckSource>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(delayMs: number = ACK_DELAY_MS) {
@@ -66,8 +67,8 @@ export class AckBatcher {
 
   #flush(): void {
     this.#timer = undefined;
-    const sources = [...this.#waiting];
-    this.#waiting.clear();
+    const sources = this.#waiting;
+    this.#waiting = new Set();
     for (const s of sources) s.flushAcks();
   }
 }

@@ -373,7 +373,9 @@ export class Outbox {
       if (linger) await lingerOver();
       while ((this.#unwritten.size > 0 || this.#doneDue) && this.#storage) {
         const adds = [...this.#unwritten.values()];
-        this.#unwritten.clear();
+        // A fresh map, not `clear()`: a cleared map's old table keeps its
+        // frames reachable until the next mark-compact (see server/fabric_batches.ts).
+        this.#unwritten = new Map();
         const batch = this.#batch;
         this.#batch = null;
         this.#doneDue = false;
@@ -402,7 +404,7 @@ export class Outbox {
         }
       }
       // Detached (closed or cleared): nothing to persist.
-      this.#unwritten.clear();
+      this.#unwritten = new Map();
       this.#batch?.resolve();
       this.#batch = null;
       this.#doneDue = false;
