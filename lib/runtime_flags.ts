@@ -17,18 +17,26 @@
  * 208.2 MiB with 1 MiB in the same sitting (`deno task perf -- --idle 10000`).
  *
  * The old generation starts at 128 MiB (`--initial-old-space-size`), and V8
- * keeps that as the floor of its limit after each full collection. A server
- * at 1,000 msgs/s promotes ~1.1 MiB a second (state a message keeps past
- * two scavenges); against its ~15 MiB live heap, V8's own limit called a
- * mark-compact every ~4 s (1–6 ms pauses), each a burst of late messages.
- * With the floor, one comes every ~80–100 s, and a live heap that grows
- * still sets its own limit. Measured at 2,000 msgs/s, 100 clients, 2
- * servers (`deno task perf`, alternating in one sitting): over 20 s, p99
+ * keeps that as the floor of its limit after each full collection: what a
+ * busy process does promote (a server's sessions, a load worker's keys)
+ * then costs a mark-compact every minute or more, not every few seconds
+ * (each a burst of late messages). Measured at 2,000 msgs/s, 100 clients,
+ * 2 servers (`deno task perf`, alternating in one sitting): over 20 s, p99
  * 2.04 · 1.93 ms and max 8.2 · 6.9 ms against 2.29 · 2.94 ms and 13.6 ·
- * 14.6 ms without it (servers' RSS at most 188–190 against 139–176 MiB);
- * over 10 minutes with 1,000 clients, p99 2.52 against 4.53 ms and 7–9
- * mark-compacts per server against 154–163 (RSS at most 320 against 201
- * MiB). Memory is committed only as the heap grows into it.
+ * 14.6 ms without it; over 10 minutes with 1,000 clients, p99 2.52 against
+ * 4.53 ms. Memory is committed only as the heap grows into it.
+ *
+ * No allocation-site pretenuring (`--no-allocation-site-pretenuring`). V8
+ * moves an allocation site's objects straight into the old generation once
+ * most of them survived a scavenge, and keeps that decision. A burst (the
+ * logins, a backlog) tenured the sites of a message's state for good: at
+ * 1,000 msgs/s each server then allocated ~0.5 MiB a second of short-lived
+ * messages in the old generation, garbage only a mark-compact frees. Without
+ * it (and with server/fabric_batches.ts no longer keeping its batches alive
+ * through `Map.clear()`), a server's old generation grows 17–25 KiB per
+ * scavenge instead of ~835 KiB, and scavenges take 0.4–0.5 ms instead of
+ * ~1.05 ms (`--trace-gc-nvp`, same 20-second run; medians of the last 15
+ * scavenges).
  *
  * @example
  * ```ts
@@ -40,4 +48,5 @@
  */
 
 /** The `--v8-flags=…` argument for `deno run` / `deno compile` of the server. */
-export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128";
+export const SERVER_V8_FLAGS =
+  "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring";
