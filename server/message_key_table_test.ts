@@ -71,3 +71,41 @@ Deno.test("MessageKeyTable: ids crafted to collide under its seed make it reseed
   expect(t.get("alice", colliding[0])).toBe(7);
   expect(t.get("mallory", colliding[0])).toBeUndefined();
 });
+
+Deno.test("MessageKeyTable: the memo of the last look-up never outlives a change", () => {
+  // Random get/has/set/delete/clear over few keys, so that a look-up is
+  // often followed by a change of the same key, of another key sharing its
+  // probe, or by a growth, a shrink or a clear.
+  const t = new MessageKeyTable<number>(7);
+  const ref = new Map<string, number>();
+  const senders = ["alice", "bob"];
+  const ids = Array.from({ length: 900 }, (_, i) => `m-${String(i).padStart(8, "0")}`);
+  let x = 99;
+  const rnd = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  for (let step = 0; step < 65_536; step++) {
+    // Phases of mostly inserts, then mostly deletes: the table grows and shrinks.
+    const filling = (step >> 14) % 2 === 0;
+    const s = senders[rnd(2)], id = ids[rnd(ids.length)], key = `${s}\n${id}`;
+    const op = rnd(100);
+    if (op < 30) expect(t.get(s, id)).toBe(ref.get(key));
+    else if (op < 45) expect(t.has(s, id)).toBe(ref.has(key));
+    else if (op < (filling ? 85 : 60)) {
+      t.set(s, id, step);
+      ref.set(key, step);
+    } else if (op < 99 || rnd(20) !== 0) expect(t.delete(s, id)).toBe(ref.delete(key));
+    else {
+      t.get(s, id); // the memo holds this key as the table empties
+      t.clear();
+      ref.clear();
+      expect(t.has(s, id)).toBe(false);
+    }
+    expect(t.size).toBe(ref.size);
+  }
+  for (const [key, v] of ref) {
+    const [s, id] = key.split("\n");
+    expect(t.get(s, id)).toBe(v);
+  }
+});
