@@ -38,7 +38,10 @@ export interface AckSource {
  */
 export class AckBatcher {
   readonly delayMs: number;
-  /** A fresh set per flush, never `clear()`ed (V8 then allocates each new table in the old generation). */
+  /**
+   * A fresh set per flush, never `clear()`ed: V8 would allocate each new
+   * table of this long-lived set in the old generation.
+   */
   #waiting = new Set<AckSource>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 

@@ -57,6 +57,29 @@ Deno.test("FabricBatches: what one turn queued leaves at its end, one frame per 
   expect(sent.length).toBe(4);
 });
 
+Deno.test("FabricBatches: what is queued while a batch is being sent is sent after it", async () => {
+  const sent: [string, PeerFrame][] = [];
+  let first = true;
+  const batches: FabricBatches = new FabricBatches({
+    budget: 1 << 20,
+    reachable: () => true,
+    send: (peer, f) => {
+      sent.push([peer, f]);
+      // Sending can make more to send (a link that answers at once).
+      if (first) batches.of("srv-2").ack.push(["bob", "alice", "m-00000002"]);
+      first = false;
+      return true;
+    },
+  });
+  batches.of("srv-2").fwd.push(msg(1));
+  await endOfTurn();
+  await endOfTurn();
+  expect(sent.map(([p, f]) => [p, Object.keys(f)])).toEqual([
+    ["srv-2", ["t", "fwd"]],
+    ["srv-2", ["t", "ack"]],
+  ]);
+});
+
 Deno.test("FabricBatches: frames stay under the byte budget and 10,000 items", () => {
   const { sent, batches } = recorder(() => true, 1000);
   // 400-byte messages: two per 1,000-byte frame; one over the budget goes alone.
