@@ -29,7 +29,7 @@ import { FastChatError } from "@fastchat/lib/errors";
  * @example
  * ```ts
  * import type { GcEvent } from "./gc_trace.ts";
- * const e: GcEvent = { pid: 7, sinceStartMs: 36, kind: "Scavenge", pauseMs: 4.5 };
+ * const e: GcEvent = { pid: 7, sinceStartMs: 36, kind: "Scavenge", pauseMs: 4.5, heapAfterMb: 3.2 };
  * ```
  */
 export interface GcEvent {
@@ -40,10 +40,12 @@ export interface GcEvent {
   kind: string;
   /** Main-thread pause, ms. */
   pauseMs: number;
+  /** The heap's objects after the collection, MB (the `-> X` of the line). */
+  heapAfterMb: number;
 }
 
 const GC_LINE =
-  /^\[(\d+):0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z][A-Za-z -]*?)(?: \([^)]*\))? [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:[^,]*, )*?([\d.]+) \/ [\d.]+ ms/;
+  /^\[(\d+):0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z][A-Za-z -]*?)(?: \([^)]*\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:[^,]*, )*?([\d.]+) \/ [\d.]+ ms/;
 
 /**
  * Parses one `--trace-gc` line; null for any other line.
@@ -59,7 +61,13 @@ const GC_LINE =
 export function parseGcLine(line: string): GcEvent | null {
   const m = GC_LINE.exec(line);
   if (!m) return null;
-  return { pid: Number(m[1]), sinceStartMs: Number(m[2]), kind: m[3], pauseMs: Number(m[4]) };
+  return {
+    pid: Number(m[1]),
+    sinceStartMs: Number(m[2]),
+    kind: m[3],
+    pauseMs: Number(m[5]),
+    heapAfterMb: Number(m[4]),
+  };
 }
 
 /**
@@ -87,7 +95,7 @@ export function parseGcLog(text: string): GcEvent[] {
  * @example
  * ```ts
  * import type { GcPauses } from "./gc_trace.ts";
- * const g: GcPauses = { count: 3, totalMs: 6.5, maxMs: 4.5, majorCount: 0 };
+ * const g: GcPauses = { count: 3, totalMs: 6.5, maxMs: 4.5, majorCount: 0, oldGenMbPerS: 0.02 };
  * ```
  */
 export interface GcPauses {
@@ -96,6 +104,15 @@ export interface GcPauses {
   maxMs: number;
   /** Full (Mark-Compact) collections among them. */
   majorCount: number;
+  /**
+   * How fast the old generation filled, MB a second: the heap after each
+   * scavenge less the heap after the collection before it, summed, over the
+   * time between the first and last collection of the window (null with
+   * fewer than two). What outlived the young generation (promoted, or
+   * allocated old): the garbage a mark-compact must come back for. A
+   * server that keeps nothing per message should show ~0.
+   */
+  oldGenMbPerS: number | null;
 }
 
 /**
@@ -107,7 +124,7 @@ export interface GcPauses {
  * ```ts
  * import { gcPausesIn, parseGcLog } from "./gc_trace.ts";
  * const ev = parseGcLog("[7:0x1]  36 ms: Scavenge 3.3 (4.4) -> 3.2 (5.4) MB, 4.50 / 0.00 ms (x)");
- * gcPausesIn(ev, new Map([[7, 1000]]), 1000, 2000); // { count: 1, totalMs: 4.5, maxMs: 4.5, majorCount: 0 }
+ * gcPausesIn(ev, new Map([[7, 1000]]), 1000, 2000); // { count: 1, totalMs: 4.5, maxMs: 4.5, majorCount: 0, oldGenMbPerS: null }
  * ```
  */
 export function gcPausesIn(
@@ -116,7 +133,10 @@ export function gcPausesIn(
   fromMs: number,
   toMs: number,
 ): GcPauses {
-  const g: GcPauses = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0 };
+  const g: GcPauses = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, oldGenMbPerS: null };
+  /** Per pid: the heap after its last collection in the window, and when. */
+  const last = new Map<number, { heap: number; t: number }>();
+  let grownMb = 0, spanMs = 0;
   for (const e of events) {
     const start = startMsByPid.get(e.pid);
     if (start === undefined) continue;
@@ -126,8 +146,18 @@ export function gcPausesIn(
     g.totalMs += e.pauseMs;
     if (e.pauseMs > g.maxMs) g.maxMs = e.pauseMs;
     if (e.kind.includes("Mark-Compact")) g.majorCount++;
+    const prev = last.get(e.pid);
+    if (prev) {
+      spanMs += t - prev.t;
+      // A scavenge frees only the young generation: the rest of the change stayed.
+      if (e.kind.includes("Scavenge") || e.kind.startsWith("Minor")) {
+        grownMb += e.heapAfterMb - prev.heap;
+      }
+    }
+    last.set(e.pid, { heap: e.heapAfterMb, t });
   }
   g.totalMs = Math.round(g.totalMs * 100) / 100;
+  if (spanMs > 0) g.oldGenMbPerS = Math.round(grownMb / (spanMs / 1000) * 1000) / 1000;
   return g;
 }
 

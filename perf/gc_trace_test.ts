@@ -12,11 +12,11 @@ const LOG = `listening on 127.0.0.1:40001
 
 Deno.test("parseGcLine: kinds, offsets and main-thread pauses", () => {
   const ev = parseGcLog(LOG);
-  expect(ev.map((e) => [e.pid, e.sinceStartMs, e.kind, e.pauseMs])).toEqual([
-    [4242, 12, "Scavenge", 3.82],
-    [4242, 71, "Incremental Mark-Compact", 5.2],
-    [4242, 73, "Scavenge", 0.74],
-    [4242, 2013, "Scavenge", 0.67],
+  expect(ev.map((e) => [e.pid, e.sinceStartMs, e.kind, e.pauseMs, e.heapAfterMb])).toEqual([
+    [4242, 12, "Scavenge", 3.82, 3.2],
+    [4242, 71, "Incremental Mark-Compact", 5.2, 41.7],
+    [4242, 73, "Scavenge", 0.74, 43.8],
+    [4242, 2013, "Scavenge", 0.67, 3.3],
   ]);
   expect(parseGcLine("listening on 127.0.0.1:40001")).toBeNull();
 });
@@ -29,9 +29,29 @@ Deno.test("gcPausesIn: only the window, only pids with a start time", () => {
     totalMs: 5.94,
     maxMs: 5.2,
     majorCount: 1,
+    oldGenMbPerS: 1050, // 41.7 → 43.8 MB in 2 ms
   });
   expect(gcPausesIn(ev, starts, 0, Infinity).count).toBe(4);
   expect(gcPausesIn(ev, new Map(), 0, Infinity).count).toBe(0);
+});
+
+Deno.test("gcPausesIn: the old generation's growth counts what scavenges left, not what a mark-compact freed", () => {
+  const line = (pid: number, ms: number, kind: string, after: number) =>
+    `[${pid}:0x1]  ${ms} ms: ${kind} 20.0 (24.0) -> ${after} (24.0) MB, 1.00 / 0.00 ms (x)`;
+  const ev = parseGcLog([
+    line(7, 1000, "Scavenge", 10),
+    line(7, 2000, "Scavenge", 11),
+    line(7, 3000, "Scavenge", 12),
+    line(7, 3500, "Mark-Compact", 5), // frees 7 MB: not negative growth
+    line(7, 4500, "Scavenge", 5.5),
+    line(8, 1000, "Scavenge", 50), // another pid: its own sequence
+    line(8, 4500, "Scavenge", 51),
+  ].join("\n"));
+  const starts = new Map([[7, 0], [8, 0]]);
+  // (1 + 1 + 0.5 + 1) MB over (3.5 + 3.5) s of collections
+  expect(gcPausesIn(ev, starts, 0, Infinity).oldGenMbPerS).toBe(0.5);
+  // One collection in the window: no rate.
+  expect(gcPausesIn(ev, starts, 1500, 2500).oldGenMbPerS).toBeNull();
 });
 
 Deno.test("withTraceGc: a Deno child prints its collections; the variable is restored", async () => {

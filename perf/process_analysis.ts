@@ -344,7 +344,7 @@ function processNotes(info: RunRecord, rows: ProcessRow[], gcTraced: boolean): s
   }
   notes.push(
     gcTraced
-      ? "GC pauses (V8 --trace-gc, main-thread pause per collection, wall time: on a loaded machine it includes waiting for a core) of the database, servers, LB and load workers"
+      ? "GC pauses (V8 --trace-gc, main-thread pause per collection, wall time: on a loaded machine it includes waiting for a core) of the database, servers, LB and load workers; old-gen MB/s: how fast what outlived the young generation filled the old one (heap after each scavenge less the heap after the collection before), the garbage a mark-compact comes back for"
       : "GC pauses: not recorded (run perf with --trace-gc)",
   );
   notes.push(

@@ -1,7 +1,8 @@
 /**
  * The processes of a run as a table (`process_analysis.ts`): per process
  * CPU seconds, cores, CPU µs per message and the kernel's share of the CPU
- * in the messaging phase, RSS min/max, GC pauses; then one row per role and
+ * in the messaging phase, RSS min/max, GC pauses and how fast the old
+ * generation filled (`gc_trace.ts`); then one row per role and
  * the total. Shared by the text output of `deno task analyze` and the HTML
  * report.
  *
@@ -37,6 +38,7 @@ export const PROCESS_TABLE_HEADER: readonly string[] = [
   "GCs",
   "GC total ms",
   "GC max ms",
+  "old-gen MB/s",
 ];
 
 const fmtSec = (ms: number) => Number.isFinite(ms) ? (ms / 1000).toFixed(2) : MISSING;
@@ -66,6 +68,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
     p.gc ? fmtCount(p.gc.count) : MISSING,
     p.gc ? fmtMs(p.gc.totalMs) : MISSING,
     p.gc ? fmtMs(p.gc.maxMs) : MISSING,
+    p.gc?.oldGenMbPerS != null ? p.gc.oldGenMbPerS.toFixed(3) : MISSING,
   ]);
   for (const r of s.roles) {
     if (r.processes < 2) continue;
@@ -81,6 +84,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
       "",
       "",
       "",
+      "",
     ]);
   }
   rows.push([
@@ -90,6 +94,7 @@ export function processTableRows(s: ProcessSummary): string[][] {
     fmtRate(s.total.cores),
     fmtRate(s.total.cpuUsPerMsg),
     fmtShare(s.total.sysShare),
+    "",
     "",
     "",
     "",

@@ -32,6 +32,7 @@ Deno.test("processTableRows: each process, role totals for several, total", asyn
     "—",
     "—",
     "—",
+    "—",
   ]);
   expect(rows[6].slice(2, 6)).toEqual(["0.22", "0.22", "22000", "20.0"]); // all servers
   expect(rows[7].slice(2, 6)).toEqual(["0.36", "0.36", "36000", "18.1"]);

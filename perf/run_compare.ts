@@ -103,6 +103,12 @@ export function compareRows(a: RunSummary, b: RunSummary): CompareRow[] {
     };
     add("GC pause total, servers (ms)", (s) => gc(s, "totalMs"), "ms", "lower");
     add("GC pause max, servers (ms)", (s) => gc(s, "maxMs"), "ms", "lower");
+    const oldGen = (s: RunSummary) => {
+      const v = (s.processes?.processes ?? []).filter((p) => p.role === "server")
+        .map((p) => p.gc?.oldGenMbPerS ?? null).filter((x): x is number => x !== null);
+      return v.length ? Math.round(v.reduce((x, y) => x + y, 0) * 1000) / 1000 : NaN;
+    };
+    add("old generation filled, servers (MB/s)", oldGen, "rate", "lower");
   }
   return rows;
 }
