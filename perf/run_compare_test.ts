@@ -32,6 +32,7 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
     "RSS max load workers",
     "GC pause total, servers (ms)",
     "GC pause max, servers (ms)",
+    "old generation filled, servers (MB/s)",
   ]);
   expect([by("CPU µs/msg servers").a, by("CPU µs/msg servers").b]).toEqual([20_000, 22_000]);
   // a was written before sys_ms was sampled; b's servers spent 20 % of 22,000 µs in the kernel.
@@ -41,6 +42,9 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
   expect(by("RSS max servers").b).toBe(110 * 2 ** 20);
   expect(by("GC pause max, servers (ms)").a).toBe(3);
   expect(by("GC pause max, servers (ms)").b).toBeNaN(); // b did not trace GC
+  // a's one pair of collections ends in a mark-compact: nothing kept; b: not traced.
+  expect(by("old generation filled, servers (MB/s)").a).toBe(0);
+  expect(by("old generation filled, servers (MB/s)").b).toBeNaN();
 
   // Runs without processes.csv: only the message figures.
   const clean = (await analyzeRunDir(`${PERF_TESTDATA}/clean`)).summary;
