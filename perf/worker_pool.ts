@@ -83,7 +83,7 @@ export function workerConfig(
  * @example
  * ```ts
  * import { workerDenoFlags } from "./worker_pool.ts";
- * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring"]
+ * workerDenoFlags(false, "/tmp/run", 0); // ["--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring,--no-memory-reducer"]
  * ```
  */
 export function workerDenoFlags(cpuProf: boolean, runDir: string, worker: number): string[] {

@@ -52,10 +52,10 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
 
 Deno.test("workerDenoFlags: the servers' heap setting, a CPU profile per worker with --cpu-prof only", () => {
   expect(workerDenoFlags(false, "/tmp/run", 1)).toEqual([
-    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring",
+    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring,--no-memory-reducer",
   ]);
   expect(workerDenoFlags(true, "/tmp/run", 1)).toEqual([
-    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring",
+    "--v8-flags=--max-semi-space-size=16,--initial-old-space-size=128,--no-allocation-site-pretenuring,--no-memory-reducer",
     "--cpu-prof",
     "--cpu-prof-dir=/tmp/run/profiles",
     "--cpu-prof-name=worker-1.cpuprofile",
