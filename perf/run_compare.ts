@@ -95,20 +95,19 @@ export function compareRows(a: RunSummary, b: RunSummary): CompareRow[] {
     add(`RSS max ${label}`, (s) => role(s, r)?.rssMaxBytes ?? NaN, "bytes", "lower");
   }
   if (a.processes?.gcTraced || b.processes?.gcTraced) {
-    const gc = (s: RunSummary, f: "totalMs" | "maxMs") => {
+    const gc = (s: RunSummary, f: "totalMs" | "maxMs" | "oldGenMbPerS") => {
       if (!s.processes?.gcTraced) return NaN;
       const v = s.processes.processes.filter((p) => p.role === "server" && p.gc)
-        .map((p) => p.gc![f]);
-      return f === "totalMs" ? v.reduce((x, y) => x + y, 0) : Math.max(0, ...v);
+        .map((p) => p.gc![f]).filter((x): x is number => x !== null);
+      if (f === "maxMs") return Math.max(0, ...v);
+      // Summed over the servers (an old-generation rate needs two collections in the phase).
+      return f === "totalMs" || v.length
+        ? Math.round(v.reduce((x, y) => x + y, 0) * 1000) / 1000
+        : NaN;
     };
     add("GC pause total, servers (ms)", (s) => gc(s, "totalMs"), "ms", "lower");
     add("GC pause max, servers (ms)", (s) => gc(s, "maxMs"), "ms", "lower");
-    const oldGen = (s: RunSummary) => {
-      const v = (s.processes?.processes ?? []).filter((p) => p.role === "server")
-        .map((p) => p.gc?.oldGenMbPerS ?? null).filter((x): x is number => x !== null);
-      return v.length ? Math.round(v.reduce((x, y) => x + y, 0) * 1000) / 1000 : NaN;
-    };
-    add("old generation filled, servers (MB/s)", oldGen, "rate", "lower");
+    add("old generation filled, servers (MB/s)", (s) => gc(s, "oldGenMbPerS"), "rate", "lower");
   }
   return rows;
 }

@@ -129,11 +129,15 @@ export class MessageKeyTable<V> {
     if (id === this.#memoId && sender === this.#memoSender) return this.#memoSlot;
     const h = this.#hash(id);
     const i = this.#find(sender, id, h);
+    this.#remember(sender, id, h, i);
+    return i;
+  }
+
+  #remember(sender: string, id: string, h: number, slot: number): void {
     this.#memoId = id;
     this.#memoSender = sender;
     this.#memoHash = h;
-    this.#memoSlot = i;
-    return i;
+    this.#memoSlot = slot;
   }
 
   /** The slot of (sender, id), or `~slot` of the free slot that ends its probe. */
@@ -179,11 +183,7 @@ export class MessageKeyTable<V> {
     }
     this.#put(~i, h, sender, id, value);
     this.#size++;
-    // Nothing else moved: the memo now points at the new entry.
-    this.#memoId = id;
-    this.#memoSender = sender;
-    this.#memoHash = h;
-    this.#memoSlot = ~i;
+    this.#remember(sender, id, h, ~i); // nothing else moved
   }
 
   /** Removes (`sender`, `id`); returns whether it was there. */
