@@ -208,7 +208,7 @@ export class LoadClient {
       this.warmLedger.displayed(e.from, e.id);
       return;
     }
-    if (e.event === "sent" && this.warmLedger.has(e.id)) return;
+    if (e.event === "sent" && this.warmLedger.confirm(e.id)) return;
     if (e.event === "delivered" && this.warmLedger.receipt(e.id)) {
       this.warm.delivered++;
       return;

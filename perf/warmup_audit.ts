@@ -1,6 +1,7 @@
 /**
  * What a timed-out key warm-up lacks: every warm-up receipt still missing,
- * with the servers of its sender and recipient, whether the recipient
+ * with the servers of its sender and recipient, whether the server
+ * confirmed the message to its sender (`sent`), whether the recipient
  * displayed the message (and so acknowledged it: perf clients keep no
  * history, so they acknowledge as they display) and how often either
  * client's connection was lost. Asked of the workers in two rounds: senders
@@ -12,10 +13,11 @@
  * import { describeGaps, type WarmupGap } from "./warmup_audit.ts";
  * const gaps: WarmupGap[] = [{
  *   sender: "perf-x-1", recipient: "perf-x-2", id: "m1", senderServer: "srv-1",
- *   senderDisconnects: 0, displayed: true, recipientServer: "srv-2", recipientDisconnects: 0,
+ *   senderDisconnects: 0, confirmed: false, displayed: true, recipientServer: "srv-2",
+ *   recipientDisconnects: 0,
  * }];
  * console.log(describeGaps(gaps));
- * // 1 missing (recipient displayed 1, did not 0, unknown 0; a client reconnected: 0); perf-x-1@srv-1 -> perf-x-2@srv-2 m1 displayed
+ * // 1 missing (recipient displayed 1, did not 0, unknown 0; sender got "sent" 0; a client reconnected: 0); perf-x-1@srv-1 -> perf-x-2@srv-2 m1 displayed, never sent
  * ```
  * @module
  */
@@ -31,6 +33,7 @@ import type { WarmupLedger } from "./warmup_ledger.ts";
  * import type { WarmupGap } from "./warmup_audit.ts";
  * const gap: WarmupGap = {
  *   sender: "perf-x-1", recipient: "perf-x-2", id: "m1", senderServer: "srv-1", senderDisconnects: 0,
+ *   confirmed: true,
  * };
  * ```
  */
@@ -41,6 +44,8 @@ export interface WarmupGap {
   /** The sender's server now. */
   senderServer: string;
   senderDisconnects: number;
+  /** The server confirmed it to its sender (`sent`): stored, the receipt still owed. */
+  confirmed: boolean;
   /** Whether the recipient displayed (and so acknowledged) the message. */
   displayed?: boolean;
   recipientServer?: string;
@@ -80,7 +85,14 @@ export function missingGaps(clients: Iterable<AuditedClient>): WarmupGap[] {
   for (const c of clients) {
     const senderDisconnects = c.warmLedger.disconnects;
     for (const [recipient, id] of c.warmLedger.missing()) {
-      gaps.push({ sender: c.user, recipient, id, senderServer: c.server, senderDisconnects });
+      gaps.push({
+        sender: c.user,
+        recipient,
+        id,
+        senderServer: c.server,
+        senderDisconnects,
+        confirmed: c.warmLedger.confirmed(id),
+      });
     }
   }
   return gaps;
@@ -96,7 +108,10 @@ export function missingGaps(clients: Iterable<AuditedClient>): WarmupGap[] {
  * import { WarmupLedger } from "./warmup_ledger.ts";
  * const warmLedger = new WarmupLedger();
  * warmLedger.displayed("perf-x-1", "m1");
- * const gap = { sender: "perf-x-1", recipient: "perf-x-2", id: "m1", senderServer: "srv-1", senderDisconnects: 0 };
+ * const gap = {
+ *   sender: "perf-x-1", recipient: "perf-x-2", id: "m1", senderServer: "srv-1", senderDisconnects: 0,
+ *   confirmed: false,
+ * };
  * console.log(checkGaps([{ user: "perf-x-2", server: "srv-2", warmLedger }], [gap])[0].displayed); // true
  * ```
  */
@@ -178,13 +193,15 @@ export function describeGaps(gaps: WarmupGap[], limit = 10): string {
   const notShown = gaps.filter((g) => g.displayed === false).length;
   const dropped =
     gaps.filter((g) => g.senderDisconnects > 0 || (g.recipientDisconnects ?? 0) > 0).length;
+  const confirmed = gaps.filter((g) => g.confirmed).length;
   const head = `${gaps.length} missing (recipient displayed ${shown}, did not ${notShown}, ` +
-    `unknown ${gaps.length - shown - notShown}; a client reconnected: ${dropped})`;
+    `unknown ${gaps.length - shown - notShown}; sender got "sent" ${confirmed}; ` +
+    `a client reconnected: ${dropped})`;
   const items = gaps.slice(0, limit).map((g) => {
     const seen = g.displayed === undefined ? "?" : g.displayed ? "displayed" : "not displayed";
     const lost = g.senderDisconnects + (g.recipientDisconnects ?? 0);
     return `${g.sender}@${g.senderServer} -> ${g.recipient}@${g.recipientServer ?? "?"} ${g.id} ` +
-      seen +
+      seen + (g.confirmed ? ", sent" : ", never sent") +
       (lost > 0 ? ` (disconnects: ${g.senderDisconnects}/${g.recipientDisconnects ?? "?"})` : "");
   });
   return [head, ...items].join("; ") + (gaps.length > limit ? "; …" : "");

@@ -50,6 +50,8 @@ Deno.test("auditWarmup: senders list missing receipts, recipients on other worke
   a.warmLedger.sent("m-ac", c.user);
   a.warmLedger.receipt("m-ac"); // arrived
   c.warmLedger.sent("m-cb", b.user);
+  expect(c.warmLedger.confirm("m-cb")).toBe(true); // stored: "sent" came, the receipt did not
+  expect(c.warmLedger.confirm("m-zz")).toBe(false); // not a warm-up message
   c.warmLedger.sent("m-cg", "#group");
   b.warmLedger.displayed(a.user, "m-ab");
   b.warmLedger.disconnected();
@@ -63,15 +65,18 @@ Deno.test("auditWarmup: senders list missing receipts, recipients on other worke
     id: "m-ab",
     senderServer: "srv-1",
     senderDisconnects: 0,
+    confirmed: false,
     displayed: true,
     recipientServer: "srv-2",
     recipientDisconnects: 1,
   });
   expect(byId.get("m-cb")?.displayed).toBe(false);
+  expect(byId.get("m-cb")?.confirmed).toBe(true);
   expect(byId.get("m-cg")?.displayed).toBeUndefined(); // a group: no one client
   expect(describeGaps(gaps, 1)).toBe(
-    "3 missing (recipient displayed 1, did not 1, unknown 1; a client reconnected: 2); " +
-      "perf-x-0@srv-1 -> perf-x-1@srv-2 m-ab displayed (disconnects: 0/1); …",
+    '3 missing (recipient displayed 1, did not 1, unknown 1; sender got "sent" 1; ' +
+      "a client reconnected: 2); " +
+      "perf-x-0@srv-1 -> perf-x-1@srv-2 m-ab displayed, never sent (disconnects: 0/1); …",
   );
 });
 
@@ -90,8 +95,10 @@ Deno.test("describeGaps: a recipient that did not answer is unknown", () => {
     id: "m",
     senderServer: "srv-1",
     senderDisconnects: 0,
+    confirmed: true,
   };
   expect(describeGaps([gap])).toBe(
-    "1 missing (recipient displayed 0, did not 0, unknown 1; a client reconnected: 0); s@srv-1 -> r@? m ?",
+    '1 missing (recipient displayed 0, did not 0, unknown 1; sender got "sent" 1; ' +
+      "a client reconnected: 0); s@srv-1 -> r@? m ?, sent",
   );
 });

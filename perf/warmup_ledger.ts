@@ -2,9 +2,10 @@
  * One load client's key warm-up bookkeeping: the warm-up messages it sent
  * (and to whom) whose receipt has not arrived, the warm-up messages it
  * displayed, and how often its connection was lost meanwhile. When the
- * warm-up times out, these answer which receipts are missing and, on the
- * recipient's side, whether the message was displayed (and so acknowledged)
- * (perf/warmup_audit.ts).
+ * warm-up times out, these answer which receipts are missing, whether the
+ * server confirmed those messages (`sent`: stored after their linger, as a
+ * message not acknowledged in time is) and, on the recipient's side, whether
+ * the message was displayed (and so acknowledged) (perf/warmup_audit.ts).
  *
  * @example
  * ```ts
@@ -33,6 +34,8 @@
 export class WarmupLedger {
   /** id -> recipient of sent warm-up messages whose receipt has not arrived. */
   readonly #awaiting = new Map<string, string>();
+  /** Ids of {@link WarmupLedger.#awaiting} the server confirmed (`sent`) without a receipt yet. */
+  readonly #confirmed = new Set<string>();
   /** `from\nid` of warm-up messages this client displayed. */
   readonly #shown = new Set<string>();
   /** Connections lost since the client was made. */
@@ -50,7 +53,25 @@ export class WarmupLedger {
 
   /** A receipt for `id`: true (and it is no longer awaited) if it was awaited. */
   receipt(id: string): boolean {
+    this.#confirmed.delete(id);
     return this.#awaiting.delete(id);
+  }
+
+  /**
+   * A `sent` for `id`: true (and noted) if it is a warm-up message awaiting
+   * its receipt. A live receipt confirms a message by itself; a `sent` before
+   * it means the server stored the message because no acknowledgement came
+   * within its linger.
+   */
+  confirm(id: string): boolean {
+    if (!this.#awaiting.has(id)) return false;
+    this.#confirmed.add(id);
+    return true;
+  }
+
+  /** Whether the server confirmed (`sent`) warm-up message `id`, still awaiting its receipt. */
+  confirmed(id: string): boolean {
+    return this.#confirmed.has(id);
   }
 
   /** Warm-up message `id` of `from` was displayed. */

@@ -13,6 +13,19 @@ Deno.test("WarmupLedger: a receipt counts once, only for a warm-up message sent"
   expect(ledger.missing()).toEqual([["carol", "m2"]]);
 });
 
+Deno.test("WarmupLedger: a sent confirmation is noted for awaited messages until their receipt", () => {
+  const ledger = new WarmupLedger();
+  ledger.sent("m1", "bob");
+  expect(ledger.confirmed("m1")).toBe(false);
+  expect(ledger.confirm("m1")).toBe(true);
+  expect(ledger.confirmed("m1")).toBe(true);
+  expect(ledger.confirm("timed-1")).toBe(false); // not a warm-up message: recorded as timed
+  expect(ledger.confirmed("timed-1")).toBe(false);
+  expect(ledger.receipt("m1")).toBe(true);
+  expect(ledger.confirmed("m1")).toBe(false);
+  expect(ledger.confirm("m1")).toBe(false); // a late "sent" after the receipt
+});
+
 Deno.test("WarmupLedger: what was displayed, until the warm-up is over; disconnects", () => {
   const ledger = new WarmupLedger();
   ledger.displayed("alice", "m1");

@@ -311,6 +311,8 @@ export class ChatServer {
       forwarded: st.forwarded,
       stored: q.written,
       unstored: q.skipped,
+      completed: q.completed,
+      completedWithoutRow: q.unmatched,
       socketReads: ioStats.reads,
       socketWrites: ioStats.writes,
       framesIn: ioStats.framesIn,
@@ -398,6 +400,11 @@ export class ChatServer {
       "fastchat_messages_completed_total",
       "Stored messages completed by acknowledgements",
       () => q.completed,
+    );
+    m.counter(
+      "fastchat_completions_unmatched_total",
+      "Acknowledgements that found no undelivered stored message (repeats, or a row not yet written)",
+      () => q.unmatched,
     );
     m.counter(
       "fastchat_store_batches_total",

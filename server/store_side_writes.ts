@@ -71,6 +71,14 @@ export class StoreSideWrites {
   #receiptDeletes: MessageRef[] = [];
   /** Stored messages completed (deleted or marked delivered). */
   completed = 0;
+  /**
+   * Completions that found no undelivered row: a repeated acknowledgement
+   * (a message redelivered after a resync and acknowledged again), a forged
+   * one, or a message whose row was not written yet, whose receipt then
+   * waits for the recipient's next login. Counted, since only the last is a
+   * fault, and a late receipt is otherwise invisible on the server.
+   */
+  unmatched = 0;
 
   constructor(store: ChatStore, events: SideWriteEvents) {
     this.#store = store;
@@ -143,6 +151,7 @@ export class StoreSideWrites {
       );
       this.#completes.splice(0, refs.length);
       this.completed += done.length;
+      this.unmatched += refs.length - done.length;
       for (const r of done) this.#events.delivered(r); // stored with the completion
     }
     if (this.#receipts.length > 0) {

@@ -168,6 +168,8 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     skipped: 0,
     /** Stored messages completed by acknowledgements. */
     completed: 0,
+    /** Acknowledgements of messages not (or no longer) stored undelivered (see StoreSideWrites). */
+    unmatched: 0,
     /** Store round trips, and their total time. */
     storeBatches: 0,
     storeMs: 0,
@@ -411,6 +413,7 @@ export class WriteBehindQueue<S extends QueuedSender = QueuedSender> {
     if (this.#writesReady(force)) await this.#writeMessages(force, limits);
     await this.#side.writeRest(limits);
     this.stats.completed = this.#side.completed;
+    this.stats.unmatched = this.#side.unmatched;
   }
 
   /**
