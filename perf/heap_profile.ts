@@ -144,6 +144,11 @@ export interface HeapAllocation {
   bytesPerMessage: number | null;
   /** The largest {@link HeapProfileSummary.byProjectFrame} rows. */
   top: AllocationRow[];
+  /**
+   * Only what survived a scavenge was sampled (`perf --heap-survivors`,
+   * files `*.survivors.heapprofile`); absent or false: every allocation.
+   */
+  survivors?: boolean;
 }
 
 /**
@@ -195,6 +200,7 @@ export async function readHeapAllocation(
     totalBytes: s.totalBytes,
     bytesPerMessage: messages > 0 ? s.totalBytes / messages : null,
     top: s.byProjectFrame.slice(0, top),
+    survivors: files.every((f) => f.endsWith(".survivors.heapprofile")),
   };
 }
 
@@ -218,7 +224,9 @@ export function heapAllocationRows(h: HeapAllocation): [string, string][] {
       : `, ${(share(bytes) * h.bytesPerMessage).toFixed(0)} B per message`;
   return [
     [
-      `allocated (${h.profiles} profile${h.profiles === 1 ? "" : "s"})`,
+      `${h.survivors ? "survived a scavenge" : "allocated"} (${h.profiles} profile${
+        h.profiles === 1 ? "" : "s"
+      })`,
       `${(h.totalBytes / 1e6).toFixed(1)} MB${per(h.totalBytes)}`,
     ],
     ...h.top.map((r): [string, string] => [
@@ -226,6 +234,22 @@ export function heapAllocationRows(h: HeapAllocation): [string, string][] {
       `${(100 * share(r.bytes)).toFixed(1)} %${per(r.bytes)}`,
     ]),
   ];
+}
+
+/**
+ * What a sampled run's heap profiles hold, in a line.
+ *
+ * @example
+ * ```ts
+ * import { heapAllocationTitle } from "./heap_profile.ts";
+ * heapAllocationTitle({ profiles: 2, totalBytes: 4e6, bytesPerMessage: 4000, top: [], survivors: true });
+ * // "load workers' JS heap that survived a scavenge while sending (--heap-survivors), by nearest project frame"
+ * ```
+ */
+export function heapAllocationTitle(h: HeapAllocation): string {
+  return h.survivors
+    ? "load workers' JS heap that survived a scavenge while sending (--heap-survivors), by nearest project frame"
+    : "load workers' JS heap allocations while sending (--heap-sample), by nearest project frame";
 }
 
 /**
@@ -240,7 +264,7 @@ export function heapAllocationRows(h: HeapAllocation): [string, string][] {
 export function formatHeapAllocation(h: HeapAllocation): string {
   const rows = heapAllocationRows(h);
   const w = Math.max(...rows.map(([k]) => k.length));
-  return "load workers' JS heap allocations while sending (--heap-sample), by nearest project frame\n" +
+  return heapAllocationTitle(h) + "\n" +
     rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join("\n");
 }
 

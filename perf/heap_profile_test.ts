@@ -38,6 +38,20 @@ Deno.test("HeapSampler: counts what a function allocated, collected objects incl
   await expect(sampler.stop()).rejects.toThrow(/already stopped/);
 });
 
+Deno.test("HeapSampler: with survivorsOnly, what scavenges collected is left out", async () => {
+  const sampled = async (survivorsOnly: boolean) => {
+    const sampler = await HeapSampler.start(1024, survivorsOnly);
+    // ~100 MB of records, each dead before the next scavenge: many scavenges.
+    for (let round = 0; round < 10; round++) allocateRecords(200_000);
+    return summarizeHeapProfiles([await sampler.stop()]).totalBytes;
+  };
+  const all = await sampled(false);
+  const survivors = await sampled(true);
+  expect(all).toBeGreaterThan(50_000_000);
+  // What is left: whatever is young and live when sampling stops (at most a young generation).
+  expect(survivors).toBeLessThan(all / 4);
+});
+
 Deno.test("summarizeHeapProfiles: library allocations are charged to the nearest project frame", () => {
   const frame = (functionName: string, url: string, lineNumber = 0) => ({
     functionName,
@@ -139,6 +153,7 @@ Deno.test("readHeapAllocation: a run's worker profiles per message received; nul
         { name: "openMessage lib/crypto/aead.ts:5", bytes: 4500 },
         { name: "(runtime)", bytes: 1500 },
       ],
+      survivors: false,
     });
     expect(formatHeapAllocation(h!).split("\n")).toEqual([
       "load workers' JS heap allocations while sending (--heap-sample), by nearest project frame",
@@ -147,6 +162,19 @@ Deno.test("readHeapAllocation: a run's worker profiles per message received; nul
       "  (runtime)                         25.0 %, 500 B per message",
     ]);
     expect((await readHeapAllocation(dir, 0))!.bytesPerMessage).toBeNull();
+    // perf --heap-survivors names its profiles apart, and the analysis says what they hold.
+    for (const k of [0, 1]) {
+      await Deno.rename(
+        `${dir}/profiles/worker-${k}.heapprofile`,
+        `${dir}/profiles/worker-${k}.survivors.heapprofile`,
+      );
+    }
+    const survived = await readHeapAllocation(dir, 3);
+    expect(survived).toMatchObject({ profiles: 2, totalBytes: 6000, survivors: true });
+    expect(formatHeapAllocation(survived!).split("\n").slice(0, 2)).toEqual([
+      "load workers' JS heap that survived a scavenge while sending (--heap-survivors), by nearest project frame",
+      "  survived a scavenge (2 profiles)  0.0 MB, 2000 B per message",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -58,8 +58,17 @@ export class HeapSampler {
     this.#session = session;
   }
 
-  /** Starts sampling, one sample per `intervalBytes` allocated on average. */
-  static async start(intervalBytes = DEFAULT_SAMPLING_INTERVAL): Promise<HeapSampler> {
+  /**
+   * Starts sampling, one sample per `intervalBytes` allocated on average.
+   * `survivorsOnly`: leave out what a scavenge collected, so the profile
+   * holds what outlived the young generation (what scavenges copy and
+   * promote, and the old generation fills with) and what is young and live
+   * when sampling stops.
+   */
+  static async start(
+    intervalBytes = DEFAULT_SAMPLING_INTERVAL,
+    survivorsOnly = false,
+  ): Promise<HeapSampler> {
     const session = new Session();
     session.connect();
     const sampler = new HeapSampler(session);
@@ -67,7 +76,7 @@ export class HeapSampler {
     await sampler.#post("HeapProfiler.startSampling", {
       samplingInterval: intervalBytes,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: !survivorsOnly,
     });
     return sampler;
   }

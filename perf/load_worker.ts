@@ -245,7 +245,7 @@ class Worker {
     if (this.#cfg.idle) return;
     this.#ioAtGo = { ...ioStats };
     if (!this.#cfg.heapSample) return this.#send(startMs);
-    this.#heap = HeapSampler.start().then((sampler) => {
+    this.#heap = HeapSampler.start(undefined, this.#cfg.heapSurvivors).then((sampler) => {
       this.#send(startMs);
       return sampler;
     });
@@ -276,7 +276,8 @@ class Worker {
     const dir = `${this.#cfg.runDir}/profiles`;
     try {
       await Deno.mkdir(dir, { recursive: true });
-      await (await heap).stopTo(`${dir}/worker-${this.#cfg.worker}.heapprofile`);
+      const kind = this.#cfg.heapSurvivors ? ".survivors" : "";
+      await (await heap).stopTo(`${dir}/worker-${this.#cfg.worker}${kind}.heapprofile`);
     } catch (e) {
       console.error(JSON.stringify({ event: "heap_profile_failed", error: String(e) }));
     }

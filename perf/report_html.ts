@@ -23,7 +23,7 @@ import {
   type Row,
 } from "./report.ts";
 import type { RunSummary } from "./run_analysis.ts";
-import { heapAllocationRows } from "./heap_profile.ts";
+import { heapAllocationRows, heapAllocationTitle } from "./heap_profile.ts";
 import { MISSING } from "./table_format.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
@@ -168,7 +168,7 @@ function heapSection(s: RunSummary, h: string): string {
   if (!s.heapAllocation) return "";
   return `
 <${h}>Load workers' heap allocations</${h}>
-<p class="meta">JS heap allocated by the load workers while sending (perf --heap-sample), by nearest project frame.</p>
+<p class="meta">The ${escapeHtml(heapAllocationTitle(s.heapAllocation))}.</p>
 ${kvTable(heapAllocationRows(s.heapAllocation))}`;
 }
 

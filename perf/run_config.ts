@@ -150,6 +150,8 @@ other:
   --heap-sample       sample the load workers' JS heap allocations while they send, to
                       DIR/profiles/worker-<k>.heapprofile (Chrome DevTools, Memory tab);
                       perf/heap_profile.ts DIR sums them (bytes per message, by function)
+  --heap-survivors    the same, counting only what survived a scavenge (what the young
+                      generation copies and promotes): worker-<k>.survivors.heapprofile
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
@@ -238,6 +240,7 @@ export function parseRunArgs(
         "cpu-prof": { type: "boolean", default: false },
         "trace-gc": { type: "boolean", default: false },
         "heap-sample": { type: "boolean", default: false },
+        "heap-survivors": { type: "boolean", default: false },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
         driver: { type: "string", default: "client" },
@@ -414,7 +417,8 @@ export function parseRunArgs(
     driver,
     cpuProf: values["cpu-prof"],
     traceGc: values["trace-gc"],
-    heapSample: values["heap-sample"],
+    heapSample: values["heap-sample"] || values["heap-survivors"],
+    heapSurvivors: values["heap-survivors"],
     fabric,
     args: argv,
   };

@@ -40,6 +40,7 @@ Deno.test("parseRunArgs: defaults", () => {
     cpuProf: false,
     traceGc: false,
     heapSample: false,
+    heapSurvivors: false,
     args: base,
   });
   expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
@@ -100,6 +101,12 @@ Deno.test("parseRunArgs: every flag", () => {
     cpuProf: true,
     traceGc: true,
     heapSample: true,
+    heapSurvivors: false,
+  });
+  // Only what survived a scavenge: sampling the heap, told to keep survivors only.
+  expect(parseRunArgs(["--clients", "2", "--messages", "1", "--heap-survivors"])).toMatchObject({
+    heapSample: true,
+    heapSurvivors: true,
   });
 });
 

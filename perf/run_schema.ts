@@ -141,6 +141,8 @@ export interface RunConfig {
    * (absent in older runs: false).
    */
   heapSample?: boolean;
+  /** With `heapSample`: count only what survived a scavenge (absent in older runs: false). */
+  heapSurvivors?: boolean;
   /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
   fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */

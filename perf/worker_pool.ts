@@ -71,6 +71,7 @@ export function workerConfig(
     fileBytes: cfg.fileBytes ?? null,
     driver: cfg.driver ?? "client",
     heapSample: cfg.heapSample ?? false,
+    heapSurvivors: cfg.heapSurvivors ?? false,
   };
 }
 

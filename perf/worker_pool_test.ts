@@ -43,6 +43,7 @@ Deno.test("workerConfig: the run's settings for one worker", () => {
     fileBytes: null,
     driver: "client",
     heapSample: false,
+    heapSurvivors: false,
   });
   const bounded = parseRunArgs(["--clients", "10", "--messages", "1", "--peers", "3"]);
   expect(workerConfig(bounded, 0, LB, "/r").peers).toBe(3);

@@ -55,6 +55,7 @@ export type WorkerConfig =
     | "fileBytes"
     | "driver"
     | "heapSample"
+    | "heapSurvivors"
   >
   & {
     worker: number;
