@@ -144,14 +144,18 @@ export class StoreSideWrites {
   async writeRest(limits: BatchLimits): Promise<void> {
     if (this.#completes.length > 0) {
       const refs = this.#completes.slice(0, limits.maxRows);
+      let refused = 0;
       const done = await writeIsolatingFailures(
         refs,
         (xs) => this.#store.completeMessages(xs, this.#events.retain),
-        (r, err) => this.#events.setAside("completion", { ...r }, err),
+        (r, err) => {
+          refused++;
+          this.#events.setAside("completion", { ...r }, err);
+        },
       );
       this.#completes.splice(0, refs.length);
       this.completed += done.length;
-      this.unmatched += refs.length - done.length;
+      this.unmatched += refs.length - refused - done.length;
       for (const r of done) this.#events.delivered(r); // stored with the completion
     }
     if (this.#receipts.length > 0) {

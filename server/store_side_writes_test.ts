@@ -86,4 +86,27 @@ for (const kind of DB_KINDS) {
         "ok-00000002",
       ]);
     }));
+
+  Deno.test(`side writes (${kind}): a completion the store refuses is set aside, not counted as unmatched`, () =>
+    withStore(kind, async (store) => {
+      await store.sql`alter table receipts add constraint refuses_poison
+        check (message_id not like 'poison-%')`;
+      const msg = (id: string) => ({
+        id,
+        sender: "alice",
+        recipient: "bob",
+        kind: 1,
+        body: new Uint8Array(3),
+        sentAt: 1,
+      });
+      await store.insertMessages([msg("ok-00000001"), msg("poison-0002")]);
+      const { side, setAside } = sideOn(store);
+      for (const id of ["ok-00000001", "poison-0002", "gone-000003"]) {
+        side.complete({ sender: "alice", recipient: "bob", id });
+      }
+      await side.writeRest(LIMITS);
+      expect(setAside).toEqual(["completion"]);
+      // One completed, one set aside, one that found no row.
+      expect([side.completed, side.unmatched]).toEqual([1, 1]);
+    }));
 }
