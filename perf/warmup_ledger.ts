@@ -46,11 +46,6 @@ export class WarmupLedger {
     this.#awaiting.set(id, to);
   }
 
-  /** Whether `id` is a warm-up message sent and not yet receipted. */
-  has(id: string): boolean {
-    return this.#awaiting.has(id);
-  }
-
   /** A receipt for `id`: true (and it is no longer awaited) if it was awaited. */
   receipt(id: string): boolean {
     this.#confirmed.delete(id);
