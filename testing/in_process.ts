@@ -98,7 +98,7 @@ export async function withLoadBalancer(
 /**
  * Starts one in-process chat server per connection pool in `pools` (cheap
  * scrypt cost, no login rate limit, 100 ms heartbeats, plus `cluster(i)` for
- * server i), pushing each onto `started` as it starts (so the caller's
+ * server i and `extra` for all), pushing each onto `started` as it starts (so the caller's
  * cleanup closes the ones that did), and resolves once every server has a
  * peer link to every other.
  *
@@ -120,6 +120,7 @@ export async function startLinkedServers(
   pools: Sql[],
   started: ChatServer[],
   cluster: (i: number) => ChatServerOptions["cluster"] = () => ({}),
+  extra: Partial<ChatServerOptions> = {},
 ): Promise<void> {
   for (const [i, sql] of pools.entries()) {
     started.push(
@@ -128,6 +129,7 @@ export async function startLinkedServers(
         port: 0,
         scrypt: { N: 1024, r: 8, p: 1 },
         anonRate: 1000,
+        ...extra,
         cluster: { heartbeatMs: 100, ...cluster(i) },
       }),
     );
