@@ -36,7 +36,13 @@ export interface CpuProfile {
  * @example
  * ```ts
  * import type { ProfileSummary } from "./cpu_profile_summary.ts";
- * const s: ProfileSummary = { totalMs: 0, idleMs: 0, byFunction: new Map(), byModule: new Map() };
+ * const s: ProfileSummary = {
+ *   totalMs: 0,
+ *   idleMs: 0,
+ *   byFunction: new Map(),
+ *   byModule: new Map(),
+ *   byPart: new Map(),
+ * };
  * ```
  */
 export interface ProfileSummary {
@@ -46,15 +52,42 @@ export interface ProfileSummary {
   idleMs: number;
   byFunction: Map<string, number>;
   byModule: Map<string, number>;
+  /** By part of the program ({@link partOf}): what of a load worker's time is the load generator's own. */
+  byPart: Map<string, number>;
 }
 
 const IDLE = new Set(["(idle)", "(program)"]);
 
 function moduleOf(url: string, fn: string): string {
   if (!url) return fn.startsWith("(") ? fn : "(native)";
-  const m = url.match(/\/(server|lib|client|perf|db|lb|testing)\/[^/]+$/) ??
+  const m = url.match(/\/(server|lib|client|perf|db|lb|testing)\/(?:[a-z_]+\/)?[^/]+$/) ??
     url.match(/node_modules\/(?:\.deno\/)?([^/]+)/) ?? url.match(/ext:[^/]+\/[^/]+|node:[a-z_]+/);
   return m ? (m[0].startsWith("node_modules") ? m[1] : m[0].replace(/^\//, "")) : url;
+}
+
+/**
+ * The part of the program module `mod` ({@link ProfileSummary.byModule}'s
+ * keys) belongs to: a FastChat folder (`perf/` is the load generator itself,
+ * not the client it drives), `(garbage collector)`, the runtime (Deno's ops
+ * and its built-in modules) or a dependency (npm packages, WebAssembly).
+ *
+ * @example
+ * ```ts
+ * import { partOf } from "./cpu_profile_summary.ts";
+ * partOf("perf/client_log.ts"); // "perf/ (the load generator)"
+ * partOf("lib/crypto/aead.ts"); // "lib/"
+ * partOf("ext:deno_net/01_net.js"); // "runtime (Deno, node: modules, ops)"
+ * ```
+ */
+export function partOf(mod: string): string {
+  const folder = mod.match(/^(server|lib|client|perf|db|lb|testing)\//)?.[1];
+  if (folder === "perf") return "perf/ (the load generator)";
+  if (folder) return `${folder}/`;
+  if (mod === "(garbage collector)") return mod;
+  if (mod === "(native)" || mod.startsWith("ext:") || mod.startsWith("node:")) {
+    return "runtime (Deno, node: modules, ops)";
+  }
+  return "dependencies (npm, wasm)";
 }
 
 /** Sample times (V8's monotonic clock, µs) of `p`. */
@@ -81,7 +114,13 @@ export function summarizeProfiles(
   profiles: CpuProfile[],
   o: { window?: [fromUs: number, toUs: number] },
 ): ProfileSummary {
-  const out: ProfileSummary = { totalMs: 0, idleMs: 0, byFunction: new Map(), byModule: new Map() };
+  const out: ProfileSummary = {
+    totalMs: 0,
+    idleMs: 0,
+    byFunction: new Map(),
+    byModule: new Map(),
+    byPart: new Map(),
+  };
   for (const p of profiles) {
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const idle = new Set(
@@ -103,6 +142,10 @@ export function summarizeProfiles(
       out.byFunction.set(key, (out.byFunction.get(key) ?? 0) + ms);
       out.byModule.set(mod, (out.byModule.get(mod) ?? 0) + ms);
     }
+  }
+  for (const [mod, ms] of out.byModule) {
+    const part = partOf(mod);
+    out.byPart.set(part, (out.byPart.get(part) ?? 0) + ms);
   }
   return out;
 }
@@ -193,6 +236,8 @@ if (import.meta.main) {
     `${names.join(" ")}, ${bounds ? `phase ${phase} ${bounds[1] - bounds[0]} ms` : "whole run"}: ` +
       `non-idle ${s.totalMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`,
   );
+  console.log("\nby part:");
+  console.log(topLines(s.byPart, s.totalMs, top).join("\n"));
   console.log("\nby module:");
   console.log(topLines(s.byModule, s.totalMs, top).join("\n"));
   console.log("\nby function:");

@@ -1,6 +1,7 @@
 import { expect } from "expect";
 import {
   type CpuProfile,
+  partOf,
   phaseBounds,
   summarizeProfiles,
   topLines,
@@ -41,6 +42,36 @@ Deno.test("summarizeProfiles: self time by function and module, idle apart, prof
     "msgpackr@1.12.1": 2,
   });
   expect(s.byFunction.get("accept server/message_router.ts:10")).toBe(4);
+  expect(Object.fromEntries(s.byPart)).toEqual({
+    "server/": 4,
+    "runtime (Deno, node: modules, ops)": 2,
+    "dependencies (npm, wasm)": 2,
+  });
+});
+
+Deno.test("summarizeProfiles: a module in a subfolder is named by its path from the folder", () => {
+  const p: CpuProfile = {
+    nodes: [node(1, "(root)"), node(2, "seal", "file:///repo/lib/crypto/aead.ts")],
+    startTime: 0,
+    endTime: 2000,
+    samples: [2, 2],
+    timeDeltas: [0, 1000],
+  };
+  const s = summarizeProfiles([p], {});
+  expect(Object.fromEntries(s.byModule)).toEqual({ "lib/crypto/aead.ts": 1 });
+  expect(Object.fromEntries(s.byPart)).toEqual({ "lib/": 1 });
+});
+
+Deno.test("partOf: the load generator apart from the client it drives, the runtime, GC, dependencies", () => {
+  expect(partOf("perf/load_client.ts")).toBe("perf/ (the load generator)");
+  expect(partOf("client/outbox.ts")).toBe("client/");
+  expect(partOf("lib/framed_conn.ts")).toBe("lib/");
+  expect(partOf("(garbage collector)")).toBe("(garbage collector)");
+  expect(partOf("(native)")).toBe("runtime (Deno, node: modules, ops)");
+  expect(partOf("ext:deno_node/internal")).toBe("runtime (Deno, node: modules, ops)");
+  expect(partOf("node:buffer")).toBe("runtime (Deno, node: modules, ops)");
+  expect(partOf("msgpackr@1.12.1")).toBe("dependencies (npm, wasm)");
+  expect(partOf("wasm://wasm/000d89ce")).toBe("dependencies (npm, wasm)");
 });
 
 Deno.test("summarizeProfiles: only samples inside the window count", () => {
