@@ -10,6 +10,7 @@ import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
 import {
+  closePeersAndServers,
   connectRegistered,
   openTestDb,
   type RawPeer,
@@ -153,11 +154,7 @@ Deno.test({
       );
     } finally {
       await hold?.release();
-      for (const p of peers) {
-        p.close();
-        await p.closed;
-      }
-      for (const s of servers) await s.close();
+      await closePeersAndServers(peers, servers);
       for (const r of relays) r.close();
       for (const sql of pools) await sql.end();
       await db.close();

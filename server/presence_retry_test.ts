@@ -10,6 +10,7 @@ import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
 import {
+  closePeersAndServers,
   connectRegistered,
   openTestDb,
   RawPeer,
@@ -71,11 +72,7 @@ Deno.test({
       await alice.waitFrame((f) => f.t === "delivered");
     } finally {
       await hold?.release();
-      for (const p of peers) {
-        p.close();
-        await p.closed;
-      }
-      for (const s of servers) await s.close();
+      await closePeersAndServers(peers, servers);
       for (const sql of pools) await sql.end();
       await db.close();
     }

@@ -11,6 +11,7 @@ import { expect } from "expect";
 import { waitUntil } from "@fastchat/lib/wait_until";
 import { connectStore } from "@fastchat/db/connect";
 import {
+  closePeersAndServers,
   connectRegistered,
   DB_KINDS,
   openTestDb,
@@ -158,11 +159,7 @@ for (const kind of DB_KINDS) {
         await Promise.all(acking);
       } finally {
         for (const t of timers) clearTimeout(t);
-        for (const p of peers) {
-          p.close();
-          await p.closed;
-        }
-        for (const s of servers) await s.close();
+        await closePeersAndServers(peers, servers);
         for (const sql of pools) await sql.end();
         await db.close();
       }

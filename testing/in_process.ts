@@ -21,6 +21,7 @@ import { LoadBalancer, type LoadBalancerOptions } from "@fastchat/lb/lb_server";
 import { TicketSigner } from "@fastchat/lb/ticket_signer";
 import { ChatServer, type ChatServerOptions } from "@fastchat/server/chat_server";
 import type { TestDb } from "./test_db.ts";
+import type { RawPeer } from "./raw_peer.ts";
 import { waitUntil } from "@fastchat/lib/wait_until";
 
 /**
@@ -139,4 +140,26 @@ export async function startLinkedServers(
     15_000,
     `the ${pools.length} servers to link`,
   );
+}
+
+/**
+ * Closes what a test of linked servers opened on them: its raw peers first
+ * (waiting until each connection has closed), then the servers (their
+ * pools and database are the caller's).
+ *
+ * @example
+ * ```ts
+ * import { closePeersAndServers, type RawPeer } from "@fastchat/testing";
+ * import type { ChatServer } from "@fastchat/server/chat_server";
+ * const peers: RawPeer[] = [];
+ * const servers: ChatServer[] = [];
+ * await closePeersAndServers(peers, servers);
+ * ```
+ */
+export async function closePeersAndServers(peers: RawPeer[], servers: ChatServer[]): Promise<void> {
+  for (const p of peers) {
+    p.close();
+    await p.closed;
+  }
+  for (const s of servers) await s.close();
 }
