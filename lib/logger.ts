@@ -1,7 +1,9 @@
 /**
- * Structured logging: one JSON object per line on stderr with level,
- * component and event, so that logs of many processes can be merged and
- * filtered.
+ * Structured logging: one line per event on stderr with level, component,
+ * event and fields, as a JSON object (so that logs of many processes can be
+ * merged and filtered) or as a line for a person at a terminal (see
+ * `@fastchat/lib/log_format`: `$FASTCHAT_LOG_FORMAT`, else text on a
+ * terminal and JSON otherwise).
  *
  * @example
  * ```ts
@@ -11,6 +13,7 @@
  * ```
  * @module
  */
+import { formatLogLine, type LogFormat, logFormatFromEnv } from "./log_format.ts";
 
 /** Log levels, least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -27,7 +30,8 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
 const encoder = new TextEncoder();
 
 /**
- * Writes JSON lines to stderr.
+ * Writes log lines to stderr: JSON objects, or text lines with `format`
+ * `"text"` (default: {@link logFormatFromEnv}).
  *
  * @example
  * ```ts
@@ -37,17 +41,20 @@ const encoder = new TextEncoder();
  */
 export class JsonLogger implements Logger {
   readonly #min: number;
+  readonly #format: LogFormat;
   constructor(
     readonly component: string,
     readonly base: Record<string, unknown> = {},
     level: LogLevel = (Deno.env.get("FASTCHAT_LOG_LEVEL") as LogLevel) ?? "info",
+    format?: LogFormat,
   ) {
     this.#min = ORDER[level] ?? 1;
+    this.#format = format ?? defaultFormat();
   }
 
   #write(level: LogLevel, event: string, fields?: Record<string, unknown>): void {
     if (ORDER[level] < this.#min) return;
-    const line = JSON.stringify({
+    const line = formatLogLine(this.#format, {
       ts: new Date().toISOString(),
       level,
       component: this.component,
@@ -75,6 +82,20 @@ export class JsonLogger implements Logger {
   error(event: string, fields?: Record<string, unknown>): void {
     this.#write("error", event, fields);
   }
+}
+
+let processFormat: LogFormat | undefined;
+
+/** The process's format, read once; an unknown `$FASTCHAT_LOG_FORMAT` falls back to JSON. */
+function defaultFormat(): LogFormat {
+  if (processFormat === undefined) {
+    try {
+      processFormat = logFormatFromEnv();
+    } catch {
+      processFormat = "json"; // `runMain` refuses a bad one at start-up
+    }
+  }
+  return processFormat;
 }
 
 /** A logger that drops everything. */

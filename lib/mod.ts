@@ -17,3 +17,4 @@ export * from "./frame.ts";
 export * from "./framed_conn.ts";
 export * from "./protocol.ts";
 export * from "./logger.ts";
+export * from "./log_format.ts";

@@ -17,6 +17,7 @@
  */
 import { FastChatError } from "./errors.ts";
 import { STOP_SIGNALS, watchLifeline } from "./lifeline.ts";
+import { logFormatFromEnv } from "./log_format.ts";
 
 /**
  * Runs `shutdown` once on the first stop signal (SIGINT, SIGTERM, SIGHUP)
@@ -41,13 +42,17 @@ export function onShutdown(shutdown: () => unknown | Promise<unknown>): void {
 /**
  * Runs `main`: a number it resolves to is the exit code; a thrown error
  * becomes a one-line message and exit code `errorExitCode` (default 1).
+ * A `$FASTCHAT_LOG_FORMAT` other than `json` or `text` fails before `main`.
  */
 export function runMain(
   name: string,
   main: () => Promise<unknown>,
   opts: { errorExitCode?: number } = {},
 ): void {
-  main().then((code) => {
+  Promise.resolve().then(() => {
+    logFormatFromEnv(); // a typo in the variable is an error, not JSON logs
+    return main();
+  }).then((code) => {
     if (typeof code === "number") Deno.exit(code);
   }, (e) => {
     const err = FastChatError.from(e);

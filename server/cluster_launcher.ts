@@ -128,7 +128,13 @@ export class ClusterLauncher {
 
   #common(name: string) {
     const o = this.#opts;
-    return { name, echo: o.echo, keepLines: o.keepLines, cpuProfDir: o.cpuProfDir };
+    return {
+      name,
+      echo: o.echo,
+      keepLines: o.keepLines,
+      cpuProfDir: o.cpuProfDir,
+      logFormat: o.logFormat,
+    };
   }
 
   /**

@@ -17,6 +17,7 @@
  */
 import { DB_READY, LB_READY, SERVER_READY } from "@fastchat/lib/cluster/ready_lines";
 import type { SpawnOptions } from "@fastchat/lib/managed_process";
+import { LOG_FORMAT_ENV, type LogFormat } from "@fastchat/lib/log_format";
 import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { selfCommand } from "@fastchat/lib/self_command";
 import { type FabricConfig, fabricServerArgs, natsUrlEnv } from "./fabric_config.ts";
@@ -55,6 +56,11 @@ export interface CommonSpec {
   timeoutMs?: number;
   /** Write a V8 CPU profile (`deno run --cpu-prof`) into this directory. */
   cpuProfDir?: string;
+  /**
+   * Its log lines (`$FASTCHAT_LOG_FORMAT`; default `json`, whatever the
+   * launcher's own environment says: launchers read their children's events).
+   */
+  logFormat?: LogFormat;
 }
 
 function spawnOptions(
@@ -76,7 +82,7 @@ function spawnOptions(
     command,
     args: commandArgs,
     ready,
-    env,
+    env: { ...env, [LOG_FORMAT_ENV]: c.logFormat ?? "json" },
     echo: c.echo,
     keepLines: c.keepLines,
     timeoutMs: c.timeoutMs,
@@ -230,6 +236,8 @@ export interface ClusterOptions {
   keepLines?: number;
   /** Write V8 CPU profiles of every process into this directory. */
   cpuProfDir?: string;
+  /** Every process's log lines (default `json`; `deno task start` on a terminal: `text`). */
+  logFormat?: LogFormat;
   /** Wait for the full peer mesh at launch (default true). */
   waitForMesh?: boolean;
   /** Deadline of that wait (default {@link DEFAULT_WAIT_MS}). */

@@ -1,6 +1,7 @@
 /**
  * What a chat server's log says about its outbound peer links: each
- * `peer_link_up` / `peer_link_down` JSON event on its stderr names the peer.
+ * `peer_link_up` / `peer_link_down` event on its stderr (a JSON or text log
+ * line, `@fastchat/lib/log_format`) names the peer.
  * The cluster launcher reads this to know when servers form a full mesh,
  * without asking them.
  *
@@ -13,6 +14,7 @@
  * ```
  * @module
  */
+import { parseLogLine } from "@fastchat/lib/log_format";
 
 /**
  * The state of a server's outbound link to one peer.
@@ -28,7 +30,7 @@ export type PeerLinkState = "up" | "down";
 /**
  * The state of the link to `peer` after the last `peer_link_up` /
  * `peer_link_down` event in `stderr` (`undefined`: it never came up).
- * Lines that are not JSON events are skipped.
+ * Lines that are not log events are skipped.
  *
  * @example
  * ```ts
@@ -40,12 +42,7 @@ export function peerLinkState(stderr: readonly string[], peer: string): PeerLink
   let state: PeerLinkState | undefined;
   for (const line of stderr) {
     if (!line.includes("peer_link_") || !line.includes(peer)) continue;
-    let e: { event?: unknown; peer?: unknown };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      continue; // a line that merely mentions the event, not a log event
-    }
+    const e = parseLogLine(line); // null: a line that merely mentions the event
     if (e?.peer !== peer) continue;
     if (e.event === "peer_link_up") state = "up";
     else if (e.event === "peer_link_down") state = "down";

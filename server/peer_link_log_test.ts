@@ -1,4 +1,5 @@
 import { expect } from "expect";
+import { formatLogLine } from "@fastchat/lib/log_format";
 import { missingPeerLinks, peerLinkState } from "./peer_link_log.ts";
 
 const ev = (event: string, peer: string) =>
@@ -27,4 +28,14 @@ Deno.test("missingPeerLinks: every ordered pair must be up in the dialler's log"
   expect(missingPeerLinks([a, b, c])).toEqual(["b->c", "c->b"]);
   expect(missingPeerLinks([a, b])).toEqual([]);
   expect(missingPeerLinks([])).toEqual([]);
+});
+
+Deno.test("peerLinkState reads text log lines too (deno task start on a terminal)", () => {
+  const text = (event: string, peer: string) =>
+    formatLogLine("text", { level: "info", component: "server", event, peer });
+  const log = [text("peer_link_up", "srv-2"), text("peer_link_up", "srv-3")];
+  expect(peerLinkState(log, "srv-2")).toBe("up");
+  expect(peerLinkState([...log, text("peer_link_down", "srv-2")], "srv-2")).toBe("down");
+  expect(missingPeerLinks([{ id: "srv-1", stderr: log }, { id: "srv-2", stderr: [] }]))
+    .toEqual(["srv-2->srv-1"]);
 });

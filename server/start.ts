@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { FastChatError } from "@fastchat/lib/errors";
 import { STOP_SIGNALS, watchLifeline } from "@fastchat/lib/lifeline";
 import { checkPortFree } from "@fastchat/lib/listener";
+import { logFormatFromEnv } from "@fastchat/lib/log_format";
 import { currentInvocation } from "@fastchat/lib/self_command";
 import { type Algorithm, ClusterLauncher } from "./cluster_launcher.ts";
 import { checkReadable, componentArgs, parsePeerPingMs } from "./start_flags.ts";
@@ -131,6 +132,9 @@ export async function main(args: string[]): Promise<void> {
     supervise: true,
     log: (line) => console.log(`supervisor | ${line}`),
     echo: true,
+    // Children's log lines as the operator reads them: text on a terminal,
+    // JSON when piped (or as $FASTCHAT_LOG_FORMAT says).
+    logFormat: logFormatFromEnv(),
     waitForMesh: false,
     serverArgs: [
       ...components.serverArgs,
