@@ -42,7 +42,7 @@ import { SenderKeyRing, type SenderKeySnapshot } from "./sender_keys.ts";
 import { checkGroupName } from "@fastchat/lib/group_name";
 import type { ServerConnection } from "./server_connection.ts";
 import { SessionConnector } from "./session_connector.ts";
-import { ReceiptEvents } from "./receipt_events.ts";
+import { ReceiptEvents, recipientOf } from "./receipt_events.ts";
 import { StateSaver } from "./state_saver.ts";
 import type { HistoryRecord } from "./user_home.ts";
 import type { ChatClientOptions } from "./chat_client_options.ts";
@@ -453,8 +453,9 @@ export class ChatClient {
           return;
         }
         if (frame) this.#outbox.remove(frame.id); // refused: it will never be stored
+        const to = frame && recipientOf(frame); // a message of ours: whom it was for
         for (const id of f.id === undefined ? [undefined] : batchMembers(f.id)) {
-          this.#emit({ event: "error", code: f.code, message: f.message, id });
+          this.#emit({ event: "error", code: f.code, message: f.message, id, to });
         }
         return;
       }

@@ -83,7 +83,7 @@ for (const kind of DB_KINDS) {
           await alice.idle();
           expect(alice.unconfirmed).toBe(0);
           expect(aliceLog.events.slice(1)).toEqual([
-            { event: "sent", id },
+            { event: "sent", id, to: "bob" },
             { event: "delivered", id, to: "bob" },
           ]);
 

@@ -38,7 +38,7 @@ import { type BatchItem, encodeContent } from "./message_content.ts";
  */
 export type Deliver = (frame: ClientFrameOf<"send">, first: string, items: BatchItem[]) => void;
 
-/** Texts to one contact, not sealed yet. */
+/** Texts to one contact, not sealed yet (while `open`; kept for the contact's next tick after). */
 interface OpenBatch {
   from: string;
   to: string;
@@ -46,7 +46,13 @@ interface OpenBatch {
   first: string;
   items: BatchItem[];
   chars: number;
+  open: boolean;
+  /** Its place in this tick's opening order (when reopened after a full batch, the later one). */
+  slot: number;
 }
+
+/** Contacts whose batch records are kept between ticks; past this, all are dropped at a flush. */
+const KEPT_CONTACTS = 256;
 
 /**
  * Seals direct texts, per contact and tick, into as few frames as it may.
@@ -60,7 +66,16 @@ interface OpenBatch {
  */
 export class DirectSender {
   readonly #deliver: Deliver;
-  readonly #open = new Map<string, OpenBatch>();
+  /**
+   * A batch record per recent contact, reused tick after tick: a `Map` entry
+   * added and deleted every tick reallocates the map's table as it goes
+   * (garbage the load workers' scavenges copied).
+   */
+  readonly #batches = new Map<string, OpenBatch>();
+  /** Batches opened this tick, in order (a contact reopened after a full batch comes twice: its `slot` is the later). */
+  readonly #opened: OpenBatch[] = [];
+  #openedCount = 0;
+  #openCount = 0;
   #scheduled = false;
 
   /** `deliver` takes each sealed frame with the texts it carries, in order. */
@@ -70,7 +85,7 @@ export class DirectSender {
 
   /** Frames still to be sealed (one per contact with texts waiting). */
   get frames(): number {
-    return this.#open.size;
+    return this.#openCount;
   }
 
   /**
@@ -79,7 +94,8 @@ export class DirectSender {
    * longer than {@link MAX_BATCHED_TEXT}.
    */
   add(from: string, to: string, text: string, key: OutgoingKey): string {
-    let open = this.#open.get(to);
+    const batch = this.#batches.get(to);
+    let open = batch?.open ? batch : undefined;
     if (
       open &&
       (open.key !== key || open.from !== from || open.items.length >= MAX_BATCH_MESSAGES ||
@@ -96,10 +112,7 @@ export class DirectSender {
       this.#deliver(frame, id, [{ ts, text }]);
       return id;
     }
-    if (!open) {
-      open = { from, to, key, first: randomId(16), items: [], chars: 0 };
-      this.#open.set(to, open);
-    }
+    if (!open) open = this.#open(batch, from, to, key);
     const id = memberId(open.first, open.items.length);
     open.items.push({ ts: Date.now(), text });
     open.chars += text.length;
@@ -113,11 +126,39 @@ export class DirectSender {
   /** Seals and delivers every open batch now. */
   flush(): void {
     this.#scheduled = false;
-    for (const open of this.#open.values()) this.#seal(open);
+    const opened = this.#opened;
+    // Index by index: a batch delivered here may lead to more texts (and batches) at once.
+    for (let i = 0; i < this.#openedCount; i++) {
+      const b = opened[i];
+      if (b.open && b.slot === i) this.#seal(b);
+    }
+    this.#openedCount = 0;
+    if (this.#batches.size > KEPT_CONTACTS) this.#batches.clear();
+  }
+
+  /** A new batch to `to` in `batch`'s record (or a new record), listed as opened this tick. */
+  #open(batch: OpenBatch | undefined, from: string, to: string, key: OutgoingKey): OpenBatch {
+    const first = randomId(16);
+    if (batch) {
+      batch.from = from;
+      batch.key = key;
+      batch.first = first;
+      batch.items = [];
+      batch.chars = 0;
+      batch.open = true;
+      batch.slot = this.#openedCount;
+    } else {
+      batch = { from, to, key, first, items: [], chars: 0, open: true, slot: this.#openedCount };
+      this.#batches.set(to, batch);
+    }
+    this.#opened[this.#openedCount++] = batch;
+    this.#openCount++;
+    return batch;
   }
 
   #seal(open: OpenBatch): void {
-    this.#open.delete(open.to);
+    open.open = false;
+    this.#openCount--;
     const { from, to, key, first, items } = open;
     const n = items.length;
     const frame = n === 1

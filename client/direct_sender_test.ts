@@ -108,3 +108,32 @@ Deno.test("a new key or a long text closes the open batch first: order is kept",
   sender.flush(); // nothing left: nothing more
   expect(out.length).toBe(3);
 });
+
+Deno.test("contacts' batch records are reused tick after tick, and dropped past 256 contacts", async () => {
+  const key = outgoingKey();
+  const { sender, out } = recorder();
+  const contacts = Array.from({ length: 300 }, (_, i) => `user${i}`);
+  const firstIds = new Set<string>();
+  for (let tick = 0; tick < 3; tick++) {
+    // Every contact once, then the first three again: each tick a frame per contact, in order.
+    const ids = contacts.map((to) => sender.add("alice", to, `t${tick} ${to}`, key));
+    const again = contacts.slice(0, 3).map((to) => sender.add("alice", to, `t${tick} again`, key));
+    expect(sender.frames).toBe(300);
+    out.length = 0;
+    await Promise.resolve();
+    expect(sender.frames).toBe(0);
+    expect(out.map((s) => s.frame.to)).toEqual(contacts);
+    expect(out.map((s) => s.texts.map((t) => t.id))).toEqual(
+      ids.map((id, i) => i < 3 ? [id, again[i]] : [id]),
+    );
+    for (const s of out.slice(0, 5)) {
+      const c = open(s.frame, key);
+      const texts = c.type === "batch"
+        ? c.items.map((it) => it.text)
+        : [(c as { text: string }).text];
+      expect(texts).toEqual(s.texts.map((t) => t.text));
+    }
+    for (const s of out) firstIds.add(s.texts[0].id);
+  }
+  expect(firstIds.size).toBe(3 * 300); // a reused record still gets a fresh id every tick
+});

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import type { ClientEvent } from "@fastchat/client/events";
- * const e: ClientEvent = { event: "sent", id: "abc123xyz" };
+ * const e: ClientEvent = { event: "sent", id: "abc123xyz", to: "bob" };
  * console.log(JSON.stringify(e));
  * ```
  * @module
@@ -52,13 +52,16 @@ export type ClientEvent =
     total: number;
     direction: "up" | "down";
   }
-  | { event: "sent"; id: string }
+  /** The server stored the message `id` to `to` (a user, or `#group`), or delivered it first. */
+  | { event: "sent"; id: string; to: string }
   | { event: "delivered"; id: string; to: string }
   | {
     event: "error";
     code: string;
     message: string;
     id?: string;
+    /** Whom the refused message `id` (one this client sent) was for. */
+    to?: string;
     from?: string;
     user?: string;
     /** When the server asked to wait before retrying (`RATE_LIMITED`), ms. */

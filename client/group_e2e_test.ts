@@ -205,7 +205,7 @@ for (const kind of DB_KINDS) {
               (e.event === "sent" || e.event === "error") &&
               "id" in e && e.id === id
             ),
-          ).toEqual({ event: "sent", id });
+          ).toEqual({ event: "sent", id, to: "#team" });
           await bob.log.waitFor((e) => e.event === "group" && e.change === "left");
           expect(texts(bob.log, "team")).toEqual(["alice: last words"]);
         });

@@ -46,6 +46,20 @@ const RACK_ITEMS = 4096;
  * };
  * ```
  */
+/**
+ * Whom a sent frame was for, as the user wrote it: a user name, or `#group`.
+ *
+ * @example
+ * ```ts
+ * import { recipientOf } from "@fastchat/client/receipt_events";
+ * recipientOf({ to: "team", kind: "group" }); // "#team"
+ * recipientOf({ to: "bob", kind: "dm" }); // "bob"
+ * ```
+ */
+export function recipientOf(frame: Pick<OutboxFrame, "to" | "kind">): string {
+  return frame.kind === "group" ? `#${frame.to}` : frame.to;
+}
+
 export interface ReceiptEventsDeps {
   emit(e: ClientEvent): void;
   /** Acknowledges receipts the server stored: `[recipient, id]` pairs for one `rack` frame. */
@@ -100,7 +114,8 @@ export class ReceiptEvents {
   confirmed(frame: OutboxFrame): void {
     if (frame.env && frame.kid) this.#d.envelopeStored(frame.to, frame.kid);
     if (this.#internal.has(frame.id)) return;
-    for (const id of batchMembers(frame.id)) this.#d.emit({ event: "sent", id });
+    const to = recipientOf(frame);
+    for (const id of batchMembers(frame.id)) this.#d.emit({ event: "sent", id, to });
   }
 
   /** Emits `sent` and `delivered` for `receipts` and acknowledges the stored ones. */

@@ -39,9 +39,9 @@ Deno.test("ReceiptEvents: a batch frame's confirmation and receipt are one event
   r.confirmed(frame(`${FIRST}-3`));
   r.show([{ id: `${FIRST}-3`, to: "bob", stored: false, show: true }]);
   expect(events).toEqual([
-    { event: "sent", id: FIRST },
-    { event: "sent", id: `${FIRST}_1` },
-    { event: "sent", id: `${FIRST}_2` },
+    { event: "sent", id: FIRST, to: "bob" },
+    { event: "sent", id: `${FIRST}_1`, to: "bob" },
+    { event: "sent", id: `${FIRST}_2`, to: "bob" },
     { event: "delivered", id: FIRST, to: "bob" },
     { event: "delivered", id: `${FIRST}_1`, to: "bob" },
     { event: "delivered", id: `${FIRST}_2`, to: "bob" },
@@ -54,7 +54,7 @@ Deno.test("ReceiptEvents: a receipt that confirms a pending message shows sent, 
   const pending = frame("m-00000001", { kid: "kid-1", env: new Uint8Array([9]) });
   r.show([{ id: "m-00000001", to: "bob", confirmed: pending, stored: false, show: true }]);
   expect(events).toEqual([
-    { event: "sent", id: "m-00000001" },
+    { event: "sent", id: "m-00000001", to: "bob" },
     { event: "delivered", id: "m-00000001", to: "bob" },
   ]);
   expect(envelopes).toEqual(["bob/kid-1"]); // the server has the envelope now
@@ -100,5 +100,5 @@ Deno.test("ReceiptEvents: internal ids are bounded; the oldest is forgotten firs
   for (let i = 0; i <= 10_000; i++) r.markInternal(`h-${i}`);
   r.confirmed(frame("h-0")); // forgotten: shown like any message
   r.confirmed(frame("h-10000"));
-  expect(events).toEqual([{ event: "sent", id: "h-0" }]);
+  expect(events).toEqual([{ event: "sent", id: "h-0", to: "bob" }]);
 });

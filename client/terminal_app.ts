@@ -58,7 +58,7 @@ function retryHint(retryMs: number | undefined): string {
  * ```ts
  * import { formatEvent } from "@fastchat/client/terminal_app";
  * import { makeStyle } from "@fastchat/client/ansi";
- * formatEvent({ event: "sent", id: "abcdefgh12" }, makeStyle(false), "alice");
+ * formatEvent({ event: "sent", id: "abcdefgh12", to: "bob" }, makeStyle(false), "alice");
  * ```
  */
 export function formatEvent(e: ClientEvent, st: Style, me: string | null): string | null {

@@ -204,7 +204,7 @@ export class WireChatClient implements AckSource {
     if (!conn.isWritable) return null;
     const f = this.#frame(to);
     conn.send(f);
-    this.#inbox.sent(f.id);
+    this.#inbox.sent(f.id, f.to);
     return f.id;
   }
 

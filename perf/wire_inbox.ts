@@ -17,7 +17,7 @@
  * import { WireInbox } from "./wire_inbox.ts";
  * const events: string[] = [];
  * const inbox = new WireInbox("x".repeat(100), (e) => events.push(e.event));
- * inbox.sent("m1");
+ * inbox.sent("m1", "bob");
  * inbox.push({ t: "delivered", items: [["bob", "m1"]] });
  * inbox.push({ t: "delivered", items: [["bob", "m1"]] }); // a resync's copy
  * events; // ["sent", "delivered"]
@@ -44,8 +44,11 @@ import type { ServerFrame } from "@fastchat/lib/protocol";
 export class WireInbox {
   readonly #text: string;
   readonly #emit: (e: ClientEvent) => void;
-  /** Sent and not yet receipted, by id: whether `sent` (or a receipt) confirmed it yet. */
-  readonly #unreceipted = new Map<string, boolean>();
+  /**
+   * Sent and not yet receipted, by id: its recipient until `sent` confirms
+   * it, then null (its receipt names the recipient).
+   */
+  readonly #unreceipted = new Map<string, string | null>();
   readonly #seen = new SeenIds();
   #acks: [string, string][] = [];
   #racks: [string, string][] = [];
@@ -56,9 +59,9 @@ export class WireInbox {
     this.#emit = emit;
   }
 
-  /** Message `id` was sent: its confirmation and receipt are awaited. */
-  sent(id: string): void {
-    this.#unreceipted.set(id, false);
+  /** Message `id` to `to` was sent: its confirmation and receipt are awaited. */
+  sent(id: string, to: string): void {
+    this.#unreceipted.set(id, to);
   }
 
   /** Sent messages not yet receipted. */
@@ -86,24 +89,32 @@ export class WireInbox {
         return true;
       case "sent":
         for (const id of f.ids) {
-          if (this.#unreceipted.get(id) !== false) continue; // confirmed, or not ours
-          this.#unreceipted.set(id, true);
-          this.#emit({ event: "sent", id });
+          const to = this.#unreceipted.get(id);
+          if (to === undefined || to === null) continue; // not ours, or confirmed
+          this.#unreceipted.set(id, null);
+          this.#emit({ event: "sent", id, to });
         }
         return false;
       case "delivered":
         for (const [to, id] of f.items) {
-          const confirmed = this.#unreceipted.get(id);
-          if (confirmed === undefined) continue; // a copy of a receipt already shown
+          const unconfirmed = this.#unreceipted.get(id);
+          if (unconfirmed === undefined) continue; // a copy of a receipt already shown
           this.#unreceipted.delete(id);
-          if (!confirmed) this.#emit({ event: "sent", id }); // delivered first
+          if (unconfirmed !== null) this.#emit({ event: "sent", id, to }); // delivered first
           this.#emit({ event: "delivered", id, to });
         }
         if (!f.stored) return false;
         for (const item of f.items) this.#racks.push(item);
         return true;
       case "error":
-        this.#emit({ event: "error", code: f.code, message: f.message, id: f.id });
+        this.#emit({
+          event: "error",
+          code: f.code,
+          message: f.message,
+          id: f.id,
+          // A message of ours refused before its confirmation: its recipient.
+          to: f.id === undefined ? undefined : this.#unreceipted.get(f.id) ?? undefined,
+        });
         return false;
       default:
         return false;

@@ -29,8 +29,8 @@ Deno.test("wire inbox: a message resent by a resync is shown once and acknowledg
 
 Deno.test("wire inbox: each send is confirmed once and receipted once, whatever the order and copies", () => {
   const { events, inbox: box } = inbox();
-  box.sent("a");
-  box.sent("b");
+  box.sent("a", "bob");
+  box.sent("b", "bob");
   expect(box.unreceipted).toBe(2);
   expect(box.push({ t: "sent", ids: ["a"] })).toBe(false);
   expect(box.push({ t: "sent", ids: ["a"] })).toBe(false);
@@ -47,6 +47,10 @@ Deno.test("wire inbox: each send is confirmed once and receipted once, whatever 
     ["delivered", "b"],
     ["delivered", "a"],
   ]);
+  expect(events.filter((e) => e.event === "sent")).toEqual([
+    { event: "sent", id: "a", to: "bob" },
+    { event: "sent", id: "b", to: "bob" },
+  ]);
   expect(box.unreceipted).toBe(0);
   expect(box.takeAcks()).toEqual({
     acks: [],
@@ -56,12 +60,16 @@ Deno.test("wire inbox: each send is confirmed once and receipted once, whatever 
 
 Deno.test("wire inbox: errors are reported; group messages and other frames are ignored", () => {
   const { events, inbox: box } = inbox();
+  box.sent("mine", "carol");
   expect(box.push({ t: "error", code: "RATE_LIMITED", message: "slow down", id: "q" }))
+    .toBe(false);
+  expect(box.push({ t: "error", code: "UNKNOWN_USER", message: "who?", id: "mine" }))
     .toBe(false);
   expect(box.push({ ...msg("bob", "g1"), kind: "group" })).toBe(false);
   expect(box.push({ t: "pong", rid: 1 })).toBe(false);
   expect(events).toEqual([
     { event: "error", code: "RATE_LIMITED", message: "slow down", id: "q" },
+    { event: "error", code: "UNKNOWN_USER", message: "who?", id: "mine", to: "carol" },
   ]);
   expect(box.takeAcks()).toEqual({ acks: [], racks: [] });
 });

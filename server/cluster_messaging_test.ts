@@ -52,7 +52,7 @@ for (const kind of DB_KINDS) {
               for (let i = 0; i < 5; i++) sent.push(await alice.client.send("bob", `offline ${i}`));
               await within(alice.client.idle(), 20_000, "alice's outbox to empty");
               for (const id of sent) {
-                expect(alice.log.events).toContainEqual({ event: "sent", id });
+                expect(alice.log.events).toContainEqual({ event: "sent", id, to: "bob" });
               }
               bob = await join(cluster.lb, home, "bob", "login"); // on any server
               const got = await bob.log.waitForCount(
