@@ -8,8 +8,10 @@
  * ```
  *
  * time of day (local), level, component, event, then `key=value` fields; a
- * value that is not a plain word (spaces, quotes, `=`, objects) is written
- * as JSON, and an undefined one is left out (as JSON leaves it).
+ * value that is not a plain word of printable ASCII (spaces, quotes, `=`,
+ * objects, other characters) is written as a JSON string with every control
+ * character escaped, so no escape sequence reaches the operator's terminal,
+ * and an undefined one is left out (as JSON leaves it).
  * {@link parseLogLine} reads either form back.
  *
  * `$FASTCHAT_LOG_FORMAT` picks the form; unset, a process writes `text`
@@ -56,14 +58,25 @@ export function logFormatFromEnv(
   throw new FastChatError("INVALID_CONFIG", `${LOG_FORMAT_ENV} must be json or text, not ${value}`);
 }
 
-const PLAIN = /^[^\s"=]+$/;
+/** Printable ASCII but space, `"` and `=`: written as it is. */
+const PLAIN = /^[!#-<>-~]+$/;
+/** What JSON leaves as it is but a terminal may act on: DEL, C1 controls, line and bidi marks. */
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `s` as a JSON string a terminal shows as it is (no escape sequence gets through). */
+function quote(s: string): string {
+  return JSON.stringify(s).replace(
+    UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
 
 /** `v` as one token: plain words as they are, anything else as JSON. */
 function token(v: unknown): string {
-  if (typeof v === "string") return PLAIN.test(v) ? v : JSON.stringify(v);
+  if (typeof v === "string") return PLAIN.test(v) ? v : quote(v);
   if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
   const json = JSON.stringify(v) ?? String(v);
-  return /\s/.test(json) ? JSON.stringify(json) : json; // one token: quoted if it has spaces
+  return PLAIN.test(json) ? json : quote(json); // one token, quoted if it needs it
 }
 
 function timeOfDay(ts: unknown): string {

@@ -77,3 +77,31 @@ Deno.test("format from the environment: named, else text on a terminal, JSON oth
   expect(logFormatFromEnv("", false)).toBe("json");
   assertCode(() => logFormatFromEnv("pretty", false), "INVALID_CONFIG");
 });
+
+/** Code points of `s` a terminal may act on: C0 and C1 controls, DEL, line and bidi marks. */
+function terminalControls(s: string): number[] {
+  return [...s].map((c) => c.codePointAt(0)!).filter((n) =>
+    n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x2028 || n === 0x2029 ||
+    (n >= 0x202a && n <= 0x202e) || (n >= 0x2066 && n <= 0x2069)
+  );
+}
+
+Deno.test("text form: no control character or terminal escape reaches the terminal", () => {
+  const hostile = "\x1b[2J\x1b]0;owned\x07 \u009b31m \x7f \u202e evil\nnext line\r";
+  const line = formatLogLine("text", {
+    level: "warn",
+    component: "server",
+    event: "x",
+    v: hostile,
+  });
+  expect(terminalControls(line)).toEqual([]);
+  expect(parseLogLine(line)?.v).toBe(hostile);
+  const key = formatLogLine("text", {
+    level: "info",
+    component: "c",
+    event: "e",
+    o: { k: hostile },
+  });
+  expect(terminalControls(key)).toEqual([]);
+  expect(JSON.parse(parseLogLine(key)?.o as string)).toEqual({ k: hostile });
+});
