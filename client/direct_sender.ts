@@ -133,7 +133,10 @@ export class DirectSender {
       if (b.open && b.slot === i) this.#seal(b);
     }
     this.#openedCount = 0;
-    if (this.#batches.size > KEPT_CONTACTS) this.#batches.clear();
+    if (this.#batches.size > KEPT_CONTACTS) {
+      this.#batches.clear();
+      this.#opened.length = 0; // nor does the list keep the dropped records
+    }
   }
 
   /** A new batch to `to` in `batch`'s record (or a new record), listed as opened this tick. */
