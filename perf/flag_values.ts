@@ -40,6 +40,34 @@ export function invalidFlag(message: string): FastChatError {
 }
 
 /**
+ * Takes a wrapper's own flags (`--flag value`) out of `args` (a leading
+ * `--` dropped); what is left is passed on to `deno task perf`.
+ *
+ * @example
+ * ```ts
+ * import { wrapperFlags } from "./flag_values.ts";
+ * const f = wrapperFlags(["--", "--pairs", "3", "--clients", "10"]);
+ * f.take("--pairs"); // "3"
+ * f.rest; // ["--clients", "10"]
+ * ```
+ */
+export function wrapperFlags(args: string[]): {
+  take(flag: string): string | undefined;
+  readonly rest: string[];
+} {
+  const rest = [...(args[0] === "--" ? args.slice(1) : args)];
+  return {
+    take(flag: string): string | undefined {
+      const i = rest.indexOf(flag);
+      if (i < 0) return undefined;
+      if (i + 1 >= rest.length) throw invalidFlag(`${flag} needs a value`);
+      return rest.splice(i, 2)[1];
+    },
+    rest,
+  };
+}
+
+/**
  * Parses the integer value `v` of flag `--name`, at least `min`.
  *
  * @example

@@ -18,14 +18,23 @@
  */
 import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
-import { invalidFlag as invalid } from "./flag_values.ts";
+import { invalidFlag as invalid, wrapperFlags } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { type RelayLoad, type RelayResult, runRelayBaseline } from "./relay_baseline.ts";
 import { percentile } from "./percentiles.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
-const DEFAULT_PERF = (
+/**
+ * Goal 3's run, the default of `perf:relay` and `perf:ab`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PERF } from "./relay_ratio.ts";
+ * DEFAULT_PERF.includes("--window"); // true
+ * ```
+ */
+export const DEFAULT_PERF = (
   "--clients 100 --messages 1000 --servers 2 --window 64 " +
   "--kdf-iterations 100000 --scrypt-n 1024 --identity-pool 16"
 ).split(" ");
@@ -58,13 +67,7 @@ export interface RelayRatioArgs {
  * ```
  */
 export function parseRelayRatioArgs(args: string[]): RelayRatioArgs {
-  const a = [...(args[0] === "--" ? args.slice(1) : args)];
-  const take = (flag: string): string | undefined => {
-    const i = a.indexOf(flag);
-    if (i < 0) return undefined;
-    if (i + 1 >= a.length) throw invalid(`${flag} needs a value`);
-    return a.splice(i, 2)[1];
-  };
+  const { take, rest: a } = wrapperFlags(args);
   const bench = take("--bench");
   if (!bench) throw invalid("--bench DIR is required (the directory of relay.ts and load.ts)");
   const count = (flag: string, dflt: number) => {
