@@ -18,7 +18,8 @@ Deno.test("serverSpec: ticket-only server on a free port; the database URL only 
   });
   expect(spec.name).toBe("srv-1");
   expect(spec.ready).toBe(SERVER_READY);
-  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET });
+  // Children log JSON whatever the launcher's environment says: launchers read their events.
+  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET, FASTCHAT_LOG_FORMAT: "json" });
   expect(spec.echo).toBe(true);
   expect(spec.command).toBe(Deno.execPath());
   const i = spec.args.findIndex((a) => a.endsWith("/fastchat/main.ts"));
@@ -39,6 +40,9 @@ Deno.test("serverSpec: ticket-only server on a free port; the database URL only 
   // No id, host or port given: the server picks them (fc-<port>, its default host).
   const plain = serverSpec({ name: "server-1", dbUrl: URL_WITH_SECRET, port: 7801 });
   expect(plain.args.slice(-3)).toEqual(["--port", "7801", "--require-ticket"]);
+  // deno task start on a terminal asks for text lines.
+  const text = serverSpec({ name: "server-1", dbUrl: URL_WITH_SECRET, logFormat: "text" });
+  expect(text.env?.FASTCHAT_LOG_FORMAT).toBe("text");
 });
 
 Deno.test("lbSpec: key file, algorithm, loopback by default; extra args last", () => {
@@ -50,7 +54,7 @@ Deno.test("lbSpec: key file, algorithm, loopback by default; extra args last", (
     args: ["--rate", "0"],
   });
   expect(spec.ready).toBe(LB_READY);
-  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET });
+  expect(spec.env).toEqual({ DATABASE_URL: URL_WITH_SECRET, FASTCHAT_LOG_FORMAT: "json" });
   const i = spec.args.findIndex((a) => a.endsWith("/fastchat/main.ts"));
   expect(spec.args.slice(0, i)).toEqual(["run", "-A"]);
   expect(spec.args.slice(i + 1)).toEqual([
@@ -71,7 +75,7 @@ Deno.test("lbSpec: key file, algorithm, loopback by default; extra args last", (
 Deno.test("embeddedDbSpec: in memory with its password in env, or a data directory", () => {
   const mem = embeddedDbSpec({ name: "db", password: "pw", cpuProfDir: "/tmp/prof" });
   expect(mem.ready).toBe(DB_READY);
-  expect(mem.env).toEqual({ FASTCHAT_DB_PASSWORD: "pw" });
+  expect(mem.env).toEqual({ FASTCHAT_DB_PASSWORD: "pw", FASTCHAT_LOG_FORMAT: "json" });
   expect(mem.args.slice(0, 5)).toEqual([
     "run",
     "-A",
@@ -83,7 +87,7 @@ Deno.test("embeddedDbSpec: in memory with its password in env, or a data directo
   expect(mem.args.join(" ")).not.toContain("pw");
   // With a data directory the password lives there: none is passed.
   const disk = embeddedDbSpec({ name: "db", port: 7432, dataDir: "data/pglite", password: "pw" });
-  expect(disk.env).toEqual({});
+  expect(disk.env).toEqual({ FASTCHAT_LOG_FORMAT: "json" });
   expect(disk.args.slice(-4)).toEqual(["--port", "7432", "--data", "data/pglite"]);
 });
 
