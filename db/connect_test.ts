@@ -11,14 +11,7 @@ import {
 import { loadOrCreatePassword, withPassword } from "./credentials.ts";
 import { EmbeddedDatabase } from "./embedded_server.ts";
 import { migrate } from "./migrate.ts";
-import { TEST_PG_URL, withFreshPostgresSql } from "@fastchat/testing";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
+import { freePorts, TEST_PG_URL, withFreshPostgresSql } from "@fastchat/testing";
 
 Deno.test("resolveDatabaseUrl: flag, then DATABASE_URL, then the embedded default", async () => {
   const none = () => undefined;
@@ -106,7 +99,7 @@ Deno.test({
 });
 
 Deno.test("waitForDatabase times out with STORE_UNAVAILABLE and a redacted URL", async () => {
-  const url = `postgres://postgres:hunter2@127.0.0.1:${freePort()}/postgres`;
+  const url = `postgres://postgres:hunter2@127.0.0.1:${freePorts()}/postgres`;
   const started = Date.now();
   const err = await waitForDatabase(url, 300).catch((e) => e);
   expect(err).toBeInstanceOf(FastChatError);
@@ -117,7 +110,7 @@ Deno.test("waitForDatabase times out with STORE_UNAVAILABLE and a redacted URL",
 });
 
 Deno.test("waitForDatabase waits until a server comes up", async () => {
-  const port = freePort();
+  const port = freePorts();
   const waiting = waitForDatabase(`postgres://postgres:pw@127.0.0.1:${port}/postgres`, 30_000);
   const db = await EmbeddedDatabase.start({ port, password: "pw" });
   try {

@@ -20,7 +20,7 @@ import { SERVER_V8_FLAGS } from "@fastchat/lib/runtime_flags";
 import { FASTCHAT_BINARY_ENV } from "@fastchat/lib/self_command";
 import { FASTCHAT_VERSION } from "@fastchat/lib/version";
 import { codeOf } from "@fastchat/testing/assert_code";
-import { runScript } from "@fastchat/testing";
+import { freePorts, runScript } from "@fastchat/testing";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const TLS_DIR = fileURLToPath(new URL("../server/testdata/tls/", import.meta.url));
@@ -29,26 +29,6 @@ const echo = Deno.env.get("FASTCHAT_START_ECHO") === "1";
 async function fastchat(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await runScript(MAIN, args);
   return { code: r.code, out: r.stdout, err: r.stderr };
-}
-
-/** `count` consecutive ports that were free a moment ago (the first of them). */
-function freePorts(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const base = (first.addr as Deno.NetAddr).port;
-    const held = [first];
-    try {
-      for (let i = 1; i < count; i++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      }
-      return base;
-    } catch {
-      // one of the next ports is taken: try elsewhere
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports`);
 }
 
 /** `name → pid` from start's summary (`  db (pid 1)`, `  server fc-1 at … (pid 2)`). */

@@ -12,6 +12,7 @@ import { connectStore } from "@fastchat/db/connect";
 import {
   closePeersAndServers,
   connectRegistered,
+  freePorts,
   openTestDb,
   type RawPeer,
   startLinkedServers,
@@ -79,13 +80,6 @@ function closeQuietly(c: Deno.Conn): void {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
 Deno.test({
   name:
     "link-up resync (postgres): a message the other server wrote late reaches the online recipient",
@@ -98,7 +92,7 @@ Deno.test({
     const peers: RawPeer[] = [];
     let hold: TableHold | undefined;
     try {
-      for (let i = 0; i < 2; i++) relays.push(new CuttableRelay(freePort()));
+      for (let i = 0; i < 2; i++) relays.push(new CuttableRelay(freePorts()));
       await startLinkedServers(pools.slice(0, 2), servers, (i) => ({
         peerPort: relays[i].target,
         advertisePeer: { host: "127.0.0.1", port: relays[i].port },

@@ -9,7 +9,7 @@ import { expect } from "expect";
 import { fileURLToPath } from "node:url";
 import { LOG_FORMAT_ENV } from "@fastchat/lib/log_format";
 import { waitUntil } from "@fastchat/lib/wait_until";
-import { processAlive } from "@fastchat/testing";
+import { freePorts, processAlive } from "@fastchat/testing";
 
 const START = fileURLToPath(new URL("./start.ts", import.meta.url));
 
@@ -23,17 +23,10 @@ function hasScript(): boolean {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** `deno task start --servers 1` on a pseudo-terminal; `env` adds to (or removes from) ours. */
 function startOnTerminal(data: string, env: Record<string, string | undefined>) {
   const cmd = [Deno.execPath(), "run", "-A", START, "--servers", "1"]
-    .concat(["--port", String(freePort()), "--db-port", String(freePort()), "--data", data]);
+    .concat(["--port", String(freePorts()), "--db-port", String(freePorts()), "--data", data]);
   const childEnv = Deno.env.toObject();
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete childEnv[k];
@@ -148,7 +141,7 @@ Deno.test(`deno task start: an unknown ${LOG_FORMAT_ENV} is refused before anyth
   const data = await Deno.makeTempDir({ prefix: "fastchat-start-bad-" });
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", START, "--servers", "1", "--data", data, "--port", String(freePort())],
+      args: ["run", "-A", START, "--servers", "1", "--data", data, "--port", String(freePorts())],
       env: { [LOG_FORMAT_ENV]: "pretty" },
       stdin: "null",
       stdout: "piped",

@@ -14,16 +14,9 @@ import { ChatClient, type ClientEvent, viaLoadBalancer } from "@fastchat/client"
 import { requestTicket } from "@fastchat/client/lb_client";
 import { ManagedProcess } from "@fastchat/lib/managed_process";
 import { waitUntil } from "@fastchat/lib/wait_until";
-import { EventLog, processAlive } from "@fastchat/testing";
+import { EventLog, freePorts, processAlive } from "@fastchat/testing";
 
 type Ev<K extends ClientEvent["event"]> = Extract<ClientEvent, { event: K }>;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** `deno task start` with `servers` servers, its LB on `lbPort`, its files in `data`. */
 function spawnStart(servers: number, lbPort: number, data: string): Promise<ManagedProcess> {
@@ -31,7 +24,7 @@ function spawnStart(servers: number, lbPort: number, data: string): Promise<Mana
   return ManagedProcess.spawn({
     name: "start",
     args: ["run", "-A", start, "--servers", String(servers), "--port", String(lbPort)]
-      .concat(["--db-port", String(freePort()), "--data", data]),
+      .concat(["--db-port", String(freePorts()), "--data", data]),
     ready: /FastChat is running/,
     echo: Deno.env.get("FASTCHAT_START_ECHO") === "1",
     timeoutMs: 120_000,
@@ -75,7 +68,7 @@ Deno.test({
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
     const home = await Deno.makeTempDir({ prefix: "fastchat-start-home-" });
-    const lb = { host: "127.0.0.1", port: freePort() };
+    const lb = { host: "127.0.0.1", port: freePorts() };
     const start = await spawnStart(3, lb.port, data);
     const peers: Peer[] = [];
     try {
@@ -209,7 +202,7 @@ for (const signal of ["SIGKILL", "SIGHUP"] as const) {
     ignore: Deno.build.os === "windows",
     async fn() {
       const data = await Deno.makeTempDir({ prefix: "fastchat-start-" });
-      const start = await spawnStart(1, freePort(), data);
+      const start = await spawnStart(1, freePorts(), data);
       try {
         await start.waitForLine(/^Connect with:/);
         const pids = start.stdout.flatMap((l) => {

@@ -24,6 +24,7 @@ export * from "./admission.ts";
 export * from "./assert_code.ts";
 export * from "./event_log.ts";
 export * from "./fake_registry.ts";
+export * from "./free_ports.ts";
 export * from "./in_process.ts";
 export * from "./netns.ts";
 export * from "./nats.ts";
