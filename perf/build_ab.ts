@@ -15,12 +15,13 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
 import { invalidFlag as invalid, wrapperFlags } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { DEFAULT_PERF } from "./relay_ratio.ts";
 import { analyzeProcesses } from "./process_analysis.ts";
+import { PROJECT_ROOT, runPerfChild } from "./perf_child.ts";
+import { runStamp } from "./clock.ts";
 import {
   AB_ROLES,
   type AbPair,
@@ -29,7 +30,7 @@ import {
   summarizeAb,
 } from "./build_ab_summary.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = PROJECT_ROOT;
 
 const HELP =
   `Usage: deno task perf:ab -- --base REV [--pairs N] [--out DIR] [any deno task perf flag]
@@ -100,20 +101,9 @@ async function checkOut(rev: string, dir: string): Promise<string> {
   return sha;
 }
 
-/** One `deno task perf` run of the build at `root` into `dir`. */
+/** One `deno task perf` run of the build at `root` into `dir`, with its processes' CPU. */
 async function runOnce(root: string, perf: string[], dir: string): Promise<AbRun> {
-  const st = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}/perf/main.ts`, ...perf, "--out", dir, "--no-analyze"],
-    cwd: root,
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).output();
-  if (!st.success) throw new FastChatError("INTERNAL", `perf run ${dir} exited with ${st.code}`);
-  const run = JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
-  const msgsPerSec = Number(run.results?.msgsPerSec);
-  const received = Number(run.results?.received);
-  if (!(msgsPerSec > 0 && received > 0)) throw new FastChatError("INTERNAL", `${dir}: no messages`);
+  const { msgsPerSec, received } = await runPerfChild(perf, dir, root);
   const p = await analyzeProcesses(dir, { messages: received });
   const cpu = (role: string) => p?.summary.roles.find((r) => r.role === role)?.cpuUsPerMsg ?? NaN;
   return {
@@ -144,8 +134,7 @@ export async function runBuildAb(args: string[]): Promise<number> {
     console.error(`perf:ab: ${FastChatError.from(e).message}`);
     return 2;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-  const dir = o.out ?? `${ROOT}/perf/out/${stamp}-ab`;
+  const dir = o.out ?? `${ROOT}/perf/out/${runStamp(new Date())}-ab`;
   await Deno.mkdir(dir, { recursive: true });
   const tree = await Deno.makeTempDir({ prefix: "fastchat-ab-base-" });
   await Deno.remove(tree); // git makes the worktree's directory

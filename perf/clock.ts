@@ -55,3 +55,16 @@ export function sleep(ms: number): Promise<void> {
 export function formatMs(t: number): string {
   return t.toFixed(3);
 }
+
+/**
+ * `at` as run directories are stamped: compact ISO 8601, seconds, UTC.
+ *
+ * @example
+ * ```ts
+ * import { runStamp } from "./clock.ts";
+ * runStamp(new Date("2025-01-02T03:04:05.678Z")); // "20250102T030405Z"
+ * ```
+ */
+export function runStamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+}

@@ -22,6 +22,8 @@ import { invalidFlag as invalid, wrapperFlags } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
 import { type RelayLoad, type RelayResult, runRelayBaseline } from "./relay_baseline.ts";
 import { percentile } from "./percentiles.ts";
+import { runStamp } from "./clock.ts";
+import { runPerfChild } from "./perf_child.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -120,8 +122,7 @@ export async function runRelayRatio(args: string[]): Promise<number> {
     console.error(`perf:relay: ${FastChatError.from(e).message}`);
     return 2;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-  const dir = o.out ?? here(`./out/${stamp}-relay`);
+  const dir = o.out ?? here(`./out/${runStamp(new Date())}-relay`);
   await Deno.mkdir(dir, { recursive: true });
   const pairs: RelayPair[] = [];
   const r = o.relay;
@@ -130,18 +131,7 @@ export async function runRelayRatio(args: string[]): Promise<number> {
       const relay = await runRelayBaseline(o.bench, r);
       console.error(`perf:relay: [${k}/${o.pairs}] relay ${Math.round(relay.msgsPerSec)} frames/s`);
       const runDir = `${dir}/pair-${k}`;
-      const st = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", here("./main.ts"), ...o.perf, "--out", runDir, "--no-analyze"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "inherit",
-      }).output();
-      if (!st.success) {
-        throw new FastChatError("INTERNAL", `perf run ${runDir} exited with ${st.code}`);
-      }
-      const run = JSON.parse(await Deno.readTextFile(`${runDir}/run.json`));
-      const fastchatMsgsPerSec = Number(run.results?.msgsPerSec);
-      if (!(fastchatMsgsPerSec > 0)) throw new FastChatError("INTERNAL", `${runDir}: no msgs/s`);
+      const fastchatMsgsPerSec = (await runPerfChild(o.perf, runDir)).msgsPerSec;
       const share = fastchatMsgsPerSec / relay.msgsPerSec;
       pairs.push({ relay, dir: runDir, fastchatMsgsPerSec, share });
       console.error(

@@ -26,6 +26,7 @@ import {
 import { type FabricConfig, parseFabricFlags } from "@fastchat/server/fabric_config";
 import type { RunConfig, SendModel } from "./run_schema.ts";
 import { parseFileSize } from "./file_mode.ts";
+import { runStamp } from "./clock.ts";
 
 /**
  * Chat servers' scrypt cost for perf runs (see HELP for why).
@@ -494,7 +495,7 @@ function modeOptions(
  * ```
  */
 export function runDirName(cfg: RunConfig, at: Date): string {
-  const ts = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  const ts = runStamp(at);
   const who = cfg.idle
     ? `idle${cfg.clients}`
     : `c${cfg.clients}${

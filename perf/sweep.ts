@@ -27,6 +27,7 @@ import { signalIfRunning } from "@fastchat/lib/already_gone";
 import { FastChatError } from "@fastchat/lib/errors";
 import { invalidFlag as invalid } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
+import { runStamp } from "./clock.ts";
 
 const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -159,10 +160,6 @@ export function sweepMatrix(s: SweepArgs): SweepPoint[] {
   return points;
 }
 
-function timestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -197,7 +194,7 @@ export async function runSweep(args: string[]): Promise<number> {
     return 2;
   }
   const startedAt = new Date();
-  const dir = sweep.out ?? here(`./out/${timestamp(startedAt)}-sweep`);
+  const dir = sweep.out ?? here(`./out/${runStamp(startedAt)}-sweep`);
   await Deno.mkdir(dir, { recursive: true });
   console.error(`perf:sweep: ${points.length} run(s) into ${dir}`);
 
