@@ -23,6 +23,11 @@ function hasScript(): boolean {
   }
 }
 
+/** `arg` as one word of a POSIX shell command line. */
+function shellQuoted(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 /** `deno task start --servers 1` on a pseudo-terminal; `env` adds to (or removes from) ours. */
 function startOnTerminal(data: string, env: Record<string, string | undefined>) {
   const cmd = [Deno.execPath(), "run", "-A", START, "--servers", "1"]
@@ -32,9 +37,13 @@ function startOnTerminal(data: string, env: Record<string, string | undefined>) 
     if (v === undefined) delete childEnv[k];
     else childEnv[k] = v;
   }
+  // `script` runs the command through $SHELL (or /bin/sh where unset); `exec`
+  // makes deno the terminal's foreground process itself, so Ctrl-C reaches
+  // it and no shell in between dies of the SIGINT (dash does, with 130).
+  childEnv.SHELL = "/bin/sh";
   const child = new Deno.Command("script", {
     // -q quiet, -f flush, -e its exit code is the command's; the typescript goes nowhere.
-    args: ["-qfec", cmd.join(" "), "/dev/null"],
+    args: ["-qfec", `exec ${cmd.map(shellQuoted).join(" ")}`, "/dev/null"],
     env: childEnv,
     clearEnv: true,
     stdin: "piped",
