@@ -210,11 +210,14 @@ Deno.test("a wrong password rejects with INVALID_CREDENTIALS and emits no `disco
   const db = await openTestDb("pglite");
   const sql = connectStore(db.url, { max: 2 });
   // A short auth timeout: the server closes the idle connection after the failed login.
+  // It counts from the connection's accept, and each login stretches the password
+  // (PBKDF2, 100,000 iterations) in between: long enough for that on a loaded CI host
+  // (200 ms was not: the second login's connection was closed under it).
   const server = await ChatServer.start({
     sql,
     port: 0,
     scrypt: SCRYPT,
-    limits: { authTimeoutMs: 200 },
+    limits: { authTimeoutMs: 1_500 },
   });
   const events: { event: string; code?: string }[] = [];
   const mk = async () =>
