@@ -28,8 +28,11 @@ import {
 } from "@fastchat/lib/crypto";
 import { CHAT_NONCE_BYTES, openChatMessage, sealChatMessage } from "@fastchat/lib/crypto/chat_aead";
 import type { OutboxRecord, OutboxStorage } from "./outbox.ts";
+import { OutboxRecordEncoder } from "./outbox_records.ts";
 
 const packr = msgpackCodec();
+/** Sealed at once after each call, so one encoder (and its buffer) serves every log. */
+const recordEncoder = new OutboxRecordEncoder();
 const AAD = new TextEncoder().encode("fastchat/outbox/v1");
 /** Nonce bytes of a batch an earlier version sealed (AES-256-GCM). */
 const GCM_IV_BYTES = 12;
@@ -113,7 +116,7 @@ export class OutboxLog implements OutboxStorage {
   }
 
   #seal(records: OutboxRecord[]): Uint8Array {
-    const { iv, ct } = sealChatMessage(this.#key!, packr.pack(records), AAD);
+    const { iv, ct } = sealChatMessage(this.#key!, recordEncoder.encode(records), AAD);
     const out = new Uint8Array(iv.length + ct.length);
     out.set(iv);
     out.set(ct, iv.length);
@@ -133,7 +136,7 @@ export class OutboxLog implements OutboxStorage {
     // Length, nonce and ciphertext laid out in one reused buffer: the write
     // is synchronous, so nothing else can use it meanwhile (two fresh
     // ArrayBuffers per append cost ~3 µs here, see lib/byte_slab.ts).
-    const { iv, ct } = sealChatMessage(this.#key!, packr.pack(records), AAD);
+    const { iv, ct } = sealChatMessage(this.#key!, recordEncoder.encode(records), AAD);
     const n = iv.length + ct.length;
     const buf = appendBuffer(4 + n);
     buf[0] = n >>> 24;

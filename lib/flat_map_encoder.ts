@@ -71,7 +71,7 @@ export class FlatMapEncoder {
   readonly #compact: boolean;
   readonly #slab: ByteSlab;
   readonly #max: number;
-  readonly #buf: Uint8Array;
+  readonly #buf: Uint8Array<ArrayBuffer>;
   readonly #view: DataView;
   #at = 0;
 
@@ -98,6 +98,25 @@ export class FlatMapEncoder {
 
   /** The MessagePack bytes of `frame`, or null when it is not of the shape encoded here. */
   encode(frame: object): Uint8Array<ArrayBuffer> | null {
+    const bytes = this.encodeTransient(frame);
+    return bytes && this.#slab.copy(bytes);
+  }
+
+  /**
+   * As {@link FlatMapEncoder.encode}, without the copy: a view of the
+   * encoder's scratch array, overwritten by its next call. For a caller
+   * that copies the bytes on at once (into a larger buffer).
+   *
+   * @example
+   * ```ts
+   * import { FlatMapEncoder } from "@fastchat/lib/flat_map_encoder";
+   * const enc = new FlatMapEncoder(["t"]);
+   * const out = new Uint8Array(64);
+   * const bytes = enc.encodeTransient({ t: "ping" })!;
+   * out.set(bytes); // before the next call reuses them
+   * ```
+   */
+  encodeTransient(frame: object): Uint8Array<ArrayBuffer> | null {
     if (frame === null || Object.getPrototypeOf(frame) !== Object.prototype) return null;
     const b = this.#buf;
     let at = this.#compact ? 1 : 3;
@@ -121,7 +140,7 @@ export class FlatMapEncoder {
       b[1] = n >> 8;
       b[2] = n & 0xff;
     }
-    return this.#slab.copy(b.subarray(0, at));
+    return b.subarray(0, at);
   }
 
   /** Writes `v` at `#at`; false if it is not of the shape encoded here or too large. */
