@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { AsciiInterner } from "@fastchat/lib/ascii_interner";
 import { ByteSlab } from "@fastchat/lib/byte_slab";
 import { msgpackCodec } from "@fastchat/lib/msgpack_codec";
 import { FastChatError } from "@fastchat/lib/errors";
@@ -95,6 +96,13 @@ function isAscii(s: string): boolean {
 }
 
 /**
+ * Key ids of received bodies. A client sees one current key per contact and
+ * direction; the load generator's worker processes, 50 users each with 99
+ * contacts, keep ~85 % of theirs at this size.
+ */
+const kids = new AsciiInterner(16_384);
+
+/**
  * Reads a body laid out exactly as {@link packBody} (or msgpackr) writes
  * it — map header, then `k` (an id string), `iv` and `c` (binaries), the
  * last ending with the bytes — with every length checked against the bytes
@@ -123,8 +131,8 @@ function parseCanonicalBody(b: Uint8Array): MessageBody | null {
         ch === 0x5f || ch === 0x2d)
     ) return null;
   }
-  // One flat string (a string built char by char is a rope that every map lookup flattens).
-  const kid = String.fromCharCode.apply(null, b.subarray(at, at + k) as unknown as number[]);
+  // The key id of every message from a contact: one cached instance, whose hash V8 keeps.
+  const kid = kids.read(b, at, k);
   at += k;
   if (at + 5 > end || b[at] !== 0xa2 || b[at + 1] !== 0x69 || b[at + 2] !== 0x76) return null;
   if (b[at + 3] !== 0xc4) return null;

@@ -27,6 +27,7 @@
  * @module
  */
 import type { ClientFrameOf, ServerFrameOf } from "@fastchat/lib/protocol";
+import { OutboxTable } from "./outbox_table.ts";
 
 /** A queued message. */
 export type OutboxFrame = ClientFrameOf<"send">;
@@ -119,10 +120,14 @@ export class Outbox {
   readonly maxPending: number;
   /** Records appended before an empty outbox truncates its log (default {@link COMPACT_AFTER}). */
   readonly compactAfter: number;
-  readonly #frames = new Map<string, OutboxFrame>();
+  /** Pending messages by id, in order, each marked once its `add` record is written. */
+  readonly #frames = new OutboxTable<OutboxFrame>();
   #storage: OutboxStorage | null = null;
-  /** Messages added whose `add` record is not written yet (the next batch), by id. */
-  #unwritten = new Map<string, OutboxFrame>();
+  /**
+   * Messages added since the last batch was taken, oldest first: the next
+   * batch is those of them still pending (one confirmed meanwhile is not written).
+   */
+  #unwritten: OutboxFrame[] = [];
   /** Settles when the next batch is written: shared by all its messages. */
   #batch: PromiseWithResolvers<void> | null = null;
   /** Confirmations are due on disk (a flush, or their linger is over) even without a send. */
@@ -168,7 +173,7 @@ export class Outbox {
   }
 
   /** Pending messages, oldest first. */
-  values(): IterableIterator<OutboxFrame> {
+  values(): OutboxFrame[] {
     return this.#frames.values();
   }
 
@@ -183,10 +188,13 @@ export class Outbox {
       else for (const id of r.done) restored.delete(id);
     }
     const fresh = [...restored.values()].filter((f) => !this.#frames.has(f.id));
-    for (const f of fresh) this.#frames.set(f.id, f);
+    for (const f of fresh) this.#frames.add(f.id, f);
     this.#storage = storage;
-    const all = [...this.#frames.values()].map((add) => ({ add }));
+    const pending = this.#frames.values();
+    const all = pending.map((add) => ({ add }));
     await storage.replace(all);
+    // Every pending message is in the log now (a send queued meanwhile is written again: harmless).
+    for (const f of pending) this.#frames.markWritten(f.id);
     this.#logged = all.length;
     return fresh;
   }
@@ -218,9 +226,9 @@ export class Outbox {
    */
   tryEnqueue(frame: OutboxFrame): Promise<void> | null {
     if (this.#frames.size >= this.maxPending) return null;
-    this.#frames.set(frame.id, frame);
+    if (!this.#frames.add(frame.id, frame)) return this.#batch?.promise ?? Promise.resolve();
     if (!this.#storage) return Promise.resolve();
-    this.#unwritten.set(frame.id, frame);
+    this.#unwritten.push(frame);
     if (!this.#batch) {
       this.#batch = Promise.withResolvers<void>();
       this.#batch.promise.catch(() => {}); // reported through onWriteFailed and the callers
@@ -237,12 +245,11 @@ export class Outbox {
 
   /** Removes a confirmed (or refused) message; returns it if it was pending. */
   remove(id: string): OutboxFrame | undefined {
-    const frame = this.#frames.get(id);
+    const frame = this.#frames.delete(id);
     if (!frame) return undefined;
-    this.#frames.delete(id);
     this.#wake();
     // Confirmed before its add was written: neither record is needed.
-    if (this.#storage && !this.#unwritten.delete(id)) {
+    if (this.#storage && this.#frames.deletedWasWritten) {
       this.#done.push(id);
       if (this.#doneTimer === undefined) {
         this.#doneTimer = setTimeout(() => {
@@ -341,7 +348,7 @@ export class Outbox {
    */
   async clear(): Promise<void> {
     this.#frames.clear();
-    this.#unwritten.clear();
+    this.#unwritten = [];
     this.#heldReceipts ??= [];
     this.#done = [];
     clearTimeout(this.#doneTimer);
@@ -371,11 +378,12 @@ export class Outbox {
       // Sends of the next few ms share one write (the frames go out meanwhile;
       // only the history waits for it).
       if (linger) await lingerOver();
-      while ((this.#unwritten.size > 0 || this.#doneDue) && this.#storage) {
-        const adds = [...this.#unwritten.values()];
-        // A fresh map, not `clear()`: a cleared map's old table keeps its
-        // frames reachable until the next mark-compact (see server/fabric_batches.ts).
-        this.#unwritten = new Map();
+      while ((this.#unwritten.length > 0 || this.#doneDue) && this.#storage) {
+        // Those still pending and not yet written (a message confirmed before
+        // its write is never written); marked now, so a confirmation from here
+        // on is logged as `done`. A fresh array, not `length = 0`.
+        const adds = this.#unwritten.filter((f) => this.#frames.markWritten(f.id));
+        this.#unwritten = [];
         const batch = this.#batch;
         this.#batch = null;
         this.#doneDue = false;
@@ -396,7 +404,7 @@ export class Outbox {
           }
           batch?.resolve();
         } catch (e) {
-          const failed = adds.filter((f) => this.#frames.delete(f.id));
+          const failed = adds.filter((f) => this.#frames.delete(f.id) !== undefined);
           this.#wake();
           if (failed.length > 0) this.onWriteFailed(failed, e);
           if (adds.length === 0) this.#doneError = e;
@@ -404,7 +412,7 @@ export class Outbox {
         }
       }
       // Detached (closed or cleared): nothing to persist.
-      this.#unwritten = new Map();
+      this.#unwritten = [];
       this.#batch?.resolve();
       this.#batch = null;
       this.#doneDue = false;

@@ -42,6 +42,8 @@
  * @module
  */
 
+import { idHash } from "@fastchat/lib/id_hash";
+
 /** Slots of a new (or cleared) table. */
 const MIN_CAPACITY = 1024;
 /** A probe this long rebuilds the table under a new seed. */
@@ -51,27 +53,8 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] | 0;
 }
 
-/**
- * The table's hash of message id `id` under `seed`: never 0; its low bits
- * pick the first slot probed.
- *
- * @example
- * ```ts
- * import { idHash } from "@fastchat/server/message_key_table";
- * idHash("m-00000001", 7) === idHash("m-00000001", 7); // true
- * idHash("m-00000001", 7) !== idHash("m-00000001", 8); // true (almost always)
- * ```
- */
-export function idHash(id: string, seed: number): number {
-  let h = seed | 0;
-  for (let i = 0; i < id.length; i++) {
-    h = Math.imul(h ^ id.charCodeAt(i), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 1; // never 0: 0 marks a free slot
-}
+/** The tables' hash of a message id, from lib/id_hash.ts (exported here as before). */
+export { idHash };
 
 /**
  * Values by (sender, message id); see the module doc.
