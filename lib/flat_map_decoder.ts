@@ -45,6 +45,8 @@ interface ListedKey {
   key: string;
   bytes: Uint8Array;
   intern: boolean;
+  /** Bit i: the item at position i of each tuple in this key's list is interned. */
+  tupleMask: number;
   probes: number;
   hits: number;
   /** Values still to decode without the cache (it missed too often). */
@@ -85,6 +87,8 @@ export class FlatMapDecoder {
   readonly #interned: (string | undefined)[] = new Array(INTERN_SLOTS);
   #b: Uint8Array = EMPTY;
   #at = 0;
+  /** The listed key whose list of tuples is being decoded, if its tuples intern some items. */
+  #tuples: ListedKey | null = null;
 
   /**
    * `intern`: listed keys whose string values repeat (type tags, user
@@ -98,17 +102,41 @@ export class FlatMapDecoder {
    * key's look-ups hit (more distinct values than that, or a peer sending
    * ever new ones) the cache is left alone for that key's next 65,536
    * values.
+   *
+   * `internInTuples`: listed keys whose value is a list of tuples (arrays)
+   * with names at some positions, such as the `[from, id]` pairs of an
+   * acknowledgement: the items at those positions are interned as above
+   * (the ids beside them, all different, are not).
    */
-  constructor(keys: readonly string[], intern: readonly string[] = []) {
+  constructor(
+    keys: readonly string[],
+    intern: readonly string[] = [],
+    internInTuples: Readonly<Record<string, readonly number[]>> = {},
+  ) {
     for (const k of keys) {
       if (!/^[\x20-\x7e]{1,6}$/.test(k)) {
         throw new RangeError(`key ${JSON.stringify(k)} cannot be listed`);
       }
       const bytes = Uint8Array.from(k, (c) => c.charCodeAt(0));
-      const entry = { key: k, bytes, intern: intern.includes(k), probes: 0, hits: 0, paused: 0 };
+      let tupleMask = 0;
+      for (const i of internInTuples[k] ?? []) {
+        if (!(Number.isInteger(i) && i >= 0 && i < 16)) {
+          throw new RangeError(`bad tuple position ${i}`);
+        }
+        tupleMask |= 1 << i;
+      }
+      const entry = {
+        key: k,
+        bytes,
+        intern: intern.includes(k),
+        tupleMask,
+        probes: 0,
+        hits: 0,
+        paused: 0,
+      };
       (this.#keys[k.length * 256 + bytes[0]] ??= []).push(entry);
     }
-    for (const k of intern) {
+    for (const k of [...intern, ...Object.keys(internInTuples)]) {
       if (!keys.includes(k)) throw new RangeError(`key ${JSON.stringify(k)} is not listed`);
     }
   }
@@ -144,7 +172,14 @@ export class FlatMapDecoder {
       const entry = this.#key(at + 1, len);
       if (entry === null) return null;
       this.#at = at + 1 + len;
-      const value = entry.intern ? this.#internedValue(entry) : this.#value(0);
+      let value: unknown;
+      if (entry.intern) value = this.#internedValue(entry, 0);
+      else if (entry.tupleMask === 0) value = this.#value(0);
+      else {
+        this.#tuples = entry;
+        value = this.#value(0);
+        this.#tuples = null;
+      }
       if (value === FAIL) return null;
       out[entry.key] = value;
       at = this.#at;
@@ -164,11 +199,14 @@ export class FlatMapDecoder {
     return null;
   }
 
-  /** A value of an interned key: a short ASCII string from the cache; anything else as usual. */
-  #internedValue(k: ListedKey): unknown {
+  /**
+   * A value of an interned key (or tuple position): a short ASCII string from
+   * the cache; anything else as usual, at `depth`.
+   */
+  #internedValue(k: ListedKey, depth: number): unknown {
     if (k.paused > 0) {
       k.paused--;
-      return this.#value(0);
+      return this.#value(depth);
     }
     if (++k.probes === INTERN_PROBES) {
       // More distinct values of this key than the cache holds (a server with
@@ -180,7 +218,7 @@ export class FlatMapDecoder {
     const h0 = at < b.length ? b[at] : 0;
     const n = h0 & 0x1f;
     if ((h0 & 0xe0) !== 0xa0 || n === 0 || at + 1 + n > b.length) {
-      return this.#value(0);
+      return this.#value(depth);
     }
     let h = 0x811c9dc5 ^ n; // FNV-1a
     for (let i = at + 1; i <= at + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
@@ -225,8 +263,12 @@ export class FlatMapDecoder {
       if (n > end - at) return FAIL; // every item takes a byte at least
       const arr = new Array(n);
       this.#at = at;
+      // A tuple of a list whose items at some positions are interned (names in [name, id] pairs).
+      const tuples = depth === 1 ? this.#tuples : null;
       for (let i = 0; i < n; i++) {
-        const v = this.#value(depth + 1);
+        const v = tuples !== null && i < 16 && (tuples.tupleMask >> i) & 1
+          ? this.#internedValue(tuples, depth + 1)
+          : this.#value(depth + 1);
         if (v === FAIL) return FAIL;
         arr[i] = v;
       }

@@ -9,6 +9,8 @@ const KEYS = ["t", "id", "from", "to", "kind", "ts", "body", "items", "ids", "st
 const dec = new FlatMapDecoder(KEYS);
 /** The same keys, with the values of some interned. */
 const idec = new FlatMapDecoder(KEYS, ["t", "from", "to", "kind", "a"]);
+/** The same keys, with the names in `items` pairs and two positions of `n` tuples interned. */
+const tdec = new FlatMapDecoder(KEYS, ["t"], { items: [0], n: [0, 2] });
 const reference = (b: Uint8Array) =>
   new Packr({ useRecords: false, mapsAsObjects: true }).unpack(b);
 
@@ -88,6 +90,7 @@ Deno.test("FlatMapDecoder fuzz: changed and cut frames decode as msgpackr does, 
     }
     const got = dec.decode(b);
     expect(idec.decode(b)).toEqual(got); // interning changes no value
+    expect(tdec.decode(b)).toEqual(got);
     if (got === null) continue;
     decoded++;
     let want: unknown;
@@ -126,4 +129,33 @@ Deno.test("FlatMapDecoder: interned values are one instance, whatever collides",
   const cut = codec.pack({ t: "x", from: "alice" });
   expect(idec.decode(cut.subarray(0, cut.length - 2))).toBeNull();
   expect(() => new FlatMapDecoder(["t"], ["from"])).toThrow(RangeError); // not listed
+});
+
+Deno.test("FlatMapDecoder: names at listed tuple positions are one instance; nothing else changes", () => {
+  const ack = {
+    t: "ack",
+    items: [["alice", "AAAAAAAAAAAAAAAAAAAAAA"], ["bob", "BBBBBBBBBBBBBBBBBBBBBB"]],
+  };
+  const a = tdec.decode(codec.pack(ack))!, b = tdec.decode(codec.pack(ack))!;
+  expect(a).toEqual(ack);
+  const [pa, pb] = [a.items as string[][], b.items as string[][]];
+  expect(Object.is(pa[0][0], pb[0][0]) && Object.is(pa[1][0], pb[1][0])).toBe(true);
+  expect(pa[0][1]).toBe(pb[0][1]); // equal ids, not interned
+  // Positions 0 and 2 of each `n` tuple; odd items (numbers, bytes, nested lists) as usual.
+  for (
+    const n of [
+      [["x", "y", "z"], ["x", 1, null]],
+      [[new Uint8Array(2), "é", "w".repeat(40)]],
+      [[["deep"]]], // a list in a tuple is a third level: refused, as without interning
+      [[[]]],
+      ["flat", "list"],
+      [],
+    ]
+  ) {
+    const p = codec.pack({ t: "x", n });
+    expect(tdec.decode(p)).toEqual(dec.decode(p));
+  }
+  expect(dec.decode(codec.pack({ t: "x", n: [[["deep"]]] }))).toBeNull();
+  expect(() => new FlatMapDecoder(["t"], [], { items: [0] })).toThrow(RangeError); // not listed
+  expect(() => new FlatMapDecoder(["items"], [], { items: [16] })).toThrow(RangeError);
 });

@@ -397,7 +397,9 @@ const FLAT_FRAME_KEYS = (
 ).split(" ");
 /** Values that repeat frame after frame (types, names, key ids), interned by the decoder. */
 const INTERNED_KEYS = ["t", "from", "to", "kind", "kid", "user", "group", "op", "code"];
-const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS, INTERNED_KEYS);
+/** Lists of [name, id] pairs (`ack`, `rack`, `delivered`): the names are interned. */
+const INTERNED_PAIR_HEADS = { items: [0], groups: [0], files: [0] };
+const flatFrames = new FlatMapDecoder(FLAT_FRAME_KEYS, INTERNED_KEYS, INTERNED_PAIR_HEADS);
 const flatEncoder = new FlatMapEncoder(FLAT_FRAME_KEYS, { compactMaps: true });
 
 function decodeWith<F>(

@@ -180,7 +180,9 @@ const PEER_KEYS = [
   "users",
 ];
 const flatEncoder = new FlatMapEncoder(PEER_KEYS, { compactMaps: true, maxBytes: 256 * 1024 });
-const flatDecoder = new FlatMapDecoder(PEER_KEYS, ["t", "from", "to", "origin"]);
+/** The user names in a batch's tuples: forwards [id, from, to, msg], acks and receipts [user, user, id]. */
+const NAMES_IN_TUPLES = { fwd: [1, 2], ack: [0, 1], rcpt: [0, 1], srcpt: [0, 1], items: [0, 1] };
+const flatDecoder = new FlatMapDecoder(PEER_KEYS, ["t", "from", "to", "origin"], NAMES_IN_TUPLES);
 
 /**
  * Encodes a peer frame payload: a `batch` of forwards, acknowledgements and
