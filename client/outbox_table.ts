@@ -7,7 +7,7 @@
  * written): every id is a fresh string (made here, or decoded from the
  * server's `sent` and `delivered` frames), and V8 computes a fresh string's
  * hash on its first `Map` look-up, which in this runtime costs ~0.4 µs for
- * a 22-character id (see lib/ascii_interner.ts). A message was looked up
+ * a 22-character id (see perf/string_hash_bench.ts). A message was looked up
  * that way three times (queued, confirmed, its receipt): in saturated
  * `deno task perf` runs the outbox's `tryEnqueue` and `remove` were 6–7 %
  * of the load workers' CPU, almost all of it on their first `Map`

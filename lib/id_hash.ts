@@ -1,7 +1,7 @@
 /**
  * The hash of a message id that FastChat's own hash tables use instead of
  * V8's (whose first hash of a fresh string costs ~0.4 µs here, see
- * lib/ascii_interner.ts): murmur-style mixing after every character, seeded
+ * perf/string_hash_bench.ts): murmur-style mixing after every character, seeded
  * per table with random bits, since ids come from the network.
  *
  * @example

@@ -50,7 +50,7 @@ export class WarmupLedger {
   receipt(id: string): boolean {
     // Once every warm-up receipt came (the timed phase), no look-up at all: the
     // first `Map` look-up with a fresh id string hashes it, ~0.4 µs here
-    // (lib/ascii_interner.ts), and that was CPU the harness charged to the client.
+    // (perf/string_hash_bench.ts), and that was CPU the harness charged to the client.
     // (`#confirmed` holds only ids still awaited.)
     if (this.#awaiting.size === 0) return false;
     this.#confirmed.delete(id);
