@@ -133,6 +133,7 @@ function parseCanonicalBody(b: Uint8Array): MessageBody | null {
   }
   // The key id of every message from a contact: one cached instance, whose hash V8 keeps.
   const kid = kids.read(b, at, k);
+  if (kid === null) return null; // not reached: the characters were checked above
   at += k;
   if (at + 5 > end || b[at] !== 0xa2 || b[at + 1] !== 0x69 || b[at + 2] !== 0x76) return null;
   if (b[at + 3] !== 0xc4) return null;

@@ -1,7 +1,9 @@
 /**
  * Short ASCII strings read from bytes, returned as the same string instance
  * each time the same bytes come again (a direct-mapped cache, one string
- * per slot).
+ * per slot). `FlatMapDecoder` keeps one for the frame values it interns
+ * (names, key ids), and client/message_body.ts one for the key ids of
+ * received bodies.
  *
  * Why: a string made fresh from bytes has no hash yet, and V8 computes it
  * on the first `Map` or `Set` look-up with it, which in this runtime is slow
@@ -30,22 +32,22 @@
 export const MAX_INTERNED_LENGTH = 64;
 
 /**
- * A cache of strings by their bytes; see the module doc. The bytes read must
- * be ASCII (the caller has checked them): each byte becomes one character.
+ * A cache of strings by their bytes; see the module doc. Only ASCII is
+ * read: each byte becomes one character, and any other byte gives null.
  *
  * @example
  * ```ts
  * import { AsciiInterner } from "@fastchat/lib/ascii_interner";
  * const interner = new AsciiInterner(4096);
  * interner.read(new Uint8Array([0x61, 0x62]), 0, 2); // "ab"
+ * interner.read(new Uint8Array([0xc3, 0xa9]), 0, 2); // null: not ASCII
  * ```
  */
 export class AsciiInterner {
   readonly #slots: (string | undefined)[];
   readonly #mask: number;
-  /** Reads answered from the cache, and all reads (for tests and tuning). */
+  /** Reads answered from the cache (for tests, and a caller's hit rate). */
   hits = 0;
-  reads = 0;
 
   /** `slots`: how many strings the cache holds, a power of two. */
   constructor(slots: number) {
@@ -56,9 +58,11 @@ export class AsciiInterner {
     this.#mask = slots - 1;
   }
 
-  /** The string of the `n` ASCII bytes of `b` at `at`: the cached instance if it is there. */
-  read(b: Uint8Array, at: number, n: number): string {
-    this.reads++;
+  /**
+   * The string of the `n` bytes of `b` at `at` (the caller has checked they
+   * are there): the cached instance if it is there; null if a byte is not ASCII.
+   */
+  read(b: Uint8Array, at: number, n: number): string | null {
     if (n > MAX_INTERNED_LENGTH) return fresh(b, at, n);
     let h = 0x811c9dc5 ^ n; // FNV-1a
     for (let i = at; i < at + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
@@ -69,16 +73,20 @@ export class AsciiInterner {
       while (i < n && cached.charCodeAt(i) === b[at + i]) i++;
       if (i === n) {
         this.hits++;
-        return cached;
+        return cached; // equal to an ASCII string: ASCII
       }
     }
     const s = fresh(b, at, n);
-    this.#slots[slot] = s;
+    if (s !== null) this.#slots[slot] = s;
     return s;
   }
 }
 
-/** One flat string of the bytes (a string built char by char is a rope that a look-up flattens). */
-function fresh(b: Uint8Array, at: number, n: number): string {
+/**
+ * One flat string of the bytes (a string built char by char is a rope that
+ * a look-up flattens); null if one is not ASCII.
+ */
+function fresh(b: Uint8Array, at: number, n: number): string | null {
+  for (let i = at; i < at + n; i++) if (b[i] >= 0x80) return null;
   return String.fromCharCode.apply(null, b.subarray(at, at + n) as unknown as number[]);
 }

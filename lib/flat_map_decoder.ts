@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { AsciiInterner } from "./ascii_interner.ts";
 
 /** Keys are matched by value: up to this many bytes, as one exact integer. */
 const MAX_KEY_BYTES = 6;
@@ -84,7 +85,7 @@ export class FlatMapDecoder {
     256 * (MAX_KEY_BYTES + 1),
   );
   /** Interned string values by a hash of their bytes (one per slot, the latest). */
-  readonly #interned: (string | undefined)[] = new Array(INTERN_SLOTS);
+  readonly #interned = new AsciiInterner(INTERN_SLOTS);
   #b: Uint8Array = EMPTY;
   #at = 0;
   /** The listed key whose list of tuples is being decoded, if its tuples intern some items. */
@@ -220,21 +221,11 @@ export class FlatMapDecoder {
     if ((h0 & 0xe0) !== 0xa0 || n === 0 || at + 1 + n > b.length) {
       return this.#value(depth);
     }
-    let h = 0x811c9dc5 ^ n; // FNV-1a
-    for (let i = at + 1; i <= at + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
-    const slot = (h >>> 0) & (INTERN_SLOTS - 1);
-    const cached = this.#interned[slot];
-    if (cached !== undefined && cached.length === n) {
-      let i = 0;
-      while (i < n && cached.charCodeAt(i) === b[at + 1 + i]) i++;
-      if (i === n) {
-        this.#at = at + 1 + n;
-        k.hits++;
-        return cached;
-      }
-    }
-    const s = this.#string(at + 1, n);
-    if (s !== FAIL) this.#interned[slot] = s;
+    const hits = this.#interned.hits;
+    const s = this.#interned.read(b, at + 1, n);
+    if (s === null) return FAIL; // not ASCII
+    if (this.#interned.hits !== hits) k.hits++;
+    this.#at = at + 1 + n;
     return s;
   }
 
