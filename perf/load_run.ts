@@ -40,6 +40,8 @@ import { modeRecordParts, preparePhase } from "./mode_phases.ts";
 import { withTraceGc } from "./gc_trace.ts";
 import { ProcessSampler } from "./process_sampler.ts";
 import { RunProcesses } from "./run_processes.ts";
+import { checkLinuxPerf, LinuxPerfRecorder, withPerfMaps } from "./linux_perf_recorder.ts";
+import { formatLinuxPerf, type LinuxPerfSummary } from "./linux_perf_report.ts";
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -58,6 +60,8 @@ export class LoadRun {
   readonly connections = new ConnectionLedger();
   readonly pool: WorkerPool;
   readonly phases: RunPhaseStats = {};
+  /** With `--linux-perf`: the servers' and load workers' on-CPU samples of the messaging phase. */
+  linuxPerf: LinuxPerfSummary[] | null = null;
   cluster: ClusterLauncher | null = null;
   /** CPU and RSS of every process into `processes.csv` (from the workers' start to shutdown). */
   sampler: ProcessSampler | null = null;
@@ -98,9 +102,10 @@ export class LoadRun {
     try {
       await Deno.mkdir(`${this.dir}/clients`, { recursive: true });
       await Deno.mkdir(`${this.dir}/logs`, { recursive: true });
-      const lb = await this.#target();
+      if (this.cfg.linuxPerf) await checkLinuxPerf(); // before anything starts
+      const lb = await withPerfMaps(this.cfg.linuxPerf === true, () => this.#target());
       const rssBefore = this.cluster && this.cfg.idle ? await serverRss(this.cluster) : null;
-      await this.pool.spawn(lb);
+      await withPerfMaps(this.cfg.linuxPerf === true, () => this.pool.spawn(lb));
       const procs = new RunProcesses({
         cluster: this.cluster,
         workers: () => this.pool.describe(),
@@ -142,10 +147,20 @@ export class LoadRun {
           ? await ClusterRssPeak.start(this.cluster)
           : null;
         await this.sampler.phase("messaging");
+        const all = this.cfg.linuxPerf ? await procs.list() : [];
+        const recorded = (p: { role: string }) => p.role === "server" || p.role === "worker";
+        const recorder = this.cfg.linuxPerf
+          ? await LinuxPerfRecorder.start(
+            `${this.dir}/profiles`,
+            all.filter(recorded),
+            all.filter((p) => !recorded(p) && p.role !== "perf").map((p) => p.pid),
+          )
+          : null;
         try {
           await messagingPhase(this);
         } finally {
           if (rss) this.file = { fileBytes: this.cfg.fileBytes!, ...await rss.stop() };
+          if (recorder) this.linuxPerf = await recorder.stop();
         }
         await this.sampler.phase("after");
       }
@@ -165,6 +180,17 @@ export class LoadRun {
       reconnect: this.reconnect,
       runDir: this.dir,
     }));
+    if (this.linuxPerf) {
+      const text = formatLinuxPerf(this.linuxPerf);
+      console.log(
+        `\non-CPU samples (Linux perf, messaging phase; share of each process's samples):\n${text}`,
+      );
+      await Deno.writeTextFile(`${this.dir}/profiles/linux-perf.txt`, text + "\n");
+      await Deno.writeTextFile(
+        `${this.dir}/profiles/linux-perf.json`,
+        JSON.stringify(this.linuxPerf, null, 1),
+      );
+    }
     if (this.interrupted) return 130;
     if (this.cfg.analyze) await this.#analyze();
     return 0;

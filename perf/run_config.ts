@@ -153,6 +153,11 @@ other:
                       perf/heap_profile.ts DIR sums them (bytes per message, by function)
   --heap-survivors    the same, counting only what survived a scavenge (what the young
                       generation copies and promotes): worker-<k>.survivors.heapprofile
+  --linux-perf        record Linux perf's on-CPU samples (perf record -e cpu-clock) of the
+                      servers and load workers in the messaging phase, JIT code named: the
+                      share of JavaScript, V8 builtins, runtime native code, kernel and libc
+                      per process and the top symbols, printed and in DIR/profiles/linux-perf.*
+                      (needs perf, and perf_event_paranoid <= 1 or root)
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
@@ -242,6 +247,7 @@ export function parseRunArgs(
         "trace-gc": { type: "boolean", default: false },
         "heap-sample": { type: "boolean", default: false },
         "heap-survivors": { type: "boolean", default: false },
+        "linux-perf": { type: "boolean", default: false },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
         driver: { type: "string", default: "client" },
@@ -420,6 +426,7 @@ export function parseRunArgs(
     traceGc: values["trace-gc"],
     heapSample: values["heap-sample"] || values["heap-survivors"],
     heapSurvivors: values["heap-survivors"],
+    linuxPerf: values["linux-perf"],
     fabric,
     args: argv,
   };

@@ -143,6 +143,11 @@ export interface RunConfig {
   heapSample?: boolean;
   /** With `heapSample`: count only what survived a scavenge (absent in older runs: false). */
   heapSurvivors?: boolean;
+  /**
+   * Record Linux perf's on-CPU samples of the servers and load workers in
+   * the messaging phase into `<run>/profiles/` (absent in older runs: false).
+   */
+  linuxPerf?: boolean;
   /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
   fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */
