@@ -30,6 +30,7 @@ import { compareRows, formatCompareTable, overlaidCdfSpec } from "./run_compare.
 import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
 import { formatServerCounters, readServerCounters } from "./server_counters.ts";
 import { formatHeapAllocation, readHeapAllocation } from "./heap_profile.ts";
+import { formatLinuxPerf, readLinuxPerf } from "./linux_perf_report.ts";
 import { formatWorkerSockets, readWorkerSockets } from "./worker_socket_stats.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
@@ -146,6 +147,7 @@ export async function analyzeRuns(
     run.summary.processes = procs?.summary ?? null;
     run.summary.serverCounters = await readServerCounters(dir);
     run.summary.heapAllocation = await readHeapAllocation(dir, run.summary.counts.received);
+    run.summary.linuxPerf = await readLinuxPerf(dir);
     run.summary.workerSockets = await readWorkerSockets(dir);
     cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
@@ -291,6 +293,11 @@ export async function main(args: string[]): Promise<number> {
           console.log(formatWorkerSockets(s.workerSockets, s.counts.received) + "\n");
         }
         if (s.heapAllocation) console.log(formatHeapAllocation(s.heapAllocation) + "\n");
+        if (s.linuxPerf) {
+          console.log(
+            `on-CPU samples (Linux perf, messaging phase):\n${formatLinuxPerf(s.linuxPerf)}\n`,
+          );
+        }
       }
       if (result.runs.length > 1) console.log(formatComparisonTable(result.runs) + "\n");
       const scaling = formatServerScaling(result.runs);

@@ -158,14 +158,10 @@ export function summarizePerfRows(
 /** A table of summaries: the share of each part, then each one's top symbols. */
 export function formatLinuxPerf(list: LinuxPerfSummary[], topRows = 15): string {
   const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
-  const head = ["process", "samples", ...CPU_PARTS];
-  const body = list.map((s) => [
-    s.name,
-    String(s.samples),
-    ...CPU_PARTS.map((p) => pct(s.parts[p], s.samples)),
-  ]);
+  const head = LINUX_PERF_HEADER;
+  const body = linuxPerfRows(list);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r: string[]) =>
+  const line = (r: readonly string[]) =>
     "  " + r.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
   const out = [line(head), ...body.map(line)];
   out.push("  parts: " + CPU_PARTS.map((p) => `${p} = ${CPU_PART_LABELS[p]}`).join("; "));
@@ -176,4 +172,56 @@ export function formatLinuxPerf(list: LinuxPerfSummary[], topRows = 15): string 
     }
   }
   return out.join("\n");
+}
+
+/** The rows of {@link formatLinuxPerf}'s table: process, samples, then each part's share. */
+export function linuxPerfRows(list: LinuxPerfSummary[]): string[][] {
+  const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
+  return list.map((s) => [
+    s.name,
+    String(s.samples),
+    ...CPU_PARTS.map((p) => pct(s.parts[p], s.samples)),
+  ]);
+}
+
+/** The header of {@link linuxPerfRows}. */
+export const LINUX_PERF_HEADER: readonly string[] = ["process", "samples", ...CPU_PARTS];
+
+function isSummary(x: unknown): x is LinuxPerfSummary {
+  if (typeof x !== "object" || x === null) return false;
+  const s = x as Record<string, unknown>;
+  const parts = s.parts as Record<string, unknown> | null;
+  return typeof s.name === "string" && typeof s.role === "string" &&
+    Number.isFinite(s.samples) && typeof parts === "object" && parts !== null &&
+    CPU_PARTS.every((p) => Number.isFinite(parts[p])) && Array.isArray(s.top) &&
+    s.top.every((t) =>
+      typeof t === "object" && t !== null && Number.isFinite(t.samples) &&
+      (CPU_PARTS as readonly unknown[]).includes(t.part) && typeof t.symbol === "string"
+    );
+}
+
+/**
+ * The summaries `perf --linux-perf` wrote to `<runDir>/profiles/linux-perf.json`;
+ * null when the run has none. Throws when the file is there but not such a list.
+ *
+ * @example
+ * ```ts
+ * import { readLinuxPerf } from "./linux_perf_report.ts";
+ * const list = await readLinuxPerf("/tmp/no-such-run");
+ * console.log(list); // null
+ * ```
+ */
+export async function readLinuxPerf(runDir: string): Promise<LinuxPerfSummary[] | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${runDir}/profiles/linux-perf.json`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  const list: unknown = JSON.parse(text);
+  if (!Array.isArray(list) || !list.every(isSummary)) {
+    throw new Error(`${runDir}/profiles/linux-perf.json: not a list of Linux perf summaries`);
+  }
+  return list;
 }

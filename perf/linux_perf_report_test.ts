@@ -2,7 +2,9 @@ import { expect } from "expect";
 import {
   cpuPartOf,
   formatLinuxPerf,
+  linuxPerfRows,
   parsePerfReport,
+  readLinuxPerf,
   shortSymbol,
   summarizePerfRows,
 } from "./linux_perf_report.ts";
@@ -109,4 +111,24 @@ Deno.test("formatLinuxPerf: a row per process with its shares, top symbols of th
   expect(text).toContain("40.9 %  kernel    pvm_irq_enable");
   expect(text).not.toContain("top symbols, srv-1");
   expect(lines.length).toBe(4 + 1 + 2); // header, 2 rows, parts legend, title, 2 symbols
+});
+
+Deno.test("readLinuxPerf: null without the file, the list as written, an error for anything else", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    expect(await readLinuxPerf(dir)).toBeNull();
+    await Deno.mkdir(`${dir}/profiles`);
+    const list = [summarizePerfRows("srv-1", "server", parsePerfReport(REPORT), 3)];
+    await Deno.writeTextFile(`${dir}/profiles/linux-perf.json`, JSON.stringify(list));
+    expect(await readLinuxPerf(dir)).toEqual(list);
+    expect(linuxPerfRows(list)).toEqual([
+      ["srv-1", "374", "23.0 %", "6.1 %", "10.2 %", "40.9 %", "13.1 %", "5.3 %", "1.3 %"],
+    ]);
+    for (const bad of ["{}", "[1]", JSON.stringify([{ ...list[0], parts: { js: 1 } }])]) {
+      await Deno.writeTextFile(`${dir}/profiles/linux-perf.json`, bad);
+      await expect(readLinuxPerf(dir)).rejects.toThrow("not a list of Linux perf summaries");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

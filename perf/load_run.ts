@@ -182,9 +182,11 @@ export class LoadRun {
     }));
     if (this.linuxPerf) {
       const text = formatLinuxPerf(this.linuxPerf);
-      console.log(
-        `\non-CPU samples (Linux perf, messaging phase; share of each process's samples):\n${text}`,
-      );
+      if (!this.cfg.analyze) { // the analysis prints it otherwise
+        console.log(
+          `\non-CPU samples (Linux perf, messaging phase; share of each process's samples):\n${text}`,
+        );
+      }
       await Deno.writeTextFile(`${this.dir}/profiles/linux-perf.txt`, text + "\n");
       await Deno.writeTextFile(
         `${this.dir}/profiles/linux-perf.json`,

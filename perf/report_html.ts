@@ -24,6 +24,12 @@ import {
 } from "./report.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { heapAllocationRows, heapAllocationTitle } from "./heap_profile.ts";
+import {
+  CPU_PART_LABELS,
+  CPU_PARTS,
+  LINUX_PERF_HEADER,
+  linuxPerfRows,
+} from "./linux_perf_report.ts";
 import { MISSING } from "./table_format.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
@@ -161,7 +167,29 @@ function runSections(s: RunSummary, headingLevel: 2 | 3): string {
 <div><${h}>Machine</${h}>\n${kvTable(machineRows(s.info))}</div>
 <div><${h}>Results</${h}>\n${kvTable(resultRows(s))}</div>
 </div>
-${processSection(s, h)}${heapSection(s, h)}`;
+${processSection(s, h)}${heapSection(s, h)}${linuxPerfSection(s, h)}`;
+}
+
+function linuxPerfSection(s: RunSummary, h: string): string {
+  if (!s.linuxPerf || s.linuxPerf.length === 0) return "";
+  const sums = s.linuxPerf.filter((x) => x.name.startsWith("all "));
+  const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
+  return `
+<${h}>Where the CPU went (Linux perf, messaging phase)</${h}>
+<p class="meta">On-CPU samples of each process (perf record -e cpu-clock), by part: ${
+    escapeHtml(CPU_PARTS.map((p) => `${p}: ${CPU_PART_LABELS[p]}`).join("; "))
+  }.</p>
+${gridTable(LINUX_PERF_HEADER, linuxPerfRows(s.linuxPerf))}
+${
+    sums.map((x) =>
+      `<p class="meta">Top symbols, ${escapeHtml(x.name)}</p>\n${
+        gridTable(
+          ["symbol", "part", "share"],
+          x.top.slice(0, 15).map((t) => [t.symbol, t.part, pct(t.samples, x.samples)]),
+        )
+      }`
+    ).join("\n")
+  }`;
 }
 
 function heapSection(s: RunSummary, h: string): string {

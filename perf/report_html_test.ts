@@ -50,6 +50,31 @@ Deno.test("renderRunReport: the load workers' heap allocations when the run was 
   );
 });
 
+Deno.test("renderRunReport: where the CPU went, when the run recorded Linux perf", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}clean`);
+  expect(renderRunReport(summary, [])).not.toContain("Linux perf");
+  const parts = { js: 30, builtins: 1, runtime: 31, kernel: 21, libc: 8, helpers: 9, other: 0 };
+  summary.linuxPerf = [
+    { name: "srv-1", role: "server", samples: 100, parts, top: [] },
+    {
+      name: "all servers (2)",
+      role: "server",
+      samples: 200,
+      parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, 2 * v])) as typeof parts,
+      top: [{ samples: 42, part: "kernel", symbol: "<pvm_irq_enable>" }],
+    },
+  ];
+  const html = renderRunReport(summary, []);
+  expect(html).toContain("<h2>Where the CPU went (Linux perf, messaging phase)</h2>");
+  expect(html).toContain(
+    '<th scope="row">srv-1</th><td class="num">100</td><td class="num">30.0 %</td><td class="num">1.0 %</td><td class="num">31.0 %</td>',
+  );
+  expect(html).toContain("Top symbols, all servers (2)");
+  expect(html).toContain(
+    '<th scope="row">&lt;pvm_irq_enable&gt;</th><td class="num">kernel</td><td class="num">21.0 %</td>',
+  );
+});
+
 Deno.test("renderCombinedReport: comparison rows link to run reports", async () => {
   const a = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
   const b = (await analyzeRunDir(`${TESTDATA}lossy`)).summary;

@@ -33,6 +33,7 @@
 import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import type { ServerCounters } from "./server_counters.ts";
 import type { HeapAllocation } from "./heap_profile.ts";
+import type { LinuxPerfSummary } from "./linux_perf_report.ts";
 import type { WorkerSockets } from "./worker_socket_stats.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
@@ -156,6 +157,12 @@ export interface RunSummary {
    * `heap_profile.ts`); set by `deno task analyze`; null when not sampled.
    */
   heapAllocation?: HeapAllocation | null;
+  /**
+   * The servers' and load workers' on-CPU samples by part (`perf
+   * --linux-perf`, `linux_perf_report.ts`); set by `deno task analyze`;
+   * null when not recorded.
+   */
+  linuxPerf?: LinuxPerfSummary[] | null;
   /**
    * The load workers' socket counters from "go" on
    * (`worker_socket_stats.ts`); set by `deno task analyze`; null when no
