@@ -42,6 +42,14 @@ export interface RecordedProcess {
 export const PERF_HZ = 997;
 
 /**
+ * The V8 flags for symbol maps: `--perf-basic-prof` also turns on V8's
+ * own log, which by default is an `isolate-…-v8.log` file in the working
+ * directory of every process; `--logfile=+` makes it a temporary file that
+ * is never linked (`-` would be stdout, the load workers' protocol channel).
+ */
+export const PERF_MAP_FLAGS = "--perf-basic-prof,--logfile=+,--no-logfile-per-isolate";
+
+/**
  * Runs `fn` (which spawns the processes to record) with V8's
  * `--perf-basic-prof` added to `DENO_V8_FLAGS` for every process spawned
  * meanwhile (restored afterwards); `on` false: just runs `fn`.
@@ -58,7 +66,7 @@ export const PERF_HZ = 997;
 export async function withPerfMaps<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
   if (!on) return await fn();
   const before = Deno.env.get("DENO_V8_FLAGS");
-  Deno.env.set("DENO_V8_FLAGS", before ? `${before},--perf-basic-prof` : "--perf-basic-prof");
+  Deno.env.set("DENO_V8_FLAGS", before ? `${before},${PERF_MAP_FLAGS}` : PERF_MAP_FLAGS);
   try {
     return await fn();
   } finally {
