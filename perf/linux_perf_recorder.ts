@@ -4,7 +4,9 @@
  * {@link LinuxPerfSummary}s (perf/linux_perf_report.ts says why).
  *
  * Each process gets its own `perf record -e cpu-clock -g -p PID` into
- * `<dir>/<name>.perf.data`; stopping sends SIGINT, waits for the files, and
+ * `<dir>/<name>.perf.data`, started with its events off and turned on
+ * through perf's control FIFOs, so that {@link LinuxPerfRecorder.start}
+ * resolves once samples are being taken; stopping sends SIGINT, waits for the files, and
  * runs `perf report` on each while V8's symbol maps (`/tmp/perf-PID.map`,
  * written by processes started with `--perf-basic-prof`: see
  * {@link withPerfMaps}) are still there; the maps are then moved next to
@@ -105,6 +107,82 @@ export async function checkLinuxPerf(): Promise<void> {
   }
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Starts `perf record` on `p` with its events off, then turns them on
+ * through perf's control FIFOs and waits for its acknowledgement: when this
+ * resolves, samples are being taken (a process that was spawned just before
+ * is not missed while perf starts up). Throws if perf exits first.
+ */
+async function startRecording(
+  p: RecordedProcess,
+  data: string,
+  hz: number,
+  fifos: string,
+): Promise<Recording> {
+  const ctl = `${fifos}/${p.pid}.ctl`, ack = `${fifos}/${p.pid}.ack`;
+  for (const f of [ctl, ack]) {
+    const r = await new Deno.Command("mkfifo", { args: ["-m", "600", f] }).output();
+    if (!r.success) throw new Error(`--linux-perf: mkfifo ${f} failed`);
+  }
+  const args = ["record", "-q", "-e", "cpu-clock", "-F", String(hz), "-g", "-D", "-1"];
+  args.push("--control", `fifo:${ctl},${ack}`, "-o", data, "-p", String(p.pid));
+  const child = new Deno.Command("perf", {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // Both FIFOs opened read-write, which never waits for the other end: perf
+  // may open its ends later, and "enable" waits in the pipe meanwhile.
+  const acks = await Deno.open(ack, { read: true, write: true });
+  const control = await Deno.open(ctl, { read: true, write: true });
+  try {
+    await control.write(encoder.encode("enable\n"));
+    let gone = false;
+    const acked = (async () => {
+      const buf = new Uint8Array(64);
+      let got = "";
+      while (!gone && !got.includes("ack\n")) {
+        const n = await acks.read(buf);
+        if (n !== null) got += decoder.decode(buf.subarray(0, n));
+      }
+    })();
+    const first = await Promise.race([acked.then(() => null), child.status]);
+    if (first === null) return { p, data, child };
+    gone = true;
+    // A second handle ends the read still waiting (one handle's read and write run in turn).
+    const nudge = await Deno.open(ack, { write: true });
+    try {
+      await nudge.write(encoder.encode("\n"));
+    } finally {
+      nudge.close();
+    }
+    await acked;
+  } finally {
+    acks.close();
+    control.close();
+  }
+  const out = await child.output();
+  const why = decoder.decode(out.stderr).trim().split("\n")[0] || `exit code ${out.code}`;
+  throw new Error(`--linux-perf: perf record -p ${p.pid} (${p.name}) failed: ${why}`);
+}
+
+/** Asks a recording to stop (SIGINT: perf writes its file and exits). */
+function interrupt(r: Recording): void {
+  try {
+    r.child.kill("SIGINT");
+  } catch { /* it ended with its process */ }
+}
+
+/** Stops a recording and waits until perf has exited. */
+async function stopRecording(r: Recording): Promise<void> {
+  interrupt(r);
+  await r.child.output().catch(() => {});
+}
+
 interface Recording {
   p: RecordedProcess;
   data: string;
@@ -136,28 +214,18 @@ export class LinuxPerfRecorder {
   ): Promise<LinuxPerfRecorder> {
     await checkLinuxPerf();
     await Deno.mkdir(dir, { recursive: true });
-    const runs = procs.map((p) => {
-      const data = `${dir}/${p.name}.perf.data`;
-      const child = new Deno.Command("perf", {
-        args: [
-          "record",
-          "-q",
-          "-e",
-          "cpu-clock",
-          "-F",
-          String(hz),
-          "-g",
-          "-o",
-          data,
-          "-p",
-          String(p.pid),
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      return { p, data, child };
-    });
+    const fifos = await Deno.makeTempDir({ prefix: "fastchat-perf-control-" });
+    const runs: Recording[] = [];
+    try {
+      for (const p of procs) {
+        runs.push(await startRecording(p, `${dir}/${p.name}.perf.data`, hz, fifos));
+      }
+    } catch (e) {
+      for (const r of runs) await stopRecording(r);
+      throw e;
+    } finally {
+      await Deno.remove(fifos, { recursive: true }); // perf keeps what it opened
+    }
     return new LinuxPerfRecorder(dir, runs, unrecorded);
   }
 
@@ -167,11 +235,7 @@ export class LinuxPerfRecorder {
    * failed is left out, with a line on stderr.
    */
   async stop(top = 25): Promise<LinuxPerfSummary[]> {
-    for (const r of this.#runs) {
-      try {
-        r.child.kill("SIGINT");
-      } catch { /* it ended with its process */ }
-    }
+    for (const r of this.#runs) interrupt(r);
     const byRole = new Map<string, { rows: PerfReportRow[]; n: number }>();
     const out: LinuxPerfSummary[] = [];
     for (const r of this.#runs) {

@@ -10,12 +10,15 @@ import { FastChatError } from "@fastchat/lib/errors";
 /** Whether `perf record` works on this machine (installed and permitted). */
 const perfWorks = await checkLinuxPerf().then(() => true, () => false);
 
-/** A child that waits for a line on stdin, then spins in `spinFor` for `ms` of CPU time and exits. */
+/**
+ * A child that waits for a line on stdin, then spins in `spinFor` for a
+ * fixed amount of work (`rounds` × 10,000 steps: ~0.14 s of CPU per 30,000
+ * rounds here, however loaded the machine) and exits.
+ */
 const BUSY = `
-function spinFor(ms) {
+function spinFor(rounds) {
   let x = 0;
-  const end = performance.now() + ms;
-  while (performance.now() < end) for (let i = 0; i < 10000; i++) x = (x + i * 7) | 0;
+  for (let j = 0; j < rounds; j++) for (let i = 0; i < 10000; i++) x = (x + i * 7) | 0;
   return x;
 }
 const buf = new Uint8Array(16);
@@ -34,7 +37,7 @@ Deno.test({
       const child = await withPerfMaps(true, () =>
         Promise.resolve(
           new Deno.Command(Deno.execPath(), {
-            args: ["run", "-A", script, "400"],
+            args: ["run", "-A", script, "60000"],
             cwd: dir,
             stdin: "piped",
             stdout: "piped",
@@ -52,7 +55,7 @@ Deno.test({
       const [s, ...rest] = await rec.stop(10);
       expect(rest).toEqual([]); // one process: no sum
       expect(s.name).toBe("busy");
-      expect(s.samples).toBeGreaterThan(50); // ~400 at 997 Hz
+      expect(s.samples).toBeGreaterThan(50); // ~270 at 997 Hz
       expect(s.parts.js).toBeGreaterThan(s.samples / 4);
       expect(s.top.some((t) => t.part === "js" && t.symbol.startsWith("spinFor "))).toBe(true);
       expect((await Deno.stat(`${dir}/profiles/busy.perf.data`)).size).toBeGreaterThan(0);
@@ -62,6 +65,23 @@ Deno.test({
       const names = [];
       for await (const e of Deno.readDir(dir)) names.push(e.name);
       expect(names.sort()).toEqual(["busy.js", "profiles"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "LinuxPerfRecorder: a process perf cannot record is a clear error, nothing left running",
+  ignore: !perfWorks,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fastchat-linux-perf-" });
+    try {
+      const err = await LinuxPerfRecorder.start(dir, [
+        { role: "server", name: "gone", pid: 2 ** 22 + 12345 }, // above pid_max: no such process
+      ]).then(() => null, (e) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toMatch(/^--linux-perf: perf record -p 4206649 \(gone\) failed: /);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
