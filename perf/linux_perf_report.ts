@@ -155,9 +155,21 @@ export function summarizePerfRows(
   return { name, role, samples, parts, top: sorted.slice(0, top) };
 }
 
+/**
+ * `n` as a share of `of`, for the tables: `12.3 %`, or `—` when `of` is 0.
+ *
+ * @example
+ * ```ts
+ * import { share } from "./linux_perf_report.ts";
+ * console.log(share(1, 8)); // "12.5 %"
+ * ```
+ */
+export function share(n: number, of: number): string {
+  return of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
+}
+
 /** A table of summaries: the share of each part, then each one's top symbols. */
 export function formatLinuxPerf(list: LinuxPerfSummary[], topRows = 15): string {
-  const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
   const head = LINUX_PERF_HEADER;
   const body = linuxPerfRows(list);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
@@ -168,7 +180,7 @@ export function formatLinuxPerf(list: LinuxPerfSummary[], topRows = 15): string 
   for (const s of list.filter((x) => x.name.startsWith("all "))) {
     out.push(`  top symbols, ${s.name}:`);
     for (const t of s.top.slice(0, topRows)) {
-      out.push(`    ${pct(t.samples, s.samples).padStart(7)}  ${t.part.padEnd(8)}  ${t.symbol}`);
+      out.push(`    ${share(t.samples, s.samples).padStart(7)}  ${t.part.padEnd(8)}  ${t.symbol}`);
     }
   }
   return out.join("\n");
@@ -176,11 +188,10 @@ export function formatLinuxPerf(list: LinuxPerfSummary[], topRows = 15): string 
 
 /** The rows of {@link formatLinuxPerf}'s table: process, samples, then each part's share. */
 export function linuxPerfRows(list: LinuxPerfSummary[]): string[][] {
-  const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
   return list.map((s) => [
     s.name,
     String(s.samples),
-    ...CPU_PARTS.map((p) => pct(s.parts[p], s.samples)),
+    ...CPU_PARTS.map((p) => share(s.parts[p], s.samples)),
   ]);
 }
 

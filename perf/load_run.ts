@@ -62,6 +62,7 @@ export class LoadRun {
   readonly phases: RunPhaseStats = {};
   /** With `--linux-perf`: the servers' and load workers' on-CPU samples of the messaging phase. */
   linuxPerf: LinuxPerfSummary[] | null = null;
+  #procs: RunProcesses | null = null;
   cluster: ClusterLauncher | null = null;
   /** CPU and RSS of every process into `processes.csv` (from the workers' start to shutdown). */
   sampler: ProcessSampler | null = null;
@@ -106,7 +107,7 @@ export class LoadRun {
       const lb = await withPerfMaps(this.cfg.linuxPerf === true, () => this.#target());
       const rssBefore = this.cluster && this.cfg.idle ? await serverRss(this.cluster) : null;
       await withPerfMaps(this.cfg.linuxPerf === true, () => this.pool.spawn(lb));
-      const procs = new RunProcesses({
+      const procs = this.#procs = new RunProcesses({
         cluster: this.cluster,
         workers: () => this.pool.describe(),
         dbUrl: this.cfg.db,
@@ -236,6 +237,9 @@ export class LoadRun {
   }
 
   async #shutdown(): Promise<void> {
+    // With --linux-perf every process writes a symbol map; those not recorded (or of a run
+    // that failed first) are removed once the processes are gone.
+    const mapped = this.cfg.linuxPerf ? await this.#procs?.list().catch(() => []) ?? [] : [];
     await this.sampler?.stop().catch((e) => log(`process sampler: ${e}`));
     await this.pool.stop(30_000);
     this.final = this.pool.progress();
@@ -251,6 +255,7 @@ export class LoadRun {
       this.cluster = await this.#pendingCluster.catch(() => null);
     }
     if (this.cluster) await this.cluster.stop().catch((e) => log(`stopping the cluster: ${e}`));
+    for (const p of mapped) await Deno.remove(`/tmp/perf-${p.pid}.map`).catch(() => {});
     await writeRunRecord(
       runRecord({
         cfg: this.cfg,

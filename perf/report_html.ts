@@ -29,6 +29,7 @@ import {
   CPU_PARTS,
   LINUX_PERF_HEADER,
   linuxPerfRows,
+  share,
 } from "./linux_perf_report.ts";
 import { MISSING } from "./table_format.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
@@ -173,7 +174,6 @@ ${processSection(s, h)}${heapSection(s, h)}${linuxPerfSection(s, h)}`;
 function linuxPerfSection(s: RunSummary, h: string): string {
   if (!s.linuxPerf || s.linuxPerf.length === 0) return "";
   const sums = s.linuxPerf.filter((x) => x.name.startsWith("all "));
-  const pct = (n: number, of: number) => of > 0 ? `${(100 * n / of).toFixed(1)} %` : "—";
   return `
 <${h}>Where the CPU went (Linux perf, messaging phase)</${h}>
 <p class="meta">On-CPU samples of each process (perf record -e cpu-clock), by part: ${
@@ -185,7 +185,7 @@ ${
       `<p class="meta">Top symbols, ${escapeHtml(x.name)}</p>\n${
         gridTable(
           ["symbol", "part", "share"],
-          x.top.slice(0, 15).map((t) => [t.symbol, t.part, pct(t.samples, x.samples)]),
+          x.top.slice(0, 15).map((t) => [t.symbol, t.part, share(t.samples, x.samples)]),
         )
       }`
     ).join("\n")
