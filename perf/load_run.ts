@@ -42,6 +42,7 @@ import { ProcessSampler } from "./process_sampler.ts";
 import { RunProcesses } from "./run_processes.ts";
 import { checkLinuxPerf, LinuxPerfRecorder, withPerfMaps } from "./linux_perf_recorder.ts";
 import { formatLinuxPerf, type LinuxPerfSummary } from "./linux_perf_report.ts";
+import { formatHostStalls, type HostStalls, measureHostStalls } from "./host_stalls.ts";
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -60,6 +61,8 @@ export class LoadRun {
   readonly connections = new ConnectionLedger();
   readonly pool: WorkerPool;
   readonly phases: RunPhaseStats = {};
+  /** The host check before anything started (`--host-check`); null if skipped. */
+  hostStalls: HostStalls | null = null;
   /** With `--linux-perf`: the servers' and load workers' on-CPU samples of the messaging phase. */
   linuxPerf: LinuxPerfSummary[] | null = null;
   #procs: RunProcesses | null = null;
@@ -104,6 +107,7 @@ export class LoadRun {
       await Deno.mkdir(`${this.dir}/clients`, { recursive: true });
       await Deno.mkdir(`${this.dir}/logs`, { recursive: true });
       if (this.cfg.linuxPerf) await checkLinuxPerf(); // before anything starts
+      if (this.cfg.hostCheckMs) await this.#hostCheck(this.cfg.hostCheckMs);
       const lb = await withPerfMaps(this.cfg.linuxPerf === true, () => this.#target());
       const rssBefore = this.cluster && this.cfg.idle ? await serverRss(this.cluster) : null;
       await withPerfMaps(this.cfg.linuxPerf === true, () => this.pool.spawn(lb));
@@ -199,6 +203,20 @@ export class LoadRun {
     return 0;
   }
 
+  /** Spins one thread per core for `ms` on the still quiet machine and logs its stalls. */
+  async #hostCheck(ms: number): Promise<void> {
+    log(`host check: spinning ${navigator.hardwareConcurrency} thread(s) for ${ms / 1000} s`);
+    this.hostStalls = await this.abort.guard(measureHostStalls({ durationMs: ms }));
+    log(`host check: ${formatHostStalls(this.hostStalls)}`);
+    if (this.hostStalls.longestMs > 10) {
+      log(
+        `host check: this host stopped a thread for ${
+          this.hostStalls.longestMs.toFixed(1)
+        } ms with every core busy: latency maxima below that cannot be shown on it now`,
+      );
+    }
+  }
+
   /** The LB to drive: `--lb`, or that of the cluster started here. */
   async #target(): Promise<{ host: string; port: number }> {
     if (this.cfg.lb) return parseHostPort(this.cfg.lb);
@@ -270,6 +288,7 @@ export class LoadRun {
         cluster: this.cluster,
         idle: this.idle,
         reconnect: this.reconnect,
+        hostStalls: this.hostStalls,
         modeParts: modeRecordParts(this.cfg, this.file),
       }),
       this.dir,

@@ -26,6 +26,8 @@ Deno.test({
         "--no-analyze",
         // GC lines on the cluster's stdout must leave the ready lines whole.
         "--trace-gc",
+        "--host-check",
+        "300ms",
       ]);
       expect(stdout).toContain("sent 80, received 80");
       expect(stdout).toContain(`run directory: ${out}`);
@@ -35,6 +37,14 @@ Deno.test({
       expect(run.interrupted).toBe(false);
       expect(run.versions).toMatchObject({ deno: Deno.version.deno, fastchat: expect.any(String) });
       expect(run.machine.cores).toBe(navigator.hardwareConcurrency);
+      // The host check ran before anything started: one spinning thread per core.
+      expect(run.config.hostCheckMs).toBe(300);
+      expect(run.hostStalls).toMatchObject({
+        threads: navigator.hardwareConcurrency,
+        durationMs: expect.any(Number),
+        longestMs: expect.any(Number),
+      });
+      expect(run.hostStalls.durationMs).toBeGreaterThanOrEqual(300);
       expect(run.phases.register).toMatchObject({ count: 4 });
       expect(run.phases.login).toMatchObject({ count: 4 });
       expect(run.phases.messaging.endMs).toBeGreaterThan(run.phases.messaging.startMs);
@@ -100,13 +110,17 @@ Deno.test({
     const out = `${tmp}/run`;
     try {
       const args = ["--clients", "4", "--messages", "10", "--rate", "100/s", "--servers", "1"];
-      const stdout = await runPerfMain([...args, "--out", out, "--no-analyze", "--heap-sample"]);
+      const stdout = await runPerfMain([
+        ...[...args, "--out", out, "--no-analyze", "--heap-sample", "--host-check", "0s"],
+      ]);
       expect(stdout).toContain("sent 40, received 40");
       const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
       expect(run.config).toMatchObject({
         send: { kind: "rate", perSecond: 100 },
         heapSample: true,
+        hostCheckMs: 0,
       });
+      expect(run.hostStalls).toBeUndefined(); // --host-check 0s skips it
       // A send is never early: each client's 10th is due 9 gaps (360 ms) after the start at least.
       for (const e of Deno.readDirSync(`${out}/clients`)) {
         const rows = parse(await Deno.readTextFile(`${out}/clients/${e.name}`), {

@@ -14,6 +14,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
+import { type HostStalls, parseHostStalls } from "./host_stalls.ts";
 
 /** This checkout's root. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -23,6 +24,8 @@ export interface PerfChildResult {
   msgsPerSec: number;
   /** Messages received (unique), what per-message figures divide by. */
   received: number;
+  /** Its host check (`--host-check`), null if it ran none. */
+  hostStalls: HostStalls | null;
 }
 
 /**
@@ -46,5 +49,5 @@ export async function runPerfChild(
   const msgsPerSec = Number(run.results?.msgsPerSec);
   const received = Number(run.results?.received);
   if (!(msgsPerSec > 0 && received > 0)) throw new FastChatError("INTERNAL", `${dir}: no messages`);
-  return { msgsPerSec, received };
+  return { msgsPerSec, received, hostStalls: parseHostStalls(run.hostStalls, `${dir}/run.json`) };
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import type { HostStalls } from "./host_stalls.ts";
 import { FastChatError } from "@fastchat/lib/errors";
 import { invalidFlag as invalid, wrapperFlags } from "./flag_values.ts";
 import { parseRunArgs } from "./run_config.ts";
@@ -99,6 +100,8 @@ export interface RelayPair {
   fastchatMsgsPerSec: number;
   /** FastChat's msgs/s ÷ the relay's. */
   share: number;
+  /** The perf run's host check: how steady the host was in this pair. */
+  hostStalls: HostStalls | null;
 }
 
 /**
@@ -131,9 +134,10 @@ export async function runRelayRatio(args: string[]): Promise<number> {
       const relay = await runRelayBaseline(o.bench, r);
       console.error(`perf:relay: [${k}/${o.pairs}] relay ${Math.round(relay.msgsPerSec)} frames/s`);
       const runDir = `${dir}/pair-${k}`;
-      const fastchatMsgsPerSec = (await runPerfChild(o.perf, runDir)).msgsPerSec;
+      const run = await runPerfChild(o.perf, runDir);
+      const fastchatMsgsPerSec = run.msgsPerSec;
       const share = fastchatMsgsPerSec / relay.msgsPerSec;
-      pairs.push({ relay, dir: runDir, fastchatMsgsPerSec, share });
+      pairs.push({ relay, dir: runDir, fastchatMsgsPerSec, share, hostStalls: run.hostStalls });
       console.error(
         `perf:relay: [${k}/${o.pairs}] FastChat ${Math.round(fastchatMsgsPerSec)} msgs/s: ` +
           `${(100 * share).toFixed(1)} % of the relay`,
@@ -154,13 +158,16 @@ export async function runRelayRatio(args: string[]): Promise<number> {
   };
   await Deno.writeTextFile(`${dir}/relay_ratio.json`, JSON.stringify(summary, null, 2) + "\n");
   console.log(`relay (${summary.relayLoad}) against deno task perf -- ${o.perf.join(" ")}`);
-  console.log("pair  relay frames/s  FastChat msgs/s  share");
+  console.log("pair  relay frames/s  FastChat msgs/s  share    host stalls > 2 ms, longest");
   for (const [i, p] of pairs.entries()) {
+    const h = p.hostStalls;
     console.log(
       `${String(i + 1).padStart(4)}  ${Math.round(p.relay.msgsPerSec).toString().padStart(14)}  ` +
         `${Math.round(p.fastchatMsgsPerSec).toString().padStart(15)}  ${
           (100 * p.share).toFixed(1).padStart(5)
-        } %`,
+        } %  ${
+          h ? `${String(h.over2Ms).padStart(17)}, ${h.longestMs.toFixed(1)} ms` : "—".padStart(17)
+        }`,
     );
   }
   console.log(

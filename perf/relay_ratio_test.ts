@@ -50,6 +50,9 @@ Deno.test({
       expect(p.fastchatMsgsPerSec).toBe(run.results.msgsPerSec);
       expect(p.share).toBeCloseTo(run.results.msgsPerSec / p.relay.msgsPerSec, 9);
       expect(r.medianShare).toBe(p.share);
+      // The pair's perf run checked the host first, and the pair carries it.
+      expect(p.hostStalls).toEqual(run.hostStalls);
+      expect(p.hostStalls.threads).toBe(navigator.hardwareConcurrency);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { formatHostStalls } from "./host_stalls.ts";
 import type { RunSummary } from "./run_analysis.ts";
 import { type RunConfig, type RunRecord, sendLabel } from "./run_schema.ts";
 import { alignTable, fmtBytes, fmtCount, fmtMB, fmtMs, fmtRate, MISSING } from "./table_format.ts";
@@ -178,7 +179,9 @@ export function configLine(s: RunSummary): string {
  * ```
  */
 export function formatRunTable(s: RunSummary): string {
+  const host = s.info.hostStalls;
   return `run ${s.dir}  (${configLine(s)}; started ${s.info.startedAt})\n` +
+    (host ? `  host check before the run: ${formatHostStalls(host)}\n` : "") +
     alignTable(resultRows(s), "  ") +
     s.warnings.map((w) => `\n  warning: ${w}`).join("");
 }

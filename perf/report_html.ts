@@ -32,6 +32,7 @@ import {
   share,
 } from "./linux_perf_report.ts";
 import { MISSING } from "./table_format.ts";
+import { formatHostStalls } from "./host_stalls.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
 import { serverScalingNote, serverScalingPoints, serverScalingRows } from "./server_scaling.ts";
@@ -200,6 +201,14 @@ function heapSection(s: RunSummary, h: string): string {
 ${kvTable(heapAllocationRows(s.heapAllocation))}`;
 }
 
+/** The host check before the run, if it ran: how far the host's own stalls bound the tail. */
+function hostCheckLine(s: RunSummary): string {
+  const h = s.info.hostStalls;
+  return h
+    ? `\n<p class="meta">${escapeHtml(`host check before the run: ${formatHostStalls(h)}`)}</p>`
+    : "";
+}
+
 /**
  * The HTML report of one run.
  *
@@ -212,7 +221,7 @@ ${kvTable(heapAllocationRows(s.heapAllocation))}`;
  */
 export function renderRunReport(s: RunSummary, charts: Chart[]): string {
   const body = `<h1>FastChat load test — ${escapeHtml(s.name)}</h1>
-<p class="meta">${escapeHtml(`${s.dir} · ${configLine(s)}`)}</p>
+<p class="meta">${escapeHtml(`${s.dir} · ${configLine(s)}`)}</p>${hostCheckLine(s)}
 ${runSections(s, 2)}
 ${charts.length ? `<h2>Charts</h2>\n${chartFigures(charts)}` : ""}`;
   return page(`FastChat load test — ${s.name}`, body);

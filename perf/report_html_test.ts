@@ -75,6 +75,15 @@ Deno.test("renderRunReport: where the CPU went, when the run recorded Linux perf
   );
 });
 
+Deno.test("renderRunReport: the host check before the run, when it ran", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}procs-s1`);
+  expect(renderRunReport(summary, [])).toContain(
+    '<p class="meta">host check before the run: 2 threads spinning 2.0 s: stalls over 1 ms 12, over 2 ms 7, over 10 ms 1; longest 36.1 ms; 0.6 % of the time stalled</p>',
+  );
+  const clean = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
+  expect(renderRunReport(clean, [])).not.toContain("host check");
+});
+
 Deno.test("renderCombinedReport: comparison rows link to run reports", async () => {
   const a = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
   const b = (await analyzeRunDir(`${TESTDATA}lossy`)).summary;

@@ -24,6 +24,7 @@ Deno.test("formatRunTable: the numbers of the clean run", async () => {
   expect(line("throughput (msg/s)")).toMatch(/ 11\.0$/);
   expect(line("registrations/s")).toMatch(/ 50\.0$/);
   expect(text).toContain("clients 2, servers 1, messages 5, payload 100B; started");
+  expect(text).not.toContain("host check"); // the clean run has none
   const cmp = formatComparisonTable([summary]).split("\n");
   expect(cmp[0]).toMatch(/^run\s+clients\s+servers/);
   expect(cmp[1]).toMatch(/^clean\s+2\s+1\s+100B\s+10\s+10\s+0\s+0\s+0\s+5\.000\s+10\.00/);
@@ -70,4 +71,11 @@ Deno.test("--peers in the summary: the config line and the configuration rows", 
   expect(peersLabel(parseRunArgs(args))).toBe("all others");
   expect(peersLabel(parseRunArgs([...args, "--peers", "2"]))).toBe("2");
   expect(peersLabel(parseRunArgs([...args, "--mode", "group", "--group-size", "2"]))).toBe("—");
+});
+
+Deno.test("formatRunTable: the host check before the run, under the title", async () => {
+  const { summary } = await analyzeRunDir(`${TESTDATA}procs-s1`);
+  expect(formatRunTable(summary).split("\n")[1]).toBe(
+    "  host check before the run: 2 threads spinning 2.0 s: stalls over 1 ms 12, over 2 ms 7, over 10 ms 1; longest 36.1 ms; 0.6 % of the time stalled",
+  );
 });

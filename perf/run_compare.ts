@@ -73,6 +73,16 @@ export function compareRows(a: RunSummary, b: RunSummary): CompareRow[] {
   add("latency p99 (ms)", (s) => s.latencyMs.p99, "ms", "lower");
   add("latency max (ms)", (s) => s.latencyMs.max, "ms", "lower");
   add("lost", (s) => s.counts.lost, "count", "lower");
+  if (a.info.hostStalls || b.info.hostStalls) {
+    // The host's doing, not the build's: runs compare fairly only when these are alike.
+    add("host check: stalls over 2 ms", (s) => s.info.hostStalls?.over2Ms ?? NaN, "count", "lower");
+    add(
+      "host check: longest stall (ms)",
+      (s) => s.info.hostStalls?.longestMs ?? NaN,
+      "ms",
+      "lower",
+    );
+  }
   if (!a.processes && !b.processes) return rows;
   const role = (s: RunSummary, r: ProcessRole) => s.processes?.roles.find((x) => x.role === r);
   for (const [r, label] of ROLES) {

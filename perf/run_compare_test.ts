@@ -16,6 +16,8 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
     "latency p99 (ms)",
     "latency max (ms)",
     "lost",
+    "host check: stalls over 2 ms",
+    "host check: longest stall (ms)",
     "CPU µs/msg servers",
     "CPU µs/msg database",
     "CPU µs/msg load balancer",
@@ -35,6 +37,10 @@ Deno.test("compareRows: throughput, latency, CPU and RSS by role, GC when traced
     "old generation filled, servers (MB/s)",
   ]);
   expect([by("CPU µs/msg servers").a, by("CPU µs/msg servers").b]).toEqual([20_000, 22_000]);
+  // The host checks before the runs (testdata): a's host stalled longer than b's.
+  expect([by("host check: longest stall (ms)").a, by("host check: longest stall (ms)").b])
+    .toEqual([36.08, 4.07]);
+  expect(by("host check: stalls over 2 ms").b).toBe(1);
   // a was written before sys_ms was sampled; b's servers spent 20 % of 22,000 µs in the kernel.
   expect([by("kernel µs/msg servers").a, by("kernel µs/msg servers").b]).toEqual([NaN, 4_400]);
   expect(by("kernel µs/msg total").b).toBe(6_516); // 18.1 % of 36,000

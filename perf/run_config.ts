@@ -158,6 +158,9 @@ other:
                       share of JavaScript, V8 builtins, runtime native code, kernel and libc
                       per process and the top symbols, printed and in DIR/profiles/linux-perf.*
                       (needs perf, and perf_event_paranoid <= 1 or root)
+  --host-check D      before starting anything, spin one thread per core for D and count how
+                      long the host stalled them (default 2s; 0s skips): the stalls bound the
+                      latency tail any run can show here; in run.json, the log and the analysis
 
 Cost choices: the servers hash passwords with scrypt N=${PERF_SCRYPT_N} (16 MiB, ~40 ms) rather
 than the production 32768 so registering hundreds of users takes seconds, while staying a
@@ -248,6 +251,7 @@ export function parseRunArgs(
         "heap-sample": { type: "boolean", default: false },
         "heap-survivors": { type: "boolean", default: false },
         "linux-perf": { type: "boolean", default: false },
+        "host-check": { type: "string", default: "2s" },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
         driver: { type: "string", default: "client" },
@@ -380,6 +384,8 @@ export function parseRunArgs(
     : Math.min(cores, clients);
 
   const drainMs = parseDuration(values.drain, "--drain");
+  const hostCheckMs = parseDuration(values["host-check"], "--host-check");
+  if (hostCheckMs > 60_000) throw invalid("--host-check must be at most 60s");
   const scryptN = values["scrypt-n"] !== undefined
     ? integer("scrypt-n", values["scrypt-n"], 2)
     : idle
@@ -427,6 +433,7 @@ export function parseRunArgs(
     heapSample: values["heap-sample"] || values["heap-survivors"],
     heapSurvivors: values["heap-survivors"],
     linuxPerf: values["linux-perf"],
+    hostCheckMs,
     fabric,
     args: argv,
   };

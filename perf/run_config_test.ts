@@ -41,9 +41,20 @@ Deno.test("parseRunArgs: defaults", () => {
     traceGc: false,
     heapSample: false,
     heapSurvivors: false,
+    hostCheckMs: 2000,
     args: base,
   });
   expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
+});
+
+Deno.test("parseRunArgs: --host-check D, 0s skips it, at most 60s", () => {
+  const host = (v: string) => parseRunArgs([...base, "--host-check", v], { cores: 2 }).hostCheckMs;
+  expect(host("500ms")).toBe(500);
+  expect(host("0s")).toBe(0);
+  expect(host("60s")).toBe(60_000);
+  expect(() => host("61s")).toThrow("--host-check must be at most 60s");
+  expect(() => host("2")).toThrow("--host-check needs a number with a unit");
+  expect(() => host("soon")).toThrow("--host-check needs a number with a unit");
 });
 
 Deno.test("parseRunArgs: the leading -- of deno task is skipped", () => {

@@ -18,6 +18,7 @@
 import { FASTCHAT_VERSION } from "@fastchat/lib/version";
 import type { ClusterMember } from "@fastchat/server/cluster_launcher";
 import type { ConnectionLedger } from "./connection_ledger.ts";
+import type { HostStalls } from "./host_stalls.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
 import type { WorkerProgress } from "./worker_protocol.ts";
@@ -78,6 +79,8 @@ export interface RunFacts {
   cluster: ClusterFacts | null;
   idle: IdleReport | null;
   reconnect: ReconnectRecord | null;
+  /** The host check before the run; null if skipped (`--host-check 0s`) or not reached. */
+  hostStalls?: HostStalls | null;
   /** `--mode group`/`file`: `groups`, `file` (`mode_phases.ts`). */
   modeParts?: Pick<RunRecord, "groups" | "file">;
 }
@@ -152,6 +155,7 @@ export function runRecord(f: RunFacts): RunRecord {
     config: c,
     versions: runVersions(),
     machine: runMachine(),
+    ...(f.hostStalls ? { hostStalls: f.hostStalls } : {}),
     startedAt: f.startedAt.toISOString(),
     endedAt: f.endedAt.toISOString(),
     interrupted: f.interrupted,

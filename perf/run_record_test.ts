@@ -99,6 +99,22 @@ Deno.test("runRecord: a started cluster's run, fields in order", () => {
   expect(r.servers[1]).toEqual({ id: "srv-2", address: "127.0.0.1:7002", pid: 12, killed: true });
 });
 
+Deno.test("runRecord: the host check, after the machine, when it ran", () => {
+  const hostStalls = {
+    threads: 2,
+    durationMs: 2000,
+    over1Ms: 12,
+    over2Ms: 7,
+    over10Ms: 1,
+    longestMs: 36.08,
+    stalledPercent: 0.62,
+  };
+  const r = runRecord({ ...facts(), hostStalls });
+  expect(Object.keys(r).slice(2, 5)).toEqual(["machine", "hostStalls", "startedAt"]);
+  expect(r.hostStalls).toEqual(hostStalls);
+  expect("hostStalls" in runRecord({ ...facts(), hostStalls: null })).toBe(false);
+});
+
 Deno.test("runRecord: --lb run: servers from the clients' reports, external database", () => {
   const args = ["--clients", "4", "--messages", "20", "--lb", "10.0.0.1:7700"];
   const r = runRecord(facts({ cfg: parseRunArgs(args), cluster: null }));

@@ -16,6 +16,7 @@
  */
 import type { FabricConfig } from "@fastchat/server/fabric_config";
 import { FastChatError } from "@fastchat/lib/errors";
+import { type HostStalls, parseHostStalls } from "./host_stalls.ts";
 import type { IdleReport } from "./idle_mode.ts";
 import type { ReconnectRecord } from "./kill_one.ts";
 import type { MessagingStats, PhaseStats } from "./phase_stats.ts";
@@ -148,6 +149,11 @@ export interface RunConfig {
    * the messaging phase into `<run>/profiles/` (absent in older runs: false).
    */
   linuxPerf?: boolean;
+  /**
+   * How long the host check spun one thread per core before the run, ms
+   * (0: skipped; absent in older runs, which had none).
+   */
+  hostCheckMs?: number;
   /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
   fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */
@@ -244,6 +250,8 @@ export interface RunRecord {
   config: RunConfig;
   versions: RunVersions;
   machine: RunMachine;
+  /** The host check before the run (`--host-check`): how long the host stalled spinning threads. */
+  hostStalls?: HostStalls;
   /** ISO date. */
   startedAt: string;
   /** ISO date. */
@@ -405,6 +413,7 @@ export function parseRunRecord(raw: unknown, where: string): RunRecord {
     const ph = field(p, k, "phases.", where, "object", "null") as Record<string, unknown> | null;
     if (ph) { for (const n of ["count", "ms"]) field(ph, n, `phases.${k}.`, where, "number"); }
   }
+  parseHostStalls(r.hostStalls, where);
   const msg = field(p, "messaging", "phases.", where, "object", "null");
   if (msg) {
     for (const n of ["startMs", "endMs"]) {

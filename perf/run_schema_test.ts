@@ -63,6 +63,23 @@ Deno.test("parseRunRecord: names the first field that does not match", async () 
   rejects(edit((r) => delete r.versions.v8), "versions.v8 must be string, got nothing");
   rejects(edit((r) => r.machine.cores = null), "machine.cores must be number, got null");
   rejects(edit((r) => r.startedAt = "yesterday"), 'startedAt must be date, got "yesterday"');
+  // The host check: absent in runs without it, else checked field by field.
+  const hostStalls = {
+    threads: 2,
+    durationMs: 2000,
+    over1Ms: 3,
+    over2Ms: 1,
+    over10Ms: 0,
+    longestMs: 4.1,
+    stalledPercent: 0.2,
+  };
+  expect(parseRunRecord(edit((r) => r.hostStalls = hostStalls), "run.json").hostStalls)
+    .toEqual(hostStalls);
+  rejects(edit((r) => r.hostStalls = "calm"), "hostStalls must be an object");
+  rejects(
+    edit((r) => r.hostStalls = { ...hostStalls, longestMs: -4 }),
+    "hostStalls.longestMs must be a non-negative number, got -4",
+  );
   rejects(edit((r) => delete r.interrupted), "interrupted must be boolean, got nothing");
   rejects(edit((r) => r.phases.login.ms = "fast"), 'phases.login.ms must be number, got "fast"');
   rejects(edit((r) => r.phases.messaging = 1), "phases.messaging must be object or null, got 1");

@@ -45,6 +45,8 @@ Deno.test("planCompile: one fastchat binary for this machine, migrations embedde
         "/out/fastchat",
         "--include",
         "db/migrations",
+        "--include",
+        "perf/host_stall_worker.ts",
         "fastchat/main.ts",
       ],
     },
@@ -72,6 +74,8 @@ Deno.test("planCompile: one binary per --target, named after it", () => {
     "/o/fastchat-aarch64-apple-darwin",
     "--include",
     "db/migrations",
+    "--include",
+    "perf/host_stall_worker.ts",
     "--target",
     "aarch64-apple-darwin",
     "fastchat/main.ts",
@@ -95,6 +99,8 @@ Deno.test("the fastchat program: entry exists, --include covers every migration 
   for (const inc of FASTCHAT_PROGRAM.include) expect(existsSync(join(ROOT, inc))).toBe(true);
   // db/migrate.ts fetches ./migrations/<file> beside itself: those files must be embedded.
   expect(FASTCHAT_PROGRAM.include).toContain("db/migrations");
+  // perf/host_stalls.ts starts this module as a Worker: the binary must carry it.
+  expect(FASTCHAT_PROGRAM.include).toContain("perf/host_stall_worker.ts");
   for (const f of MIGRATION_FILES) expect(existsSync(join(ROOT, "db/migrations", f))).toBe(true);
   // The binary's baked-in flags are the ones its children may ask for (self_command).
   expect(FASTCHAT_PROGRAM.flags).toEqual(BINARY_DENO_FLAGS);
