@@ -103,13 +103,14 @@ async function checkOut(rev: string, dir: string): Promise<string> {
 
 /** One `deno task perf` run of the build at `root` into `dir`, with its processes' CPU. */
 async function runOnce(root: string, perf: string[], dir: string): Promise<AbRun> {
-  const { msgsPerSec, received } = await runPerfChild(perf, dir, root);
+  const { msgsPerSec, received, hostStalls } = await runPerfChild(perf, dir, root);
   const p = await analyzeProcesses(dir, { messages: received });
   const cpu = (role: string) => p?.summary.roles.find((r) => r.role === role)?.cpuUsPerMsg ?? NaN;
   return {
     dir,
     msgsPerSec,
     cpuUsPerMsg: { server: cpu("server"), db: cpu("db"), worker: cpu("worker") },
+    hostStalls,
   };
 }
 

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import type { HostStalls } from "./host_stalls.ts";
 import { percentile } from "./percentiles.ts";
 
 /** The roles whose CPU per message is compared. */
@@ -30,6 +31,8 @@ export interface AbRun {
   msgsPerSec: number;
   /** CPU µs per message received, messaging phase, all processes of the role (NaN: not sampled). */
   cpuUsPerMsg: Record<AbRole, number>;
+  /** Its host check (`perf --host-check`); null or absent if it ran none (builds before it). */
+  hostStalls?: HostStalls | null;
 }
 
 /** A run of each build, back to back. */

@@ -83,8 +83,11 @@ Deno.test({
         expect(r.msgsPerSec).toBeGreaterThan(0);
         expect(r.cpuUsPerMsg.server).toBeGreaterThan(0);
         expect(r.cpuUsPerMsg.worker).toBeGreaterThan(0);
-        const results = JSON.parse(await Deno.readTextFile(`${r.dir}/run.json`)).results;
-        expect(results).toMatchObject({ sent: 80, received: 80, missing: 0 });
+        const run = JSON.parse(await Deno.readTextFile(`${r.dir}/run.json`));
+        expect(run.results).toMatchObject({ sent: 80, received: 80, missing: 0 });
+        // Each run's host check comes along (both builds have it: the base is HEAD).
+        expect(r.hostStalls).toEqual(run.hostStalls);
+        expect(r.hostStalls.threads).toBe(navigator.hardwareConcurrency);
       }
       expect(await worktrees()).toBe(before); // the base's checkout is gone
     } finally {
