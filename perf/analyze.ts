@@ -31,6 +31,7 @@ import { formatServerScaling, serverScalingSpecs } from "./server_scaling.ts";
 import { formatServerCounters, readServerCounters } from "./server_counters.ts";
 import { formatHeapAllocation, readHeapAllocation } from "./heap_profile.ts";
 import { formatLinuxPerf, readLinuxPerf } from "./linux_perf_report.ts";
+import { formatWakeDelays, readWakeDelays, summarizeWakeDelays } from "./wake_delays.ts";
 import { formatWorkerSockets, readWorkerSockets } from "./worker_socket_stats.ts";
 import { writeSweepCharts } from "./sweep_charts.ts";
 import { analyzeRunDir, isLossy, type RunSummary } from "./run_analysis.ts";
@@ -148,6 +149,10 @@ export async function analyzeRuns(
     run.summary.serverCounters = await readServerCounters(dir);
     run.summary.heapAllocation = await readHeapAllocation(dir, run.summary.counts.received);
     run.summary.linuxPerf = await readLinuxPerf(dir);
+    const wake = await readWakeDelays(dir);
+    run.summary.wakeDelays = wake
+      ? summarizeWakeDelays(wake, run.series.sentTimesMs, run.series.latencyBySendOrderMs)
+      : null;
     run.summary.workerSockets = await readWorkerSockets(dir);
     cdfs.push({ run: run.summary.name, points: cdfPoints(run.series.sortedLatencyMs) });
     let charts: ChartFile[] = [];
@@ -293,6 +298,7 @@ export async function main(args: string[]): Promise<number> {
           console.log(formatWorkerSockets(s.workerSockets, s.counts.received) + "\n");
         }
         if (s.heapAllocation) console.log(formatHeapAllocation(s.heapAllocation) + "\n");
+        if (s.wakeDelays) console.log(formatWakeDelays(s.wakeDelays) + "\n");
         if (s.linuxPerf) {
           console.log(
             `on-CPU samples (Linux perf, messaging phase):\n${formatLinuxPerf(s.linuxPerf)}\n`,

@@ -43,6 +43,7 @@ import { RunProcesses } from "./run_processes.ts";
 import { checkLinuxPerf, LinuxPerfRecorder, withPerfMaps } from "./linux_perf_recorder.ts";
 import { formatLinuxPerf, type LinuxPerfSummary } from "./linux_perf_report.ts";
 import { formatHostStalls, type HostStalls, measureHostStalls } from "./host_stalls.ts";
+import { WakeDelayMeter, writeWakeDelays } from "./wake_delays.ts";
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -161,9 +162,11 @@ export class LoadRun {
             all.filter((p) => !recorded(p) && p.role !== "perf").map((p) => p.pid),
           )
           : null;
+        const wake = this.cfg.wakeMeter ? await WakeDelayMeter.start() : null;
         try {
           await messagingPhase(this);
         } finally {
+          if (wake) await writeWakeDelays(await wake.stop(), this.dir);
           if (rss) this.file = { fileBytes: this.cfg.fileBytes!, ...await rss.stop() };
           if (recorder) this.linuxPerf = await recorder.stop();
         }

@@ -5,6 +5,7 @@ import { parseProcessesCsv } from "./process_analysis.ts";
 import { summarizeHeapProfiles } from "./heap_profile.ts";
 import { analyzeRuns } from "./analyze.ts";
 import { runPerfMain } from "@fastchat/testing/perf_runs";
+import { readWakeDelays } from "./wake_delays.ts";
 
 Deno.test({
   name: "perf/main.ts end to end: 4 clients x 20 messages over 2 servers",
@@ -28,6 +29,7 @@ Deno.test({
         "--trace-gc",
         "--host-check",
         "300ms",
+        "--wake-meter",
       ]);
       expect(stdout).toContain("sent 80, received 80");
       expect(stdout).toContain(`run directory: ${out}`);
@@ -45,6 +47,10 @@ Deno.test({
         longestMs: expect.any(Number),
       });
       expect(run.hostStalls.durationMs).toBeGreaterThanOrEqual(300);
+      // --wake-meter: a thread slept through the messaging phase and its record reads back.
+      const wake = await readWakeDelays(out);
+      expect(wake!.wakeups).toBeGreaterThan(0);
+      expect(wake!.startedAtMs).toBeGreaterThanOrEqual(run.phases.messaging.startMs - 1000);
       expect(run.phases.register).toMatchObject({ count: 4 });
       expect(run.phases.login).toMatchObject({ count: 4 });
       expect(run.phases.messaging.endMs).toBeGreaterThan(run.phases.messaging.startMs);

@@ -33,6 +33,7 @@ import {
 } from "./linux_perf_report.ts";
 import { MISSING } from "./table_format.ts";
 import { formatHostStalls } from "./host_stalls.ts";
+import { formatWakeDelays } from "./wake_delays.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
 import { serverScalingNote, serverScalingPoints, serverScalingRows } from "./server_scaling.ts";
@@ -169,7 +170,14 @@ function runSections(s: RunSummary, headingLevel: 2 | 3): string {
 <div><${h}>Machine</${h}>\n${kvTable(machineRows(s.info))}</div>
 <div><${h}>Results</${h}>\n${kvTable(resultRows(s))}</div>
 </div>
-${processSection(s, h)}${heapSection(s, h)}${linuxPerfSection(s, h)}`;
+${processSection(s, h)}${heapSection(s, h)}${wakeSection(s, h)}${linuxPerfSection(s, h)}`;
+}
+
+function wakeSection(s: RunSummary, h: string): string {
+  if (!s.wakeDelays) return "";
+  return `
+<${h}>Wake-up delays (messaging phase)</${h}>
+<pre>${escapeHtml(formatWakeDelays(s.wakeDelays))}</pre>`;
 }
 
 function linuxPerfSection(s: RunSummary, h: string): string {

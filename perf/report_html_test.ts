@@ -1,6 +1,7 @@
 import { expect } from "expect";
 import { escapeHtml, renderCombinedReport, renderRunReport } from "./report_html.ts";
 import { analyzeRunDir } from "./run_analysis.ts";
+import { summarizeWakeDelays } from "./wake_delays.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
@@ -82,6 +83,28 @@ Deno.test("renderRunReport: the host check before the run, when it ran", async (
   );
   const clean = (await analyzeRunDir(`${TESTDATA}clean`)).summary;
   expect(renderRunReport(clean, [])).not.toContain("host check");
+  expect(renderRunReport(clean, [])).not.toContain("Wake-up delays");
+  // One wake-up 25 ms late in the clean run's messaging phase (one of its messages took 10 ms+).
+  const start = clean.info.phases.messaging!.startMs;
+  clean.wakeDelays = summarizeWakeDelays(
+    {
+      periodMs: 1,
+      minLateMs: 2,
+      startedAtMs: start,
+      stoppedAtMs: start + 2000,
+      wakeups: 900,
+      lostEvents: 0,
+      events: [[start + 100, 25]],
+    },
+    new Float64Array([start + 110]),
+    new Float64Array([12]),
+  );
+  const html = renderRunReport(clean, []);
+  expect(html).toContain("<h2>Wake-up delays (messaging phase)</h2>");
+  expect(html).toContain("longest 25 ms");
+  expect(html).toContain(
+    "messages over 10 ms: 1; in flight during a wake-up over 3 ms late: 1 (100.0 %;",
+  );
 });
 
 Deno.test("renderCombinedReport: comparison rows link to run reports", async () => {

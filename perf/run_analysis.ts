@@ -34,6 +34,7 @@ import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import type { ServerCounters } from "./server_counters.ts";
 import type { HeapAllocation } from "./heap_profile.ts";
 import type { LinuxPerfSummary } from "./linux_perf_report.ts";
+import type { WakeDelaySummary } from "./wake_delays.ts";
 import type { WorkerSockets } from "./worker_socket_stats.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
@@ -163,6 +164,12 @@ export interface RunSummary {
    * null when not recorded.
    */
   linuxPerf?: LinuxPerfSummary[] | null;
+  /**
+   * Late wake-ups in the messaging phase and the slow messages during them
+   * (`perf --wake-meter`, `wake_delays.ts`); set by `deno task analyze`;
+   * null when not measured.
+   */
+  wakeDelays?: WakeDelaySummary | null;
   /**
    * The load workers' socket counters from "go" on
    * (`worker_socket_stats.ts`); set by `deno task analyze`; null when no

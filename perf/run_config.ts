@@ -158,6 +158,9 @@ other:
                       share of JavaScript, V8 builtins, runtime native code, kernel and libc
                       per process and the top symbols, printed and in DIR/profiles/linux-perf.*
                       (needs perf, and perf_event_paranoid <= 1 or root)
+  --wake-meter        a thread of perf sleeps 1 ms at a time through the messaging phase and
+                      keeps the late wake-ups (DIR/wake_delays.json); the analysis counts them
+                      and how many messages over 10 ms were in flight during one over 3 ms
   --host-check D      before starting anything, spin one thread per core for D and count how
                       long the host stalled them (default 2s; 0s skips): the stalls bound the
                       latency tail any run can show here; in run.json, the log and the analysis
@@ -252,6 +255,7 @@ export function parseRunArgs(
         "heap-survivors": { type: "boolean", default: false },
         "linux-perf": { type: "boolean", default: false },
         "host-check": { type: "string", default: "2s" },
+        "wake-meter": { type: "boolean", default: false },
         fabric: { type: "string" },
         nats: { type: "string", multiple: true },
         driver: { type: "string", default: "client" },
@@ -434,6 +438,7 @@ export function parseRunArgs(
     heapSurvivors: values["heap-survivors"],
     linuxPerf: values["linux-perf"],
     hostCheckMs,
+    wakeMeter: values["wake-meter"],
     fabric,
     args: argv,
   };

@@ -42,6 +42,7 @@ Deno.test("parseRunArgs: defaults", () => {
     heapSample: false,
     heapSurvivors: false,
     hostCheckMs: 2000,
+    wakeMeter: false,
     args: base,
   });
   expect(c.seed).toMatch(/^[a-z0-9]{8}$/);
@@ -55,6 +56,7 @@ Deno.test("parseRunArgs: --host-check D, 0s skips it, at most 60s", () => {
   expect(() => host("61s")).toThrow("--host-check must be at most 60s");
   expect(() => host("2")).toThrow("--host-check needs a number with a unit");
   expect(() => host("soon")).toThrow("--host-check needs a number with a unit");
+  expect(parseRunArgs([...base, "--wake-meter"], { cores: 2 }).wakeMeter).toBe(true);
 });
 
 Deno.test("parseRunArgs: the leading -- of deno task is skipped", () => {

@@ -154,6 +154,11 @@ export interface RunConfig {
    * (0: skipped; absent in older runs, which had none).
    */
   hostCheckMs?: number;
+  /**
+   * Measure wake-up delays in the messaging phase into `<run>/wake_delays.json`
+   * (absent in older runs: false).
+   */
+  wakeMeter?: boolean;
   /** How the servers perf starts reach each other (`--fabric`, `--nats`). */
   fabric: FabricConfig;
   /** The command line it was parsed from (after `--`). */

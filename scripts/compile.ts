@@ -12,8 +12,9 @@
  *   not part of the module graph, so they are embedded explicitly. The
  *   subcommands' `main.ts` files are loaded with literal dynamic imports,
  *   which `deno compile` follows.
- * - `--include perf/host_stall_worker.ts`: `perf --host-check` starts it as
- *   a `Worker` from its URL, which `deno compile` does not follow.
+ * - `--include perf/host_stall_worker.ts`, `perf/wake_delay_worker.ts`:
+ *   `perf --host-check` and `--wake-meter` start them as `Worker`s from
+ *   their URLs, which `deno compile` does not follow.
  * - The server's V8 flags (`@fastchat/lib/runtime_flags`) are baked in, so
  *   every subcommand of the binary runs with them (a binary takes no Deno
  *   flags at run time; the load balancer, database and client do not need
@@ -65,7 +66,7 @@ export const FASTCHAT_PROGRAM: {
   readonly flags: readonly string[];
 } = {
   entry: "fastchat/main.ts",
-  include: ["db/migrations", "perf/host_stall_worker.ts"],
+  include: ["db/migrations", "perf/host_stall_worker.ts", "perf/wake_delay_worker.ts"],
   flags: BINARY_DENO_FLAGS,
 };
 

@@ -47,6 +47,8 @@ Deno.test("planCompile: one fastchat binary for this machine, migrations embedde
         "db/migrations",
         "--include",
         "perf/host_stall_worker.ts",
+        "--include",
+        "perf/wake_delay_worker.ts",
         "fastchat/main.ts",
       ],
     },
@@ -76,6 +78,8 @@ Deno.test("planCompile: one binary per --target, named after it", () => {
     "db/migrations",
     "--include",
     "perf/host_stall_worker.ts",
+    "--include",
+    "perf/wake_delay_worker.ts",
     "--target",
     "aarch64-apple-darwin",
     "fastchat/main.ts",
@@ -101,6 +105,7 @@ Deno.test("the fastchat program: entry exists, --include covers every migration 
   expect(FASTCHAT_PROGRAM.include).toContain("db/migrations");
   // perf/host_stalls.ts starts this module as a Worker: the binary must carry it.
   expect(FASTCHAT_PROGRAM.include).toContain("perf/host_stall_worker.ts");
+  expect(FASTCHAT_PROGRAM.include).toContain("perf/wake_delay_worker.ts");
   for (const f of MIGRATION_FILES) expect(existsSync(join(ROOT, "db/migrations", f))).toBe(true);
   // The binary's baked-in flags are the ones its children may ask for (self_command).
   expect(FASTCHAT_PROGRAM.flags).toEqual(BINARY_DENO_FLAGS);
