@@ -44,6 +44,7 @@ import { checkLinuxPerf, LinuxPerfRecorder, withPerfMaps } from "./linux_perf_re
 import { formatLinuxPerf, type LinuxPerfSummary } from "./linux_perf_report.ts";
 import { formatHostStalls, type HostStalls, measureHostStalls } from "./host_stalls.ts";
 import { WakeDelayMeter, writeWakeDelays } from "./wake_delays.ts";
+import { FastChatError } from "@fastchat/lib/errors";
 
 /**
  * A load run: {@link LoadRun.execute} it once; {@link LoadRun.interrupt} on Ctrl-C.
@@ -166,7 +167,11 @@ export class LoadRun {
         try {
           await messagingPhase(this);
         } finally {
-          if (wake) await writeWakeDelays(await wake.stop(), this.dir);
+          // Stopped first, at the phase's end; a meter that fails costs its file, not the run.
+          if (wake) {
+            await wake.stop().then((r) => writeWakeDelays(r, this.dir))
+              .catch((e) => log(`wake meter: ${FastChatError.from(e).message}`));
+          }
           if (rss) this.file = { fileBytes: this.cfg.fileBytes!, ...await rss.stop() };
           if (recorder) this.linuxPerf = await recorder.stop();
         }

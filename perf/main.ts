@@ -27,7 +27,8 @@
 import { fileURLToPath } from "node:url";
 import { FastChatError } from "@fastchat/lib/errors";
 import { LoadRun } from "./load_run.ts";
-import { HELP, parseRunArgs, runDirName } from "./run_config.ts";
+import { parseRunArgs, runDirName } from "./run_config.ts";
+import { HELP } from "./run_help.ts";
 import type { RunConfig } from "./run_schema.ts";
 
 const DEFAULT_OUT_ROOT = fileURLToPath(new URL("./out", import.meta.url));

@@ -26,7 +26,7 @@ const PROGRAMS: { section: string; files: string[] }[] = [
   { section: "db", files: ["db/main.ts"] },
   { section: "client", files: ["client/main.ts"] },
   { section: "start", files: ["server/start.ts", "server/start_flags.ts"] },
-  { section: "perf", files: ["perf/run_config.ts"] },
+  { section: "perf", files: ["perf/run_config.ts", "perf/run_help.ts"] },
   { section: "analyze", files: ["perf/analyze.ts"] },
   { section: "sweep", files: ["perf/sweep.ts"] },
   { section: "compile", files: ["scripts/compile.ts"] },
