@@ -138,6 +138,9 @@ export async function writeWakeDelays(r: WakeDelayRecord, dir: string): Promise<
   await Deno.writeTextFile(`${dir}/${WAKE_DELAYS_FILE}`, JSON.stringify(r) + "\n");
 }
 
+/** The largest `wake_delays.json` read (32 MiB). */
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
 const NUMBERS = [
   "periodMs",
   "minLateMs",
@@ -159,14 +162,20 @@ const NUMBERS = [
  */
 export async function readWakeDelays(dir: string): Promise<WakeDelayRecord | null> {
   const path = `${dir}/${WAKE_DELAYS_FILE}`;
+  const bad = (what: string) => new FastChatError("INVALID_CONFIG", `${path}: ${what}`);
   let raw: unknown;
   try {
+    // Sized before it is read: the meter's 300,000 events write well under this.
+    const { size } = await Deno.stat(path);
+    if (size > MAX_FILE_BYTES) {
+      throw bad(`${size} bytes, more than a meter writes (${MAX_FILE_BYTES})`);
+    }
     raw = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw new FastChatError("INVALID_CONFIG", `${path}: not JSON (${(e as Error).message})`);
+    if (e instanceof FastChatError) throw e;
+    throw bad(`not JSON (${(e as Error).message})`);
   }
-  const bad = (what: string) => new FastChatError("INVALID_CONFIG", `${path}: ${what}`);
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw bad("not an object");
   const o = raw as Record<string, unknown>;
   for (const k of NUMBERS) {

@@ -116,6 +116,9 @@ Deno.test("readWakeDelays: none is null; hostile files are INVALID_CONFIG", asyn
       await expect(readWakeDelays(dir)).rejects.toThrow(message);
       await expect(readWakeDelays(dir)).rejects.toMatchObject({ code: "INVALID_CONFIG" });
     }
+    // Too large to be a meter's: refused by its size, before it is read (a sparse file).
+    await Deno.truncate(`${dir}/${WAKE_DELAYS_FILE}`, 33 * 1024 * 1024);
+    await expect(readWakeDelays(dir)).rejects.toThrow(/34603008 bytes, more than a meter writes/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
