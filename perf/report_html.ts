@@ -33,7 +33,7 @@ import {
 } from "./linux_perf_report.ts";
 import { MISSING } from "./table_format.ts";
 import { formatHostStalls } from "./host_stalls.ts";
-import { formatWakeDelays } from "./wake_delays.ts";
+import { formatWakeDelays } from "./wake_delay_summary.ts";
 import { PROCESS_TABLE_HEADER, processCaption, processTableRows } from "./process_report.ts";
 import { type CompareRow, compareTableRows } from "./run_compare.ts";
 import { serverScalingNote, serverScalingPoints, serverScalingRows } from "./server_scaling.ts";

@@ -1,7 +1,7 @@
 import { expect } from "expect";
 import { escapeHtml, renderCombinedReport, renderRunReport } from "./report_html.ts";
 import { analyzeRunDir } from "./run_analysis.ts";
-import { summarizeWakeDelays } from "./wake_delays.ts";
+import { summarizeWakeDelays } from "./wake_delay_summary.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 

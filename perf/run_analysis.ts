@@ -34,7 +34,7 @@ import { type LatencySummary, summarizeSorted } from "./percentiles.ts";
 import type { ServerCounters } from "./server_counters.ts";
 import type { HeapAllocation } from "./heap_profile.ts";
 import type { LinuxPerfSummary } from "./linux_perf_report.ts";
-import type { WakeDelaySummary } from "./wake_delays.ts";
+import type { WakeDelaySummary } from "./wake_delay_summary.ts";
 import type { WorkerSockets } from "./worker_socket_stats.ts";
 import { readRun, type RowSink } from "./log_reader.ts";
 import { F_ACKED, F_DELIVERED, F_ERROR, F_SENT, MessageTable } from "./message_table.ts";
