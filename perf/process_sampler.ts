@@ -146,8 +146,9 @@ async function getconf(name: string, fallback: number): Promise<number> {
  * page size, and the boot time (epoch ms) start times count from. The boot
  * time is the clock now less `/proc/uptime` (10 ms resolution), not
  * `/proc/stat`'s `btime`, which is whole seconds: start times placed by it
- * were up to a second early (0.52 s in a run of 2026-12-08, found by lining
- * the load workers' GC pauses up with their clients' slow messages).
+ * were up to a second early (0.51 s on this machine on 2026-12-08, found
+ * by lining the load workers' GC pauses up with their clients' slow
+ * messages).
  *
  * @example
  * ```ts
