@@ -93,6 +93,9 @@ export async function main(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  // Configuration is checked before the machine is probed: a typo in the
+  // variable is INVALID_CONFIG even when a port is also taken.
+  const logFormat = logFormatFromEnv();
   const servers = count("servers", values.servers, 1);
   const fabric = parseFabricFlags(
     { fabric: values.fabric, nats: values.nats, namespace: values["nats-namespace"] },
@@ -134,7 +137,7 @@ export async function main(args: string[]): Promise<void> {
     echo: true,
     // Children's log lines as the operator reads them: text on a terminal,
     // JSON when piped (or as $FASTCHAT_LOG_FORMAT says).
-    logFormat: logFormatFromEnv(),
+    logFormat,
     waitForMesh: false,
     serverArgs: [
       ...components.serverArgs,

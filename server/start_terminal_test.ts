@@ -148,9 +148,23 @@ for (
 
 Deno.test(`deno task start: an unknown ${LOG_FORMAT_ENV} is refused before anything starts`, async () => {
   const data = await Deno.makeTempDir({ prefix: "fastchat-start-bad-" });
+  // The database port is taken too: the configuration error is said first.
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", START, "--servers", "1", "--data", data, "--port", String(freePorts())],
+      args: [
+        "run",
+        "-A",
+        START,
+        "--servers",
+        "1",
+        "--data",
+        data,
+        "--port",
+        String(freePorts()),
+        "--db-port",
+        String(taken.addr.port),
+      ],
       env: { [LOG_FORMAT_ENV]: "pretty" },
       stdin: "null",
       stdout: "piped",
@@ -163,6 +177,7 @@ Deno.test(`deno task start: an unknown ${LOG_FORMAT_ENV} is refused before anyth
     expect(new TextDecoder().decode(out.stdout)).toBe("");
     expect([...Deno.readDirSync(data)]).toEqual([]); // no database was created
   } finally {
+    taken.close();
     await Deno.remove(data, { recursive: true });
   }
 });
